@@ -1,0 +1,269 @@
+#include "explain.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../frontend/load.h"
+#include "report.h"
+#include "verdict.h"
+
+bool kc_parse_posture(const char *spec, enum ir_posture posture[IR_PC_COUNT])
+{
+	static const char *const classes[] = {"file", "network", "capabilities"};
+	const char *p = spec;
+	while (*p) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		const char *eq = memchr(p, '=', len);
+		if (!eq)
+			return false;
+		int cls = -1;
+		for (int i = 0; i < IR_PC_COUNT; i++)
+			if ((size_t)(eq - p) == strlen(classes[i]) && strncmp(p, classes[i], (size_t)(eq - p)) == 0)
+				cls = i;
+		size_t vlen = len - (size_t)(eq - p) - 1;
+		if (cls < 0)
+			return false;
+		if (vlen == 5 && strncmp(eq + 1, "block", 5) == 0)
+			posture[cls] = IR_POSTURE_BLOCK;
+		else if (vlen == 5 && strncmp(eq + 1, "audit", 5) == 0)
+			posture[cls] = IR_POSTURE_AUDIT;
+		else
+			return false;
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	return true;
+}
+
+static bool kc_parse_label(const char *s, struct kc_label *out)
+{
+	const char *eq = strchr(s, '=');
+	if (!eq || eq == s)
+		return false;
+	char *key = strndup(s, (size_t)(eq - s));
+	if (!key)
+		abort();
+	out->key = key;
+	out->value = eq + 1;
+	return true;
+}
+
+static void kc_explain_text(const struct ir_program *p, const struct kc_operation *op,
+			    const struct kc_verdict *v)
+{
+	printf("verdict: %s\n", ir_action_name(v->action));
+	if (v->policy)
+		printf("alert:   %s\n", v->policy);
+	else
+		printf("alert:   none\n");
+	if (v->rule >= 0) {
+		const struct ir_rule *r = &p->rules[v->rule];
+		const struct ir_policy *pol = &p->policies[r->policy];
+		printf("rule:    %s:%u:%u: %s %s %s '%s'", r->loc.src->name, r->loc.line, r->loc.col,
+		       ir_kind_name(pol->kind), ir_s(&p->strs, pol->name), ir_class_name(r->cls),
+		       ir_s(&p->strs, r->target));
+		printf(" (%s %s", ir_match_name(r->match), ir_action_name(r->action));
+		if (r->flags & IR_RULE_READONLY)
+			printf(", readOnly");
+		if (r->flags & IR_RULE_OWNERONLY)
+			printf(", ownerOnly");
+		if (r->source.kind != IR_SRC_ANY)
+			printf(", fromSource %s", ir_s(&p->strs, r->source.path));
+		if (r->severity)
+			printf(", severity %d", r->severity);
+		printf(")\n");
+	} else if (v->reason == KC_R_BASELINE) {
+		printf("rule:    baseline entry '%s' (DESIGN §4.9, karmorc(1) BASELINE)\n", ir_baseline[v->baseline].path);
+	}
+	printf("why:     %s", kc_reason_text(v->reason));
+	if (v->reason == KC_R_POSTURE)
+		printf(" (%s posture: %s)", ir_posture_class_name(v->pclass), ir_posture_name(v->posture));
+	printf("\n");
+	printf("op:      %s %s by %s%s\n", kc_op_name(op->op), op->resource, op->source,
+	       op->owner ? "" : " (not the owner)");
+}
+
+static void kc_explain_json(const struct ir_program *p, const struct kc_operation *op,
+			    const struct kc_verdict *v)
+{
+	printf("{\"verdict\":\"%s\",\"policy\":", ir_action_name(v->action));
+	if (v->policy)
+		kc_json_string(stdout, v->policy);
+	else
+		printf("null");
+	printf(",\"reason\":");
+	kc_json_string(stdout, kc_reason_text(v->reason));
+	printf(",\"allowList\":%s,\"posture\":\"%s\",\"op\":\"%s\",\"resource\":", v->allow_list ? "true" : "false",
+	       ir_posture_name(v->posture), kc_op_name(op->op));
+	kc_json_string(stdout, op->resource);
+	printf(",\"source\":");
+	kc_json_string(stdout, op->source);
+	if (v->rule >= 0) {
+		const struct ir_rule *r = &p->rules[v->rule];
+		printf(",\"rule\":{\"file\":");
+		kc_json_string(stdout, r->loc.src->name);
+		printf(",\"line\":%u,\"column\":%u,\"class\":\"%s\",\"match\":\"%s\",\"target\":", r->loc.line,
+		       r->loc.col, ir_class_name(r->cls), ir_match_name(r->match));
+		kc_json_string(stdout, ir_s(&p->strs, r->target));
+		printf(",\"action\":\"%s\"}", ir_action_name(r->action));
+	}
+	if (v->baseline >= 0) {
+		printf(",\"baseline\":");
+		kc_json_string(stdout, ir_baseline[v->baseline].path);
+	}
+	printf("}\n");
+}
+
+int kc_cmd_explain(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"namespace", required_argument, NULL, 'n'}, {"label", required_argument, NULL, 'l'},
+		{"container", required_argument, NULL, 'c'}, {"host", no_argument, NULL, 'H'},
+		{"host-label", required_argument, NULL, 'L'}, {"source", required_argument, NULL, 's'},
+		{"not-owner", no_argument, NULL, 'N'}, {"op", required_argument, NULL, 'o'},
+		{"resource", required_argument, NULL, 'r'}, {"path", required_argument, NULL, 'p'},
+		{"posture", required_argument, NULL, 'P'}, {"schema", required_argument, NULL, 'S'},
+		{"format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct kc_workload w;
+	memset(&w, 0, sizeof(w));
+	struct kc_operation op;
+	memset(&op, 0, sizeof(op));
+	op.owner = true;
+	op.source = "/bin/sh";
+	const char *op_s = NULL;
+	enum ir_posture posture[IR_PC_COUNT] = {IR_POSTURE_AUDIT, IR_POSTURE_AUDIT, IR_POSTURE_AUDIT};
+	enum fe_schema_mode mode = FE_SCHEMA_CRD;
+	bool json = false;
+	struct kc_label *labels = calloc((size_t)argc, sizeof(*labels));
+	if (!labels)
+		abort();
+	int rc = 2, c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n': w.namespace = optarg; break;
+		case 'c': w.container = optarg; break;
+		case 'H': w.host = true; break;
+		case 'L':
+			w.host = true;
+			/* fall through */
+		case 'l':
+			if (!kc_parse_label(optarg, &labels[w.nlabels])) {
+				fprintf(stderr, "karmorc: explain: a label is key=value, not '%s'\n", optarg);
+				goto out;
+			}
+			w.nlabels++;
+			break;
+		case 's': op.source = optarg; break;
+		case 'N': op.owner = false; break;
+		case 'o': op_s = optarg; break;
+		case 'r': op.resource = optarg; break;
+		case 'p': op.path = optarg; break;
+		case 'P':
+			if (!kc_parse_posture(optarg, posture)) {
+				fprintf(stderr, "karmorc: explain: --posture takes CLASS=MODE[,...] with CLASS file, network "
+					"or capabilities and MODE audit or block, not '%s'\n", optarg);
+				goto out;
+			}
+			break;
+		case 'S':
+			if (strcmp(optarg, "crd") == 0) mode = FE_SCHEMA_CRD;
+			else if (strcmp(optarg, "daemon") == 0) mode = FE_SCHEMA_DAEMON;
+			else {
+				fprintf(stderr, "karmorc: explain: --schema must be crd or daemon\n");
+				goto out;
+			}
+			break;
+		case 'f':
+			if (strcmp(optarg, "json") == 0) json = true;
+			else if (strcmp(optarg, "text") != 0) {
+				fprintf(stderr, "karmorc: explain: --format must be text or json\n");
+				goto out;
+			}
+			break;
+		case 'h':
+			printf("usage: karmorc explain [--namespace NS] [--label K=V]... [--container NAME]\n"
+			       "                       [--host] [--host-label K=V]... [--source EXE] [--not-owner]\n"
+			       "                       [--posture CLASS=MODE,...] [--format text|json]\n"
+			       "                       (--op OP --resource RES [--path P] | ... -- OP RES [P])\n"
+			       "                       POLICY_PATH...\n");
+			rc = 0;
+			goto out;
+		default:
+			fprintf(stderr, "karmorc: explain: see 'karmorc explain --help'\n");
+			goto out;
+		}
+	}
+	/* positional: policy paths, then optionally "-- OP RESOURCE [PATH]" */
+	int npaths = 0;
+	char **paths = argv + optind;
+	int i = optind;
+	while (i < argc && strcmp(argv[i], "--") != 0) {
+		i++;
+		npaths++;
+	}
+	if (i < argc) {
+		i++;
+		if (i < argc)
+			op_s = argv[i++];
+		if (i < argc)
+			op.resource = argv[i++];
+		if (i < argc)
+			op.path = argv[i++];
+		if (i < argc) {
+			fprintf(stderr, "karmorc: explain: unexpected '%s' after the operation\n", argv[i]);
+			goto out;
+		}
+	}
+	if (npaths == 0 || !op_s || !op.resource) {
+		fprintf(stderr, "karmorc: explain: needs POLICY_PATH... and an operation (--op and --resource, or "
+			"-- OP RESOURCE)\n");
+		goto out;
+	}
+	if (!kc_op_parse(op_s, &op.op)) {
+		fprintf(stderr, "karmorc: explain: op must be exec, read, write, network, capability or syscall, "
+			"not '%s'\n", op_s);
+		goto out;
+	}
+	w.labels = labels;
+
+	struct fe_arena arena;
+	struct fe_diags d;
+	struct ir_program prog;
+	struct fe_loader l;
+	fe_arena_init(&arena);
+	fe_diags_init(&d, &arena);
+	ir_program_init(&prog, &arena);
+	fe_loader_init(&l, &arena, &d, &prog, mode);
+	for (int k = 0; k < npaths; k++)
+		fe_load_path(&l, paths[k]);
+	fe_loader_finish(&l);
+	kc_report(stderr, &d, KC_FORMAT_TEXT, false);
+	if (l.io_error || d.errors) {
+		fprintf(stderr, "karmorc: explain: the policies have errors; no verdict\n");
+		rc = l.io_error ? 3 : 1;
+	} else {
+		struct kc_matcher *m = kc_matcher_new(&prog);
+		struct kc_verdict v = kc_decide(m, &w, posture, &op);
+		if (json)
+			kc_explain_json(&prog, &op, &v);
+		else
+			kc_explain_text(&prog, &op, &v);
+		kc_matcher_free(m);
+		rc = 0;
+	}
+	ir_program_free(&prog);
+	fe_diags_free(&d);
+	fe_arena_free(&arena);
+out:
+	for (size_t k = 0; k < w.nlabels; k++)
+		free((char *)labels[k].key);
+	free(labels);
+	return rc;
+}

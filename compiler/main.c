@@ -1,0 +1,187 @@
+/*
+ * karmorc: compiles KubeArmor policies ahead of time.
+ * Exit codes (DESIGN §7): 0 clean, 1 errors in the input, 2 usage, 3 internal or I/O failure.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../frontend/load.h"
+#include "explain.h"
+#include "report.h"
+#include "scenario.h"
+
+#define KC_VERSION "0.1.0"
+
+enum { KC_EXIT_OK = 0, KC_EXIT_INPUT = 1, KC_EXIT_USAGE = 2, KC_EXIT_INTERNAL = 3 };
+
+static const char kc_usage_text[] =
+	"usage: karmorc <command> [options] ...\n"
+	"\n"
+	"commands:\n"
+	"  check   [--schema=crd|daemon] [--format=text|json] PATH...   parse and validate policies\n"
+	"  explain [options] POLICY_PATH... [-- OP RESOURCE]            the verdict for one operation\n"
+	"  test    [--schema=crd|daemon] SCENARIO_FILE...               run scenario files\n"
+	"  help                                                         this text\n"
+	"  version                                                      print the version\n"
+	"\n"
+	"PATH is a file, a directory (every *.yaml and *.yml below it) or - for stdin.\n"
+	"Exit status: 0 clean (warnings allowed), 1 errors in the input, 2 usage, 3 internal or I/O failure.\n"
+	"See karmorc(1).\n";
+
+static int kc_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int kc_usage(const char *fmt, ...)
+{
+	if (fmt) {
+		va_list ap;
+		va_start(ap, fmt);
+		fputs("karmorc: ", stderr);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+		va_end(ap);
+	}
+	fputs(kc_usage_text, stderr);
+	return KC_EXIT_USAGE;
+}
+
+static bool kc_parse_schema(const char *s, enum fe_schema_mode *mode)
+{
+	if (strcmp(s, "crd") == 0)
+		*mode = FE_SCHEMA_CRD;
+	else if (strcmp(s, "daemon") == 0)
+		*mode = FE_SCHEMA_DAEMON;
+	else
+		return false;
+	return true;
+}
+
+static bool kc_parse_format(const char *s, enum kc_format *fmt)
+{
+	if (strcmp(s, "text") == 0)
+		*fmt = KC_FORMAT_TEXT;
+	else if (strcmp(s, "json") == 0)
+		*fmt = KC_FORMAT_JSON;
+	else
+		return false;
+	return true;
+}
+
+static int kc_cmd_check(int argc, char **argv)
+{
+	enum fe_schema_mode mode = FE_SCHEMA_CRD;
+	enum kc_format fmt = KC_FORMAT_TEXT;
+	static const struct option opts[] = {
+		{"schema", required_argument, NULL, 's'},
+		{"format", required_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (!kc_parse_schema(optarg, &mode))
+				return kc_usage("--schema must be crd or daemon, not '%s'", optarg);
+			break;
+		case 'f':
+			if (!kc_parse_format(optarg, &fmt))
+				return kc_usage("--format must be text or json, not '%s'", optarg);
+			break;
+		case 'h':
+			fputs(kc_usage_text, stdout);
+			return KC_EXIT_OK;
+		default:
+			return kc_usage(NULL);
+		}
+	}
+	if (optind >= argc)
+		return kc_usage("check needs at least one PATH");
+
+	struct fe_arena arena;
+	struct fe_diags d;
+	struct ir_program prog;
+	struct fe_loader l;
+	fe_arena_init(&arena);
+	fe_diags_init(&d, &arena);
+	ir_program_init(&prog, &arena);
+	fe_loader_init(&l, &arena, &d, &prog, mode);
+	for (int i = optind; i < argc; i++)
+		fe_load_path(&l, argv[i]);
+	fe_loader_finish(&l);
+	if (!l.io_error && l.recognised == 0 && d.errors == 0) {
+		struct fe_loc none = {NULL, 0, 0};
+		fe_diag_add(&d, FE_ERROR, FE_NO_POLICY, none, "no KubeArmor policy in %zu file%s", l.files,
+			    l.files == 1 ? "" : "s");
+	}
+	kc_report(fmt == KC_FORMAT_JSON ? stdout : stderr, &d, fmt, true);
+	if (fmt == KC_FORMAT_TEXT)
+		fprintf(stderr, "%zu file%s, %zu polic%s, %u rule%s: %zu error%s, %zu warning%s\n", l.files,
+			l.files == 1 ? "" : "s", l.policies, l.policies == 1 ? "y" : "ies", prog.nrules,
+			prog.nrules == 1 ? "" : "s", d.errors, d.errors == 1 ? "" : "s", d.warnings,
+			d.warnings == 1 ? "" : "s");
+	int rc = l.io_error ? KC_EXIT_INTERNAL : d.errors ? KC_EXIT_INPUT : KC_EXIT_OK;
+	ir_program_free(&prog);
+	fe_diags_free(&d);
+	fe_arena_free(&arena);
+	return rc;
+}
+
+static int kc_cmd_test(int argc, char **argv)
+{
+	enum fe_schema_mode mode = FE_SCHEMA_CRD;
+	static const struct option opts[] = {
+		{"schema", required_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (!kc_parse_schema(optarg, &mode))
+				return kc_usage("--schema must be crd or daemon, not '%s'", optarg);
+			break;
+		case 'h':
+			fputs(kc_usage_text, stdout);
+			return KC_EXIT_OK;
+		default:
+			return kc_usage(NULL);
+		}
+	}
+	if (optind >= argc)
+		return kc_usage("test needs at least one SCENARIO_FILE");
+	struct kc_test_totals t = {0, 0, 0};
+	for (int i = optind; i < argc; i++)
+		kc_scenario_run(argv[i], mode, stdout, stderr, &t);
+	printf("%zu passed, %zu failed\n", t.passed, t.failed);
+	if (t.file_errors)
+		printf("%zu scenario file%s could not be run\n", t.file_errors, t.file_errors == 1 ? "" : "s");
+	fflush(stdout);
+	return t.failed || t.file_errors ? KC_EXIT_INPUT : KC_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return kc_usage("missing command");
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "check") == 0)
+		return kc_cmd_check(argc - 1, argv + 1);
+	if (strcmp(cmd, "test") == 0)
+		return kc_cmd_test(argc - 1, argv + 1);
+	if (strcmp(cmd, "explain") == 0)
+		return kc_cmd_explain(argc - 1, argv + 1);
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+		fputs(kc_usage_text, stdout);
+		return KC_EXIT_OK;
+	}
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		printf("karmorc %s\n", KC_VERSION);
+		return KC_EXIT_OK;
+	}
+	return kc_usage("unknown command '%s'", cmd);
+}

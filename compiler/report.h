@@ -1,0 +1,15 @@
+/* kc_report: renders diagnostics as a C compiler does, or as JSON lines. */
+#ifndef KC_REPORT_H
+#define KC_REPORT_H
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "../frontend/diag.h"
+
+enum kc_format { KC_FORMAT_TEXT, KC_FORMAT_JSON };
+
+/* Prints every diagnostic (sorted); notes are shown only when `notes` is set. */
+void kc_report(FILE *out, struct fe_diags *d, enum kc_format fmt, bool notes);
+void kc_json_string(FILE *out, const char *s);
+
+#endif

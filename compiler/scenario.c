@@ -1,0 +1,321 @@
+#include "scenario.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../frontend/load.h"
+#include "report.h"
+#include "verdict.h"
+
+struct sc_ctx {
+	struct fe_arena *arena;
+	struct fe_diags *d;
+	const struct fe_source *src;
+	bool ok;
+};
+
+static void sc_error(struct sc_ctx *c, const struct fe_ynode *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void sc_error(struct sc_ctx *c, const struct fe_ynode *n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fe_diag_vadd(c->d, FE_ERROR, FE_SCENARIO, fe_ynode_loc(c->src, n), fmt, ap);
+	va_end(ap);
+	c->ok = false;
+}
+
+/* Unknown keys are errors here too: a typo in `expect` must not pass silently. */
+static void sc_keys(struct sc_ctx *c, const struct fe_ynode *map, const char *const *known, size_t n,
+		    const char *where)
+{
+	for (size_t i = 0; i < map->n; i++) {
+		const struct fe_ynode *k = fe_ymap_key(map, i);
+		bool found = false;
+		for (size_t j = 0; j < n && !found; j++)
+			found = strcmp(k->str, known[j]) == 0;
+		if (!found) {
+			const char *s = fe_suggest(k->str, known, n);
+			if (s)
+				sc_error(c, k, "unknown field '%s' in %s (did you mean '%s'?)", k->str, where, s);
+			else
+				sc_error(c, k, "unknown field '%s' in %s", k->str, where);
+		}
+	}
+}
+
+static const char *sc_str(struct sc_ctx *c, const struct fe_ynode *map, const char *key, bool required)
+{
+	const struct fe_ynode *n = fe_ymap_get(map, key);
+	if (!n || (n->kind == FE_YN_SCALAR && n->type == FE_YS_NULL)) {
+		if (required)
+			sc_error(c, map, "'%s' is required", key);
+		return NULL;
+	}
+	if (n->kind != FE_YN_SCALAR) {
+		sc_error(c, n, "'%s' must be a string", key);
+		return NULL;
+	}
+	return n->str;
+}
+
+static bool sc_labels(struct sc_ctx *c, const struct fe_ynode *map, struct kc_label **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (!map)
+		return true;
+	if (map->kind != FE_YN_MAP) {
+		sc_error(c, map, "labels must be a mapping");
+		return false;
+	}
+	*out = fe_arena_alloc(c->arena, (map->n ? map->n : 1) * sizeof(**out));
+	for (size_t i = 0; i < map->n; i++) {
+		const struct fe_ynode *v = fe_ymap_val(map, i);
+		if (v->kind != FE_YN_SCALAR) {
+			sc_error(c, v, "label values must be strings");
+			return false;
+		}
+		(*out)[i].key = fe_ymap_key(map, i)->str;
+		(*out)[i].value = v->str;
+	}
+	*n = map->n;
+	return true;
+}
+
+static bool sc_host(struct sc_ctx *c, const struct fe_ynode *h, struct kc_workload *w)
+{
+	static const char *const keys[] = {"labels"};
+	if (h->kind != FE_YN_MAP) {
+		sc_error(c, h, "'host' must be a mapping with 'labels'");
+		return false;
+	}
+	sc_keys(c, h, keys, 1, "host");
+	struct kc_label *labels;
+	w->host = true;
+	bool ok = sc_labels(c, fe_ymap_get(h, "labels"), &labels, &w->nlabels);
+	w->labels = labels;
+	return ok;
+}
+
+static bool sc_workload(struct sc_ctx *c, const struct fe_ynode *cs, struct kc_workload *w)
+{
+	static const char *const keys[] = {"namespace", "labels", "container", "host"};
+	const struct fe_ynode *wl = fe_ymap_get(cs, "workload"), *host = fe_ymap_get(cs, "host");
+	memset(w, 0, sizeof(*w));
+	if (wl && host) {
+		sc_error(c, host, "give either 'workload' or 'host', not both");
+		return false;
+	}
+	if (host)
+		return sc_host(c, host, w);
+	if (!wl) {
+		sc_error(c, cs, "a case needs 'workload' (a container) or 'host'");
+		return false;
+	}
+	if (wl->kind != FE_YN_MAP) {
+		sc_error(c, wl, "'workload' must be a mapping");
+		return false;
+	}
+	sc_keys(c, wl, keys, 4, "workload");
+	if (fe_ymap_get(wl, "host"))
+		return sc_host(c, fe_ymap_get(wl, "host"), w);
+	w->namespace = sc_str(c, wl, "namespace", false);
+	w->container = sc_str(c, wl, "container", false);
+	struct kc_label *labels;
+	bool ok = sc_labels(c, fe_ymap_get(wl, "labels"), &labels, &w->nlabels);
+	w->labels = labels;
+	return ok;
+}
+
+static bool sc_action(const char *s, enum ir_action *out)
+{
+	static const char *const names[] = {"Allow", "Audit", "Block"};
+	for (int i = 0; i < 3; i++) {
+		if (strcmp(s, names[i]) == 0) {
+			*out = (enum ir_action)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+static char *sc_dirname(struct fe_arena *a, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return fe_arena_strdup(a, ".");
+	return fe_arena_strndup(a, path, (size_t)(slash - path) + (slash == path));
+}
+
+void kc_scenario_run(const char *path, enum fe_schema_mode mode, FILE *out, FILE *err,
+		     struct kc_test_totals *totals)
+{
+	struct fe_arena arena;
+	struct fe_diags d;
+	struct ir_program prog;
+	fe_arena_init(&arena);
+	fe_diags_init(&d, &arena);
+	ir_program_init(&prog, &arena);
+	struct sc_ctx c = {&arena, &d, NULL, true};
+	struct kc_matcher *m = NULL;
+
+	bool too_big;
+	struct fe_source *src = fe_source_read(&arena, path, &too_big);
+	if (!src || too_big) {
+		fprintf(err, "karmorc: %s: %s\n", path, src ? "file too large" : strerror(errno));
+		totals->file_errors++;
+		goto out;
+	}
+	c.src = src;
+	struct fe_yfile yf;
+	const struct fe_ynode *root = NULL;
+	if (fe_yaml_parse(&arena, &d, src, &yf) && yf.ndocs >= 1)
+		root = yf.docs[0].root;
+	if (d.errors == 0 && (!root || root->kind != FE_YN_MAP)) {
+		struct fe_loc at = {src, 1, 1};
+		fe_diag_add(&d, FE_ERROR, FE_SCENARIO, at, "a scenario file is one mapping with 'policies' and "
+			    "'cases'");
+	}
+	if (d.errors)
+		goto fail;
+	static const char *const top_keys[] = {"policies", "posture", "cases", "description"};
+	sc_keys(&c, root, top_keys, 4, "the scenario");
+
+	/* policies, relative to the scenario file */
+	const struct fe_ynode *pols = fe_ymap_get(root, "policies");
+	if (!pols || pols->kind != FE_YN_SEQ || pols->n == 0) {
+		sc_error(&c, pols ? pols : root, "'policies' must be a non-empty list of files or directories");
+		goto fail;
+	}
+	struct fe_loader loader;
+	fe_loader_init(&loader, &arena, &d, &prog, mode);
+	const char *dir = sc_dirname(&arena, path);
+	for (size_t i = 0; i < pols->n; i++) {
+		const struct fe_ynode *pn = pols->items[i];
+		if (pn->kind != FE_YN_SCALAR) {
+			sc_error(&c, pn, "policy entries are paths");
+			continue;
+		}
+		const char *full = pn->str[0] == '/' ? pn->str : fe_arena_printf(&arena, "%s/%s", dir, pn->str);
+		size_t before = loader.policies;
+		fe_load_path(&loader, full);
+		if (loader.io_error) {
+			fe_diag_add(&d, FE_ERROR, FE_SCENARIO_POLICY, fe_ynode_loc(src, pn), "cannot read '%s'", full);
+			loader.io_error = false;
+		} else if (loader.policies == before) {
+			fe_diag_add(&d, FE_ERROR, FE_SCENARIO_POLICY, fe_ynode_loc(src, pn), "'%s' holds no policy",
+				    full);
+		}
+	}
+	fe_loader_finish(&loader);
+
+	enum ir_posture posture[IR_PC_COUNT] = {IR_POSTURE_AUDIT, IR_POSTURE_AUDIT, IR_POSTURE_AUDIT};
+	const struct fe_ynode *pm = fe_ymap_get(root, "posture");
+	if (pm) {
+		static const char *const classes[] = {"file", "network", "capabilities"};
+		if (pm->kind != FE_YN_MAP) {
+			sc_error(&c, pm, "'posture' must be a mapping such as {file: block}");
+		} else {
+			sc_keys(&c, pm, classes, 3, "posture");
+			for (int k = 0; k < IR_PC_COUNT; k++) {
+				const char *v = sc_str(&c, pm, classes[k], false);
+				if (!v)
+					continue;
+				if (strcmp(v, "block") == 0)
+					posture[k] = IR_POSTURE_BLOCK;
+				else if (strcmp(v, "audit") != 0)
+					sc_error(&c, fe_ymap_get(pm, classes[k]), "posture must be 'audit' or 'block'");
+			}
+		}
+	}
+	const struct fe_ynode *cases = fe_ymap_get(root, "cases");
+	if (!cases || cases->kind != FE_YN_SEQ || cases->n == 0) {
+		sc_error(&c, cases ? cases : root, "'cases' must be a non-empty list");
+		goto fail;
+	}
+	if (d.errors)
+		goto fail;
+
+	m = kc_matcher_new(&prog);
+	static const char *const case_keys[] = {"name", "workload", "host", "source", "owner", "op",
+						"resource", "path", "expect", "policy"};
+	for (size_t i = 0; i < cases->n; i++) {
+		const struct fe_ynode *cs = cases->items[i];
+		size_t errs = d.errors;
+		if (cs->kind != FE_YN_MAP) {
+			sc_error(&c, cs, "a case is a mapping");
+			totals->failed++;
+			continue;
+		}
+		sc_keys(&c, cs, case_keys, sizeof(case_keys) / sizeof(case_keys[0]), "a case");
+		const char *name = sc_str(&c, cs, "name", true);
+		struct kc_workload w;
+		sc_workload(&c, cs, &w);
+		struct kc_operation op;
+		memset(&op, 0, sizeof(op));
+		const char *op_s = sc_str(&c, cs, "op", true);
+		if (op_s && !kc_op_parse(op_s, &op.op))
+			sc_error(&c, fe_ymap_get(cs, "op"), "op must be exec, read, write, network, capability or "
+				 "syscall");
+		op.resource = sc_str(&c, cs, "resource", true);
+		op.source = sc_str(&c, cs, "source", false);
+		if (!op.source)
+			op.source = "/bin/sh";
+		op.path = sc_str(&c, cs, "path", false);
+		if (op.path && op.op != KC_OP_SYSCALL)
+			sc_error(&c, fe_ymap_get(cs, "path"), "'path' is only for op: syscall");
+		op.owner = true;
+		const struct fe_ynode *own = fe_ymap_get(cs, "owner");
+		if (own) {
+			if (own->kind != FE_YN_SCALAR || own->type != FE_YS_BOOL)
+				sc_error(&c, own, "'owner' must be true or false");
+			else
+				op.owner = fe_yscalar_bool(own);
+		}
+		enum ir_action expect = IR_ALLOW;
+		const char *expect_s = sc_str(&c, cs, "expect", true);
+		if (expect_s && !sc_action(expect_s, &expect))
+			sc_error(&c, fe_ymap_get(cs, "expect"), "expect must be Allow, Audit or Block");
+		const char *want_policy = sc_str(&c, cs, "policy", false);
+		if (d.errors != errs) {
+			totals->failed++;
+			fprintf(out, "FAIL %s: %s: malformed case (see diagnostics)\n", path, name ? name : "?");
+			continue;
+		}
+		struct kc_verdict v = kc_decide(m, &w, posture, &op);
+		bool pass = v.action == expect;
+		if (want_policy)
+			pass = pass && v.policy && strcmp(v.policy, want_policy) == 0;
+		if (pass) {
+			totals->passed++;
+			fprintf(out, "ok   %s: %s\n", path, name);
+		} else {
+			totals->failed++;
+			fprintf(out, "FAIL %s:%u: %s: expected %s", path, cs->line, name, ir_action_name(expect));
+			if (want_policy)
+				fprintf(out, " (%s)", want_policy);
+			fprintf(out, ", got %s", ir_action_name(v.action));
+			if (v.policy)
+				fprintf(out, " (%s)", v.policy);
+			if (v.rule >= 0) {
+				const struct ir_rule *r = &prog.rules[v.rule];
+				fprintf(out, " from %s:%u:%u", r->loc.src->name, r->loc.line, r->loc.col);
+			}
+			fprintf(out, ": %s\n", kc_reason_text(v.reason));
+		}
+	}
+	goto out;
+fail:
+	if (!c.ok || d.errors) {
+		totals->file_errors++;
+		fprintf(out, "FAIL %s: the scenario file cannot be run\n", path);
+	}
+out:
+	kc_report(err, &d, KC_FORMAT_TEXT, false);
+	kc_matcher_free(m);
+	ir_program_free(&prog);
+	fe_diags_free(&d);
+	fe_arena_free(&arena);
+}

@@ -1,0 +1,77 @@
+/*
+ * kc_verdict: the verdict model of DESIGN §4, implemented once.  `explain`,
+ * `test` and the backends' conformance checks all ask this module what an
+ * operation's verdict is.
+ */
+#ifndef KC_VERDICT_H
+#define KC_VERDICT_H
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../frontend/ir.h"
+
+struct kc_label {
+	const char *key, *value;
+};
+
+/* One enforcement subject: a container, or a host (DESIGN §3 "Target"). */
+struct kc_workload {
+	bool host;
+	const char *namespace;		/* containers; "default" when NULL */
+	const struct kc_label *labels;	/* pod labels, or node labels for a host */
+	size_t nlabels;
+	const char *container;		/* optional container name */
+};
+
+enum kc_op { KC_OP_EXEC, KC_OP_READ, KC_OP_WRITE, KC_OP_NETWORK, KC_OP_CAPABILITY, KC_OP_SYSCALL };
+
+struct kc_operation {
+	enum kc_op op;
+	const char *resource;	/* path, protocol, capability or syscall name */
+	const char *source;	/* executable of the acting process */
+	bool owner;		/* the acting user owns the file */
+	const char *path;	/* syscall only: the path it touches, or NULL */
+};
+
+enum kc_reason {
+	KC_R_BLOCK_RULE,	/* a Block rule matched */
+	KC_R_READONLY,		/* a readOnly rule refused a non-read */
+	KC_R_OWNERONLY,		/* an ownerOnly rule refused a non-owner */
+	KC_R_POSTURE,		/* allow-list class, nothing granted: default posture */
+	KC_R_AUDIT_RULE,	/* an Audit rule matched */
+	KC_R_SYSCALL,		/* a syscall rule matched: always Audit */
+	KC_R_GRANTED,		/* an Allow rule granted it */
+	KC_R_BASELINE,		/* the baseline granted it (DESIGN §4.9) */
+	KC_R_NO_RULE,		/* nothing applies */
+};
+
+struct kc_verdict {
+	enum ir_action action;
+	enum kc_reason reason;
+	long rule;		/* deciding rule index, or -1 */
+	long baseline;		/* baseline entry index for KC_R_BASELINE, else -1 */
+	const char *policy;	/* the policy an alert names, "DefaultPosture", or NULL (no alert) */
+	enum ir_posture_class pclass;
+	enum ir_posture posture;
+	bool allow_list;	/* the op's class is in allow-list mode for this workload */
+	size_t applicable;	/* rules of the op's class selected for the workload */
+};
+
+/* Matchers need compiled globs; one cache per program. */
+struct kc_matcher;
+struct kc_matcher *kc_matcher_new(const struct ir_program *p);
+void kc_matcher_free(struct kc_matcher *m);
+
+bool kc_selects(const struct ir_program *p, const struct ir_policy *pol, const struct kc_workload *w);
+/* Does the rule's resource side match (ignoring fromSource)? */
+bool kc_rule_matches(struct kc_matcher *m, const struct ir_rule *r, const struct kc_operation *op);
+bool kc_source_matches(const struct ir_program *p, const struct ir_source *s, const char *source);
+
+struct kc_verdict kc_decide(struct kc_matcher *m, const struct kc_workload *w,
+			    const enum ir_posture posture[IR_PC_COUNT], const struct kc_operation *op);
+
+const char *kc_op_name(enum kc_op op);
+bool kc_op_parse(const char *s, enum kc_op *out);
+const char *kc_reason_text(enum kc_reason r);
+
+#endif

@@ -1,0 +1,31 @@
+/* fe_arena: one bump allocator per compilation; everything is freed at once. */
+#ifndef FE_ARENA_H
+#define FE_ARENA_H
+#include <stddef.h>
+
+struct fe_arena_chunk;
+
+struct fe_arena {
+	struct fe_arena_chunk *head;
+	size_t used_total;	/* bytes handed out, for limits and statistics */
+};
+
+void fe_arena_init(struct fe_arena *a);
+void fe_arena_free(struct fe_arena *a);
+/* Never returns NULL: an allocation failure aborts (exit 3), since no caller can recover. */
+void *fe_arena_alloc(struct fe_arena *a, size_t n);
+void *fe_arena_zalloc(struct fe_arena *a, size_t n);
+char *fe_arena_strndup(struct fe_arena *a, const char *s, size_t n);
+char *fe_arena_strdup(struct fe_arena *a, const char *s);
+char *fe_arena_printf(struct fe_arena *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* A growable array of pointers living in the heap (not the arena), for builders. */
+struct fe_vec {
+	void **items;
+	size_t len, cap;
+};
+void fe_vec_push(struct fe_vec *v, void *item);
+void fe_vec_free(struct fe_vec *v);
+
+#endif

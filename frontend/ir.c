@@ -1,0 +1,247 @@
+#include "ir.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void ir_oom(void)
+{
+	fputs("karmorc: internal error: out of memory\n", stderr);
+	exit(3);
+}
+
+static void *ir_xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		ir_oom();
+	return p;
+}
+
+static uint32_t ir_hash(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+void ir_strtab_init(struct ir_strtab *t, struct fe_arena *a)
+{
+	memset(t, 0, sizeof(*t));
+	t->arena = a;
+	ir_intern(t, "", 0);	/* id 0 */
+}
+
+void ir_strtab_free(struct ir_strtab *t)
+{
+	free(t->strs);
+	free(t->lens);
+	free(t->slots);
+	memset(t, 0, sizeof(*t));
+}
+
+static void ir_strtab_rehash(struct ir_strtab *t)
+{
+	uint32_t nslots = t->nslots ? t->nslots * 2 : 256;
+	uint32_t *slots = calloc(nslots, sizeof(*slots));
+	if (!slots)
+		ir_oom();
+	for (uint32_t id = 0; id < t->count; id++) {
+		uint32_t i = ir_hash(t->strs[id], t->lens[id]) & (nslots - 1);
+		while (slots[i])
+			i = (i + 1) & (nslots - 1);
+		slots[i] = id + 1;
+	}
+	free(t->slots);
+	t->slots = slots;
+	t->nslots = nslots;
+}
+
+ir_str ir_intern(struct ir_strtab *t, const char *s, size_t len)
+{
+	if (2 * (t->count + 1) > t->nslots)
+		ir_strtab_rehash(t);
+	uint32_t i = ir_hash(s, len) & (t->nslots - 1);
+	while (t->slots[i]) {
+		uint32_t id = t->slots[i] - 1;
+		if (t->lens[id] == len && memcmp(t->strs[id], s, len) == 0)
+			return id;
+		i = (i + 1) & (t->nslots - 1);
+	}
+	if (t->count == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 256;
+		t->strs = ir_xrealloc(t->strs, t->cap * sizeof(*t->strs));
+		t->lens = ir_xrealloc(t->lens, t->cap * sizeof(*t->lens));
+	}
+	uint32_t id = t->count++;
+	t->strs[id] = fe_arena_strndup(t->arena, s, len);
+	t->lens[id] = (uint32_t)len;
+	t->slots[i] = id + 1;
+	return id;
+}
+
+ir_str ir_intern_cstr(struct ir_strtab *t, const char *s)
+{
+	return ir_intern(t, s, strlen(s));
+}
+
+void ir_program_init(struct ir_program *p, struct fe_arena *a)
+{
+	memset(p, 0, sizeof(*p));
+	p->arena = a;
+	ir_strtab_init(&p->strs, a);
+}
+
+void ir_program_free(struct ir_program *p)
+{
+	ir_strtab_free(&p->strs);
+	free(p->policies);
+	free(p->rules);
+	free(p->pending);
+	free(p->npending);
+	memset(p, 0, sizeof(*p));
+}
+
+uint32_t ir_program_add(struct ir_program *p, const struct ir_policy *pol, const struct ir_rule *rules,
+			uint32_t nrules)
+{
+	assert(!p->finished);
+	if (p->npolicies == p->policies_cap) {
+		p->policies_cap = p->policies_cap ? p->policies_cap * 2 : 64;
+		p->policies = ir_xrealloc(p->policies, p->policies_cap * sizeof(*p->policies));
+		p->pending = ir_xrealloc(p->pending, p->policies_cap * sizeof(*p->pending));
+		p->npending = ir_xrealloc(p->npending, p->policies_cap * sizeof(*p->npending));
+	}
+	uint32_t idx = p->npolicies++;
+	p->policies[idx] = *pol;
+	struct ir_rule *copy = fe_arena_alloc(p->arena, (nrules ? nrules : 1) * sizeof(*copy));
+	if (nrules)
+		memcpy(copy, rules, nrules * sizeof(*copy));
+	p->pending[idx] = copy;
+	p->npending[idx] = nrules;
+	return idx;
+}
+
+/* qsort needs the string table; programs are finished one at a time. */
+static const struct ir_program *ir_sort_program;
+
+static int ir_policy_cmp(const void *pa, const void *pb)
+{
+	uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+	const struct ir_policy *x = &ir_sort_program->policies[a], *y = &ir_sort_program->policies[b];
+	const struct ir_strtab *t = &ir_sort_program->strs;
+	int c = strcmp(ir_s(t, x->name), ir_s(t, y->name));
+	if (c)
+		return c;
+	if ((c = strcmp(ir_s(t, x->namespace), ir_s(t, y->namespace))))
+		return c;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	if ((c = strcmp(x->loc.src->name, y->loc.src->name)))
+		return c;
+	if (x->doc_index != y->doc_index)
+		return x->doc_index < y->doc_index ? -1 : 1;
+	return a < b ? -1 : a > b;
+}
+
+void ir_program_finish(struct ir_program *p)
+{
+	assert(!p->finished);
+	uint32_t n = p->npolicies;
+	uint32_t *order = ir_xrealloc(NULL, (n ? n : 1) * sizeof(*order));
+	for (uint32_t i = 0; i < n; i++)
+		order[i] = i;
+	ir_sort_program = p;
+	qsort(order, n, sizeof(*order), ir_policy_cmp);
+	ir_sort_program = NULL;
+
+	uint32_t total = 0;
+	for (uint32_t i = 0; i < n; i++)
+		total += p->npending[i];
+	struct ir_policy *pols = ir_xrealloc(NULL, (n ? n : 1) * sizeof(*pols));
+	p->rules = ir_xrealloc(NULL, (total ? total : 1) * sizeof(*p->rules));
+	p->rules_cap = total;
+	p->nrules = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t old = order[i];
+		pols[i] = p->policies[old];
+		pols[i].first_rule = p->nrules;
+		pols[i].nrules = p->npending[old];
+		for (uint32_t r = 0; r < p->npending[old]; r++) {
+			struct ir_rule *rule = &p->rules[p->nrules++];
+			*rule = p->pending[old][r];
+			rule->policy = i;
+		}
+	}
+	free(p->policies);
+	p->policies = pols;
+	p->policies_cap = n;
+	free(order);
+	free(p->pending);
+	free(p->npending);
+	p->pending = NULL;
+	p->npending = NULL;
+	p->finished = true;
+}
+
+enum ir_posture_class ir_posture_class_of(enum ir_class c)
+{
+	switch (c) {
+	case IR_NETWORK: return IR_PC_NETWORK;
+	case IR_CAPABILITY: return IR_PC_CAPABILITIES;
+	default: return IR_PC_FILE;
+	}
+}
+
+const char *ir_kind_name(enum ir_kind k)
+{
+	static const char *const names[] = {"KubeArmorPolicy", "KubeArmorHostPolicy", "KubeArmorClusterPolicy"};
+	return names[k];
+}
+
+const char *ir_class_name(enum ir_class c)
+{
+	static const char *const names[] = {"process", "file", "network", "capabilities", "syscalls", "presets",
+					    "device"};
+	return names[c];
+}
+
+const char *ir_match_name(enum ir_match m)
+{
+	static const char *const names[] = {"path", "dir", "dir (recursive)", "pattern", "execname", "protocol",
+					    "capability", "syscall", "domain", "preset", "device"};
+	return names[m];
+}
+
+const char *ir_action_name(enum ir_action a)
+{
+	static const char *const names[] = {"Allow", "Audit", "Block"};
+	return names[a];
+}
+
+const char *ir_posture_name(enum ir_posture p)
+{
+	return p == IR_POSTURE_BLOCK ? "block" : "audit";
+}
+
+const char *ir_posture_class_name(enum ir_posture_class c)
+{
+	static const char *const names[] = {"file", "network", "capabilities"};
+	return names[c];
+}
+
+const struct ir_baseline_entry ir_baseline[] = {
+	{"/lib/", true, false},
+	{"/lib64/", true, false},
+	{"/usr/lib/", true, false},
+	{"/etc/ld.so.cache", true, false},
+	{"/dev/null", true, true},
+	{"/dev/zero", true, true},
+	{"/dev/urandom", true, false},
+	{"/dev/random", true, false},
+};
+const size_t ir_baseline_count = sizeof(ir_baseline) / sizeof(ir_baseline[0]);

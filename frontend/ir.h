@@ -1,0 +1,164 @@
+/*
+ * The IR: the one vocabulary every stage speaks (DESIGN §3).  The frontend
+ * builds it; the compiler (targets, verdict model, analyses) and the backends
+ * only read it.  All memory lives in the program's arena.
+ */
+#ifndef IR_H
+#define IR_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "diag.h"
+
+typedef uint32_t ir_str;	/* interned string id; 0 is "" */
+
+struct ir_strtab {
+	struct fe_arena *arena;
+	const char **strs;	/* id -> string */
+	uint32_t *lens;
+	uint32_t count, cap;
+	uint32_t *slots;	/* open addressing: 0 empty, else id + 1 */
+	uint32_t nslots;
+};
+
+void ir_strtab_init(struct ir_strtab *t, struct fe_arena *a);
+void ir_strtab_free(struct ir_strtab *t);
+ir_str ir_intern(struct ir_strtab *t, const char *s, size_t len);
+ir_str ir_intern_cstr(struct ir_strtab *t, const char *s);
+static inline const char *ir_s(const struct ir_strtab *t, ir_str id) { return t->strs[id]; }
+
+enum ir_kind { IR_KSP, IR_HSP, IR_CSP };
+
+/* Rule classes; process and file share the file posture class (DESIGN §4.1). */
+enum ir_class { IR_PROCESS, IR_FILE, IR_NETWORK, IR_CAPABILITY, IR_SYSCALL, IR_PRESET, IR_DEVICE };
+
+enum ir_match {
+	IR_M_PATH, IR_M_DIR, IR_M_DIR_RECURSIVE, IR_M_PATTERN, IR_M_EXECNAME,
+	IR_M_PROTOCOL, IR_M_CAPABILITY, IR_M_SYSCALL, IR_M_DOMAIN, IR_M_PRESET, IR_M_DEVICE,
+};
+
+/* Ordered by strength: a higher value wins when several rules decide. */
+enum ir_action { IR_ALLOW, IR_AUDIT, IR_BLOCK };
+
+enum ir_posture_class { IR_PC_FILE, IR_PC_NETWORK, IR_PC_CAPABILITIES, IR_PC_COUNT };
+enum ir_posture { IR_POSTURE_AUDIT, IR_POSTURE_BLOCK };
+
+enum ir_source_kind { IR_SRC_ANY, IR_SRC_PATH, IR_SRC_DIR, IR_SRC_DIR_RECURSIVE };
+
+#define IR_RULE_READONLY 0x1u
+#define IR_RULE_OWNERONLY 0x2u
+#define IR_RULE_PTS_ONLY 0x4u	/* pts: false -- applies only to tasks with a terminal */
+
+struct ir_source {
+	enum ir_source_kind kind;
+	ir_str path;		/* a file, or a directory ending in '/' */
+};
+
+struct ir_strlist {
+	const ir_str *items;
+	uint32_t n;
+};
+
+struct ir_rule {
+	enum ir_class cls;
+	enum ir_match match;
+	enum ir_action action;	/* effective: rule, else section, else spec, else Block */
+	unsigned flags;
+	ir_str target;		/* path, dir (ends in '/'), glob, exec name, protocol,
+				   capability (lower case, no cap_), syscall, domain, preset */
+	struct ir_source source;	/* one source per rule: fromSource lists are expanded */
+	/* syscalls.matchPaths: the path the syscall must touch (IR_M_PATH/DIR/DIR_RECURSIVE) */
+	bool has_path;
+	enum ir_match path_match;
+	ir_str path;
+	int severity;		/* 0 when unset everywhere */
+	struct ir_strlist tags;
+	ir_str message;
+	struct ir_strlist allowed_args;
+	uint32_t policy;	/* index into program.policies */
+	struct fe_loc loc;	/* the YAML node the rule came from */
+};
+
+struct ir_label {
+	ir_str key, value;
+};
+
+enum ir_expr_key { IR_EXPR_LABEL, IR_EXPR_NAMESPACE };
+enum ir_expr_op { IR_OP_IN, IR_OP_NOTIN };
+
+struct ir_expr {
+	enum ir_expr_key key;
+	enum ir_expr_op op;
+	struct ir_strlist values;
+	struct fe_loc loc;
+};
+
+struct ir_policy {
+	enum ir_kind kind;
+	ir_str name;
+	ir_str namespace;	/* KSP: metadata.namespace or "default"; 0 for cluster kinds */
+	struct fe_loc loc;	/* the document */
+	size_t doc_index;
+	/* KSP selector.matchLabels without the special key; HSP nodeSelector.matchLabels */
+	const struct ir_label *labels;
+	uint32_t nlabels;
+	const struct ir_expr *exprs;
+	uint32_t nexprs;
+	/* kubearmor.io/container.name: restricts to these containers when has_containers */
+	bool has_containers;
+	struct ir_strlist containers;
+	ir_str apparmor;	/* native AppArmor lines, 0 when absent */
+	/* spec level values, after defaulting */
+	enum ir_action action;
+	int severity;
+	struct ir_strlist tags;
+	ir_str message;
+	/* rules: program.rules[first_rule .. first_rule + nrules) */
+	uint32_t first_rule, nrules;
+};
+
+struct ir_program {
+	struct fe_arena *arena;
+	struct ir_strtab strs;
+	struct ir_policy *policies;
+	uint32_t npolicies, policies_cap;
+	struct ir_rule *rules;
+	uint32_t nrules, rules_cap;
+	/* per policy, before ir_program_finish: its own rule array */
+	struct ir_rule **pending;
+	uint32_t *npending;
+	bool finished;
+};
+
+void ir_program_init(struct ir_program *p, struct fe_arena *a);
+void ir_program_free(struct ir_program *p);
+/* Adds a policy and its rules (copied); returns its provisional index. */
+uint32_t ir_program_add(struct ir_program *p, const struct ir_policy *pol, const struct ir_rule *rules,
+			uint32_t nrules);
+/* Orders policies by (name, namespace, kind, file, document) so every output is
+ * independent of the order of inputs, then lays out the flat rule array. */
+void ir_program_finish(struct ir_program *p);
+
+enum ir_posture_class ir_posture_class_of(enum ir_class c);
+const char *ir_kind_name(enum ir_kind k);
+const char *ir_class_name(enum ir_class c);
+const char *ir_match_name(enum ir_match m);
+const char *ir_action_name(enum ir_action a);
+const char *ir_posture_name(enum ir_posture p);
+const char *ir_posture_class_name(enum ir_posture_class c);
+
+/*
+ * The baseline (DESIGN §4.9): what a process needs to start when the file
+ * class is an allow-list.  Defined once here; explain, test and every backend
+ * use this table.
+ */
+struct ir_baseline_entry {
+	const char *path;	/* a file, or a directory ending in '/' meaning everything below */
+	bool read, write;	/* read includes mmap */
+};
+extern const struct ir_baseline_entry ir_baseline[];
+extern const size_t ir_baseline_count;
+
+#endif

@@ -1,0 +1,273 @@
+#include "load.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "lower.h"
+
+#define FE_MAX_DIR_DEPTH 32
+
+void fe_loader_init(struct fe_loader *l, struct fe_arena *a, struct fe_diags *d, struct ir_program *p,
+		    enum fe_schema_mode mode)
+{
+	memset(l, 0, sizeof(*l));
+	l->arena = a;
+	l->diags = d;
+	l->prog = p;
+	l->mode = mode;
+}
+
+struct fe_source *fe_source_read(struct fe_arena *a, const char *path, bool *too_big)
+{
+	*too_big = false;
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	if (!f)
+		return NULL;
+	size_t cap = 64 * 1024, len = 0;
+	char *buf = malloc(cap);
+	if (!buf) {
+		fputs("karmorc: internal error: out of memory\n", stderr);
+		exit(3);
+	}
+	for (;;) {
+		if (len == cap) {
+			if (cap > FE_MAX_FILE_SIZE) {
+				*too_big = true;
+				break;
+			}
+			cap *= 2;
+			char *nb = realloc(buf, cap);
+			if (!nb) {
+				fputs("karmorc: internal error: out of memory\n", stderr);
+				exit(3);
+			}
+			buf = nb;
+		}
+		size_t got = fread(buf + len, 1, cap - len, f);
+		len += got;
+		if (got == 0)
+			break;
+	}
+	int err = ferror(f) ? errno : 0;
+	if (f != stdin)
+		fclose(f);
+	if (err) {
+		free(buf);
+		errno = err;
+		return NULL;
+	}
+	if (len > FE_MAX_FILE_SIZE)
+		*too_big = true;
+	struct fe_source *src = fe_arena_zalloc(a, sizeof(*src));
+	src->name = fe_arena_strdup(a, strcmp(path, "-") == 0 ? "<stdin>" : path);
+	src->len = *too_big ? 0 : len;
+	src->text = fe_arena_strndup(a, buf, src->len);
+	free(buf);
+	return src;
+}
+
+static const char *fe_kind_names[] = {"KubeArmorPolicy", "KubeArmorHostPolicy", "KubeArmorClusterPolicy"};
+
+static void fe_load_document(struct fe_loader *l, const struct fe_source *src, const struct fe_ydoc *doc)
+{
+	struct fe_diags *d = l->diags;
+	const struct fe_ynode *root = doc->root;
+	struct fe_loc at = {src, doc->line, doc->col};
+	if (!root)
+		return;		/* an empty document (e.g. after a trailing ---) */
+	if (root->kind != FE_YN_MAP) {
+		fe_diag_add(d, FE_ERROR, FE_NOT_OBJECT, fe_ynode_loc(src, root),
+			    "document is %s, not a Kubernetes object (a mapping with apiVersion and kind)",
+			    fe_ynode_kind_name(root));
+		return;
+	}
+	at = fe_ynode_loc(src, root);
+	const struct fe_ynode *api = fe_ymap_get(root, "apiVersion"), *kind = fe_ymap_get(root, "kind");
+	const char *api_s = api && api->kind == FE_YN_SCALAR && api->type == FE_YS_STR ? api->str : NULL;
+	const char *kind_s = kind && kind->kind == FE_YN_SCALAR && kind->type == FE_YS_STR ? kind->str : NULL;
+	int k = -1;
+	for (int i = 0; i < 3; i++)
+		if (kind_s && strcmp(kind_s, fe_kind_names[i]) == 0)
+			k = i;
+	bool kubearmor_group = api_s && strncmp(api_s, "security.kubearmor.com/", 23) == 0;
+	bool network_policy = kind_s && strcmp(kind_s, "KubeArmorNetworkPolicy") == 0;
+
+	if (!api_s && !kind_s) {
+		fe_diag_fixit(d, fe_diag_add(d, FE_ERROR, FE_NOT_OBJECT, at,
+					     "document has no apiVersion and no kind: it is not a Kubernetes object"),
+			      "a KubeArmor policy starts with 'apiVersion: security.kubearmor.com/v1' and a kind");
+		return;
+	}
+	if (api_s && !kubearmor_group && k < 0 && !network_policy) {
+		fe_diag_add(d, FE_NOTE, FE_FOREIGN_DOCUMENT, at, "skipping %s '%s' (not a KubeArmor policy)",
+			    kind_s ? kind_s : "document", api_s);
+		return;
+	}
+	if (network_policy) {
+		l->recognised++;
+		fe_diag_add(d, FE_WARNING, FE_NETWORK_POLICY_SKIPPED, fe_ynode_loc(src, kind),
+			    "KubeArmorNetworkPolicy is recognised but not compiled by karmorc; skipped");
+		return;
+	}
+	if (k < 0) {
+		const struct fe_ynode *where = kind ? kind : root;
+		struct fe_diag *dg = fe_diag_add(d, FE_ERROR, FE_UNKNOWN_KIND, fe_ynode_loc(src, where),
+						 "unknown kind '%s' in the security.kubearmor.com group",
+						 kind_s ? kind_s : "(missing)");
+		const char *sugg = kind_s ? fe_suggest(kind_s, fe_kind_names, 3) : NULL;
+		if (sugg)
+			fe_diag_fixit(d, dg, "did you mean '%s'?", sugg);
+		return;
+	}
+	if (api_s && strcmp(api_s, "security.kubearmor.com/v1") != 0) {
+		fe_diag_fixit(d, fe_diag_add(d, FE_ERROR, FE_UNKNOWN_KIND, fe_ynode_loc(src, api),
+					     "unknown version '%s' of %s", api_s, kind_s),
+			      "write 'apiVersion: security.kubearmor.com/v1'");
+		return;
+	}
+	l->policies++;
+	l->recognised++;
+	bool ok = fe_schema_validate(d, src, root, (enum ir_kind)k, l->mode);
+	ok &= fe_check_rules_present(d, src, root, (enum ir_kind)k);
+	if (ok)
+		fe_lower(l->prog, d, src, doc, (enum ir_kind)k, l->mode);
+}
+
+static void fe_load_source(struct fe_loader *l, const struct fe_source *src)
+{
+	struct fe_yfile yf;
+	l->files++;
+	fe_yaml_parse(l->arena, l->diags, src, &yf);
+	size_t nonempty = 0;
+	for (size_t i = 0; i < yf.ndocs; i++) {
+		if (yf.docs[i].root)
+			nonempty++;
+		fe_load_document(l, src, &yf.docs[i]);
+	}
+	l->documents += nonempty;
+	if (nonempty == 0) {
+		struct fe_loc at = {src, 0, 0};
+		/* a parse error already explains an empty result */
+		bool had_error = false;
+		for (size_t i = 0; i < l->diags->len; i++)
+			had_error |= l->diags->items[i].loc.src == src && l->diags->items[i].severity == FE_ERROR;
+		if (!had_error)
+			fe_diag_add(l->diags, FE_WARNING, FE_NO_DOCUMENTS, at, "file holds no YAML document");
+	}
+}
+
+void fe_load_text(struct fe_loader *l, const char *name, const char *text, size_t len)
+{
+	struct fe_source *src = fe_arena_zalloc(l->arena, sizeof(*src));
+	src->name = fe_arena_strdup(l->arena, name);
+	src->text = fe_arena_strndup(l->arena, text, len);
+	src->len = len;
+	fe_load_source(l, src);
+}
+
+static int fe_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool fe_is_yaml_name(const char *name)
+{
+	size_t n = strlen(name);
+	return (n > 5 && strcmp(name + n - 5, ".yaml") == 0) || (n > 4 && strcmp(name + n - 4, ".yml") == 0);
+}
+
+static void fe_load_file(struct fe_loader *l, const char *path)
+{
+	bool too_big;
+	struct fe_source *src = fe_source_read(l->arena, path, &too_big);
+	if (!src) {
+		fprintf(stderr, "karmorc: %s: %s\n", path, strerror(errno));
+		l->io_error = true;
+		return;
+	}
+	if (too_big) {
+		struct fe_loc at = {src, 0, 0};
+		fe_diag_add(l->diags, FE_ERROR, FE_FILE_SIZE, at, "file is larger than the limit of %u bytes",
+			    FE_MAX_FILE_SIZE);
+		l->files++;
+		return;
+	}
+	fe_load_source(l, src);
+}
+
+static void fe_load_dir(struct fe_loader *l, const char *path, int depth)
+{
+	if (depth > FE_MAX_DIR_DEPTH) {
+		fprintf(stderr, "karmorc: %s: directories nested deeper than %d; not searched\n", path,
+			FE_MAX_DIR_DEPTH);
+		l->io_error = true;
+		return;
+	}
+	DIR *dir = opendir(path);
+	if (!dir) {
+		fprintf(stderr, "karmorc: %s: %s\n", path, strerror(errno));
+		l->io_error = true;
+		return;
+	}
+	struct fe_vec names = {0};
+	struct dirent *e;
+	while ((e = readdir(dir))) {
+		if (e->d_name[0] == '.')
+			continue;	/* ., .. and hidden entries such as .git */
+		fe_vec_push(&names, fe_arena_printf(l->arena, "%s%s%s", path,
+						    path[strlen(path) - 1] == '/' ? "" : "/", e->d_name));
+	}
+	closedir(dir);
+	qsort(names.items, names.len, sizeof(*names.items), fe_name_cmp);
+	for (size_t i = 0; i < names.len; i++) {
+		const char *child = names.items[i];
+		struct stat st;
+		if (stat(child, &st) != 0)
+			continue;	/* a dangling symlink: nothing to read */
+		if (S_ISDIR(st.st_mode))
+			fe_load_dir(l, child, depth + 1);
+		else if (S_ISREG(st.st_mode) && fe_is_yaml_name(child))
+			fe_load_file(l, child);
+	}
+	fe_vec_free(&names);
+}
+
+void fe_load_path(struct fe_loader *l, const char *path)
+{
+	struct stat st;
+	if (strcmp(path, "-") == 0) {
+		fe_load_file(l, path);
+		return;
+	}
+	if (stat(path, &st) != 0) {
+		fprintf(stderr, "karmorc: %s: %s\n", path, strerror(errno));
+		l->io_error = true;
+		return;
+	}
+	if (S_ISDIR(st.st_mode))
+		fe_load_dir(l, path, 0);
+	else
+		fe_load_file(l, path);
+}
+
+void fe_loader_finish(struct fe_loader *l)
+{
+	struct ir_program *p = l->prog;
+	ir_program_finish(p);
+	/* Same (kind, namespace, name) twice: kubectl apply would keep only the last applied;
+	 * karmorc keeps both (deterministically) and says so. */
+	for (uint32_t i = 1; i < p->npolicies; i++) {
+		const struct ir_policy *a = &p->policies[i - 1], *b = &p->policies[i];
+		if (a->name == b->name && a->namespace == b->namespace && a->kind == b->kind) {
+			struct fe_diag *dg = fe_diag_add(l->diags, FE_WARNING, FE_DUP_POLICY, b->loc,
+							 "%s '%s' is defined twice; karmorc enforces both (kubectl "
+							 "apply would keep only the one applied last)",
+							 ir_kind_name(b->kind), ir_s(&p->strs, b->name));
+			fe_diag_related(l->diags, dg, a->loc, "the other definition");
+		}
+	}
+}

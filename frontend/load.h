@@ -1,0 +1,40 @@
+/*
+ * fe_load: the frontend's entry point.  Reads files, directories (every
+ * *.yaml / *.yml below, in sorted order) and "-" (stdin), parses every
+ * document, recognises KubeArmor kinds, validates them and lowers them into
+ * the program.  Documents of other API groups are skipped with a note.
+ */
+#ifndef FE_LOAD_H
+#define FE_LOAD_H
+#include <stdbool.h>
+
+#include "diag.h"
+#include "ir.h"
+#include "schema.h"
+#include "yaml.h"
+
+#define FE_MAX_FILE_SIZE (16u * 1024 * 1024)
+
+struct fe_loader {
+	struct fe_arena *arena;
+	struct fe_diags *diags;
+	struct ir_program *prog;
+	enum fe_schema_mode mode;
+	size_t files, documents, policies;
+	size_t recognised;	/* policies plus recognised-but-skipped kinds */
+	bool io_error;		/* a path could not be read: exit 3 */
+};
+
+void fe_loader_init(struct fe_loader *l, struct fe_arena *a, struct fe_diags *d, struct ir_program *p,
+		    enum fe_schema_mode mode);
+/* Loads one command-line path.  I/O failures are reported on stderr and set io_error. */
+void fe_load_path(struct fe_loader *l, const char *path);
+/* Loads in-memory text as if it were a file called `name`. */
+void fe_load_text(struct fe_loader *l, const char *name, const char *text, size_t len);
+/* Finishes the program (deterministic order) and reports duplicate identities. */
+void fe_loader_finish(struct fe_loader *l);
+
+/* Reads a whole file into the arena; NULL (errno set) on failure. */
+struct fe_source *fe_source_read(struct fe_arena *a, const char *path, bool *too_big);
+
+#endif

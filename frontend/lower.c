@@ -1,0 +1,564 @@
+#include "lower.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ node access */
+
+static const char *lw_str(const struct fe_ynode *map, const char *key)
+{
+	const struct fe_ynode *n = fe_ymap_get(map, key);
+	return n && n->kind == FE_YN_SCALAR && n->type == FE_YS_STR ? n->str : NULL;
+}
+
+static bool lw_bool(const struct fe_ynode *map, const char *key)
+{
+	const struct fe_ynode *n = fe_ymap_get(map, key);
+	return n && n->kind == FE_YN_SCALAR && n->type == FE_YS_BOOL && fe_yscalar_bool(n);
+}
+
+static const struct fe_ynode *lw_map(const struct fe_ynode *map, const char *key)
+{
+	const struct fe_ynode *n = fe_ymap_get(map, key);
+	return n && n->kind == FE_YN_MAP ? n : NULL;
+}
+
+static const struct fe_ynode *lw_seq(const struct fe_ynode *map, const char *key)
+{
+	const struct fe_ynode *n = fe_ymap_get(map, key);
+	return n && n->kind == FE_YN_SEQ ? n : NULL;
+}
+
+/* ------------------------------------------------- rules present check */
+
+static const char *const lw_sections[] = {"process", "file", "network", "capabilities", "syscalls", "device"};
+static const char *const lw_match_keys[][3] = {
+	{"matchPaths", "matchDirectories", "matchPatterns"},
+	{"matchPaths", "matchDirectories", "matchPatterns"},
+	{"matchProtocols", "matchDNSQueries", NULL},
+	{"matchCapabilities", NULL, NULL},
+	{"matchSyscalls", "matchPaths", NULL},
+	{"matchDevice", NULL, NULL},
+};
+
+bool fe_check_rules_present(struct fe_diags *d, const struct fe_source *src, const struct fe_ynode *root,
+			    enum ir_kind kind)
+{
+	const struct fe_ynode *spec = lw_map(root, "spec");
+	bool ok = true;
+	size_t entries = 0;
+	if (spec) {
+		for (size_t s = 0; s < sizeof(lw_sections) / sizeof(lw_sections[0]); s++) {
+			const struct fe_ynode *sec = fe_ymap_get(spec, lw_sections[s]);
+			if (!sec || sec->kind != FE_YN_MAP)
+				continue;	/* absent, null (warned) or mistyped (an error already) */
+			size_t here = 0;
+			for (int k = 0; k < 3 && lw_match_keys[s][k]; k++) {
+				const struct fe_ynode *list = lw_seq(sec, lw_match_keys[s][k]);
+				here += list ? list->n : 0;
+			}
+			if (here == 0) {
+				struct fe_diag *dg = fe_diag_add(d, FE_ERROR, FE_EMPTY_SECTION, fe_ynode_loc(src, sec),
+								 "section '%s' has no match entry, so it enforces "
+								 "nothing", lw_sections[s]);
+				fe_diag_fixit(d, dg, "add a %s list, or delete the section", lw_match_keys[s][0]);
+				ok = false;
+			}
+			entries += here;
+		}
+		const struct fe_ynode *presets = lw_seq(spec, "presets");
+		entries += presets ? presets->n : 0;
+		const char *aa = lw_str(spec, "apparmor");
+		entries += aa && *aa;
+	}
+	if (entries == 0) {
+		const struct fe_ynode *at = spec ? spec : root;
+		struct fe_diag *dg = fe_diag_add(d, FE_ERROR, FE_NO_RULES, fe_ynode_loc(src, at),
+						 "this %s has no rule at all, so it enforces nothing", ir_kind_name(kind));
+		fe_diag_fixit(d, dg, "add a process, file, network, capabilities or syscalls section with match "
+			      "entries");
+		ok = false;
+	}
+	return ok;
+}
+
+/* ------------------------------------------------------------ lowering */
+
+struct lw_attrs {
+	int severity;
+	bool has_tags;
+	struct ir_strlist tags;
+	ir_str message;
+	bool has_action;
+	enum ir_action action;
+};
+
+struct lw_ctx {
+	struct ir_program *p;
+	struct fe_diags *d;
+	const struct fe_source *src;
+	enum ir_kind kind;
+	enum fe_schema_mode mode;
+	struct ir_rule *rules;
+	uint32_t nrules, cap;
+	bool ok;
+};
+
+static ir_str lw_intern(struct lw_ctx *c, const char *s)
+{
+	return ir_intern_cstr(&c->p->strs, s);
+}
+
+static struct ir_strlist lw_strlist(struct lw_ctx *c, const struct fe_ynode *seq)
+{
+	struct ir_strlist l = {NULL, 0};
+	if (!seq || seq->kind != FE_YN_SEQ || seq->n == 0)
+		return l;
+	ir_str *items = fe_arena_alloc(c->p->arena, seq->n * sizeof(*items));
+	for (size_t i = 0; i < seq->n; i++)
+		if (seq->items[i]->kind == FE_YN_SCALAR)
+			items[l.n++] = lw_intern(c, seq->items[i]->str);
+	l.items = items;
+	return l;
+}
+
+static enum ir_action lw_action(const char *s)
+{
+	bool lower;
+	int a = fe_parse_action(s, &lower);
+	return a < 0 ? IR_BLOCK : (enum ir_action)a;
+}
+
+/* Reads severity/tags/message/action of one level; unset fields inherit from `up`. */
+static struct lw_attrs lw_attrs_of(struct lw_ctx *c, const struct fe_ynode *map, const struct lw_attrs *up)
+{
+	struct lw_attrs a = *up;
+	const struct fe_ynode *sev = fe_ymap_get(map, "severity");
+	long v;
+	if (sev && sev->kind == FE_YN_SCALAR && sev->type == FE_YS_INT && fe_yscalar_long(sev, &v) && v != 0)
+		a.severity = (int)v;
+	const struct fe_ynode *tags = lw_seq(map, "tags");
+	if (tags && tags->n) {
+		a.tags = lw_strlist(c, tags);
+		a.has_tags = true;
+	}
+	const char *msg = lw_str(map, "message");
+	if (msg && *msg)
+		a.message = lw_intern(c, msg);
+	const char *act = lw_str(map, "action");
+	if (act && *act) {
+		a.action = lw_action(act);
+		a.has_action = true;
+	}
+	return a;
+}
+
+static struct ir_rule *lw_push(struct lw_ctx *c)
+{
+	if (c->nrules == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 32;
+		struct ir_rule *r = realloc(c->rules, c->cap * sizeof(*r));
+		if (!r) {
+			fputs("karmorc: internal error: out of memory\n", stderr);
+			exit(3);
+		}
+		c->rules = r;
+	}
+	struct ir_rule *r = &c->rules[c->nrules++];
+	memset(r, 0, sizeof(*r));
+	return r;
+}
+
+static char *lw_dir_norm(struct lw_ctx *c, const char *dir)
+{
+	size_t len = strlen(dir);
+	if (len && dir[len - 1] == '/')
+		return (char *)dir;
+	return fe_arena_printf(c->p->arena, "%s/", dir);	/* daemon mode: warned in the schema */
+}
+
+/* Emits one rule per fromSource entry (or one with any source). */
+static void lw_emit(struct lw_ctx *c, const struct ir_rule *proto, const struct fe_ynode *entry, bool syscall_sources)
+{
+	const struct fe_ynode *from = lw_seq(entry, "fromSource");
+	if (c->kind == IR_HSP && proto->action == IR_ALLOW && (!from || from->n == 0) &&
+	    proto->cls != IR_SYSCALL) {
+		struct fe_diag *dg = fe_diag_add(c->d, FE_WARNING, FE_HOST_ALLOW_NO_SOURCE, proto->loc,
+						 "host Allow rule without fromSource is ignored (DESIGN §4.6): "
+						 "it would turn every host process into an allow-list");
+		fe_diag_fixit(c->d, dg, "add fromSource naming the program this Allow is for");
+		return;
+	}
+	if (!from || from->n == 0) {
+		*lw_push(c) = *proto;
+		return;
+	}
+	for (size_t i = 0; i < from->n; i++) {
+		const struct fe_ynode *src = from->items[i];
+		if (src->kind != FE_YN_MAP)
+			continue;
+		const char *path = lw_str(src, "path");
+		const char *dir = syscall_sources ? lw_str(src, "dir") : NULL;
+		struct ir_rule r = *proto;
+		if (path && *path) {
+			r.source.kind = IR_SRC_PATH;
+			r.source.path = lw_intern(c, path);
+		} else if (dir && *dir) {
+			r.source.kind = lw_bool(src, "recursive") ? IR_SRC_DIR_RECURSIVE : IR_SRC_DIR;
+			r.source.path = lw_intern(c, lw_dir_norm(c, dir));
+		} else {
+			fe_diag_add(c->d, FE_ERROR, FE_REQUIRED, fe_ynode_loc(c->src, src),
+				    syscall_sources ? "fromSource entry needs 'path' or 'dir'"
+						    : "fromSource entry needs 'path'");
+			c->ok = false;
+			continue;
+		}
+		*lw_push(c) = r;
+	}
+}
+
+static void lw_base(struct lw_ctx *c, struct ir_rule *r, enum ir_class cls, const struct fe_ynode *entry,
+		    const struct lw_attrs *section)
+{
+	struct lw_attrs a = lw_attrs_of(c, entry, section);
+	r->cls = cls;
+	r->action = a.action;
+	r->severity = a.severity;
+	r->tags = a.tags;
+	r->message = a.message;
+	r->loc = fe_ynode_loc(c->src, entry);
+	if (lw_bool(entry, "readOnly"))
+		r->flags |= IR_RULE_READONLY;
+	if (lw_bool(entry, "ownerOnly"))
+		r->flags |= IR_RULE_OWNERONLY;
+	const struct fe_ynode *pts = fe_ymap_get(entry, "pts");
+	if (pts && pts->kind == FE_YN_SCALAR && pts->type == FE_YS_BOOL && !fe_yscalar_bool(pts))
+		r->flags |= IR_RULE_PTS_ONLY;
+}
+
+static void lw_process_or_file(struct lw_ctx *c, const struct fe_ynode *sec, enum ir_class cls,
+			       const struct lw_attrs *spec)
+{
+	struct lw_attrs sa = lw_attrs_of(c, sec, spec);
+	const struct fe_ynode *list;
+	if ((list = lw_seq(sec, "matchPaths"))) {
+		for (size_t i = 0; i < list->n; i++) {
+			const struct fe_ynode *e = list->items[i];
+			struct ir_rule r;
+			memset(&r, 0, sizeof(r));
+			lw_base(c, &r, cls, e, &sa);
+			const char *path = lw_str(e, "path"), *exe = lw_str(e, "execname");
+			if (path) {
+				r.match = IR_M_PATH;
+				r.target = lw_intern(c, path);
+			} else {
+				r.match = IR_M_EXECNAME;
+				r.target = lw_intern(c, exe ? exe : "");
+			}
+			r.allowed_args = lw_strlist(c, lw_seq(e, "allowedArgs"));
+			lw_emit(c, &r, e, false);
+		}
+	}
+	if ((list = lw_seq(sec, "matchDirectories"))) {
+		for (size_t i = 0; i < list->n; i++) {
+			const struct fe_ynode *e = list->items[i];
+			struct ir_rule r;
+			memset(&r, 0, sizeof(r));
+			lw_base(c, &r, cls, e, &sa);
+			r.match = lw_bool(e, "recursive") ? IR_M_DIR_RECURSIVE : IR_M_DIR;
+			r.target = lw_intern(c, lw_dir_norm(c, lw_str(e, "dir")));
+			lw_emit(c, &r, e, false);
+		}
+	}
+	if ((list = lw_seq(sec, "matchPatterns"))) {
+		for (size_t i = 0; i < list->n; i++) {
+			const struct fe_ynode *e = list->items[i];
+			struct ir_rule r;
+			memset(&r, 0, sizeof(r));
+			lw_base(c, &r, cls, e, &sa);
+			r.match = IR_M_PATTERN;
+			r.target = lw_intern(c, lw_str(e, "pattern"));
+			lw_emit(c, &r, e, false);
+		}
+	}
+}
+
+/* Splits "tcp, UDP" into lower-case names (capabilities lose a cap_ prefix). */
+static void lw_name_list(struct lw_ctx *c, const struct ir_rule *proto, const struct fe_ynode *e, const char *s,
+			 bool capability)
+{
+	const char *p = s;
+	for (;;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		char item[64];
+		size_t j = 0;
+		for (size_t i = 0; i < len && j + 1 < sizeof(item); i++)
+			if (p[i] != ' ' && p[i] != '\t')
+				item[j++] = (char)((p[i] >= 'A' && p[i] <= 'Z') ? p[i] + 32 : p[i]);
+		item[j] = '\0';
+		const char *name = item;
+		if (capability && strncmp(name, "cap_", 4) == 0)
+			name += 4;
+		if (*name) {
+			struct ir_rule r = *proto;
+			r.target = lw_intern(c, name);
+			lw_emit(c, &r, e, false);
+		}
+		if (!end)
+			break;
+		p = end + 1;
+	}
+}
+
+static void lw_network(struct lw_ctx *c, const struct fe_ynode *sec, const struct lw_attrs *spec)
+{
+	struct lw_attrs sa = lw_attrs_of(c, sec, spec);
+	const struct fe_ynode *list;
+	if ((list = lw_seq(sec, "matchProtocols"))) {
+		for (size_t i = 0; i < list->n; i++) {
+			const struct fe_ynode *e = list->items[i];
+			struct ir_rule r;
+			memset(&r, 0, sizeof(r));
+			lw_base(c, &r, IR_NETWORK, e, &sa);
+			r.match = IR_M_PROTOCOL;
+			lw_name_list(c, &r, e, lw_str(e, "protocol"), false);
+		}
+	}
+	if ((list = lw_seq(sec, "matchDNSQueries"))) {
+		for (size_t i = 0; i < list->n; i++) {
+			const struct fe_ynode *e = list->items[i];
+			struct ir_rule r;
+			memset(&r, 0, sizeof(r));
+			lw_base(c, &r, IR_NETWORK, e, &sa);
+			r.match = IR_M_DOMAIN;
+			/* KubeArmor trims leading and trailing dots */
+			const char *dom = lw_str(e, "domain");
+			size_t len = strlen(dom);
+			while (len && *dom == '.') {
+				dom++;
+				len--;
+			}
+			while (len && dom[len - 1] == '.')
+				len--;
+			r.target = ir_intern(&c->p->strs, dom, len);
+			lw_emit(c, &r, e, false);
+		}
+	}
+}
+
+static void lw_capabilities(struct lw_ctx *c, const struct fe_ynode *sec, const struct lw_attrs *spec)
+{
+	struct lw_attrs sa = lw_attrs_of(c, sec, spec);
+	const struct fe_ynode *list = lw_seq(sec, "matchCapabilities");
+	for (size_t i = 0; list && i < list->n; i++) {
+		const struct fe_ynode *e = list->items[i];
+		struct ir_rule r;
+		memset(&r, 0, sizeof(r));
+		lw_base(c, &r, IR_CAPABILITY, e, &sa);
+		r.match = IR_M_CAPABILITY;
+		lw_name_list(c, &r, e, lw_str(e, "capability"), true);
+	}
+}
+
+static void lw_syscall_entries(struct lw_ctx *c, const struct fe_ynode *list, const struct lw_attrs *sa,
+			       bool with_path)
+{
+	for (size_t i = 0; list && i < list->n; i++) {
+		const struct fe_ynode *e = list->items[i];
+		struct ir_rule r;
+		memset(&r, 0, sizeof(r));
+		lw_base(c, &r, IR_SYSCALL, e, sa);
+		r.action = IR_AUDIT;	/* syscall rules only ever audit (DESIGN §4.5) */
+		r.match = IR_M_SYSCALL;
+		if (with_path) {
+			const char *path = lw_str(e, "path");
+			if (!path) {
+				fe_diag_add(c->d, FE_ERROR, FE_REQUIRED, fe_ynode_loc(c->src, e),
+					    "syscalls matchPaths entry needs 'path'");
+				c->ok = false;
+				continue;
+			}
+			size_t len = strlen(path);
+			r.has_path = true;
+			r.path = lw_intern(c, path);
+			r.path_match = path[len - 1] != '/' ? IR_M_PATH
+				     : lw_bool(e, "recursive") ? IR_M_DIR_RECURSIVE : IR_M_DIR;
+		}
+		const struct fe_ynode *calls = lw_seq(e, "syscall");
+		if (!calls || calls->n == 0) {
+			fe_diag_add(c->d, FE_ERROR, FE_REQUIRED, fe_ynode_loc(c->src, e),
+				    "syscalls entry needs a non-empty 'syscall' list");
+			c->ok = false;
+			continue;
+		}
+		for (size_t k = 0; k < calls->n; k++) {
+			struct ir_rule one = r;
+			one.target = lw_intern(c, calls->items[k]->str);
+			lw_emit(c, &one, e, true);
+		}
+	}
+}
+
+static void lw_selector(struct lw_ctx *c, struct ir_policy *pol, const struct fe_ynode *spec)
+{
+	const struct fe_ynode *sel = lw_map(spec, c->kind == IR_HSP ? "nodeSelector" : "selector");
+	if (!sel)
+		return;
+	const struct fe_ynode *labels = lw_map(sel, "matchLabels");
+	if (labels && labels->n) {
+		struct ir_label *out = fe_arena_alloc(c->p->arena, labels->n * sizeof(*out));
+		uint32_t n = 0;
+		for (size_t i = 0; i < labels->n; i++) {
+			const struct fe_ynode *k = fe_ymap_key(labels, i), *v = fe_ymap_val(labels, i);
+			const char *val = v->kind == FE_YN_SCALAR ? v->str : "";
+			if (c->kind != IR_HSP && strcmp(k->str, "kubearmor.io/container.name") == 0) {
+				/* "[a,b]": restrict to those containers; empty items dropped; "[]" = no restriction */
+				size_t len = strlen(val);
+				if (len >= 2 && val[0] == '[' && val[len - 1] == ']') {
+					val++;
+					len -= 2;
+				}
+				ir_str *names = fe_arena_alloc(c->p->arena, (len + 1) * sizeof(*names));
+				uint32_t count = 0;
+				const char *p = val, *stop = val + len;
+				while (p <= stop) {
+					const char *e = memchr(p, ',', (size_t)(stop - p));
+					if (!e)
+						e = stop;
+					const char *a = p, *b = e;
+					while (a < b && (*a == ' ' || *a == '\t'))
+						a++;
+					while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+						b--;
+					if (b > a)
+						names[count++] = ir_intern(&c->p->strs, a, (size_t)(b - a));
+					p = e + 1;
+				}
+				if (count) {
+					pol->has_containers = true;
+					pol->containers.items = names;
+					pol->containers.n = count;
+				}
+				continue;
+			}
+			out[n].key = lw_intern(c, k->str);
+			out[n].value = lw_intern(c, val);
+			n++;
+		}
+		pol->labels = out;
+		pol->nlabels = n;
+	}
+	const struct fe_ynode *exprs = lw_seq(sel, "matchExpressions");
+	if (exprs && exprs->n) {
+		struct ir_expr *out = fe_arena_zalloc(c->p->arena, exprs->n * sizeof(*out));
+		uint32_t n = 0;
+		for (size_t i = 0; i < exprs->n; i++) {
+			const struct fe_ynode *e = exprs->items[i];
+			const char *key = lw_str(e, "key"), *op = lw_str(e, "operator");
+			if (!key || !op) {
+				fe_diag_add(c->d, FE_ERROR, FE_REQUIRED, fe_ynode_loc(c->src, e),
+					    "a selector expression needs 'key' and 'operator'");
+				c->ok = false;
+				continue;
+			}
+			out[n].key = strcmp(key, "namespace") == 0 ? IR_EXPR_NAMESPACE : IR_EXPR_LABEL;
+			out[n].op = strcmp(op, "NotIn") == 0 ? IR_OP_NOTIN : IR_OP_IN;
+			out[n].values = lw_strlist(c, lw_seq(e, "values"));
+			out[n].loc = fe_ynode_loc(c->src, e);
+			n++;
+		}
+		pol->exprs = out;
+		pol->nexprs = n;
+	}
+}
+
+bool fe_lower(struct ir_program *p, struct fe_diags *d, const struct fe_source *src, const struct fe_ydoc *doc,
+	      enum ir_kind kind, enum fe_schema_mode mode)
+{
+	struct lw_ctx c;
+	memset(&c, 0, sizeof(c));
+	c.p = p;
+	c.d = d;
+	c.src = src;
+	c.kind = kind;
+	c.mode = mode;
+	c.ok = true;
+
+	const struct fe_ynode *root = doc->root, *meta = lw_map(root, "metadata");
+	const struct fe_ynode *spec = lw_map(root, "spec");
+	struct ir_policy pol;
+	memset(&pol, 0, sizeof(pol));
+	pol.kind = kind;
+	pol.loc = fe_ynode_loc(src, root);
+	pol.doc_index = doc->index;
+	pol.name = lw_intern(&c, lw_str(meta, "name") ? lw_str(meta, "name") : "");
+	const char *ns = lw_str(meta, "namespace");
+	if (kind == IR_KSP) {
+		pol.namespace = lw_intern(&c, ns && *ns ? ns : "default");
+	} else if (ns) {
+		fe_diag_fixit(d, fe_diag_add(d, FE_WARNING, FE_CLUSTER_NAMESPACE,
+					     fe_ynode_loc(src, fe_ymap_get(meta, "namespace")),
+					     "%s is cluster-scoped: metadata.namespace '%s' is ignored",
+					     ir_kind_name(kind), ns),
+			      "delete metadata.namespace%s", kind == IR_CSP ? "; select namespaces with "
+			      "selector.matchExpressions (key: namespace)" : "");
+	}
+
+	struct lw_attrs top;
+	memset(&top, 0, sizeof(top));
+	top.action = IR_BLOCK;	/* spec action defaults to Block */
+	if (spec) {
+		top = lw_attrs_of(&c, spec, &top);
+		lw_selector(&c, &pol, spec);
+		const char *aa = lw_str(spec, "apparmor");
+		if (aa && *aa)
+			pol.apparmor = lw_intern(&c, aa);
+	}
+	pol.action = top.action;
+	pol.severity = top.severity;
+	pol.tags = top.tags;
+	pol.message = top.message;
+
+	const struct fe_ynode *sec;
+	if (spec && (sec = lw_map(spec, "process")))
+		lw_process_or_file(&c, sec, IR_PROCESS, &top);
+	if (spec && (sec = lw_map(spec, "file")))
+		lw_process_or_file(&c, sec, IR_FILE, &top);
+	if (spec && (sec = lw_map(spec, "network")))
+		lw_network(&c, sec, &top);
+	if (spec && (sec = lw_map(spec, "capabilities")))
+		lw_capabilities(&c, sec, &top);
+	if (spec && (sec = lw_map(spec, "syscalls"))) {
+		struct lw_attrs sa = lw_attrs_of(&c, sec, &top);
+		lw_syscall_entries(&c, lw_seq(sec, "matchSyscalls"), &sa, false);
+		lw_syscall_entries(&c, lw_seq(sec, "matchPaths"), &sa, true);
+	}
+	const struct fe_ynode *presets = spec ? lw_seq(spec, "presets") : NULL;
+	for (size_t i = 0; presets && i < presets->n; i++) {
+		const struct fe_ynode *e = presets->items[i];
+		struct ir_rule r;
+		memset(&r, 0, sizeof(r));
+		lw_base(&c, &r, IR_PRESET, e, &top);
+		r.match = IR_M_PRESET;
+		r.target = lw_intern(&c, lw_str(e, "name") ? lw_str(e, "name") : "");
+		*lw_push(&c) = r;
+	}
+	if (spec && (sec = lw_map(spec, "device"))) {
+		struct lw_attrs sa = lw_attrs_of(&c, sec, &top);
+		const struct fe_ynode *list = lw_seq(sec, "matchDevice");
+		for (size_t i = 0; list && i < list->n; i++) {
+			struct ir_rule r;
+			memset(&r, 0, sizeof(r));
+			lw_base(&c, &r, IR_DEVICE, list->items[i], &sa);
+			r.match = IR_M_DEVICE;
+			r.target = lw_intern(&c, lw_str(list->items[i], "class") ? lw_str(list->items[i], "class") : "");
+			*lw_push(&c) = r;
+		}
+	}
+	if (c.ok)
+		ir_program_add(p, &pol, c.rules, c.nrules);
+	free(c.rules);
+	return c.ok;
+}

@@ -1,0 +1,867 @@
+#include "schema.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---------------------------------------------------------------- regexes */
+
+/* The CRD patterns verbatim.  The API server searches (unanchored) with Go's
+ * regexp, where `$` is end of text: PCRE2_DOLLAR_ENDONLY gives the same. */
+static const char *const fe_regex_src[FE_RE_COUNT] = {
+	[FE_RE_PATH] = "^\\/+.*[^\\/]$",
+	[FE_RE_DIR] = "^\\/$|^\\/.*\\/$",
+	[FE_RE_EXECNAME] = "^[^\\/]+$",
+	[FE_RE_SYSCALL_PATH] = "(^\\/+.*[^\\/]$)|(^\\/$|^\\/.*\\/$)",
+	[FE_RE_PROTOCOL] = "(tcp|TCP|udp|UDP|raw|RAW|icmp|ICMP|icmpv6|ICMPV6|sctp|SCTP|stream|STREAM|dgram|DGRAM|"
+			   "rdm|RDM|seqpacket|SEQPACKET|dccp|DCCP|packet|PACKET|all|ALL)$",
+	[FE_RE_CAPABILITY] = "(chown|dac_override|dac_read_search|fowner|fsetid|kill|setgid|setuid|setpcap|"
+			     "linux_immutable|net_bind_service|net_broadcast|net_admin|net_raw|ipc_lock|ipc_owner|"
+			     "sys_module|sys_rawio|sys_chroot|sys_ptrace|sys_pacct|sys_admin|sys_boot|sys_nice|"
+			     "sys_resource|sys_time|sys_tty_config|mknod|lease|audit_write|audit_control|setfcap|"
+			     "mac_override|mac_admin)$",
+	/* Kubernetes' validation (apimachinery IsDNS1123Subdomain / IsDNS1123Label) */
+	[FE_RE_DNS1123_SUBDOMAIN] = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+	[FE_RE_DNS1123_LABEL] = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+};
+
+static pcre2_code *fe_regex_code[FE_RE_COUNT];
+static pcre2_match_data *fe_regex_md;
+
+const char *fe_regex_source(enum fe_regex which)
+{
+	return fe_regex_src[which];
+}
+
+static void fe_regex_cleanup(void)
+{
+	for (int i = 0; i < FE_RE_COUNT; i++)
+		pcre2_code_free(fe_regex_code[i]);
+	pcre2_match_data_free(fe_regex_md);
+}
+
+bool fe_regex_match(enum fe_regex which, const char *s, size_t len)
+{
+	if (!fe_regex_md) {
+		for (int i = 0; i < FE_RE_COUNT; i++) {
+			int err;
+			PCRE2_SIZE off;
+			fe_regex_code[i] = pcre2_compile((PCRE2_SPTR)fe_regex_src[i], PCRE2_ZERO_TERMINATED,
+							 PCRE2_DOLLAR_ENDONLY | PCRE2_UTF, &err, &off, NULL);
+			if (!fe_regex_code[i]) {
+				fprintf(stderr, "karmorc: internal error: regex %d does not compile\n", i);
+				exit(3);
+			}
+			pcre2_jit_compile(fe_regex_code[i], PCRE2_JIT_COMPLETE);	/* optional speed-up */
+		}
+		fe_regex_md = pcre2_match_data_create(4, NULL);
+		atexit(fe_regex_cleanup);
+	}
+	/* PCRE2_NO_UTF_CHECK is not passed: libyaml already guarantees UTF-8, but be safe. */
+	int rc = pcre2_match(fe_regex_code[which], (PCRE2_SPTR)s, len, 0, 0, fe_regex_md, NULL);
+	return rc >= 0;
+}
+
+/* ------------------------------------------------------------ name tables */
+
+static const char *const fe_protocols[] = {"tcp", "udp", "raw", "icmp", "icmpv6", "sctp", "stream",
+					   "dgram", "rdm", "seqpacket", "dccp", "packet", "all"};
+static const char *const fe_capabilities[] = {
+	"chown", "dac_override", "dac_read_search", "fowner", "fsetid", "kill", "setgid", "setuid", "setpcap",
+	"linux_immutable", "net_bind_service", "net_broadcast", "net_admin", "net_raw", "ipc_lock", "ipc_owner",
+	"sys_module", "sys_rawio", "sys_chroot", "sys_ptrace", "sys_pacct", "sys_admin", "sys_boot", "sys_nice",
+	"sys_resource", "sys_time", "sys_tty_config", "mknod", "lease", "audit_write", "audit_control", "setfcap",
+	"mac_override", "mac_admin"};
+/* The CRD's Syscall enum (common.go), in its order. */
+static const char *const fe_syscalls[] = {
+	"read", "write", "open", "close", "stat", "fstat", "lstat", "poll", "lseek", "mmap", "mprotect",
+	"munmap", "brk", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "ioctl", "pread64", "pwrite64",
+	"readv", "writev", "access", "pipe", "select", "sched_yield", "mremap", "msync", "mincore",
+	"madvise", "shmget", "shmat", "shmctl", "dup", "dup2", "pause", "nanosleep", "getitimer", "alarm",
+	"setitimer", "getpid", "sendfile", "socket", "connect", "accept", "sendto", "recvfrom", "sendmsg",
+	"recvmsg", "shutdown", "bind", "listen", "getsockname", "getpeername", "socketpair", "setsockopt",
+	"getsockopt", "clone", "fork", "vfork", "execve", "exit", "wait4", "kill", "uname", "semget",
+	"semop", "semctl", "shmdt", "msgget", "msgsnd", "msgrcv", "msgctl", "fcntl", "flock", "fsync",
+	"fdatasync", "truncate", "ftruncate", "getdents", "getcwd", "chdir", "fchdir", "rename", "mkdir",
+	"rmdir", "creat", "link", "unlink", "symlink", "readlink", "chmod", "fchmod", "chown", "fchown",
+	"lchown", "umask", "gettimeofday", "getrlimit", "getrusage", "sysinfo", "times", "ptrace",
+	"getuid", "syslog", "getgid", "setuid", "setgid", "geteuid", "getegid", "setpgid", "getppid",
+	"getpgrp", "setsid", "setreuid", "setregid", "getgroups", "setgroups", "setresuid", "getresuid",
+	"setresgid", "getresgid", "getpgid", "setfsuid", "setfsgid", "getsid", "capget", "capset",
+	"rt_sigpending", "rt_sigtimedwait", "rt_sigqueueinfo", "rt_sigsuspend", "sigaltstack", "utime",
+	"mknod", "uselib", "personality", "ustat", "statfs", "fstatfs", "sysfs", "getpriority",
+	"setpriority", "sched_setparam", "sched_getparam", "sched_setscheduler", "sched_getscheduler",
+	"sched_get_priority_max", "sched_get_priority_min", "sched_rr_get_interval", "mlock", "munlock",
+	"mlockall", "munlockall", "vhangup", "modify_ldt", "pivot_root", "_sysctl", "prctl", "arch_prctl",
+	"adjtimex", "setrlimit", "chroot", "sync", "acct", "settimeofday", "mount", "umount2", "swapon",
+	"swapoff", "reboot", "sethostname", "setdomainname", "iopl", "ioperm", "create_module",
+	"init_module", "delete_module", "get_kernel_syms", "query_module", "quotactl", "nfsservctl",
+	"getpmsg", "putpmsg", "afs_syscall", "tuxcall", "security", "gettid", "readahead", "setxattr",
+	"lsetxattr", "fsetxattr", "getxattr", "lgetxattr", "fgetxattr", "listxattr", "llistxattr",
+	"flistxattr", "removexattr", "lremovexattr", "fremovexattr", "tkill", "time", "futex",
+	"sched_setaffinity", "sched_getaffinity", "set_thread_area", "io_setup", "io_destroy",
+	"io_getevents", "io_submit", "io_cancel", "get_thread_area", "lookup_dcookie", "epoll_create",
+	"epoll_ctl_old", "epoll_wait_old", "remap_file_pages", "getdents64", "set_tid_address",
+	"restart_syscall", "semtimedop", "fadvise64", "timer_create", "timer_settime", "timer_gettime",
+	"timer_getoverrun", "timer_delete", "clock_settime", "clock_gettime", "clock_getres",
+	"clock_nanosleep", "exit_group", "epoll_wait", "epoll_ctl", "tgkill", "utimes", "vserver",
+	"mbind", "set_mempolicy", "get_mempolicy", "mq_open", "mq_unlink", "mq_timedsend",
+	"mq_timedreceive", "mq_notify", "mq_getsetattr", "kexec_load", "waitid", "add_key", "request_key",
+	"keyctl", "ioprio_set", "ioprio_get", "inotify_init", "inotify_add_watch", "inotify_rm_watch",
+	"migrate_pages", "openat", "mkdirat", "mknodat", "fchownat", "futimesat", "newfstatat",
+	"unlinkat", "renameat", "linkat", "symlinkat", "readlinkat", "fchmodat", "faccessat", "pselect6",
+	"ppoll", "unshare", "set_robust_list", "get_robust_list", "splice", "tee", "sync_file_range",
+	"vmsplice", "move_pages", "utimensat", "epoll_pwait", "signalfd", "timerfd_create", "eventfd",
+	"fallocate", "timerfd_settime", "timerfd_gettime", "accept4", "signalfd4", "eventfd2",
+	"epoll_create1", "dup3", "pipe2", "inotify_init1", "preadv", "pwritev", "rt_tgsigqueueinfo",
+	"perf_event_open", "recvmmsg", "fanotify_init", "fanotify_mark", "prlimit64", "name_to_handle_at",
+	"open_by_handle_at", "clock_adjtime", "syncfs", "sendmmsg", "setns", "getcpu", "process_vm_readv",
+	"process_vm_writev", "kcmp", "finit_module", "sched_setattr", "sched_getattr", "renameat2",
+	"seccomp", "getrandom", "memfd_create", "kexec_file_load", "bpf", "execveat", "userfaultfd",
+	"membarrier", "mlock2", "copy_file_range", "preadv2", "pwritev2", "pkey_mprotect", "pkey_alloc",
+	"pkey_free", "statx", "io_pgetevents", "rseq",
+};
+
+#define FE_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static bool fe_in(const char *s, const char *const *set, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s, set[i]) == 0)
+			return true;
+	return false;
+}
+
+bool fe_is_protocol(const char *s) { return fe_in(s, fe_protocols, FE_COUNT(fe_protocols)); }
+bool fe_is_capability(const char *s) { return fe_in(s, fe_capabilities, FE_COUNT(fe_capabilities)); }
+bool fe_is_syscall(const char *s) { return fe_in(s, fe_syscalls, FE_COUNT(fe_syscalls)); }
+
+int fe_parse_action(const char *s, bool *was_lower)
+{
+	static const char *const exact[] = {"Allow", "Audit", "Block"};
+	static const char *const lower[] = {"allow", "audit", "block"};
+	*was_lower = false;
+	for (int i = 0; i < 3; i++) {
+		if (strcmp(s, exact[i]) == 0)
+			return i;
+		if (strcmp(s, lower[i]) == 0) {
+			*was_lower = true;
+			return i;
+		}
+	}
+	return -1;
+}
+
+static size_t fe_edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 64 || lb > 64)
+		return 99;
+	size_t row[65];
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+			size_t best = diag + cost;
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+const char *fe_suggest(const char *word, const char *const *candidates, size_t n)
+{
+	const char *best = NULL;
+	size_t best_d = 99, len = strlen(word);
+	size_t limit = len <= 4 ? 1 : len <= 8 ? 2 : 3;
+	for (size_t i = 0; i < n; i++) {
+		size_t dist = fe_edit_distance(word, candidates[i]);
+		/* case-only differences are always worth suggesting */
+		if (strcasecmp(word, candidates[i]) == 0)
+			dist = 0;
+		if (dist <= limit && dist < best_d) {
+			best_d = dist;
+			best = candidates[i];
+		}
+	}
+	return best;
+}
+
+/* ------------------------------------------------------------ the tables */
+
+enum sch_kind { SK_OBJECT, SK_ARRAY, SK_STRING, SK_INT, SK_BOOL, SK_STRMAP, SK_OPAQUE };
+
+enum sch_check {
+	CK_NONE, CK_ACTION, CK_DIR, CK_PATH, CK_SOURCE_PATH, CK_EXECNAME, CK_SYSCALL_PATH, CK_PROTOCOL,
+	CK_CAPABILITY, CK_SYSCALL, CK_SOURCE_DIR, CK_NAME, CK_NAMESPACE, CK_NONEMPTY, CK_SELECTOR, CK_PROCESS_PATH,
+};
+
+#define SF_REQUIRED 0x1u	/* required by the CRD */
+#define SF_DAEMON_OPTIONAL 0x2u	/* ...but the non-Kubernetes daemon does without it */
+
+struct sch_node;
+struct sch_field {
+	const char *name;
+	const struct sch_node *type;
+	unsigned flags;
+};
+
+struct sch_node {
+	enum sch_kind kind;
+	const struct sch_field *fields;	/* SK_OBJECT, terminated by a NULL name */
+	const struct sch_node *items;	/* SK_ARRAY */
+	int max_len, max_items;		/* 0 = none */
+	bool has_min, has_max;
+	long min, max;
+	const char *const *enum_vals;	/* NULL-terminated */
+	enum sch_check check;
+};
+
+static const char *const sch_actions[] = {"Allow", "Audit", "Block", NULL};
+static const char *const sch_operators[] = {"In", "NotIn", NULL};
+static const char *const sch_ksp_keys[] = {"label", NULL};
+static const char *const sch_csp_keys[] = {"namespace", "label", NULL};
+
+static const struct sch_node s_str = {.kind = SK_STRING};
+static const struct sch_node s_nonempty = {.kind = SK_STRING, .check = CK_NONEMPTY};
+static const struct sch_node s_bool = {.kind = SK_BOOL};
+static const struct sch_node s_int = {.kind = SK_INT};
+static const struct sch_node s_opaque = {.kind = SK_OPAQUE};
+static const struct sch_node s_strmap = {.kind = SK_STRMAP};
+static const struct sch_node s_severity = {.kind = SK_INT, .has_min = true, .min = 1, .has_max = true, .max = 10};
+static const struct sch_node s_level = {.kind = SK_INT, .has_min = true, .min = 1};
+static const struct sch_node s_action = {.kind = SK_STRING, .enum_vals = sch_actions, .check = CK_ACTION};
+static const struct sch_node s_strs = {.kind = SK_ARRAY, .items = &s_str};
+static const struct sch_node s_path = {.kind = SK_STRING, .max_len = 200, .check = CK_PATH};
+static const struct sch_node s_source_path = {.kind = SK_STRING, .max_len = 200, .check = CK_SOURCE_PATH};
+static const struct sch_node s_dir = {.kind = SK_STRING, .check = CK_DIR};
+/* syscalls fromSource.dir has no CRD pattern; KubeArmor appends the '/' itself */
+static const struct sch_node s_source_dir = {.kind = SK_STRING, .max_len = 200, .check = CK_SOURCE_DIR};
+static const struct sch_node s_execname = {.kind = SK_STRING, .check = CK_EXECNAME};
+static const struct sch_node s_args = {.kind = SK_ARRAY, .items = &s_str, .max_items = 20};
+static const struct sch_node s_protocol = {.kind = SK_STRING, .check = CK_PROTOCOL};
+static const struct sch_node s_capability = {.kind = SK_STRING, .check = CK_CAPABILITY};
+static const struct sch_node s_syscall = {.kind = SK_STRING, .check = CK_SYSCALL};
+static const struct sch_node s_syscalls = {.kind = SK_ARRAY, .items = &s_syscall};
+static const struct sch_node s_syscall_path = {.kind = SK_STRING, .max_len = 200, .check = CK_SYSCALL_PATH};
+
+/* severity, tags, message and action: every section and every rule has them */
+#define SCH_COMMON \
+	{"severity", &s_severity, 0}, {"tags", &s_strs, 0}, {"message", &s_str, 0}, {"action", &s_action, 0}
+
+static const struct sch_field f_source[] = {{"path", &s_source_path, 0}, {NULL, NULL, 0}};
+static const struct sch_node s_source = {.kind = SK_OBJECT, .fields = f_source};
+static const struct sch_node s_sources = {.kind = SK_ARRAY, .items = &s_source};
+
+static const struct sch_field f_proc_path[] = {
+	{"path", &s_path, 0}, {"execname", &s_execname, 0}, {"allowedArgs", &s_args, 0},
+	{"ownerOnly", &s_bool, 0}, {"pts", &s_bool, 0}, {"fromSource", &s_sources, 0}, SCH_COMMON, {NULL, NULL, 0}};
+static const struct sch_field f_proc_dir[] = {
+	{"dir", &s_dir, SF_REQUIRED}, {"recursive", &s_bool, 0}, {"ownerOnly", &s_bool, 0}, {"pts", &s_bool, 0},
+	{"fromSource", &s_sources, 0}, SCH_COMMON, {NULL, NULL, 0}};
+static const struct sch_field f_proc_pattern[] = {
+	{"pattern", &s_nonempty, SF_REQUIRED}, {"ownerOnly", &s_bool, 0}, SCH_COMMON, {NULL, NULL, 0}};
+static const struct sch_node s_proc_path = {.kind = SK_OBJECT, .fields = f_proc_path, .check = CK_PROCESS_PATH};
+static const struct sch_node s_proc_dir = {.kind = SK_OBJECT, .fields = f_proc_dir};
+static const struct sch_node s_proc_pattern = {.kind = SK_OBJECT, .fields = f_proc_pattern};
+static const struct sch_node s_proc_paths = {.kind = SK_ARRAY, .items = &s_proc_path};
+static const struct sch_node s_proc_dirs = {.kind = SK_ARRAY, .items = &s_proc_dir};
+static const struct sch_node s_proc_patterns = {.kind = SK_ARRAY, .items = &s_proc_pattern};
+static const struct sch_field f_process[] = {
+	{"matchPaths", &s_proc_paths, 0}, {"matchDirectories", &s_proc_dirs, 0},
+	{"matchPatterns", &s_proc_patterns, 0}, SCH_COMMON, {NULL, NULL, 0}};
+static const struct sch_node s_process = {.kind = SK_OBJECT, .fields = f_process};
+
+static const struct sch_field f_file_path[] = {
+	{"path", &s_path, SF_REQUIRED}, {"readOnly", &s_bool, 0}, {"ownerOnly", &s_bool, 0}, {"pts", &s_bool, 0},
+	{"fromSource", &s_sources, 0}, SCH_COMMON, {NULL, NULL, 0}};
+static const struct sch_field f_file_dir[] = {
+	{"dir", &s_dir, SF_REQUIRED}, {"recursive", &s_bool, 0}, {"readOnly", &s_bool, 0},
+	{"ownerOnly", &s_bool, 0}, {"pts", &s_bool, 0}, {"fromSource", &s_sources, 0}, SCH_COMMON,
+	{NULL, NULL, 0}};
+static const struct sch_field f_file_pattern[] = {
+	{"pattern", &s_nonempty, SF_REQUIRED}, {"readOnly", &s_bool, 0}, {"ownerOnly", &s_bool, 0}, SCH_COMMON,
+	{NULL, NULL, 0}};
+static const struct sch_node s_file_path = {.kind = SK_OBJECT, .fields = f_file_path};
+static const struct sch_node s_file_dir = {.kind = SK_OBJECT, .fields = f_file_dir};
+static const struct sch_node s_file_pattern = {.kind = SK_OBJECT, .fields = f_file_pattern};
+static const struct sch_node s_file_paths = {.kind = SK_ARRAY, .items = &s_file_path};
+static const struct sch_node s_file_dirs = {.kind = SK_ARRAY, .items = &s_file_dir};
+static const struct sch_node s_file_patterns = {.kind = SK_ARRAY, .items = &s_file_pattern};
+static const struct sch_field f_file[] = {
+	{"matchPaths", &s_file_paths, 0}, {"matchDirectories", &s_file_dirs, 0},
+	{"matchPatterns", &s_file_patterns, 0}, SCH_COMMON, {NULL, NULL, 0}};
+static const struct sch_node s_file = {.kind = SK_OBJECT, .fields = f_file};
+
+static const struct sch_field f_proto[] = {
+	{"protocol", &s_protocol, SF_REQUIRED}, {"pts", &s_bool, 0}, {"fromSource", &s_sources, 0}, SCH_COMMON,
+	{NULL, NULL, 0}};
+static const struct sch_field f_host_proto[] = {
+	{"protocol", &s_protocol, SF_REQUIRED}, {"fromSource", &s_sources, SF_REQUIRED | SF_DAEMON_OPTIONAL},
+	SCH_COMMON, {NULL, NULL, 0}};
+static const struct sch_field f_dns[] = {
+	{"domain", &s_nonempty, SF_REQUIRED}, {"fromSource", &s_sources, 0}, SCH_COMMON, {NULL, NULL, 0}};
+static const struct sch_node s_proto = {.kind = SK_OBJECT, .fields = f_proto};
+static const struct sch_node s_host_proto = {.kind = SK_OBJECT, .fields = f_host_proto};
+static const struct sch_node s_dns = {.kind = SK_OBJECT, .fields = f_dns};
+static const struct sch_node s_protos = {.kind = SK_ARRAY, .items = &s_proto};
+static const struct sch_node s_host_protos = {.kind = SK_ARRAY, .items = &s_host_proto};
+static const struct sch_node s_dnss = {.kind = SK_ARRAY, .items = &s_dns};
+static const struct sch_field f_network[] = {
+	{"matchProtocols", &s_protos, 0}, {"matchDNSQueries", &s_dnss, 0}, SCH_COMMON, {NULL, NULL, 0}};
+static const struct sch_field f_host_network[] = {
+	{"matchProtocols", &s_host_protos, 0}, {"matchDNSQueries", &s_dnss, 0}, SCH_COMMON, {NULL, NULL, 0}};
+static const struct sch_node s_network = {.kind = SK_OBJECT, .fields = f_network};
+static const struct sch_node s_host_network = {.kind = SK_OBJECT, .fields = f_host_network};
+
+static const struct sch_field f_cap[] = {
+	{"capability", &s_capability, SF_REQUIRED}, {"fromSource", &s_sources, 0}, SCH_COMMON, {NULL, NULL, 0}};
+static const struct sch_field f_host_cap[] = {
+	{"capability", &s_capability, SF_REQUIRED}, {"fromSource", &s_sources, SF_REQUIRED | SF_DAEMON_OPTIONAL},
+	SCH_COMMON, {NULL, NULL, 0}};
+static const struct sch_node s_cap = {.kind = SK_OBJECT, .fields = f_cap};
+static const struct sch_node s_host_cap = {.kind = SK_OBJECT, .fields = f_host_cap};
+static const struct sch_node s_caps = {.kind = SK_ARRAY, .items = &s_cap};
+static const struct sch_node s_host_caps = {.kind = SK_ARRAY, .items = &s_host_cap};
+static const struct sch_field f_capabilities[] = {{"matchCapabilities", &s_caps, 0}, SCH_COMMON, {NULL, NULL, 0}};
+static const struct sch_field f_host_capabilities[] = {
+	{"matchCapabilities", &s_host_caps, 0}, SCH_COMMON, {NULL, NULL, 0}};
+static const struct sch_node s_capabilities = {.kind = SK_OBJECT, .fields = f_capabilities};
+static const struct sch_node s_host_capabilities = {.kind = SK_OBJECT, .fields = f_host_capabilities};
+
+static const struct sch_field f_sys_source[] = {
+	{"path", &s_source_path, 0}, {"dir", &s_source_dir, 0}, {"recursive", &s_bool, 0}, {NULL, NULL, 0}};
+static const struct sch_node s_sys_source = {.kind = SK_OBJECT, .fields = f_sys_source};
+static const struct sch_node s_sys_sources = {.kind = SK_ARRAY, .items = &s_sys_source};
+static const struct sch_field f_match_syscall[] = {
+	{"syscall", &s_syscalls, 0}, {"fromSource", &s_sys_sources, 0}, {NULL, NULL, 0}};
+static const struct sch_field f_match_syscall_path[] = {
+	{"path", &s_syscall_path, 0}, {"recursive", &s_bool, 0}, {"syscall", &s_syscalls, 0},
+	{"fromSource", &s_sys_sources, 0}, {NULL, NULL, 0}};
+static const struct sch_node s_match_syscall = {.kind = SK_OBJECT, .fields = f_match_syscall};
+static const struct sch_node s_match_syscall_path = {.kind = SK_OBJECT, .fields = f_match_syscall_path};
+static const struct sch_node s_match_syscalls = {.kind = SK_ARRAY, .items = &s_match_syscall};
+static const struct sch_node s_match_syscall_paths = {.kind = SK_ARRAY, .items = &s_match_syscall_path};
+static const struct sch_field f_syscalls[] = {
+	{"matchSyscalls", &s_match_syscalls, 0}, {"matchPaths", &s_match_syscall_paths, 0},
+	{"severity", &s_severity, 0}, {"tags", &s_strs, 0}, {"message", &s_str, 0}, {NULL, NULL, 0}};
+static const struct sch_node s_syscalls_section = {.kind = SK_OBJECT, .fields = f_syscalls};
+
+static const struct sch_field f_preset[] = {{"name", &s_nonempty, 0}, {"action", &s_action, 0}, {NULL, NULL, 0}};
+static const struct sch_node s_preset = {.kind = SK_OBJECT, .fields = f_preset};
+static const struct sch_node s_presets = {.kind = SK_ARRAY, .items = &s_preset};
+
+static const struct sch_field f_device_match[] = {
+	{"class", &s_nonempty, SF_REQUIRED}, {"subClass", &s_int, 0}, {"protocol", &s_int, 0},
+	{"level", &s_level, 0}, SCH_COMMON, {NULL, NULL, 0}};
+static const struct sch_node s_device_match = {.kind = SK_OBJECT, .fields = f_device_match};
+static const struct sch_node s_device_matches = {.kind = SK_ARRAY, .items = &s_device_match};
+static const struct sch_field f_device[] = {{"matchDevice", &s_device_matches, 0}, SCH_COMMON, {NULL, NULL, 0}};
+static const struct sch_node s_device = {.kind = SK_OBJECT, .fields = f_device};
+
+static const struct sch_node s_ksp_key = {.kind = SK_STRING, .enum_vals = sch_ksp_keys};
+static const struct sch_node s_csp_key = {.kind = SK_STRING, .enum_vals = sch_csp_keys};
+static const struct sch_node s_operator = {.kind = SK_STRING, .enum_vals = sch_operators};
+static const struct sch_field f_ksp_expr[] = {
+	{"key", &s_ksp_key, 0}, {"operator", &s_operator, 0}, {"values", &s_strs, 0}, {NULL, NULL, 0}};
+static const struct sch_field f_csp_expr[] = {
+	{"key", &s_csp_key, 0}, {"operator", &s_operator, 0}, {"values", &s_strs, 0}, {NULL, NULL, 0}};
+static const struct sch_node s_ksp_expr = {.kind = SK_OBJECT, .fields = f_ksp_expr};
+static const struct sch_node s_csp_expr = {.kind = SK_OBJECT, .fields = f_csp_expr};
+static const struct sch_node s_ksp_exprs = {.kind = SK_ARRAY, .items = &s_ksp_expr};
+static const struct sch_node s_csp_exprs = {.kind = SK_ARRAY, .items = &s_csp_expr};
+static const struct sch_field f_ksp_selector[] = {
+	{"matchLabels", &s_strmap, 0}, {"matchExpressions", &s_ksp_exprs, 0}, {NULL, NULL, 0}};
+static const struct sch_field f_csp_selector[] = {{"matchExpressions", &s_csp_exprs, 0}, {NULL, NULL, 0}};
+static const struct sch_field f_node_selector[] = {{"matchLabels", &s_strmap, 0}, {NULL, NULL, 0}};
+static const struct sch_node s_ksp_selector = {.kind = SK_OBJECT, .fields = f_ksp_selector, .check = CK_SELECTOR};
+static const struct sch_node s_csp_selector = {.kind = SK_OBJECT, .fields = f_csp_selector, .check = CK_SELECTOR};
+static const struct sch_node s_node_selector = {.kind = SK_OBJECT, .fields = f_node_selector,
+						.check = CK_SELECTOR};
+
+#define SCH_SPEC_COMMON \
+	{"process", &s_process, 0}, {"file", &s_file, 0}, {"syscalls", &s_syscalls_section, 0}, \
+	{"apparmor", &s_str, 0}, SCH_COMMON
+
+static const struct sch_field f_ksp_spec[] = {
+	{"selector", &s_ksp_selector, 0}, {"network", &s_network, 0}, {"capabilities", &s_capabilities, 0},
+	{"presets", &s_presets, 0}, SCH_SPEC_COMMON, {NULL, NULL, 0}};
+static const struct sch_field f_hsp_spec[] = {
+	{"nodeSelector", &s_node_selector, SF_REQUIRED | SF_DAEMON_OPTIONAL}, {"network", &s_host_network, 0},
+	{"capabilities", &s_host_capabilities, 0}, {"device", &s_device, 0}, SCH_SPEC_COMMON, {NULL, NULL, 0}};
+static const struct sch_field f_csp_spec[] = {
+	{"selector", &s_csp_selector, 0}, {"network", &s_network, 0}, {"capabilities", &s_capabilities, 0},
+	{"presets", &s_presets, 0}, SCH_SPEC_COMMON, {NULL, NULL, 0}};
+static const struct sch_node s_ksp_spec = {.kind = SK_OBJECT, .fields = f_ksp_spec};
+static const struct sch_node s_hsp_spec = {.kind = SK_OBJECT, .fields = f_hsp_spec};
+static const struct sch_node s_csp_spec = {.kind = SK_OBJECT, .fields = f_csp_spec};
+
+/* ObjectMeta as kubectl --validate=strict knows it. */
+static const struct sch_node s_name = {.kind = SK_STRING, .max_len = 253, .check = CK_NAME};
+static const struct sch_node s_namespace = {.kind = SK_STRING, .max_len = 63, .check = CK_NAMESPACE};
+static const struct sch_field f_metadata[] = {
+	{"name", &s_name, SF_REQUIRED}, {"namespace", &s_namespace, 0}, {"labels", &s_strmap, 0},
+	{"annotations", &s_strmap, 0}, {"generateName", &s_str, 0}, {"uid", &s_str, 0},
+	{"resourceVersion", &s_str, 0}, {"generation", &s_int, 0}, {"creationTimestamp", &s_opaque, 0},
+	{"deletionTimestamp", &s_opaque, 0}, {"deletionGracePeriodSeconds", &s_int, 0},
+	{"finalizers", &s_strs, 0}, {"ownerReferences", &s_opaque, 0}, {"managedFields", &s_opaque, 0},
+	{"selfLink", &s_str, 0}, {NULL, NULL, 0}};
+static const struct sch_node s_metadata = {.kind = SK_OBJECT, .fields = f_metadata};
+static const struct sch_field f_status[] = {{"status", &s_str, 0}, {NULL, NULL, 0}};
+static const struct sch_node s_status = {.kind = SK_OBJECT, .fields = f_status};
+
+#define SCH_ROOT(spec) \
+	{"apiVersion", &s_str, SF_REQUIRED}, {"kind", &s_str, SF_REQUIRED}, \
+	{"metadata", &s_metadata, SF_REQUIRED}, {"spec", spec, 0}, {"status", &s_status, 0}, {NULL, NULL, 0}
+static const struct sch_field f_ksp[] = {SCH_ROOT(&s_ksp_spec)};
+static const struct sch_field f_hsp[] = {SCH_ROOT(&s_hsp_spec)};
+static const struct sch_field f_csp[] = {SCH_ROOT(&s_csp_spec)};
+static const struct sch_node s_roots[] = {
+	[IR_KSP] = {.kind = SK_OBJECT, .fields = f_ksp},
+	[IR_HSP] = {.kind = SK_OBJECT, .fields = f_hsp},
+	[IR_CSP] = {.kind = SK_OBJECT, .fields = f_csp},
+};
+static const char *const sch_sections[] = {"process", "file", "network", "capabilities", "syscalls", NULL};
+/* Policy field names that, found under a selector, are misplaced structure, not labels. */
+static const char *const sch_policy_words[] = {
+	"severity", "tags", "message", "action", "apparmor", "presets", "selector", "nodeSelector", "device",
+	"matchPaths", "matchDirectories", "matchPatterns", "matchProtocols", "matchCapabilities",
+	"matchSyscalls", "matchDNSQueries", "fromSource", "path", "dir", "recursive", "readOnly", "ownerOnly", NULL};
+
+/* ------------------------------------------------------------ the walker */
+
+struct sch_ctx {
+	struct fe_diags *d;
+	const struct fe_source *src;
+	enum fe_schema_mode mode;
+	enum ir_kind kind;
+	bool ok;
+	char path[512];		/* dotted field path for messages */
+};
+
+static struct fe_loc sch_loc(const struct sch_ctx *c, const struct fe_ynode *n)
+{
+	return fe_ynode_loc(c->src, n);
+}
+
+static struct fe_diag *sch_error(struct sch_ctx *c, enum fe_diag_code code, const struct fe_ynode *n,
+				 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static struct fe_diag *sch_error(struct sch_ctx *c, enum fe_diag_code code, const struct fe_ynode *n,
+				 const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	struct fe_diag *dg = fe_diag_vadd(c->d, FE_ERROR, code, sch_loc(c, n), fmt, ap);
+	va_end(ap);
+	c->ok = false;
+	return dg;
+}
+
+static struct fe_diag *sch_warn(struct sch_ctx *c, enum fe_diag_code code, const struct fe_ynode *n,
+				const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static struct fe_diag *sch_warn(struct sch_ctx *c, enum fe_diag_code code, const struct fe_ynode *n,
+				const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	struct fe_diag *dg = fe_diag_vadd(c->d, FE_WARNING, code, sch_loc(c, n), fmt, ap);
+	va_end(ap);
+	return dg;
+}
+
+/* In daemon mode, what only the API server enforces becomes a warning. */
+static struct fe_diag *sch_crd_only(struct sch_ctx *c, enum fe_diag_code code, const struct fe_ynode *n,
+				    const char *what)
+{
+	if (c->mode == FE_SCHEMA_DAEMON)
+		return sch_warn(c, FE_DAEMON_ONLY, n, "%s (accepted by the non-Kubernetes daemon only; "
+			       "kubectl would refuse it)", what);
+	return sch_error(c, code, n, "%s", what);
+}
+
+static size_t sch_utf8_len(const char *s, size_t n)
+{
+	size_t chars = 0;
+	for (size_t i = 0; i < n; i++)
+		chars += ((unsigned char)s[i] & 0xC0) != 0x80;
+	return chars;
+}
+
+static bool sch_has_glob(const char *s)
+{
+	return strpbrk(s, "*?[{") != NULL;
+}
+
+static void sch_check_name_list(struct sch_ctx *c, const struct fe_ynode *n, bool capability)
+{
+	const char *what = capability ? "capability" : "protocol";
+	const char *s = n->str;
+	if (strchr(s, ','))
+		fe_diag_fixit(c->d, sch_warn(c, FE_COMMA_LIST, n, "%s list '%s': karmorc expands every element "
+					     "(KubeArmor expands only a list in the first rule)", what, s),
+			      "write one matchProtocols/matchCapabilities entry per %s", what);
+	const char *p = s;
+	while (*p) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		char item[64];
+		size_t j = 0;
+		for (size_t i = 0; i < len && j + 1 < sizeof(item); i++)
+			if (p[i] != ' ' && p[i] != '\t')
+				item[j++] = (char)((p[i] >= 'A' && p[i] <= 'Z') ? p[i] + 32 : p[i]);
+		item[j] = '\0';
+		const char *name = item;
+		if (capability && strncmp(name, "cap_", 4) == 0) {
+			fe_diag_fixit(c->d, sch_warn(c, FE_CAP_PREFIX, n, "the 'cap_' prefix of '%s' is ignored", item),
+				      "write '%s'", item + 4);
+			name += 4;
+		}
+		bool known = capability ? fe_is_capability(name) : fe_is_protocol(name);
+		if (!known) {
+			const char *sugg = capability ? fe_suggest(name, fe_capabilities, FE_COUNT(fe_capabilities))
+						      : fe_suggest(name, fe_protocols, FE_COUNT(fe_protocols));
+			struct fe_diag *dg = sch_error(c, FE_BAD_NAME_IN_LIST, n, "unknown %s '%s'", what, name);
+			if (sugg)
+				fe_diag_fixit(c->d, dg, "did you mean '%s'?", sugg);
+		}
+		if (!end)
+			break;
+		p = end + 1;
+	}
+}
+
+static void sch_check_string(struct sch_ctx *c, const struct fe_ynode *n, const struct sch_node *s,
+			     const char *field)
+{
+	if (s->enum_vals && s->check != CK_ACTION) {
+		bool found = false;
+		size_t count = 0;
+		for (const char *const *e = s->enum_vals; *e; e++, count++)
+			found |= strcmp(*e, n->str) == 0;
+		if (!found) {
+			struct fe_diag *dg = sch_error(c, FE_BAD_ENUM, n, "'%s' is not a valid value for '%s'", n->str,
+						       field);
+			const char *sugg = fe_suggest(n->str, s->enum_vals, count);
+			if (sugg)
+				fe_diag_fixit(c->d, dg, "did you mean '%s'?", sugg);
+		}
+	}
+	if (s->max_len && sch_utf8_len(n->str, n->len) > (size_t)s->max_len)
+		sch_error(c, FE_TOO_LONG, n, "'%s' is %zu characters long; the limit is %d", field,
+			  sch_utf8_len(n->str, n->len), s->max_len);
+	switch (s->check) {
+	case CK_ACTION: {
+		bool lower;
+		int a = fe_parse_action(n->str, &lower);
+		if (a < 0) {
+			struct fe_diag *dg = sch_error(c, FE_BAD_ENUM, n, "action '%s' is not one of Allow, Audit, Block",
+						       n->str);
+			const char *sugg = fe_suggest(n->str, sch_actions, 3);
+			if (sugg)
+				fe_diag_fixit(c->d, dg, "did you mean '%s'?", sugg);
+		} else if (lower) {
+			char want[8];
+			snprintf(want, sizeof(want), "%c%s", n->str[0] - 32, n->str + 1);
+			fe_diag_fixit(c->d, sch_crd_only(c, FE_BAD_ENUM, n,
+							 c->mode == FE_SCHEMA_DAEMON
+								 ? "lower-case action"
+								 : "action must be 'Allow', 'Audit' or 'Block' "
+								   "(the CRD enum is case-sensitive)"),
+				      "write '%s'", want);
+		}
+		break;
+	}
+	case CK_DIR:
+		if (!fe_regex_match(FE_RE_DIR, n->str, n->len)) {
+			if (n->str[0] == '/') {
+				fe_diag_fixit(c->d, sch_crd_only(c, FE_DIR_SLASH, n, "dir must end with '/'"),
+					      "%s: %s/", field, n->str);
+			} else {
+				sch_error(c, FE_BAD_PATTERN, n, "dir '%s' must be an absolute directory ending in '/' "
+					  "(pattern %s)", n->str, fe_regex_src[FE_RE_DIR]);
+			}
+		}
+		break;
+	case CK_PATH:
+	case CK_SOURCE_PATH:
+		if (!fe_regex_match(FE_RE_PATH, n->str, n->len)) {
+			struct fe_diag *dg = sch_error(c, FE_BAD_PATTERN, n, "path '%s' must be absolute and must not "
+						       "end in '/' (pattern %s)", n->str, fe_regex_src[FE_RE_PATH]);
+			if (n->str[0] == '/' && n->len > 1)
+				fe_diag_fixit(c->d, dg, "a directory belongs in matchDirectories as 'dir: %s'", n->str);
+		} else if (sch_has_glob(n->str)) {
+			fe_diag_fixit(c->d, sch_warn(c, FE_GLOB_IN_PATH, n, "'%s' contains glob characters, which "
+						     "%s matches literally (AppArmor would treat them as a glob)",
+						     n->str, s->check == CK_PATH ? "matchPaths" : "fromSource"),
+				      "use matchPatterns for a glob, or list the paths");
+		}
+		break;
+	case CK_SOURCE_DIR:
+		if (n->str[0] != '/')
+			sch_error(c, FE_BAD_PATTERN, n, "dir '%s' must be an absolute directory", n->str);
+		break;
+	case CK_EXECNAME:
+		if (!fe_regex_match(FE_RE_EXECNAME, n->str, n->len))
+			sch_error(c, FE_BAD_PATTERN, n, "execname '%s' must be a bare file name without '/'", n->str);
+		break;
+	case CK_SYSCALL_PATH:
+		if (!fe_regex_match(FE_RE_SYSCALL_PATH, n->str, n->len))
+			sch_error(c, FE_BAD_PATTERN, n, "path '%s' must be an absolute file or a directory ending in "
+				  "'/'", n->str);
+		break;
+	case CK_PROTOCOL:
+		if (!fe_regex_match(FE_RE_PROTOCOL, n->str, n->len)) {
+			struct fe_diag *dg = sch_error(c, FE_BAD_PATTERN, n, "unknown protocol '%s'", n->str);
+			const char *sugg = fe_suggest(n->str, fe_protocols, FE_COUNT(fe_protocols));
+			if (sugg)
+				fe_diag_fixit(c->d, dg, "did you mean '%s'?", sugg);
+		} else {
+			sch_check_name_list(c, n, false);
+		}
+		break;
+	case CK_CAPABILITY:
+		if (!fe_regex_match(FE_RE_CAPABILITY, n->str, n->len)) {
+			struct fe_diag *dg = sch_error(c, FE_BAD_PATTERN, n, "unknown capability '%s'", n->str);
+			const char *sugg = fe_suggest(n->str, fe_capabilities, FE_COUNT(fe_capabilities));
+			if (sugg)
+				fe_diag_fixit(c->d, dg, "did you mean '%s'?", sugg);
+		} else {
+			sch_check_name_list(c, n, true);
+		}
+		break;
+	case CK_SYSCALL:
+		if (!fe_is_syscall(n->str)) {
+			struct fe_diag *dg = sch_error(c, FE_BAD_ENUM, n, "'%s' is not a syscall the CRD knows", n->str);
+			const char *sugg = fe_suggest(n->str, fe_syscalls, FE_COUNT(fe_syscalls));
+			if (sugg)
+				fe_diag_fixit(c->d, dg, "did you mean '%s'?", sugg);
+		}
+		break;
+	case CK_NAME:
+		if (!fe_regex_match(FE_RE_DNS1123_SUBDOMAIN, n->str, n->len))
+			fe_diag_fixit(c->d, sch_error(c, FE_BAD_NAME, n, "metadata.name '%s' is not a DNS-1123 subdomain "
+						      "(lower-case letters, digits, '-' and '.')", n->str),
+				      "for example '%s'", "my-policy-1");
+		break;
+	case CK_NAMESPACE:
+		if (!fe_regex_match(FE_RE_DNS1123_LABEL, n->str, n->len))
+			sch_error(c, FE_BAD_NAMESPACE, n, "metadata.namespace '%s' is not a DNS-1123 label "
+				  "(lower-case letters, digits and '-')", n->str);
+		break;
+	case CK_NONEMPTY:
+		if (n->len == 0)
+			sch_error(c, FE_EMPTY_VALUE, n, "'%s' must not be empty", field);
+		break;
+	default:
+		break;
+	}
+}
+
+static void sch_walk(struct sch_ctx *c, const struct fe_ynode *n, const struct sch_node *s, const char *field);
+
+static void sch_unknown_field(struct sch_ctx *c, const struct fe_ynode *key, const struct sch_node *s)
+{
+	const char *names[32];
+	size_t count = 0;
+	for (const struct sch_field *f = s->fields; f->name && count < 32; f++)
+		names[count++] = f->name;
+	const char *where = c->path[0] ? c->path : "the document";
+	if (s->check == CK_SELECTOR) {
+		bool is_section = false;
+		for (const char *const *sec = sch_sections; *sec; sec++)
+			is_section |= strcmp(*sec, key->str) == 0;
+		if (is_section) {
+			fe_diag_fixit(c->d, sch_error(c, FE_UNKNOWN_FIELD, key, "'%s' is indented under '%s'; the API "
+						      "server drops it with all its rules", key->str, where),
+				      "move '%s' out to the level of 'spec'", key->str);
+			return;
+		}
+		bool policy_word = false;
+		for (const char *const *w = sch_policy_words; *w; w++)
+			policy_word |= strcmp(*w, key->str) == 0;
+		if (policy_word) {
+			sch_error(c, FE_UNKNOWN_FIELD, key, "'%s' is a policy field, not a label, and is indented under "
+				  "'%s'; the API server drops it", key->str, where);
+			return;
+		}
+		if (fe_suggest(key->str, names, count) == NULL) {
+			struct fe_diag *dg;
+			if (c->mode == FE_SCHEMA_DAEMON)
+				dg = sch_warn(c, FE_SELECTOR_LABELS, key, "label '%s' placed straight under '%s' is "
+					      "ignored, so the policy selects every workload in scope", key->str, where);
+			else
+				dg = sch_error(c, FE_SELECTOR_LABELS, key, "label '%s' placed straight under '%s': the "
+					       "API server drops it, leaving an empty selector, so the policy would "
+					       "silently select every workload in %s", key->str, where,
+					       c->kind == IR_HSP ? "the cluster" : "the namespace");
+			fe_diag_fixit(c->d, dg, "put the labels under '%s.matchLabels'", where);
+			return;
+		}
+	}
+	const char *sugg = fe_suggest(key->str, names, count);
+	struct fe_diag *dg;
+	if (c->mode == FE_SCHEMA_DAEMON)
+		dg = sch_warn(c, FE_UNKNOWN_FIELD, key, "unknown field '%s' in %s is ignored", key->str, where);
+	else
+		dg = sch_error(c, FE_UNKNOWN_FIELD, key, "unknown field '%s' in %s (the API server would silently "
+			       "drop it)", key->str, where);
+	if (sugg)
+		fe_diag_fixit(c->d, dg, "did you mean '%s'?", sugg);
+}
+
+static void sch_walk_object(struct sch_ctx *c, const struct fe_ynode *n, const struct sch_node *s)
+{
+	size_t base = strlen(c->path);
+	for (size_t i = 0; i < n->n; i++) {
+		const struct fe_ynode *key = fe_ymap_key(n, i), *val = fe_ymap_val(n, i);
+		const struct sch_field *f = s->fields;
+		while (f->name && strcmp(f->name, key->str) != 0)
+			f++;
+		if (!f->name) {
+			sch_unknown_field(c, key, s);
+			continue;
+		}
+		if (val->kind == FE_YN_SCALAR && val->type == FE_YS_NULL && f->type->kind != SK_OPAQUE) {
+			if (f->flags & SF_REQUIRED)
+				continue;	/* reported below as missing */
+			fe_diag_fixit(c->d, sch_warn(c, FE_NULL_VALUE, val, "'%s' has a null value; the API server "
+						     "drops the field", key->str),
+				      "give '%s' a value or delete the line", key->str);
+			continue;
+		}
+		snprintf(c->path + base, sizeof(c->path) - base, "%s%s", base ? "." : "", key->str);
+		sch_walk(c, val, f->type, key->str);
+		c->path[base] = '\0';
+	}
+	for (const struct sch_field *f = s->fields; f->name; f++) {
+		if (!(f->flags & SF_REQUIRED))
+			continue;
+		const struct fe_ynode *v = fe_ymap_get(n, f->name);
+		if (v && !(v->kind == FE_YN_SCALAR && v->type == FE_YS_NULL))
+			continue;
+		char what[256];
+		snprintf(what, sizeof(what), "%s '%s' is missing%s%s", v ? "required field" : "required field",
+			 f->name, c->path[0] ? " in " : "", c->path);
+		if (f->flags & SF_DAEMON_OPTIONAL)
+			sch_crd_only(c, FE_REQUIRED, n, what);
+		else
+			sch_error(c, FE_REQUIRED, n, "%s", what);
+	}
+	if (s->check == CK_PROCESS_PATH) {
+		const struct fe_ynode *p = fe_ymap_get(n, "path"), *e = fe_ymap_get(n, "execname");
+		bool hp = p && p->type != FE_YS_NULL, he = e && e->type != FE_YS_NULL;
+		if (hp == he)
+			sch_error(c, FE_EXEC_TARGET, n, hp ? "give either 'path' or 'execname', not both"
+							   : "a process matchPaths entry needs 'path' or 'execname'");
+	}
+}
+
+static void sch_walk(struct sch_ctx *c, const struct fe_ynode *n, const struct sch_node *s, const char *field)
+{
+	switch (s->kind) {
+	case SK_OPAQUE:
+		return;
+	case SK_OBJECT:
+	case SK_STRMAP:
+		if (n->kind != FE_YN_MAP) {
+			sch_error(c, FE_WRONG_TYPE, n, "'%s' must be a mapping, not %s", field, fe_ynode_kind_name(n));
+			return;
+		}
+		if (s->kind == SK_OBJECT) {
+			sch_walk_object(c, n, s);
+			return;
+		}
+		for (size_t i = 0; i < n->n; i++) {
+			const struct fe_ynode *v = fe_ymap_val(n, i);
+			if (v->kind != FE_YN_SCALAR || v->type != FE_YS_STR) {
+				struct fe_diag *dg = sch_error(c, FE_WRONG_TYPE, v, "label value of '%s' must be a string, "
+							       "not %s", fe_ymap_key(n, i)->str, fe_ynode_kind_name(v));
+				if (v->kind == FE_YN_SCALAR)
+					fe_diag_fixit(c->d, dg, "quote it: \"%s\"", v->str);
+			}
+		}
+		return;
+	case SK_ARRAY: {
+		if (n->kind != FE_YN_SEQ) {
+			sch_error(c, FE_WRONG_TYPE, n, "'%s' must be a list, not %s", field, fe_ynode_kind_name(n));
+			return;
+		}
+		if (s->max_items && n->n > (size_t)s->max_items)
+			sch_error(c, FE_TOO_MANY_ITEMS, n, "'%s' has %zu items; the limit is %d", field, n->n,
+				  s->max_items);
+		size_t base = strlen(c->path);
+		for (size_t i = 0; i < n->n; i++) {
+			snprintf(c->path + base, sizeof(c->path) - base, "[%zu]", i);
+			sch_walk(c, n->items[i], s->items, field);
+			c->path[base] = '\0';
+		}
+		return;
+	}
+	case SK_STRING:
+		if (n->kind != FE_YN_SCALAR || n->type != FE_YS_STR) {
+			struct fe_diag *dg = sch_error(c, FE_WRONG_TYPE, n, "'%s' must be a string, not %s", field,
+						       fe_ynode_kind_name(n));
+			if (n->kind == FE_YN_SCALAR)
+				fe_diag_fixit(c->d, dg, "quote it: \"%s\"", n->str);
+			return;
+		}
+		sch_check_string(c, n, s, field);
+		return;
+	case SK_INT: {
+		long v;
+		if (n->kind != FE_YN_SCALAR || n->type != FE_YS_INT) {
+			struct fe_diag *dg = sch_error(c, FE_WRONG_TYPE, n, "'%s' must be an integer, not %s", field,
+						       fe_ynode_kind_name(n));
+			if (n->kind == FE_YN_SCALAR && !n->plain)
+				fe_diag_fixit(c->d, dg, "remove the quotes");
+			return;
+		}
+		if (!fe_yscalar_long(n, &v)) {
+			sch_error(c, FE_OUT_OF_RANGE, n, "'%s' is not a usable integer", field);
+			return;
+		}
+		if ((s->has_min && v < s->min) || (s->has_max && v > s->max)) {
+			if (s->has_max)
+				sch_error(c, FE_OUT_OF_RANGE, n, "'%s' is %ld; it must be between %ld and %ld", field, v,
+					  s->min, s->max);
+			else
+				sch_error(c, FE_OUT_OF_RANGE, n, "'%s' is %ld; it must be at least %ld", field, v, s->min);
+		}
+		return;
+	}
+	case SK_BOOL:
+		if (n->kind != FE_YN_SCALAR || n->type != FE_YS_BOOL) {
+			struct fe_diag *dg = sch_error(c, FE_WRONG_TYPE, n, "'%s' must be true or false, not %s", field,
+						       fe_ynode_kind_name(n));
+			if (n->kind == FE_YN_SCALAR && !n->plain)
+				fe_diag_fixit(c->d, dg, "remove the quotes");
+		}
+		return;
+	}
+}
+
+bool fe_schema_validate(struct fe_diags *d, const struct fe_source *src, const struct fe_ynode *root,
+			enum ir_kind kind, enum fe_schema_mode mode)
+{
+	struct sch_ctx c;
+	memset(&c, 0, sizeof(c));
+	c.d = d;
+	c.src = src;
+	c.mode = mode;
+	c.kind = kind;
+	c.ok = true;
+	sch_walk(&c, root, &s_roots[kind], "document");
+	return c.ok;
+}
