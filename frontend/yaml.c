@@ -400,6 +400,12 @@ bool fe_yaml_parse(struct fe_arena *a, struct fe_diags *d, const struct fe_sourc
 			cur->line = (unsigned)ev.start_mark.line + 1;
 			cur->col = (unsigned)ev.start_mark.column + 1;
 			break;
+		case YAML_DOCUMENT_END_EVENT:
+			/* an empty document (e.g. after a trailing ---) holds one empty plain scalar */
+			if (cur && cur->root && cur->root->kind == FE_YN_SCALAR && cur->root->plain &&
+			    cur->root->len == 0)
+				cur->root = NULL;
+			break;
 		case YAML_ALIAS_EVENT:
 			fe_diag_add(d, FE_ERROR, FE_YAML_ALIAS, fe_mark_loc(src, ev.start_mark),
 				    "alias '*%s': anchors and aliases are not accepted in policies",
