@@ -83,8 +83,8 @@ static void kc_explain_text(const struct ir_program *p, const struct kc_operatio
 	if (v->reason == KC_R_POSTURE)
 		printf(" (%s posture: %s)", ir_posture_class_name(v->pclass), ir_posture_name(v->posture));
 	printf("\n");
-	printf("op:      %s %s by %s%s\n", kc_op_name(op->op), op->resource, op->source,
-	       op->owner ? "" : " (not the owner)");
+	printf("op:      %s %s%s%s by %s%s\n", kc_op_name(op->op), op->resource, op->path ? " on " : "",
+	       op->path ? op->path : "", op->source, op->owner ? "" : " (not the owner)");
 }
 
 static void kc_explain_json(const struct ir_program *p, const struct kc_operation *op,
@@ -102,6 +102,11 @@ static void kc_explain_json(const struct ir_program *p, const struct kc_operatio
 	kc_json_string(stdout, op->resource);
 	printf(",\"source\":");
 	kc_json_string(stdout, op->source);
+	printf(",\"owner\":%s", op->owner ? "true" : "false");
+	if (op->path) {
+		printf(",\"path\":");
+		kc_json_string(stdout, op->path);
+	}
 	if (v->rule >= 0) {
 		const struct ir_rule *r = &p->rules[v->rule];
 		printf(",\"rule\":{\"file\":");
@@ -145,7 +150,7 @@ int kc_cmd_explain(int argc, char **argv)
 		abort();
 	int rc = 2, c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n': w.namespace = optarg; break;
 		case 'c': w.container = optarg; break;
@@ -190,7 +195,8 @@ int kc_cmd_explain(int argc, char **argv)
 		case 'h':
 			printf("usage: karmorc explain [--namespace NS] [--label K=V]... [--container NAME]\n"
 			       "                       [--host] [--host-label K=V]... [--source EXE] [--not-owner]\n"
-			       "                       [--posture CLASS=MODE,...] [--format text|json]\n"
+			       "                       [--posture CLASS=MODE,...] [--schema crd|daemon]\n"
+			       "                       [--format text|json]\n"
 			       "                       (--op OP --resource RES [--path P] | ... -- OP RES [P])\n"
 			       "                       POLICY_PATH...\n");
 			rc = 0;

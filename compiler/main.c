@@ -22,7 +22,7 @@ static const char kc_usage_text[] =
 	"\n"
 	"commands:\n"
 	"  check   [--schema=crd|daemon] [--format=text|json] PATH...   parse and validate policies\n"
-	"  explain [options] POLICY_PATH... [-- OP RESOURCE]            the verdict for one operation\n"
+	"  explain [options] POLICY_PATH... [-- OP RESOURCE [PATH]]     the verdict for one operation\n"
 	"  test    [--schema=crd|daemon] SCENARIO_FILE...               run scenario files\n"
 	"  help                                                         this text\n"
 	"  version                                                      print the version\n"
@@ -80,7 +80,7 @@ static int kc_cmd_check(int argc, char **argv)
 	};
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			if (!kc_parse_schema(optarg, &mode))
@@ -139,7 +139,7 @@ static int kc_cmd_test(int argc, char **argv)
 	};
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			if (!kc_parse_schema(optarg, &mode))
@@ -154,18 +154,25 @@ static int kc_cmd_test(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return kc_usage("test needs at least one SCENARIO_FILE");
-	struct kc_test_totals t = {0, 0, 0};
+	struct kc_test_totals t = {0, 0, 0, 0};
 	for (int i = optind; i < argc; i++)
 		kc_scenario_run(argv[i], mode, stdout, stderr, &t);
-	printf("%zu passed, %zu failed\n", t.passed, t.failed);
+	fflush(stderr);
 	if (t.file_errors)
 		printf("%zu scenario file%s could not be run\n", t.file_errors, t.file_errors == 1 ? "" : "s");
+	/* the summary is always the last line */
+	printf("%zu passed, %zu failed\n", t.passed, t.failed);
 	fflush(stdout);
+	if (t.io_errors)
+		return KC_EXIT_INTERNAL;
 	return t.failed || t.file_errors ? KC_EXIT_INPUT : KC_EXIT_OK;
 }
 
 int main(int argc, char **argv)
 {
+	/* diagnostics are written a character at a time: buffer them (flushed at exit) */
+	static char errbuf[1 << 16];
+	setvbuf(stderr, errbuf, _IOFBF, sizeof(errbuf));
 	if (argc < 2)
 		return kc_usage("missing command");
 	const char *cmd = argv[1];

@@ -22,9 +22,36 @@ void kc_json_string(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-/* The text of line `line` (1-based), without its end of line. */
-static const char *kc_line_text(const struct fe_source *src, unsigned line, size_t *len)
+/* The text of line `line` (1-based), without its end of line.  A file whose bytes were
+ * dropped after loading (it had no finding then) is read again; `buf` holds that line. */
+static const char *kc_line_text(const struct fe_source *src, unsigned line, size_t *len, char *buf,
+				size_t bufsize)
 {
+	if (!src->text) {
+		FILE *f = src->on_disk ? fopen(src->name, "rb") : NULL;
+		if (!f)
+			return NULL;
+		unsigned l = 1;
+		int ch;
+		size_t n = 0;
+		while ((ch = fgetc(f)) != EOF) {
+			if (ch == '\n') {
+				if (l == line)
+					break;
+				l++;
+				continue;
+			}
+			if (l == line && n + 1 < bufsize)
+				buf[n++] = (char)ch;
+		}
+		fclose(f);
+		if (l != line)
+			return NULL;
+		if (n && buf[n - 1] == '\r')
+			n--;
+		*len = n;
+		return buf;
+	}
 	const char *p = src->text, *end = src->text + src->len;
 	for (unsigned l = 1; l < line && p < end; l++) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -56,19 +83,21 @@ static void kc_print_loc(FILE *out, const struct fe_loc *loc)
 static void kc_print_excerpt(FILE *out, const struct fe_loc *loc)
 {
 	size_t len;
+	char buf[256];
 	if (!loc->src || !loc->line)
 		return;
-	const char *text = kc_line_text(loc->src, loc->line, &len);
+	const char *text = kc_line_text(loc->src, loc->line, &len, buf, sizeof(buf));
 	if (!text)
 		return;
 	if (len > 200)
 		len = 200;	/* a minified or binary line is not worth quoting whole */
-	fprintf(out, "%5u | ", loc->line);
+	int width = fprintf(out, "%5u", loc->line);
+	fputs(" | ", out);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)text[i];
 		fputc(c < 0x20 && c != '\t' ? '?' : c, out);
 	}
-	fputs("\n      | ", out);
+	fprintf(out, "\n%*s | ", width, "");
 	unsigned col = 1;
 	for (size_t i = 0; i < len && col < loc->col; i++) {
 		unsigned char c = (unsigned char)text[i];
@@ -86,7 +115,7 @@ static void kc_report_text(FILE *out, const struct fe_diag *dg)
 	fprintf(out, ": %s: %s [KC%04d]\n", fe_severity_name(dg->severity), dg->message, (int)dg->code);
 	kc_print_excerpt(out, &dg->loc);
 	if (dg->fixit)
-		fprintf(out, "      = fix: %s\n", dg->fixit);
+		fprintf(out, "%*s = fix: %s\n", 5, "", dg->fixit);
 	if (dg->related_message) {
 		kc_print_loc(out, &dg->related);
 		fprintf(out, ": note: %s\n", dg->related_message);

@@ -165,7 +165,9 @@ void kc_scenario_run(const char *path, enum fe_schema_mode mode, FILE *out, FILE
 	struct fe_source *src = fe_source_read(&arena, path, &too_big);
 	if (!src || too_big) {
 		fprintf(err, "karmorc: %s: %s\n", path, src ? "file too large" : strerror(errno));
+		fprintf(out, "FAIL %s: the scenario file cannot be read\n", path);
 		totals->file_errors++;
+		totals->io_errors += src == NULL;
 		goto out;
 	}
 	c.src = src;

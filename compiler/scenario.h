@@ -8,6 +8,7 @@
 struct kc_test_totals {
 	size_t passed, failed;
 	size_t file_errors;	/* scenario files that could not be run */
+	size_t io_errors;	/* ...of which could not be read at all (exit 3) */
 };
 
 /* Runs one scenario file, printing a line per case to `out` and diagnostics to `err`. */

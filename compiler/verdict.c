@@ -65,7 +65,7 @@ static bool kc_glob_match(struct kc_matcher *m, ir_str pattern, const char *s)
 			m->globs[pattern] = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED,
 							  PCRE2_DOLLAR_ENDONLY | PCRE2_DOTALL, &code, &off, NULL);
 		if (!m->globs[pattern]) {
-			m->glob_bad[pattern] = true;	/* the schema already reported it */
+			m->glob_bad[pattern] = true;	/* unreachable: the schema refuses bad globs (KC0129) */
 			return false;
 		}
 	}
@@ -268,7 +268,9 @@ static bool kc_counts_for_allow_list(const struct ir_rule *r, enum ir_posture_cl
 	case IR_FILE:
 		return pc == IR_PC_FILE;
 	case IR_NETWORK:
-		return pc == IR_PC_NETWORK;
+		/* DNS rules have no operation in the model; a DNS Allow must not make every
+		 * protocol fall to the posture with no way to grant it */
+		return pc == IR_PC_NETWORK && r->match == IR_M_PROTOCOL;
 	case IR_CAPABILITY:
 		return pc == IR_PC_CAPABILITIES;
 	default:

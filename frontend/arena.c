@@ -37,6 +37,25 @@ void fe_arena_free(struct fe_arena *a)
 	a->used_total = 0;
 }
 
+void fe_arena_reset(struct fe_arena *a)
+{
+	struct fe_arena_chunk *keep = NULL, *c = a->head;
+	while (c) {
+		struct fe_arena_chunk *next = c->next;
+		if (!keep && c->size == FE_ARENA_CHUNK)
+			keep = c;
+		else
+			free(c);
+		c = next;
+	}
+	if (keep) {
+		keep->next = NULL;
+		keep->used = 0;
+	}
+	a->head = keep;
+	a->used_total = 0;
+}
+
 void *fe_arena_alloc(struct fe_arena *a, size_t n)
 {
 	struct fe_arena_chunk *c = a->head;

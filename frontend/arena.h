@@ -12,6 +12,8 @@ struct fe_arena {
 
 void fe_arena_init(struct fe_arena *a);
 void fe_arena_free(struct fe_arena *a);
+/* Forgets every allocation but keeps one chunk for reuse (a per-file scratch arena). */
+void fe_arena_reset(struct fe_arena *a);
 /* Never returns NULL: an allocation failure aborts (exit 3), since no caller can recover. */
 void *fe_arena_alloc(struct fe_arena *a, size_t n);
 void *fe_arena_zalloc(struct fe_arena *a, size_t n);

@@ -5,6 +5,7 @@
 #ifndef FE_DIAG_H
 #define FE_DIAG_H
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "arena.h"
@@ -20,8 +21,9 @@ enum fe_severity { FE_NOTE, FE_WARNING, FE_ERROR };
 /* A file's bytes, kept for the whole compilation so diagnostics can quote lines. */
 struct fe_source {
 	const char *name;
-	const char *text;
+	const char *text;	/* NULL once dropped: a file without findings keeps no copy */
 	size_t len;
+	bool on_disk;		/* text can be read again from `name` (not stdin) */
 };
 
 struct fe_loc {

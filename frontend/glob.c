@@ -38,6 +38,15 @@ static void fe_gchar(struct fe_gbuf *b, char c)
 	fe_gput(b, tmp);
 }
 
+bool fe_glob_check(const char *glob, const char **err)
+{
+	struct fe_arena a;
+	fe_arena_init(&a);
+	bool ok = fe_glob_to_regex(&a, glob, err) != NULL;
+	fe_arena_free(&a);
+	return ok;
+}
+
 char *fe_glob_to_regex(struct fe_arena *a, const char *glob, const char **err)
 {
 	size_t n = strlen(glob);

@@ -14,6 +14,8 @@
 
 #define FE_GLOB_MAX_LEN 4096
 
+/* True when `glob` converts (and compiles); otherwise *err says why. */
+bool fe_glob_check(const char *glob, const char **err);
 /* Returns the regex (anchored at both ends) or NULL with *err set to a reason. */
 char *fe_glob_to_regex(struct fe_arena *a, const char *glob, const char **err);
 

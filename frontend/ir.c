@@ -101,8 +101,6 @@ void ir_program_free(struct ir_program *p)
 	ir_strtab_free(&p->strs);
 	free(p->policies);
 	free(p->rules);
-	free(p->pending);
-	free(p->npending);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -113,16 +111,19 @@ uint32_t ir_program_add(struct ir_program *p, const struct ir_policy *pol, const
 	if (p->npolicies == p->policies_cap) {
 		p->policies_cap = p->policies_cap ? p->policies_cap * 2 : 64;
 		p->policies = ir_xrealloc(p->policies, p->policies_cap * sizeof(*p->policies));
-		p->pending = ir_xrealloc(p->pending, p->policies_cap * sizeof(*p->pending));
-		p->npending = ir_xrealloc(p->npending, p->policies_cap * sizeof(*p->npending));
+	}
+	if (p->nrules + nrules > p->rules_cap) {
+		while (p->nrules + nrules > p->rules_cap)
+			p->rules_cap = p->rules_cap ? p->rules_cap * 2 : 256;
+		p->rules = ir_xrealloc(p->rules, p->rules_cap * sizeof(*p->rules));
 	}
 	uint32_t idx = p->npolicies++;
 	p->policies[idx] = *pol;
-	struct ir_rule *copy = fe_arena_alloc(p->arena, (nrules ? nrules : 1) * sizeof(*copy));
+	p->policies[idx].first_rule = p->nrules;
+	p->policies[idx].nrules = nrules;
 	if (nrules)
-		memcpy(copy, rules, nrules * sizeof(*copy));
-	p->pending[idx] = copy;
-	p->npending[idx] = nrules;
+		memcpy(p->rules + p->nrules, rules, nrules * sizeof(*rules));
+	p->nrules += nrules;
 	return idx;
 }
 
@@ -159,32 +160,38 @@ void ir_program_finish(struct ir_program *p)
 	qsort(order, n, sizeof(*order), ir_policy_cmp);
 	ir_sort_program = NULL;
 
-	uint32_t total = 0;
-	for (uint32_t i = 0; i < n; i++)
-		total += p->npending[i];
+	/* Rules move to their policy's new place, in place (a cycle permutation): the rule
+	 * array is the biggest thing a compilation holds, so it is never copied whole. */
+	uint32_t total = p->nrules;
 	struct ir_policy *pols = ir_xrealloc(NULL, (n ? n : 1) * sizeof(*pols));
-	p->rules = ir_xrealloc(NULL, (total ? total : 1) * sizeof(*p->rules));
-	p->rules_cap = total;
-	p->nrules = 0;
+	uint32_t *dest = ir_xrealloc(NULL, (total ? total : 1) * sizeof(*dest));
+	uint32_t next = 0;
 	for (uint32_t i = 0; i < n; i++) {
-		uint32_t old = order[i];
-		pols[i] = p->policies[old];
-		pols[i].first_rule = p->nrules;
-		pols[i].nrules = p->npending[old];
-		for (uint32_t r = 0; r < p->npending[old]; r++) {
-			struct ir_rule *rule = &p->rules[p->nrules++];
-			*rule = p->pending[old][r];
-			rule->policy = i;
+		const struct ir_policy *old = &p->policies[order[i]];
+		pols[i] = *old;
+		pols[i].first_rule = next;
+		for (uint32_t r = 0; r < old->nrules; r++) {
+			dest[old->first_rule + r] = next + r;
+			p->rules[old->first_rule + r].policy = i;
+		}
+		next += old->nrules;
+	}
+	assert(next == total);
+	for (uint32_t i = 0; i < total; i++) {
+		while (dest[i] != i) {
+			uint32_t j = dest[i];
+			struct ir_rule tmp = p->rules[j];
+			p->rules[j] = p->rules[i];
+			p->rules[i] = tmp;
+			dest[i] = dest[j];
+			dest[j] = j;
 		}
 	}
+	free(dest);
 	free(p->policies);
 	p->policies = pols;
 	p->policies_cap = n;
 	free(order);
-	free(p->pending);
-	free(p->npending);
-	p->pending = NULL;
-	p->npending = NULL;
 	p->finished = true;
 }
 

@@ -49,7 +49,8 @@ enum ir_source_kind { IR_SRC_ANY, IR_SRC_PATH, IR_SRC_DIR, IR_SRC_DIR_RECURSIVE 
 
 #define IR_RULE_READONLY 0x1u
 #define IR_RULE_OWNERONLY 0x2u
-#define IR_RULE_PTS_ONLY 0x4u	/* pts: false -- applies only to tasks with a terminal */
+#define IR_RULE_PTS_ONLY 0x4u	/* `pts: false` was written (KubeArmor: the rule is about tasks with a
+				   terminal); kept for backends, the verdict model has no terminal */
 
 struct ir_source {
 	enum ir_source_kind kind;
@@ -126,10 +127,7 @@ struct ir_program {
 	uint32_t npolicies, policies_cap;
 	struct ir_rule *rules;
 	uint32_t nrules, rules_cap;
-	/* per policy, before ir_program_finish: its own rule array */
-	struct ir_rule **pending;
-	uint32_t *npending;
-	bool finished;
+	bool finished;	/* before: rules are in input order, policies[i].first_rule points into them */
 };
 
 void ir_program_init(struct ir_program *p, struct fe_arena *a);

@@ -19,28 +19,56 @@ void fe_loader_init(struct fe_loader *l, struct fe_arena *a, struct fe_diags *d,
 	l->diags = d;
 	l->prog = p;
 	l->mode = mode;
+	fe_arena_init(&l->scratch);
+	fe_arena_init(&l->text);
 }
 
 struct fe_source *fe_source_read(struct fe_arena *a, const char *path, bool *too_big)
+{
+	return fe_source_read2(a, a, path, too_big);
+}
+
+struct fe_source *fe_source_read2(struct fe_arena *meta, struct fe_arena *a, const char *path, bool *too_big)
 {
 	*too_big = false;
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	if (!f)
 		return NULL;
+	/* A regular file is read in one go into the arena (its size plus one byte to see the end);
+	 * a pipe grows a heap buffer.  Either way at most FE_MAX_FILE_SIZE bytes are kept. */
+	struct stat st;
 	size_t cap = 64 * 1024, len = 0;
-	char *buf = malloc(cap);
+	bool sized = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0 &&
+		     (size_t)st.st_size <= FE_MAX_FILE_SIZE;
+	if (sized)
+		cap = (size_t)st.st_size + 1;
+	char *buf = sized ? fe_arena_alloc(a, cap + 1) : malloc(cap + 1);
 	if (!buf) {
 		fputs("karmorc: internal error: out of memory\n", stderr);
 		exit(3);
 	}
 	for (;;) {
 		if (len == cap) {
-			if (cap > FE_MAX_FILE_SIZE) {
-				*too_big = true;
+			if (sized || cap > FE_MAX_FILE_SIZE) {
+				*too_big = len > FE_MAX_FILE_SIZE || !sized;
+				if (sized && len <= FE_MAX_FILE_SIZE) {
+					/* the file grew while we read it: fall back to the pipe path */
+					char *copy = malloc(cap * 2 + 1);
+					if (!copy) {
+						fputs("karmorc: internal error: out of memory\n", stderr);
+						exit(3);
+					}
+					memcpy(copy, buf, len);
+					buf = copy;
+					cap *= 2;
+					sized = false;
+					*too_big = false;
+					continue;
+				}
 				break;
 			}
 			cap *= 2;
-			char *nb = realloc(buf, cap);
+			char *nb = realloc(buf, cap + 1);
 			if (!nb) {
 				fputs("karmorc: internal error: out of memory\n", stderr);
 				exit(3);
@@ -55,18 +83,30 @@ struct fe_source *fe_source_read(struct fe_arena *a, const char *path, bool *too
 	int err = ferror(f) ? errno : 0;
 	if (f != stdin)
 		fclose(f);
+	if (len > FE_MAX_FILE_SIZE)
+		*too_big = true;
+	struct fe_source *src = fe_arena_zalloc(meta, sizeof(*src));
+	src->name = fe_arena_strdup(meta, strcmp(path, "-") == 0 ? "<stdin>" : path);
+	src->on_disk = strcmp(path, "-") != 0;
 	if (err) {
-		free(buf);
+		if (!sized)
+			free(buf);
 		errno = err;
 		return NULL;
 	}
-	if (len > FE_MAX_FILE_SIZE)
-		*too_big = true;
-	struct fe_source *src = fe_arena_zalloc(a, sizeof(*src));
-	src->name = fe_arena_strdup(a, strcmp(path, "-") == 0 ? "<stdin>" : path);
-	src->len = *too_big ? 0 : len;
-	src->text = fe_arena_strndup(a, buf, src->len);
-	free(buf);
+	if (*too_big) {
+		src->text = "";
+		src->len = 0;
+	} else if (sized) {
+		buf[len] = '\0';
+		src->text = buf;
+		src->len = len;
+	} else {
+		src->text = fe_arena_strndup(a, buf, len);
+		src->len = len;
+	}
+	if (!sized)
+		free(buf);
 	return src;
 }
 
@@ -100,6 +140,11 @@ static void fe_load_document(struct fe_loader *l, const struct fe_source *src, c
 		fe_diag_fixit(d, fe_diag_add(d, FE_ERROR, FE_NOT_OBJECT, at,
 					     "document has no apiVersion and no kind: it is not a Kubernetes object"),
 			      "a KubeArmor policy starts with 'apiVersion: security.kubearmor.com/v1' and a kind");
+		return;
+	}
+	if (!api_s && k < 0 && !network_policy) {
+		fe_diag_add(d, FE_ERROR, FE_NOT_OBJECT, at, "document has kind '%s' but no apiVersion",
+			    kind_s ? kind_s : "?");
 		return;
 	}
 	if (api_s && !kubearmor_group && k < 0 && !network_policy) {
@@ -141,7 +186,9 @@ static void fe_load_source(struct fe_loader *l, const struct fe_source *src)
 {
 	struct fe_yfile yf;
 	l->files++;
-	fe_yaml_parse(l->arena, l->diags, src, &yf);
+	/* nodes live only while this file is checked and lowered: the IR copies what it keeps */
+	fe_arena_reset(&l->scratch);
+	fe_yaml_parse(&l->scratch, l->diags, src, &yf);
 	size_t nonempty = 0;
 	for (size_t i = 0; i < yf.ndocs; i++) {
 		if (yf.docs[i].root)
@@ -183,7 +230,8 @@ static bool fe_is_yaml_name(const char *name)
 static void fe_load_file(struct fe_loader *l, const char *path)
 {
 	bool too_big;
-	struct fe_source *src = fe_source_read(l->arena, path, &too_big);
+	fe_arena_reset(&l->text);
+	struct fe_source *src = fe_source_read2(l->arena, &l->text, path, &too_big);
 	if (!src) {
 		fprintf(stderr, "karmorc: %s: %s\n", path, strerror(errno));
 		l->io_error = true;
@@ -196,7 +244,13 @@ static void fe_load_file(struct fe_loader *l, const char *path)
 		l->files++;
 		return;
 	}
+	size_t before = l->diags->len;
 	fe_load_source(l, src);
+	/* The text is kept only to quote it in findings; most files have none. */
+	if (l->diags->len != before)
+		src->text = fe_arena_strndup(l->arena, src->text, src->len);
+	else
+		src->text = NULL;
 }
 
 static void fe_load_dir(struct fe_loader *l, const char *path, int depth)
@@ -257,6 +311,8 @@ void fe_load_path(struct fe_loader *l, const char *path)
 void fe_loader_finish(struct fe_loader *l)
 {
 	struct ir_program *p = l->prog;
+	fe_arena_free(&l->scratch);
+	fe_arena_free(&l->text);
 	ir_program_finish(p);
 	/* Same (kind, namespace, name) twice: kubectl apply would keep only the last applied;
 	 * karmorc keeps both (deterministically) and says so. */

@@ -17,6 +17,8 @@
 
 struct fe_loader {
 	struct fe_arena *arena;
+	struct fe_arena scratch;	/* YAML nodes of the file being loaded; reset per file */
+	struct fe_arena text;		/* that file's bytes; kept (copied) only if it has findings */
 	struct fe_diags *diags;
 	struct ir_program *prog;
 	enum fe_schema_mode mode;
@@ -32,9 +34,11 @@ void fe_load_path(struct fe_loader *l, const char *path);
 /* Loads in-memory text as if it were a file called `name`. */
 void fe_load_text(struct fe_loader *l, const char *name, const char *text, size_t len);
 /* Finishes the program (deterministic order) and reports duplicate identities. */
-void fe_loader_finish(struct fe_loader *l);
+void fe_loader_finish(struct fe_loader *l);	/* also frees the scratch arena */
 
 /* Reads a whole file into the arena; NULL (errno set) on failure. */
 struct fe_source *fe_source_read(struct fe_arena *a, const char *path, bool *too_big);
+/* The same, with the description in `meta` and the bytes in `text`. */
+struct fe_source *fe_source_read2(struct fe_arena *meta, struct fe_arena *text, const char *path, bool *too_big);
 
 #endif

@@ -1,5 +1,9 @@
 #include "schema.h"
 
+#include "glob.h"
+
+#include <assert.h>
+
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <stdio.h>
@@ -205,7 +209,7 @@ enum sch_kind { SK_OBJECT, SK_ARRAY, SK_STRING, SK_INT, SK_BOOL, SK_STRMAP, SK_O
 
 enum sch_check {
 	CK_NONE, CK_ACTION, CK_DIR, CK_PATH, CK_SOURCE_PATH, CK_EXECNAME, CK_SYSCALL_PATH, CK_PROTOCOL,
-	CK_CAPABILITY, CK_SYSCALL, CK_SOURCE_DIR, CK_NAME, CK_NAMESPACE, CK_NONEMPTY, CK_SELECTOR, CK_PROCESS_PATH,
+	CK_CAPABILITY, CK_SYSCALL, CK_SOURCE_DIR, CK_NAME, CK_NAMESPACE, CK_NONEMPTY, CK_GLOB, CK_SELECTOR, CK_PROCESS_PATH,
 };
 
 #define SF_REQUIRED 0x1u	/* required by the CRD */
@@ -236,6 +240,7 @@ static const char *const sch_csp_keys[] = {"namespace", "label", NULL};
 
 static const struct sch_node s_str = {.kind = SK_STRING};
 static const struct sch_node s_nonempty = {.kind = SK_STRING, .check = CK_NONEMPTY};
+static const struct sch_node s_glob = {.kind = SK_STRING, .check = CK_GLOB};
 static const struct sch_node s_bool = {.kind = SK_BOOL};
 static const struct sch_node s_int = {.kind = SK_INT};
 static const struct sch_node s_opaque = {.kind = SK_OPAQUE};
@@ -272,7 +277,7 @@ static const struct sch_field f_proc_dir[] = {
 	{"dir", &s_dir, SF_REQUIRED}, {"recursive", &s_bool, 0}, {"ownerOnly", &s_bool, 0}, {"pts", &s_bool, 0},
 	{"fromSource", &s_sources, 0}, SCH_COMMON, {NULL, NULL, 0}};
 static const struct sch_field f_proc_pattern[] = {
-	{"pattern", &s_nonempty, SF_REQUIRED}, {"ownerOnly", &s_bool, 0}, SCH_COMMON, {NULL, NULL, 0}};
+	{"pattern", &s_glob, SF_REQUIRED}, {"ownerOnly", &s_bool, 0}, SCH_COMMON, {NULL, NULL, 0}};
 static const struct sch_node s_proc_path = {.kind = SK_OBJECT, .fields = f_proc_path, .check = CK_PROCESS_PATH};
 static const struct sch_node s_proc_dir = {.kind = SK_OBJECT, .fields = f_proc_dir};
 static const struct sch_node s_proc_pattern = {.kind = SK_OBJECT, .fields = f_proc_pattern};
@@ -292,7 +297,7 @@ static const struct sch_field f_file_dir[] = {
 	{"ownerOnly", &s_bool, 0}, {"pts", &s_bool, 0}, {"fromSource", &s_sources, 0}, SCH_COMMON,
 	{NULL, NULL, 0}};
 static const struct sch_field f_file_pattern[] = {
-	{"pattern", &s_nonempty, SF_REQUIRED}, {"readOnly", &s_bool, 0}, {"ownerOnly", &s_bool, 0}, SCH_COMMON,
+	{"pattern", &s_glob, SF_REQUIRED}, {"readOnly", &s_bool, 0}, {"ownerOnly", &s_bool, 0}, SCH_COMMON,
 	{NULL, NULL, 0}};
 static const struct sch_node s_file_path = {.kind = SK_OBJECT, .fields = f_file_path};
 static const struct sch_node s_file_dir = {.kind = SK_OBJECT, .fields = f_file_dir};
@@ -448,8 +453,35 @@ struct sch_ctx {
 	enum fe_schema_mode mode;
 	enum ir_kind kind;
 	bool ok;
-	char path[512];		/* dotted field path for messages */
+	/* where the walk is, as segments; rendered into `path` only when a message needs it */
+	struct { const char *key; size_t index; } seg[32];
+	size_t nseg;
+	char path[512];
 };
+
+static const char *sch_path(struct sch_ctx *c)
+{
+	size_t len = 0;
+	c->path[0] = '\0';
+	for (size_t i = 0; i < c->nseg && len < sizeof(c->path); i++) {
+		int n = c->seg[i].key ? snprintf(c->path + len, sizeof(c->path) - len, "%s%s", len ? "." : "",
+						 c->seg[i].key)
+				      : snprintf(c->path + len, sizeof(c->path) - len, "[%zu]", c->seg[i].index);
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+	return c->path;
+}
+
+static void sch_push(struct sch_ctx *c, const char *key, size_t index)
+{
+	/* schema depth is fixed and small; the walk never goes deeper than the tables */
+	assert(c->nseg < sizeof(c->seg) / sizeof(c->seg[0]));
+	c->seg[c->nseg].key = key;
+	c->seg[c->nseg].index = index;
+	c->nseg++;
+}
 
 static struct fe_loc sch_loc(const struct sch_ctx *c, const struct fe_ynode *n)
 {
@@ -664,6 +696,18 @@ static void sch_check_string(struct sch_ctx *c, const struct fe_ynode *n, const 
 		if (n->len == 0)
 			sch_error(c, FE_EMPTY_VALUE, n, "'%s' must not be empty", field);
 		break;
+	case CK_GLOB: {
+		/* a pattern the matcher could not compile would silently never match: refuse it */
+		const char *err = NULL;
+		if (n->len == 0) {
+			sch_error(c, FE_EMPTY_VALUE, n, "'%s' must not be empty", field);
+		} else if (!fe_glob_check(n->str, &err)) {
+			fe_diag_fixit(c->d, sch_error(c, FE_BAD_GLOB, n, "pattern '%s' is not a valid glob: %s", n->str,
+						      err),
+				      "globs use * ** ? [...] and {a,b}; escape a literal character with \\");
+		}
+		break;
+	}
 	default:
 		break;
 	}
@@ -677,7 +721,7 @@ static void sch_unknown_field(struct sch_ctx *c, const struct fe_ynode *key, con
 	size_t count = 0;
 	for (const struct sch_field *f = s->fields; f->name && count < 32; f++)
 		names[count++] = f->name;
-	const char *where = c->path[0] ? c->path : "the document";
+	const char *where = c->nseg ? sch_path(c) : "the document";
 	if (s->check == CK_SELECTOR) {
 		bool is_section = false;
 		for (const char *const *sec = sch_sections; *sec; sec++)
@@ -723,11 +767,10 @@ static void sch_unknown_field(struct sch_ctx *c, const struct fe_ynode *key, con
 
 static void sch_walk_object(struct sch_ctx *c, const struct fe_ynode *n, const struct sch_node *s)
 {
-	size_t base = strlen(c->path);
 	for (size_t i = 0; i < n->n; i++) {
 		const struct fe_ynode *key = fe_ymap_key(n, i), *val = fe_ymap_val(n, i);
 		const struct sch_field *f = s->fields;
-		while (f->name && strcmp(f->name, key->str) != 0)
+		while (f->name && (f->name[0] != key->str[0] || strcmp(f->name, key->str) != 0))
 			f++;
 		if (!f->name) {
 			sch_unknown_field(c, key, s);
@@ -741,9 +784,9 @@ static void sch_walk_object(struct sch_ctx *c, const struct fe_ynode *n, const s
 				      "give '%s' a value or delete the line", key->str);
 			continue;
 		}
-		snprintf(c->path + base, sizeof(c->path) - base, "%s%s", base ? "." : "", key->str);
+		sch_push(c, key->str, 0);
 		sch_walk(c, val, f->type, key->str);
-		c->path[base] = '\0';
+		c->nseg--;
 	}
 	for (const struct sch_field *f = s->fields; f->name; f++) {
 		if (!(f->flags & SF_REQUIRED))
@@ -752,8 +795,8 @@ static void sch_walk_object(struct sch_ctx *c, const struct fe_ynode *n, const s
 		if (v && !(v->kind == FE_YN_SCALAR && v->type == FE_YS_NULL))
 			continue;
 		char what[256];
-		snprintf(what, sizeof(what), "%s '%s' is missing%s%s", v ? "required field" : "required field",
-			 f->name, c->path[0] ? " in " : "", c->path);
+		snprintf(what, sizeof(what), "%s '%s' is missing%s%s", "required field",
+			 f->name, c->nseg ? " in " : "", c->nseg ? sch_path(c) : "");
 		if (f->flags & SF_DAEMON_OPTIONAL)
 			sch_crd_only(c, FE_REQUIRED, n, what);
 		else
@@ -801,11 +844,10 @@ static void sch_walk(struct sch_ctx *c, const struct fe_ynode *n, const struct s
 		if (s->max_items && n->n > (size_t)s->max_items)
 			sch_error(c, FE_TOO_MANY_ITEMS, n, "'%s' has %zu items; the limit is %d", field, n->n,
 				  s->max_items);
-		size_t base = strlen(c->path);
 		for (size_t i = 0; i < n->n; i++) {
-			snprintf(c->path + base, sizeof(c->path) - base, "[%zu]", i);
+			sch_push(c, NULL, i);
 			sch_walk(c, n->items[i], s->items, field);
-			c->path[base] = '\0';
+			c->nseg--;
 		}
 		return;
 	}

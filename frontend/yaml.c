@@ -73,6 +73,15 @@ static bool fe_is_float(const char *s)
 
 static enum fe_yscalar_type fe_resolve_plain(const char *s)
 {
+	/* most scalars are paths and names: decide those on the first character */
+	switch (s[0]) {
+	case '\0': case '~': case 'n': case 'N': case 'y': case 'Y': case 't': case 'T': case 'f': case 'F':
+	case 'o': case 'O': case '+': case '-': case '.': case '0': case '1': case '2': case '3': case '4':
+	case '5': case '6': case '7': case '8': case '9':
+		break;
+	default:
+		return FE_YS_STR;
+	}
 	if (fe_match_any(s, fe_null_words))
 		return FE_YS_NULL;
 	if (fe_match_any(s, fe_true_words) || fe_match_any(s, fe_false_words))
@@ -153,9 +162,10 @@ struct fe_ynode *fe_ymap_get(const struct fe_ynode *map, const char *key)
 	if (!map || map->kind != FE_YN_MAP)
 		return NULL;
 	/* The last occurrence wins, as in YAML loaders; duplicates are reported anyway. */
+	size_t len = strlen(key);
 	for (size_t i = map->n; i-- > 0;) {
 		const struct fe_ynode *k = fe_ymap_key(map, i);
-		if (k->kind == FE_YN_SCALAR && strcmp(k->str, key) == 0)
+		if (k->kind == FE_YN_SCALAR && k->len == len && memcmp(k->str, key, len) == 0)
 			return fe_ymap_val(map, i);
 	}
 	return NULL;
@@ -254,7 +264,7 @@ static void fe_check_dup_keys(struct fe_ybuilder *b, struct fe_ynode *map)
 			const struct fe_ynode *ki = fe_ymap_key(map, i);
 			for (size_t j = 0; j < i; j++) {
 				const struct fe_ynode *kj = fe_ymap_key(map, j);
-				if (strcmp(ki->str, kj->str) == 0) {
+				if (ki->len == kj->len && memcmp(ki->str, kj->str, ki->len) == 0) {
 					fe_report_dup(b, kj, ki);
 					break;
 				}

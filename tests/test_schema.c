@@ -228,6 +228,18 @@ static void test_kinds(void)
 	unit_free(&u);
 }
 
+static void test_bad_glob(void)
+{
+	/* a pattern the matcher cannot compile must be refused, not silently never match */
+	struct unit_prog u;
+	unit_load(&u, FE_SCHEMA_CRD, "p.yaml",
+		  KSP_HEAD "spec:\n  file:\n    matchPatterns:\n    - pattern: /etc/[abc\n    - pattern: /x/{a,b\n");
+	CU_ASSERT_TRUE(unit_has(&u, FE_BAD_GLOB, FE_ERROR));
+	CU_ASSERT_EQUAL(u.diags.errors, 2);
+	CU_ASSERT_EQUAL(u.prog.npolicies, 0);
+	unit_free(&u);
+}
+
 static void test_container_name_label(void)
 {
 	struct unit_prog u;
@@ -260,4 +272,5 @@ void test_schema_register(void)
 	CU_add_test(s, "host policies", test_host_rules);
 	CU_add_test(s, "kinds and API groups", test_kinds);
 	CU_add_test(s, "kubearmor.io/container.name", test_container_name_label);
+	CU_add_test(s, "malformed globs are refused (KC0129)", test_bad_glob);
 }
