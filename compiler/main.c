@@ -68,6 +68,18 @@ static bool kc_parse_format(const char *s, enum kc_format *fmt)
 	return true;
 }
 
+struct kc_stream {
+	FILE *out;
+	enum kc_format fmt;
+};
+
+/* `check` prints each file's findings as soon as the file is done: nothing is retained. */
+static void kc_stream_file(void *ctx, struct fe_diags *d, size_t first)
+{
+	struct kc_stream *s = ctx;
+	kc_report_from(s->out, d, first, s->fmt, true);
+}
+
 static int kc_cmd_check(int argc, char **argv)
 {
 	enum fe_schema_mode mode = FE_SCHEMA_CRD;
@@ -107,7 +119,11 @@ static int kc_cmd_check(int argc, char **argv)
 	fe_arena_init(&arena);
 	fe_diags_init(&d, &arena);
 	ir_program_init(&prog, &arena);
+	prog.count_rules_only = true;	/* check validates and lowers, but keeps no IR */
 	fe_loader_init(&l, &arena, &d, &prog, mode);
+	struct kc_stream stream = {fmt == KC_FORMAT_JSON ? stdout : stderr, fmt};
+	l.on_file = kc_stream_file;
+	l.on_file_ctx = &stream;
 	for (int i = optind; i < argc; i++)
 		fe_load_path(&l, argv[i]);
 	fe_loader_finish(&l);

@@ -1,6 +1,10 @@
 #include "report.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+/* matches the loader's file size limit */
+#define FE_MAX_QUOTED_FILE (16u * 1024 * 1024)
 
 void kc_json_string(FILE *out, const char *s)
 {
@@ -22,37 +26,67 @@ void kc_json_string(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-/* The text of line `line` (1-based), without its end of line.  A file whose bytes were
- * dropped after loading (it had no finding then) is read again; `buf` holds that line. */
-static const char *kc_line_text(const struct fe_source *src, unsigned line, size_t *len, char *buf,
-				size_t bufsize)
+/* Files are not kept in memory after loading (load.c); the report reads a file again
+ * to quote it.  Findings are sorted by file, so a one-file cache reads each file once. */
+static struct {
+	const struct fe_source *src;
+	char *text;
+	size_t len;
+} kc_text_cache;
+
+static void kc_text_cache_drop(void)
 {
-	if (!src->text) {
-		FILE *f = src->on_disk ? fopen(src->name, "rb") : NULL;
-		if (!f)
-			return NULL;
-		unsigned l = 1;
-		int ch;
-		size_t n = 0;
-		while ((ch = fgetc(f)) != EOF) {
-			if (ch == '\n') {
-				if (l == line)
-					break;
-				l++;
-				continue;
-			}
-			if (l == line && n + 1 < bufsize)
-				buf[n++] = (char)ch;
-		}
-		fclose(f);
-		if (l != line)
-			return NULL;
-		if (n && buf[n - 1] == '\r')
-			n--;
-		*len = n;
-		return buf;
+	free(kc_text_cache.text);
+	memset(&kc_text_cache, 0, sizeof(kc_text_cache));
+}
+
+static bool kc_source_text(const struct fe_source *src, const char **text, size_t *len)
+{
+	if (src->text) {
+		*text = src->text;
+		*len = src->len;
+		return true;
 	}
-	const char *p = src->text, *end = src->text + src->len;
+	if (!src->on_disk)
+		return false;
+	if (kc_text_cache.src != src) {
+		kc_text_cache_drop();
+		kc_text_cache.src = src;
+		FILE *f = fopen(src->name, "rb");
+		if (f) {
+			char *buf = NULL;
+			size_t cap = 0, n = 0, got;
+			do {
+				if (n == cap) {
+					cap = cap ? cap * 2 : 64 * 1024;
+					if (cap > 2 * FE_MAX_QUOTED_FILE)
+						break;
+					char *nb = realloc(buf, cap);
+					if (!nb)
+						break;
+					buf = nb;
+				}
+				got = fread(buf + n, 1, cap - n, f);
+				n += got;
+			} while (got > 0);
+			fclose(f);
+			kc_text_cache.text = buf;
+			kc_text_cache.len = n;
+		}
+	}
+	*text = kc_text_cache.text;
+	*len = kc_text_cache.len;
+	return *text != NULL;
+}
+
+/* The text of line `line` (1-based), without its end of line. */
+static const char *kc_line_text(const struct fe_source *src, unsigned line, size_t *len)
+{
+	const char *text;
+	size_t size;
+	if (!kc_source_text(src, &text, &size))
+		return NULL;
+	const char *p = text, *end = text + size;
 	for (unsigned l = 1; l < line && p < end; l++) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		if (!nl)
@@ -83,10 +117,9 @@ static void kc_print_loc(FILE *out, const struct fe_loc *loc)
 static void kc_print_excerpt(FILE *out, const struct fe_loc *loc)
 {
 	size_t len;
-	char buf[256];
 	if (!loc->src || !loc->line)
 		return;
-	const char *text = kc_line_text(loc->src, loc->line, &len, buf, sizeof(buf));
+	const char *text = kc_line_text(loc->src, loc->line, &len);
 	if (!text)
 		return;
 	if (len > 200)
@@ -146,8 +179,13 @@ static void kc_report_json(FILE *out, const struct fe_diag *dg)
 
 void kc_report(FILE *out, struct fe_diags *d, enum kc_format fmt, bool notes)
 {
-	fe_diags_sort(d);
-	for (size_t i = 0; i < d->len; i++) {
+	kc_report_from(out, d, 0, fmt, notes);
+}
+
+void kc_report_from(FILE *out, struct fe_diags *d, size_t first, enum kc_format fmt, bool notes)
+{
+	fe_diags_sort_from(d, first);
+	for (size_t i = first; i < d->len; i++) {
 		const struct fe_diag *dg = &d->items[i];
 		if (dg->severity == FE_NOTE && !notes)
 			continue;
@@ -156,4 +194,6 @@ void kc_report(FILE *out, struct fe_diags *d, enum kc_format fmt, bool notes)
 		else
 			kc_report_text(out, dg);
 	}
+	kc_text_cache_drop();
+	fe_diags_truncate(d, first);
 }

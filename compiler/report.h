@@ -10,6 +10,8 @@ enum kc_format { KC_FORMAT_TEXT, KC_FORMAT_JSON };
 
 /* Prints every diagnostic (sorted); notes are shown only when `notes` is set. */
 void kc_report(FILE *out, struct fe_diags *d, enum kc_format fmt, bool notes);
+/* Prints findings [first, len) (sorted) and forgets them; for streaming per file. */
+void kc_report_from(FILE *out, struct fe_diags *d, size_t first, enum kc_format fmt, bool notes);
 void kc_json_string(FILE *out, const char *s);
 
 #endif

@@ -49,7 +49,7 @@ struct fe_diag *fe_diag_vadd(struct fe_diags *d, enum fe_severity sev, enum fe_d
 	dg->code = code;
 	dg->loc = loc;
 	dg->message = fe_arena_strdup(d->arena, buf);
-	dg->seq = d->len;
+	dg->seq = d->seq++;
 	return dg;
 }
 
@@ -103,11 +103,22 @@ static int fe_diag_cmp(const void *pa, const void *pb)
 	return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
-void fe_diags_sort(struct fe_diags *d)
+void fe_diags_sort_from(struct fe_diags *d, size_t first)
 {
 	/* qsort is not stable; the seq tie-break keeps insertion order. */
-	if (d->len > 1)
-		qsort(d->items, d->len, sizeof(*d->items), fe_diag_cmp);
+	if (d->len > first + 1)
+		qsort(d->items + first, d->len - first, sizeof(*d->items), fe_diag_cmp);
+}
+
+void fe_diags_sort(struct fe_diags *d)
+{
+	fe_diags_sort_from(d, 0);
+}
+
+void fe_diags_truncate(struct fe_diags *d, size_t first)
+{
+	if (first < d->len)
+		d->len = first;
 }
 
 const char *fe_diag_code_summary(enum fe_diag_code code)

@@ -48,6 +48,7 @@ struct fe_diags {
 	size_t len, cap;
 	size_t errors, warnings;
 	size_t limit;		/* stop recording after this many (0 = no limit) */
+	size_t seq;		/* findings ever added, for a stable order */
 };
 
 void fe_diags_init(struct fe_diags *d, struct fe_arena *a);
@@ -64,6 +65,9 @@ void fe_diag_related(struct fe_diags *d, struct fe_diag *dg, struct fe_loc loc, 
 	__attribute__((format(printf, 4, 5)));
 /* Sorts by file name, line, column, then insertion order, so output is deterministic. */
 void fe_diags_sort(struct fe_diags *d);
+void fe_diags_sort_from(struct fe_diags *d, size_t first);
+/* Forgets findings [first, len) once they have been printed; the counts stay. */
+void fe_diags_truncate(struct fe_diags *d, size_t first);
 
 const char *fe_diag_code_summary(enum fe_diag_code code);
 const char *fe_severity_name(enum fe_severity sev);

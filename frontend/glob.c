@@ -7,10 +7,14 @@
 struct fe_gbuf {
 	char *s;
 	size_t len, cap;
+	bool check_only;
 };
 
+/* b->check_only: validate the syntax and build nothing */
 static void fe_gput(struct fe_gbuf *b, const char *s)
 {
+	if (b->check_only)
+		return;
 	size_t n = strlen(s);
 	if (b->len + n + 1 > b->cap) {
 		size_t cap = (b->len + n + 1) * 2;
@@ -38,24 +42,34 @@ static void fe_gchar(struct fe_gbuf *b, char c)
 	fe_gput(b, tmp);
 }
 
+static bool fe_glob_convert(const char *glob, struct fe_gbuf *out, const char **err);
+
 bool fe_glob_check(const char *glob, const char **err)
 {
-	struct fe_arena a;
-	fe_arena_init(&a);
-	bool ok = fe_glob_to_regex(&a, glob, err) != NULL;
-	fe_arena_free(&a);
-	return ok;
+	struct fe_gbuf b = {NULL, 0, 0, true};
+	return fe_glob_convert(glob, &b, err);
 }
 
 char *fe_glob_to_regex(struct fe_arena *a, const char *glob, const char **err)
+{
+	struct fe_gbuf b = {NULL, 0, 0, false};
+	if (!fe_glob_convert(glob, &b, err))
+		return NULL;
+	char *out = fe_arena_strdup(a, b.s);
+	free(b.s);
+	return out;
+}
+
+/* Writes the regex for `glob` into `out`; false (out freed) with *err on a malformed glob. */
+static bool fe_glob_convert(const char *glob, struct fe_gbuf *out, const char **err)
 {
 	size_t n = strlen(glob);
 	*err = NULL;
 	if (n > FE_GLOB_MAX_LEN) {
 		*err = "pattern is longer than 4096 bytes";
-		return NULL;
+		return false;
 	}
-	struct fe_gbuf b = {0};
+	struct fe_gbuf b = *out;
 	int brace_depth = 0;
 	fe_gput(&b, "^");
 	for (size_t i = 0; i < n; i++) {
@@ -89,7 +103,7 @@ char *fe_glob_to_regex(struct fe_arena *a, const char *glob, const char **err)
 			if (!glob[j]) {
 				*err = "'[' without a closing ']'";
 				free(b.s);
-				return NULL;
+				return false;
 			}
 			fe_gput(&b, "[");
 			size_t k = i + 1;
@@ -115,7 +129,7 @@ char *fe_glob_to_regex(struct fe_arena *a, const char *glob, const char **err)
 			if (++brace_depth > 16) {
 				*err = "'{' nested more than 16 deep";
 				free(b.s);
-				return NULL;
+				return false;
 			}
 			fe_gput(&b, "(?:");
 			break;
@@ -123,7 +137,7 @@ char *fe_glob_to_regex(struct fe_arena *a, const char *glob, const char **err)
 			if (brace_depth == 0) {
 				*err = "'}' without an opening '{'";
 				free(b.s);
-				return NULL;
+				return false;
 			}
 			brace_depth--;
 			fe_gput(&b, ")");
@@ -150,10 +164,9 @@ char *fe_glob_to_regex(struct fe_arena *a, const char *glob, const char **err)
 	if (brace_depth) {
 		*err = "'{' without a closing '}'";
 		free(b.s);
-		return NULL;
+		return false;
 	}
 	fe_gput(&b, "$");
-	char *out = fe_arena_strdup(a, b.s);
-	free(b.s);
-	return out;
+	*out = b;
+	return true;
 }

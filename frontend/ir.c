@@ -112,6 +112,14 @@ uint32_t ir_program_add(struct ir_program *p, const struct ir_policy *pol, const
 		p->policies_cap = p->policies_cap ? p->policies_cap * 2 : 64;
 		p->policies = ir_xrealloc(p->policies, p->policies_cap * sizeof(*p->policies));
 	}
+	if (p->count_rules_only) {
+		uint32_t idx = p->npolicies++;
+		p->policies[idx] = *pol;
+		p->policies[idx].first_rule = 0;
+		p->policies[idx].nrules = 0;
+		p->nrules += nrules;
+		return idx;
+	}
 	if (p->nrules + nrules > p->rules_cap) {
 		while (p->nrules + nrules > p->rules_cap)
 			p->rules_cap = p->rules_cap ? p->rules_cap * 2 : 256;
@@ -162,7 +170,7 @@ void ir_program_finish(struct ir_program *p)
 
 	/* Rules move to their policy's new place, in place (a cycle permutation): the rule
 	 * array is the biggest thing a compilation holds, so it is never copied whole. */
-	uint32_t total = p->nrules;
+	uint32_t total = p->count_rules_only ? 0 : p->nrules;
 	struct ir_policy *pols = ir_xrealloc(NULL, (n ? n : 1) * sizeof(*pols));
 	uint32_t *dest = ir_xrealloc(NULL, (total ? total : 1) * sizeof(*dest));
 	uint32_t next = 0;

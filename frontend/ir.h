@@ -128,6 +128,8 @@ struct ir_program {
 	struct ir_rule *rules;
 	uint32_t nrules, rules_cap;
 	bool finished;	/* before: rules are in input order, policies[i].first_rule points into them */
+	/* `check` only validates: rules are counted (nrules) but not kept, rules stays NULL */
+	bool count_rules_only;
 };
 
 void ir_program_init(struct ir_program *p, struct fe_arena *a);

@@ -246,7 +246,10 @@ static void fe_load_file(struct fe_loader *l, const char *path)
 	}
 	size_t before = l->diags->len;
 	fe_load_source(l, src);
-	/* The text is kept only to quote it in findings; most files have none. */
+	if (l->on_file)
+		l->on_file(l->on_file_ctx, l->diags, before);
+	/* The bytes are kept only while findings still need quoting.  A finding made later
+	 * (e.g. a duplicate policy) reads the line again from the file (report.c). */
 	if (l->diags->len != before)
 		src->text = fe_arena_strndup(l->arena, src->text, src->len);
 	else

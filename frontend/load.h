@@ -25,6 +25,10 @@ struct fe_loader {
 	size_t files, documents, policies;
 	size_t recognised;	/* policies plus recognised-but-skipped kinds */
 	bool io_error;		/* a path could not be read: exit 3 */
+	/* Optional: called after each file with the index of its first finding, while the
+	 * file's text is still in memory (so `check` can stream its report). */
+	void (*on_file)(void *ctx, struct fe_diags *d, size_t first);
+	void *on_file_ctx;
 };
 
 void fe_loader_init(struct fe_loader *l, struct fe_arena *a, struct fe_diags *d, struct ir_program *p,

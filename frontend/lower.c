@@ -12,12 +12,6 @@ static const char *lw_str(const struct fe_ynode *map, const char *key)
 	return n && n->kind == FE_YN_SCALAR && n->type == FE_YS_STR ? n->str : NULL;
 }
 
-static bool lw_bool(const struct fe_ynode *map, const char *key)
-{
-	const struct fe_ynode *n = fe_ymap_get(map, key);
-	return n && n->kind == FE_YN_SCALAR && n->type == FE_YS_BOOL && fe_yscalar_bool(n);
-}
-
 static const struct fe_ynode *lw_map(const struct fe_ynode *map, const char *key)
 {
 	const struct fe_ynode *n = fe_ymap_get(map, key);
@@ -27,6 +21,56 @@ static const struct fe_ynode *lw_map(const struct fe_ynode *map, const char *key
 static const struct fe_ynode *lw_seq(const struct fe_ynode *map, const char *key)
 {
 	const struct fe_ynode *n = fe_ymap_get(map, key);
+	return n && n->kind == FE_YN_SEQ ? n : NULL;
+}
+
+/* The fields a rule entry, a section or a spec can carry, gathered in one pass over the
+ * mapping (lowering would otherwise search every mapping a dozen times). */
+enum lw_key {
+	K_PATH, K_EXECNAME, K_DIR, K_PATTERN, K_PROTOCOL, K_CAPABILITY, K_DOMAIN, K_RECURSIVE, K_READONLY,
+	K_OWNERONLY, K_PTS, K_FROMSOURCE, K_ALLOWEDARGS, K_SEVERITY, K_TAGS, K_MESSAGE, K_ACTION, K_SYSCALL,
+	K_COUNT
+};
+static const char *const lw_key_names[K_COUNT] = {
+	"path", "execname", "dir", "pattern", "protocol", "capability", "domain", "recursive", "readOnly",
+	"ownerOnly", "pts", "fromSource", "allowedArgs", "severity", "tags", "message", "action", "syscall",
+};
+
+struct lw_fields {
+	const struct fe_ynode *v[K_COUNT];
+};
+
+static void lw_gather(const struct fe_ynode *map, struct lw_fields *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (!map || map->kind != FE_YN_MAP)
+		return;
+	for (size_t i = 0; i < map->n; i++) {
+		const struct fe_ynode *k = fe_ymap_key(map, i);
+		for (int j = 0; j < K_COUNT; j++) {
+			if (k->str[0] == lw_key_names[j][0] && strcmp(k->str, lw_key_names[j]) == 0) {
+				f->v[j] = fe_ymap_val(map, i);	/* the last occurrence wins */
+				break;
+			}
+		}
+	}
+}
+
+static const char *lw_fstr(const struct lw_fields *f, enum lw_key k)
+{
+	const struct fe_ynode *n = f->v[k];
+	return n && n->kind == FE_YN_SCALAR && n->type == FE_YS_STR ? n->str : NULL;
+}
+
+static bool lw_fbool(const struct lw_fields *f, enum lw_key k)
+{
+	const struct fe_ynode *n = f->v[k];
+	return n && n->kind == FE_YN_SCALAR && n->type == FE_YS_BOOL && fe_yscalar_bool(n);
+}
+
+static const struct fe_ynode *lw_fseq(const struct lw_fields *f, enum lw_key k)
+{
+	const struct fe_ynode *n = f->v[k];
 	return n && n->kind == FE_YN_SEQ ? n : NULL;
 }
 
@@ -105,9 +149,10 @@ struct lw_ctx {
 	bool ok;
 };
 
+/* Strings of rules and selectors.  A program that keeps no rules (`check`) needs none. */
 static ir_str lw_intern(struct lw_ctx *c, const char *s)
 {
-	return ir_intern_cstr(&c->p->strs, s);
+	return c->p->count_rules_only ? 0 : ir_intern_cstr(&c->p->strs, s);
 }
 
 static struct ir_strlist lw_strlist(struct lw_ctx *c, const struct fe_ynode *seq)
@@ -131,27 +176,34 @@ static enum ir_action lw_action(const char *s)
 }
 
 /* Reads severity/tags/message/action of one level; unset fields inherit from `up`. */
-static struct lw_attrs lw_attrs_of(struct lw_ctx *c, const struct fe_ynode *map, const struct lw_attrs *up)
+static struct lw_attrs lw_attrs_from(struct lw_ctx *c, const struct lw_fields *f, const struct lw_attrs *up)
 {
 	struct lw_attrs a = *up;
-	const struct fe_ynode *sev = fe_ymap_get(map, "severity");
+	const struct fe_ynode *sev = f->v[K_SEVERITY];
 	long v;
 	if (sev && sev->kind == FE_YN_SCALAR && sev->type == FE_YS_INT && fe_yscalar_long(sev, &v) && v != 0)
 		a.severity = (int)v;
-	const struct fe_ynode *tags = lw_seq(map, "tags");
+	const struct fe_ynode *tags = lw_fseq(f, K_TAGS);
 	if (tags && tags->n) {
 		a.tags = lw_strlist(c, tags);
 		a.has_tags = true;
 	}
-	const char *msg = lw_str(map, "message");
+	const char *msg = lw_fstr(f, K_MESSAGE);
 	if (msg && *msg)
 		a.message = lw_intern(c, msg);
-	const char *act = lw_str(map, "action");
+	const char *act = lw_fstr(f, K_ACTION);
 	if (act && *act) {
 		a.action = lw_action(act);
 		a.has_action = true;
 	}
 	return a;
+}
+
+static struct lw_attrs lw_attrs_of(struct lw_ctx *c, const struct fe_ynode *map, const struct lw_attrs *up)
+{
+	struct lw_fields f;
+	lw_gather(map, &f);
+	return lw_attrs_from(c, &f, up);
 }
 
 static struct ir_rule *lw_push(struct lw_ctx *c)
@@ -179,9 +231,10 @@ static char *lw_dir_norm(struct lw_ctx *c, const char *dir)
 }
 
 /* Emits one rule per fromSource entry (or one with any source). */
-static void lw_emit(struct lw_ctx *c, const struct ir_rule *proto, const struct fe_ynode *entry, bool syscall_sources)
+static void lw_emit(struct lw_ctx *c, const struct ir_rule *proto, const struct lw_fields *entry,
+		    bool syscall_sources)
 {
-	const struct fe_ynode *from = lw_seq(entry, "fromSource");
+	const struct fe_ynode *from = lw_fseq(entry, K_FROMSOURCE);
 	if (c->kind == IR_HSP && proto->action == IR_ALLOW && (!from || from->n == 0) &&
 	    proto->cls != IR_SYSCALL) {
 		struct fe_diag *dg = fe_diag_add(c->d, FE_WARNING, FE_HOST_ALLOW_NO_SOURCE, proto->loc,
@@ -198,14 +251,16 @@ static void lw_emit(struct lw_ctx *c, const struct ir_rule *proto, const struct 
 		const struct fe_ynode *src = from->items[i];
 		if (src->kind != FE_YN_MAP)
 			continue;
-		const char *path = lw_str(src, "path");
-		const char *dir = syscall_sources ? lw_str(src, "dir") : NULL;
+		struct lw_fields sf;
+		lw_gather(src, &sf);
+		const char *path = lw_fstr(&sf, K_PATH);
+		const char *dir = syscall_sources ? lw_fstr(&sf, K_DIR) : NULL;
 		struct ir_rule r = *proto;
 		if (path && *path) {
 			r.source.kind = IR_SRC_PATH;
 			r.source.path = lw_intern(c, path);
 		} else if (dir && *dir) {
-			r.source.kind = lw_bool(src, "recursive") ? IR_SRC_DIR_RECURSIVE : IR_SRC_DIR;
+			r.source.kind = lw_fbool(&sf, K_RECURSIVE) ? IR_SRC_DIR_RECURSIVE : IR_SRC_DIR;
 			r.source.path = lw_intern(c, lw_dir_norm(c, dir));
 		} else {
 			fe_diag_add(c->d, FE_ERROR, FE_REQUIRED, fe_ynode_loc(c->src, src),
@@ -218,23 +273,34 @@ static void lw_emit(struct lw_ctx *c, const struct ir_rule *proto, const struct 
 	}
 }
 
+/* Starts a rule from an entry: effective attributes, modifiers, location. */
 static void lw_base(struct lw_ctx *c, struct ir_rule *r, enum ir_class cls, const struct fe_ynode *entry,
-		    const struct lw_attrs *section)
+		    const struct lw_fields *f, const struct lw_attrs *section)
 {
-	struct lw_attrs a = lw_attrs_of(c, entry, section);
+	struct lw_attrs a = lw_attrs_from(c, f, section);
+	memset(r, 0, sizeof(*r));
 	r->cls = cls;
 	r->action = a.action;
 	r->severity = a.severity;
 	r->tags = a.tags;
 	r->message = a.message;
 	r->loc = fe_ynode_loc(c->src, entry);
-	if (lw_bool(entry, "readOnly"))
+	if (lw_fbool(f, K_READONLY))
 		r->flags |= IR_RULE_READONLY;
-	if (lw_bool(entry, "ownerOnly"))
+	if (lw_fbool(f, K_OWNERONLY))
 		r->flags |= IR_RULE_OWNERONLY;
-	const struct fe_ynode *pts = fe_ymap_get(entry, "pts");
+	const struct fe_ynode *pts = f->v[K_PTS];
 	if (pts && pts->kind == FE_YN_SCALAR && pts->type == FE_YS_BOOL && !fe_yscalar_bool(pts))
 		r->flags |= IR_RULE_PTS_ONLY;
+}
+
+/* Gathers entry `e` of a match list and starts its rule. */
+static void lw_entry(struct lw_ctx *c, struct ir_rule *r, struct lw_fields *f, enum ir_class cls,
+		     enum ir_match match, const struct fe_ynode *e, const struct lw_attrs *sa)
+{
+	lw_gather(e, f);
+	lw_base(c, r, cls, e, f, sa);
+	r->match = match;
 }
 
 static void lw_process_or_file(struct lw_ctx *c, const struct fe_ynode *sec, enum ir_class cls,
@@ -242,50 +308,36 @@ static void lw_process_or_file(struct lw_ctx *c, const struct fe_ynode *sec, enu
 {
 	struct lw_attrs sa = lw_attrs_of(c, sec, spec);
 	const struct fe_ynode *list;
-	if ((list = lw_seq(sec, "matchPaths"))) {
-		for (size_t i = 0; i < list->n; i++) {
-			const struct fe_ynode *e = list->items[i];
-			struct ir_rule r;
-			memset(&r, 0, sizeof(r));
-			lw_base(c, &r, cls, e, &sa);
-			const char *path = lw_str(e, "path"), *exe = lw_str(e, "execname");
-			if (path) {
-				r.match = IR_M_PATH;
-				r.target = lw_intern(c, path);
-			} else {
-				r.match = IR_M_EXECNAME;
-				r.target = lw_intern(c, exe ? exe : "");
-			}
-			r.allowed_args = lw_strlist(c, lw_seq(e, "allowedArgs"));
-			lw_emit(c, &r, e, false);
-		}
+	struct lw_fields f;
+	struct ir_rule r;
+	list = lw_seq(sec, "matchPaths");
+	for (size_t i = 0; list && i < list->n; i++) {
+		lw_entry(c, &r, &f, cls, IR_M_PATH, list->items[i], &sa);
+		const char *path = lw_fstr(&f, K_PATH), *exe = lw_fstr(&f, K_EXECNAME);
+		if (!path)
+			r.match = IR_M_EXECNAME;
+		r.target = lw_intern(c, path ? path : exe ? exe : "");
+		r.allowed_args = lw_strlist(c, lw_fseq(&f, K_ALLOWEDARGS));
+		lw_emit(c, &r, &f, false);
 	}
-	if ((list = lw_seq(sec, "matchDirectories"))) {
-		for (size_t i = 0; i < list->n; i++) {
-			const struct fe_ynode *e = list->items[i];
-			struct ir_rule r;
-			memset(&r, 0, sizeof(r));
-			lw_base(c, &r, cls, e, &sa);
-			r.match = lw_bool(e, "recursive") ? IR_M_DIR_RECURSIVE : IR_M_DIR;
-			r.target = lw_intern(c, lw_dir_norm(c, lw_str(e, "dir")));
-			lw_emit(c, &r, e, false);
-		}
+	list = lw_seq(sec, "matchDirectories");
+	for (size_t i = 0; list && i < list->n; i++) {
+		lw_entry(c, &r, &f, cls, IR_M_DIR, list->items[i], &sa);
+		if (lw_fbool(&f, K_RECURSIVE))
+			r.match = IR_M_DIR_RECURSIVE;
+		r.target = lw_intern(c, lw_dir_norm(c, lw_fstr(&f, K_DIR)));
+		lw_emit(c, &r, &f, false);
 	}
-	if ((list = lw_seq(sec, "matchPatterns"))) {
-		for (size_t i = 0; i < list->n; i++) {
-			const struct fe_ynode *e = list->items[i];
-			struct ir_rule r;
-			memset(&r, 0, sizeof(r));
-			lw_base(c, &r, cls, e, &sa);
-			r.match = IR_M_PATTERN;
-			r.target = lw_intern(c, lw_str(e, "pattern"));
-			lw_emit(c, &r, e, false);
-		}
+	list = lw_seq(sec, "matchPatterns");
+	for (size_t i = 0; list && i < list->n; i++) {
+		lw_entry(c, &r, &f, cls, IR_M_PATTERN, list->items[i], &sa);
+		r.target = lw_intern(c, lw_fstr(&f, K_PATTERN));
+		lw_emit(c, &r, &f, false);
 	}
 }
 
 /* Splits "tcp, UDP" into lower-case names (capabilities lose a cap_ prefix). */
-static void lw_name_list(struct lw_ctx *c, const struct ir_rule *proto, const struct fe_ynode *e, const char *s,
+static void lw_name_list(struct lw_ctx *c, const struct ir_rule *proto, const struct lw_fields *f, const char *s,
 			 bool capability)
 {
 	const char *p = s;
@@ -304,7 +356,7 @@ static void lw_name_list(struct lw_ctx *c, const struct ir_rule *proto, const st
 		if (*name) {
 			struct ir_rule r = *proto;
 			r.target = lw_intern(c, name);
-			lw_emit(c, &r, e, false);
+			lw_emit(c, &r, f, false);
 		}
 		if (!end)
 			break;
@@ -316,64 +368,54 @@ static void lw_network(struct lw_ctx *c, const struct fe_ynode *sec, const struc
 {
 	struct lw_attrs sa = lw_attrs_of(c, sec, spec);
 	const struct fe_ynode *list;
-	if ((list = lw_seq(sec, "matchProtocols"))) {
-		for (size_t i = 0; i < list->n; i++) {
-			const struct fe_ynode *e = list->items[i];
-			struct ir_rule r;
-			memset(&r, 0, sizeof(r));
-			lw_base(c, &r, IR_NETWORK, e, &sa);
-			r.match = IR_M_PROTOCOL;
-			lw_name_list(c, &r, e, lw_str(e, "protocol"), false);
-		}
+	struct lw_fields f;
+	struct ir_rule r;
+	list = lw_seq(sec, "matchProtocols");
+	for (size_t i = 0; list && i < list->n; i++) {
+		lw_entry(c, &r, &f, IR_NETWORK, IR_M_PROTOCOL, list->items[i], &sa);
+		lw_name_list(c, &r, &f, lw_fstr(&f, K_PROTOCOL), false);
 	}
-	if ((list = lw_seq(sec, "matchDNSQueries"))) {
-		for (size_t i = 0; i < list->n; i++) {
-			const struct fe_ynode *e = list->items[i];
-			struct ir_rule r;
-			memset(&r, 0, sizeof(r));
-			lw_base(c, &r, IR_NETWORK, e, &sa);
-			r.match = IR_M_DOMAIN;
-			/* KubeArmor trims leading and trailing dots */
-			const char *dom = lw_str(e, "domain");
-			size_t len = strlen(dom);
-			while (len && *dom == '.') {
-				dom++;
-				len--;
-			}
-			while (len && dom[len - 1] == '.')
-				len--;
-			r.target = ir_intern(&c->p->strs, dom, len);
-			lw_emit(c, &r, e, false);
+	list = lw_seq(sec, "matchDNSQueries");
+	for (size_t i = 0; list && i < list->n; i++) {
+		lw_entry(c, &r, &f, IR_NETWORK, IR_M_DOMAIN, list->items[i], &sa);
+		/* KubeArmor trims leading and trailing dots */
+		const char *dom = lw_fstr(&f, K_DOMAIN);
+		size_t len = strlen(dom);
+		while (len && *dom == '.') {
+			dom++;
+			len--;
 		}
+		while (len && dom[len - 1] == '.')
+			len--;
+		r.target = ir_intern(&c->p->strs, dom, len);
+		lw_emit(c, &r, &f, false);
 	}
 }
 
 static void lw_capabilities(struct lw_ctx *c, const struct fe_ynode *sec, const struct lw_attrs *spec)
 {
 	struct lw_attrs sa = lw_attrs_of(c, sec, spec);
-	const struct fe_ynode *list = lw_seq(sec, "matchCapabilities");
+	const struct fe_ynode *list;
+	struct lw_fields f;
+	struct ir_rule r;
+	list = lw_seq(sec, "matchCapabilities");
 	for (size_t i = 0; list && i < list->n; i++) {
-		const struct fe_ynode *e = list->items[i];
-		struct ir_rule r;
-		memset(&r, 0, sizeof(r));
-		lw_base(c, &r, IR_CAPABILITY, e, &sa);
-		r.match = IR_M_CAPABILITY;
-		lw_name_list(c, &r, e, lw_str(e, "capability"), true);
+		lw_entry(c, &r, &f, IR_CAPABILITY, IR_M_CAPABILITY, list->items[i], &sa);
+		lw_name_list(c, &r, &f, lw_fstr(&f, K_CAPABILITY), true);
 	}
 }
 
 static void lw_syscall_entries(struct lw_ctx *c, const struct fe_ynode *list, const struct lw_attrs *sa,
 			       bool with_path)
 {
+	struct lw_fields f;
+	struct ir_rule r;
 	for (size_t i = 0; list && i < list->n; i++) {
 		const struct fe_ynode *e = list->items[i];
-		struct ir_rule r;
-		memset(&r, 0, sizeof(r));
-		lw_base(c, &r, IR_SYSCALL, e, sa);
+		lw_entry(c, &r, &f, IR_SYSCALL, IR_M_SYSCALL, e, sa);
 		r.action = IR_AUDIT;	/* syscall rules only ever audit (DESIGN §4.5) */
-		r.match = IR_M_SYSCALL;
 		if (with_path) {
-			const char *path = lw_str(e, "path");
+			const char *path = lw_fstr(&f, K_PATH);
 			if (!path) {
 				fe_diag_add(c->d, FE_ERROR, FE_REQUIRED, fe_ynode_loc(c->src, e),
 					    "syscalls matchPaths entry needs 'path'");
@@ -384,9 +426,9 @@ static void lw_syscall_entries(struct lw_ctx *c, const struct fe_ynode *list, co
 			r.has_path = true;
 			r.path = lw_intern(c, path);
 			r.path_match = path[len - 1] != '/' ? IR_M_PATH
-				     : lw_bool(e, "recursive") ? IR_M_DIR_RECURSIVE : IR_M_DIR;
+				     : lw_fbool(&f, K_RECURSIVE) ? IR_M_DIR_RECURSIVE : IR_M_DIR;
 		}
-		const struct fe_ynode *calls = lw_seq(e, "syscall");
+		const struct fe_ynode *calls = lw_fseq(&f, K_SYSCALL);
 		if (!calls || calls->n == 0) {
 			fe_diag_add(c->d, FE_ERROR, FE_REQUIRED, fe_ynode_loc(c->src, e),
 				    "syscalls entry needs a non-empty 'syscall' list");
@@ -396,7 +438,7 @@ static void lw_syscall_entries(struct lw_ctx *c, const struct fe_ynode *list, co
 		for (size_t k = 0; k < calls->n; k++) {
 			struct ir_rule one = r;
 			one.target = lw_intern(c, calls->items[k]->str);
-			lw_emit(c, &one, e, true);
+			lw_emit(c, &one, &f, true);
 		}
 	}
 }
@@ -493,10 +535,11 @@ bool fe_lower(struct ir_program *p, struct fe_diags *d, const struct fe_source *
 	pol.kind = kind;
 	pol.loc = fe_ynode_loc(src, root);
 	pol.doc_index = doc->index;
-	pol.name = lw_intern(&c, lw_str(meta, "name") ? lw_str(meta, "name") : "");
+	/* the identity is always interned: duplicate policies are found by it */
+	pol.name = ir_intern_cstr(&p->strs, lw_str(meta, "name") ? lw_str(meta, "name") : "");
 	const char *ns = lw_str(meta, "namespace");
 	if (kind == IR_KSP) {
-		pol.namespace = lw_intern(&c, ns && *ns ? ns : "default");
+		pol.namespace = ir_intern_cstr(&p->strs, ns && *ns ? ns : "default");
 	} else if (ns) {
 		fe_diag_fixit(d, fe_diag_add(d, FE_WARNING, FE_CLUSTER_NAMESPACE,
 					     fe_ynode_loc(src, fe_ymap_get(meta, "namespace")),
@@ -536,12 +579,11 @@ bool fe_lower(struct ir_program *p, struct fe_diags *d, const struct fe_source *
 		lw_syscall_entries(&c, lw_seq(sec, "matchPaths"), &sa, true);
 	}
 	const struct fe_ynode *presets = spec ? lw_seq(spec, "presets") : NULL;
+	struct lw_fields f;
+	struct ir_rule r;
 	for (size_t i = 0; presets && i < presets->n; i++) {
 		const struct fe_ynode *e = presets->items[i];
-		struct ir_rule r;
-		memset(&r, 0, sizeof(r));
-		lw_base(&c, &r, IR_PRESET, e, &top);
-		r.match = IR_M_PRESET;
+		lw_entry(&c, &r, &f, IR_PRESET, IR_M_PRESET, e, &top);
 		r.target = lw_intern(&c, lw_str(e, "name") ? lw_str(e, "name") : "");
 		*lw_push(&c) = r;
 	}
@@ -549,10 +591,7 @@ bool fe_lower(struct ir_program *p, struct fe_diags *d, const struct fe_source *
 		struct lw_attrs sa = lw_attrs_of(&c, sec, &top);
 		const struct fe_ynode *list = lw_seq(sec, "matchDevice");
 		for (size_t i = 0; list && i < list->n; i++) {
-			struct ir_rule r;
-			memset(&r, 0, sizeof(r));
-			lw_base(&c, &r, IR_DEVICE, list->items[i], &sa);
-			r.match = IR_M_DEVICE;
+			lw_entry(&c, &r, &f, IR_DEVICE, IR_M_DEVICE, list->items[i], &sa);
 			r.target = lw_intern(&c, lw_str(list->items[i], "class") ? lw_str(list->items[i], "class") : "");
 			*lw_push(&c) = r;
 		}

@@ -33,6 +33,7 @@ static const char *const fe_regex_src[FE_RE_COUNT] = {
 };
 
 static pcre2_code *fe_regex_code[FE_RE_COUNT];
+static bool fe_regex_jit[FE_RE_COUNT];
 static pcre2_match_data *fe_regex_md;
 
 const char *fe_regex_source(enum fe_regex which)
@@ -59,13 +60,16 @@ bool fe_regex_match(enum fe_regex which, const char *s, size_t len)
 				fprintf(stderr, "karmorc: internal error: regex %d does not compile\n", i);
 				exit(3);
 			}
-			pcre2_jit_compile(fe_regex_code[i], PCRE2_JIT_COMPLETE);	/* optional speed-up */
+			/* JIT is a speed-up only; without it (no JIT support) the interpreter runs */
+			fe_regex_jit[i] = pcre2_jit_compile(fe_regex_code[i], PCRE2_JIT_COMPLETE) == 0;
 		}
 		fe_regex_md = pcre2_match_data_create(4, NULL);
 		atexit(fe_regex_cleanup);
 	}
-	/* PCRE2_NO_UTF_CHECK is not passed: libyaml already guarantees UTF-8, but be safe. */
-	int rc = pcre2_match(fe_regex_code[which], (PCRE2_SPTR)s, len, 0, 0, fe_regex_md, NULL);
+	/* libyaml has already checked that every scalar is valid UTF-8 */
+	int rc = fe_regex_jit[which]
+			 ? pcre2_jit_match(fe_regex_code[which], (PCRE2_SPTR)s, len, 0, PCRE2_NO_UTF_CHECK, fe_regex_md, NULL)
+			 : pcre2_match(fe_regex_code[which], (PCRE2_SPTR)s, len, 0, PCRE2_NO_UTF_CHECK, fe_regex_md, NULL);
 	return rc >= 0;
 }
 
@@ -141,7 +145,23 @@ static bool fe_in(const char *s, const char *const *set, size_t n)
 
 bool fe_is_protocol(const char *s) { return fe_in(s, fe_protocols, FE_COUNT(fe_protocols)); }
 bool fe_is_capability(const char *s) { return fe_in(s, fe_capabilities, FE_COUNT(fe_capabilities)); }
-bool fe_is_syscall(const char *s) { return fe_in(s, fe_syscalls, FE_COUNT(fe_syscalls)); }
+static int fe_str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* 335 names: looked up by binary search in a sorted copy made on first use */
+bool fe_is_syscall(const char *s)
+{
+	static const char *sorted[FE_COUNT(fe_syscalls)];
+	static bool ready;
+	if (!ready) {
+		memcpy(sorted, fe_syscalls, sizeof(sorted));
+		qsort(sorted, FE_COUNT(sorted), sizeof(sorted[0]), fe_str_cmp);
+		ready = true;
+	}
+	return bsearch(&s, sorted, FE_COUNT(sorted), sizeof(sorted[0]), fe_str_cmp) != NULL;
+}
 
 int fe_parse_action(const char *s, bool *was_lower)
 {

@@ -16,10 +16,6 @@ static bool fe_match_any(const char *s, const char *const *words)
 	return false;
 }
 
-static const char *const fe_true_words[] = {"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE",
-					    "on", "On", "ON", NULL};
-static const char *const fe_false_words[] = {"n", "N", "no", "No", "NO", "false", "False", "FALSE",
-					     "off", "Off", "OFF", NULL};
 static const char *const fe_null_words[] = {"", "~", "null", "Null", "NULL", NULL};
 
 static bool fe_is_int(const char *s)
@@ -71,20 +67,48 @@ static bool fe_is_float(const char *s)
 	return *p == '\0' && (digits > 0 || s[strspn(s, "+-.")] != '\0');
 }
 
+/* 1 true, 0 false, -1 neither: the YAML 1.1 boolean words, looked up by length. */
+static int fe_bool_word(const char *s, size_t len)
+{
+	static const char *const by_len[6][7] = {
+		{NULL},
+		{"y", "Y", "n", "N", NULL},
+		{"no", "No", "NO", "on", "On", "ON", NULL},
+		{"yes", "Yes", "YES", "off", "Off", "OFF", NULL},
+		{"true", "True", "TRUE", NULL},
+		{"false", "False", "FALSE", NULL},
+	};
+	static const signed char truth[6][7] = {
+		{0}, {1, 1, 0, 0}, {0, 0, 0, 1, 1, 1}, {1, 1, 1, 0, 0, 0}, {1, 1, 1}, {0, 0, 0},
+	};
+	if (len == 0 || len > 5)
+		return -1;
+	for (int i = 0; by_len[len][i]; i++)
+		if (memcmp(by_len[len][i], s, len) == 0)
+			return truth[len][i];
+	return -1;
+}
+
 static enum fe_yscalar_type fe_resolve_plain(const char *s)
 {
 	/* most scalars are paths and names: decide those on the first character */
 	switch (s[0]) {
-	case '\0': case '~': case 'n': case 'N': case 'y': case 'Y': case 't': case 'T': case 'f': case 'F':
-	case 'o': case 'O': case '+': case '-': case '.': case '0': case '1': case '2': case '3': case '4':
+	case '\0': case '~':
+		break;
+	case 'n': case 'N': case 'y': case 'Y': case 't': case 'T': case 'f': case 'F': case 'o': case 'O':
+		if (s[1] && s[2] && s[3] && s[4] && s[5])
+			return FE_YS_STR;	/* longer than every null/bool word ("false") */
+		break;
+	case '+': case '-': case '.': case '0': case '1': case '2': case '3': case '4':
 	case '5': case '6': case '7': case '8': case '9':
 		break;
 	default:
 		return FE_YS_STR;
 	}
-	if (fe_match_any(s, fe_null_words))
+	size_t len = strlen(s);
+	if ((len <= 1 || len == 4) && fe_match_any(s, fe_null_words))
 		return FE_YS_NULL;
-	if (fe_match_any(s, fe_true_words) || fe_match_any(s, fe_false_words))
+	if (fe_bool_word(s, len) >= 0)
 		return FE_YS_BOOL;
 	if (fe_is_int(s))
 		return FE_YS_INT;
@@ -95,7 +119,7 @@ static enum fe_yscalar_type fe_resolve_plain(const char *s)
 
 bool fe_yscalar_bool(const struct fe_ynode *n)
 {
-	return fe_match_any(n->str, fe_true_words);
+	return fe_bool_word(n->str, n->len) == 1;
 }
 
 bool fe_yscalar_long(const struct fe_ynode *n, long *out)
