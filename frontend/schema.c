@@ -610,7 +610,8 @@ static void sch_check_string(struct sch_ctx *c, const struct fe_ynode *n, const 
 				fe_diag_fixit(c->d, dg, "did you mean '%s'?", sugg);
 		}
 	}
-	if (s->max_len && sch_utf8_len(n->str, n->len) > (size_t)s->max_len)
+	/* bytes >= characters: only a long string needs counting */
+	if (s->max_len && n->len > (size_t)s->max_len && sch_utf8_len(n->str, n->len) > (size_t)s->max_len)
 		sch_error(c, FE_TOO_LONG, n, "'%s' is %zu characters long; the limit is %d", field,
 			  sch_utf8_len(n->str, n->len), s->max_len);
 	switch (s->check) {
@@ -787,6 +788,7 @@ static void sch_unknown_field(struct sch_ctx *c, const struct fe_ynode *key, con
 
 static void sch_walk_object(struct sch_ctx *c, const struct fe_ynode *n, const struct sch_node *s)
 {
+	uint32_t present = 0;	/* fields seen with a value, by table index (tables have < 32) */
 	for (size_t i = 0; i < n->n; i++) {
 		const struct fe_ynode *key = fe_ymap_key(n, i), *val = fe_ymap_val(n, i);
 		const struct sch_field *f = s->fields;
@@ -796,7 +798,10 @@ static void sch_walk_object(struct sch_ctx *c, const struct fe_ynode *n, const s
 			sch_unknown_field(c, key, s);
 			continue;
 		}
-		if (val->kind == FE_YN_SCALAR && val->type == FE_YS_NULL && f->type->kind != SK_OPAQUE) {
+		assert(f - s->fields < 32);
+		bool null = val->kind == FE_YN_SCALAR && val->type == FE_YS_NULL;
+		present = null ? present & ~(1u << (f - s->fields)) : present | 1u << (f - s->fields);
+		if (null && f->type->kind != SK_OPAQUE) {
 			if (f->flags & SF_REQUIRED)
 				continue;	/* reported below as missing */
 			fe_diag_fixit(c->d, sch_warn(c, FE_NULL_VALUE, val, "'%s' has a null value; the API server "
@@ -809,10 +814,7 @@ static void sch_walk_object(struct sch_ctx *c, const struct fe_ynode *n, const s
 		c->nseg--;
 	}
 	for (const struct sch_field *f = s->fields; f->name; f++) {
-		if (!(f->flags & SF_REQUIRED))
-			continue;
-		const struct fe_ynode *v = fe_ymap_get(n, f->name);
-		if (v && !(v->kind == FE_YN_SCALAR && v->type == FE_YS_NULL))
+		if (!(f->flags & SF_REQUIRED) || (present & 1u << (f - s->fields)))
 			continue;
 		char what[256];
 		snprintf(what, sizeof(what), "%s '%s' is missing%s%s", "required field",
@@ -823,8 +825,8 @@ static void sch_walk_object(struct sch_ctx *c, const struct fe_ynode *n, const s
 			sch_error(c, FE_REQUIRED, n, "%s", what);
 	}
 	if (s->check == CK_PROCESS_PATH) {
-		const struct fe_ynode *p = fe_ymap_get(n, "path"), *e = fe_ymap_get(n, "execname");
-		bool hp = p && p->type != FE_YS_NULL, he = e && e->type != FE_YS_NULL;
+		/* the first two fields of f_proc_path are path and execname */
+		bool hp = present & 1u, he = present & 2u;
 		if (hp == he)
 			sch_error(c, FE_EXEC_TARGET, n, hp ? "give either 'path' or 'execname', not both"
 							   : "a process matchPaths entry needs 'path' or 'execname'");

@@ -56,7 +56,8 @@ kc() {
 		in=$2
 		shift 2
 	fi
-	timeout 20 "$K" "$@" <"$in" >"$OUT" 2>"$ERR"
+	# (the outer redirection keeps bash's "Segmentation fault" notice out of the report)
+	{ timeout 20 "$K" "$@" <"$in" >"$OUT" 2>"$ERR"; } 2>/dev/null
 	RC=$?
 	if [ "$RC" -eq 124 ]; then
 		fail "hang: karmorc $* did not finish in 20 s"
