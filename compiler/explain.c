@@ -149,8 +149,17 @@ int kc_cmd_explain(int argc, char **argv)
 	if (!labels)
 		abort();
 	int rc = 2, c;
+	/* "-- OP RESOURCE [PATH]" ends the command line; options and policy paths come before it
+	 * in any order, so getopt only sees that part */
+	int dashdash = argc;
+	for (int k = 1; k < argc; k++) {
+		if (strcmp(argv[k], "--") == 0) {
+			dashdash = k;
+			break;
+		}
+	}
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(dashdash, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n': w.namespace = optarg; break;
 		case 'c': w.container = optarg; break;
@@ -207,13 +216,9 @@ int kc_cmd_explain(int argc, char **argv)
 		}
 	}
 	/* positional: policy paths, then optionally "-- OP RESOURCE [PATH]" */
-	int npaths = 0;
+	int npaths = dashdash - optind;
 	char **paths = argv + optind;
-	int i = optind;
-	while (i < argc && strcmp(argv[i], "--") != 0) {
-		i++;
-		npaths++;
-	}
+	int i = dashdash;
 	if (i < argc) {
 		i++;
 		if (i < argc)
