@@ -6,10 +6,36 @@
 /* matches the loader's file size limit */
 #define FE_MAX_QUOTED_FILE (16u * 1024 * 1024)
 
+/* Length of the valid UTF-8 sequence at p (1-4), or 0 if it is not one. */
+static size_t kc_utf8_seq(const unsigned char *p)
+{
+	if (p[0] < 0x80)
+		return 1;
+	size_t n = (p[0] & 0xE0) == 0xC0 ? 2 : (p[0] & 0xF0) == 0xE0 ? 3 : (p[0] & 0xF8) == 0xF0 ? 4 : 0;
+	if (n == 2 && p[0] < 0xC2)
+		return 0;	/* overlong */
+	for (size_t i = 1; i < n; i++)
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+	return n;
+}
+
+/* A JSON string; bytes that are not UTF-8 (a file name can hold any) become U+FFFD. */
 void kc_json_string(FILE *out, const char *s)
 {
 	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
+	for (const unsigned char *p = (const unsigned char *)s; p && *p;) {
+		size_t n = kc_utf8_seq(p);
+		if (n == 0) {
+			fputs("\\ufffd", out);
+			p++;
+			continue;
+		}
+		if (n > 1) {
+			fwrite(p, 1, n, out);
+			p += n;
+			continue;
+		}
 		switch (*p) {
 		case '"': fputs("\\\"", out); break;
 		case '\\': fputs("\\\\", out); break;
@@ -22,79 +48,101 @@ void kc_json_string(FILE *out, const char *s)
 			else
 				fputc(*p, out);
 		}
+		p++;
 	}
 	fputc('"', out);
 }
 
-/* Files are not kept in memory after loading (load.c); the report reads a file again
- * to quote it.  Findings are sorted by file, so a one-file cache reads each file once. */
+/* The file being quoted: its text (read again from disk when the loader dropped it) and
+ * where each line starts, so any number of findings costs one read and O(1) per quote.
+ * Findings are sorted by file, so one entry is enough. */
 static struct {
 	const struct fe_source *src;
-	char *text;
+	const char *text;	/* the source's own text, or `owned` */
+	char *owned;
 	size_t len;
+	size_t *lines;		/* offset of line i+1 */
+	size_t nlines;
 } kc_text_cache;
 
 static void kc_text_cache_drop(void)
 {
-	free(kc_text_cache.text);
+	free(kc_text_cache.owned);
+	free(kc_text_cache.lines);
 	memset(&kc_text_cache, 0, sizeof(kc_text_cache));
 }
 
-static bool kc_source_text(const struct fe_source *src, const char **text, size_t *len)
+static char *kc_read_file(const char *name, size_t *len)
 {
-	if (src->text) {
-		*text = src->text;
-		*len = src->len;
-		return true;
-	}
-	if (!src->on_disk)
-		return false;
-	if (kc_text_cache.src != src) {
-		kc_text_cache_drop();
-		kc_text_cache.src = src;
-		FILE *f = fopen(src->name, "rb");
-		if (f) {
-			char *buf = NULL;
-			size_t cap = 0, n = 0, got;
-			do {
-				if (n == cap) {
-					cap = cap ? cap * 2 : 64 * 1024;
-					if (cap > 2 * FE_MAX_QUOTED_FILE)
-						break;
-					char *nb = realloc(buf, cap);
-					if (!nb)
-						break;
-					buf = nb;
-				}
-				got = fread(buf + n, 1, cap - n, f);
-				n += got;
-			} while (got > 0);
-			fclose(f);
-			kc_text_cache.text = buf;
-			kc_text_cache.len = n;
+	FILE *f = fopen(name, "rb");
+	if (!f)
+		return NULL;
+	char *buf = NULL;
+	size_t cap = 0, n = 0, got;
+	do {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64 * 1024;
+			if (cap > 2 * FE_MAX_QUOTED_FILE)
+				break;
+			char *nb = realloc(buf, cap);
+			if (!nb)
+				break;
+			buf = nb;
 		}
+		got = fread(buf + n, 1, cap - n, f);
+		n += got;
+	} while (got > 0);
+	fclose(f);
+	*len = n;
+	return buf;
+}
+
+static bool kc_text_cache_load(const struct fe_source *src)
+{
+	if (kc_text_cache.src == src)
+		return kc_text_cache.text != NULL;
+	kc_text_cache_drop();
+	kc_text_cache.src = src;
+	if (src->text) {
+		kc_text_cache.text = src->text;
+		kc_text_cache.len = src->len;
+	} else if (src->on_disk) {
+		kc_text_cache.owned = kc_read_file(src->name, &kc_text_cache.len);
+		kc_text_cache.text = kc_text_cache.owned;
 	}
-	*text = kc_text_cache.text;
-	*len = kc_text_cache.len;
-	return *text != NULL;
+	if (!kc_text_cache.text)
+		return false;
+	size_t cap = 64, n = 0;
+	size_t *lines = malloc(cap * sizeof(*lines));
+	const char *t = kc_text_cache.text, *end = t + kc_text_cache.len;
+	for (const char *p = t; lines && p <= end;) {
+		if (n == cap) {
+			size_t *nl = realloc(lines, (cap *= 2) * sizeof(*lines));
+			if (!nl) {
+				free(lines);
+				lines = NULL;
+				break;
+			}
+			lines = nl;
+		}
+		lines[n++] = (size_t)(p - t);
+		const char *next = memchr(p, '\n', (size_t)(end - p));
+		if (!next)
+			break;
+		p = next + 1;
+	}
+	kc_text_cache.lines = lines;
+	kc_text_cache.nlines = lines ? n : 0;
+	return lines != NULL;
 }
 
 /* The text of line `line` (1-based), without its end of line. */
 static const char *kc_line_text(const struct fe_source *src, unsigned line, size_t *len)
 {
-	const char *text;
-	size_t size;
-	if (!kc_source_text(src, &text, &size))
+	if (!kc_text_cache_load(src) || line == 0 || line > kc_text_cache.nlines)
 		return NULL;
-	const char *p = text, *end = text + size;
-	for (unsigned l = 1; l < line && p < end; l++) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		if (!nl)
-			return NULL;
-		p = nl + 1;
-	}
-	if (p >= end && line > 1)
-		return NULL;
+	const char *p = kc_text_cache.text + kc_text_cache.lines[line - 1];
+	const char *end = kc_text_cache.text + kc_text_cache.len;
 	const char *nl = memchr(p, '\n', (size_t)(end - p));
 	size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 	if (n && p[n - 1] == '\r')
@@ -113,7 +161,8 @@ static void kc_print_loc(FILE *out, const struct fe_loc *loc)
 		fputs(loc->src->name, out);
 }
 
-/* Source line and caret; columns count characters, tabs are kept so the caret lines up. */
+/* Source line and caret; columns count characters, tabs are kept so the caret lines up.
+ * A line over 512 bytes (minified or generated) is shown as a window around the column. */
 static void kc_print_excerpt(FILE *out, const struct fe_loc *loc)
 {
 	size_t len;
@@ -122,22 +171,40 @@ static void kc_print_excerpt(FILE *out, const struct fe_loc *loc)
 	const char *text = kc_line_text(loc->src, loc->line, &len);
 	if (!text)
 		return;
-	if (len > 200)
-		len = 200;	/* a minified or binary line is not worth quoting whole */
+	/* byte offset of the caret's character, and of the window's first character */
+	size_t caret = 0;
+	for (unsigned col = 1; caret < len && col < loc->col; col++) {
+		caret++;
+		while (caret < len && ((unsigned char)text[caret] & 0xC0) == 0x80)
+			caret++;
+	}
+	size_t from = 0, to = len;
+	if (len > 512) {
+		if (caret > 120) {
+			from = caret - 80;
+			while (from < caret && ((unsigned char)text[from] & 0xC0) == 0x80)
+				from++;
+		}
+		to = from + 160 < len ? from + 160 : len;
+	}
+	while (to < len && ((unsigned char)text[to] & 0xC0) == 0x80)
+		to++;
 	int width = fprintf(out, "%5u", loc->line);
 	fputs(" | ", out);
-	for (size_t i = 0; i < len; i++) {
+	if (from)
+		fputs("...", out);
+	for (size_t i = from; i < to; i++) {
 		unsigned char c = (unsigned char)text[i];
 		fputc(c < 0x20 && c != '\t' ? '?' : c, out);
 	}
-	fprintf(out, "\n%*s | ", width, "");
-	unsigned col = 1;
-	for (size_t i = 0; i < len && col < loc->col; i++) {
+	if (to < len)
+		fputs("...", out);
+	fprintf(out, "\n%*s | %s", width, "", from ? "   " : "");
+	for (size_t i = from; i < caret && i < to; i++) {
 		unsigned char c = (unsigned char)text[i];
 		if ((c & 0xC0) == 0x80)
 			continue;	/* UTF-8 continuation byte */
 		fputc(c == '\t' ? '\t' : ' ', out);
-		col++;
 	}
 	fputs("^\n", out);
 }

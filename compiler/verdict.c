@@ -17,6 +17,8 @@ struct kc_matcher {
 	size_t nglobs;
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
+	int *dfa_ws;		/* workspace of the DFA matcher */
+	size_t dfa_wslen;
 };
 
 struct kc_matcher *kc_matcher_new(const struct ir_program *p)
@@ -33,8 +35,12 @@ struct kc_matcher *kc_matcher_new(const struct ir_program *p)
 	m->mctx = pcre2_match_context_create(NULL);
 	if (!m->globs || !m->glob_bad || !m->md || !m->mctx)
 		abort();
-	/* bound backtracking: a hostile pattern costs at most this much per match */
-	pcre2_set_match_limit(m->mctx, 100000);
+	/* Globs are matched with PCRE2's DFA algorithm: no backtracking, so no pattern can
+	 * make a match exponential or hit a backtracking limit (which would fail open). */
+	m->dfa_wslen = 4096;
+	m->dfa_ws = malloc(m->dfa_wslen * sizeof(*m->dfa_ws));
+	if (!m->dfa_ws)
+		abort();
 	return m;
 }
 
@@ -48,6 +54,7 @@ void kc_matcher_free(struct kc_matcher *m)
 	free(m->glob_bad);
 	pcre2_match_data_free(m->md);
 	pcre2_match_context_free(m->mctx);
+	free(m->dfa_ws);
 	fe_arena_free(&m->arena);
 	free(m);
 }
@@ -69,7 +76,25 @@ static bool kc_glob_match(struct kc_matcher *m, ir_str pattern, const char *s)
 			return false;
 		}
 	}
-	return pcre2_match(m->globs[pattern], (PCRE2_SPTR)s, strlen(s), 0, 0, m->md, m->mctx) >= 0;
+	for (;;) {
+		int rc = pcre2_dfa_match(m->globs[pattern], (PCRE2_SPTR)s, strlen(s), 0, 0, m->md, m->mctx, m->dfa_ws,
+					 m->dfa_wslen);
+		if (rc >= 0)
+			return true;
+		if (rc == PCRE2_ERROR_NOMATCH)
+			return false;
+		if (rc == PCRE2_ERROR_DFA_WSSIZE && m->dfa_wslen < (1u << 22)) {
+			m->dfa_wslen *= 4;	/* a very branchy glob: give the matcher more room */
+			int *ws = realloc(m->dfa_ws, m->dfa_wslen * sizeof(*ws));
+			if (!ws)
+				abort();
+			m->dfa_ws = ws;
+			continue;
+		}
+		/* cannot happen for converted globs; never answer "no match" for an unknown */
+		fprintf(stderr, "karmorc: internal error: glob match failed (%d)\n", rc);
+		exit(3);
+	}
 }
 
 /* dir ends in '/'.  Non-recursive: the dir itself and its direct children;

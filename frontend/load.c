@@ -256,6 +256,46 @@ static void fe_load_file(struct fe_loader *l, const char *path)
 		src->text = NULL;
 }
 
+static size_t fe_id_slot(const struct fe_file_id *id, size_t cap)
+{
+	unsigned long long h = id->ino * 0x9E3779B97F4A7C15ull ^ id->dev;
+	return (size_t)(h ^ (h >> 29)) & (cap - 1);
+}
+
+/* true the first time (dev, ino) is offered; an open-addressing set (inode 0 = empty) */
+static bool fe_first_visit(struct fe_loader *l, const struct stat *st)
+{
+	struct fe_file_id id = {(unsigned long long)st->st_dev, (unsigned long long)st->st_ino + 1};
+	if (2 * (l->nseen + 1) > l->seen_cap) {
+		size_t cap = l->seen_cap ? l->seen_cap * 2 : 256;
+		struct fe_file_id *s = calloc(cap, sizeof(*s));
+		if (!s) {
+			fputs("karmorc: internal error: out of memory\n", stderr);
+			exit(3);
+		}
+		for (size_t i = 0; i < l->seen_cap; i++) {
+			if (!l->seen[i].ino)
+				continue;
+			size_t j = fe_id_slot(&l->seen[i], cap);
+			while (s[j].ino)
+				j = (j + 1) & (cap - 1);
+			s[j] = l->seen[i];
+		}
+		free(l->seen);
+		l->seen = s;
+		l->seen_cap = cap;
+	}
+	size_t j = fe_id_slot(&id, l->seen_cap);
+	while (l->seen[j].ino) {
+		if (l->seen[j].ino == id.ino && l->seen[j].dev == id.dev)
+			return false;
+		j = (j + 1) & (l->seen_cap - 1);
+	}
+	l->seen[j] = id;
+	l->nseen++;
+	return true;
+}
+
 static void fe_load_dir(struct fe_loader *l, const char *path, int depth)
 {
 	if (depth > FE_MAX_DIR_DEPTH) {
@@ -285,10 +325,12 @@ static void fe_load_dir(struct fe_loader *l, const char *path, int depth)
 		struct stat st;
 		if (stat(child, &st) != 0)
 			continue;	/* a dangling symlink: nothing to read */
-		if (S_ISDIR(st.st_mode))
-			fe_load_dir(l, child, depth + 1);
-		else if (S_ISREG(st.st_mode) && fe_is_yaml_name(child))
+		if (S_ISDIR(st.st_mode)) {
+			if (fe_first_visit(l, &st))
+				fe_load_dir(l, child, depth + 1);
+		} else if (S_ISREG(st.st_mode) && fe_is_yaml_name(child) && fe_first_visit(l, &st)) {
 			fe_load_file(l, child);
+		}
 	}
 	fe_vec_free(&names);
 }
@@ -305,6 +347,8 @@ void fe_load_path(struct fe_loader *l, const char *path)
 		l->io_error = true;
 		return;
 	}
+	if (!fe_first_visit(l, &st))
+		return;		/* already loaded through another name */
 	if (S_ISDIR(st.st_mode))
 		fe_load_dir(l, path, 0);
 	else
@@ -316,6 +360,9 @@ void fe_loader_finish(struct fe_loader *l)
 	struct ir_program *p = l->prog;
 	fe_arena_free(&l->scratch);
 	fe_arena_free(&l->text);
+	free(l->seen);
+	l->seen = NULL;
+	l->nseen = l->seen_cap = 0;
 	ir_program_finish(p);
 	/* Same (kind, namespace, name) twice: kubectl apply would keep only the last applied;
 	 * karmorc keeps both (deterministically) and says so. */

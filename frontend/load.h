@@ -25,6 +25,10 @@ struct fe_loader {
 	size_t files, documents, policies;
 	size_t recognised;	/* policies plus recognised-but-skipped kinds */
 	bool io_error;		/* a path could not be read: exit 3 */
+	/* files and directories already seen, as (device, inode): a symlink loop or the same
+	 * file named twice is read once */
+	struct fe_file_id { unsigned long long dev, ino; } *seen;
+	size_t nseen, seen_cap;
 	/* Optional: called after each file with the index of its first finding, while the
 	 * file's text is still in memory (so `check` can stream its report). */
 	void (*on_file)(void *ctx, struct fe_diags *d, size_t first);

@@ -235,8 +235,8 @@ static struct fe_loc fe_offset_loc(const struct fe_source *src, size_t off)
 		if (src->text[i] == '\n') {
 			l.line++;
 			l.col = 1;
-		} else {
-			l.col++;
+		} else if (((unsigned char)src->text[i] & 0xC0) != 0x80) {
+			l.col++;	/* columns count characters, as libyaml's marks do */
 		}
 	}
 	return l;
@@ -407,7 +407,7 @@ bool fe_yaml_parse(struct fe_arena *a, struct fe_diags *d, const struct fe_sourc
 
 	size_t doc_cap = 0;
 	struct fe_ydoc *cur = NULL;
-	bool ok = true, done = false;
+	bool ok = true, done = false, drop_current = false;
 	while (!done) {
 		yaml_event_t ev;
 		if (!yaml_parser_parse(&parser, &ev)) {
@@ -530,18 +530,23 @@ bool fe_yaml_parse(struct fe_arena *a, struct fe_diags *d, const struct fe_sourc
 				assert(count % 2 == 0);
 				n->n = count / 2;
 				bool keys_ok = true;
-				for (size_t i = 0; i < n->n; i++) {
+				for (size_t i = 0; i < n->n && keys_ok; i++) {
 					struct fe_ynode *k = fe_ymap_key(n, i);
 					if (k->kind != FE_YN_SCALAR) {
 						fe_diag_add(d, FE_ERROR, FE_YAML_KEY_TYPE, fe_ynode_loc(src, k),
 							    "mapping key is %s; policy keys are plain strings",
 							    fe_ynode_kind_name(k));
 						keys_ok = false;
-						ok = false;
 					}
 				}
-				if (keys_ok)
-					fe_check_dup_keys(&b, n);
+				if (!keys_ok) {
+					/* every later stage assumes string keys: the document is dropped */
+					ok = false;
+					done = true;
+					drop_current = true;
+					break;
+				}
+				fe_check_dup_keys(&b, n);
 			} else {
 				n->n = count;
 			}
@@ -560,7 +565,7 @@ bool fe_yaml_parse(struct fe_arena *a, struct fe_diags *d, const struct fe_sourc
 		}
 	}
 	/* A document cut short by an error keeps no half-built tree. */
-	if (!ok && cur && b.depth > 0)
+	if (!ok && cur && (b.depth > 0 || drop_current))
 		cur->root = NULL;
 	yaml_parser_delete(&parser);
 	free(b.stack);

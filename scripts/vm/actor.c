@@ -1,0 +1,338 @@
+/*
+ * actor -- the acting program of a vmtest case (scripts/vmtest, issue 3).
+ *
+ * Inside the test VM every case's `source` executable is a hard link to this
+ * static binary, so the kernel sees the case's source path as the executable
+ * (AppArmor mediates by path).  It performs exactly ONE operation and reports
+ * the kernel's answer through its exit status only, because it must write
+ * nothing: any file it touched besides the operation itself could be mediated
+ * by the profile under test and add audit records that belong to no case.
+ *
+ *   actor                              (no arguments) exit 0.  This is the role
+ *                                      of an exec case's resource: exec
+ *                                      RESOURCE runs another link to this file.
+ *   actor exec PATH                    execve(PATH) (no fork: the pid, which the
+ *                                      launcher matches audit records by, stays)
+ *   actor read PATH                    open O_RDONLY + read 1 byte (getdents on
+ *                                      a directory)
+ *   actor write PATH                   open O_WRONLY|O_APPEND + write 1 byte
+ *   actor network PROTO                socket() of that protocol (table below)
+ *   actor capability NAME [PID]        one syscall that needs exactly NAME
+ *   actor syscall NAME PATH [PID]      that syscall on PATH
+ *
+ * Exit status:
+ *   0        the operation succeeded
+ *   1..199   it failed with this errno (EACCES 13 / EPERM 1 = refused)
+ *   201      the kernel let it past every security check and it then failed
+ *            for a reason of its own that this rig expects (e.g. a socket
+ *            protocol that is a module in the guest kernel: EPROTONOSUPPORT
+ *            comes after the LSM socket_create hook); the launcher reports it
+ *            as permitted, with the errno in the detail
+ *   250      the rig has no way to perform this op/resource (FAIL, not a skip)
+ *   251      a setup step of the actor itself failed
+ *
+ * Built with `cc -static -O2`: the guest has no libc of its own, and a static
+ * binary needs no file access (no ld.so, no libc.so) to start, so a profile
+ * under test needs no rules for the actor's own start-up.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sched.h>
+#include <netinet/in.h>
+#include <sys/io.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/reboot.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/time.h>
+#include <linux/capability.h>
+#include <linux/reboot.h>
+#include <time.h>
+#include <unistd.h>
+
+#define EXIT_PAST_LSM 201
+#define EXIT_UNSUPPORTED 250
+#define EXIT_SETUP 251
+
+/* A file owned by uid 1234 with mode 0000, made by the launcher: opening it
+ * needs CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH, chmod needs CAP_FOWNER. */
+#define CAPFILE "/.vmt/cap/nobody-0000"
+
+static int ret(long r)
+{
+	if (r >= 0)
+		return 0;
+	return errno > 0 && errno < 200 ? errno : EXIT_SETUP;
+}
+
+/* errno values that can only come after the LSM hook of the op */
+static int past_lsm(long r, const int *errs)
+{
+	if (r >= 0)
+		return 0;
+	for (; *errs; errs++)
+		if (errno == *errs)
+			return EXIT_PAST_LSM;
+	return ret(r);
+}
+
+static int do_read(const char *path)
+{
+	char buf[4096];
+	int fd = open(path, O_RDONLY);
+	struct stat st;
+
+	if (fd < 0) {
+		/* /dev/tty without a controlling terminal: ENXIO comes from the
+		 * driver's open, after security_file_open */
+		static const int errs[] = { ENXIO, ENODEV, 0 };
+		return past_lsm(-1, errs);
+	}
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+		return ret(syscall(SYS_getdents64, fd, buf, sizeof buf));
+	return ret(read(fd, buf, 1));
+}
+
+static int do_write(const char *path)
+{
+	/* O_APPEND: the ops the scenarios model are `echo x >> F`; AppArmor
+	 * asks for `a` here, which `w` grants and `deny w` refuses. */
+	int fd = open(path, O_WRONLY | O_APPEND);
+
+	if (fd < 0) {
+		static const int errs[] = { ENXIO, ENODEV, 0 };
+		return past_lsm(-1, errs);
+	}
+	return ret(write(fd, "x", 1));
+}
+
+struct proto {
+	const char *name;
+	int family, type, protocol;
+};
+
+/* What a program that "uses PROTOCOL" creates.  On the 6.1 kernel AppArmor
+ * decides socket creation by (family, type) only; the protocol is not part of
+ * the match there. */
+static const struct proto protos[] = {
+	{ "tcp", AF_INET, SOCK_STREAM, IPPROTO_TCP },
+	{ "udp", AF_INET, SOCK_DGRAM, IPPROTO_UDP },
+	/* ping as root (containers run ping as root): a raw ICMP socket; this
+	 * also needs CAP_NET_RAW (inet_create checks it after the LSM hook) */
+	{ "icmp", AF_INET, SOCK_RAW, IPPROTO_ICMP },
+	{ "icmpv6", AF_INET6, SOCK_RAW, IPPROTO_ICMPV6 },
+	{ "raw", AF_INET, SOCK_RAW, IPPROTO_RAW },
+	{ "sctp", AF_INET, SOCK_STREAM, IPPROTO_SCTP },
+	{ "udplite", AF_INET, SOCK_DGRAM, IPPROTO_UDPLITE },
+	{ "stream", AF_INET, SOCK_STREAM, 0 },
+	{ "dgram", AF_INET, SOCK_DGRAM, 0 },
+	{ "seqpacket", AF_UNIX, SOCK_SEQPACKET, 0 },
+	{ "rdm", AF_INET, SOCK_RDM, 0 },
+	{ "packet", AF_PACKET, SOCK_RAW, 0 },
+	{ "unix", AF_UNIX, SOCK_STREAM, 0 },
+	{ "all", AF_INET, SOCK_STREAM, 0 },
+	{ 0, 0, 0, 0 },
+};
+
+static int do_network(const char *name)
+{
+	/* the LSM hook (security_socket_create) runs before the family and
+	 * protocol lookups, so these errnos mean "permitted" */
+	static const int errs[] = { EPROTONOSUPPORT, ESOCKTNOSUPPORT, EAFNOSUPPORT, 0 };
+	const struct proto *p;
+
+	for (p = protos; p->name; p++)
+		if (!strcasecmp(p->name, name))
+			return past_lsm(socket(p->family, p->type, p->protocol), errs);
+	return EXIT_UNSUPPORTED;
+}
+
+static int do_capability(const char *name, const char *arg)
+{
+	pid_t victim = arg && strcmp(arg, "-") ? atoi(arg) : 0;
+	int p[2], s;
+
+	if (!strncasecmp(name, "cap_", 4))
+		name += 4;
+	/* Each branch: a syscall whose only privilege check is that capability,
+	 * where possible on an object AppArmor does not mediate by path (a pipe),
+	 * so that the profile's file rules do not take part. */
+	if (!strcasecmp(name, "chown")) {
+		/* chown of an inode to another uid; pipefs is not path-mediated */
+		if (pipe(p))
+			return EXIT_SETUP;
+		return ret(fchown(p[0], 1234, -1));
+	}
+	if (!strcasecmp(name, "fowner"))
+		/* not our file; AppArmor also mediates chmod (as 'w' on the path) */
+		return ret(chmod(CAPFILE, 0));
+	if (!strcasecmp(name, "dac_override"))
+		return ret(open(CAPFILE, O_WRONLY)); /* DAC check precedes the LSM open hook */
+	if (!strcasecmp(name, "dac_read_search"))
+		return ret(open(CAPFILE, O_RDONLY));
+	if (!strcasecmp(name, "kill")) {
+		/* signal a process of another uid (the launcher's victim); AppArmor's
+		 * signal mediation comes after the capability check */
+		if (victim <= 0)
+			return EXIT_SETUP;
+		/* not SIGCONT: that one passes within a session without the cap */
+		return ret(kill(victim, SIGWINCH));
+	}
+	if (!strcasecmp(name, "setuid"))
+		return ret(setuid(1234));
+	if (!strcasecmp(name, "setgid"))
+		return ret(setgid(1234));
+	if (!strcasecmp(name, "setpcap"))
+		return ret(prctl(PR_CAPBSET_DROP, CAP_WAKE_ALARM, 0, 0, 0));
+	if (!strcasecmp(name, "net_raw"))
+		/* needs network (inet, raw) permission from AppArmor too */
+		return ret(socket(AF_INET, SOCK_RAW, IPPROTO_ICMP));
+	if (!strcasecmp(name, "net_admin")) {
+		int v = 1 << 16;
+
+		s = socket(AF_INET, SOCK_DGRAM, 0); /* needs network (inet, dgram) */
+		if (s < 0)
+			return ret(s);
+		return ret(setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof v));
+	}
+	if (!strcasecmp(name, "net_bind_service")) {
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(80) };
+
+		s = socket(AF_INET, SOCK_STREAM, 0); /* needs network (inet, stream) */
+		if (s < 0)
+			return ret(s);
+		return ret(bind(s, (struct sockaddr *)&a, sizeof a));
+	}
+	if (!strcasecmp(name, "ipc_lock")) {
+		static char page[4096] __attribute__((aligned(4096)));
+		struct rlimit r = { 0, 0 };
+
+		/* with RLIMIT_MEMLOCK 0 only CAP_IPC_LOCK lets mlock through */
+		if (setrlimit(RLIMIT_MEMLOCK, &r))
+			return EXIT_SETUP;
+		return ret(mlock(page, sizeof page));
+	}
+	if (!strcasecmp(name, "sys_admin"))
+		return ret(sethostname("vmtest", 6));
+	if (!strcasecmp(name, "sys_chroot"))
+		return ret(chroot("/"));
+	if (!strcasecmp(name, "sys_ptrace")) {
+		/* kcmp: a PTRACE_MODE_READ access check on another uid's process;
+		 * AppArmor's ptrace mediation comes after the capability check */
+		if (victim <= 0)
+			return EXIT_SETUP;
+		return ret(syscall(SYS_kcmp, getpid(), victim, 0 /* KCMP_FILE */, 0, 0));
+	}
+	if (!strcasecmp(name, "sys_nice"))
+		return ret(setpriority(PRIO_PROCESS, 0, -5));
+	if (!strcasecmp(name, "sys_resource")) {
+		struct rlimit r;
+
+		if (getrlimit(RLIMIT_NOFILE, &r))
+			return EXIT_SETUP;
+		r.rlim_max += 1;
+		return ret(setrlimit(RLIMIT_NOFILE, &r));
+	}
+	if (!strcasecmp(name, "sys_time")) {
+		struct timespec t;
+
+		clock_gettime(CLOCK_REALTIME, &t);
+		return ret(clock_settime(CLOCK_REALTIME, &t));
+	}
+	if (!strcasecmp(name, "sys_boot"))
+		return ret(reboot(LINUX_REBOOT_CMD_CAD_OFF));
+	if (!strcasecmp(name, "sys_rawio"))
+		return ret(iopl(3));
+	if (!strcasecmp(name, "sys_pacct"))
+		return ret(acct(NULL));
+	if (!strcasecmp(name, "sys_tty_config"))
+		return ret(vhangup()); /* no controlling tty: a no-op once allowed */
+	if (!strcasecmp(name, "sys_module")) {
+		/* the capability is checked before the (bad) arguments */
+		static const int errs[] = { EFAULT, ENOEXEC, EINVAL, 0 };
+		return past_lsm(syscall(SYS_init_module, NULL, 0UL, ""), errs);
+	}
+	if (!strcasecmp(name, "mknod"))
+		return ret(mknod("/.vmt/cap/node", S_IFCHR | 0600, makedev(1, 3)));
+	return EXIT_UNSUPPORTED;
+}
+
+static int do_syscall(const char *name, const char *path, const char *arg)
+{
+	char to[4200];
+
+	if (!strcasecmp(name, "unlink"))
+		return ret(unlink(path));
+	if (!strcasecmp(name, "unlinkat"))
+		return ret(unlinkat(AT_FDCWD, path, 0));
+	if (!strcasecmp(name, "rmdir"))
+		return ret(rmdir(path));
+	if (!strcasecmp(name, "rename") || !strcasecmp(name, "renameat") ||
+	    !strcasecmp(name, "renameat2")) {
+		if (strlen(path) > 4000)
+			return EXIT_SETUP;
+		strcpy(to, path);
+		strcat(to, ".vmt-renamed");
+		return ret(rename(path, to));
+	}
+	if (!strcasecmp(name, "chown") || !strcasecmp(name, "lchown"))
+		return ret(chown(path, getuid(), getgid()));
+	if (!strcasecmp(name, "fchownat"))
+		return ret(fchownat(AT_FDCWD, path, getuid(), getgid(), 0));
+	if (!strcasecmp(name, "chmod"))
+		return ret(chmod(path, 0666));
+	if (!strcasecmp(name, "setuid"))
+		return ret(setuid(getuid()));
+	if (!strcasecmp(name, "setgid"))
+		return ret(setgid(getgid()));
+	if (!strcasecmp(name, "kill"))
+		return ret(kill(getpid(), 0));
+	if (!strcasecmp(name, "mount"))
+		return ret(mount("vmt", path, "tmpfs", 0, NULL));
+	if (!strcasecmp(name, "umount2") || !strcasecmp(name, "umount"))
+		return ret(umount2(path, 0)); /* the launcher mounted a tmpfs there */
+	if (!strcasecmp(name, "ptrace"))
+		return ret(ptrace(PTRACE_TRACEME, 0, NULL, NULL));
+	(void)arg;
+	return EXIT_UNSUPPORTED;
+}
+
+int main(int argc, char **argv)
+{
+	const char *op, *res, *arg;
+
+	if (argc < 2)
+		return 0; /* the resource of an exec case: it ran, so exec worked */
+	op = argv[1];
+	res = argc > 2 ? argv[2] : "";
+	arg = argc > 3 ? argv[3] : "-";
+	if (!strcmp(op, "exec")) {
+		char *const av[] = { (char *)res, NULL };
+		char *const ev[] = { "PATH=/usr/bin:/bin", NULL };
+
+		execve(res, av, ev);
+		return ret(-1);
+	}
+	if (!strcmp(op, "read"))
+		return do_read(res);
+	if (!strcmp(op, "write"))
+		return do_write(res);
+	if (!strcmp(op, "network"))
+		return do_network(res);
+	if (!strcmp(op, "capability"))
+		return do_capability(res, arg);
+	if (!strcmp(op, "syscall"))
+		return do_syscall(res, arg, argc > 4 ? argv[4] : "-");
+	return EXIT_UNSUPPORTED;
+}
