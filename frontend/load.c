@@ -319,7 +319,8 @@ static void fe_load_dir(struct fe_loader *l, const char *path, int depth)
 						    path[strlen(path) - 1] == '/' ? "" : "/", e->d_name));
 	}
 	closedir(dir);
-	qsort(names.items, names.len, sizeof(*names.items), fe_name_cmp);
+	if (names.len > 1)
+		qsort(names.items, names.len, sizeof(*names.items), fe_name_cmp);
 	for (size_t i = 0; i < names.len; i++) {
 		const char *child = names.items[i];
 		struct stat st;
