@@ -24,7 +24,7 @@ BUILD   := build/san
 endif
 
 FRONTEND_SRC := frontend/arena.c frontend/diag.c frontend/yaml.c frontend/schema.c \
-                frontend/lower.c frontend/load.c frontend/ir.c frontend/glob.c
+                frontend/lower.c frontend/load.c frontend/ir.c frontend/glob.c frontend/match.c
 COMPILER_SRC := compiler/verdict.c compiler/report.c compiler/scenario.c compiler/explain.c
 MAIN_SRC     := compiler/main.c
 TEST_SRC     := $(wildcard tests/test_*.c) tests/unit_main.c

@@ -260,13 +260,13 @@ int kc_cmd_explain(int argc, char **argv)
 		fprintf(stderr, "karmorc: explain: the policies have errors; no verdict\n");
 		rc = l.io_error ? 3 : 1;
 	} else {
-		struct kc_matcher *m = kc_matcher_new(&prog);
+		struct fe_matcher *m = fe_matcher_new(&prog);
 		struct kc_verdict v = kc_decide(m, &w, posture, &op);
 		if (json)
 			kc_explain_json(&prog, &op, &v);
 		else
 			kc_explain_text(&prog, &op, &v);
-		kc_matcher_free(m);
+		fe_matcher_free(m);
 		rc = 0;
 	}
 	ir_program_free(&prog);

@@ -159,7 +159,7 @@ void kc_scenario_run(const char *path, enum fe_schema_mode mode, FILE *out, FILE
 	fe_diags_init(&d, &arena);
 	ir_program_init(&prog, &arena);
 	struct sc_ctx c = {&arena, &d, NULL, true};
-	struct kc_matcher *m = NULL;
+	struct fe_matcher *m = NULL;
 
 	bool too_big;
 	struct fe_source *src = fe_source_read(&arena, path, &too_big);
@@ -240,7 +240,7 @@ void kc_scenario_run(const char *path, enum fe_schema_mode mode, FILE *out, FILE
 	if (d.errors)
 		goto fail;
 
-	m = kc_matcher_new(&prog);
+	m = fe_matcher_new(&prog);
 	static const char *const case_keys[] = {"name", "workload", "host", "source", "owner", "op",
 						"resource", "path", "expect", "policy"};
 	for (size_t i = 0; i < cases->n; i++) {
@@ -316,7 +316,7 @@ fail:
 	}
 out:
 	kc_report(err, &d, KC_FORMAT_TEXT, false);
-	kc_matcher_free(m);
+	fe_matcher_free(m);
 	ir_program_free(&prog);
 	fe_diags_free(&d);
 	fe_arena_free(&arena);

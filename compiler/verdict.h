@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "../frontend/ir.h"
+#include "../frontend/match.h"
 
 struct kc_label {
 	const char *key, *value;
@@ -57,17 +58,12 @@ struct kc_verdict {
 	size_t applicable;	/* rules of the op's class selected for the workload */
 };
 
-/* Matchers need compiled globs; one cache per program. */
-struct kc_matcher;
-struct kc_matcher *kc_matcher_new(const struct ir_program *p);
-void kc_matcher_free(struct kc_matcher *m);
 
 bool kc_selects(const struct ir_program *p, const struct ir_policy *pol, const struct kc_workload *w);
 /* Does the rule's resource side match (ignoring fromSource)? */
-bool kc_rule_matches(struct kc_matcher *m, const struct ir_rule *r, const struct kc_operation *op);
-bool kc_source_matches(const struct ir_program *p, const struct ir_source *s, const char *source);
+bool kc_rule_matches(struct fe_matcher *m, const struct ir_rule *r, const struct kc_operation *op);
 
-struct kc_verdict kc_decide(struct kc_matcher *m, const struct kc_workload *w,
+struct kc_verdict kc_decide(struct fe_matcher *m, const struct kc_workload *w,
 			    const enum ir_posture posture[IR_PC_COUNT], const struct kc_operation *op);
 
 const char *kc_op_name(enum kc_op op);

@@ -132,6 +132,20 @@ struct ir_program {
 	bool count_rules_only;
 };
 
+/*
+ * A target (DESIGN §3): one enforcement subject -- a container workload, a host, or,
+ * without a workload inventory, one distinct selector.  It holds the rules that apply
+ * (indices into program.rules, in program order) and the posture of each class.
+ */
+struct ir_target {
+	const char *name;	/* stable, unique: used to name profiles and files */
+	const char *describe;	/* human text: the workload or the selector */
+	bool host;
+	const uint32_t *rules;
+	uint32_t nrules;
+	enum ir_posture posture[IR_PC_COUNT];
+};
+
 void ir_program_init(struct ir_program *p, struct fe_arena *a);
 void ir_program_free(struct ir_program *p);
 /* Adds a policy and its rules (copied); returns its provisional index. */

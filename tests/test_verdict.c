@@ -16,7 +16,7 @@ static struct kc_verdict decide(const char *yaml, const struct kc_workload *w, c
 	struct unit_prog u;
 	unit_load(&u, FE_SCHEMA_CRD, "v.yaml", yaml);
 	CU_ASSERT_EQUAL(u.diags.errors, 0);
-	struct kc_matcher *m = kc_matcher_new(&u.prog);
+	struct fe_matcher *m = fe_matcher_new(&u.prog);
 	struct kc_operation op = {opk, res, source, owner, NULL};
 	struct kc_verdict v = kc_decide(m, w, posture, &op);
 	static char name[128];
@@ -24,7 +24,7 @@ static struct kc_verdict decide(const char *yaml, const struct kc_workload *w, c
 	if (v.policy)
 		snprintf(name, sizeof(name), "%s", v.policy);
 	*policy = v.policy ? name : NULL;
-	kc_matcher_free(m);
+	fe_matcher_free(m);
 	unit_free(&u);
 	return v;
 }

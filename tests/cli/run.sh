@@ -1139,6 +1139,18 @@ t_core_tag_str() {
 	rc_is 1
 	err_has "t.yaml:9:13: error: 'severity' must be an integer, not a string [KC0106]"
 }
+t_core_tag_bad_content() {
+	# a core tag whose content does not fit it is an error, not a silent false
+	{ pol; printf 'spec:
+  file:
+    matchPaths:
+    - path: /etc/x
+      readOnly: !!bool maybe
+'; } >t.yaml
+	kc check t.yaml
+	rc_is 1
+	err_re '^t\.yaml:9:17: error: .*\[KC0[01][0-9][0-9]\]$'
+}
 t_empty_file() {
 	: >e.yaml
 	kc check e.yaml
@@ -1276,6 +1288,7 @@ t hostile_list_as_key_in_match_labels t_mapping_key_in_labels
 t hostile_python_tag t_python_tag
 t hostile_custom_tag t_custom_tag
 t hostile_core_str_tag t_core_tag_str
+t hostile_core_bool_tag_bad_content t_core_tag_bad_content
 t hostile_empty_file t_empty_file
 t hostile_comment_only_file t_comment_only
 t hostile_separators_only t_separators_only

@@ -1,0 +1,612 @@
+/*
+ * launcher -- runs one vmtest case inside the test VM and reports what the
+ * kernel answered (scripts/vmtest, issue 3).  Runs as root, unconfined.
+ *
+ *   launcher load FILE...
+ *       Load binary AppArmor policy (precompiled on the host with
+ *       `apparmor_parser -S`) by writing each file to .../apparmor/.replace
+ *       in ONE write(): the kernel refuses a policy blob split over several
+ *       writes (ESPIPE), which `cat` or a small-block `dd` would do.
+ *
+ *   launcher case SID IDX PROFILE OWNER SOURCE OP RESOURCE ARG PREP TARGET
+ *       1. prepares the files the case names: TARGET as PREP (exe: a hard
+ *          link to the actor; file: a root-owned 0666 file holding "x\n";
+ *          dir: a 0777 directory; mnt: a directory with a tmpfs mounted on
+ *          it; none), and SOURCE as a hard link to the actor (root, 0755).
+ *          Plain Unix permissions therefore never decide a case.
+ *       2. starts SOURCE in PROFILE: the child writes `exec PROFILE` to
+ *          /proc/self/attr/exec (AppArmor change_onexec), drops to uid/gid
+ *          1000 when OWNER is 0 (the acting user does not own the root-owned
+ *          file), and execve()s SOURCE with `OP RESOURCE ARG`.
+ *       3. collects the AppArmor audit records of that pid from the audit
+ *          netlink multicast group, up to a fence record (below).
+ *       4. prints one line: R SID IDX STATUS EVENTS NOISE (TAB-separated).
+ *
+ * Why change_onexec (and not aa-exec, or attachment by path):
+ *   - the case names the profile, not an attachment: per-target profiles
+ *     (kubearmor-<ns>-<workload>-<container>) have no exec-path attachment;
+ *   - the label must change exactly at the exec of SOURCE, so that SOURCE is
+ *     the executable of a process that already runs in PROFILE; change_profile
+ *     (immediate) would make the profile decide the exec of SOURCE itself and
+ *     add an exec record that belongs to no case;
+ *   - aa-exec does the same through libapparmor, but it is a dynamically
+ *     linked program (its libc/ld.so would have to sit at /lib paths that the
+ *     scenarios use as resources), and it cannot drop the uid between the
+ *     change_onexec and the exec;
+ *   - the write must happen BEFORE setuid(1000): after the uid change the task
+ *     is no longer dumpable, /proc/self/attr/ files then belong to root and the
+ *     write fails with EACCES.
+ *
+ * Why the audit netlink multicast group (and not /dev/kmsg):
+ *   - without an audit daemon the kernel prints audit records through
+ *     printk_ratelimit() (10 per 5 s by default) and drops the rest; the
+ *     multicast group gets every record;
+ *   - records are queued to kauditd and sent asynchronously, so "the actor has
+ *     exited" does not mean "its records have arrived".  After the actor
+ *     exits the launcher sends an AUDIT_USER_AVC message (the one user message
+ *     type the kernel accepts while auditing is disabled) carrying a unique
+ *     text; kauditd sends records in queue order, so once the fence comes
+ *     back every record of the case has been seen.
+ *
+ * Why a "flush" before capability, network and syscall cases:
+ *   AppArmor drops a capability record when the previous one on the same CPU
+ *   came from the same profile for the same capability (a per-CPU
+ *   duplicate-elimination cache in security/apparmor/capability.c).  Two
+ *   cases in a row with the same profile and capability would see the second
+ *   event vanish.  The launcher pins itself and its children to CPU 0 and,
+ *   before such a case, lets a child under the rig's own profile `vmt-flush`
+ *   (loaded at boot) make an audited capability check, which resets the cache.
+ *
+ * The actor's stdin/stdout/stderr are a pipe: at exec AppArmor revalidates
+ * inherited descriptors against the new profile (and logs "file_inherit"
+ * denials); pipes are on an internal filesystem that AppArmor does not mediate
+ * by path, so they never add records.  All other descriptors are closed.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <linux/audit.h>
+#include <linux/netlink.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define ACTOR "/.vmt/actor"
+#define CAPDIR "/.vmt/cap"
+#define CAPFILE CAPDIR "/nobody-0000"
+#define AAFS "/sys/kernel/security/apparmor"
+#define FLUSH_PROFILE "vmt-flush"
+#define CASE_TIMEOUT_S 20
+#define FENCE_TIMEOUT_MS 10000
+#define USER_UID 1000
+#define OTHER_UID 1234
+
+static char events[8192], noise[4096], errbuf[512];
+
+static void append(char *buf, size_t size, const char *s, size_t n)
+{
+	size_t len = strlen(buf);
+
+	if (len + 4 >= size)
+		return;
+	if (len) {
+		strcpy(buf + len, " | ");
+		len += 3;
+	}
+	if (n > size - len - 1)
+		n = size - len - 1;
+	for (size_t i = 0; i < n; i++)
+		buf[len + i] = (s[i] == '\t' || s[i] == '\n' || s[i] == '\r') ? ' ' : s[i];
+	buf[len + n] = 0;
+}
+
+static long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000L + t.tv_nsec / 1000000;
+}
+
+/* ---------------------------------------------------------------- prep */
+
+/* Paths the rig never creates or removes: the kernel's filesystems, the rig
+ * itself (/.vmt), and the root. */
+static int protected(const char *p)
+{
+	static const char *const pre[] = { "/proc", "/sys", "/dev", "/.vmt", 0 };
+
+	if (!strcmp(p, "/"))
+		return 1;
+	for (int i = 0; pre[i]; i++) {
+		size_t n = strlen(pre[i]);
+
+		if (!strncmp(p, pre[i], n) && (p[n] == 0 || p[n] == '/'))
+			return 1;
+	}
+	return 0;
+}
+
+static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)f;
+	umount2(p, MNT_DETACH); /* a tmpfs left by a mount/umount2 case */
+	return (flag == FTW_DP ? rmdir(p) : unlink(p)) && errno != ENOENT ? -1 : 0;
+}
+
+static int rmrf(const char *p)
+{
+	struct stat st;
+
+	if (protected(p)) {
+		snprintf(errbuf, sizeof errbuf, "refusing to remove %s", p);
+		return -1;
+	}
+	if (lstat(p, &st))
+		return 0;
+	if (!S_ISDIR(st.st_mode))
+		return unlink(p);
+	return nftw(p, rm_cb, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+static int mkparents(const char *path)
+{
+	char p[4096];
+	struct stat st;
+
+	if (strlen(path) >= sizeof p || path[0] != '/') {
+		snprintf(errbuf, sizeof errbuf, "bad path %s", path);
+		return -1;
+	}
+	strcpy(p, path);
+	for (char *s = p + 1; (s = strchr(s, '/')); s++) {
+		*s = 0;
+		if (lstat(p, &st) == 0 && !S_ISDIR(st.st_mode) && rmrf(p))
+			goto fail;
+		if (mkdir(p, 0777) && errno != EEXIST)
+			goto fail;
+		*s = '/';
+	}
+	return 0;
+fail:
+	if (!errbuf[0])
+		snprintf(errbuf, sizeof errbuf, "mkdir %s: %s", p, strerror(errno));
+	return -1;
+}
+
+static int prep(const char *path, const char *kind)
+{
+	struct stat st, actor;
+	int fd;
+
+	if (!strcmp(kind, "none") || !strcmp(path, "-"))
+		return 0;
+	if (protected(path)) {
+		/* /dev/null, /dev/tty, ...: use what the kernel provides */
+		if (lstat(path, &st)) {
+			snprintf(errbuf, sizeof errbuf, "%s does not exist in the guest", path);
+			return -1;
+		}
+		return 0;
+	}
+	if (mkparents(path))
+		return -1;
+	if (!strcmp(kind, "exe")) {
+		if (stat(ACTOR, &actor))
+			return -1;
+		if (lstat(path, &st) == 0 && st.st_ino == actor.st_ino)
+			return 0;
+		if (rmrf(path) || link(ACTOR, path))
+			goto fail;
+		return 0;
+	}
+	if (!strcmp(kind, "file")) {
+		/* always a fresh inode: the old one may be a link to the actor */
+		if (rmrf(path))
+			goto fail;
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0666);
+		if (fd < 0 || write(fd, "x\n", 2) != 2 || fchown(fd, 0, 0) || fchmod(fd, 0666))
+			goto fail;
+		close(fd);
+		return 0;
+	}
+	if (!strcmp(kind, "dir") || !strcmp(kind, "mnt")) {
+		if (lstat(path, &st) == 0 && !S_ISDIR(st.st_mode) && rmrf(path))
+			goto fail;
+		if (mkdir(path, 0777) && errno != EEXIST)
+			goto fail;
+		if (chown(path, 0, 0) || chmod(path, 0777))
+			goto fail;
+		if (!strcmp(kind, "mnt") && mount("vmt", path, "tmpfs", 0, NULL))
+			goto fail;
+		return 0;
+	}
+	snprintf(errbuf, sizeof errbuf, "unknown prep kind %s", kind);
+	return -1;
+fail:
+	if (!errbuf[0])
+		snprintf(errbuf, sizeof errbuf, "prep %s %s: %s", kind, path, strerror(errno));
+	return -1;
+}
+
+/* ---------------------------------------------------------------- audit */
+
+static int audit_open(void)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = 1 << (AUDIT_NLGRP_READLOG - 1) };
+	int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT);
+	int sz = 4 << 20;
+
+	if (s < 0)
+		return -1;
+	setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof sz);
+	if (bind(s, (struct sockaddr *)&sa, sizeof sa)) {
+		close(s);
+		return -1;
+	}
+	return s;
+}
+
+static int audit_fence(int s, const char *text)
+{
+	struct {
+		struct nlmsghdr h;
+		char data[256];
+	} m;
+	struct sockaddr_nl k = { .nl_family = AF_NETLINK };
+	size_t n = strlen(text) + 1;
+
+	memset(&m, 0, sizeof m);
+	m.h.nlmsg_len = NLMSG_LENGTH(n);
+	m.h.nlmsg_type = AUDIT_USER_AVC;
+	m.h.nlmsg_flags = NLM_F_REQUEST;
+	memcpy(m.data, text, n);
+	return sendto(s, &m, m.h.nlmsg_len, 0, (struct sockaddr *)&k, sizeof k) < 0 ? -1 : 0;
+}
+
+static long field_pid(const char *d, size_t n)
+{
+	for (size_t i = 0; i + 5 < n; i++)
+		if (d[i] == ' ' && !strncmp(d + i + 1, "pid=", 4))
+			return strtol(d + i + 5, NULL, 10);
+	return -1;
+}
+
+static const char *find(const char *d, size_t n, const char *needle)
+{
+	size_t k = strlen(needle);
+
+	for (size_t i = 0; i + k <= n; i++)
+		if (!memcmp(d + i, needle, k))
+			return d + i;
+	return NULL;
+}
+
+/* Read records until the fence comes back; keep the AppArmor ones of pid. */
+static int audit_collect(int s, pid_t pid, pid_t ignore, const char *fence)
+{
+	static char buf[1 << 16];
+	long deadline = now_ms() + FENCE_TIMEOUT_MS;
+
+	for (;;) {
+		struct pollfd pfd = { s, POLLIN, 0 };
+		long left = deadline - now_ms();
+		ssize_t len;
+
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			return -1;
+		len = recv(s, buf, sizeof buf, 0);
+		if (len < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS) { /* overrun: records were lost */
+				append(noise, sizeof noise, "ENOBUFS: audit records lost", 27);
+				continue;
+			}
+			return -1;
+		}
+		/* an int for the remaining length: NLMSG_NEXT steps over the
+		 * alignment padding, which can take it below 0 */
+		int rem = (int)len;
+
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, rem);
+		     h = NLMSG_NEXT(h, rem)) {
+			const char *d = NLMSG_DATA(h), *aa;
+			size_t n = h->nlmsg_len - NLMSG_HDRLEN;
+			long p;
+
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				struct nlmsgerr *e = NLMSG_DATA(h);
+
+				if (e->error) {
+					errno = -e->error;
+					return -1;
+				}
+				continue;
+			}
+			if (h->nlmsg_type == AUDIT_USER_AVC && find(d, n, fence))
+				return 0;
+			aa = find(d, n, "apparmor=");
+			if (!aa || find(d, n, "apparmor=\"STATUS\""))
+				continue;
+			p = field_pid(d, n);
+			if (p == pid)
+				append(events, sizeof events, aa, n - (size_t)(aa - d));
+			else if (p != ignore)
+				append(noise, sizeof noise, aa, n - (size_t)(aa - d));
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- children */
+
+static int write_attr(const char *file, const char *fmt, const char *name)
+{
+	char buf[4200];
+	int fd = open(file, O_WRONLY | O_CLOEXEC), n, r;
+
+	if (fd < 0)
+		return -1;
+	n = snprintf(buf, sizeof buf, fmt, name);
+	r = write(fd, buf, n) == n ? 0 : -1;
+	close(fd);
+	return r;
+}
+
+/* reset AppArmor's per-CPU capability audit cache (see top of file) */
+static pid_t flush_cap_cache(void)
+{
+	pid_t p = fork();
+
+	if (p == 0) {
+		if (write_attr("/proc/self/attr/current", "changeprofile %s", FLUSH_PROFILE) == 0)
+			setpriority(PRIO_PROCESS, 0, -5); /* audited sys_nice in vmt-flush */
+		_exit(0);
+	}
+	if (p > 0)
+		waitpid(p, NULL, 0);
+	return p;
+}
+
+/* a process of another uid, for `capability kill` and `capability sys_ptrace` */
+static pid_t start_victim(void)
+{
+	int fds[2];
+	char c;
+	pid_t p;
+
+	if (pipe2(fds, O_CLOEXEC))
+		return -1;
+	p = fork();
+	if (p == 0) {
+		if (setgid(OTHER_UID) || setuid(OTHER_UID))
+			_exit(1);
+		close(fds[1]); /* tells the parent the uid change is done */
+		for (;;)
+			pause();
+	}
+	close(fds[1]);
+	if (p < 0 || read(fds[0], &c, 1) != 0) {
+		close(fds[0]);
+		return -1;
+	}
+	close(fds[0]);
+	return p;
+}
+
+enum { ST_ONEXEC = 1, ST_SETUID, ST_EXEC, ST_FDS };
+static const char *const stages[] = { "", "change_onexec", "setuid", "execve", "fds" };
+
+static void child(const char *profile, int owner, int errfd, char *const argv[])
+{
+	char *const envp[] = { "PATH=/usr/bin:/bin", NULL };
+	int st[2], io[2];
+	DIR *d;
+	struct dirent *e;
+
+	if (pipe(io) || dup2(io[0], 0) < 0 || dup2(io[1], 1) < 0 || dup2(io[1], 2) < 0) {
+		st[0] = ST_FDS;
+		goto fail;
+	}
+	/* close everything but 0,1,2 and the (close-on-exec) error pipe */
+	d = opendir("/proc/self/fd");
+	while (d && (e = readdir(d))) {
+		int fd = atoi(e->d_name);
+
+		if (fd > 2 && fd != errfd && fd != dirfd(d))
+			close(fd);
+	}
+	if (d)
+		closedir(d);
+	if (strcmp(profile, "unconfined") &&
+	    write_attr("/proc/self/attr/exec", "exec %s", profile)) {
+		st[0] = ST_ONEXEC;
+		goto fail;
+	}
+	if (!owner && (setgroups(0, NULL) || setgid(USER_UID) || setuid(USER_UID))) {
+		st[0] = ST_SETUID;
+		goto fail;
+	}
+	execve(argv[0], argv, envp);
+	st[0] = ST_EXEC;
+fail:
+	st[1] = errno;
+	if (write(errfd, st, sizeof st) < 0)
+		_exit(255);
+	_exit(255);
+}
+
+static volatile pid_t case_pid;
+static volatile int timed_out;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	timed_out = 1;
+	kill(case_pid, SIGKILL);
+}
+
+static int run_case(char **a)
+{
+	const char *sid = a[0], *idx = a[1], *profile = a[2], *source = a[4];
+	const char *op = a[5], *res = a[6], *prepkind = a[8], *target = a[9];
+	int owner = atoi(a[3]);
+	char arg[64], fence[128], status[700];
+	char *argv[5];
+	int s, ep[2], st[2] = { 0, 0 }, wst;
+	pid_t pid, victim = 0, flush = 0;
+	cpu_set_t cpu;
+	ssize_t got;
+
+	snprintf(arg, sizeof arg, "%s", a[7]);
+	CPU_ZERO(&cpu);
+	CPU_SET(0, &cpu);
+	sched_setaffinity(0, sizeof cpu, &cpu);
+
+	/* 1. the case's files */
+	if (!strcmp(op, "capability")) {
+		mkdir(CAPDIR, 0755);
+		unlink(CAPDIR "/node");
+		close(open(CAPFILE, O_WRONLY | O_CREAT, 0));
+		if (chown(CAPFILE, OTHER_UID, OTHER_UID) || chmod(CAPFILE, 0)) {
+			snprintf(status, sizeof status, "prep=%s", strerror(errno));
+			goto report;
+		}
+		if (!strcasecmp(res, "kill") || !strcasecmp(res, "sys_ptrace") ||
+		    !strcasecmp(res, "cap_kill") || !strcasecmp(res, "cap_sys_ptrace")) {
+			victim = start_victim();
+			if (victim < 0) {
+				snprintf(status, sizeof status, "prep=victim");
+				goto report;
+			}
+			snprintf(arg, sizeof arg, "%d", (int)victim);
+		}
+	}
+	if (!strcmp(op, "syscall") && strcmp(target, "-")) {
+		char ren[4200];
+
+		snprintf(ren, sizeof ren, "%s.vmt-renamed", target);
+		rmrf(ren);
+	}
+	if (prep(target, prepkind) || prep(source, "exe")) {
+		snprintf(status, sizeof status, "prep=%s", errbuf);
+		goto report;
+	}
+
+	/* 2. audit channel, open before anything of the case happens */
+	s = audit_open();
+	if (s < 0) {
+		snprintf(status, sizeof status, "audit=%s", strerror(errno));
+		goto report;
+	}
+	if (!strcmp(op, "capability") || !strcmp(op, "network") || !strcmp(op, "syscall"))
+		flush = flush_cap_cache();
+
+	/* 3. the acting process */
+	argv[0] = (char *)source;
+	argv[1] = (char *)op;
+	argv[2] = (char *)res;
+	argv[3] = arg;
+	argv[4] = NULL;
+	if (pipe2(ep, O_CLOEXEC)) {
+		snprintf(status, sizeof status, "pipe=%s", strerror(errno));
+		goto report;
+	}
+	pid = fork();
+	if (pid == 0)
+		child(profile, owner, ep[1], argv);
+	close(ep[1]);
+	got = read(ep[0], st, sizeof st);
+	close(ep[0]);
+	/* a blocking wait; SIGALRM kills an actor that hangs */
+	case_pid = pid;
+	signal(SIGALRM, on_alarm);
+	alarm(CASE_TIMEOUT_S);
+	while (waitpid(pid, &wst, 0) < 0 && errno == EINTR)
+		;
+	alarm(0);
+	if (timed_out)
+		snprintf(status, sizeof status, "timeout");
+	else if (got == (ssize_t)sizeof st)
+		snprintf(status, sizeof status, "launch=%s:%d", stages[st[0]], st[1]);
+	else if (WIFEXITED(wst))
+		snprintf(status, sizeof status, "exit=%d", WEXITSTATUS(wst));
+	else
+		snprintf(status, sizeof status, "signal=%d", WTERMSIG(wst));
+
+	/* 4. everything the kernel said about pid, up to the fence */
+	snprintf(fence, sizeof fence, "vmt-fence %d %s %s", (int)pid, sid, idx);
+	if (audit_fence(s, fence) || audit_collect(s, pid, flush, fence))
+		snprintf(status + strlen(status), sizeof status - strlen(status),
+			 ",fence=%s", strerror(errno));
+	close(s);
+report:
+	if (victim > 0) {
+		kill(victim, SIGKILL);
+		waitpid(victim, NULL, 0);
+	}
+	printf("R\t%s\t%s\t%s\t%s\t%s\n", sid, idx, status, events[0] ? events : "-",
+	       noise[0] ? noise : "-");
+	fflush(stdout);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- load */
+
+static int load(int n, char **files)
+{
+	int bad = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct stat st;
+		char *buf = NULL;
+		int fd = open(files[i], O_RDONLY), out;
+		ssize_t w = -1;
+
+		if (fd >= 0 && fstat(fd, &st) == 0 && (buf = malloc(st.st_size + 1)) &&
+		    read(fd, buf, st.st_size) == st.st_size) {
+			out = open(AAFS "/.replace", O_WRONLY);
+			if (out >= 0) {
+				w = write(out, buf, st.st_size); /* one write: see top */
+				close(out);
+			}
+		}
+		if (w == st.st_size) {
+			printf("LOAD\t%s\tok\n", files[i]);
+		} else {
+			printf("LOAD\t%s\t%s\n", files[i], strerror(errno));
+			bad = 1;
+		}
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+	}
+	fflush(stdout);
+	return bad;
+}
+
+int main(int argc, char **argv)
+{
+	umask(0);
+	if (argc >= 2 && !strcmp(argv[1], "load"))
+		return load(argc - 2, argv + 2);
+	if (argc == 12 && !strcmp(argv[1], "case"))
+		return run_case(argv + 2);
+	fprintf(stderr, "usage: launcher load FILE... | case SID IDX PROFILE OWNER SOURCE OP RESOURCE ARG PREP TARGET\n");
+	return 2;
+}

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Setup for scripts/vmtest: host packages and the guest kernel.
+#
+# Source it for the functions (scripts/vmtest does; scripts/install-deps can):
+#   vm_install_deps   apt-get install what the rig needs on the host, if missing
+#   vm_kernel DIR     download + extract Debian's 6.1 kernel image into DIR once;
+#                     prints the path of the vmlinuz
+# or run it: scripts/vm/setup.sh deps | kernel [DIR]
+#
+# The kernel is only downloaded (`apt-get download`) and unpacked with
+# dpkg-deb, never installed: nothing is written to /boot.  Everything used in
+# the guest (AppArmor, audit, devtmpfs, securityfs, 8250 serial, tmpfs) is
+# built into Debian's image, so no modules are needed.
+
+# package -> a file it provides (checked before installing anything)
+VM_PKGS=(
+	"qemu-system-x86:/usr/bin/qemu-system-x86_64"
+	"busybox-static:/bin/busybox"
+	"cpio:/usr/bin/cpio"
+	"apparmor:/sbin/apparmor_parser"
+	"libc6-dev:/usr/lib/x86_64-linux-gnu/libc.a"
+	"gcc:/usr/bin/gcc"
+)
+
+vm_sudo() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+vm_install_deps() {
+	local missing=() e pkg file
+	for e in "${VM_PKGS[@]}"; do
+		pkg=${e%%:*} file=${e#*:}
+		# busybox must be the static build: the guest has no libc.so
+		if [ "$pkg" = busybox-static ]; then
+			dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install ok installed' ||
+				missing+=("$pkg")
+		elif [ ! -e "$file" ]; then
+			missing+=("$pkg")
+		fi
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	echo "vmtest: installing ${missing[*]}" >&2
+	vm_sudo apt-get update -qq
+	# --no-install-recommends: qemu's recommends pull in a desktop's worth
+	DEBIAN_FRONTEND=noninteractive vm_sudo apt-get install -y -qq --no-install-recommends \
+		"${missing[@]}" >&2
+}
+
+# The kernel package: whatever linux-image-amd64 currently depends on
+# (linux-image-6.1.0-NN-amd64 on Debian 12).
+vm_kernel_pkg() {
+	local p
+	p=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -1)
+	if [ -z "$p" ]; then
+		vm_sudo apt-get update -qq >&2
+		p=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -1)
+	fi
+	[ -n "$p" ] || { echo "vmtest: cannot resolve linux-image-amd64 with apt-cache" >&2; return 1; }
+	echo "$p"
+}
+
+# vm_kernel DIR: cached after the first call (a second run downloads nothing).
+vm_kernel() {
+	local dir=$1 k pkg tmp
+	k=$(ls "$dir"/kernel/boot/vmlinuz-* 2>/dev/null | head -1)
+	if [ -z "$k" ]; then
+		pkg=$(vm_kernel_pkg) || return 1
+		echo "vmtest: downloading $pkg (once; cached in $dir/kernel)" >&2
+		tmp=$(mktemp -d "$dir/dl.XXXXXX")
+		# apt-get download writes into the current directory; _apt cannot
+		# enter a root-only mktemp dir, hence the chmod (else apt warns and
+		# downloads unsandboxed)
+		chmod 755 "$tmp"
+		(cd "$tmp" && apt-get download -qq "$pkg" >&2) || { rm -rf "$tmp"; return 1; }
+		mkdir -p "$dir/kernel"
+		dpkg-deb --fsys-tarfile "$tmp"/"$pkg"_*.deb |
+			tar -x -C "$dir/kernel" --wildcards './boot/vmlinuz-*' './boot/config-*' ||
+			{ rm -rf "$tmp"; return 1; }
+		rm -rf "$tmp" # 70 MB .deb; only vmlinuz (8 MB) is kept
+		k=$(ls "$dir"/kernel/boot/vmlinuz-* | head -1)
+	fi
+	echo "$k"
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	set -euo pipefail
+	case "${1:-}" in
+	deps) vm_install_deps ;;
+	kernel) vm_kernel "${2:-$(cd "$(dirname "$0")/../.." && pwd)/build/vm}" ;;
+	*) echo "usage: $0 deps | kernel [DIR]" >&2; exit 2 ;;
+	esac
+fi
