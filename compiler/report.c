@@ -209,10 +209,19 @@ static void kc_print_excerpt(FILE *out, const struct fe_loc *loc)
 	fputs("^\n", out);
 }
 
+/* Messages quote input text: control characters are shown as '?' so a finding stays one line. */
+static void kc_print_clean(FILE *out, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
+}
+
 static void kc_report_text(FILE *out, const struct fe_diag *dg)
 {
 	kc_print_loc(out, &dg->loc);
-	fprintf(out, ": %s: %s [KC%04d]\n", fe_severity_name(dg->severity), dg->message, (int)dg->code);
+	fprintf(out, ": %s: ", fe_severity_name(dg->severity));
+	kc_print_clean(out, dg->message);
+	fprintf(out, " [KC%04d]\n", (int)dg->code);
 	kc_print_excerpt(out, &dg->loc);
 	if (dg->fixit)
 		fprintf(out, "%*s = fix: %s\n", 5, "", dg->fixit);

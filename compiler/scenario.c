@@ -149,39 +149,39 @@ static char *sc_dirname(struct fe_arena *a, const char *path)
 	return fe_arena_strndup(a, path, (size_t)(slash - path) + (slash == path));
 }
 
-void kc_scenario_run(const char *path, enum fe_schema_mode mode, FILE *out, FILE *err,
-		     struct kc_test_totals *totals)
+/* Reads a scenario file: its policies into sc->prog, its posture, and its cases.  Every
+ * problem is a diagnostic; sc->io_error is set when the file cannot be read at all. */
+bool kc_scenario_load(struct kc_scenario *sc, const char *path, enum fe_schema_mode mode)
 {
-	struct fe_arena arena;
-	struct fe_diags d;
-	struct ir_program prog;
-	fe_arena_init(&arena);
-	fe_diags_init(&d, &arena);
-	ir_program_init(&prog, &arena);
-	struct sc_ctx c = {&arena, &d, NULL, true};
-	struct fe_matcher *m = NULL;
+	memset(sc, 0, sizeof(*sc));
+	sc->path = path;
+	fe_arena_init(&sc->arena);
+	fe_diags_init(&sc->diags, &sc->arena);
+	ir_program_init(&sc->prog, &sc->arena);
+	for (int k = 0; k < IR_PC_COUNT; k++)
+		sc->posture[k] = IR_POSTURE_AUDIT;
+	struct fe_arena *arena = &sc->arena;
+	struct fe_diags *d = &sc->diags;
+	struct sc_ctx c = {arena, d, NULL, true};
 
 	bool too_big;
-	struct fe_source *src = fe_source_read(&arena, path, &too_big);
+	struct fe_source *src = fe_source_read(arena, path, &too_big);
 	if (!src || too_big) {
-		fprintf(err, "karmorc: %s: %s\n", path, src ? "file too large" : strerror(errno));
-		fprintf(out, "FAIL %s: the scenario file cannot be read\n", path);
-		totals->file_errors++;
-		totals->io_errors += src == NULL;
-		goto out;
+		sc->io_error = !src;
+		sc->read_error = src ? "file too large" : fe_arena_strdup(arena, strerror(errno));
+		return false;
 	}
 	c.src = src;
 	struct fe_yfile yf;
 	const struct fe_ynode *root = NULL;
-	if (fe_yaml_parse(&arena, &d, src, &yf) && yf.ndocs >= 1)
+	if (fe_yaml_parse(arena, d, src, &yf) && yf.ndocs >= 1)
 		root = yf.docs[0].root;
-	if (d.errors == 0 && (!root || root->kind != FE_YN_MAP)) {
+	if (d->errors == 0 && (!root || root->kind != FE_YN_MAP)) {
 		struct fe_loc at = {src, 1, 1};
-		fe_diag_add(&d, FE_ERROR, FE_SCENARIO, at, "a scenario file is one mapping with 'policies' and "
-			    "'cases'");
+		fe_diag_add(d, FE_ERROR, FE_SCENARIO, at, "a scenario file is one mapping with 'policies' and 'cases'");
 	}
-	if (d.errors)
-		goto fail;
+	if (d->errors)
+		return false;
 	static const char *const top_keys[] = {"policies", "posture", "cases", "description"};
 	sc_keys(&c, root, top_keys, 4, "the scenario");
 
@@ -189,31 +189,29 @@ void kc_scenario_run(const char *path, enum fe_schema_mode mode, FILE *out, FILE
 	const struct fe_ynode *pols = fe_ymap_get(root, "policies");
 	if (!pols || pols->kind != FE_YN_SEQ || pols->n == 0) {
 		sc_error(&c, pols ? pols : root, "'policies' must be a non-empty list of files or directories");
-		goto fail;
+		return false;
 	}
 	struct fe_loader loader;
-	fe_loader_init(&loader, &arena, &d, &prog, mode);
-	const char *dir = sc_dirname(&arena, path);
+	fe_loader_init(&loader, arena, d, &sc->prog, mode);
+	const char *dir = sc_dirname(arena, path);
 	for (size_t i = 0; i < pols->n; i++) {
 		const struct fe_ynode *pn = pols->items[i];
 		if (pn->kind != FE_YN_SCALAR) {
 			sc_error(&c, pn, "policy entries are paths");
 			continue;
 		}
-		const char *full = pn->str[0] == '/' ? pn->str : fe_arena_printf(&arena, "%s/%s", dir, pn->str);
+		const char *full = pn->str[0] == '/' ? pn->str : fe_arena_printf(arena, "%s/%s", dir, pn->str);
 		size_t before = loader.policies;
 		fe_load_path(&loader, full);
 		if (loader.io_error) {
-			fe_diag_add(&d, FE_ERROR, FE_SCENARIO_POLICY, fe_ynode_loc(src, pn), "cannot read '%s'", full);
+			fe_diag_add(d, FE_ERROR, FE_SCENARIO_POLICY, fe_ynode_loc(src, pn), "cannot read '%s'", full);
 			loader.io_error = false;
 		} else if (loader.policies == before) {
-			fe_diag_add(&d, FE_ERROR, FE_SCENARIO_POLICY, fe_ynode_loc(src, pn), "'%s' holds no policy",
-				    full);
+			fe_diag_add(d, FE_ERROR, FE_SCENARIO_POLICY, fe_ynode_loc(src, pn), "'%s' holds no policy", full);
 		}
 	}
 	fe_loader_finish(&loader);
 
-	enum ir_posture posture[IR_PC_COUNT] = {IR_POSTURE_AUDIT, IR_POSTURE_AUDIT, IR_POSTURE_AUDIT};
 	const struct fe_ynode *pm = fe_ymap_get(root, "posture");
 	if (pm) {
 		static const char *const classes[] = {"file", "network", "capabilities"};
@@ -226,7 +224,7 @@ void kc_scenario_run(const char *path, enum fe_schema_mode mode, FILE *out, FILE
 				if (!v)
 					continue;
 				if (strcmp(v, "block") == 0)
-					posture[k] = IR_POSTURE_BLOCK;
+					sc->posture[k] = IR_POSTURE_BLOCK;
 				else if (strcmp(v, "audit") != 0)
 					sc_error(&c, fe_ymap_get(pm, classes[k]), "posture must be 'audit' or 'block'");
 			}
@@ -235,89 +233,117 @@ void kc_scenario_run(const char *path, enum fe_schema_mode mode, FILE *out, FILE
 	const struct fe_ynode *cases = fe_ymap_get(root, "cases");
 	if (!cases || cases->kind != FE_YN_SEQ || cases->n == 0) {
 		sc_error(&c, cases ? cases : root, "'cases' must be a non-empty list");
-		goto fail;
+		return false;
 	}
-	if (d.errors)
-		goto fail;
+	if (d->errors)
+		return false;
 
-	m = fe_matcher_new(&prog);
 	static const char *const case_keys[] = {"name", "workload", "host", "source", "owner", "op",
 						"resource", "path", "expect", "policy"};
+	sc->cases = fe_arena_zalloc(arena, cases->n * sizeof(*sc->cases));
 	for (size_t i = 0; i < cases->n; i++) {
 		const struct fe_ynode *cs = cases->items[i];
-		size_t errs = d.errors;
+		struct kc_case *k = &sc->cases[sc->ncases++];
+		size_t errs = d->errors;
+		k->line = cs->line;
 		if (cs->kind != FE_YN_MAP) {
 			sc_error(&c, cs, "a case is a mapping");
-			totals->failed++;
+			k->malformed = true;
 			continue;
 		}
 		sc_keys(&c, cs, case_keys, sizeof(case_keys) / sizeof(case_keys[0]), "a case");
-		const char *name = sc_str(&c, cs, "name", true);
-		struct kc_workload w;
-		sc_workload(&c, cs, &w);
-		struct kc_operation op;
-		memset(&op, 0, sizeof(op));
+		k->name = sc_str(&c, cs, "name", true);
+		sc_workload(&c, cs, &k->workload);
 		const char *op_s = sc_str(&c, cs, "op", true);
-		if (op_s && !kc_op_parse(op_s, &op.op))
+		if (op_s && !kc_op_parse(op_s, &k->op.op))
 			sc_error(&c, fe_ymap_get(cs, "op"), "op must be exec, read, write, network, capability or "
 				 "syscall");
-		op.resource = sc_str(&c, cs, "resource", true);
-		op.source = sc_str(&c, cs, "source", false);
-		if (!op.source)
-			op.source = "/bin/sh";
-		op.path = sc_str(&c, cs, "path", false);
-		if (op.path && op.op != KC_OP_SYSCALL)
+		k->op.resource = sc_str(&c, cs, "resource", true);
+		k->op.source = sc_str(&c, cs, "source", false);
+		if (!k->op.source)
+			k->op.source = "/bin/sh";
+		k->op.path = sc_str(&c, cs, "path", false);
+		if (k->op.path && k->op.op != KC_OP_SYSCALL)
 			sc_error(&c, fe_ymap_get(cs, "path"), "'path' is only for op: syscall");
-		op.owner = true;
+		k->op.owner = true;
 		const struct fe_ynode *own = fe_ymap_get(cs, "owner");
 		if (own) {
 			if (own->kind != FE_YN_SCALAR || own->type != FE_YS_BOOL)
 				sc_error(&c, own, "'owner' must be true or false");
 			else
-				op.owner = fe_yscalar_bool(own);
+				k->op.owner = fe_yscalar_bool(own);
 		}
-		enum ir_action expect = IR_ALLOW;
 		const char *expect_s = sc_str(&c, cs, "expect", true);
-		if (expect_s && !sc_action(expect_s, &expect))
+		if (expect_s && !sc_action(expect_s, &k->expect))
 			sc_error(&c, fe_ymap_get(cs, "expect"), "expect must be Allow, Audit or Block");
-		const char *want_policy = sc_str(&c, cs, "policy", false);
-		if (d.errors != errs) {
-			totals->failed++;
-			fprintf(out, "FAIL %s: %s: malformed case (see diagnostics)\n", path, name ? name : "?");
-			continue;
-		}
-		struct kc_verdict v = kc_decide(m, &w, posture, &op);
-		bool pass = v.action == expect;
-		if (want_policy)
-			pass = pass && v.policy && strcmp(v.policy, want_policy) == 0;
-		if (pass) {
-			totals->passed++;
-			fprintf(out, "ok   %s: %s\n", path, name);
-		} else {
-			totals->failed++;
-			fprintf(out, "FAIL %s:%u: %s: expected %s", path, cs->line, name, ir_action_name(expect));
-			if (want_policy)
-				fprintf(out, " (%s)", want_policy);
-			fprintf(out, ", got %s", ir_action_name(v.action));
-			if (v.policy)
-				fprintf(out, " (%s)", v.policy);
-			if (v.rule >= 0) {
-				const struct ir_rule *r = &prog.rules[v.rule];
-				fprintf(out, " from %s:%u:%u", r->loc.src->name, r->loc.line, r->loc.col);
-			}
-			fprintf(out, ": %s\n", kc_reason_text(v.reason));
-		}
+		k->policy = sc_str(&c, cs, "policy", false);
+		k->malformed = d->errors != errs;
 	}
-	goto out;
-fail:
-	if (!c.ok || d.errors) {
+	return true;
+}
+
+void kc_scenario_free(struct kc_scenario *sc)
+{
+	ir_program_free(&sc->prog);
+	fe_diags_free(&sc->diags);
+	fe_arena_free(&sc->arena);
+}
+
+void kc_scenario_run(const char *path, enum fe_schema_mode mode, FILE *out, FILE *err,
+		     struct kc_test_totals *totals)
+{
+	struct kc_scenario sc;
+	bool ok = kc_scenario_load(&sc, path, mode);
+	if (sc.read_error) {
+		fprintf(err, "karmorc: %s: %s\n", path, sc.read_error);
+		fprintf(out, "FAIL %s: the scenario file cannot be read\n", path);
+		totals->file_errors++;
+		totals->io_errors += sc.io_error;
+		kc_scenario_free(&sc);
+		return;
+	}
+	if (!ok || (sc.diags.errors && sc.ncases == 0)) {
 		totals->file_errors++;
 		fprintf(out, "FAIL %s: the scenario file cannot be run\n", path);
+		kc_report(err, &sc.diags, KC_FORMAT_TEXT, false);
+		kc_scenario_free(&sc);
+		return;
 	}
-out:
-	kc_report(err, &d, KC_FORMAT_TEXT, false);
+	struct fe_matcher *m = fe_matcher_new(&sc.prog);
+	bool policy_errors = false;
+	for (size_t i = 0; i < sc.diags.len; i++)
+		policy_errors |= sc.diags.items[i].severity == FE_ERROR && sc.diags.items[i].code != FE_SCENARIO;
+	for (size_t i = 0; i < sc.ncases; i++) {
+		const struct kc_case *k = &sc.cases[i];
+		if (k->malformed || policy_errors) {
+			totals->failed++;
+			fprintf(out, "FAIL %s: %s: %s (see diagnostics)\n", path, k->name ? k->name : "?",
+				k->malformed ? "malformed case" : "the policies have errors");
+			continue;
+		}
+		struct kc_verdict v = kc_decide(m, &k->workload, sc.posture, &k->op);
+		bool pass = v.action == k->expect;
+		if (k->policy)
+			pass = pass && v.policy && strcmp(v.policy, k->policy) == 0;
+		if (pass) {
+			totals->passed++;
+			fprintf(out, "ok   %s: %s\n", path, k->name);
+			continue;
+		}
+		totals->failed++;
+		fprintf(out, "FAIL %s:%u: %s: expected %s", path, k->line, k->name, ir_action_name(k->expect));
+		if (k->policy)
+			fprintf(out, " (%s)", k->policy);
+		fprintf(out, ", got %s", ir_action_name(v.action));
+		if (v.policy)
+			fprintf(out, " (%s)", v.policy);
+		if (v.rule >= 0) {
+			const struct ir_rule *r = &sc.prog.rules[v.rule];
+			fprintf(out, " from %s:%u:%u", r->loc.src->name, r->loc.line, r->loc.col);
+		}
+		fprintf(out, ": %s\n", kc_reason_text(v.reason));
+	}
+	kc_report(err, &sc.diags, KC_FORMAT_TEXT, false);
 	fe_matcher_free(m);
-	ir_program_free(&prog);
-	fe_diags_free(&d);
-	fe_arena_free(&arena);
+	kc_scenario_free(&sc);
 }

@@ -4,6 +4,33 @@
 #include <stdio.h>
 
 #include "../frontend/schema.h"
+#include "verdict.h"
+
+struct kc_case {
+	const char *name;
+	unsigned line;
+	struct kc_workload workload;
+	struct kc_operation op;
+	enum ir_action expect;
+	const char *policy;	/* the policy the alert must name, or NULL */
+	bool malformed;
+};
+
+/* A loaded scenario file: its own arena, diagnostics and program. */
+struct kc_scenario {
+	const char *path;
+	struct fe_arena arena;
+	struct fe_diags diags;
+	struct ir_program prog;
+	enum ir_posture posture[IR_PC_COUNT];
+	struct kc_case *cases;
+	size_t ncases;
+	const char *read_error;	/* the file could not be read */
+	bool io_error;
+};
+
+bool kc_scenario_load(struct kc_scenario *sc, const char *path, enum fe_schema_mode mode);
+void kc_scenario_free(struct kc_scenario *sc);
 
 struct kc_test_totals {
 	size_t passed, failed;

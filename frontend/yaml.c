@@ -472,6 +472,19 @@ bool fe_yaml_parse(struct fe_arena *a, struct fe_diags *d, const struct fe_sourc
 				done = true;
 				break;
 			}
+			if (has_tag && forced != FE_YS_STR) {
+				/* `!!bool maybe` must not silently become false */
+				const char *v = (const char *)ev.data.scalar.value;
+				enum fe_yscalar_type natural = fe_resolve_plain(v);
+				bool fits = natural == forced || (forced == FE_YS_FLOAT && natural == FE_YS_INT);
+				if (!fits) {
+					fe_diag_add(d, FE_ERROR, FE_YAML_TAG, fe_mark_loc(src, ev.start_mark),
+						    "'%s' is not %s, as its tag says", v, fe_yscalar_type_name(forced));
+					ok = false;
+					done = true;
+					break;
+				}
+			}
 			struct fe_ynode *n = fe_new_node(&b, FE_YN_SCALAR, ev.start_mark);
 			n->str = fe_arena_strndup(a, (const char *)ev.data.scalar.value, ev.data.scalar.length);
 			n->len = ev.data.scalar.length;

@@ -1,0 +1,670 @@
+/*
+ * The AppArmor backend: one profile per target, implementing the verdict model of
+ * DESIGN §4 (not KubeArmor's AppArmor quirks):
+ *   Block          -> `audit deny` (deny wins over every allow, and the event is logged)
+ *   Allow          -> a grant; it matters only when the class is an allow-list, where the
+ *                     bare class rule (`file,` `network,` `capability,`) is left out
+ *   Audit          -> the `audit` qualifier: permitted and logged
+ *   audit posture  -> for an allow-list file class the profile is in complain mode: what
+ *                     no rule grants is permitted and logged, while `deny` still enforces
+ *   readOnly/ownerOnly -> static denials with `owner`/`other` (DESIGN §4.2)
+ *   fromSource     -> a child profile per source, entered by `px`; it holds the global
+ *                     rules plus the source's own
+ * The start-up baseline (ir_baseline, DESIGN §4.9) is written out explicitly; no
+ * abstraction is included.  What cannot be expressed is a diagnostic and a gap.
+ */
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../frontend/match.h"
+#include "backend.h"
+
+enum { AA_M = 1, AA_R = 2, AA_W = 4, AA_L = 8, AA_K = 16, AA_X = 32 };
+#define AA_ALL_FILE (AA_M | AA_R | AA_W | AA_L | AA_K)
+#define AA_NOT_READ (AA_W | AA_L | AA_K)
+
+/* One file rule before merging: rules with the same qualifier, path and exec transition
+ * are merged into one line, so the parser sees no duplicates. */
+struct aa_rule {
+	const char *qual;	/* "", "audit ", "audit deny ", with "owner "/"other " */
+	const char *path;	/* already written in AppArmor syntax */
+	unsigned perms;
+	const char *xmode;	/* "ix", "px": only with AA_X on a non-deny rule */
+	const char *xtarget;	/* "-> NAME" or "" */
+};
+
+struct aa_body {
+	struct aa_rule *rules;
+	size_t nrules, cap;
+	char **other;		/* network, capability and class lines */
+	size_t nother, ocap;
+};
+
+struct aa_state {
+	struct be_ctx *ctx;
+	const struct ir_target *t;
+	const struct ir_program *p;
+	struct fe_matcher *m;
+	bool allow_list[IR_PC_COUNT];
+	bool complain;
+	const char **sources;	/* distinct fromSource paths, sorted */
+	size_t nsources;
+};
+
+static void aa_oom(void)
+{
+	fputs("karmorc: internal error: out of memory\n", stderr);
+	exit(3);
+}
+
+static void aa_add(struct aa_body *b, const char *qual, const char *path, unsigned perms, const char *xmode,
+		   const char *xtarget)
+{
+	if (b->nrules == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 32;
+		struct aa_rule *r = realloc(b->rules, b->cap * sizeof(*r));
+		if (!r)
+			aa_oom();
+		b->rules = r;
+	}
+	b->rules[b->nrules++] = (struct aa_rule){qual, path, perms, xmode ? xmode : "", xtarget ? xtarget : ""};
+}
+
+static void aa_other(struct aa_body *b, struct fe_arena *a, const char *line)
+{
+	if (b->nother == b->ocap) {
+		b->ocap = b->ocap ? b->ocap * 2 : 16;
+		char **o = realloc(b->other, b->ocap * sizeof(*o));
+		if (!o)
+			aa_oom();
+		b->other = o;
+	}
+	b->other[b->nother++] = fe_arena_strdup(a, line);
+}
+
+static void aa_body_free(struct aa_body *b)
+{
+	free(b->rules);
+	free(b->other);
+	memset(b, 0, sizeof(*b));
+}
+
+/* ---- names and paths ---- */
+
+static const char *aa_hash8(struct fe_arena *a, const char *s)
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	SHA256((const unsigned char *)s, strlen(s), md);
+	return fe_arena_printf(a, "%02x%02x%02x%02x", md[0], md[1], md[2], md[3]);
+}
+
+/* Child profile for a source: readable, and unique through a hash of the full path
+ * (KubeArmor's sanitiser maps /bi/nab and /bin/ab to the same name). */
+static const char *aa_child_name(struct aa_state *st, const char *source)
+{
+	char slug[48];
+	size_t j = 0;
+	for (const char *p = source; *p && j + 1 < sizeof(slug); p++) {
+		char c = *p;
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		if (alnum || (j && slug[j - 1] != '-'))
+			slug[j++] = alnum ? c : '-';
+	}
+	while (j && slug[j - 1] == '-')
+		j--;
+	slug[j] = '\0';
+	return fe_arena_printf(st->ctx->arena, "src-%s-%s", slug, aa_hash8(st->ctx->arena, source));
+}
+
+/* A literal path in AppArmor syntax: glob characters escaped, quoted when needed.
+ * Returns NULL for what a profile cannot hold (control characters). */
+static const char *aa_literal(struct fe_arena *a, const char *path, const char *suffix)
+{
+	struct be_buf b = {0};
+	bool quote = strpbrk(path, " \t\"") != NULL;
+	if (quote)
+		be_puts(&b, "\"");
+	for (const char *p = path; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c < 0x20 || c == 0x7f) {
+			be_buf_free(&b);
+			return NULL;
+		}
+		if (strchr("*?[]{}^\\\"@,", c)) {
+			char esc[3] = {'\\', (char)c, 0};
+			be_puts(&b, esc);
+		} else {
+			char one[2] = {(char)c, 0};
+			be_puts(&b, one);
+		}
+	}
+	be_puts(&b, suffix);
+	if (quote)
+		be_puts(&b, "\"");
+	const char *out = fe_arena_strdup(a, b.s ? b.s : "");
+	be_buf_free(&b);
+	return out;
+}
+
+/* A matchPatterns glob: AppArmor's own syntax, but `[!` is written `[^`. */
+static const char *aa_glob(struct fe_arena *a, const char *glob)
+{
+	if (glob[0] != '/' || strpbrk(glob, " \t\"\n"))
+		return NULL;
+	char *out = fe_arena_strdup(a, glob);
+	for (char *p = out; (p = strstr(p, "[!")); p += 2)
+		p[1] = '^';
+	return out;
+}
+
+/* The AppArmor expression for a rule's target; NULL when it cannot be written. */
+static const char *aa_target_expr(struct aa_state *st, const struct ir_rule *r)
+{
+	struct fe_arena *a = st->ctx->arena;
+	const char *s = ir_s(&st->p->strs, r->target);
+	switch (r->match) {
+	case IR_M_PATH: return aa_literal(a, s, "");
+	case IR_M_DIR: return aa_literal(a, s, "{,*}");
+	case IR_M_DIR_RECURSIVE: return aa_literal(a, s, "{,**}");
+	case IR_M_PATTERN: return aa_glob(a, s);
+	case IR_M_EXECNAME: {
+		const char *lit = aa_literal(a, s, "");
+		return lit && lit[0] != '"' ? fe_arena_printf(a, "/{**/,}%s", lit) : NULL;
+	}
+	default: return NULL;
+	}
+}
+
+/* ---- what the profile's own rules grant ---- */
+
+static bool aa_rule_in_profile(const struct ir_rule *r, const char *source)
+{
+	if (r->source.kind == IR_SRC_ANY)
+		return true;
+	return false;	/* compared by the caller, which knows the string */
+}
+
+static bool aa_applies(struct aa_state *st, const struct ir_rule *r, const char *source)
+{
+	if (aa_rule_in_profile(r, source))
+		return true;
+	return source && r->source.kind == IR_SRC_PATH && strcmp(ir_s(&st->p->strs, r->source.path), source) == 0;
+}
+
+/* Does an Allow process rule of this profile grant exec of `path`? */
+static bool aa_exec_granted(struct aa_state *st, const char *profile_source, const char *path)
+{
+	for (uint32_t i = 0; i < st->t->nrules; i++) {
+		const struct ir_rule *r = &st->p->rules[st->t->rules[i]];
+		if (r->cls == IR_PROCESS && r->action == IR_ALLOW && !(r->flags & IR_RULE_OWNERONLY) &&
+		    aa_applies(st, r, profile_source) && fe_path_matches(st->m, r->match, r->target, path))
+			return true;
+	}
+	return false;
+}
+
+static bool aa_name_granted(struct aa_state *st, enum ir_class cls, const char *profile_source, const char *name)
+{
+	for (uint32_t i = 0; i < st->t->nrules; i++) {
+		const struct ir_rule *r = &st->p->rules[st->t->rules[i]];
+		if (r->cls != cls || r->action != IR_ALLOW || !aa_applies(st, r, profile_source))
+			continue;
+		if (cls == IR_NETWORK && r->match != IR_M_PROTOCOL)
+			continue;
+		const char *t = ir_s(&st->p->strs, r->target);
+		if (strcmp(t, name) == 0 || (cls == IR_NETWORK && strcmp(t, "all") == 0))
+			return true;
+	}
+	return false;
+}
+
+/* Could an Audit rule's target overlap what an Allow rule (or the baseline) grants?
+ * Exactly equal targets are fine (the audit can be written on the grant); anything that
+ * may partly overlap cannot be expressed (AppArmor cannot audit only the granted part). */
+static bool aa_partial_overlap(struct aa_state *st, const struct ir_rule *audit, const char *profile_source)
+{
+	const char *at = ir_s(&st->p->strs, audit->target);
+	for (uint32_t i = 0; i < st->t->nrules; i++) {
+		const struct ir_rule *r = &st->p->rules[st->t->rules[i]];
+		if (r->cls != audit->cls || r->action != IR_ALLOW || !aa_applies(st, r, profile_source))
+			continue;
+		if (r->match == audit->match && r->target == audit->target && r->flags == audit->flags)
+			continue;	/* identical: expressible */
+		const char *gt = ir_s(&st->p->strs, r->target);
+		if (audit->match == IR_M_PATH) {
+			if (fe_path_matches(st->m, r->match, r->target, at))
+				return true;
+		} else if (r->match == IR_M_PATH) {
+			if (fe_path_matches(st->m, audit->match, audit->target, gt))
+				return true;
+		} else if ((audit->match == IR_M_DIR || audit->match == IR_M_DIR_RECURSIVE) &&
+			   (r->match == IR_M_DIR || r->match == IR_M_DIR_RECURSIVE)) {
+			if (strncmp(at, gt, strlen(at)) == 0 || strncmp(gt, at, strlen(gt)) == 0)
+				return true;
+		} else {
+			return true;	/* patterns and exec names: assume they may overlap */
+		}
+	}
+	if (audit->cls == IR_FILE) {
+		for (size_t b = 0; b < ir_baseline_count; b++) {
+			const char *bp = ir_baseline[b].path;
+			size_t bl = strlen(bp);
+			bool dir = bp[bl - 1] == '/';
+			if (audit->match == IR_M_PATH ? (dir ? strncmp(at, bp, bl) == 0 : strcmp(at, bp) == 0)
+						      : strncmp(at, bp, strlen(at) < bl ? strlen(at) : bl) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* ---- one profile body ---- */
+
+static const char *aa_exec_mode(struct aa_state *st, const char *profile_source, const char **target)
+{
+	/* In the main profile a program keeps the profile (ix).  From a source's child
+	 * profile, another program runs under the main profile again (its own rules are the
+	 * global ones); all glob exec rules of one profile must share one mode. */
+	if (!profile_source) {
+		*target = "";
+		return "ix";
+	}
+	*target = fe_arena_printf(st->ctx->arena, "-> %s", st->t->name);
+	return "px";
+}
+
+static void aa_file_rule(struct aa_state *st, struct aa_body *b, const struct ir_rule *r, long ri,
+			 const char *profile_source)
+{
+	const char *e = aa_target_expr(st, r);
+	if (!e) {
+		be_gap(st->ctx, st->t, ri, IR_PC_FILE, FE_BE_PATH, "'%s' cannot be written as an AppArmor path",
+		       ir_s(&st->p->strs, r->target));
+		return;
+	}
+	bool proc = r->cls == IR_PROCESS;
+	bool ro = r->flags & IR_RULE_READONLY, oo = r->flags & IR_RULE_OWNERONLY;
+	unsigned all = proc ? AA_X : AA_ALL_FILE;
+	const char *xt = "", *xm = proc ? aa_exec_mode(st, profile_source, &xt) : "";
+	bool allow_list = st->allow_list[IR_PC_FILE];
+	switch (r->action) {
+	case IR_BLOCK:
+		if (ro && oo) {
+			aa_add(b, "audit deny owner ", e, AA_NOT_READ, NULL, NULL);
+			aa_add(b, "audit deny other ", e, all, NULL, NULL);
+		} else if (ro) {
+			aa_add(b, "audit deny ", e, AA_NOT_READ, NULL, NULL);
+		} else if (oo) {
+			aa_add(b, "audit deny other ", e, all, NULL, NULL);
+		} else {
+			aa_add(b, "audit deny ", e, all, NULL, NULL);
+		}
+		break;
+	case IR_ALLOW:
+		/* outside an allow-list the bare class rule already grants everything */
+		if (ro && oo) {
+			if (allow_list)
+				aa_add(b, "owner ", e, AA_M | AA_R, NULL, NULL);
+			aa_add(b, "audit deny owner ", e, AA_NOT_READ, NULL, NULL);
+			aa_add(b, "audit deny other ", e, all, NULL, NULL);
+		} else if (ro) {
+			if (allow_list)
+				aa_add(b, "", e, AA_M | AA_R, NULL, NULL);
+			aa_add(b, "audit deny ", e, AA_NOT_READ, NULL, NULL);
+		} else if (oo) {
+			if (allow_list)
+				aa_add(b, "owner ", e, all, xm, xt);
+			aa_add(b, "audit deny other ", e, all, NULL, NULL);
+		} else if (allow_list) {
+			aa_add(b, "", e, all, xm, xt);
+		}
+		break;
+	case IR_AUDIT:
+		if (allow_list && !st->complain) {
+			/* block-posture allow-list: the posture decides before Audit, so an Audit rule
+			 * only audits what an Allow rule grants */
+			if (aa_partial_overlap(st, r, profile_source)) {
+				be_gap(st->ctx, st->t, ri, IR_PC_FILE, FE_BE_AUDIT_OVERLAP,
+				       "Audit rule '%s' overlaps what an Allow rule grants in a block-posture allow-list; "
+				       "AppArmor cannot audit only the granted part", ir_s(&st->p->strs, r->target));
+				return;
+			}
+			bool granted = false;
+			for (uint32_t i = 0; i < st->t->nrules && !granted; i++) {
+				const struct ir_rule *g = &st->p->rules[st->t->rules[i]];
+				granted = g->cls == r->cls && g->action == IR_ALLOW && g->match == r->match &&
+					  g->target == r->target && g->flags == r->flags && aa_applies(st, g, profile_source);
+			}
+			if (!granted)
+				return;	/* never granted: the implicit denial is the verdict */
+		}
+		if (ro && oo) {
+			aa_add(b, "audit owner ", e, AA_NOT_READ, NULL, NULL);
+			aa_add(b, "audit other ", e, all, xm, xt);
+		} else if (ro) {
+			aa_add(b, "audit ", e, AA_NOT_READ, NULL, NULL);
+		} else if (oo) {
+			aa_add(b, "audit other ", e, all, xm, xt);
+		} else {
+			aa_add(b, "audit ", e, all, xm, xt);
+		}
+		break;
+	}
+}
+
+/* AppArmor's network keywords for the model's protocol names; NULL: none exists. */
+static const char *aa_protocol(const char *proto)
+{
+	static const char *const ok[] = {"tcp", "udp", "icmp", "raw", "stream", "dgram", "seqpacket", "rdm", "packet"};
+	if (strcmp(proto, "all") == 0)
+		return "";
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (strcmp(proto, ok[i]) == 0)
+			return ok[i];
+	return NULL;	/* sctp, dccp, icmpv6: "Invalid network entry" (kubearmor-semantics §3.9) */
+}
+
+static const char *const aa_capabilities[] = {
+	"audit_control", "audit_write", "chown", "dac_override", "dac_read_search", "fowner", "fsetid", "ipc_lock",
+	"ipc_owner", "kill", "lease", "linux_immutable", "mac_admin", "mac_override", "mknod", "net_admin",
+	"net_bind_service", "net_broadcast", "net_raw", "setfcap", "setgid", "setpcap", "setuid", "sys_admin",
+	"sys_boot", "sys_chroot", "sys_module", "sys_nice", "sys_pacct", "sys_ptrace", "sys_rawio", "sys_resource",
+	"sys_time", "sys_tty_config"};
+
+static void aa_named_rule(struct aa_state *st, struct aa_body *b, const struct ir_rule *r, long ri,
+			  const char *profile_source)
+{
+	struct fe_arena *a = st->ctx->arena;
+	bool net = r->cls == IR_NETWORK;
+	enum ir_posture_class pc = net ? IR_PC_NETWORK : IR_PC_CAPABILITIES;
+	const char *name = ir_s(&st->p->strs, r->target);
+	const char *kw = net ? aa_protocol(name) : name;
+	if (!kw) {
+		be_gap(st->ctx, st->t, ri, pc, FE_BE_PROTOCOL, "AppArmor has no network keyword for protocol '%s'", name);
+		return;
+	}
+	const char *cls = net ? "network" : "capability";
+	const char *line;
+	switch (r->action) {
+	case IR_BLOCK:
+		line = fe_arena_printf(a, "audit deny %s%s%s,", cls, *kw ? " " : "", kw);
+		break;
+	case IR_ALLOW:
+		if (!st->allow_list[pc])
+			return;	/* the bare class rule grants it */
+		line = fe_arena_printf(a, "%s%s%s,", cls, *kw ? " " : "", kw);
+		break;
+	default:
+		if (st->allow_list[pc] && st->t->posture[pc] == IR_POSTURE_BLOCK && !st->complain &&
+		    !aa_name_granted(st, r->cls, profile_source, name))
+			return;	/* not granted: the implicit denial is the verdict */
+		line = fe_arena_printf(a, "audit %s%s%s,", cls, *kw ? " " : "", kw);
+		break;
+	}
+	aa_other(b, a, line);
+}
+
+/* The bare class rules, and complement lists where a posture needs them. */
+static void aa_class_headers(struct aa_state *st, struct aa_body *b, const char *profile_source)
+{
+	struct fe_arena *a = st->ctx->arena;
+	if (!st->allow_list[IR_PC_FILE]) {
+		aa_other(b, a, "file,");
+	} else {
+		for (size_t i = 0; i < ir_baseline_count; i++) {
+			const struct ir_baseline_entry *e = &ir_baseline[i];
+			size_t len = strlen(e->path);
+			const char *path = e->path[len - 1] == '/' ? fe_arena_printf(a, "%s**", e->path) : e->path;
+			aa_add(b, "", path, (e->read ? AA_M | AA_R : 0) | (e->write ? AA_W : 0), NULL, NULL);
+		}
+	}
+	/* network */
+	if (!st->allow_list[IR_PC_NETWORK])
+		aa_other(b, a, "network,");
+	else if ((st->t->posture[IR_PC_NETWORK] == IR_POSTURE_BLOCK) == st->complain)
+		be_gap(st->ctx, st->t, -1, IR_PC_NETWORK, FE_BE_POSTURE,
+		       "a network allow-list with %s posture next to a file class in %s mode cannot be written: AppArmor's "
+		       "network keywords overlap, so no complement list exists", ir_posture_name(st->t->posture[IR_PC_NETWORK]),
+		       st->complain ? "complain" : "enforce");
+	/* capabilities: names are disjoint, so the complement can be listed */
+	if (!st->allow_list[IR_PC_CAPABILITIES]) {
+		aa_other(b, a, "capability,");
+	} else if ((st->t->posture[IR_PC_CAPABILITIES] == IR_POSTURE_BLOCK) == st->complain) {
+		const char *q = st->complain ? "audit deny " : "audit ";
+		for (size_t i = 0; i < sizeof(aa_capabilities) / sizeof(aa_capabilities[0]); i++)
+			if (!aa_name_granted(st, IR_CAPABILITY, profile_source, aa_capabilities[i]))
+				aa_other(b, a, fe_arena_printf(a, "%scapability %s,", q, aa_capabilities[i]));
+	}
+	/* classes outside the policy language stay usable */
+	aa_other(b, a, "signal,");
+	aa_other(b, a, "unix,");
+}
+
+static void aa_body(struct aa_state *st, struct aa_body *b, const char *profile_source)
+{
+	aa_class_headers(st, b, profile_source);
+	for (uint32_t i = 0; i < st->t->nrules; i++) {
+		long ri = st->t->rules[i];
+		const struct ir_rule *r = &st->p->rules[ri];
+		if (!aa_applies(st, r, profile_source))
+			continue;
+		switch (r->cls) {
+		case IR_PROCESS:
+		case IR_FILE:
+			aa_file_rule(st, b, r, ri, profile_source);
+			break;
+		case IR_NETWORK:
+			if (r->match == IR_M_PROTOCOL)
+				aa_named_rule(st, b, r, ri, profile_source);
+			break;
+		case IR_CAPABILITY:
+			aa_named_rule(st, b, r, ri, profile_source);
+			break;
+		default:
+			break;	/* reported once per target in aa_emit */
+		}
+	}
+	/* entering a source's child profile: `px` on the exact path (an exact rule beats any
+	 * glob's exec mode).  In an allow-list it is written only where exec is granted. */
+	for (size_t s = 0; s < st->nsources; s++) {
+		const char *src = st->sources[s];
+		if (profile_source && strcmp(src, profile_source) == 0)
+			continue;
+		if (st->allow_list[IR_PC_FILE] && !aa_exec_granted(st, profile_source, src))
+			continue;
+		const char *lit = aa_literal(st->ctx->arena, src, "");
+		if (lit)
+			aa_add(b, "", lit, AA_X, "px",
+			       fe_arena_printf(st->ctx->arena, "-> %s//%s", st->t->name, aa_child_name(st, src)));
+	}
+}
+
+static int aa_rule_cmp(const void *pa, const void *pb)
+{
+	const struct aa_rule *a = pa, *b = pb;
+	int c = strcmp(a->path, b->path);
+	if (c)
+		return c;
+	if ((c = strcmp(a->qual, b->qual)))
+		return c;
+	if ((c = strcmp(a->xmode, b->xmode)))
+		return c;
+	return strcmp(a->xtarget, b->xtarget);
+}
+
+static int aa_str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void aa_perms(struct be_buf *out, unsigned perms, const char *xmode)
+{
+	if (perms & AA_M)
+		be_puts(out, "m");
+	if (perms & AA_R)
+		be_puts(out, "r");
+	if (perms & AA_W)
+		be_puts(out, "w");
+	if (perms & AA_L)
+		be_puts(out, "l");
+	if (perms & AA_K)
+		be_puts(out, "k");
+	if (perms & AA_X)
+		be_puts(out, *xmode ? xmode : "x");
+}
+
+/* Sorted, merged, deduplicated: deterministic and minimal. */
+static void aa_render(struct be_buf *out, struct aa_body *b, const char *indent)
+{
+	if (b->nother > 1)
+		qsort(b->other, b->nother, sizeof(*b->other), aa_str_cmp);
+	for (size_t i = 0; i < b->nother; i++)
+		if (i == 0 || strcmp(b->other[i], b->other[i - 1]) != 0)
+			be_printf(out, "%s%s\n", indent, b->other[i]);
+	if (b->nrules > 1)
+		qsort(b->rules, b->nrules, sizeof(*b->rules), aa_rule_cmp);
+	for (size_t i = 0; i < b->nrules;) {
+		struct aa_rule merged = b->rules[i];
+		size_t j = i + 1;
+		for (; j < b->nrules && aa_rule_cmp(&b->rules[j], &merged) == 0; j++)
+			merged.perms |= b->rules[j].perms;
+		be_printf(out, "%s%s%s ", indent, merged.qual, merged.path);
+		aa_perms(out, merged.perms, merged.xmode);
+		be_printf(out, "%s%s,\n", *merged.xtarget ? " " : "", merged.xtarget);
+		i = j;
+	}
+}
+
+static void aa_emit(struct be_ctx *ctx, const struct ir_target *t)
+{
+	struct aa_state st;
+	memset(&st, 0, sizeof(st));
+	st.ctx = ctx;
+	st.t = t;
+	st.p = ctx->prog;
+	st.m = fe_matcher_new(ctx->prog);
+
+	/* allow-list mode per class, and the sources */
+	st.sources = fe_arena_alloc(ctx->arena, (t->nrules + 1) * sizeof(*st.sources));
+	bool syscall_gap = false, dns_gap = false, other_gap = false;
+	for (uint32_t i = 0; i < t->nrules; i++) {
+		long ri = t->rules[i];
+		const struct ir_rule *r = &st.p->rules[ri];
+		if (r->action == IR_ALLOW && (r->cls == IR_PROCESS || r->cls == IR_FILE))
+			st.allow_list[IR_PC_FILE] = true;
+		if (r->action == IR_ALLOW && r->cls == IR_NETWORK && r->match == IR_M_PROTOCOL)
+			st.allow_list[IR_PC_NETWORK] = true;
+		if (r->action == IR_ALLOW && r->cls == IR_CAPABILITY)
+			st.allow_list[IR_PC_CAPABILITIES] = true;
+		if (r->source.kind == IR_SRC_PATH && r->cls != IR_SYSCALL) {
+			const char *s = ir_s(&st.p->strs, r->source.path);
+			bool seen = false;
+			for (size_t k = 0; k < st.nsources && !seen; k++)
+				seen = strcmp(st.sources[k], s) == 0;
+			if (!seen)
+				st.sources[st.nsources++] = s;
+		}
+		if (r->cls == IR_SYSCALL && !syscall_gap) {
+			syscall_gap = true;
+			be_gap(ctx, t, ri, IR_PC_COUNT, FE_BE_SYSCALL,
+			       "syscall rules only audit, and AppArmor cannot audit a system call by name");
+		} else if (r->cls == IR_SYSCALL) {
+			be_gap(ctx, t, ri, IR_PC_COUNT, FE_BE_SYSCALL, "syscall rule not expressible");
+		}
+		if (r->cls == IR_NETWORK && r->match == IR_M_DOMAIN && !dns_gap) {
+			dns_gap = true;
+			fe_diag_add(ctx->diags, FE_WARNING, FE_BE_NOT_ENFORCED, r->loc,
+				    "apparmor: DNS rules are not enforced by AppArmor (target %s); no operation of the "
+				    "verdict model depends on them", t->name);
+		}
+		if ((r->cls == IR_PRESET || r->cls == IR_DEVICE) && !other_gap) {
+			other_gap = true;
+			fe_diag_add(ctx->diags, FE_WARNING, FE_BE_NOT_ENFORCED, r->loc,
+				    "apparmor: %s rules are not enforced by AppArmor (target %s)", ir_class_name(r->cls),
+				    t->name);
+		}
+	}
+	if (st.nsources > 1)
+		qsort(st.sources, st.nsources, sizeof(*st.sources), aa_str_cmp);
+	st.complain = st.allow_list[IR_PC_FILE] && t->posture[IR_PC_FILE] == IR_POSTURE_AUDIT;
+
+	struct be_file *f = be_new_file(ctx, fe_arena_printf(ctx->arena, "apparmor/%s", t->name));
+	struct be_buf *out = &f->text;
+	be_printf(out, "# AppArmor profile written by karmorc for %s\n", t->describe);
+	be_puts(out, "# policies:");
+	const char *last = NULL;
+	for (uint32_t i = 0; i < t->nrules; i++) {
+		const char *pn = ir_s(&st.p->strs, st.p->policies[st.p->rules[t->rules[i]].policy].name);
+		if (!last || strcmp(last, pn) != 0)
+			be_printf(out, " %s", pn);
+		last = pn;
+	}
+	be_puts(out, "\n");
+	for (int c = 0; c < IR_PC_COUNT; c++)
+		be_printf(out, "# %s class: %s, posture %s\n", ir_posture_class_name((enum ir_posture_class)c),
+			  st.allow_list[c] ? "allow-list" : "deny-list", ir_posture_name(t->posture[c]));
+	be_printf(out, "profile %s flags=(attach_disconnected,mediate_deleted%s) {\n", t->name,
+		  st.complain ? ",complain" : "");
+	struct aa_body main_body;
+	memset(&main_body, 0, sizeof(main_body));
+	aa_body(&st, &main_body, NULL);
+	aa_render(out, &main_body, "  ");
+	aa_body_free(&main_body);
+
+	/* native lines: pasted as written, outside the verdict model */
+	for (uint32_t i = 0, prev = UINT32_MAX; i < t->nrules; i++) {
+		uint32_t pi = st.p->rules[t->rules[i]].policy;
+		if (pi == prev || !st.p->policies[pi].apparmor)
+			continue;
+		prev = pi;
+		be_printf(out, "  # native lines of policy %s\n", ir_s(&st.p->strs, st.p->policies[pi].name));
+		const char *text = ir_s(&st.p->strs, st.p->policies[pi].apparmor);
+		for (const char *line = text; *line;) {
+			const char *nl = strchr(line, '\n');
+			size_t n = nl ? (size_t)(nl - line) : strlen(line);
+			be_printf(out, "  %.*s\n", (int)n, line);
+			line += n + (nl != NULL);
+		}
+		fe_diag_add(ctx->diags, FE_WARNING, FE_BE_NATIVE, st.p->policies[pi].loc,
+			    "apparmor: the native AppArmor lines of policy %s are pasted verbatim into %s; the verdict model "
+			    "does not account for them", ir_s(&st.p->strs, st.p->policies[pi].name), t->name);
+		struct be_gap *g;
+		be_gap(ctx, t, -1, IR_PC_COUNT, FE_BE_NATIVE, "native AppArmor lines");
+		g = &ctx->gaps[ctx->ngaps - 1];
+		g->pclass = IR_PC_FILE;	/* they can touch any class; counted as file */
+	}
+
+	for (size_t s = 0; s < st.nsources; s++) {
+		be_printf(out, "\n  # programs started as %s\n", st.sources[s]);
+		be_printf(out, "  profile %s flags=(attach_disconnected,mediate_deleted%s) {\n",
+			  aa_child_name(&st, st.sources[s]), st.complain ? ",complain" : "");
+		struct aa_body child;
+		memset(&child, 0, sizeof(child));
+		aa_body(&st, &child, st.sources[s]);
+		aa_render(out, &child, "    ");
+		aa_body_free(&child);
+		be_puts(out, "  }\n");
+	}
+	be_puts(out, "}\n");
+	fe_matcher_free(st.m);
+}
+
+static const char *aa_subject_for(struct be_ctx *ctx, const struct ir_target *t, const char *source)
+{
+	struct aa_state st;
+	memset(&st, 0, sizeof(st));
+	st.ctx = ctx;
+	st.t = t;
+	st.p = ctx->prog;
+	for (uint32_t i = 0; i < t->nrules && source; i++) {
+		const struct ir_rule *r = &st.p->rules[t->rules[i]];
+		if (r->source.kind == IR_SRC_PATH && r->cls != IR_SYSCALL &&
+		    strcmp(ir_s(&st.p->strs, r->source.path), source) == 0)
+			return fe_arena_printf(ctx->arena, "%s//%s", t->name, aa_child_name(&st, source));
+	}
+	return t->name;
+}
+
+const struct be_backend be_apparmor = {"apparmor", aa_emit, aa_subject_for};
