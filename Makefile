@@ -13,7 +13,7 @@ BUILD   := build
 WARN    := -Wall -Wextra -Werror -Wshadow -Wvla -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN)
-PKGS    := yaml-0.1 libpcre2-8
+PKGS    := yaml-0.1 libpcre2-8 libcrypto
 CFLAGS  += $(shell pkg-config --cflags $(PKGS))
 LDLIBS  := $(shell pkg-config --libs $(PKGS))
 
@@ -25,11 +25,12 @@ endif
 
 FRONTEND_SRC := frontend/arena.c frontend/diag.c frontend/yaml.c frontend/schema.c \
                 frontend/lower.c frontend/load.c frontend/ir.c frontend/glob.c frontend/match.c
-COMPILER_SRC := compiler/verdict.c compiler/report.c compiler/scenario.c compiler/explain.c
+BACKEND_SRC  := backends/backend.c backends/apparmor.c
+COMPILER_SRC := compiler/verdict.c compiler/report.c compiler/scenario.c compiler/explain.c compiler/compile.c
 MAIN_SRC     := compiler/main.c
 TEST_SRC     := $(wildcard tests/test_*.c) tests/unit_main.c
 
-LIB_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(FRONTEND_SRC) $(COMPILER_SRC))
+LIB_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(FRONTEND_SRC) $(BACKEND_SRC) $(COMPILER_SRC))
 MAIN_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(MAIN_SRC))
 TEST_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_SRC))
 

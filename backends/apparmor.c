@@ -179,16 +179,10 @@ static const char *aa_target_expr(struct aa_state *st, const struct ir_rule *r)
 
 /* ---- what the profile's own rules grant ---- */
 
-static bool aa_rule_in_profile(const struct ir_rule *r, const char *source)
-{
-	if (r->source.kind == IR_SRC_ANY)
-		return true;
-	return false;	/* compared by the caller, which knows the string */
-}
-
+/* Rules of a profile: the global ones, plus, in a source's child profile, the source's own. */
 static bool aa_applies(struct aa_state *st, const struct ir_rule *r, const char *source)
 {
-	if (aa_rule_in_profile(r, source))
+	if (r->source.kind == IR_SRC_ANY)
 		return true;
 	return source && r->source.kind == IR_SRC_PATH && strcmp(ir_s(&st->p->strs, r->source.path), source) == 0;
 }
@@ -262,17 +256,30 @@ static bool aa_partial_overlap(struct aa_state *st, const struct ir_rule *audit,
 
 /* ---- one profile body ---- */
 
-static const char *aa_exec_mode(struct aa_state *st, const char *profile_source, const char **target)
+/* How exec of a rule's target continues.  A source gets its child profile (px, on the
+ * exact path, which beats any glob).  From a child profile in an allow-list, another
+ * program runs under the main profile again, whose rules are the global ones.  Where the
+ * bare `file,` is present the parser demands that glob exec rules agree with its implicit
+ * `ix`, so there programs inherit the profile.  All glob rules of a profile share a mode. */
+static const char *aa_exec_mode(struct aa_state *st, const char *profile_source, const struct ir_rule *r,
+				const char **target)
 {
-	/* In the main profile a program keeps the profile (ix).  From a source's child
-	 * profile, another program runs under the main profile again (its own rules are the
-	 * global ones); all glob exec rules of one profile must share one mode. */
-	if (!profile_source) {
-		*target = "";
-		return "ix";
+	if (r->match == IR_M_PATH) {
+		const char *path = ir_s(&st->p->strs, r->target);
+		for (size_t s = 0; s < st->nsources; s++) {
+			if (strcmp(st->sources[s], path) == 0 && !(profile_source && strcmp(profile_source, path) == 0)) {
+				*target = fe_arena_printf(st->ctx->arena, "-> %s//%s", st->t->name,
+							  aa_child_name(st, path));
+				return "px";
+			}
+		}
 	}
-	*target = fe_arena_printf(st->ctx->arena, "-> %s", st->t->name);
-	return "px";
+	if (profile_source && st->allow_list[IR_PC_FILE]) {
+		*target = fe_arena_printf(st->ctx->arena, "-> %s", st->t->name);
+		return "px";
+	}
+	*target = "";
+	return "ix";
 }
 
 static void aa_file_rule(struct aa_state *st, struct aa_body *b, const struct ir_rule *r, long ri,
@@ -287,7 +294,7 @@ static void aa_file_rule(struct aa_state *st, struct aa_body *b, const struct ir
 	bool proc = r->cls == IR_PROCESS;
 	bool ro = r->flags & IR_RULE_READONLY, oo = r->flags & IR_RULE_OWNERONLY;
 	unsigned all = proc ? AA_X : AA_ALL_FILE;
-	const char *xt = "", *xm = proc ? aa_exec_mode(st, profile_source, &xt) : "";
+	const char *xt = "", *xm = proc ? aa_exec_mode(st, profile_source, r, &xt) : "";
 	bool allow_list = st->allow_list[IR_PC_FILE];
 	switch (r->action) {
 	case IR_BLOCK:

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../frontend/load.h"
+#include "compile.h"
 #include "explain.h"
 #include "report.h"
 #include "scenario.h"
@@ -24,6 +25,8 @@ static const char kc_usage_text[] =
 	"  check   [--schema=crd|daemon] [--format=text|json] PATH...   parse and validate policies\n"
 	"  explain [options] POLICY_PATH... [-- OP RESOURCE [PATH]]     the verdict for one operation\n"
 	"  test    [--schema=crd|daemon] SCENARIO_FILE...               run scenario files\n"
+	"  compile --target=apparmor -o DIR [--posture CLASS=MODE,...] PATH...\n"
+	"          --target=apparmor -o DIR --scenario SCENARIO_FILE     write enforcement artifacts\n"
 	"  help                                                         this text\n"
 	"  version                                                      print the version\n"
 	"\n"
@@ -196,6 +199,8 @@ int main(int argc, char **argv)
 		return kc_cmd_check(argc - 1, argv + 1);
 	if (strcmp(cmd, "test") == 0)
 		return kc_cmd_test(argc - 1, argv + 1);
+	if (strcmp(cmd, "compile") == 0)
+		return kc_cmd_compile(argc - 1, argv + 1);
 	if (strcmp(cmd, "explain") == 0)
 		return kc_cmd_explain(argc - 1, argv + 1);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {

@@ -22,12 +22,12 @@
  *
  * Exit status:
  *   0        the operation succeeded
- *   1..199   it failed with this errno (EACCES 13 / EPERM 1 = refused)
- *   201      the kernel let it past every security check and it then failed
- *            for a reason of its own that this rig expects (e.g. a socket
- *            protocol that is a module in the guest kernel: EPROTONOSUPPORT
- *            comes after the LSM socket_create hook); the launcher reports it
- *            as permitted, with the errno in the detail
+ *   1..127   it failed with this errno (EACCES 13 / EPERM 1 = refused)
+ *   128+E    the kernel let it past every security check and it then failed
+ *            with errno E for a reason of its own that this rig expects (e.g.
+ *            EPROTONOSUPPORT for a socket protocol that is a module in the
+ *            guest kernel: the LSM socket_create hook runs before the
+ *            protocol lookup); reported as permitted, with E in the detail
  *   250      the rig has no way to perform this op/resource (FAIL, not a skip)
  *   251      a setup step of the actor itself failed
  *
@@ -61,7 +61,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define EXIT_PAST_LSM 201
+#define EXIT_PAST_LSM 128
 #define EXIT_UNSUPPORTED 250
 #define EXIT_SETUP 251
 
@@ -73,7 +73,7 @@ static int ret(long r)
 {
 	if (r >= 0)
 		return 0;
-	return errno > 0 && errno < 200 ? errno : EXIT_SETUP;
+	return errno > 0 && errno < 128 ? errno : EXIT_SETUP;
 }
 
 /* errno values that can only come after the LSM hook of the op */
@@ -83,7 +83,7 @@ static int past_lsm(long r, const int *errs)
 		return 0;
 	for (; *errs; errs++)
 		if (errno == *errs)
-			return EXIT_PAST_LSM;
+			return EXIT_PAST_LSM + errno;
 	return ret(r);
 }
 

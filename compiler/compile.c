@@ -1,0 +1,439 @@
+#include "compile.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../backends/backend.h"
+#include "../frontend/load.h"
+#include "explain.h"
+#include "report.h"
+#include "scenario.h"
+#include "verdict.h"
+
+/* ---- target names ---- */
+
+static void kc_slug_append(struct be_buf *b, const char *s, size_t max)
+{
+	size_t start = b->len;
+	for (const char *p = s; *p && b->len - start < max; p++) {
+		char c = *p;
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+		if (c >= 'A' && c <= 'Z') {
+			c = (char)(c + 32);
+			alnum = true;
+		}
+		if (alnum) {
+			char one[2] = {c, 0};
+			be_puts(b, one);
+		} else if (b->len > start && b->s[b->len - 1] != '-') {
+			be_puts(b, "-");
+		}
+	}
+	while (b->len > start && b->s[b->len - 1] == '-')
+		b->s[--b->len] = '\0';
+}
+
+/* "karmorc-<kind>-<readable slug>-<8 hex of SHA-256(identity)>": stable, unique, legal as an
+ * AppArmor profile name and a file name. */
+static const char *kc_target_name(struct fe_arena *a, const char *kind, const char *readable, const char *identity)
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	SHA256((const unsigned char *)identity, strlen(identity), md);
+	struct be_buf b = {0};
+	be_printf(&b, "karmorc-%s-", kind);
+	kc_slug_append(&b, readable, 48);
+	be_printf(&b, "%s%02x%02x%02x%02x", b.s[b.len - 1] == '-' ? "" : "-", md[0], md[1], md[2], md[3]);
+	const char *out = fe_arena_strdup(a, b.s);
+	be_buf_free(&b);
+	return out;
+}
+
+static int kc_cstr_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A workload as text, with its labels sorted: the identity of a scenario target. */
+static const char *kc_workload_text(struct fe_arena *a, const struct kc_workload *w)
+{
+	const char **kv = fe_arena_alloc(a, (w->nlabels + 1) * sizeof(*kv));
+	for (size_t i = 0; i < w->nlabels; i++)
+		kv[i] = fe_arena_printf(a, "%s=%s", w->labels[i].key, w->labels[i].value);
+	if (w->nlabels > 1)
+		qsort(kv, w->nlabels, sizeof(*kv), kc_cstr_cmp);
+	struct be_buf b = {0};
+	if (w->host)
+		be_puts(&b, "host");
+	else
+		be_printf(&b, "namespace %s", w->namespace ? w->namespace : "default");
+	for (size_t i = 0; i < w->nlabels; i++)
+		be_printf(&b, "%s%s", i ? "," : " labels ", kv[i]);
+	if (!w->host && w->container)
+		be_printf(&b, " container %s", w->container);
+	const char *out = fe_arena_strdup(a, b.s);
+	be_buf_free(&b);
+	return out;
+}
+
+/* A policy's selector as text: policies with the same text form one target when there is
+ * no workload inventory (DESIGN §3). */
+static const char *kc_selector_text(struct fe_arena *a, const struct ir_program *p, const struct ir_policy *pol)
+{
+	struct be_buf b = {0};
+	const struct ir_strtab *s = &p->strs;
+	if (pol->kind == IR_HSP)
+		be_puts(&b, "host");
+	else if (pol->kind == IR_CSP)
+		be_puts(&b, "cluster");
+	else
+		be_printf(&b, "namespace %s", ir_s(s, pol->namespace));
+	const char **kv = fe_arena_alloc(a, (pol->nlabels + 1) * sizeof(*kv));
+	for (uint32_t i = 0; i < pol->nlabels; i++)
+		kv[i] = fe_arena_printf(a, "%s=%s", ir_s(s, pol->labels[i].key), ir_s(s, pol->labels[i].value));
+	if (pol->nlabels > 1)
+		qsort(kv, pol->nlabels, sizeof(*kv), kc_cstr_cmp);
+	for (uint32_t i = 0; i < pol->nlabels; i++)
+		be_printf(&b, "%s%s", i ? "," : " labels ", kv[i]);
+	for (uint32_t i = 0; i < pol->nexprs; i++) {
+		const struct ir_expr *e = &pol->exprs[i];
+		be_printf(&b, " %s %s", e->key == IR_EXPR_NAMESPACE ? "namespace" : "label",
+			  e->op == IR_OP_IN ? "in" : "notin");
+		for (uint32_t v = 0; v < e->values.n; v++)
+			be_printf(&b, "%s%s", v ? "," : " ", ir_s(s, e->values.items[v]));
+	}
+	if (pol->has_containers) {
+		be_puts(&b, " containers");
+		for (uint32_t i = 0; i < pol->containers.n; i++)
+			be_printf(&b, "%s%s", i ? "," : " ", ir_s(s, pol->containers.items[i]));
+	}
+	const char *out = fe_arena_strdup(a, b.s);
+	be_buf_free(&b);
+	return out;
+}
+
+/* ---- targets ---- */
+
+struct kc_targets {
+	struct ir_target *items;
+	size_t n;
+};
+
+static void kc_target_rules_add(struct fe_arena *a, struct ir_target *t, const struct ir_policy *pol)
+{
+	uint32_t *rules = fe_arena_alloc(a, (t->nrules + pol->nrules + 1) * sizeof(*rules));
+	if (t->nrules)
+		memcpy(rules, t->rules, t->nrules * sizeof(*rules));
+	for (uint32_t r = 0; r < pol->nrules; r++)
+		rules[t->nrules + r] = pol->first_rule + r;
+	t->rules = rules;
+	t->nrules += pol->nrules;
+}
+
+/* Without an inventory: one target per distinct selector, in policy order. */
+static void kc_targets_from_selectors(struct fe_arena *a, const struct ir_program *p,
+				      const enum ir_posture posture[IR_PC_COUNT], struct kc_targets *out)
+{
+	out->items = fe_arena_zalloc(a, (p->npolicies + 1) * sizeof(*out->items));
+	const char **keys = fe_arena_alloc(a, (p->npolicies + 1) * sizeof(*keys));
+	for (uint32_t i = 0; i < p->npolicies; i++) {
+		const struct ir_policy *pol = &p->policies[i];
+		const char *key = kc_selector_text(a, p, pol);
+		size_t t = 0;
+		while (t < out->n && strcmp(keys[t], key) != 0)
+			t++;
+		if (t == out->n) {
+			struct ir_target *nt = &out->items[out->n];
+			keys[out->n++] = key;
+			const char *kind = pol->kind == IR_HSP ? "host" : pol->kind == IR_CSP ? "cluster" : "ns";
+			nt->name = kc_target_name(a, kind, key, key);
+			nt->describe = fe_arena_printf(a, "the selector %s", key);
+			nt->host = pol->kind == IR_HSP;
+			memcpy(nt->posture, posture, sizeof(nt->posture));
+		}
+		kc_target_rules_add(a, &out->items[t], pol);
+	}
+}
+
+/* ---- the case manifest for the real-kernel rig ---- */
+
+static enum ir_posture_class kc_op_pclass(enum kc_op op)
+{
+	return op == KC_OP_NETWORK ? IR_PC_NETWORK : op == KC_OP_CAPABILITY ? IR_PC_CAPABILITIES
+	       : op == KC_OP_SYSCALL ? IR_PC_COUNT : IR_PC_FILE;
+}
+
+/* The code of a gap this case depends on, or NULL. */
+static const char *kc_case_skip(struct fe_arena *a, const struct be_ctx *be, uint32_t ti, struct fe_matcher *m,
+				const struct kc_case *k)
+{
+	const struct ir_program *p = be->prog;
+	enum ir_posture_class pc = kc_op_pclass(k->op.op);
+	for (size_t g = 0; g < be->ngaps; g++) {
+		const struct be_gap *gap = &be->gaps[g];
+		if (gap->target != ti || gap->pclass != pc)
+			continue;
+		bool depends = gap->rule < 0;
+		if (!depends) {
+			const struct ir_rule *r = &p->rules[gap->rule];
+			/* the rule matches the op, or it is an Allow that makes the class an allow-list */
+			depends = (kc_rule_matches(m, r, &k->op) && fe_source_matches(p, &r->source, k->op.source)) ||
+				  (r->action == IR_ALLOW && pc != IR_PC_COUNT);
+		}
+		if (depends)
+			return fe_arena_printf(a, "KC%04d", (int)gap->code);
+	}
+	return NULL;
+}
+
+static void kc_tsv_field(struct be_buf *b, const char *s)
+{
+	for (const char *p = s ? s : "-"; *p; p++) {
+		char c = *p == '\t' || *p == '\n' || *p == '\r' ? ' ' : *p;
+		char one[2] = {c, 0};
+		be_puts(b, one);
+	}
+}
+
+/* ---- writing ---- */
+
+static int kc_mkdirs(const char *path)
+{
+	char buf[4096];
+	size_t n = strlen(path);
+	if (n >= sizeof(buf))
+		return -1;
+	memcpy(buf, path, n + 1);
+	for (size_t i = 1; i <= n; i++) {
+		if (buf[i] == '/' || buf[i] == '\0') {
+			char saved = buf[i];
+			buf[i] = '\0';
+			if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+				return -1;
+			buf[i] = saved;
+		}
+	}
+	return 0;
+}
+
+/* Each file is written to a temporary name and renamed: a reader never sees half a file. */
+static bool kc_write_file(const char *dir, const char *rel, const struct be_buf *text)
+{
+	char path[4096], tmp[4200];
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	char *slash = strrchr(path, '/');
+	*slash = '\0';
+	if (kc_mkdirs(path) != 0) {
+		fprintf(stderr, "karmorc: %s: %s\n", path, strerror(errno));
+		return false;
+	}
+	*slash = '/';
+	snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid());
+	FILE *f = fopen(tmp, "wb");
+	if (!f) {
+		fprintf(stderr, "karmorc: %s: %s\n", tmp, strerror(errno));
+		return false;
+	}
+	bool ok = fwrite(text->s ? text->s : "", 1, text->len, f) == text->len;
+	ok &= fclose(f) == 0;
+	if (!ok || rename(tmp, path) != 0) {
+		fprintf(stderr, "karmorc: %s: %s\n", path, strerror(errno));
+		unlink(tmp);
+		return false;
+	}
+	return true;
+}
+
+static void kc_compile_usage(FILE *f)
+{
+	fputs("usage: karmorc compile --target=apparmor -o DIR [--posture CLASS=MODE,...] [--schema=crd|daemon]\n"
+	      "                       PATH...\n"
+	      "       karmorc compile --target=apparmor -o DIR --scenario SCENARIO_FILE\n", f);
+}
+
+int kc_cmd_compile(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"target", required_argument, NULL, 't'}, {"output", required_argument, NULL, 'o'},
+		{"posture", required_argument, NULL, 'P'}, {"schema", required_argument, NULL, 'S'},
+		{"scenario", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *target = NULL, *outdir = NULL, *scenario = NULL;
+	enum ir_posture posture[IR_PC_COUNT] = {IR_POSTURE_AUDIT, IR_POSTURE_AUDIT, IR_POSTURE_AUDIT};
+	enum fe_schema_mode mode = FE_SCHEMA_CRD;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 't': target = optarg; break;
+		case 'o': outdir = optarg; break;
+		case 's': scenario = optarg; break;
+		case 'P':
+			if (!kc_parse_posture(optarg, posture)) {
+				fprintf(stderr, "karmorc: compile: bad --posture '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'S':
+			if (strcmp(optarg, "crd") == 0)
+				mode = FE_SCHEMA_CRD;
+			else if (strcmp(optarg, "daemon") == 0)
+				mode = FE_SCHEMA_DAEMON;
+			else {
+				fprintf(stderr, "karmorc: compile: --schema must be crd or daemon\n");
+				return 2;
+			}
+			break;
+		case 'h':
+			kc_compile_usage(stdout);
+			return 0;
+		default:
+			kc_compile_usage(stderr);
+			return 2;
+		}
+	}
+	const struct be_backend *backend = target ? be_find(target) : NULL;
+	if (!backend) {
+		fprintf(stderr, "karmorc: compile: --target must name a backend (apparmor)%s%s\n", target ? ", not " : "",
+			target ? target : "");
+		return 2;
+	}
+	if (!outdir || (!scenario && optind >= argc) || (scenario && optind < argc)) {
+		kc_compile_usage(stderr);
+		return 2;
+	}
+
+	struct fe_arena arena;
+	fe_arena_init(&arena);
+	struct kc_scenario sc;
+	struct fe_diags *d;
+	struct ir_program *prog;
+	struct fe_diags own_diags;
+	struct ir_program own_prog;
+	int rc = 0;
+	bool io_error = false;
+	if (scenario) {
+		if (!kc_scenario_load(&sc, scenario, mode) && sc.read_error) {
+			fprintf(stderr, "karmorc: %s: %s\n", scenario, sc.read_error);
+			kc_scenario_free(&sc);
+			fe_arena_free(&arena);
+			return sc.io_error ? 3 : 1;
+		}
+		d = &sc.diags;
+		prog = &sc.prog;
+		memcpy(posture, sc.posture, sizeof(posture));
+	} else {
+		fe_diags_init(&own_diags, &arena);
+		ir_program_init(&own_prog, &arena);
+		struct fe_loader l;
+		fe_loader_init(&l, &arena, &own_diags, &own_prog, mode);
+		for (int i = optind; i < argc; i++)
+			fe_load_path(&l, argv[i]);
+		fe_loader_finish(&l);
+		io_error = l.io_error;
+		d = &own_diags;
+		prog = &own_prog;
+	}
+	if (d->errors || io_error) {
+		kc_report(stderr, d, KC_FORMAT_TEXT, false);
+		fprintf(stderr, "karmorc: compile: the input has errors; nothing written\n");
+		rc = io_error ? 3 : 1;
+		goto done;
+	}
+
+	/* targets */
+	struct kc_targets targets = {NULL, 0};
+	long *case_target = NULL;
+	if (scenario) {
+		targets.items = fe_arena_zalloc(&arena, (sc.ncases + 1) * sizeof(*targets.items));
+		case_target = fe_arena_alloc(&arena, (sc.ncases + 1) * sizeof(*case_target));
+		const char **keys = fe_arena_alloc(&arena, (sc.ncases + 1) * sizeof(*keys));
+		for (size_t i = 0; i < sc.ncases; i++) {
+			const struct kc_workload *w = &sc.cases[i].workload;
+			const char *key = kc_workload_text(&arena, w);
+			size_t t = 0;
+			while (t < targets.n && strcmp(keys[t], key) != 0)
+				t++;
+			if (t == targets.n) {
+				struct ir_target nt;
+				memset(&nt, 0, sizeof(nt));
+				for (uint32_t pi = 0; pi < prog->npolicies; pi++)
+					if (kc_selects(prog, &prog->policies[pi], w))
+						kc_target_rules_add(&arena, &nt, &prog->policies[pi]);
+				keys[t] = key;
+				nt.name = kc_target_name(&arena, w->host ? "host" : "wl", key, key);
+				nt.describe = fe_arena_printf(&arena, "the workload %s", key);
+				nt.host = w->host;
+				memcpy(nt.posture, posture, sizeof(nt.posture));
+				targets.items[targets.n++] = nt;
+			}
+			case_target[i] = targets.items[t].nrules ? (long)t : -1;
+		}
+	} else {
+		kc_targets_from_selectors(&arena, prog, posture, &targets);
+	}
+
+	struct be_ctx be;
+	be_ctx_init(&be, prog, d, &arena, backend->name);
+	for (size_t t = 0; t < targets.n; t++) {
+		if (!targets.items[t].nrules)
+			continue;	/* no policy applies: the workload runs unconfined */
+		be.target_index = (uint32_t)t;
+		backend->emit(&be, &targets.items[t]);
+	}
+
+	if (scenario) {
+		struct be_file *f = be_new_file(&be, "cases.tsv");
+		struct be_buf *b = &f->text;
+		struct fe_matcher *m = fe_matcher_new(prog);
+		be_puts(b, "index\tname\tprofile\tsource\towner\top\tresource\tpath\texpect\tskip\n");
+		for (size_t i = 0; i < sc.ncases; i++) {
+			const struct kc_case *k = &sc.cases[i];
+			long t = case_target[i];
+			const char *subject = t < 0 ? "unconfined"
+					     : backend->subject_for(&be, &targets.items[t], k->op.source);
+			const char *skip = t < 0 ? NULL : kc_case_skip(&arena, &be, (uint32_t)t, m, k);
+			if (!skip && k->malformed)
+				skip = "KC0300";
+			be_printf(b, "%zu\t", i);
+			kc_tsv_field(b, k->name);
+			be_puts(b, "\t");
+			kc_tsv_field(b, subject);
+			be_puts(b, "\t");
+			kc_tsv_field(b, k->op.source);
+			be_printf(b, "\t%d\t%s\t", k->op.owner ? 1 : 0, kc_op_name(k->op.op));
+			kc_tsv_field(b, k->op.resource);
+			be_puts(b, "\t");
+			kc_tsv_field(b, k->op.path);
+			be_printf(b, "\t%s\t", ir_action_name(k->expect));
+			kc_tsv_field(b, skip);
+			be_puts(b, "\n");
+		}
+		fe_matcher_free(m);
+	}
+
+	kc_report(stderr, d, KC_FORMAT_TEXT, false);
+	for (size_t i = 0; i < be.nfiles && rc == 0; i++)
+		if (!kc_write_file(outdir, be.files[i].path, &be.files[i].text))
+			rc = 3;
+	if (rc == 0)
+		fprintf(stderr, "karmorc: compile: %zu target%s, %zu file%s written to %s/, %zu rule%s not expressible\n",
+			targets.n, targets.n == 1 ? "" : "s", be.nfiles, be.nfiles == 1 ? "" : "s", outdir, be.ngaps,
+			be.ngaps == 1 ? "" : "s");
+	be_ctx_free(&be);
+done:
+	if (scenario) {
+		kc_scenario_free(&sc);
+	} else {
+		ir_program_free(&own_prog);
+		fe_diags_free(&own_diags);
+	}
+	fe_arena_free(&arena);
+	return rc;
+}

@@ -1,0 +1,8 @@
+/* kc_compile: `karmorc compile` -- targets, backends, output files, and the case manifest
+ * the real-kernel rig (scripts/vmtest) runs. */
+#ifndef KC_COMPILE_H
+#define KC_COMPILE_H
+
+int kc_cmd_compile(int argc, char **argv);
+
+#endif
