@@ -214,44 +214,56 @@ static bool aa_name_granted(struct aa_state *st, enum ir_class cls, const char *
 	return false;
 }
 
-/* Could an Audit rule's target overlap what an Allow rule (or the baseline) grants?
- * Exactly equal targets are fine (the audit can be written on the grant); anything that
- * may partly overlap cannot be expressed (AppArmor cannot audit only the granted part). */
-static bool aa_partial_overlap(struct aa_state *st, const struct ir_rule *audit, const char *profile_source)
+/* How an Audit rule relates to what the Allow rules (and the baseline) grant, inside a
+ * block-posture allow-list, where only the granted part may be audited:
+ * AA_GRANT_NONE: nothing of it is granted (write nothing: the denial is the verdict);
+ * AA_GRANT_ALL: all of it is granted (write the audit rule); AA_GRANT_PART: some of it may
+ * be, which AppArmor cannot say. */
+enum aa_grant { AA_GRANT_NONE, AA_GRANT_ALL, AA_GRANT_PART };
+
+static enum aa_grant aa_audit_grant(struct aa_state *st, const struct ir_rule *audit, const char *profile_source)
 {
 	const char *at = ir_s(&st->p->strs, audit->target);
+	enum aa_grant result = AA_GRANT_NONE;
 	for (uint32_t i = 0; i < st->t->nrules; i++) {
 		const struct ir_rule *r = &st->p->rules[st->t->rules[i]];
 		if (r->cls != audit->cls || r->action != IR_ALLOW || !aa_applies(st, r, profile_source))
 			continue;
-		if (r->match == audit->match && r->target == audit->target && r->flags == audit->flags)
-			continue;	/* identical: expressible */
+		if (r->match == audit->match && r->target == audit->target && r->flags == audit->flags) {
+			result = AA_GRANT_ALL;	/* identical target */
+			continue;
+		}
+		/* one path wholly inside an unmodified grant */
+		if (audit->match == IR_M_PATH && !r->flags && fe_path_matches(st->m, r->match, r->target, at)) {
+			result = AA_GRANT_ALL;
+			continue;
+		}
 		const char *gt = ir_s(&st->p->strs, r->target);
 		if (audit->match == IR_M_PATH) {
 			if (fe_path_matches(st->m, r->match, r->target, at))
-				return true;
+				return AA_GRANT_PART;	/* granted only for some accesses (modifiers) */
 		} else if (r->match == IR_M_PATH) {
 			if (fe_path_matches(st->m, audit->match, audit->target, gt))
-				return true;
+				return AA_GRANT_PART;
 		} else if ((audit->match == IR_M_DIR || audit->match == IR_M_DIR_RECURSIVE) &&
 			   (r->match == IR_M_DIR || r->match == IR_M_DIR_RECURSIVE)) {
 			if (strncmp(at, gt, strlen(at)) == 0 || strncmp(gt, at, strlen(gt)) == 0)
-				return true;
+				return AA_GRANT_PART;
 		} else {
-			return true;	/* patterns and exec names: assume they may overlap */
+			return AA_GRANT_PART;	/* patterns and exec names: assume they may overlap */
 		}
 	}
-	if (audit->cls == IR_FILE) {
+	if (audit->cls == IR_FILE && result == AA_GRANT_NONE) {
 		for (size_t b = 0; b < ir_baseline_count; b++) {
 			const char *bp = ir_baseline[b].path;
 			size_t bl = strlen(bp);
 			bool dir = bp[bl - 1] == '/';
 			if (audit->match == IR_M_PATH ? (dir ? strncmp(at, bp, bl) == 0 : strcmp(at, bp) == 0)
 						      : strncmp(at, bp, strlen(at) < bl ? strlen(at) : bl) == 0)
-				return true;
+				return AA_GRANT_PART;
 		}
 	}
-	return false;
+	return result;
 }
 
 /* ---- one profile body ---- */
@@ -332,19 +344,14 @@ static void aa_file_rule(struct aa_state *st, struct aa_body *b, const struct ir
 		if (allow_list && !st->complain) {
 			/* block-posture allow-list: the posture decides before Audit, so an Audit rule
 			 * only audits what an Allow rule grants */
-			if (aa_partial_overlap(st, r, profile_source)) {
+			enum aa_grant g = aa_audit_grant(st, r, profile_source);
+			if (g == AA_GRANT_PART) {
 				be_gap(st->ctx, st->t, ri, IR_PC_FILE, FE_BE_AUDIT_OVERLAP,
 				       "Audit rule '%s' overlaps what an Allow rule grants in a block-posture allow-list; "
 				       "AppArmor cannot audit only the granted part", ir_s(&st->p->strs, r->target));
 				return;
 			}
-			bool granted = false;
-			for (uint32_t i = 0; i < st->t->nrules && !granted; i++) {
-				const struct ir_rule *g = &st->p->rules[st->t->rules[i]];
-				granted = g->cls == r->cls && g->action == IR_ALLOW && g->match == r->match &&
-					  g->target == r->target && g->flags == r->flags && aa_applies(st, g, profile_source);
-			}
-			if (!granted)
+			if (g == AA_GRANT_NONE)
 				return;	/* never granted: the implicit denial is the verdict */
 		}
 		if (ro && oo) {
@@ -428,10 +435,16 @@ static void aa_class_headers(struct aa_state *st, struct aa_body *b, const char 
 		}
 	}
 	/* network */
+	long first_allow = -1;	/* the rule that made the class an allow-list, to point at */
+	for (uint32_t i = 0; i < st->t->nrules && first_allow < 0; i++) {
+		const struct ir_rule *r = &st->p->rules[st->t->rules[i]];
+		if (r->cls == IR_NETWORK && r->match == IR_M_PROTOCOL && r->action == IR_ALLOW)
+			first_allow = st->t->rules[i];
+	}
 	if (!st->allow_list[IR_PC_NETWORK])
 		aa_other(b, a, "network,");
-	else if ((st->t->posture[IR_PC_NETWORK] == IR_POSTURE_BLOCK) == st->complain)
-		be_gap(st->ctx, st->t, -1, IR_PC_NETWORK, FE_BE_POSTURE,
+	else if ((st->t->posture[IR_PC_NETWORK] == IR_POSTURE_BLOCK) == st->complain && !profile_source)
+		be_gap(st->ctx, st->t, first_allow, IR_PC_NETWORK, FE_BE_POSTURE,
 		       "a network allow-list with %s posture next to a file class in %s mode cannot be written: AppArmor's "
 		       "network keywords overlap, so no complement list exists", ir_posture_name(st->t->posture[IR_PC_NETWORK]),
 		       st->complain ? "complain" : "enforce");
@@ -634,13 +647,10 @@ static void aa_emit(struct be_ctx *ctx, const struct ir_target *t)
 			be_printf(out, "  %.*s\n", (int)n, line);
 			line += n + (nl != NULL);
 		}
-		fe_diag_add(ctx->diags, FE_WARNING, FE_BE_NATIVE, st.p->policies[pi].loc,
-			    "apparmor: the native AppArmor lines of policy %s are pasted verbatim into %s; the verdict model "
-			    "does not account for them", ir_s(&st.p->strs, st.p->policies[pi].name), t->name);
-		struct be_gap *g;
-		be_gap(ctx, t, -1, IR_PC_COUNT, FE_BE_NATIVE, "native AppArmor lines");
-		g = &ctx->gaps[ctx->ngaps - 1];
-		g->pclass = IR_PC_FILE;	/* they can touch any class; counted as file */
+		/* they can touch any class: counted as file, where such lines almost always act */
+		be_gap_at(ctx, t, st.p->policies[pi].loc, IR_PC_FILE, FE_BE_NATIVE,
+			  "the native AppArmor lines of policy %s are pasted verbatim; the verdict model does not "
+			  "account for them", ir_s(&st.p->strs, st.p->policies[pi].name));
 	}
 
 	for (size_t s = 0; s < st.nsources; s++) {

@@ -90,15 +90,11 @@ struct be_file *be_new_file(struct be_ctx *ctx, const char *path)
 	return f;
 }
 
-void be_gap(struct be_ctx *ctx, const struct ir_target *t, long rule, enum ir_posture_class pc,
-	    enum fe_diag_code code, const char *fmt, ...)
+static void be_gap_v(struct be_ctx *ctx, const struct ir_target *t, long rule, struct fe_loc loc,
+		     enum ir_posture_class pc, enum fe_diag_code code, const char *fmt, va_list ap)
 {
 	char msg[768];
-	va_list ap;
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	struct fe_loc loc = {NULL, 0, 0};
 	const char *policy = "";
 	if (rule >= 0) {
 		const struct ir_rule *r = &ctx->prog->rules[rule];
@@ -120,6 +116,25 @@ void be_gap(struct be_ctx *ctx, const struct ir_target *t, long rule, enum ir_po
 	g->rule = rule;
 	g->pclass = pc;
 	g->code = code;
+}
+
+void be_gap(struct be_ctx *ctx, const struct ir_target *t, long rule, enum ir_posture_class pc,
+	    enum fe_diag_code code, const char *fmt, ...)
+{
+	struct fe_loc none = {NULL, 0, 0};
+	va_list ap;
+	va_start(ap, fmt);
+	be_gap_v(ctx, t, rule, none, pc, code, fmt, ap);
+	va_end(ap);
+}
+
+void be_gap_at(struct be_ctx *ctx, const struct ir_target *t, struct fe_loc at, enum ir_posture_class pc,
+	       enum fe_diag_code code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	be_gap_v(ctx, t, -1, at, pc, code, fmt, ap);
+	va_end(ap);
 }
 
 const struct be_backend *be_find(const char *name)

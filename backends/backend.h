@@ -65,5 +65,8 @@ struct be_file *be_new_file(struct be_ctx *ctx, const char *path);
 /* Reports what cannot be expressed: a warning naming rule, target and backend, and a gap. */
 void be_gap(struct be_ctx *ctx, const struct ir_target *t, long rule, enum ir_posture_class pc,
 	    enum fe_diag_code code, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* The same for something that is not one rule (e.g. a policy's native lines) at `at`. */
+void be_gap_at(struct be_ctx *ctx, const struct ir_target *t, struct fe_loc at, enum ir_posture_class pc,
+	       enum fe_diag_code code, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 #endif
