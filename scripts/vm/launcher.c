@@ -145,11 +145,18 @@ static int protected(const char *p)
 	return 0;
 }
 
+/* tmpfs mounts left by mount/umount2 cases (they can stack) */
+static void unmount_all(const char *p)
+{
+	for (int i = 0; i < 64 && umount2(p, MNT_DETACH) == 0; i++)
+		;
+}
+
 static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
 {
 	(void)st;
 	(void)f;
-	umount2(p, MNT_DETACH); /* a tmpfs left by a mount/umount2 case */
+	unmount_all(p);
 	return (flag == FTW_DP ? rmdir(p) : unlink(p)) && errno != ENOENT ? -1 : 0;
 }
 
@@ -183,6 +190,9 @@ static int mkparents(const char *path)
 		if (lstat(p, &st) == 0 && !S_ISDIR(st.st_mode) && rmrf(p))
 			goto fail;
 		if (mkdir(p, 0777) && errno != EEXIST)
+			goto fail;
+		/* also directories that were there: the kernel makes /root 0700 */
+		if (!protected(p) && chmod(p, 0777))
 			goto fail;
 		*s = '/';
 	}
@@ -230,6 +240,7 @@ static int prep(const char *path, const char *kind)
 		return 0;
 	}
 	if (!strcmp(kind, "dir") || !strcmp(kind, "mnt")) {
+		unmount_all(path);
 		if (lstat(path, &st) == 0 && !S_ISDIR(st.st_mode) && rmrf(path))
 			goto fail;
 		if (mkdir(path, 0777) && errno != EEXIST)
