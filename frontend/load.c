@@ -315,24 +315,28 @@ static void fe_load_dir(struct fe_loader *l, const char *path, int depth)
 	while ((e = readdir(dir))) {
 		if (e->d_name[0] == '.')
 			continue;	/* ., .. and hidden entries such as .git */
-		fe_vec_push(&names, fe_arena_printf(l->arena, "%s%s%s", path,
-						    path[strlen(path) - 1] == '/' ? "" : "/", e->d_name));
+		/* a regular file that is not YAML is never looked at again */
+		if (e->d_type == DT_REG && !fe_is_yaml_name(e->d_name))
+			continue;
+		fe_vec_push(&names, fe_arena_strdup(l->arena, e->d_name));
 	}
-	closedir(dir);
 	if (names.len > 1)
 		qsort(names.items, names.len, sizeof(*names.items), fe_name_cmp);
+	const char *sep = path[strlen(path) - 1] == '/' ? "" : "/";
 	for (size_t i = 0; i < names.len; i++) {
-		const char *child = names.items[i];
+		const char *name = names.items[i];
 		struct stat st;
-		if (stat(child, &st) != 0)
+		/* relative to the open directory: no path walk per entry */
+		if (fstatat(dirfd(dir), name, &st, 0) != 0)
 			continue;	/* a dangling symlink: nothing to read */
 		if (S_ISDIR(st.st_mode)) {
 			if (fe_first_visit(l, &st))
-				fe_load_dir(l, child, depth + 1);
-		} else if (S_ISREG(st.st_mode) && fe_is_yaml_name(child) && fe_first_visit(l, &st)) {
-			fe_load_file(l, child);
+				fe_load_dir(l, fe_arena_printf(l->arena, "%s%s%s", path, sep, name), depth + 1);
+		} else if (S_ISREG(st.st_mode) && fe_is_yaml_name(name) && fe_first_visit(l, &st)) {
+			fe_load_file(l, fe_arena_printf(l->arena, "%s%s%s", path, sep, name));
 		}
 	}
+	closedir(dir);
 	fe_vec_free(&names);
 }
 

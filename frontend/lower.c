@@ -206,8 +206,13 @@ static struct lw_attrs lw_attrs_of(struct lw_ctx *c, const struct fe_ynode *map,
 	return lw_attrs_from(c, &f, up);
 }
 
-static struct ir_rule *lw_push(struct lw_ctx *c)
+/* Keeps a finished rule; a program that keeps no rules (`check`) only counts it. */
+static void lw_keep(struct lw_ctx *c, const struct ir_rule *rule)
 {
+	if (c->p->count_rules_only) {
+		c->nrules++;
+		return;
+	}
 	if (c->nrules == c->cap) {
 		c->cap = c->cap ? c->cap * 2 : 32;
 		struct ir_rule *r = realloc(c->rules, c->cap * sizeof(*r));
@@ -217,9 +222,7 @@ static struct ir_rule *lw_push(struct lw_ctx *c)
 		}
 		c->rules = r;
 	}
-	struct ir_rule *r = &c->rules[c->nrules++];
-	memset(r, 0, sizeof(*r));
-	return r;
+	c->rules[c->nrules++] = *rule;
 }
 
 static char *lw_dir_norm(struct lw_ctx *c, const char *dir)
@@ -244,7 +247,7 @@ static void lw_emit(struct lw_ctx *c, const struct ir_rule *proto, const struct 
 		return;
 	}
 	if (!from || from->n == 0) {
-		*lw_push(c) = *proto;
+		lw_keep(c, proto);
 		return;
 	}
 	for (size_t i = 0; i < from->n; i++) {
@@ -269,7 +272,7 @@ static void lw_emit(struct lw_ctx *c, const struct ir_rule *proto, const struct 
 			c->ok = false;
 			continue;
 		}
-		*lw_push(c) = r;
+		lw_keep(c, &r);
 	}
 }
 
@@ -585,7 +588,7 @@ bool fe_lower(struct ir_program *p, struct fe_diags *d, const struct fe_source *
 		const struct fe_ynode *e = presets->items[i];
 		lw_entry(&c, &r, &f, IR_PRESET, IR_M_PRESET, e, &top);
 		r.target = lw_intern(&c, lw_str(e, "name") ? lw_str(e, "name") : "");
-		*lw_push(&c) = r;
+		lw_keep(&c, &r);
 	}
 	if (spec && (sec = lw_map(spec, "device"))) {
 		struct lw_attrs sa = lw_attrs_of(&c, sec, &top);
@@ -593,7 +596,7 @@ bool fe_lower(struct ir_program *p, struct fe_diags *d, const struct fe_source *
 		for (size_t i = 0; list && i < list->n; i++) {
 			lw_entry(&c, &r, &f, IR_DEVICE, IR_M_DEVICE, list->items[i], &sa);
 			r.target = lw_intern(&c, lw_str(list->items[i], "class") ? lw_str(list->items[i], "class") : "");
-			*lw_push(&c) = r;
+			lw_keep(&c, &r);
 		}
 	}
 	if (c.ok)

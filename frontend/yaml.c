@@ -106,7 +106,7 @@ static enum fe_yscalar_type fe_resolve_plain(const char *s)
 		return FE_YS_STR;
 	}
 	size_t len = strlen(s);
-	if ((len <= 1 || len == 4) && fe_match_any(s, fe_null_words))
+	if ((len <= 1 || (len == 4 && (s[0] == 'n' || s[0] == 'N'))) && fe_match_any(s, fe_null_words))
 		return FE_YS_NULL;
 	if (fe_bool_word(s, len) >= 0)
 		return FE_YS_BOOL;
@@ -314,12 +314,11 @@ static void fe_check_dup_keys(struct fe_ybuilder *b, struct fe_ynode *map)
 	free(keys);
 }
 
-static struct fe_ynode *fe_new_node(struct fe_ybuilder *b, enum fe_ynode_kind kind, yaml_mark_t m)
+/* A node, with room for `extra` bytes right behind it (a scalar's text): one allocation. */
+static struct fe_ynode *fe_new_node(struct fe_ybuilder *b, enum fe_ynode_kind kind, yaml_mark_t m, size_t extra)
 {
-	struct fe_ynode *n = fe_arena_zalloc(b->arena, sizeof(*n));
-	n->kind = kind;
-	n->line = (unsigned)m.line + 1;
-	n->col = (unsigned)m.column + 1;
+	struct fe_ynode *n = fe_arena_alloc(b->arena, sizeof(*n) + extra);
+	*n = (struct fe_ynode){.kind = kind, .line = (unsigned)m.line + 1, .col = (unsigned)m.column + 1};
 	b->nodes++;
 	return n;
 }
@@ -485,8 +484,11 @@ bool fe_yaml_parse(struct fe_arena *a, struct fe_diags *d, const struct fe_sourc
 					break;
 				}
 			}
-			struct fe_ynode *n = fe_new_node(&b, FE_YN_SCALAR, ev.start_mark);
-			n->str = fe_arena_strndup(a, (const char *)ev.data.scalar.value, ev.data.scalar.length);
+			struct fe_ynode *n = fe_new_node(&b, FE_YN_SCALAR, ev.start_mark, ev.data.scalar.length + 1);
+			char *text = (char *)(n + 1);
+			memcpy(text, ev.data.scalar.value, ev.data.scalar.length);
+			text[ev.data.scalar.length] = '\0';
+			n->str = text;
 			n->len = ev.data.scalar.length;
 			n->plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !has_tag;
 			if (has_tag)
@@ -524,7 +526,7 @@ bool fe_yaml_parse(struct fe_arena *a, struct fe_diags *d, const struct fe_sourc
 				done = true;
 				break;
 			}
-			struct fe_ynode *n = fe_new_node(&b, is_map ? FE_YN_MAP : FE_YN_SEQ, ev.start_mark);
+			struct fe_ynode *n = fe_new_node(&b, is_map ? FE_YN_MAP : FE_YN_SEQ, ev.start_mark, 0);
 			b.frames[b.depth].node = n;
 			b.frames[b.depth].first = b.sp;
 			b.depth++;

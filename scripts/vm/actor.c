@@ -18,7 +18,7 @@
  *   actor write PATH                   open O_WRONLY|O_APPEND + write 1 byte
  *   actor network PROTO                socket() of that protocol (table below)
  *   actor capability NAME [PID]        one syscall that needs exactly NAME
- *   actor syscall NAME PATH [PID]      that syscall on PATH
+ *   actor syscall NAME PATH            that syscall on PATH
  *
  * Exit status:
  *   0        the operation succeeded
@@ -271,7 +271,11 @@ static int do_capability(const char *name, const char *arg)
 	return EXIT_UNSUPPORTED;
 }
 
-static int do_syscall(const char *name, const char *path, const char *arg)
+/* AppArmor has no syscall mediation (syscall rules only ever audit, and the
+ * compiler is expected to skip the cases that depend on one); the other
+ * syscall cases (e.g. "a syscall nobody names is Allow") still get a real
+ * answer.  PATH is the object the launcher prepared. */
+static int do_syscall(const char *name, const char *path)
 {
 	char to[4200];
 
@@ -307,7 +311,6 @@ static int do_syscall(const char *name, const char *path, const char *arg)
 		return ret(umount2(path, 0)); /* the launcher mounted a tmpfs there */
 	if (!strcasecmp(name, "ptrace"))
 		return ret(ptrace(PTRACE_TRACEME, 0, NULL, NULL));
-	(void)arg;
 	return EXIT_UNSUPPORTED;
 }
 
@@ -336,6 +339,6 @@ int main(int argc, char **argv)
 	if (!strcmp(op, "capability"))
 		return do_capability(res, arg);
 	if (!strcmp(op, "syscall"))
-		return do_syscall(res, arg, argc > 4 ? argv[4] : "-");
+		return do_syscall(res, arg);
 	return EXIT_UNSUPPORTED;
 }

@@ -172,7 +172,7 @@ static int rmrf(const char *p)
 		return 0;
 	if (!S_ISDIR(st.st_mode))
 		return unlink(p);
-	return nftw(p, rm_cb, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	return nftw(p, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static int mkparents(const char *path)
@@ -546,6 +546,11 @@ static int run_case(char **a)
 	if (pid == 0)
 		child(profile, owner, ep[1], argv);
 	close(ep[1]);
+	if (pid < 0) {
+		close(ep[0]);
+		snprintf(status, sizeof status, "fork=%s", strerror(errno));
+		goto report;
+	}
 	got = read(ep[0], st, sizeof st);
 	close(ep[0]);
 	/* a blocking wait; SIGALRM kills an actor that hangs */
