@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../backends/backend.h"
@@ -249,10 +250,49 @@ static bool kc_write_file(const char *dir, const char *rel, const struct be_buf 
 	return true;
 }
 
+/* --apparmor-binary: each profile precompiled by the real parser for a declared kernel
+ * feature set (apparmor_parser -Q -S -M FEATURES), so a host needs no parser. */
+static bool kc_precompile(const char *dir, const char *rel, const char *features)
+{
+	char src[4096], dst[4200];
+	snprintf(src, sizeof(src), "%s/%s", dir, rel);
+	const char *base = strrchr(rel, '/');
+	snprintf(dst, sizeof(dst), "%s/apparmor-binary/%s", dir, base ? base + 1 : rel);
+	char bindir[4200];
+	snprintf(bindir, sizeof(bindir), "%s/apparmor-binary", dir);
+	if (kc_mkdirs(bindir) != 0) {
+		fprintf(stderr, "karmorc: %s: %s\n", bindir, strerror(errno));
+		return false;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "karmorc: fork: %s\n", strerror(errno));
+		return false;
+	}
+	if (pid == 0) {
+		FILE *out = freopen(dst, "wb", stdout);
+		if (!out)
+			_exit(126);
+		execlp("apparmor_parser", "apparmor_parser", "-Q", "-S", "-M", features, src, (char *)NULL);
+		fprintf(stderr, "karmorc: apparmor_parser: %s\n", strerror(errno));
+		_exit(127);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "karmorc: apparmor_parser -Q -S -M %s %s failed (status %d)\n", features, src,
+			WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		unlink(dst);
+		return false;
+	}
+	return true;
+}
+
 static void kc_compile_usage(FILE *f)
 {
 	fputs("usage: karmorc compile --target=apparmor -o DIR [--posture CLASS=MODE,...] [--schema=crd|daemon]\n"
-	      "                       PATH...\n"
+	      "                       [--apparmor-binary FEATURES_FILE] PATH...\n"
 	      "       karmorc compile --target=apparmor -o DIR --scenario SCENARIO_FILE\n", f);
 }
 
@@ -262,9 +302,10 @@ int kc_cmd_compile(int argc, char **argv)
 		{"target", required_argument, NULL, 't'}, {"output", required_argument, NULL, 'o'},
 		{"posture", required_argument, NULL, 'P'}, {"schema", required_argument, NULL, 'S'},
 		{"scenario", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
+		{"apparmor-binary", required_argument, NULL, 'B'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *target = NULL, *outdir = NULL, *scenario = NULL;
+	const char *target = NULL, *outdir = NULL, *scenario = NULL, *features = NULL;
 	enum ir_posture posture[IR_PC_COUNT] = {IR_POSTURE_AUDIT, IR_POSTURE_AUDIT, IR_POSTURE_AUDIT};
 	enum fe_schema_mode mode = FE_SCHEMA_CRD;
 	int c;
@@ -274,6 +315,7 @@ int kc_cmd_compile(int argc, char **argv)
 		case 't': target = optarg; break;
 		case 'o': outdir = optarg; break;
 		case 's': scenario = optarg; break;
+		case 'B': features = optarg; break;
 		case 'P':
 			if (!kc_parse_posture(optarg, posture)) {
 				fprintf(stderr, "karmorc: compile: bad --posture '%s'\n", optarg);
@@ -421,6 +463,9 @@ int kc_cmd_compile(int argc, char **argv)
 	kc_report(stderr, d, KC_FORMAT_TEXT, false);
 	for (size_t i = 0; i < be.nfiles && rc == 0; i++)
 		if (!kc_write_file(outdir, be.files[i].path, &be.files[i].text))
+			rc = 3;
+	for (size_t i = 0; i < be.nfiles && rc == 0 && features; i++)
+		if (strncmp(be.files[i].path, "apparmor/", 9) == 0 && !kc_precompile(outdir, be.files[i].path, features))
 			rc = 3;
 	if (rc == 0)
 		fprintf(stderr, "karmorc: compile: %zu target%s, %zu file%s written to %s/, %zu rule%s not expressible\n",

@@ -85,7 +85,7 @@ vm_kernel() {
 	fi
 	v=$dir/kernel/vmlinux-${k##*/vmlinuz-}
 	if [ ! -s "$v" ] && command -v python3 >/dev/null; then
-		python3 - "$k" "$v.tmp" <<'PY' && mv "$v.tmp" "$v" || rm -f "$v.tmp"
+		if python3 - "$k" "$v.tmp" <<'PY'; then mv "$v.tmp" "$v"; else rm -f "$v.tmp"; fi
 import lzma, sys
 d = open(sys.argv[1], 'rb').read()
 i = d.find(b'\xfd7zXZ\x00')  # the bzImage payload (CONFIG_KERNEL_XZ)
