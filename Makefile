@@ -13,7 +13,7 @@ BUILD   := build
 WARN    := -Wall -Wextra -Werror -Wshadow -Wvla -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN)
-PKGS    := yaml-0.1 libpcre2-8 libcrypto
+PKGS    := yaml-0.1 libpcre2-8 libsodium
 CFLAGS  += $(shell pkg-config --cflags $(PKGS))
 LDLIBS  := $(shell pkg-config --libs $(PKGS))
 

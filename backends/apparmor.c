@@ -13,7 +13,7 @@
  * The start-up baseline (ir_baseline, DESIGN §4.9) is written out explicitly; no
  * abstraction is included.  What cannot be expressed is a diagnostic and a gap.
  */
-#include <openssl/sha.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,8 +95,8 @@ static void aa_body_free(struct aa_body *b)
 
 static const char *aa_hash8(struct fe_arena *a, const char *s)
 {
-	unsigned char md[SHA256_DIGEST_LENGTH];
-	SHA256((const unsigned char *)s, strlen(s), md);
+	unsigned char md[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256(md, (const unsigned char *)s, strlen(s));
 	return fe_arena_printf(a, "%02x%02x%02x%02x", md[0], md[1], md[2], md[3]);
 }
 

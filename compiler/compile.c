@@ -2,7 +2,7 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <openssl/sha.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,8 +44,8 @@ static void kc_slug_append(struct be_buf *b, const char *s, size_t max)
  * AppArmor profile name and a file name. */
 static const char *kc_target_name(struct fe_arena *a, const char *kind, const char *readable, const char *identity)
 {
-	unsigned char md[SHA256_DIGEST_LENGTH];
-	SHA256((const unsigned char *)identity, strlen(identity), md);
+	unsigned char md[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256(md, (const unsigned char *)identity, strlen(identity));
 	struct be_buf b = {0};
 	be_printf(&b, "karmorc-%s-", kind);
 	kc_slug_append(&b, readable, 48);
@@ -339,6 +339,10 @@ int kc_cmd_compile(int argc, char **argv)
 			kc_compile_usage(stderr);
 			return 2;
 		}
+	}
+	if (sodium_init() < 0) {
+		fputs("karmorc: internal error: libsodium cannot be initialised\n", stderr);
+		return 3;
 	}
 	const struct be_backend *backend = target ? be_find(target) : NULL;
 	if (!backend) {
