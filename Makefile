@@ -2,6 +2,7 @@
 #   make                  build build/karmorc
 #   make test             every test (unit, corpus, scenarios, CLI); SAN=1 for ASan+UBSan
 #   make bench            check/baseline ratio on 10,000 generated policies
+#   make vmtest           every scenario case performed in a real kernel (qemu)
 #   make install          PREFIX=/usr/local DESTDIR=
 #   make CC=clang         builds clean with clang too
 
@@ -34,7 +35,7 @@ LIB_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(FRONTEND_SRC) $(BACKEND_SRC) $(COM
 MAIN_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(MAIN_SRC))
 TEST_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_SRC))
 
-.PHONY: all test unit bench install clean
+.PHONY: all test unit bench vmtest install clean
 
 all: $(BUILD)/karmorc
 
@@ -60,6 +61,10 @@ test: $(BUILD)/karmorc $(BUILD)/unit-tests
 
 bench: $(BUILD)/karmorc
 	scripts/bench $(BUILD)
+
+# every scenario file, performed for real in Debian's 6.1 kernel under qemu (scripts/vmtest)
+vmtest: $(BUILD)/karmorc
+	KARMORC=$(BUILD)/karmorc scripts/vmtest
 
 install: $(BUILD)/karmorc
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

@@ -308,17 +308,29 @@ static void aa_file_rule(struct aa_state *st, struct aa_body *b, const struct ir
 	unsigned all = proc ? AA_X : AA_ALL_FILE;
 	const char *xt = "", *xm = proc ? aa_exec_mode(st, profile_source, r, &xt) : "";
 	bool allow_list = st->allow_list[IR_PC_FILE];
+	if (st->complain && (r->action == IR_BLOCK || ((ro || oo) && r->action == IR_ALLOW))) {
+		/* In complain mode the kernel does not enforce `audit deny` (it logs ALLOWED), and a
+		 * plain deny is enforced without a record: Block cannot be both.  The rule is still
+		 * enforced (silently); cases that depend on its record are reported. */
+		be_gap(st->ctx, st->t, ri, IR_PC_FILE, FE_BE_POSTURE,
+		       "a denial in a profile in complain mode (file audit posture with an allow-list) is enforced "
+		       "without an audit record");
+		st->ctx->gaps[st->ctx->ngaps - 1].matching_only = true;
+	}
+	const char *deny = st->complain ? "deny " : "audit deny ";
+	const char *deny_owner = st->complain ? "deny owner " : "audit deny owner ";
+	const char *deny_other = st->complain ? "deny other " : "audit deny other ";
 	switch (r->action) {
 	case IR_BLOCK:
 		if (ro && oo) {
-			aa_add(b, "audit deny owner ", e, AA_NOT_READ, NULL, NULL);
-			aa_add(b, "audit deny other ", e, all, NULL, NULL);
+			aa_add(b, deny_owner, e, AA_NOT_READ, NULL, NULL);
+			aa_add(b, deny_other, e, all, NULL, NULL);
 		} else if (ro) {
-			aa_add(b, "audit deny ", e, AA_NOT_READ, NULL, NULL);
+			aa_add(b, deny, e, AA_NOT_READ, NULL, NULL);
 		} else if (oo) {
-			aa_add(b, "audit deny other ", e, all, NULL, NULL);
+			aa_add(b, deny_other, e, all, NULL, NULL);
 		} else {
-			aa_add(b, "audit deny ", e, all, NULL, NULL);
+			aa_add(b, deny, e, all, NULL, NULL);
 		}
 		break;
 	case IR_ALLOW:
@@ -326,16 +338,16 @@ static void aa_file_rule(struct aa_state *st, struct aa_body *b, const struct ir
 		if (ro && oo) {
 			if (allow_list)
 				aa_add(b, "owner ", e, AA_M | AA_R, NULL, NULL);
-			aa_add(b, "audit deny owner ", e, AA_NOT_READ, NULL, NULL);
-			aa_add(b, "audit deny other ", e, all, NULL, NULL);
+			aa_add(b, deny_owner, e, AA_NOT_READ, NULL, NULL);
+			aa_add(b, deny_other, e, all, NULL, NULL);
 		} else if (ro) {
 			if (allow_list)
 				aa_add(b, "", e, AA_M | AA_R, NULL, NULL);
-			aa_add(b, "audit deny ", e, AA_NOT_READ, NULL, NULL);
+			aa_add(b, deny, e, AA_NOT_READ, NULL, NULL);
 		} else if (oo) {
 			if (allow_list)
 				aa_add(b, "owner ", e, all, xm, xt);
-			aa_add(b, "audit deny other ", e, all, NULL, NULL);
+			aa_add(b, deny_other, e, all, NULL, NULL);
 		} else if (allow_list) {
 			aa_add(b, "", e, all, xm, xt);
 		}
@@ -403,7 +415,13 @@ static void aa_named_rule(struct aa_state *st, struct aa_body *b, const struct i
 	const char *line;
 	switch (r->action) {
 	case IR_BLOCK:
-		line = fe_arena_printf(a, "audit deny %s%s%s,", cls, *kw ? " " : "", kw);
+		if (st->complain)	/* see aa_file_rule: complain mode ignores `audit deny` */
+		{
+			be_gap(st->ctx, st->t, ri, pc, FE_BE_POSTURE, "a denial in a profile in complain mode is enforced "
+			       "without an audit record");
+			st->ctx->gaps[st->ctx->ngaps - 1].matching_only = true;
+		}
+		line = fe_arena_printf(a, "%s%s%s%s,", st->complain ? "deny " : "audit deny ", cls, *kw ? " " : "", kw);
 		break;
 	case IR_ALLOW:
 		if (!st->allow_list[pc])
@@ -452,14 +470,22 @@ static void aa_class_headers(struct aa_state *st, struct aa_body *b, const char 
 	if (!st->allow_list[IR_PC_CAPABILITIES]) {
 		aa_other(b, a, "capability,");
 	} else if ((st->t->posture[IR_PC_CAPABILITIES] == IR_POSTURE_BLOCK) == st->complain) {
-		const char *q = st->complain ? "audit deny " : "audit ";
+		const char *q = st->complain ? "deny " : "audit ";
+		if (st->complain && !profile_source)
+			be_gap(st->ctx, st->t, -1, IR_PC_CAPABILITIES, FE_BE_POSTURE, "a capability allow-list with block "
+			       "posture in a profile in complain mode denies without an audit record");
 		for (size_t i = 0; i < sizeof(aa_capabilities) / sizeof(aa_capabilities[0]); i++)
 			if (!aa_name_granted(st, IR_CAPABILITY, profile_source, aa_capabilities[i]))
 				aa_other(b, a, fe_arena_printf(a, "%scapability %s,", q, aa_capabilities[i]));
 	}
-	/* classes outside the policy language stay usable */
+	/* classes outside the policy language stay usable: a profile refuses what it does
+	 * not mention, and the verdict model allows it */
 	aa_other(b, a, "signal,");
 	aa_other(b, a, "unix,");
+	aa_other(b, a, "mount,");
+	aa_other(b, a, "umount,");
+	aa_other(b, a, "pivot_root,");
+	aa_other(b, a, "ptrace,");
 }
 
 static void aa_body(struct aa_state *st, struct aa_body *b, const char *profile_source)
@@ -498,6 +524,22 @@ static void aa_body(struct aa_state *st, struct aa_body *b, const char *profile_
 		if (lit)
 			aa_add(b, "", lit, AA_X, "px",
 			       fe_arena_printf(st->ctx->arena, "-> %s//%s", st->t->name, aa_child_name(st, src)));
+	}
+	/* A profile entered by px must let the program map its own binary, or the kernel
+	 * cannot start it: a child maps its source; the main profile maps what the children
+	 * start under it (their granted exec rules). */
+	const char *self = profile_source ? aa_literal(st->ctx->arena, profile_source, "") : NULL;
+	if (self)
+		aa_add(b, "", self, AA_M | AA_R, NULL, NULL);
+	if (!profile_source && st->allow_list[IR_PC_FILE] && st->nsources) {
+		for (uint32_t i = 0; i < st->t->nrules; i++) {
+			const struct ir_rule *r = &st->p->rules[st->t->rules[i]];
+			if (r->cls != IR_PROCESS || r->action != IR_ALLOW || r->source.kind != IR_SRC_PATH)
+				continue;
+			const char *e = aa_target_expr(st, r);
+			if (e)
+				aa_add(b, "", e, AA_M | AA_R, NULL, NULL);
+		}
 	}
 }
 
@@ -557,6 +599,37 @@ static void aa_render(struct be_buf *out, struct aa_body *b, const char *indent)
 	}
 }
 
+/* Where the kernel couples classes the verdict model keeps apart (found by scripts/vmtest):
+ * a raw, icmp or packet socket needs CAP_NET_RAW, so it depends on the capabilities class;
+ * and a network capability can only be exercised on a socket the network class allows. */
+static void aa_kernel_couplings(struct aa_state *st)
+{
+	static const char *const raw_sockets[] = {"raw", "icmp", "icmpv6", "packet", NULL};
+	static const char *const net_caps[] = {"net_raw", "net_admin", "net_bind_service", "net_broadcast", NULL};
+	bool net_raw_plain = !st->allow_list[IR_PC_CAPABILITIES] || aa_name_granted(st, IR_CAPABILITY, NULL, "net_raw");
+	bool network_open = !st->allow_list[IR_PC_NETWORK] || st->t->posture[IR_PC_NETWORK] == IR_POSTURE_AUDIT;
+	if (st->allow_list[IR_PC_CAPABILITIES] && !aa_name_granted(st, IR_CAPABILITY, NULL, "net_raw"))
+		net_raw_plain = false;
+	for (uint32_t i = 0; i < st->t->nrules; i++) {
+		const struct ir_rule *r = &st->p->rules[st->t->rules[i]];
+		if (r->cls == IR_CAPABILITY && r->action != IR_ALLOW && strcmp(ir_s(&st->p->strs, r->target), "net_raw") == 0)
+			net_raw_plain = false;
+		if (r->cls == IR_NETWORK && r->match == IR_M_PROTOCOL && r->action == IR_BLOCK)
+			network_open = false;
+	}
+	if (!net_raw_plain) {
+		be_gap(st->ctx, st->t, -1, IR_PC_NETWORK, FE_BE_POSTURE, "raw, icmp and packet sockets need CAP_NET_RAW, "
+		       "which this target's capability rules restrict or audit: the kernel couples what the verdict "
+		       "model keeps apart");
+		st->ctx->gaps[st->ctx->ngaps - 1].only = raw_sockets;
+	}
+	if (!network_open) {
+		be_gap(st->ctx, st->t, -1, IR_PC_CAPABILITIES, FE_BE_POSTURE, "network capabilities are used on sockets, "
+		       "which this target's network rules restrict: the kernel couples what the verdict model keeps apart");
+		st->ctx->gaps[st->ctx->ngaps - 1].only = net_caps;
+	}
+}
+
 static void aa_emit(struct be_ctx *ctx, const struct ir_target *t)
 {
 	struct aa_state st;
@@ -609,6 +682,7 @@ static void aa_emit(struct be_ctx *ctx, const struct ir_target *t)
 	if (st.nsources > 1)
 		qsort(st.sources, st.nsources, sizeof(*st.sources), aa_str_cmp);
 	st.complain = st.allow_list[IR_PC_FILE] && t->posture[IR_PC_FILE] == IR_POSTURE_AUDIT;
+	aa_kernel_couplings(&st);
 
 	struct be_file *f = be_new_file(ctx, fe_arena_printf(ctx->arena, "apparmor/%s", t->name));
 	struct be_buf *out = &f->text;

@@ -116,6 +116,8 @@ static void be_gap_v(struct be_ctx *ctx, const struct ir_target *t, long rule, s
 	g->rule = rule;
 	g->pclass = pc;
 	g->code = code;
+	g->only = NULL;
+	g->matching_only = false;
 }
 
 void be_gap(struct be_ctx *ctx, const struct ir_target *t, long rule, enum ir_posture_class pc,

@@ -33,6 +33,8 @@ struct be_gap {
 	long rule;			/* rule index, or -1 for the whole class */
 	enum ir_posture_class pclass;	/* class affected (syscall rules: IR_PC_COUNT) */
 	enum fe_diag_code code;
+	const char *const *only;	/* NULL: every op of the class; else only these resources */
+	bool matching_only;		/* only ops the rule matches depend on it (not its allow-list effect) */
 };
 
 struct be_ctx {

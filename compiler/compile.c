@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -171,7 +172,7 @@ static enum ir_posture_class kc_op_pclass(enum kc_op op)
 
 /* The code of a gap this case depends on, or NULL. */
 static const char *kc_case_skip(struct fe_arena *a, const struct be_ctx *be, uint32_t ti, struct fe_matcher *m,
-				const struct kc_case *k)
+				const struct kc_case *k, const enum ir_posture posture[IR_PC_COUNT])
 {
 	const struct ir_program *p = be->prog;
 	enum ir_posture_class pc = kc_op_pclass(k->op.op);
@@ -179,8 +180,19 @@ static const char *kc_case_skip(struct fe_arena *a, const struct be_ctx *be, uin
 		const struct be_gap *gap = &be->gaps[g];
 		if (gap->target != ti || gap->pclass != pc)
 			continue;
+		if (gap->only) {
+			bool listed = false;
+			for (const char *const *o = gap->only; *o && !listed; o++)
+				listed = k->op.resource && strcasecmp(*o, k->op.resource) == 0;
+			if (!listed)
+				continue;
+		}
 		bool depends = gap->rule < 0;
-		if (!depends) {
+		if (!depends && gap->matching_only) {
+			/* only a Block this very rule decides is affected (e.g. a denial without a record) */
+			struct kc_verdict v = kc_decide(m, &k->workload, posture, &k->op);
+			depends = v.action == IR_BLOCK && v.rule == gap->rule;
+		} else if (!depends) {
 			const struct ir_rule *r = &p->rules[gap->rule];
 			/* the rule matches the op, or it is an Allow that makes the class an allow-list */
 			depends = (kc_rule_matches(m, r, &k->op) && fe_source_matches(p, &r->source, k->op.source)) ||
@@ -444,7 +456,7 @@ int kc_cmd_compile(int argc, char **argv)
 			long t = case_target[i];
 			const char *subject = t < 0 ? "unconfined"
 					     : backend->subject_for(&be, &targets.items[t], k->op.source);
-			const char *skip = t < 0 ? NULL : kc_case_skip(&arena, &be, (uint32_t)t, m, k);
+			const char *skip = t < 0 ? NULL : kc_case_skip(&arena, &be, (uint32_t)t, m, k, posture);
 			if (!skip && k->malformed)
 				skip = "KC0300";
 			be_printf(b, "%zu\t", i);
