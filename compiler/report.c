@@ -195,7 +195,7 @@ static void kc_print_excerpt(FILE *out, const struct fe_loc *loc)
 		fputs("...", out);
 	for (size_t i = from; i < to; i++) {
 		unsigned char c = (unsigned char)text[i];
-		fputc(c < 0x20 && c != '\t' ? '?' : c, out);
+		putc_unlocked(c < 0x20 && c != '\t' ? '?' : c, out);
 	}
 	if (to < len)
 		fputs("...", out);
@@ -204,7 +204,7 @@ static void kc_print_excerpt(FILE *out, const struct fe_loc *loc)
 		unsigned char c = (unsigned char)text[i];
 		if ((c & 0xC0) == 0x80)
 			continue;	/* UTF-8 continuation byte */
-		fputc(c == '\t' ? '\t' : ' ', out);
+		putc_unlocked(c == '\t' ? '\t' : ' ', out);
 	}
 	fputs("^\n", out);
 }
@@ -213,7 +213,7 @@ static void kc_print_excerpt(FILE *out, const struct fe_loc *loc)
 static void kc_print_clean(FILE *out, const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
+		putc_unlocked(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
 }
 
 static void kc_report_text(FILE *out, const struct fe_diag *dg)

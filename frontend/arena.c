@@ -7,12 +7,6 @@
 
 #define FE_ARENA_CHUNK (64 * 1024)
 
-struct fe_arena_chunk {
-	struct fe_arena_chunk *next;
-	size_t size, used;
-	_Alignas(16) unsigned char data[];
-};
-
 static void fe_oom(void)
 {
 	fputs("karmorc: internal error: out of memory\n", stderr);
@@ -56,7 +50,7 @@ void fe_arena_reset(struct fe_arena *a)
 	a->used_total = 0;
 }
 
-void *fe_arena_alloc(struct fe_arena *a, size_t n)
+void *fe_arena_alloc_slow(struct fe_arena *a, size_t n)
 {
 	struct fe_arena_chunk *c = a->head;
 	n = (n + 15) & ~(size_t)15;

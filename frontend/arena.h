@@ -3,7 +3,11 @@
 #define FE_ARENA_H
 #include <stddef.h>
 
-struct fe_arena_chunk;
+struct fe_arena_chunk {
+	struct fe_arena_chunk *next;
+	size_t size, used;
+	_Alignas(16) unsigned char data[];
+};
 
 struct fe_arena {
 	struct fe_arena_chunk *head;
@@ -15,7 +19,21 @@ void fe_arena_free(struct fe_arena *a);
 /* Forgets every allocation but keeps one chunk for reuse (a per-file scratch arena). */
 void fe_arena_reset(struct fe_arena *a);
 /* Never returns NULL: an allocation failure aborts (exit 3), since no caller can recover. */
-void *fe_arena_alloc(struct fe_arena *a, size_t n);
+void *fe_arena_alloc_slow(struct fe_arena *a, size_t n);
+/* The common case, a bump in the current chunk, is inline: the YAML builder allocates
+ * once per node. */
+static inline void *fe_arena_alloc(struct fe_arena *a, size_t n)
+{
+	n = (n + 15) & ~(size_t)15;
+	struct fe_arena_chunk *c = a->head;
+	if (n && c && c->size - c->used >= n) {
+		void *p = c->data + c->used;
+		c->used += n;
+		a->used_total += n;
+		return p;
+	}
+	return fe_arena_alloc_slow(a, n);
+}
 void *fe_arena_zalloc(struct fe_arena *a, size_t n);
 char *fe_arena_strndup(struct fe_arena *a, const char *s, size_t n);
 char *fe_arena_strdup(struct fe_arena *a, const char *s);

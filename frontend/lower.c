@@ -45,10 +45,15 @@ static void lw_gather(const struct fe_ynode *map, struct lw_fields *f)
 	memset(f, 0, sizeof(*f));
 	if (!map || map->kind != FE_YN_MAP)
 		return;
+	static size_t lens[K_COUNT];
+	if (!lens[0])
+		for (int j = 0; j < K_COUNT; j++)
+			lens[j] = strlen(lw_key_names[j]);
 	for (size_t i = 0; i < map->n; i++) {
 		const struct fe_ynode *k = fe_ymap_key(map, i);
 		for (int j = 0; j < K_COUNT; j++) {
-			if (k->str[0] == lw_key_names[j][0] && strcmp(k->str, lw_key_names[j]) == 0) {
+			if (k->len == lens[j] && k->str[0] == lw_key_names[j][0] &&
+			    memcmp(k->str, lw_key_names[j], k->len) == 0) {
 				f->v[j] = fe_ymap_val(map, i);	/* the last occurrence wins */
 				break;
 			}

@@ -238,6 +238,7 @@ enum sch_check {
 struct sch_node;
 struct sch_field {
 	const char *name;
+	size_t len;		/* strlen(name), so lookups compare lengths first */
 	const struct sch_node *type;
 	unsigned flags;
 };
@@ -284,20 +285,20 @@ static const struct sch_node s_syscall_path = {.kind = SK_STRING, .max_len = 200
 
 /* severity, tags, message and action: every section and every rule has them */
 #define SCH_COMMON \
-	{"severity", &s_severity, 0}, {"tags", &s_strs, 0}, {"message", &s_str, 0}, {"action", &s_action, 0}
+	{"severity", 8, &s_severity, 0}, {"tags", 4, &s_strs, 0}, {"message", 7, &s_str, 0}, {"action", 6, &s_action, 0}
 
-static const struct sch_field f_source[] = {{"path", &s_source_path, 0}, {NULL, NULL, 0}};
+static const struct sch_field f_source[] = {{"path", 4, &s_source_path, 0}, {NULL, 0, NULL, 0}};
 static const struct sch_node s_source = {.kind = SK_OBJECT, .fields = f_source};
 static const struct sch_node s_sources = {.kind = SK_ARRAY, .items = &s_source};
 
 static const struct sch_field f_proc_path[] = {
-	{"path", &s_path, 0}, {"execname", &s_execname, 0}, {"allowedArgs", &s_args, 0},
-	{"ownerOnly", &s_bool, 0}, {"pts", &s_bool, 0}, {"fromSource", &s_sources, 0}, SCH_COMMON, {NULL, NULL, 0}};
+	{"path", 4, &s_path, 0}, {"execname", 8, &s_execname, 0}, {"allowedArgs", 11, &s_args, 0},
+	{"ownerOnly", 9, &s_bool, 0}, {"pts", 3, &s_bool, 0}, {"fromSource", 10, &s_sources, 0}, SCH_COMMON, {NULL, 0, NULL, 0}};
 static const struct sch_field f_proc_dir[] = {
-	{"dir", &s_dir, SF_REQUIRED}, {"recursive", &s_bool, 0}, {"ownerOnly", &s_bool, 0}, {"pts", &s_bool, 0},
-	{"fromSource", &s_sources, 0}, SCH_COMMON, {NULL, NULL, 0}};
+	{"dir", 3, &s_dir, SF_REQUIRED}, {"recursive", 9, &s_bool, 0}, {"ownerOnly", 9, &s_bool, 0}, {"pts", 3, &s_bool, 0},
+	{"fromSource", 10, &s_sources, 0}, SCH_COMMON, {NULL, 0, NULL, 0}};
 static const struct sch_field f_proc_pattern[] = {
-	{"pattern", &s_glob, SF_REQUIRED}, {"ownerOnly", &s_bool, 0}, SCH_COMMON, {NULL, NULL, 0}};
+	{"pattern", 7, &s_glob, SF_REQUIRED}, {"ownerOnly", 9, &s_bool, 0}, SCH_COMMON, {NULL, 0, NULL, 0}};
 static const struct sch_node s_proc_path = {.kind = SK_OBJECT, .fields = f_proc_path, .check = CK_PROCESS_PATH};
 static const struct sch_node s_proc_dir = {.kind = SK_OBJECT, .fields = f_proc_dir};
 static const struct sch_node s_proc_pattern = {.kind = SK_OBJECT, .fields = f_proc_pattern};
@@ -305,20 +306,20 @@ static const struct sch_node s_proc_paths = {.kind = SK_ARRAY, .items = &s_proc_
 static const struct sch_node s_proc_dirs = {.kind = SK_ARRAY, .items = &s_proc_dir};
 static const struct sch_node s_proc_patterns = {.kind = SK_ARRAY, .items = &s_proc_pattern};
 static const struct sch_field f_process[] = {
-	{"matchPaths", &s_proc_paths, 0}, {"matchDirectories", &s_proc_dirs, 0},
-	{"matchPatterns", &s_proc_patterns, 0}, SCH_COMMON, {NULL, NULL, 0}};
+	{"matchPaths", 10, &s_proc_paths, 0}, {"matchDirectories", 16, &s_proc_dirs, 0},
+	{"matchPatterns", 13, &s_proc_patterns, 0}, SCH_COMMON, {NULL, 0, NULL, 0}};
 static const struct sch_node s_process = {.kind = SK_OBJECT, .fields = f_process};
 
 static const struct sch_field f_file_path[] = {
-	{"path", &s_path, SF_REQUIRED}, {"readOnly", &s_bool, 0}, {"ownerOnly", &s_bool, 0}, {"pts", &s_bool, 0},
-	{"fromSource", &s_sources, 0}, SCH_COMMON, {NULL, NULL, 0}};
+	{"path", 4, &s_path, SF_REQUIRED}, {"readOnly", 8, &s_bool, 0}, {"ownerOnly", 9, &s_bool, 0}, {"pts", 3, &s_bool, 0},
+	{"fromSource", 10, &s_sources, 0}, SCH_COMMON, {NULL, 0, NULL, 0}};
 static const struct sch_field f_file_dir[] = {
-	{"dir", &s_dir, SF_REQUIRED}, {"recursive", &s_bool, 0}, {"readOnly", &s_bool, 0},
-	{"ownerOnly", &s_bool, 0}, {"pts", &s_bool, 0}, {"fromSource", &s_sources, 0}, SCH_COMMON,
-	{NULL, NULL, 0}};
+	{"dir", 3, &s_dir, SF_REQUIRED}, {"recursive", 9, &s_bool, 0}, {"readOnly", 8, &s_bool, 0},
+	{"ownerOnly", 9, &s_bool, 0}, {"pts", 3, &s_bool, 0}, {"fromSource", 10, &s_sources, 0}, SCH_COMMON,
+	{NULL, 0, NULL, 0}};
 static const struct sch_field f_file_pattern[] = {
-	{"pattern", &s_glob, SF_REQUIRED}, {"readOnly", &s_bool, 0}, {"ownerOnly", &s_bool, 0}, SCH_COMMON,
-	{NULL, NULL, 0}};
+	{"pattern", 7, &s_glob, SF_REQUIRED}, {"readOnly", 8, &s_bool, 0}, {"ownerOnly", 9, &s_bool, 0}, SCH_COMMON,
+	{NULL, 0, NULL, 0}};
 static const struct sch_node s_file_path = {.kind = SK_OBJECT, .fields = f_file_path};
 static const struct sch_node s_file_dir = {.kind = SK_OBJECT, .fields = f_file_dir};
 static const struct sch_node s_file_pattern = {.kind = SK_OBJECT, .fields = f_file_pattern};
@@ -326,18 +327,18 @@ static const struct sch_node s_file_paths = {.kind = SK_ARRAY, .items = &s_file_
 static const struct sch_node s_file_dirs = {.kind = SK_ARRAY, .items = &s_file_dir};
 static const struct sch_node s_file_patterns = {.kind = SK_ARRAY, .items = &s_file_pattern};
 static const struct sch_field f_file[] = {
-	{"matchPaths", &s_file_paths, 0}, {"matchDirectories", &s_file_dirs, 0},
-	{"matchPatterns", &s_file_patterns, 0}, SCH_COMMON, {NULL, NULL, 0}};
+	{"matchPaths", 10, &s_file_paths, 0}, {"matchDirectories", 16, &s_file_dirs, 0},
+	{"matchPatterns", 13, &s_file_patterns, 0}, SCH_COMMON, {NULL, 0, NULL, 0}};
 static const struct sch_node s_file = {.kind = SK_OBJECT, .fields = f_file};
 
 static const struct sch_field f_proto[] = {
-	{"protocol", &s_protocol, SF_REQUIRED}, {"pts", &s_bool, 0}, {"fromSource", &s_sources, 0}, SCH_COMMON,
-	{NULL, NULL, 0}};
+	{"protocol", 8, &s_protocol, SF_REQUIRED}, {"pts", 3, &s_bool, 0}, {"fromSource", 10, &s_sources, 0}, SCH_COMMON,
+	{NULL, 0, NULL, 0}};
 static const struct sch_field f_host_proto[] = {
-	{"protocol", &s_protocol, SF_REQUIRED}, {"fromSource", &s_sources, SF_REQUIRED | SF_DAEMON_OPTIONAL},
-	SCH_COMMON, {NULL, NULL, 0}};
+	{"protocol", 8, &s_protocol, SF_REQUIRED}, {"fromSource", 10, &s_sources, SF_REQUIRED | SF_DAEMON_OPTIONAL},
+	SCH_COMMON, {NULL, 0, NULL, 0}};
 static const struct sch_field f_dns[] = {
-	{"domain", &s_nonempty, SF_REQUIRED}, {"fromSource", &s_sources, 0}, SCH_COMMON, {NULL, NULL, 0}};
+	{"domain", 6, &s_nonempty, SF_REQUIRED}, {"fromSource", 10, &s_sources, 0}, SCH_COMMON, {NULL, 0, NULL, 0}};
 static const struct sch_node s_proto = {.kind = SK_OBJECT, .fields = f_proto};
 static const struct sch_node s_host_proto = {.kind = SK_OBJECT, .fields = f_host_proto};
 static const struct sch_node s_dns = {.kind = SK_OBJECT, .fields = f_dns};
@@ -345,90 +346,90 @@ static const struct sch_node s_protos = {.kind = SK_ARRAY, .items = &s_proto};
 static const struct sch_node s_host_protos = {.kind = SK_ARRAY, .items = &s_host_proto};
 static const struct sch_node s_dnss = {.kind = SK_ARRAY, .items = &s_dns};
 static const struct sch_field f_network[] = {
-	{"matchProtocols", &s_protos, 0}, {"matchDNSQueries", &s_dnss, 0}, SCH_COMMON, {NULL, NULL, 0}};
+	{"matchProtocols", 14, &s_protos, 0}, {"matchDNSQueries", 15, &s_dnss, 0}, SCH_COMMON, {NULL, 0, NULL, 0}};
 static const struct sch_field f_host_network[] = {
-	{"matchProtocols", &s_host_protos, 0}, {"matchDNSQueries", &s_dnss, 0}, SCH_COMMON, {NULL, NULL, 0}};
+	{"matchProtocols", 14, &s_host_protos, 0}, {"matchDNSQueries", 15, &s_dnss, 0}, SCH_COMMON, {NULL, 0, NULL, 0}};
 static const struct sch_node s_network = {.kind = SK_OBJECT, .fields = f_network};
 static const struct sch_node s_host_network = {.kind = SK_OBJECT, .fields = f_host_network};
 
 static const struct sch_field f_cap[] = {
-	{"capability", &s_capability, SF_REQUIRED}, {"fromSource", &s_sources, 0}, SCH_COMMON, {NULL, NULL, 0}};
+	{"capability", 10, &s_capability, SF_REQUIRED}, {"fromSource", 10, &s_sources, 0}, SCH_COMMON, {NULL, 0, NULL, 0}};
 static const struct sch_field f_host_cap[] = {
-	{"capability", &s_capability, SF_REQUIRED}, {"fromSource", &s_sources, SF_REQUIRED | SF_DAEMON_OPTIONAL},
-	SCH_COMMON, {NULL, NULL, 0}};
+	{"capability", 10, &s_capability, SF_REQUIRED}, {"fromSource", 10, &s_sources, SF_REQUIRED | SF_DAEMON_OPTIONAL},
+	SCH_COMMON, {NULL, 0, NULL, 0}};
 static const struct sch_node s_cap = {.kind = SK_OBJECT, .fields = f_cap};
 static const struct sch_node s_host_cap = {.kind = SK_OBJECT, .fields = f_host_cap};
 static const struct sch_node s_caps = {.kind = SK_ARRAY, .items = &s_cap};
 static const struct sch_node s_host_caps = {.kind = SK_ARRAY, .items = &s_host_cap};
-static const struct sch_field f_capabilities[] = {{"matchCapabilities", &s_caps, 0}, SCH_COMMON, {NULL, NULL, 0}};
+static const struct sch_field f_capabilities[] = {{"matchCapabilities", 17, &s_caps, 0}, SCH_COMMON, {NULL, 0, NULL, 0}};
 static const struct sch_field f_host_capabilities[] = {
-	{"matchCapabilities", &s_host_caps, 0}, SCH_COMMON, {NULL, NULL, 0}};
+	{"matchCapabilities", 17, &s_host_caps, 0}, SCH_COMMON, {NULL, 0, NULL, 0}};
 static const struct sch_node s_capabilities = {.kind = SK_OBJECT, .fields = f_capabilities};
 static const struct sch_node s_host_capabilities = {.kind = SK_OBJECT, .fields = f_host_capabilities};
 
 static const struct sch_field f_sys_source[] = {
-	{"path", &s_source_path, 0}, {"dir", &s_source_dir, 0}, {"recursive", &s_bool, 0}, {NULL, NULL, 0}};
+	{"path", 4, &s_source_path, 0}, {"dir", 3, &s_source_dir, 0}, {"recursive", 9, &s_bool, 0}, {NULL, 0, NULL, 0}};
 static const struct sch_node s_sys_source = {.kind = SK_OBJECT, .fields = f_sys_source};
 static const struct sch_node s_sys_sources = {.kind = SK_ARRAY, .items = &s_sys_source};
 static const struct sch_field f_match_syscall[] = {
-	{"syscall", &s_syscalls, 0}, {"fromSource", &s_sys_sources, 0}, {NULL, NULL, 0}};
+	{"syscall", 7, &s_syscalls, 0}, {"fromSource", 10, &s_sys_sources, 0}, {NULL, 0, NULL, 0}};
 static const struct sch_field f_match_syscall_path[] = {
-	{"path", &s_syscall_path, 0}, {"recursive", &s_bool, 0}, {"syscall", &s_syscalls, 0},
-	{"fromSource", &s_sys_sources, 0}, {NULL, NULL, 0}};
+	{"path", 4, &s_syscall_path, 0}, {"recursive", 9, &s_bool, 0}, {"syscall", 7, &s_syscalls, 0},
+	{"fromSource", 10, &s_sys_sources, 0}, {NULL, 0, NULL, 0}};
 static const struct sch_node s_match_syscall = {.kind = SK_OBJECT, .fields = f_match_syscall};
 static const struct sch_node s_match_syscall_path = {.kind = SK_OBJECT, .fields = f_match_syscall_path};
 static const struct sch_node s_match_syscalls = {.kind = SK_ARRAY, .items = &s_match_syscall};
 static const struct sch_node s_match_syscall_paths = {.kind = SK_ARRAY, .items = &s_match_syscall_path};
 static const struct sch_field f_syscalls[] = {
-	{"matchSyscalls", &s_match_syscalls, 0}, {"matchPaths", &s_match_syscall_paths, 0},
-	{"severity", &s_severity, 0}, {"tags", &s_strs, 0}, {"message", &s_str, 0}, {NULL, NULL, 0}};
+	{"matchSyscalls", 13, &s_match_syscalls, 0}, {"matchPaths", 10, &s_match_syscall_paths, 0},
+	{"severity", 8, &s_severity, 0}, {"tags", 4, &s_strs, 0}, {"message", 7, &s_str, 0}, {NULL, 0, NULL, 0}};
 static const struct sch_node s_syscalls_section = {.kind = SK_OBJECT, .fields = f_syscalls};
 
-static const struct sch_field f_preset[] = {{"name", &s_nonempty, 0}, {"action", &s_action, 0}, {NULL, NULL, 0}};
+static const struct sch_field f_preset[] = {{"name", 4, &s_nonempty, 0}, {"action", 6, &s_action, 0}, {NULL, 0, NULL, 0}};
 static const struct sch_node s_preset = {.kind = SK_OBJECT, .fields = f_preset};
 static const struct sch_node s_presets = {.kind = SK_ARRAY, .items = &s_preset};
 
 static const struct sch_field f_device_match[] = {
-	{"class", &s_nonempty, SF_REQUIRED}, {"subClass", &s_int, 0}, {"protocol", &s_int, 0},
-	{"level", &s_level, 0}, SCH_COMMON, {NULL, NULL, 0}};
+	{"class", 5, &s_nonempty, SF_REQUIRED}, {"subClass", 8, &s_int, 0}, {"protocol", 8, &s_int, 0},
+	{"level", 5, &s_level, 0}, SCH_COMMON, {NULL, 0, NULL, 0}};
 static const struct sch_node s_device_match = {.kind = SK_OBJECT, .fields = f_device_match};
 static const struct sch_node s_device_matches = {.kind = SK_ARRAY, .items = &s_device_match};
-static const struct sch_field f_device[] = {{"matchDevice", &s_device_matches, 0}, SCH_COMMON, {NULL, NULL, 0}};
+static const struct sch_field f_device[] = {{"matchDevice", 11, &s_device_matches, 0}, SCH_COMMON, {NULL, 0, NULL, 0}};
 static const struct sch_node s_device = {.kind = SK_OBJECT, .fields = f_device};
 
 static const struct sch_node s_ksp_key = {.kind = SK_STRING, .enum_vals = sch_ksp_keys};
 static const struct sch_node s_csp_key = {.kind = SK_STRING, .enum_vals = sch_csp_keys};
 static const struct sch_node s_operator = {.kind = SK_STRING, .enum_vals = sch_operators};
 static const struct sch_field f_ksp_expr[] = {
-	{"key", &s_ksp_key, 0}, {"operator", &s_operator, 0}, {"values", &s_strs, 0}, {NULL, NULL, 0}};
+	{"key", 3, &s_ksp_key, 0}, {"operator", 8, &s_operator, 0}, {"values", 6, &s_strs, 0}, {NULL, 0, NULL, 0}};
 static const struct sch_field f_csp_expr[] = {
-	{"key", &s_csp_key, 0}, {"operator", &s_operator, 0}, {"values", &s_strs, 0}, {NULL, NULL, 0}};
+	{"key", 3, &s_csp_key, 0}, {"operator", 8, &s_operator, 0}, {"values", 6, &s_strs, 0}, {NULL, 0, NULL, 0}};
 static const struct sch_node s_ksp_expr = {.kind = SK_OBJECT, .fields = f_ksp_expr};
 static const struct sch_node s_csp_expr = {.kind = SK_OBJECT, .fields = f_csp_expr};
 static const struct sch_node s_ksp_exprs = {.kind = SK_ARRAY, .items = &s_ksp_expr};
 static const struct sch_node s_csp_exprs = {.kind = SK_ARRAY, .items = &s_csp_expr};
 static const struct sch_field f_ksp_selector[] = {
-	{"matchLabels", &s_strmap, 0}, {"matchExpressions", &s_ksp_exprs, 0}, {NULL, NULL, 0}};
-static const struct sch_field f_csp_selector[] = {{"matchExpressions", &s_csp_exprs, 0}, {NULL, NULL, 0}};
-static const struct sch_field f_node_selector[] = {{"matchLabels", &s_strmap, 0}, {NULL, NULL, 0}};
+	{"matchLabels", 11, &s_strmap, 0}, {"matchExpressions", 16, &s_ksp_exprs, 0}, {NULL, 0, NULL, 0}};
+static const struct sch_field f_csp_selector[] = {{"matchExpressions", 16, &s_csp_exprs, 0}, {NULL, 0, NULL, 0}};
+static const struct sch_field f_node_selector[] = {{"matchLabels", 11, &s_strmap, 0}, {NULL, 0, NULL, 0}};
 static const struct sch_node s_ksp_selector = {.kind = SK_OBJECT, .fields = f_ksp_selector, .check = CK_SELECTOR};
 static const struct sch_node s_csp_selector = {.kind = SK_OBJECT, .fields = f_csp_selector, .check = CK_SELECTOR};
 static const struct sch_node s_node_selector = {.kind = SK_OBJECT, .fields = f_node_selector,
 						.check = CK_SELECTOR};
 
 #define SCH_SPEC_COMMON \
-	{"process", &s_process, 0}, {"file", &s_file, 0}, {"syscalls", &s_syscalls_section, 0}, \
-	{"apparmor", &s_str, 0}, SCH_COMMON
+	{"process", 7, &s_process, 0}, {"file", 4, &s_file, 0}, {"syscalls", 8, &s_syscalls_section, 0}, \
+	{"apparmor", 8, &s_str, 0}, SCH_COMMON
 
 static const struct sch_field f_ksp_spec[] = {
-	{"selector", &s_ksp_selector, 0}, {"network", &s_network, 0}, {"capabilities", &s_capabilities, 0},
-	{"presets", &s_presets, 0}, SCH_SPEC_COMMON, {NULL, NULL, 0}};
+	{"selector", 8, &s_ksp_selector, 0}, {"network", 7, &s_network, 0}, {"capabilities", 12, &s_capabilities, 0},
+	{"presets", 7, &s_presets, 0}, SCH_SPEC_COMMON, {NULL, 0, NULL, 0}};
 static const struct sch_field f_hsp_spec[] = {
-	{"nodeSelector", &s_node_selector, SF_REQUIRED | SF_DAEMON_OPTIONAL}, {"network", &s_host_network, 0},
-	{"capabilities", &s_host_capabilities, 0}, {"device", &s_device, 0}, SCH_SPEC_COMMON, {NULL, NULL, 0}};
+	{"nodeSelector", 12, &s_node_selector, SF_REQUIRED | SF_DAEMON_OPTIONAL}, {"network", 7, &s_host_network, 0},
+	{"capabilities", 12, &s_host_capabilities, 0}, {"device", 6, &s_device, 0}, SCH_SPEC_COMMON, {NULL, 0, NULL, 0}};
 static const struct sch_field f_csp_spec[] = {
-	{"selector", &s_csp_selector, 0}, {"network", &s_network, 0}, {"capabilities", &s_capabilities, 0},
-	{"presets", &s_presets, 0}, SCH_SPEC_COMMON, {NULL, NULL, 0}};
+	{"selector", 8, &s_csp_selector, 0}, {"network", 7, &s_network, 0}, {"capabilities", 12, &s_capabilities, 0},
+	{"presets", 7, &s_presets, 0}, SCH_SPEC_COMMON, {NULL, 0, NULL, 0}};
 static const struct sch_node s_ksp_spec = {.kind = SK_OBJECT, .fields = f_ksp_spec};
 static const struct sch_node s_hsp_spec = {.kind = SK_OBJECT, .fields = f_hsp_spec};
 static const struct sch_node s_csp_spec = {.kind = SK_OBJECT, .fields = f_csp_spec};
@@ -437,19 +438,19 @@ static const struct sch_node s_csp_spec = {.kind = SK_OBJECT, .fields = f_csp_sp
 static const struct sch_node s_name = {.kind = SK_STRING, .max_len = 253, .check = CK_NAME};
 static const struct sch_node s_namespace = {.kind = SK_STRING, .max_len = 63, .check = CK_NAMESPACE};
 static const struct sch_field f_metadata[] = {
-	{"name", &s_name, SF_REQUIRED}, {"namespace", &s_namespace, 0}, {"labels", &s_strmap, 0},
-	{"annotations", &s_strmap, 0}, {"generateName", &s_str, 0}, {"uid", &s_str, 0},
-	{"resourceVersion", &s_str, 0}, {"generation", &s_int, 0}, {"creationTimestamp", &s_opaque, 0},
-	{"deletionTimestamp", &s_opaque, 0}, {"deletionGracePeriodSeconds", &s_int, 0},
-	{"finalizers", &s_strs, 0}, {"ownerReferences", &s_opaque, 0}, {"managedFields", &s_opaque, 0},
-	{"selfLink", &s_str, 0}, {NULL, NULL, 0}};
+	{"name", 4, &s_name, SF_REQUIRED}, {"namespace", 9, &s_namespace, 0}, {"labels", 6, &s_strmap, 0},
+	{"annotations", 11, &s_strmap, 0}, {"generateName", 12, &s_str, 0}, {"uid", 3, &s_str, 0},
+	{"resourceVersion", 15, &s_str, 0}, {"generation", 10, &s_int, 0}, {"creationTimestamp", 17, &s_opaque, 0},
+	{"deletionTimestamp", 17, &s_opaque, 0}, {"deletionGracePeriodSeconds", 26, &s_int, 0},
+	{"finalizers", 10, &s_strs, 0}, {"ownerReferences", 15, &s_opaque, 0}, {"managedFields", 13, &s_opaque, 0},
+	{"selfLink", 8, &s_str, 0}, {NULL, 0, NULL, 0}};
 static const struct sch_node s_metadata = {.kind = SK_OBJECT, .fields = f_metadata};
-static const struct sch_field f_status[] = {{"status", &s_str, 0}, {NULL, NULL, 0}};
+static const struct sch_field f_status[] = {{"status", 6, &s_str, 0}, {NULL, 0, NULL, 0}};
 static const struct sch_node s_status = {.kind = SK_OBJECT, .fields = f_status};
 
 #define SCH_ROOT(spec) \
-	{"apiVersion", &s_str, SF_REQUIRED}, {"kind", &s_str, SF_REQUIRED}, \
-	{"metadata", &s_metadata, SF_REQUIRED}, {"spec", spec, 0}, {"status", &s_status, 0}, {NULL, NULL, 0}
+	{"apiVersion", 10, &s_str, SF_REQUIRED}, {"kind", 4, &s_str, SF_REQUIRED}, \
+	{"metadata", 8, &s_metadata, SF_REQUIRED}, {"spec", 4, spec, 0}, {"status", 6, &s_status, 0}, {NULL, 0, NULL, 0}
 static const struct sch_field f_ksp[] = {SCH_ROOT(&s_ksp_spec)};
 static const struct sch_field f_hsp[] = {SCH_ROOT(&s_hsp_spec)};
 static const struct sch_field f_csp[] = {SCH_ROOT(&s_csp_spec)};
@@ -792,7 +793,7 @@ static void sch_walk_object(struct sch_ctx *c, const struct fe_ynode *n, const s
 	for (size_t i = 0; i < n->n; i++) {
 		const struct fe_ynode *key = fe_ymap_key(n, i), *val = fe_ymap_val(n, i);
 		const struct sch_field *f = s->fields;
-		while (f->name && (f->name[0] != key->str[0] || strcmp(f->name, key->str) != 0))
+		while (f->name && (f->len != key->len || memcmp(f->name, key->str, key->len) != 0))
 			f++;
 		if (!f->name) {
 			sch_unknown_field(c, key, s);

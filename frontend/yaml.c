@@ -89,7 +89,14 @@ static int fe_bool_word(const char *s, size_t len)
 	return -1;
 }
 
+static enum fe_yscalar_type fe_resolve_plain_len(const char *s, size_t len);
+
 static enum fe_yscalar_type fe_resolve_plain(const char *s)
+{
+	return fe_resolve_plain_len(s, strlen(s));
+}
+
+static enum fe_yscalar_type fe_resolve_plain_len(const char *s, size_t len)
 {
 	/* most scalars are paths and names: decide those on the first character */
 	switch (s[0]) {
@@ -105,7 +112,6 @@ static enum fe_yscalar_type fe_resolve_plain(const char *s)
 	default:
 		return FE_YS_STR;
 	}
-	size_t len = strlen(s);
 	if ((len <= 1 || (len == 4 && (s[0] == 'n' || s[0] == 'N'))) && fe_match_any(s, fe_null_words))
 		return FE_YS_NULL;
 	if (fe_bool_word(s, len) >= 0)
@@ -494,7 +500,7 @@ bool fe_yaml_parse(struct fe_arena *a, struct fe_diags *d, const struct fe_sourc
 			if (has_tag)
 				n->type = forced;
 			else if (n->plain)
-				n->type = fe_resolve_plain(n->str);
+				n->type = fe_resolve_plain_len(n->str, n->len);
 			else
 				n->type = FE_YS_STR;
 			fe_attach(&b, n, cur ? &cur->root : &n);
