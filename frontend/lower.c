@@ -349,26 +349,14 @@ static void lw_name_list(struct lw_ctx *c, const struct ir_rule *proto, const st
 			 bool capability)
 {
 	const char *p = s;
-	for (;;) {
-		const char *end = strchr(p, ',');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		char item[64];
-		size_t j = 0;
-		for (size_t i = 0; i < len && j + 1 < sizeof(item); i++)
-			if (p[i] != ' ' && p[i] != '\t')
-				item[j++] = (char)((p[i] >= 'A' && p[i] <= 'Z') ? p[i] + 32 : p[i]);
-		item[j] = '\0';
-		const char *name = item;
-		if (capability && strncmp(name, "cap_", 4) == 0)
-			name += 4;
+	char name[FE_NAME_MAX];
+	bool prefixed;
+	while (fe_name_list_next(&p, name, capability, &prefixed)) {
 		if (*name) {
 			struct ir_rule r = *proto;
 			r.target = lw_intern(c, name);
 			lw_emit(c, &r, f, false);
 		}
-		if (!end)
-			break;
-		p = end + 1;
 	}
 }
 

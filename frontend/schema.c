@@ -557,6 +557,25 @@ static bool sch_has_glob(const char *s)
 	return strpbrk(s, "*?[{") != NULL;
 }
 
+bool fe_name_list_next(const char **cursor, char item[FE_NAME_MAX], bool capability, bool *had_prefix)
+{
+	const char *p = *cursor;
+	if (!p)
+		return false;
+	const char *end = strchr(p, ',');
+	size_t len = end ? (size_t)(end - p) : strlen(p);
+	size_t j = 0;
+	for (size_t i = 0; i < len && j + 1 < FE_NAME_MAX; i++)
+		if (p[i] != ' ' && p[i] != '\t')
+			item[j++] = (char)((p[i] >= 'A' && p[i] <= 'Z') ? p[i] + 32 : p[i]);
+	item[j] = '\0';
+	*had_prefix = capability && strncmp(item, "cap_", 4) == 0;
+	if (*had_prefix)
+		memmove(item, item + 4, j - 3);
+	*cursor = end ? end + 1 : NULL;
+	return true;
+}
+
 static void sch_check_name_list(struct sch_ctx *c, const struct fe_ynode *n, bool capability)
 {
 	const char *what = capability ? "capability" : "protocol";
@@ -566,21 +585,12 @@ static void sch_check_name_list(struct sch_ctx *c, const struct fe_ynode *n, boo
 					     "(KubeArmor expands only a list in the first rule)", what, s),
 			      "write one matchProtocols/matchCapabilities entry per %s", what);
 	const char *p = s;
-	while (*p) {
-		const char *end = strchr(p, ',');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		char item[64];
-		size_t j = 0;
-		for (size_t i = 0; i < len && j + 1 < sizeof(item); i++)
-			if (p[i] != ' ' && p[i] != '\t')
-				item[j++] = (char)((p[i] >= 'A' && p[i] <= 'Z') ? p[i] + 32 : p[i]);
-		item[j] = '\0';
-		const char *name = item;
-		if (capability && strncmp(name, "cap_", 4) == 0) {
-			fe_diag_fixit(c->d, sch_warn(c, FE_CAP_PREFIX, n, "the 'cap_' prefix of '%s' is ignored", item),
-				      "write '%s'", item + 4);
-			name += 4;
-		}
+	char name[FE_NAME_MAX];
+	bool prefixed;
+	while (fe_name_list_next(&p, name, capability, &prefixed)) {
+		if (prefixed)
+			fe_diag_fixit(c->d, sch_warn(c, FE_CAP_PREFIX, n, "the 'cap_' prefix of 'cap_%s' is ignored", name),
+				      "write '%s'", name);
 		bool known = capability ? fe_is_capability(name) : fe_is_protocol(name);
 		if (!known) {
 			const char *sugg = capability ? fe_suggest(name, fe_capabilities, FE_COUNT(fe_capabilities))
@@ -589,9 +599,6 @@ static void sch_check_name_list(struct sch_ctx *c, const struct fe_ynode *n, boo
 			if (sugg)
 				fe_diag_fixit(c->d, dg, "did you mean '%s'?", sugg);
 		}
-		if (!end)
-			break;
-		p = end + 1;
 	}
 }
 

@@ -33,6 +33,11 @@ bool fe_is_protocol(const char *s);
 bool fe_is_capability(const char *s);
 bool fe_is_syscall(const char *s);
 
+/* Protocol and capability lists ("tcp, UDP"): the next name, lower case, without spaces
+ * (a capability without its cap_ prefix, *had_prefix then set); false past the end. */
+#define FE_NAME_MAX 64
+bool fe_name_list_next(const char **cursor, char item[FE_NAME_MAX], bool capability, bool *had_prefix);
+
 /* Closest candidate within a small edit distance, or NULL ("did you mean"). */
 const char *fe_suggest(const char *word, const char *const *candidates, size_t n);
 
