@@ -92,6 +92,9 @@ struct be_file *be_new_file(struct be_ctx *ctx, const char *path)
 
 static void be_gap_v(struct be_ctx *ctx, const struct ir_target *t, long rule, struct fe_loc loc,
 		     enum ir_posture_class pc, enum fe_diag_code code, const char *fmt, va_list ap)
+	__attribute__((format(printf, 7, 0)));
+static void be_gap_v(struct be_ctx *ctx, const struct ir_target *t, long rule, struct fe_loc loc,
+		     enum ir_posture_class pc, enum fe_diag_code code, const char *fmt, va_list ap)
 {
 	char msg[768];
 	vsnprintf(msg, sizeof(msg), fmt, ap);
