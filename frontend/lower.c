@@ -1,5 +1,7 @@
 #include "lower.h"
 
+#include <assert.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,15 +47,28 @@ static void lw_gather(const struct fe_ynode *map, struct lw_fields *f)
 	memset(f, 0, sizeof(*f));
 	if (!map || map->kind != FE_YN_MAP)
 		return;
-	static size_t lens[K_COUNT];
-	if (!lens[0])
-		for (int j = 0; j < K_COUNT; j++)
-			lens[j] = strlen(lw_key_names[j]);
+	/* candidates by first letter, so a key is compared with one or two names */
+	static signed char first[26][4];
+	static bool ready;
+	if (!ready) {
+		memset(first, -1, sizeof(first));
+		for (int j = 0; j < K_COUNT; j++) {
+			int l = lw_key_names[j][0] - 'a', s = 0;
+			while (s < 4 && first[l][s] >= 0)
+				s++;
+			assert(s < 4);	/* at most four names share a first letter */
+			first[l][s] = (signed char)j;
+		}
+		ready = true;
+	}
 	for (size_t i = 0; i < map->n; i++) {
 		const struct fe_ynode *k = fe_ymap_key(map, i);
-		for (int j = 0; j < K_COUNT; j++) {
-			if (k->len == lens[j] && k->str[0] == lw_key_names[j][0] &&
-			    memcmp(k->str, lw_key_names[j], k->len) == 0) {
+		int l = k->str[0] - 'a';
+		if (l < 0 || l >= 26)
+			continue;
+		for (int s = 0; s < 4 && first[l][s] >= 0; s++) {
+			int j = first[l][s];
+			if (strcmp(k->str, lw_key_names[j]) == 0) {
 				f->v[j] = fe_ymap_val(map, i);	/* the last occurrence wins */
 				break;
 			}
