@@ -132,7 +132,8 @@ static const char *aa_literal(struct fe_arena *a, const char *path, const char *
 			be_buf_free(&b);
 			return NULL;
 		}
-		if (strchr("*?[]{}^\\\"@,", c)) {
+		/* `@{` would start a variable: escaping its brace is enough (`\@` is refused) */
+		if (strchr("*?[]{}^\\\",", c)) {
 			char esc[3] = {'\\', (char)c, 0};
 			be_puts(&b, esc);
 		} else {
@@ -148,15 +149,40 @@ static const char *aa_literal(struct fe_arena *a, const char *path, const char *
 	return out;
 }
 
-/* A matchPatterns glob: AppArmor's own syntax, but `[!` is written `[^`. */
+/* A matchPatterns glob: AppArmor's own syntax, but `[!` is written `[^`, `@{` keeps its
+ * brace escaped, and a glob with blanks or quotes is quoted.  NULL: not an absolute path,
+ * or control characters. */
 static const char *aa_glob(struct fe_arena *a, const char *glob)
 {
-	if (glob[0] != '/' || strpbrk(glob, " \t\"\n"))
+	if (glob[0] != '/')
 		return NULL;
-	char *out = fe_arena_strdup(a, glob);
-	for (char *p = out; (p = strstr(p, "[!")); p += 2)
-		p[1] = '^';
-	return out;
+	struct be_buf b = {0};
+	bool quote = strpbrk(glob, " \t\"") != NULL;
+	if (quote)
+		be_puts(&b, "\"");
+	for (const char *p = glob; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c < 0x20 || c == 0x7f) {
+			be_buf_free(&b);
+			return NULL;
+		}
+		char out[4] = {(char)c, 0, 0, 0};
+		if (c == '[' && p[1] == '!') {
+			out[1] = '^';
+			p++;
+		} else if (c == '"') {
+			out[0] = '\\';
+			out[1] = '"';
+		} else if (c == '@' && p[1] == '{') {
+			memcpy(out, "[@]", 3);	/* `@{` would start a variable; the brace stays a glob */
+		}
+		be_puts(&b, out);
+	}
+	if (quote)
+		be_puts(&b, "\"");
+	const char *res = fe_arena_strdup(a, b.s);
+	be_buf_free(&b);
+	return res;
 }
 
 /* The AppArmor expression for a rule's target; NULL when it cannot be written. */

@@ -71,6 +71,7 @@ static bool fe_glob_convert(const char *glob, struct fe_gbuf *out, const char **
 	}
 	struct fe_gbuf b = *out;
 	int brace_depth = 0;
+	bool brace_comma[17] = {false};	/* has the group at each depth seen a ',' */
 	fe_gput(&b, "^");
 	for (size_t i = 0; i < n; i++) {
 		char c = glob[i];
@@ -126,6 +127,8 @@ static bool fe_glob_convert(const char *glob, struct fe_gbuf *out, const char **
 			break;
 		}
 		case '{':
+			if (brace_depth + 1 <= 16)
+				brace_comma[brace_depth + 1] = false;
 			if (++brace_depth > 16) {
 				*err = "'{' nested more than 16 deep";
 				free(b.s);
@@ -139,14 +142,22 @@ static bool fe_glob_convert(const char *glob, struct fe_gbuf *out, const char **
 				free(b.s);
 				return false;
 			}
+			if (!brace_comma[brace_depth]) {
+				/* AppArmor refuses a group with one alternative */
+				*err = "'{...}' needs at least two alternatives separated by ','";
+				free(b.s);
+				return false;
+			}
 			brace_depth--;
 			fe_gput(&b, ")");
 			break;
 		case ',':
-			if (brace_depth)
+			if (brace_depth) {
+				brace_comma[brace_depth] = true;
 				fe_gput(&b, "|");
-			else
+			} else {
 				fe_gchar(&b, c);
+			}
 			break;
 		case '\\':
 			if (glob[i + 1]) {

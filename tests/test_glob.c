@@ -72,6 +72,9 @@ static void test_bad_globs(void)
 	CU_ASSERT_PTR_NOT_NULL(err);
 	CU_ASSERT_PTR_NULL(fe_glob_to_regex(&a, "/a/[bc", &err));
 	CU_ASSERT_PTR_NULL(fe_glob_to_regex(&a, "/a/b}", &err));
+	/* AppArmor refuses a group with a single alternative */
+	CU_ASSERT_PTR_NULL(fe_glob_to_regex(&a, "/a/{b}", &err));
+	CU_ASSERT_PTR_NOT_NULL(fe_glob_to_regex(&a, "/a/{b,{c,d}}", &err));
 	fe_arena_free(&a);
 }
 
