@@ -167,7 +167,13 @@ static const char *aa_glob(struct fe_arena *a, const char *glob)
 			return NULL;
 		}
 		char out[4] = {(char)c, 0, 0, 0};
-		if (c == '[' && p[1] == '!') {
+		if (c == '\\') {
+			if (!p[1]) {
+				be_buf_free(&b);
+				return NULL;
+			}
+			out[1] = *++p;
+		} else if (c == '[' && p[1] == '!') {
 			out[1] = '^';
 			p++;
 		} else if (c == '"') {
@@ -192,7 +198,7 @@ static const char *aa_target_expr(struct aa_state *st, const struct ir_rule *r)
 	const char *s = ir_s(&st->p->strs, r->target);
 	switch (r->match) {
 	case IR_M_PATH: return aa_literal(a, s, "");
-	case IR_M_DIR: return aa_literal(a, s, "{,*}");
+	case IR_M_DIR: return aa_literal(a, s, "{,*,*/}");
 	case IR_M_DIR_RECURSIVE: return aa_literal(a, s, "{,**}");
 	case IR_M_PATTERN: return aa_glob(a, s);
 	case IR_M_EXECNAME: {
@@ -280,6 +286,8 @@ static enum aa_grant aa_audit_grant(struct aa_state *st, const struct ir_rule *a
 		}
 	}
 	if (audit->cls == IR_FILE && result == AA_GRANT_NONE) {
+		if (audit->match == IR_M_PATTERN || audit->match == IR_M_EXECNAME)
+			return AA_GRANT_PART;	/* a glob may reach the baseline's paths */
 		for (size_t b = 0; b < ir_baseline_count; b++) {
 			const char *bp = ir_baseline[b].path;
 			size_t bl = strlen(bp);
@@ -294,25 +302,25 @@ static enum aa_grant aa_audit_grant(struct aa_state *st, const struct ir_rule *a
 
 /* ---- one profile body ---- */
 
-/* How exec of a rule's target continues.  A source gets its child profile (px, on the
- * exact path, which beats any glob).  From a child profile in an allow-list, another
- * program runs under the main profile again, whose rules are the global ones.  Where the
- * bare `file,` is present the parser demands that glob exec rules agree with its implicit
- * `ix`, so there programs inherit the profile.  All glob rules of a profile share a mode. */
+/* How exec of a rule's target continues.  A source always enters its child profile (px on
+ * the exact path, which beats any glob), even from itself.  From a child profile every
+ * other program runs under the main profile again, whose rules are the global ones (the
+ * source is the acting program's executable).  In the main profile programs keep the
+ * profile (ix).  All glob exec rules of a profile share one mode, as the parser demands. */
 static const char *aa_exec_mode(struct aa_state *st, const char *profile_source, const struct ir_rule *r,
 				const char **target)
 {
 	if (r->match == IR_M_PATH) {
 		const char *path = ir_s(&st->p->strs, r->target);
 		for (size_t s = 0; s < st->nsources; s++) {
-			if (strcmp(st->sources[s], path) == 0 && !(profile_source && strcmp(profile_source, path) == 0)) {
+			if (strcmp(st->sources[s], path) == 0) {
 				*target = fe_arena_printf(st->ctx->arena, "-> %s//%s", st->t->name,
 							  aa_child_name(st, path));
 				return "px";
 			}
 		}
 	}
-	if (profile_source && st->allow_list[IR_PC_FILE]) {
+	if (profile_source) {
 		*target = fe_arena_printf(st->ctx->arena, "-> %s", st->t->name);
 		return "px";
 	}
@@ -423,7 +431,9 @@ static const char *const aa_capabilities[] = {
 	"ipc_owner", "kill", "lease", "linux_immutable", "mac_admin", "mac_override", "mknod", "net_admin",
 	"net_bind_service", "net_broadcast", "net_raw", "setfcap", "setgid", "setpcap", "setuid", "sys_admin",
 	"sys_boot", "sys_chroot", "sys_module", "sys_nice", "sys_pacct", "sys_ptrace", "sys_rawio", "sys_resource",
-	"sys_time", "sys_tty_config"};
+	"sys_time", "sys_tty_config",
+	/* not nameable in a policy (the CRD lacks them), but the kernel mediates them */
+	"audit_read", "block_suspend", "bpf", "checkpoint_restore", "perfmon", "syslog", "wake_alarm"};
 
 static void aa_named_rule(struct aa_state *st, struct aa_body *b, const struct ir_rule *r, long ri,
 			  const char *profile_source)
@@ -455,6 +465,12 @@ static void aa_named_rule(struct aa_state *st, struct aa_body *b, const struct i
 		line = fe_arena_printf(a, "%s%s%s,", cls, *kw ? " " : "", kw);
 		break;
 	default:
+		if (st->allow_list[pc] && st->t->posture[pc] == IR_POSTURE_BLOCK && !st->complain && net &&
+		    strcmp(name, "all") == 0 && !aa_name_granted(st, r->cls, profile_source, "all")) {
+			be_gap(st->ctx, st->t, ri, pc, FE_BE_AUDIT_OVERLAP, "Audit rule for every protocol overlaps what the "
+			       "Allow rules grant in a block-posture allow-list; AppArmor cannot audit only the granted part");
+			return;
+		}
 		if (st->allow_list[pc] && st->t->posture[pc] == IR_POSTURE_BLOCK && !st->complain &&
 		    !aa_name_granted(st, r->cls, profile_source, name))
 			return;	/* not granted: the implicit denial is the verdict */
@@ -468,13 +484,17 @@ static void aa_named_rule(struct aa_state *st, struct aa_body *b, const struct i
 static void aa_class_headers(struct aa_state *st, struct aa_body *b, const char *profile_source)
 {
 	struct fe_arena *a = st->ctx->arena;
-	if (!st->allow_list[IR_PC_FILE]) {
+	if (!st->allow_list[IR_PC_FILE] && !profile_source) {
 		aa_other(b, a, "file,");
+	} else if (!st->allow_list[IR_PC_FILE]) {
+		/* a child profile spells `file,` out, so that the programs its source starts run
+		 * under the main profile (px) instead of inheriting the source's rules (ix) */
+		aa_add(b, "", "/{,**}", AA_ALL_FILE | AA_X, "px", fe_arena_printf(a, "-> %s", st->t->name));
 	} else {
 		for (size_t i = 0; i < ir_baseline_count; i++) {
 			const struct ir_baseline_entry *e = &ir_baseline[i];
 			size_t len = strlen(e->path);
-			const char *path = e->path[len - 1] == '/' ? fe_arena_printf(a, "%s**", e->path) : e->path;
+			const char *path = e->path[len - 1] == '/' ? fe_arena_printf(a, "%s{,**}", e->path) : e->path;
 			aa_add(b, "", path, (e->read ? AA_M | AA_R : 0) | (e->write ? AA_W : 0), NULL, NULL);
 		}
 	}
@@ -542,14 +562,20 @@ static void aa_body(struct aa_state *st, struct aa_body *b, const char *profile_
 	 * glob's exec mode).  In an allow-list it is written only where exec is granted. */
 	for (size_t s = 0; s < st->nsources; s++) {
 		const char *src = st->sources[s];
-		if (profile_source && strcmp(src, profile_source) == 0)
-			continue;
-		if (st->allow_list[IR_PC_FILE] && !aa_exec_granted(st, profile_source, src))
+		bool granted = !st->allow_list[IR_PC_FILE] || aa_exec_granted(st, profile_source, src);
+		/* in complain mode an ungranted exec is permitted and logged (the audit posture):
+		 * the same with the transition, so the source still gets its rules */
+		if (!granted && !st->complain)
 			continue;
 		const char *lit = aa_literal(st->ctx->arena, src, "");
-		if (lit)
-			aa_add(b, "", lit, AA_X, "px",
-			       fe_arena_printf(st->ctx->arena, "-> %s//%s", st->t->name, aa_child_name(st, src)));
+		if (!lit) {
+			if (!profile_source)
+				be_gap(st->ctx, st->t, -1, IR_PC_FILE, FE_BE_PATH, "source '%s' cannot be written as an "
+				       "AppArmor path, so its child profile cannot be entered", src);
+			continue;
+		}
+		aa_add(b, granted ? "" : "audit ", lit, AA_X, "px",
+		       fe_arena_printf(st->ctx->arena, "-> %s//%s", st->t->name, aa_child_name(st, src)));
 	}
 	/* A profile entered by px must let the program map its own binary, or the kernel
 	 * cannot start it: a child maps its source; the main profile maps what the children
@@ -559,13 +585,28 @@ static void aa_body(struct aa_state *st, struct aa_body *b, const char *profile_
 		aa_add(b, "", self, AA_M | AA_R, NULL, NULL);
 	if (!profile_source && st->allow_list[IR_PC_FILE] && st->nsources) {
 		for (uint32_t i = 0; i < st->t->nrules; i++) {
-			const struct ir_rule *r = &st->p->rules[st->t->rules[i]];
+			long ri = st->t->rules[i];
+			const struct ir_rule *r = &st->p->rules[ri];
 			if (r->cls != IR_PROCESS || r->action != IR_ALLOW || r->source.kind != IR_SRC_PATH)
 				continue;
 			const char *e = aa_target_expr(st, r);
-			if (e)
-				aa_add(b, "", e, AA_M | AA_R, NULL, NULL);
+			if (!e)
+				continue;
+			aa_add(b, "", e, AA_M | AA_R, NULL, NULL);
+			be_gap(st->ctx, st->t, ri, IR_PC_FILE, FE_BE_POSTURE, "a program started from a fromSource "
+			       "profile must be able to map its binary, so reads of '%s' are granted in an allow-list",
+			       ir_s(&st->p->strs, r->target));
+			st->ctx->gaps[st->ctx->ngaps - 1].reads_of_target = true;
 		}
+	}
+	if (profile_source && st->allow_list[IR_PC_FILE]) {
+		be_gap(st->ctx, st->t, -1, IR_PC_FILE, FE_BE_POSTURE, "a source's child profile must map the source's "
+		       "binary, so the source's reads of its own binary are granted in an allow-list");
+		struct be_gap *g = &st->ctx->gaps[st->ctx->ngaps - 1];
+		const char **only = fe_arena_alloc(st->ctx->arena, 2 * sizeof(*only));
+		only[0] = profile_source;
+		only[1] = NULL;
+		g->only = only;
 	}
 }
 
@@ -656,6 +697,16 @@ static void aa_kernel_couplings(struct aa_state *st)
 	}
 }
 
+/* Text inside a `#` comment: a control character (a newline above all) would end the
+ * comment and turn the rest into profile text, so it is written as '?'. */
+static void aa_comment_text(struct be_buf *out, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		char one[2] = {(char)(*p < 0x20 || *p == 0x7f ? '?' : *p), 0};
+		be_puts(out, one);
+	}
+}
+
 static void aa_emit(struct be_ctx *ctx, const struct ir_target *t)
 {
 	struct aa_state st;
@@ -712,13 +763,17 @@ static void aa_emit(struct be_ctx *ctx, const struct ir_target *t)
 
 	struct be_file *f = be_new_file(ctx, fe_arena_printf(ctx->arena, "apparmor/%s", t->name));
 	struct be_buf *out = &f->text;
-	be_printf(out, "# AppArmor profile written by karmorc for %s\n", t->describe);
+	be_puts(out, "# AppArmor profile written by karmorc for ");
+	aa_comment_text(out, t->describe);
+	be_puts(out, "\n");
 	be_puts(out, "# policies:");
 	const char *last = NULL;
-	for (uint32_t i = 0; i < t->nrules; i++) {
-		const char *pn = ir_s(&st.p->strs, st.p->policies[st.p->rules[t->rules[i]].policy].name);
-		if (!last || strcmp(last, pn) != 0)
-			be_printf(out, " %s", pn);
+	for (uint32_t i = 0; i < t->npolicies; i++) {
+		const char *pn = ir_s(&st.p->strs, st.p->policies[t->policies[i]].name);
+		if (!last || strcmp(last, pn) != 0) {
+			be_puts(out, " ");
+			aa_comment_text(out, pn);
+		}
 		last = pn;
 	}
 	be_puts(out, "\n");
@@ -734,12 +789,13 @@ static void aa_emit(struct be_ctx *ctx, const struct ir_target *t)
 	aa_body_free(&main_body);
 
 	/* native lines: pasted as written, outside the verdict model */
-	for (uint32_t i = 0, prev = UINT32_MAX; i < t->nrules; i++) {
-		uint32_t pi = st.p->rules[t->rules[i]].policy;
-		if (pi == prev || !st.p->policies[pi].apparmor)
+	for (uint32_t i = 0; i < t->npolicies; i++) {
+		uint32_t pi = t->policies[i];
+		if (!st.p->policies[pi].apparmor)
 			continue;
-		prev = pi;
-		be_printf(out, "  # native lines of policy %s\n", ir_s(&st.p->strs, st.p->policies[pi].name));
+		be_puts(out, "  # native lines of policy ");
+		aa_comment_text(out, ir_s(&st.p->strs, st.p->policies[pi].name));
+		be_puts(out, "\n");
 		const char *text = ir_s(&st.p->strs, st.p->policies[pi].apparmor);
 		for (const char *line = text; *line;) {
 			const char *nl = strchr(line, '\n');
@@ -751,6 +807,7 @@ static void aa_emit(struct be_ctx *ctx, const struct ir_target *t)
 		be_gap_at(ctx, t, st.p->policies[pi].loc, IR_PC_FILE, FE_BE_NATIVE,
 			  "the native AppArmor lines of policy %s are pasted verbatim; the verdict model does not "
 			  "account for them", ir_s(&st.p->strs, st.p->policies[pi].name));
+		ctx->gaps[ctx->ngaps - 1].all_classes = true;	/* they can touch any class */
 	}
 
 	for (size_t s = 0; s < st.nsources; s++) {

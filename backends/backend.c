@@ -98,6 +98,13 @@ static void be_gap_v(struct be_ctx *ctx, const struct ir_target *t, long rule, s
 {
 	char msg[768];
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* a rule seen again in a child profile is the same finding */
+	for (size_t i = 0; i < ctx->ngaps; i++) {
+		const struct be_gap *o = &ctx->gaps[i];
+		if (o->target == ctx->target_index && o->rule == rule && o->code == code && o->pclass == pc &&
+		    rule >= 0)
+			return;
+	}
 	const char *policy = "";
 	if (rule >= 0) {
 		const struct ir_rule *r = &ctx->prog->rules[rule];
@@ -121,6 +128,8 @@ static void be_gap_v(struct be_ctx *ctx, const struct ir_target *t, long rule, s
 	g->code = code;
 	g->only = NULL;
 	g->matching_only = false;
+	g->reads_of_target = false;
+	g->all_classes = false;
 }
 
 void be_gap(struct be_ctx *ctx, const struct ir_target *t, long rule, enum ir_posture_class pc,

@@ -35,6 +35,8 @@ struct be_gap {
 	enum fe_diag_code code;
 	const char *const *only;	/* NULL: every op of the class; else only these resources */
 	bool matching_only;		/* only ops the rule matches depend on it (not its allow-list effect) */
+	bool reads_of_target;		/* only reads of paths the rule's target matches depend on it */
+	bool all_classes;		/* every op of the target depends on it */
 };
 
 struct be_ctx {

@@ -126,8 +126,14 @@ struct kc_targets {
 	size_t n;
 };
 
-static void kc_target_rules_add(struct fe_arena *a, struct ir_target *t, const struct ir_policy *pol)
+static void kc_target_rules_add(struct fe_arena *a, struct ir_target *t, const struct ir_program *p,
+				const struct ir_policy *pol)
 {
+	uint32_t *pols = fe_arena_alloc(a, (t->npolicies + 1) * sizeof(*pols));
+	if (t->npolicies)
+		memcpy(pols, t->policies, t->npolicies * sizeof(*pols));
+	pols[t->npolicies++] = (uint32_t)(pol - p->policies);
+	t->policies = pols;
 	uint32_t *rules = fe_arena_alloc(a, (t->nrules + pol->nrules + 1) * sizeof(*rules));
 	if (t->nrules)
 		memcpy(rules, t->rules, t->nrules * sizeof(*rules));
@@ -158,7 +164,7 @@ static void kc_targets_from_selectors(struct fe_arena *a, const struct ir_progra
 			nt->host = pol->kind == IR_HSP;
 			memcpy(nt->posture, posture, sizeof(nt->posture));
 		}
-		kc_target_rules_add(a, &out->items[t], pol);
+		kc_target_rules_add(a, &out->items[t], p, pol);
 	}
 }
 
@@ -178,8 +184,14 @@ static const char *kc_case_skip(struct fe_arena *a, const struct be_ctx *be, uin
 	enum ir_posture_class pc = kc_op_pclass(k->op.op);
 	for (size_t g = 0; g < be->ngaps; g++) {
 		const struct be_gap *gap = &be->gaps[g];
-		if (gap->target != ti || gap->pclass != pc)
+		if (gap->target != ti || (gap->pclass != pc && !gap->all_classes))
 			continue;
+		if (gap->reads_of_target) {
+			const struct ir_rule *r = &p->rules[gap->rule];
+			if (k->op.op == KC_OP_READ && k->op.resource && fe_path_matches(m, r->match, r->target, k->op.resource))
+				return fe_arena_printf(a, "KC%04d", (int)gap->code);
+			continue;
+		}
 		if (gap->only) {
 			bool listed = false;
 			for (const char *const *o = gap->only; *o && !listed; o++)
@@ -320,6 +332,7 @@ int kc_cmd_compile(int argc, char **argv)
 	const char *target = NULL, *outdir = NULL, *scenario = NULL, *features = NULL;
 	enum ir_posture posture[IR_PC_COUNT] = {IR_POSTURE_AUDIT, IR_POSTURE_AUDIT, IR_POSTURE_AUDIT};
 	enum fe_schema_mode mode = FE_SCHEMA_CRD;
+	bool posture_given = false;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
@@ -329,6 +342,7 @@ int kc_cmd_compile(int argc, char **argv)
 		case 's': scenario = optarg; break;
 		case 'B': features = optarg; break;
 		case 'P':
+			posture_given = true;
 			if (!kc_parse_posture(optarg, posture)) {
 				fprintf(stderr, "karmorc: compile: bad --posture '%s'\n", optarg);
 				return 2;
@@ -360,6 +374,11 @@ int kc_cmd_compile(int argc, char **argv)
 	if (!backend) {
 		fprintf(stderr, "karmorc: compile: --target must name a backend (apparmor)%s%s\n", target ? ", not " : "",
 			target ? target : "");
+		return 2;
+	}
+	if (scenario && posture_given) {
+		fprintf(stderr, "karmorc: compile: --posture and --scenario do not go together: the scenario file "
+			"states its posture\n");
 		return 2;
 	}
 	if (!outdir || (!scenario && optind >= argc) || (scenario && optind < argc)) {
@@ -398,6 +417,10 @@ int kc_cmd_compile(int argc, char **argv)
 		d = &own_diags;
 		prog = &own_prog;
 	}
+	if (!d->errors && !io_error && prog->npolicies == 0) {
+		struct fe_loc none = {NULL, 0, 0};
+		fe_diag_add(d, FE_ERROR, FE_NO_POLICY, none, "no KubeArmor policy to compile");
+	}
 	if (d->errors || io_error) {
 		kc_report(stderr, d, KC_FORMAT_TEXT, false);
 		fprintf(stderr, "karmorc: compile: the input has errors; nothing written\n");
@@ -423,7 +446,7 @@ int kc_cmd_compile(int argc, char **argv)
 				memset(&nt, 0, sizeof(nt));
 				for (uint32_t pi = 0; pi < prog->npolicies; pi++)
 					if (kc_selects(prog, &prog->policies[pi], w))
-						kc_target_rules_add(&arena, &nt, &prog->policies[pi]);
+						kc_target_rules_add(&arena, &nt, prog, &prog->policies[pi]);
 				keys[t] = key;
 				nt.name = kc_target_name(&arena, w->host ? "host" : "wl", key, key);
 				nt.describe = fe_arena_printf(&arena, "the workload %s", key);
@@ -431,7 +454,7 @@ int kc_cmd_compile(int argc, char **argv)
 				memcpy(nt.posture, posture, sizeof(nt.posture));
 				targets.items[targets.n++] = nt;
 			}
-			case_target[i] = targets.items[t].nrules ? (long)t : -1;
+			case_target[i] = targets.items[t].npolicies ? (long)t : -1;
 		}
 	} else {
 		kc_targets_from_selectors(&arena, prog, posture, &targets);
@@ -440,7 +463,7 @@ int kc_cmd_compile(int argc, char **argv)
 	struct be_ctx be;
 	be_ctx_init(&be, prog, d, &arena, backend->name);
 	for (size_t t = 0; t < targets.n; t++) {
-		if (!targets.items[t].nrules)
+		if (!targets.items[t].npolicies)
 			continue;	/* no policy applies: the workload runs unconfined */
 		be.target_index = (uint32_t)t;
 		backend->emit(&be, &targets.items[t]);

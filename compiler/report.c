@@ -12,11 +12,15 @@ static size_t kc_utf8_seq(const unsigned char *p)
 	if (p[0] < 0x80)
 		return 1;
 	size_t n = (p[0] & 0xE0) == 0xC0 ? 2 : (p[0] & 0xF0) == 0xE0 ? 3 : (p[0] & 0xF8) == 0xF0 ? 4 : 0;
-	if (n == 2 && p[0] < 0xC2)
-		return 0;	/* overlong */
+	if ((n == 2 && p[0] < 0xC2) || p[0] > 0xF4)
+		return 0;	/* overlong, or beyond U+10FFFF */
 	for (size_t i = 1; i < n; i++)
 		if ((p[i] & 0xC0) != 0x80)
 			return 0;
+	if (n == 3 && ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0)))
+		return 0;	/* overlong, or a surrogate */
+	if (n == 4 && ((p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] >= 0x90)))
+		return 0;
 	return n;
 }
 
@@ -223,11 +227,16 @@ static void kc_report_text(FILE *out, const struct fe_diag *dg)
 	kc_print_clean(out, dg->message);
 	fprintf(out, " [KC%04d]\n", (int)dg->code);
 	kc_print_excerpt(out, &dg->loc);
-	if (dg->fixit)
-		fprintf(out, "%*s = fix: %s\n", 5, "", dg->fixit);
+	if (dg->fixit) {
+		fprintf(out, "%*s = fix: ", 5, "");
+		kc_print_clean(out, dg->fixit);
+		fputc('\n', out);
+	}
 	if (dg->related_message) {
 		kc_print_loc(out, &dg->related);
-		fprintf(out, ": note: %s\n", dg->related_message);
+		fputs(": note: ", out);
+		kc_print_clean(out, dg->related_message);
+		fputc('\n', out);
 		kc_print_excerpt(out, &dg->related);
 	}
 }

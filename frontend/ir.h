@@ -143,6 +143,8 @@ struct ir_target {
 	bool host;
 	const uint32_t *rules;
 	uint32_t nrules;
+	const uint32_t *policies;	/* the policies that apply, in program order */
+	uint32_t npolicies;
 	enum ir_posture posture[IR_PC_COUNT];
 };
 

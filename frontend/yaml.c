@@ -469,6 +469,14 @@ bool fe_yaml_parse(struct fe_arena *a, struct fe_diags *d, const struct fe_sourc
 				done = true;
 				break;
 			}
+			if (memchr(ev.data.scalar.value, '\0', ev.data.scalar.length)) {
+				/* an escaped "\0": the C string would silently end there */
+				fe_diag_add(d, FE_ERROR, FE_FILE_BINARY, fe_mark_loc(src, ev.start_mark),
+					    "a NUL character inside a value is not accepted");
+				ok = false;
+				done = true;
+				break;
+			}
 			if (ev.data.scalar.length > FE_YAML_MAX_SCALAR) {
 				fe_diag_add(d, FE_ERROR, FE_YAML_SCALAR_SIZE, fe_mark_loc(src, ev.start_mark),
 					    "scalar of %zu bytes exceeds the limit of %d", ev.data.scalar.length,
