@@ -83,10 +83,10 @@ static void kc_stream_file(void *ctx, struct fe_diags *d, size_t first)
 	kc_report_from(s->out, d, first, s->fmt, true);
 }
 
-static int kc_cmd_check(int argc, char **argv)
+/* The options `check` and `test` share: --schema, --format (when fmt is given), --help.
+ * Returns -1 to go on, or the exit code; the paths start at optind. */
+static int kc_options(int argc, char **argv, const char *need, enum fe_schema_mode *mode, enum kc_format *fmt)
 {
-	enum fe_schema_mode mode = FE_SCHEMA_CRD;
-	enum kc_format fmt = KC_FORMAT_TEXT;
 	static const struct option opts[] = {
 		{"schema", required_argument, NULL, 's'},
 		{"format", required_argument, NULL, 'f'},
@@ -98,11 +98,13 @@ static int kc_cmd_check(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			if (!kc_parse_schema(optarg, &mode))
+			if (!kc_parse_schema(optarg, mode))
 				return kc_usage("--schema must be crd or daemon, not '%s'", optarg);
 			break;
 		case 'f':
-			if (!kc_parse_format(optarg, &fmt))
+			if (!fmt)
+				return kc_usage("--format is an option of check, lint and explain");
+			if (!kc_parse_format(optarg, fmt))
 				return kc_usage("--format must be text or json, not '%s'", optarg);
 			break;
 		case 'h':
@@ -113,7 +115,17 @@ static int kc_cmd_check(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		return kc_usage("check needs at least one PATH");
+		return kc_usage("%s", need);
+	return -1;
+}
+
+static int kc_cmd_check(int argc, char **argv)
+{
+	enum fe_schema_mode mode = FE_SCHEMA_CRD;
+	enum kc_format fmt = KC_FORMAT_TEXT;
+	int rc0 = kc_options(argc, argv, "check needs at least one PATH", &mode, &fmt);
+	if (rc0 >= 0)
+		return rc0;
 
 	struct fe_arena arena;
 	struct fe_diags d;
@@ -151,28 +163,9 @@ static int kc_cmd_check(int argc, char **argv)
 static int kc_cmd_test(int argc, char **argv)
 {
 	enum fe_schema_mode mode = FE_SCHEMA_CRD;
-	static const struct option opts[] = {
-		{"schema", required_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			if (!kc_parse_schema(optarg, &mode))
-				return kc_usage("--schema must be crd or daemon, not '%s'", optarg);
-			break;
-		case 'h':
-			fputs(kc_usage_text, stdout);
-			return KC_EXIT_OK;
-		default:
-			return kc_usage(NULL);
-		}
-	}
-	if (optind >= argc)
-		return kc_usage("test needs at least one SCENARIO_FILE");
+	int rc0 = kc_options(argc, argv, "test needs at least one SCENARIO_FILE", &mode, NULL);
+	if (rc0 >= 0)
+		return rc0;
 	struct kc_test_totals t = {0, 0, 0, 0};
 	for (int i = optind; i < argc; i++)
 		kc_scenario_run(argv[i], mode, stdout, stderr, &t);
