@@ -134,8 +134,9 @@ static int kc_cmd_check(int argc, char **argv)
 	fe_arena_init(&arena);
 	fe_diags_init(&d, &arena);
 	ir_program_init(&prog, &arena);
-	prog.count_rules_only = true;	/* check validates and lowers, but keeps no IR */
+	prog.count_rules_only = true;	/* check validates, and keeps no IR */
 	fe_loader_init(&l, &arena, &d, &prog, mode);
+	l.validate_only = true;
 	struct kc_stream stream = {fmt == KC_FORMAT_JSON ? stdout : stderr, fmt};
 	l.on_file = kc_stream_file;
 	l.on_file_ctx = &stream;
@@ -149,10 +150,9 @@ static int kc_cmd_check(int argc, char **argv)
 	}
 	kc_report(fmt == KC_FORMAT_JSON ? stdout : stderr, &d, fmt, true);
 	if (fmt == KC_FORMAT_TEXT)
-		fprintf(stderr, "%zu file%s, %zu polic%s, %u rule%s: %zu error%s, %zu warning%s\n", l.files,
-			l.files == 1 ? "" : "s", l.policies, l.policies == 1 ? "y" : "ies", prog.nrules,
-			prog.nrules == 1 ? "" : "s", d.errors, d.errors == 1 ? "" : "s", d.warnings,
-			d.warnings == 1 ? "" : "s");
+		fprintf(stderr, "%zu file%s, %zu polic%s: %zu error%s, %zu warning%s\n", l.files,
+			l.files == 1 ? "" : "s", l.policies, l.policies == 1 ? "y" : "ies", d.errors,
+			d.errors == 1 ? "" : "s", d.warnings, d.warnings == 1 ? "" : "s");
 	int rc = l.io_error ? KC_EXIT_INTERNAL : d.errors ? KC_EXIT_INPUT : KC_EXIT_OK;
 	ir_program_free(&prog);
 	fe_diags_free(&d);

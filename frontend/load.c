@@ -178,7 +178,11 @@ static void fe_load_document(struct fe_loader *l, const struct fe_source *src, c
 	l->recognised++;
 	bool ok = fe_schema_validate(d, src, root, (enum ir_kind)k, l->mode);
 	ok &= fe_check_rules_present(d, src, root, (enum ir_kind)k);
-	if (ok)
+	/* `check` lowers only what lowering alone reports on: host Allow rules without
+	 * fromSource (KC0123).  Everything else it needs was found by the schema walk. */
+	if (ok && l->validate_only && k != IR_HSP)
+		fe_policy_identity(l->prog, src, doc, (enum ir_kind)k);
+	else if (ok)
 		fe_lower(l->prog, d, src, doc, (enum ir_kind)k, l->mode);
 }
 

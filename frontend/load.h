@@ -25,6 +25,7 @@ struct fe_loader {
 	size_t files, documents, policies;
 	size_t recognised;	/* policies plus recognised-but-skipped kinds */
 	bool io_error;		/* a path could not be read: exit 3 */
+	bool validate_only;	/* `check`: keep no IR, lower only what reports findings */
 	/* files and directories already seen, as (device, inode): a symlink loop or the same
 	 * file named twice is read once */
 	struct fe_file_id { unsigned long long dev, ino; } *seen;

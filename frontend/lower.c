@@ -527,6 +527,22 @@ static void lw_selector(struct lw_ctx *c, struct ir_policy *pol, const struct fe
 	}
 }
 
+void fe_policy_identity(struct ir_program *p, const struct fe_source *src, const struct fe_ydoc *doc,
+			enum ir_kind kind)
+{
+	const struct fe_ynode *meta = lw_map(doc->root, "metadata");
+	const char *name = lw_str(meta, "name"), *ns = lw_str(meta, "namespace");
+	struct ir_policy pol;
+	memset(&pol, 0, sizeof(pol));
+	pol.kind = kind;
+	pol.loc = fe_ynode_loc(src, doc->root);
+	pol.doc_index = doc->index;
+	pol.name = ir_intern_cstr(&p->strs, name ? name : "");
+	if (kind == IR_KSP)
+		pol.namespace = ir_intern_cstr(&p->strs, ns && *ns ? ns : "default");
+	ir_program_add(p, &pol, NULL, 0);
+}
+
 bool fe_lower(struct ir_program *p, struct fe_diags *d, const struct fe_source *src, const struct fe_ydoc *doc,
 	      enum ir_kind kind, enum fe_schema_mode mode)
 {
@@ -549,16 +565,8 @@ bool fe_lower(struct ir_program *p, struct fe_diags *d, const struct fe_source *
 	/* the identity is always interned: duplicate policies are found by it */
 	pol.name = ir_intern_cstr(&p->strs, lw_str(meta, "name") ? lw_str(meta, "name") : "");
 	const char *ns = lw_str(meta, "namespace");
-	if (kind == IR_KSP) {
+	if (kind == IR_KSP)	/* a cluster kind's namespace is ignored (KC0122, from the schema) */
 		pol.namespace = ir_intern_cstr(&p->strs, ns && *ns ? ns : "default");
-	} else if (ns) {
-		fe_diag_fixit(d, fe_diag_add(d, FE_WARNING, FE_CLUSTER_NAMESPACE,
-					     fe_ynode_loc(src, fe_ymap_get(meta, "namespace")),
-					     "%s is cluster-scoped: metadata.namespace '%s' is ignored",
-					     ir_kind_name(kind), ns),
-			      "delete metadata.namespace%s", kind == IR_CSP ? "; select namespaces with "
-			      "selector.matchExpressions (key: namespace)" : "");
-	}
 
 	struct lw_attrs top;
 	memset(&top, 0, sizeof(top));

@@ -18,6 +18,11 @@
 bool fe_check_rules_present(struct fe_diags *d, const struct fe_source *src, const struct fe_ynode *root,
 			    enum ir_kind kind);
 
+/* Records only a valid policy's identity (kind, namespace, name, place): what `check`
+ * needs to find duplicates, without lowering its rules. */
+void fe_policy_identity(struct ir_program *p, const struct fe_source *src, const struct fe_ydoc *doc,
+			enum ir_kind kind);
+
 /* Lowers a document that passed fe_schema_validate.  Returns false on error. */
 bool fe_lower(struct ir_program *p, struct fe_diags *d, const struct fe_source *src, const struct fe_ydoc *doc,
 	      enum ir_kind kind, enum fe_schema_mode mode);

@@ -229,7 +229,7 @@ enum sch_kind { SK_OBJECT, SK_ARRAY, SK_STRING, SK_INT, SK_BOOL, SK_STRMAP, SK_O
 
 enum sch_check {
 	CK_NONE, CK_ACTION, CK_DIR, CK_PATH, CK_SOURCE_PATH, CK_EXECNAME, CK_SYSCALL_PATH, CK_PROTOCOL,
-	CK_CAPABILITY, CK_SYSCALL, CK_SOURCE_DIR, CK_NAME, CK_NAMESPACE, CK_NONEMPTY, CK_GLOB, CK_SELECTOR, CK_PROCESS_PATH,
+	CK_CAPABILITY, CK_SYSCALL, CK_SOURCE_DIR, CK_NAME, CK_NAMESPACE, CK_NONEMPTY, CK_GLOB, CK_SELECTOR, CK_PROCESS_PATH, CK_SYS_SOURCE, CK_NONEMPTY_LIST,
 };
 
 #define SF_REQUIRED 0x1u	/* required by the CRD */
@@ -280,14 +280,15 @@ static const struct sch_node s_args = {.kind = SK_ARRAY, .items = &s_str, .max_i
 static const struct sch_node s_protocol = {.kind = SK_STRING, .check = CK_PROTOCOL};
 static const struct sch_node s_capability = {.kind = SK_STRING, .check = CK_CAPABILITY};
 static const struct sch_node s_syscall = {.kind = SK_STRING, .check = CK_SYSCALL};
-static const struct sch_node s_syscalls = {.kind = SK_ARRAY, .items = &s_syscall};
+static const struct sch_node s_syscalls = {.kind = SK_ARRAY, .items = &s_syscall, .check = CK_NONEMPTY_LIST};
 static const struct sch_node s_syscall_path = {.kind = SK_STRING, .max_len = 200, .check = CK_SYSCALL_PATH};
 
 /* severity, tags, message and action: every section and every rule has them */
 #define SCH_COMMON \
 	{"severity", 8, &s_severity, 0}, {"tags", 4, &s_strs, 0}, {"message", 7, &s_str, 0}, {"action", 6, &s_action, 0}
 
-static const struct sch_field f_source[] = {{"path", 4, &s_source_path, 0}, {NULL, 0, NULL, 0}};
+/* karmorc is stricter than the CRD here: a source without a path names no program */
+static const struct sch_field f_source[] = {{"path", 4, &s_source_path, SF_REQUIRED}, {NULL, 0, NULL, 0}};
 static const struct sch_node s_source = {.kind = SK_OBJECT, .fields = f_source};
 static const struct sch_node s_sources = {.kind = SK_ARRAY, .items = &s_source};
 
@@ -369,12 +370,12 @@ static const struct sch_node s_host_capabilities = {.kind = SK_OBJECT, .fields =
 
 static const struct sch_field f_sys_source[] = {
 	{"path", 4, &s_source_path, 0}, {"dir", 3, &s_source_dir, 0}, {"recursive", 9, &s_bool, 0}, {NULL, 0, NULL, 0}};
-static const struct sch_node s_sys_source = {.kind = SK_OBJECT, .fields = f_sys_source};
+static const struct sch_node s_sys_source = {.kind = SK_OBJECT, .fields = f_sys_source, .check = CK_SYS_SOURCE};
 static const struct sch_node s_sys_sources = {.kind = SK_ARRAY, .items = &s_sys_source};
 static const struct sch_field f_match_syscall[] = {
-	{"syscall", 7, &s_syscalls, 0}, {"fromSource", 10, &s_sys_sources, 0}, {NULL, 0, NULL, 0}};
+	{"syscall", 7, &s_syscalls, SF_REQUIRED}, {"fromSource", 10, &s_sys_sources, 0}, {NULL, 0, NULL, 0}};
 static const struct sch_field f_match_syscall_path[] = {
-	{"path", 4, &s_syscall_path, 0}, {"recursive", 9, &s_bool, 0}, {"syscall", 7, &s_syscalls, 0},
+	{"path", 4, &s_syscall_path, SF_REQUIRED}, {"recursive", 9, &s_bool, 0}, {"syscall", 7, &s_syscalls, SF_REQUIRED},
 	{"fromSource", 10, &s_sys_sources, 0}, {NULL, 0, NULL, 0}};
 static const struct sch_node s_match_syscall = {.kind = SK_OBJECT, .fields = f_match_syscall};
 static const struct sch_node s_match_syscall_path = {.kind = SK_OBJECT, .fields = f_match_syscall_path};
@@ -401,9 +402,11 @@ static const struct sch_node s_ksp_key = {.kind = SK_STRING, .enum_vals = sch_ks
 static const struct sch_node s_csp_key = {.kind = SK_STRING, .enum_vals = sch_csp_keys};
 static const struct sch_node s_operator = {.kind = SK_STRING, .enum_vals = sch_operators};
 static const struct sch_field f_ksp_expr[] = {
-	{"key", 3, &s_ksp_key, 0}, {"operator", 8, &s_operator, 0}, {"values", 6, &s_strs, 0}, {NULL, 0, NULL, 0}};
+	{"key", 3, &s_ksp_key, SF_REQUIRED}, {"operator", 8, &s_operator, SF_REQUIRED}, {"values", 6, &s_strs, 0},
+	{NULL, 0, NULL, 0}};
 static const struct sch_field f_csp_expr[] = {
-	{"key", 3, &s_csp_key, 0}, {"operator", 8, &s_operator, 0}, {"values", 6, &s_strs, 0}, {NULL, 0, NULL, 0}};
+	{"key", 3, &s_csp_key, SF_REQUIRED}, {"operator", 8, &s_operator, SF_REQUIRED}, {"values", 6, &s_strs, 0},
+	{NULL, 0, NULL, 0}};
 static const struct sch_node s_ksp_expr = {.kind = SK_OBJECT, .fields = f_ksp_expr};
 static const struct sch_node s_csp_expr = {.kind = SK_OBJECT, .fields = f_csp_expr};
 static const struct sch_node s_ksp_exprs = {.kind = SK_ARRAY, .items = &s_ksp_expr};
@@ -717,6 +720,11 @@ static void sch_check_string(struct sch_ctx *c, const struct fe_ynode *n, const 
 				      "for example '%s'", "my-policy-1");
 		break;
 	case CK_NAMESPACE:
+		if (c->kind != IR_KSP)
+			fe_diag_fixit(c->d, sch_warn(c, FE_CLUSTER_NAMESPACE, n, "%s is cluster-scoped: metadata.namespace "
+						     "'%s' is ignored", ir_kind_name(c->kind), n->str),
+				      "delete metadata.namespace%s", c->kind == IR_CSP ? "; select namespaces with "
+				      "selector.matchExpressions (key: namespace)" : "");
 		if (!fe_regex_match(FE_RE_DNS1123_LABEL, n->str, n->len))
 			sch_error(c, FE_BAD_NAMESPACE, n, "metadata.namespace '%s' is not a DNS-1123 label "
 				  "(lower-case letters, digits and '-')", n->str);
@@ -832,6 +840,8 @@ static void sch_walk_object(struct sch_ctx *c, const struct fe_ynode *n, const s
 		else
 			sch_error(c, FE_REQUIRED, n, "%s", what);
 	}
+	if (s->check == CK_SYS_SOURCE && !(present & 3u))	/* f_sys_source: path, dir first */
+		sch_error(c, FE_REQUIRED, n, "fromSource entry needs 'path' or 'dir'");
 	if (s->check == CK_PROCESS_PATH) {
 		/* the first two fields of f_proc_path are path and execname */
 		bool hp = present & 1u, he = present & 2u;
@@ -871,6 +881,8 @@ static void sch_walk(struct sch_ctx *c, const struct fe_ynode *n, const struct s
 			sch_error(c, FE_WRONG_TYPE, n, "'%s' must be a list, not %s", field, fe_ynode_kind_name(n));
 			return;
 		}
+		if (s->check == CK_NONEMPTY_LIST && n->n == 0)
+			sch_error(c, FE_EMPTY_VALUE, n, "'%s' must not be empty", field);
 		if (s->max_items && n->n > (size_t)s->max_items)
 			sch_error(c, FE_TOO_MANY_ITEMS, n, "'%s' has %zu items; the limit is %d", field, n->n,
 				  s->max_items);

@@ -24,7 +24,7 @@ HEAD = re.compile(r'^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): (?P<sev>error|war
                   r'(?: \[(?P<code>KC\d{4})\])?$')
 WHOLE = re.compile(r'^(?P<file>[^:]+): (?P<sev>error|warning|note): .+ \[KC\d{4}\]$')
 NOFILE = re.compile(r'^karmorc: (error|warning|note): .+ \[KC\d{4}\]$')
-SUMMARY = re.compile(r'^\d+ files?, \d+ polic(y|ies), \d+ rules?: \d+ errors?, \d+ warnings?$')
+SUMMARY = re.compile(r'^\d+ files?, \d+ polic(y|ies): \d+ errors?, \d+ warnings?$')
 IOMSG = re.compile(r'^karmorc: .+$')
 EXCERPT = re.compile(rb'^ *(\d+) \| (.*)$')
 CARET = re.compile(rb'^      \| ([ \t]*)\^$')
