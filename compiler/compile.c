@@ -1,5 +1,6 @@
 #include "compile.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <sodium.h>
@@ -313,6 +314,31 @@ static bool kc_precompile(const char *dir, const char *rel, const char *features
 	return true;
 }
 
+/* DIR/<sub>/ holds exactly this run's artifacts: a profile left from an earlier run for a
+ * target that no longer exists would otherwise be loaded with the new ones. */
+static void kc_remove_stale(const char *dir, const char *sub, const struct be_ctx *be, const char *prefix)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", dir, sub);
+	DIR *d = opendir(path);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		bool ours = false;
+		for (size_t i = 0; i < be->nfiles && !ours; i++) {
+			const char *base = strrchr(be->files[i].path, '/');
+			ours = strncmp(be->files[i].path, prefix, strlen(prefix)) == 0 && base &&
+			       strcmp(base + 1, e->d_name) == 0;
+		}
+		if (!ours && unlinkat(dirfd(d), e->d_name, 0) != 0 && errno != EISDIR)
+			fprintf(stderr, "karmorc: %s/%s: %s\n", path, e->d_name, strerror(errno));
+	}
+	closedir(d);
+}
+
 static void kc_compile_usage(FILE *f)
 {
 	fputs("usage: karmorc compile --target=apparmor -o DIR [--posture CLASS=MODE,...] [--schema=crd|daemon]\n"
@@ -506,6 +532,11 @@ int kc_cmd_compile(int argc, char **argv)
 	for (size_t i = 0; i < be.nfiles && rc == 0 && features; i++)
 		if (strncmp(be.files[i].path, "apparmor/", 9) == 0 && !kc_precompile(outdir, be.files[i].path, features))
 			rc = 3;
+	if (rc == 0) {
+		kc_remove_stale(outdir, "apparmor", &be, "apparmor/");
+		if (features)
+			kc_remove_stale(outdir, "apparmor-binary", &be, "apparmor/");
+	}
 	if (rc == 0)
 		fprintf(stderr, "karmorc: compile: %zu target%s, %zu file%s written to %s/, %zu rule%s not expressible\n",
 			targets.n, targets.n == 1 ? "" : "s", be.nfiles, be.nfiles == 1 ? "" : "s", outdir, be.ngaps,

@@ -540,6 +540,16 @@ t_namespace_on_host_policy() {
 	err_re "^h\.yaml:5:14: warning: KubeArmorHostPolicy is cluster-scoped: metadata\.namespace 'default' is ignored \[KC0122\]$"
 	fmt_ok
 }
+t_compile_removes_stale() {
+	# a profile from an earlier run for a target that is gone does not stay in DIR/apparmor
+	cp "$DATA/valid.yaml" v.yaml
+	mkdir -p out/apparmor
+	echo 'profile stale {}' >out/apparmor/karmorc-ns-stale-00000000
+	kc compile --target=apparmor -o out v.yaml
+	rc_is 0
+	[ -e out/apparmor/karmorc-ns-stale-00000000 ] && fail "a stale profile survived"
+	[ "$(ls out/apparmor | wc -l)" -eq 1 ] || fail "expected exactly one profile, got: $(ls out/apparmor | tr '\n' ' ')"
+}
 t_host_allow_no_source() {
 	{ pol KubeArmorHostPolicy h1
 		printf 'spec:\n%s  file:\n    matchPaths:\n    - path: /etc/hosts\n    - path: /etc/passwd\n      fromSource:\n      - path: /bin/cat\n  action: Allow\n' "$HSEL"; } >h.yaml
@@ -684,6 +694,7 @@ t diag_cap_prefix_KC0127 t_cap_prefix
 t diag_glob_in_matchpaths_KC0121 t_glob_in_path
 t diag_namespace_on_host_policy_KC0122 t_namespace_on_host_policy
 t diag_host_allow_without_source_KC0123 t_host_allow_no_source
+t compile_removes_stale_profiles t_compile_removes_stale
 t diag_null_values_KC0120 t_null_values
 t diag_unknown_protocol t_unknown_protocol
 t diag_unknown_protocol_in_list_KC0118 t_unknown_protocol_in_list
