@@ -675,8 +675,6 @@ static void aa_kernel_couplings(struct aa_state *st)
 	static const char *const net_caps[] = {"net_raw", "net_admin", "net_bind_service", "net_broadcast", NULL};
 	bool net_raw_plain = !st->allow_list[IR_PC_CAPABILITIES] || aa_name_granted(st, IR_CAPABILITY, NULL, "net_raw");
 	bool network_open = !st->allow_list[IR_PC_NETWORK] || st->t->posture[IR_PC_NETWORK] == IR_POSTURE_AUDIT;
-	if (st->allow_list[IR_PC_CAPABILITIES] && !aa_name_granted(st, IR_CAPABILITY, NULL, "net_raw"))
-		net_raw_plain = false;
 	for (uint32_t i = 0; i < st->t->nrules; i++) {
 		const struct ir_rule *r = &st->p->rules[st->t->rules[i]];
 		if (r->cls == IR_CAPABILITY && r->action != IR_ALLOW && strcmp(ir_s(&st->p->strs, r->target), "net_raw") == 0)

@@ -286,10 +286,7 @@ static void lw_emit(struct lw_ctx *c, const struct ir_rule *proto, const struct 
 			r.source.kind = lw_fbool(&sf, K_RECURSIVE) ? IR_SRC_DIR_RECURSIVE : IR_SRC_DIR;
 			r.source.path = lw_intern(c, lw_dir_norm(c, dir));
 		} else {
-			fe_diag_add(c->d, FE_ERROR, FE_REQUIRED, fe_ynode_loc(c->src, src),
-				    syscall_sources ? "fromSource entry needs 'path' or 'dir'"
-						    : "fromSource entry needs 'path'");
-			c->ok = false;
+			assert(!"the schema refuses a fromSource entry without path or dir");
 			continue;
 		}
 		lw_keep(c, &r);
@@ -427,26 +424,19 @@ static void lw_syscall_entries(struct lw_ctx *c, const struct fe_ynode *list, co
 		r.action = IR_AUDIT;	/* syscall rules only ever audit (DESIGN §4.5) */
 		if (with_path) {
 			const char *path = lw_fstr(&f, K_PATH);
-			if (!path) {
-				fe_diag_add(c->d, FE_ERROR, FE_REQUIRED, fe_ynode_loc(c->src, e),
-					    "syscalls matchPaths entry needs 'path'");
-				c->ok = false;
+			assert(path && *path);	/* required by the schema */
+			if (!path || !*path)
 				continue;
-			}
 			size_t len = strlen(path);
 			r.has_path = true;
 			r.path = lw_intern(c, path);
 			r.path_match = path[len - 1] != '/' ? IR_M_PATH
 				     : lw_fbool(&f, K_RECURSIVE) ? IR_M_DIR_RECURSIVE : IR_M_DIR;
 		}
+		/* the schema refuses a missing or empty list; nothing to emit then */
 		const struct fe_ynode *calls = lw_fseq(&f, K_SYSCALL);
-		if (!calls || calls->n == 0) {
-			fe_diag_add(c->d, FE_ERROR, FE_REQUIRED, fe_ynode_loc(c->src, e),
-				    "syscalls entry needs a non-empty 'syscall' list");
-			c->ok = false;
-			continue;
-		}
-		for (size_t k = 0; k < calls->n; k++) {
+		assert(calls && calls->n);
+		for (size_t k = 0; calls && k < calls->n; k++) {
 			struct ir_rule one = r;
 			one.target = lw_intern(c, calls->items[k]->str);
 			lw_emit(c, &one, &f, true);
@@ -510,12 +500,9 @@ static void lw_selector(struct lw_ctx *c, struct ir_policy *pol, const struct fe
 		for (size_t i = 0; i < exprs->n; i++) {
 			const struct fe_ynode *e = exprs->items[i];
 			const char *key = lw_str(e, "key"), *op = lw_str(e, "operator");
-			if (!key || !op) {
-				fe_diag_add(c->d, FE_ERROR, FE_REQUIRED, fe_ynode_loc(c->src, e),
-					    "a selector expression needs 'key' and 'operator'");
-				c->ok = false;
+			assert(key && op);	/* required by the schema */
+			if (!key || !op)
 				continue;
-			}
 			out[n].key = strcmp(key, "namespace") == 0 ? IR_EXPR_NAMESPACE : IR_EXPR_LABEL;
 			out[n].op = strcmp(op, "NotIn") == 0 ? IR_OP_NOTIN : IR_OP_IN;
 			out[n].values = lw_strlist(c, lw_seq(e, "values"));

@@ -240,6 +240,27 @@ static void test_bad_glob(void)
 	unit_free(&u);
 }
 
+static void test_structure_lowering_relies_on(void)
+{
+	/* lowering asserts these cannot reach it: the schema must refuse each one */
+	static const char *const docs[] = {
+		KSP_HEAD "spec:\n  file:\n    matchPaths:\n    - path: /x\n      fromSource:\n      - {}\n",
+		KSP_HEAD "spec:\n  syscalls:\n    matchSyscalls:\n    - fromSource:\n      - recursive: true\n        "
+			 "path: /bin/x\n      syscall: [unlink]\n    - syscall: [unlink]\n      fromSource:\n      - {recursive: true}\n",
+		KSP_HEAD "spec:\n  syscalls:\n    matchPaths:\n    - syscall: [unlink]\n",
+		KSP_HEAD "spec:\n  syscalls:\n    matchSyscalls:\n    - syscall: []\n",
+		KSP_HEAD "spec:\n  selector:\n    matchExpressions:\n    - {values: [a=b]}\n  file:\n    matchPaths:\n"
+			 "    - path: /x\n",
+	};
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		struct unit_prog u;
+		unit_load(&u, FE_SCHEMA_CRD, "s.yaml", docs[i]);
+		CU_ASSERT_TRUE(u.diags.errors >= 1);
+		CU_ASSERT_EQUAL(u.prog.npolicies, 0);
+		unit_free(&u);
+	}
+}
+
 static void test_container_name_label(void)
 {
 	struct unit_prog u;
@@ -273,4 +294,5 @@ void test_schema_register(void)
 	CU_add_test(s, "kinds and API groups", test_kinds);
 	CU_add_test(s, "kubearmor.io/container.name", test_container_name_label);
 	CU_add_test(s, "malformed globs are refused (KC0129)", test_bad_glob);
+	CU_add_test(s, "structure lowering relies on is refused", test_structure_lowering_relies_on);
 }
