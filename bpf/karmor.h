@@ -1,0 +1,387 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * karmor.h -- the one header the BPF-LSM programs (bpf/karmor.bpf.c), the map
+ * image writer (backends/bpf.c), the loader (runtime-loader/) and the unit
+ * tests share.  It fixes:
+ *   - the capacities of every map (the object is compiled once; the compiler
+ *     checks a policy against these numbers, so a full map is a compile error,
+ *     never a load-time failure),
+ *   - map keys and values,
+ *   - the event record of the ring buffer,
+ *   - the on-disk map image (one file per target),
+ *   - the matching algorithm: the path hash, what each lookup contributes and
+ *     how contributions combine into a verdict (DESIGN §4).
+ *
+ * Verdict in the kernel, for one operation of a task bound to target T:
+ *   1. every key that can match the operation is looked up: the path's
+ *      directory prefixes ("/", "/etc/", ...), the full path, the path with a
+ *      '/' appended when the object is a directory, and the last component
+ *      (exec names); each once for "any source" and once per fromSource slot
+ *      the task's executable matches.  So a path costs O(depth) lookups,
+ *      never O(rules).
+ *   2. each hit contributes one karmor_effect (the smallest Block, Audit and
+ *      Allow rule ids among the rules of that key, already resolved for
+ *      readOnly/ownerOnly by the compiler for each of the four variants
+ *      read/write x owner/other);
+ *   3. karmor_decide() turns the accumulated effects, the target's allow-list
+ *      flag and the class posture into Allow, Audit or Block.
+ * Rule ids are 1-based indices into the target's rule table, which follows
+ * the program order (policy name, document order): the smallest id is the
+ * rule DESIGN §4.3 names.
+ *
+ * Keys hold 64-bit hashes of strings; the image holds the strings and the
+ * loader hashes them with a key (seed) it draws at load time, so the hash
+ * values are not known in advance to anyone who could craft colliding paths.
+ *
+ * Everything below is plain C that clang -target bpf and the host compilers
+ * both accept: fixed-width types, no pointers in map data, explicit padding.
+ */
+#ifndef KARMOR_H
+#define KARMOR_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+/* ------------------------------------------------------------ capacities */
+#define KARMOR_MAX_TARGETS	256	/* targets loaded at once */
+#define KARMOR_MAX_CGROUPS	4096	/* cgroup -> target bindings */
+#define KARMOR_MAX_PATH_KEYS	65536	/* path entries, all targets together */
+#define KARMOR_MAX_NET_KEYS	4096
+#define KARMOR_MAX_CAP_KEYS	4096
+#define KARMOR_MAX_SRC_KEYS	4096	/* fromSource specs, all targets together */
+#define KARMOR_MAX_SOURCES	255	/* fromSource slots per target (slot 0 = any source) */
+#define KARMOR_MAX_TASK_SOURCES	8	/* slots one executable may match at once */
+#define KARMOR_MAX_RULES	1000000	/* rule table of one target */
+#define KARMOR_PATH_MAX		4096	/* longest path the programs resolve */
+#define KARMOR_EXE_MAX		512	/* longest executable path kept per task */
+#define KARMOR_MAX_DEPTH	64	/* directory prefixes of one path */
+#define KARMOR_CGROUP_LEVELS	16	/* ancestors searched for a bound cgroup */
+#define KARMOR_EVENT_PATH	256	/* bytes of a path in an event (truncated) */
+#define KARMOR_RINGBUF_BYTES	(4u << 20)
+
+/* --------------------------------------------------------------- classes */
+/* posture classes (DESIGN §4.4), indices of karmor_target.allow_list/posture */
+enum karmor_pclass { KARMOR_PC_FILE = 0, KARMOR_PC_NETWORK = 1, KARMOR_PC_CAPABILITIES = 2, KARMOR_PC_COUNT = 3 };
+enum karmor_posture { KARMOR_POSTURE_AUDIT = 0, KARMOR_POSTURE_BLOCK = 1 };
+
+/* rule classes in path keys: exec is matched by process rules, read/write by file rules */
+enum karmor_cls { KARMOR_CLS_PROCESS = 0, KARMOR_CLS_FILE = 1 };
+
+/* what a path key's string means */
+enum karmor_role {
+	KARMOR_ROLE_EXACT = 0,	 /* a full path ("/etc/passwd") */
+	KARMOR_ROLE_DIR = 1,	 /* a directory, with its '/' ("/etc/"): effect[MAIN] = recursive
+				    rules (the dir and everything below), effect[DIRECT] = non-recursive
+				    rules (the dir and its direct children) */
+	KARMOR_ROLE_EXECNAME = 2, /* a last path component ("passwd") */
+};
+enum karmor_part { KARMOR_PART_MAIN = 0, KARMOR_PART_DIRECT = 1, KARMOR_NPARTS = 2 };
+
+/* read/write x owner/other; exec is "not a read" (readOnly refuses it) */
+#define KARMOR_NVARIANTS 4
+static inline unsigned karmor_variant(int is_write, int is_owner)
+{
+	return ((unsigned)(is_write != 0) << 1) | (unsigned)(is_owner == 0);
+}
+
+/* verdicts, ordered by strength */
+enum karmor_verdict { KARMOR_ALLOW = 0, KARMOR_AUDIT = 1, KARMOR_BLOCK = 2 };
+
+/* special rule ids (real ones are 1..nrules) */
+#define KARMOR_RULE_NONE	0u		/* no rule: DefaultPosture when the verdict is not Allow */
+#define KARMOR_RULE_BASELINE	0xfffffffeu	/* the DESIGN §4.9 baseline grants (never blocks or audits) */
+
+/* ------------------------------------------------------------ operations */
+/* What the kernel saw; the verdict model's op is exec, read or write for all
+ * file kinds (everything that changes a path is a write). */
+enum karmor_op {
+	KARMOR_OP_EXEC = 1,
+	KARMOR_OP_OPEN,		/* file_open; event flags tell read/write */
+	KARMOR_OP_PERMISSION,	/* file_permission: read()/write() on an open file */
+	KARMOR_OP_UNLINK,
+	KARMOR_OP_RMDIR,
+	KARMOR_OP_MKDIR,
+	KARMOR_OP_MKNOD,	/* also creat()/open(O_CREAT) of a new file */
+	KARMOR_OP_RENAME,
+	KARMOR_OP_LINK,
+	KARMOR_OP_SYMLINK,
+	KARMOR_OP_TRUNCATE,
+	KARMOR_OP_CHMOD,
+	KARMOR_OP_CHOWN,
+	KARMOR_OP_SOCKET,	/* socket_create; arg = protocol id */
+	KARMOR_OP_CAPABLE,	/* capable; arg = capability number */
+	KARMOR_OP_COUNT
+};
+
+/* protocols of network rules (lower case, as in the CRD); "all" matches every one.
+ * Socket -> protocol: INET/INET6 only (other families are not mediated);
+ * RAW+ICMP = icmp, RAW+ICMPV6 = icmpv6, other RAW = raw; STREAM+SCTP = sctp,
+ * other STREAM = tcp; DGRAM+ICMP(V6) (ping sockets) = icmp(v6), DGRAM+UDPLITE =
+ * udplite, other DGRAM = udp. */
+enum karmor_proto {
+	KARMOR_PROTO_NONE = 0,
+	KARMOR_PROTO_TCP, KARMOR_PROTO_UDP, KARMOR_PROTO_ICMP, KARMOR_PROTO_ICMPV6,
+	KARMOR_PROTO_RAW, KARMOR_PROTO_SCTP, KARMOR_PROTO_UDPLITE,
+	KARMOR_PROTO_ALL,
+	KARMOR_PROTO_COUNT
+};
+
+/* ----------------------------------------------------------- map layouts */
+/* karmor_targets: ARRAY[KARMOR_MAX_TARGETS], index = target slot (0..) */
+#define KARMOR_TF_LOADED	0x01u	/* slot in use */
+#define KARMOR_TF_EXECNAME_PROC	0x02u	/* has process execname keys: look up the last component */
+#define KARMOR_TF_EXECNAME_FILE	0x04u
+#define KARMOR_TF_SOURCES	0x08u	/* has fromSource slots: the task's executable matters */
+#define KARMOR_TF_HOST		0x10u	/* the host target (processes in no bound cgroup) */
+struct karmor_target {
+	__u32 flags;
+	__u8 allow_list[KARMOR_PC_COUNT];	/* class in allow-list mode (DESIGN §4.3.2) */
+	__u8 posture[KARMOR_PC_COUNT];		/* enum karmor_posture */
+	__u16 nsources;				/* fromSource slots 1..nsources */
+	__u32 generation;			/* bumped at every apply: invalidates task caches */
+	__u32 pad;
+};
+
+/* karmor_config: ARRAY[1] */
+struct karmor_config {
+	__u32 host_target;	/* slot + 1 of the host target, 0 = none */
+	__u32 nbound;		/* cgroup bindings in use (0: only the host target can apply) */
+	__u32 generation;
+	__u32 pad;
+};
+
+/* karmor_cgroups: HASH cgroup id (u64, as bpf_get_current_cgroup_id) -> target slot (u32) */
+
+/* one decision-relevant summary of the rules of one key for one variant */
+struct karmor_effect {
+	__u32 block;	/* smallest rule id that blocks, 0 none */
+	__u32 audit;	/* smallest rule id that audits */
+	__u32 grant;	/* smallest rule id that grants (Allow), or KARMOR_RULE_BASELINE */
+};
+
+/* karmor_paths: HASH */
+struct karmor_path_key {
+	__u64 hash;	/* karmor_hash of the key string */
+	__u32 target;	/* slot */
+	__u16 source;	/* 0 = rules without fromSource, else the slot */
+	__u8 role;	/* enum karmor_role */
+	__u8 cls;	/* enum karmor_cls */
+};
+struct karmor_path_value {
+	struct karmor_effect e[KARMOR_NPARTS][KARMOR_NVARIANTS];
+};
+
+/* karmor_net: HASH; karmor_caps: HASH (id = capability number) */
+struct karmor_id_key {
+	__u32 target;
+	__u16 source;
+	__u16 id;	/* enum karmor_proto, or CAP_* number */
+};
+struct karmor_id_value {
+	struct karmor_effect e;
+};
+
+/* karmor_srcs: HASH -- which fromSource slots an executable path matches */
+struct karmor_src_key {
+	__u64 hash;	/* of "/bin/sh" (exact) or "/bin/" (dir specs) */
+	__u32 target;
+	__u32 role;	/* KARMOR_ROLE_EXACT or KARMOR_ROLE_DIR */
+};
+struct karmor_src_value {
+	__u16 exact;	/* slot of the path spec, 0 none */
+	__u16 recursive;	/* slot of the recursive dir spec ("fromSource: dir: D/ recursive") */
+	__u16 direct;	/* slot of the non-recursive dir spec (D itself and direct children) */
+	__u16 pad;
+};
+
+/* karmor_counters: PERCPU_ARRAY[KARMOR_MAX_TARGETS * 3], index = slot * 3 + verdict */
+
+/* karmor_tasks: TASK_STORAGE -- the executable of each task, recorded at exec
+ * (bprm_committed_creds) and copied to children at fork (task_alloc) */
+struct karmor_task {
+	__u32 exe_len;		/* 0 = unknown (the task ran before the programs were loaded) */
+	__u32 cache_target;	/* slot + 1 the cached slots are for, 0 = none */
+	__u32 cache_generation;
+	__u8 nslots;
+	__u8 pad[3];
+	__u16 slots[KARMOR_MAX_TASK_SOURCES];
+	char exe[KARMOR_EXE_MAX];
+};
+
+/* ------------------------------------------------------------------ events */
+/* Ring buffer records.  Nothing is emitted for a plain Allow. */
+#define KARMOR_EV_READ		0x01u	/* the access included a read */
+#define KARMOR_EV_WRITE		0x02u	/* ... a write */
+#define KARMOR_EV_OWNER		0x04u	/* the acting user owns the object */
+#define KARMOR_EV_DIR		0x08u	/* the object is a directory */
+#define KARMOR_EV_RES_TRUNC	0x10u	/* resource truncated to KARMOR_EVENT_PATH - 1 bytes */
+#define KARMOR_EV_SRC_TRUNC	0x20u
+#define KARMOR_EV_SRC_UNKNOWN	0x40u	/* the task's executable is not known */
+#define KARMOR_EV_PATH_ERROR	0x80u	/* the path could not be resolved (too long, too deep) */
+struct karmor_event {
+	__u64 ts_boot_ns;	/* bpf_ktime_get_boot_ns() */
+	__u64 cgroup_id;
+	__u32 pid;		/* thread group id (user-space pid) */
+	__u32 tid;
+	__u32 ppid;
+	__u32 uid;
+	__u32 target;		/* slot */
+	__u32 rule;		/* rule id, KARMOR_RULE_NONE = DefaultPosture */
+	__s32 retval;		/* what the hook returned (0 or -EACCES/-EPERM) */
+	__u32 arg;		/* protocol id, capability number, open flags */
+	__u16 op;		/* enum karmor_op */
+	__u8 verdict;		/* KARMOR_AUDIT or KARMOR_BLOCK */
+	__u8 pad0;
+	__u32 flags;		/* KARMOR_EV_* */
+	char comm[16];
+	char pcomm[16];
+	char source[KARMOR_EVENT_PATH];
+	char resource[KARMOR_EVENT_PATH];
+};
+
+/* --------------------------------------------------------------- hashing */
+/* FNV-1a over the bytes, from a seed (the loader's per-load key), then a
+ * final avalanche.  karmor_hash_step is the per-byte step the BPF scan runs;
+ * prefixes share the running value, so "/", "/etc/", "/etc/passwd" cost one
+ * pass.  karmor_hash_final is applied to a running value before a lookup. */
+#define KARMOR_FNV_PRIME 0x100000001b3ULL
+static inline __u64 karmor_hash_step(__u64 h, unsigned char c)
+{
+	return (h ^ c) * KARMOR_FNV_PRIME;
+}
+static inline __u64 karmor_hash_final(__u64 h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+/* ------------------------------------------------------- the decision */
+struct karmor_acc {
+	__u32 block, audit, grant;
+};
+
+static inline __u32 karmor_min_id(__u32 a, __u32 b)
+{
+	if (!a)
+		return b;
+	if (!b)
+		return a;
+	return a < b ? a : b;
+}
+
+/* one lookup's contribution */
+static inline void karmor_acc_add(struct karmor_acc *a, const struct karmor_effect *e)
+{
+	a->block = karmor_min_id(a->block, e->block);
+	a->audit = karmor_min_id(a->audit, e->audit);
+	a->grant = karmor_min_id(a->grant, e->grant);
+}
+
+/* DESIGN §4.3: Block rule (or refusing modifier); else allow-list without a
+ * grant -> posture; else Audit rule; else Allow.  *rule gets the deciding
+ * rule id (KARMOR_RULE_NONE for the posture and for a plain Allow). */
+static inline int karmor_decide(const struct karmor_acc *a, int allow_list, int posture, __u32 *rule)
+{
+	if (a->block) {
+		*rule = a->block;
+		return KARMOR_BLOCK;
+	}
+	if (allow_list && !a->grant) {
+		*rule = KARMOR_RULE_NONE;
+		return posture == KARMOR_POSTURE_BLOCK ? KARMOR_BLOCK : KARMOR_AUDIT;
+	}
+	if (a->audit) {
+		*rule = a->audit;
+		return KARMOR_AUDIT;
+	}
+	*rule = KARMOR_RULE_NONE;
+	return KARMOR_ALLOW;
+}
+
+/* ------------------------------------------------------------ the image */
+/*
+ * One file per target, little-endian, all offsets from the start of the file,
+ * every record 8-byte aligned:
+ *   karmor_image_header
+ *   rules     [nrules]     karmor_image_rule
+ *   paths     [npaths]     karmor_image_path
+ *   nets      [nnets]      karmor_image_id
+ *   caps      [ncaps]      karmor_image_id
+ *   srcs      [nsrcs]      karmor_image_src
+ *   strings   strtab_size bytes: NUL-terminated strings; string id = offset
+ *             (0 = ""), every id < strtab_size and the last byte is NUL
+ *   sha256    32 bytes: SHA-256 of everything before it
+ * Strings are stored, not hashes: the loader hashes them with its load-time
+ * key (see above).  Records are sorted (by kind, then key) so the file is
+ * byte-identical for the same inputs.
+ */
+#define KARMOR_IMAGE_MAGIC	"KARMORMI"	/* 8 bytes, no NUL */
+#define KARMOR_IMAGE_VERSION	1u
+#define KARMOR_IMAGE_LITTLE	1u		/* endian field: 1 = little-endian */
+#define KARMOR_IMAGE_SUFFIX	".kmi"
+
+struct karmor_image_header {
+	char magic[8];
+	__u32 version;		/* KARMOR_IMAGE_VERSION */
+	__u32 endian;		/* KARMOR_IMAGE_LITTLE */
+	__u32 header_size;	/* sizeof(struct karmor_image_header) */
+	__u32 flags;		/* KARMOR_TF_* except LOADED */
+	__u32 name;		/* string id: the target's name (file name without .kmi) */
+	__u32 describe;		/* string id: the workload or the selector, human text */
+	__u32 karmorc_version;	/* string id */
+	__u8 allow_list[KARMOR_PC_COUNT];
+	__u8 posture[KARMOR_PC_COUNT];
+	__u16 nsources;
+	__u32 nrules, npaths, nnets, ncaps, nsrcs;
+	__u32 strtab_size;
+	__u32 pad;
+	__u64 rules_off, paths_off, nets_off, caps_off, srcs_off, strtab_off;
+	__u64 file_size;	/* including the SHA-256 */
+};
+
+/* rule id i (1-based) is rules[i - 1]: what an event names */
+struct karmor_image_rule {
+	__u32 policy;		/* string id: policy name */
+	__u32 namespace_;	/* string id: "" for cluster kinds */
+	__u32 kind;		/* string id: KubeArmorPolicy, ... */
+	__u32 tags;		/* string id: tags joined with "," */
+	__u32 message;		/* string id */
+	__u32 file;		/* string id: the policy file */
+	__u32 line, col;
+	__u32 target;		/* string id: the rule's target text (path, protocol, capability) */
+	__u8 severity;		/* 0 unset, 1..10 */
+	__u8 action;		/* enum karmor_verdict: the rule's own action */
+	__u8 cls;		/* 0 process, 1 file, 2 network, 3 capabilities */
+	__u8 pad;
+};
+
+struct karmor_image_path {
+	__u32 str;		/* string id of the key string */
+	__u16 source;
+	__u8 role, cls;
+	struct karmor_path_value value;
+};
+
+struct karmor_image_id {
+	__u16 source;
+	__u16 id;
+	struct karmor_effect e;
+};
+
+struct karmor_image_src {
+	__u32 str;		/* "/bin/sh" or "/bin/" */
+	__u16 role;		/* KARMOR_ROLE_EXACT or KARMOR_ROLE_DIR */
+	__u16 pad;
+	struct karmor_src_value value;
+};
+
+/* Pinned objects (karmor-loader): links and maps under this directory. */
+#define KARMOR_PIN_DIR		"/sys/fs/bpf/karmor"
+#define KARMOR_STATE_DIR	"/run/karmor"	/* copies of the applied images, for events/status */
+
+#endif
