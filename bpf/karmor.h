@@ -261,10 +261,7 @@ static inline __u64 karmor_hash_final(__u64 h)
 }
 
 /* ------------------------------------------------------- the decision */
-struct karmor_acc {
-	__u32 block, audit, grant;
-};
-
+/* accumulators are karmor_effects too: the smallest id of each kind seen so far */
 static inline __u32 karmor_min_id(__u32 a, __u32 b)
 {
 	if (!a)
@@ -275,7 +272,7 @@ static inline __u32 karmor_min_id(__u32 a, __u32 b)
 }
 
 /* one lookup's contribution */
-static inline void karmor_acc_add(struct karmor_acc *a, const struct karmor_effect *e)
+static inline void karmor_acc_add(struct karmor_effect *a, const struct karmor_effect *e)
 {
 	a->block = karmor_min_id(a->block, e->block);
 	a->audit = karmor_min_id(a->audit, e->audit);
@@ -285,7 +282,7 @@ static inline void karmor_acc_add(struct karmor_acc *a, const struct karmor_effe
 /* DESIGN §4.3: Block rule (or refusing modifier); else allow-list without a
  * grant -> posture; else Audit rule; else Allow.  *rule gets the deciding
  * rule id (KARMOR_RULE_NONE for the posture and for a plain Allow). */
-static inline int karmor_decide(const struct karmor_acc *a, int allow_list, int posture, __u32 *rule)
+static inline int karmor_decide(const struct karmor_effect *a, int allow_list, int posture, __u32 *rule)
 {
 	if (a->block) {
 		*rule = a->block;
@@ -302,6 +299,146 @@ static inline int karmor_decide(const struct karmor_acc *a, int allow_list, int 
 	*rule = KARMOR_RULE_NONE;
 	return KARMOR_ALLOW;
 }
+
+/* ------------------------------------------------- the path scan */
+/*
+ * The path scan both sides run (the kernel in a bpf_loop over the resolved
+ * path, the unit tests over a string), for a path without a trailing '/'
+ * (the root is "/"):
+ *   h = seed; hbase = seed;  karmor_match_init(&m, ...)
+ *   for each byte c:
+ *     h = karmor_hash_step(h, c)
+ *     if c == '/':  karmor_match_begin_prefix(&m)
+ *                   for each source s in {0, task's slots...}:
+ *                     v = lookup(paths, {karmor_hash_final(h), T, s, ROLE_DIR, cls})
+ *                     if v: karmor_match_dir(&m, v)
+ *                   hbase = seed
+ *     else:         hbase = karmor_hash_step(hbase, c)
+ *   karmor_match_end_prefixes(&m)          -- the last prefix was the parent
+ *   unless the path is "/":
+ *     for each source s:
+ *       exact:  lookup {final(h), ROLE_EXACT}            -> karmor_match_main
+ *       a directory object:
+ *               lookup {final(step(h, '/')), ROLE_DIR}   -> karmor_match_self_dir
+ *       target has execname keys for cls:
+ *               lookup {final(hbase), ROLE_EXECNAME}     -> karmor_match_main
+ *   verdict = karmor_match_verdict(&m, allow_list, posture, &rule)
+ */
+#define KARMOR_ACCESS_READ	0
+#define KARMOR_ACCESS_WRITE	1	/* also exec: "not a read" */
+struct karmor_match {
+	struct karmor_effect acc[2];	/* per access */
+	struct karmor_effect pending[2];	/* DIRECT parts of the current prefix */
+	__u8 want[2];			/* the access is part of the operation */
+	__u8 var[2];			/* its karmor_variant */
+};
+
+static inline void karmor_match_init(struct karmor_match *m, int reads, int writes, int owner)
+{
+	struct karmor_effect zero = {0, 0, 0};
+	m->acc[0] = zero;
+	m->acc[1] = zero;
+	m->pending[0] = zero;
+	m->pending[1] = zero;
+	m->want[0] = reads != 0;
+	m->want[1] = writes != 0;
+	m->var[0] = (__u8)karmor_variant(0, owner);
+	m->var[1] = (__u8)karmor_variant(1, owner);
+}
+
+static inline void karmor_match_begin_prefix(struct karmor_match *m)
+{
+	struct karmor_effect zero = {0, 0, 0};
+	m->pending[0] = zero;
+	m->pending[1] = zero;
+}
+
+/* a directory prefix ("/", "/etc/"): recursive rules now, non-recursive ones
+ * only if it turns out to be the parent */
+static inline void karmor_match_dir(struct karmor_match *m, const struct karmor_path_value *v)
+{
+	for (int a = 0; a < 2; a++) {
+		if (!m->want[a])
+			continue;
+		karmor_acc_add(&m->acc[a], &v->e[KARMOR_PART_MAIN][m->var[a] & 3]);
+		karmor_acc_add(&m->pending[a], &v->e[KARMOR_PART_DIRECT][m->var[a] & 3]);
+	}
+}
+
+static inline void karmor_match_end_prefixes(struct karmor_match *m)
+{
+	for (int a = 0; a < 2; a++)
+		if (m->want[a])
+			karmor_acc_add(&m->acc[a], &m->pending[a]);
+}
+
+/* the full path (ROLE_EXACT) or the last component (ROLE_EXECNAME) */
+static inline void karmor_match_main(struct karmor_match *m, const struct karmor_path_value *v)
+{
+	for (int a = 0; a < 2; a++)
+		if (m->want[a])
+			karmor_acc_add(&m->acc[a], &v->e[KARMOR_PART_MAIN][m->var[a] & 3]);
+}
+
+/* the object itself is the directory D/ of a dir key: both kinds of dir rule match */
+static inline void karmor_match_self_dir(struct karmor_match *m, const struct karmor_path_value *v)
+{
+	for (int a = 0; a < 2; a++) {
+		if (!m->want[a])
+			continue;
+		karmor_acc_add(&m->acc[a], &v->e[KARMOR_PART_MAIN][m->var[a] & 3]);
+		karmor_acc_add(&m->acc[a], &v->e[KARMOR_PART_DIRECT][m->var[a] & 3]);
+	}
+}
+
+/* the strongest verdict over the accesses of the operation; *rule as karmor_decide */
+static inline int karmor_match_verdict(const struct karmor_match *m, int allow_list, int posture, __u32 *rule)
+{
+	int best = KARMOR_ALLOW;
+	__u32 r;
+	*rule = KARMOR_RULE_NONE;
+	for (int a = 0; a < 2; a++) {
+		if (!m->want[a])
+			continue;
+		int v = karmor_decide(&m->acc[a], allow_list, posture, &r);
+		if (v > best) {
+			best = v;
+			*rule = r;
+		}
+	}
+	return best;
+}
+
+/* network and capabilities: one key per (source, id); "all" protocols is a second key */
+static inline int karmor_id_verdict(const struct karmor_effect *a, int allow_list, int posture, __u32 *rule)
+{
+	return karmor_decide(a, allow_list, posture, rule);
+}
+
+/* fromSource slots of an executable: the same scan over the exe path with the
+ * karmor_srcs map -- at each prefix the recursive slot counts at once and the
+ * direct slot only if the prefix is the parent; then the exact slot. */
+static inline void karmor_slots_add(__u16 *slots, __u8 *n, __u16 slot)
+{
+	if (!slot)
+		return;
+	for (int i = 0; i < KARMOR_MAX_TASK_SOURCES; i++)
+		if (i < *n && slots[i] == slot)
+			return;
+	if (*n < KARMOR_MAX_TASK_SOURCES)
+		slots[(*n)++] = slot;
+}
+
+#ifndef __bpf__
+/* what the loader puts in a key: the whole string hashed as the kernel's scan does */
+static inline __u64 karmor_hash_string(__u64 seed, const char *s)
+{
+	__u64 h = seed;
+	while (*s)
+		h = karmor_hash_step(h, (unsigned char)*s++);
+	return karmor_hash_final(h);
+}
+#endif
 
 /* ------------------------------------------------------------ the image */
 /*

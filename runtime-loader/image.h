@@ -1,0 +1,40 @@
+/*
+ * kl_image: reads and validates one map image (bpf/karmor.h, "the image").
+ * Used by karmor-loader and by the unit tests; it trusts nothing in the
+ * file: every offset, count, string id, role, class, source slot and rule id
+ * is checked, and the SHA-256 trailer must match, before anything is used.
+ */
+#ifndef KL_IMAGE_H
+#define KL_IMAGE_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../bpf/karmor.h"
+
+struct kl_image {
+	unsigned char *data;	/* the whole file, owned */
+	size_t size;
+	const struct karmor_image_header *hdr;
+	const struct karmor_image_rule *rules;	/* hdr->nrules */
+	const struct karmor_image_path *paths;	/* hdr->npaths */
+	const struct karmor_image_id *nets;	/* hdr->nnets */
+	const struct karmor_image_id *caps;	/* hdr->ncaps */
+	const struct karmor_image_src *srcs;	/* hdr->nsrcs */
+	const char *strtab;			/* hdr->strtab_size bytes */
+};
+
+/* Reads FILE.  On failure returns -1, leaves *img empty and writes
+ * "FILE: what is wrong" (one line, no newline) to err. */
+int kl_image_read(const char *file, struct kl_image *img, char *err, size_t errlen);
+/* The same for bytes in memory (copied); `name` is used in messages. */
+int kl_image_parse(const void *data, size_t size, const char *name, struct kl_image *img, char *err,
+		   size_t errlen);
+void kl_image_free(struct kl_image *img);
+
+/* A string of a validated image (ids are checked by kl_image_parse). */
+static inline const char *kl_image_str(const struct kl_image *img, uint32_t id)
+{
+	return img->strtab + id;
+}
+
+#endif
