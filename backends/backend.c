@@ -33,6 +33,15 @@ void be_puts(struct be_buf *b, const char *s)
 	b->len += n;
 }
 
+void be_write(struct be_buf *b, const void *data, size_t n)
+{
+	be_reserve(b, n);
+	if (n)
+		memcpy(b->s + b->len, data, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
 void be_printf(struct be_buf *b, const char *fmt, ...)
 {
 	va_list ap;
@@ -155,5 +164,7 @@ const struct be_backend *be_find(const char *name)
 {
 	if (strcmp(name, be_apparmor.name) == 0)
 		return &be_apparmor;
+	if (strcmp(name, be_bpf.name) == 0)
+		return &be_bpf;
 	return NULL;
 }

@@ -7,6 +7,7 @@
 #define BE_BACKEND_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "../frontend/diag.h"
 #include "../frontend/ir.h"
@@ -17,6 +18,8 @@ struct be_buf {
 	size_t len, cap;
 };
 void be_puts(struct be_buf *b, const char *s);
+/* Appends n bytes as they are (binary files: NULs allowed). */
+void be_write(struct be_buf *b, const void *data, size_t n);
 void be_printf(struct be_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void be_buf_free(struct be_buf *b);
 
@@ -39,6 +42,8 @@ struct be_gap {
 	bool all_classes;		/* every op of the target depends on it */
 };
 
+struct be_bpf_run;
+
 struct be_ctx {
 	const struct ir_program *prog;
 	struct fe_diags *diags;
@@ -49,6 +54,8 @@ struct be_ctx {
 	struct be_gap *gaps;
 	size_t ngaps, gaps_cap;
 	uint32_t target_index;		/* of the target being emitted */
+	const char *version;		/* karmorc's version, for artifacts that record it */
+	struct be_bpf_run *bpf;		/* the bpf backend's totals over the run (arena memory) */
 };
 
 struct be_backend {
@@ -60,7 +67,14 @@ struct be_backend {
 };
 
 extern const struct be_backend be_apparmor;
+extern const struct be_backend be_bpf;
 const struct be_backend *be_find(const char *name);
+
+/* The bpf backend after every target is emitted: prints each target's map usage and the
+ * totals to `out`, and reports (as errors) every capacity of bpf/karmor.h the run's
+ * targets together exceed -- one output directory is applied at once.  Returns false
+ * when something is over capacity. */
+bool be_bpf_finish(struct be_ctx *ctx, FILE *out);
 
 void be_ctx_init(struct be_ctx *ctx, const struct ir_program *p, struct fe_diags *d, struct fe_arena *a,
 		 const char *backend);

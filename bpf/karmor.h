@@ -493,7 +493,8 @@ struct karmor_image_rule {
 	__u32 target;		/* string id: the rule's target text (path, protocol, capability) */
 	__u8 severity;		/* 0 unset, 1..10 */
 	__u8 action;		/* enum karmor_verdict: the rule's own action */
-	__u8 cls;		/* 0 process, 1 file, 2 network, 3 capabilities */
+	__u8 cls;		/* 0 process, 1 file, 2 network, 3 capabilities (4 syscalls, 5 presets,
+				   6 devices: rules in no map, kept so ids are positions) */
 	__u8 pad;
 };
 

@@ -343,7 +343,65 @@ static void kc_compile_usage(FILE *f)
 {
 	fputs("usage: karmorc compile --target=apparmor -o DIR [--posture CLASS=MODE,...] [--schema=crd|daemon]\n"
 	      "                       [--apparmor-binary FEATURES_FILE] PATH...\n"
-	      "       karmorc compile --target=apparmor -o DIR --scenario SCENARIO_FILE\n", f);
+	      "       karmorc compile --target=bpf -o DIR [--posture CLASS=MODE,...] [--schema=crd|daemon]\n"
+	      "                       [--bpf-object FILE] PATH...\n"
+	      "       karmorc compile --target=apparmor|bpf -o DIR [--bpf-object FILE] --scenario SCENARIO_FILE\n", f);
+}
+
+/* The BPF object the images are for, copied beside them: --bpf-object, $KARMORC_BPF_OBJECT,
+ * then where a build tree or an install puts it relative to this executable. */
+static bool kc_bpf_object(const char *given, struct be_buf *out)
+{
+	const char *env = getenv("KARMORC_BPF_OBJECT");
+	char exe[4096], cand[5][4200];
+	size_t n = 0;
+	if (given) {
+		snprintf(cand[n++], sizeof(cand[0]), "%s", given);
+	} else if (env && *env) {
+		snprintf(cand[n++], sizeof(cand[0]), "%s", env);
+	} else {
+		ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		if (len > 0) {
+			exe[len] = '\0';
+			char *slash = strrchr(exe, '/');
+			if (slash)
+				*slash = '\0';
+			snprintf(cand[n++], sizeof(cand[0]), "%s/bpf/karmor.bpf.o", exe);
+			snprintf(cand[n++], sizeof(cand[0]), "%s/../bpf/karmor.bpf.o", exe);
+			snprintf(cand[n++], sizeof(cand[0]), "%s/../lib/karmorc/karmor.bpf.o", exe);
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		FILE *f = fopen(cand[i], "rb");
+		if (!f) {
+			if (given || (env && *env)) {
+				fprintf(stderr, "karmorc: %s: %s (the BPF object named by %s)\n", cand[i], strerror(errno),
+					given ? "--bpf-object" : "$KARMORC_BPF_OBJECT");
+				return false;
+			}
+			continue;
+		}
+		char chunk[65536];
+		size_t got;
+		while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			be_write(out, chunk, got);
+		bool err = ferror(f);
+		fclose(f);
+		/* an ELF object for the BPF machine (EM_BPF = 247), little-endian, 64-bit */
+		if (err || out->len < 64 || memcmp(out->s, "\177ELF", 4) != 0 || out->s[4] != 2 || out->s[5] != 1 ||
+		    (unsigned char)out->s[18] != 247 || out->s[19] != 0) {
+			fprintf(stderr, "karmorc: %s: %s\n", cand[i], err ? strerror(errno) : "not a little-endian 64-bit ELF "
+				"object for BPF (EM_BPF)");
+			return false;
+		}
+		return true;
+	}
+	fprintf(stderr, "karmorc: compile: the BPF object karmor.bpf.o was not found (looked in");
+	for (size_t i = 0; i < n; i++)
+		fprintf(stderr, "%s %s", i ? "," : "", cand[i]);
+	fprintf(stderr, "): build it with `make` in the karmorc source tree, or name it with --bpf-object FILE "
+		"or $KARMORC_BPF_OBJECT\n");
+	return false;
 }
 
 int kc_cmd_compile(int argc, char **argv)
@@ -353,9 +411,10 @@ int kc_cmd_compile(int argc, char **argv)
 		{"posture", required_argument, NULL, 'P'}, {"schema", required_argument, NULL, 'S'},
 		{"scenario", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
 		{"apparmor-binary", required_argument, NULL, 'B'},
+		{"bpf-object", required_argument, NULL, 'O'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *target = NULL, *outdir = NULL, *scenario = NULL, *features = NULL;
+	const char *target = NULL, *outdir = NULL, *scenario = NULL, *features = NULL, *bpf_object = NULL;
 	enum ir_posture posture[IR_PC_COUNT] = {IR_POSTURE_AUDIT, IR_POSTURE_AUDIT, IR_POSTURE_AUDIT};
 	enum fe_schema_mode mode = FE_SCHEMA_CRD;
 	bool posture_given = false;
@@ -367,6 +426,7 @@ int kc_cmd_compile(int argc, char **argv)
 		case 'o': outdir = optarg; break;
 		case 's': scenario = optarg; break;
 		case 'B': features = optarg; break;
+		case 'O': bpf_object = optarg; break;
 		case 'P':
 			posture_given = true;
 			if (!kc_parse_posture(optarg, posture)) {
@@ -398,8 +458,14 @@ int kc_cmd_compile(int argc, char **argv)
 	}
 	const struct be_backend *backend = target ? be_find(target) : NULL;
 	if (!backend) {
-		fprintf(stderr, "karmorc: compile: --target must name a backend (apparmor)%s%s\n", target ? ", not " : "",
-			target ? target : "");
+		fprintf(stderr, "karmorc: compile: --target must name a backend (apparmor or bpf)%s%s\n",
+			target ? ", not " : "", target ? target : "");
+		return 2;
+	}
+	bool bpf = backend == &be_bpf;
+	if ((features && bpf) || (bpf_object && !bpf)) {
+		fprintf(stderr, "karmorc: compile: %s goes with --target=%s only\n", features ? "--apparmor-binary" :
+			"--bpf-object", features ? "apparmor" : "bpf");
 		return 2;
 	}
 	if (scenario && posture_given) {
@@ -410,6 +476,13 @@ int kc_cmd_compile(int argc, char **argv)
 	if (!outdir || (!scenario && optind >= argc) || (scenario && optind < argc)) {
 		kc_compile_usage(stderr);
 		return 2;
+	}
+
+	/* the object first: without it no output directory can be applied */
+	struct be_buf object = {0};
+	if (bpf && !kc_bpf_object(bpf_object, &object)) {
+		be_buf_free(&object);
+		return 3;
 	}
 
 	struct fe_arena arena;
@@ -488,11 +561,27 @@ int kc_cmd_compile(int argc, char **argv)
 
 	struct be_ctx be;
 	be_ctx_init(&be, prog, d, &arena, backend->name);
+	be.version = KC_VERSION;
 	for (size_t t = 0; t < targets.n; t++) {
 		if (!targets.items[t].npolicies)
 			continue;	/* no policy applies: the workload runs unconfined */
 		be.target_index = (uint32_t)t;
 		backend->emit(&be, &targets.items[t]);
+	}
+	if (bpf) {
+		be_bpf_finish(&be, stdout);
+		fflush(stdout);
+		struct be_file *f = be_new_file(&be, "bpf/karmor.bpf.o");
+		f->text = object;	/* the file owns the bytes now */
+		memset(&object, 0, sizeof(object));
+	}
+	if (d->errors) {
+		/* all or nothing: a backend's error (a capacity) leaves the output as it was */
+		kc_report(stderr, d, KC_FORMAT_TEXT, false);
+		fprintf(stderr, "karmorc: compile: the %s backend reported errors; nothing written\n", backend->name);
+		rc = 1;
+		be_ctx_free(&be);
+		goto done;
 	}
 
 	if (scenario) {
@@ -533,7 +622,10 @@ int kc_cmd_compile(int argc, char **argv)
 		if (strncmp(be.files[i].path, "apparmor/", 9) == 0 && !kc_precompile(outdir, be.files[i].path, features))
 			rc = 3;
 	if (rc == 0) {
-		kc_remove_stale(outdir, "apparmor", &be, "apparmor/");
+		if (bpf)
+			kc_remove_stale(outdir, "bpf", &be, "bpf/");
+		else
+			kc_remove_stale(outdir, "apparmor", &be, "apparmor/");
 		if (features)
 			kc_remove_stale(outdir, "apparmor-binary", &be, "apparmor/");
 	}
@@ -543,6 +635,7 @@ int kc_cmd_compile(int argc, char **argv)
 			be.ngaps == 1 ? "" : "s");
 	be_ctx_free(&be);
 done:
+	be_buf_free(&object);
 	if (scenario) {
 		kc_scenario_free(&sc);
 	} else {

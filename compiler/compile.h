@@ -3,6 +3,8 @@
 #ifndef KC_COMPILE_H
 #define KC_COMPILE_H
 
+#define KC_VERSION "0.1.0"
+
 int kc_cmd_compile(int argc, char **argv);
 
 #endif

@@ -14,8 +14,6 @@
 #include "report.h"
 #include "scenario.h"
 
-#define KC_VERSION "0.1.0"
-
 enum { KC_EXIT_OK = 0, KC_EXIT_INPUT = 1, KC_EXIT_USAGE = 2, KC_EXIT_INTERNAL = 3 };
 
 static const char kc_usage_text[] =
@@ -25,8 +23,9 @@ static const char kc_usage_text[] =
 	"  check   [--schema=crd|daemon] [--format=text|json] PATH...   parse and validate policies\n"
 	"  explain [options] POLICY_PATH... [-- OP RESOURCE [PATH]]     the verdict for one operation\n"
 	"  test    [--schema=crd|daemon] SCENARIO_FILE...               run scenario files\n"
-	"  compile --target=apparmor -o DIR [--posture CLASS=MODE,...] PATH...\n"
-	"          --target=apparmor -o DIR --scenario SCENARIO_FILE     write enforcement artifacts\n"
+	"  compile --target=apparmor|bpf -o DIR [--posture CLASS=MODE,...] PATH...\n"
+	"          --target=apparmor|bpf -o DIR --scenario SCENARIO_FILE\n"
+	"                                                               write enforcement artifacts\n"
 	"  help                                                         this text\n"
 	"  version                                                      print the version\n"
 	"\n"

@@ -1,0 +1,991 @@
+/*
+ * The BPF-LSM backend: one map image per target (bpf/karmor.h, "the image"), which
+ * karmor-loader copies into the maps of the fixed, policy-agnostic object
+ * (bpf/karmor.bpf.c).  The compiler does everything the kernel must not: the rules of
+ * each key are reduced to the smallest Block, Audit and Allow rule id for each of the
+ * four variants (read/write x owner/other), readOnly and ownerOnly already resolved,
+ * so the kernel only looks keys up (O(path depth)) and takes minima (karmor_decide).
+ *   path, dir, recursive dir, exec name -> karmor_paths keys (ROLE_EXACT, ROLE_DIR
+ *                   with a DIRECT and a MAIN part, ROLE_EXECNAME)
+ *   protocol, capability -> karmor_net / karmor_caps keys
+ *   fromSource      -> slots 1..n per target, found by the kernel through karmor_srcs
+ *   baseline        -> ROLE_DIR/ROLE_EXACT grants with KARMOR_RULE_BASELINE
+ * Globs are not matched in the kernel, syscall rules are not mediated: those are gaps.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../bpf/karmor.h"
+#include "backend.h"
+
+/* The image is little-endian and written from host structs. */
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the map image writer assumes a little-endian host"
+#endif
+
+_Static_assert(sizeof(struct karmor_image_header) % 8 == 0, "header keeps records 8-aligned");
+_Static_assert(sizeof(struct karmor_image_rule) % 8 == 0, "rule records are 8-aligned");
+_Static_assert(sizeof(struct karmor_image_path) % 8 == 0, "path records are 8-aligned");
+_Static_assert(sizeof(struct karmor_image_id) % 8 == 0, "id records are 8-aligned");
+_Static_assert(sizeof(struct karmor_image_src) % 8 == 0, "src records are 8-aligned");
+_Static_assert((int)IR_ALLOW == KARMOR_ALLOW && (int)IR_AUDIT == KARMOR_AUDIT && (int)IR_BLOCK == KARMOR_BLOCK,
+	       "rule actions are stored as karmor_verdict");
+_Static_assert((int)IR_PC_FILE == KARMOR_PC_FILE && (int)IR_PC_NETWORK == KARMOR_PC_NETWORK &&
+	       (int)IR_PC_CAPABILITIES == KARMOR_PC_CAPABILITIES, "posture classes line up");
+
+/* What one target needs of the maps, kept for the run's totals (be_bpf_finish). */
+struct bpf_usage {
+	const char *name;
+	struct fe_loc loc;	/* the target's first policy */
+	uint64_t paths, nets, caps, srcs, rules;
+	struct bpf_usage *next;
+};
+
+struct be_bpf_run {
+	struct bpf_usage *first, **tail;
+	size_t ntargets;
+};
+
+static void bpf_oom(void)
+{
+	fputs("karmorc: internal error: out of memory\n", stderr);
+	exit(3);
+}
+
+static void *bpf_grow(void *p, size_t *cap, size_t n, size_t size)
+{
+	if (n < *cap)
+		return p;
+	*cap = *cap ? *cap * 2 : 64;
+	void *q = realloc(p, *cap * size);
+	if (!q)
+		bpf_oom();
+	return q;
+}
+
+/* ---- a small open-addressing map: 64-bit key -> record index ---- */
+
+struct bpf_index {
+	uint64_t *keys;
+	uint32_t *vals;	/* record index + 1, 0 = empty */
+	size_t cap, n;
+};
+
+static uint64_t bpf_mix(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	return k;
+}
+
+/* The record index of key; a new key gets `next` (and *created is set). */
+static uint32_t bpf_index_get(struct bpf_index *m, uint64_t key, uint32_t next, bool *created)
+{
+	if (2 * (m->n + 1) > m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 256;
+		uint64_t *keys = calloc(cap, sizeof(*keys));
+		uint32_t *vals = calloc(cap, sizeof(*vals));
+		if (!keys || !vals)
+			bpf_oom();
+		for (size_t i = 0; i < m->cap; i++) {
+			if (!m->vals[i])
+				continue;
+			size_t j = bpf_mix(m->keys[i]) & (cap - 1);
+			while (vals[j])
+				j = (j + 1) & (cap - 1);
+			keys[j] = m->keys[i];
+			vals[j] = m->vals[i];
+		}
+		free(m->keys);
+		free(m->vals);
+		m->keys = keys;
+		m->vals = vals;
+		m->cap = cap;
+	}
+	size_t j = bpf_mix(key) & (m->cap - 1);
+	while (m->vals[j]) {
+		if (m->keys[j] == key) {
+			*created = false;
+			return m->vals[j] - 1;
+		}
+		j = (j + 1) & (m->cap - 1);
+	}
+	m->keys[j] = key;
+	m->vals[j] = next + 1;
+	m->n++;
+	*created = true;
+	return next;
+}
+
+static void bpf_index_free(struct bpf_index *m)
+{
+	free(m->keys);
+	free(m->vals);
+	memset(m, 0, sizeof(*m));
+}
+
+/* ---- the state of one target ---- */
+
+struct bpf_pathrec {
+	const char *s;	/* the key string (for sorting) */
+	uint32_t str;	/* its id in st->strs */
+	uint16_t source;
+	uint8_t role, cls;
+	struct karmor_path_value v;
+};
+
+struct bpf_idrec {
+	uint16_t source, id;
+	struct karmor_effect e;
+};
+
+struct bpf_srcrec {
+	const char *s;
+	uint32_t str;
+	uint16_t role;
+	struct karmor_src_value v;
+};
+
+/* one distinct fromSource spec of the target: slot = index + 1 */
+struct bpf_spec {
+	enum ir_source_kind kind;
+	const char *path;
+	long rule;	/* the first rule naming it, for messages */
+};
+
+struct bpf_ids {
+	struct bpf_idrec *items;
+	size_t n, cap;
+	struct bpf_index index;
+};
+
+struct bpf_state {
+	struct be_ctx *ctx;
+	const struct ir_target *t;
+	const struct ir_program *p;
+	struct ir_strtab strs;	/* the image's strings, in first-use order */
+	struct bpf_pathrec *paths;
+	size_t npaths, paths_cap;
+	struct bpf_index path_index;
+	struct bpf_ids nets, caps;
+	struct bpf_srcrec *srcs;
+	size_t nsrcs, srcs_cap;
+	struct bpf_index src_index;
+	struct bpf_spec *specs;
+	size_t nspecs;
+	bool *enforced;		/* per target rule: it has keys in the maps */
+	bool allow_list[KARMOR_PC_COUNT];
+	uint32_t flags;
+};
+
+static const char *bpf_str(const struct bpf_state *st, ir_str id)
+{
+	return ir_s(&st->p->strs, id);
+}
+
+static uint32_t bpf_intern(struct bpf_state *st, const char *s)
+{
+	return ir_intern_cstr(&st->strs, s);
+}
+
+/* ---- names the kernel mediates ---- */
+
+struct bpf_name {
+	const char *name;
+	unsigned id;
+};
+
+/* enum karmor_proto; what the kernel classifies a socket as (bpf/karmor.h) */
+static const struct bpf_name bpf_protocols[] = {
+	{"tcp", KARMOR_PROTO_TCP}, {"udp", KARMOR_PROTO_UDP}, {"icmp", KARMOR_PROTO_ICMP},
+	{"icmpv6", KARMOR_PROTO_ICMPV6}, {"raw", KARMOR_PROTO_RAW}, {"sctp", KARMOR_PROTO_SCTP},
+	{"udplite", KARMOR_PROTO_UDPLITE}, {"all", KARMOR_PROTO_ALL},
+};
+
+/* Names a case may use that no socket the kernel mediates is classified as: socket types
+ * and families other than INET/INET6 (the policy language names them, bpf/karmor.h does
+ * not mediate them), and "all" used as an operation. */
+static const char *const bpf_unmediated_protocols[] = {"stream", "dgram", "rdm", "seqpacket", "dccp", "packet",
+						       "unix", "all", NULL};
+
+/* CAP_* numbers of <linux/capability.h>, by the policy language's names */
+static const struct bpf_name bpf_capabilities[] = {
+	{"chown", 0}, {"dac_override", 1}, {"dac_read_search", 2}, {"fowner", 3}, {"fsetid", 4}, {"kill", 5},
+	{"setgid", 6}, {"setuid", 7}, {"setpcap", 8}, {"linux_immutable", 9}, {"net_bind_service", 10},
+	{"net_broadcast", 11}, {"net_admin", 12}, {"net_raw", 13}, {"ipc_lock", 14}, {"ipc_owner", 15},
+	{"sys_module", 16}, {"sys_rawio", 17}, {"sys_chroot", 18}, {"sys_ptrace", 19}, {"sys_pacct", 20},
+	{"sys_admin", 21}, {"sys_boot", 22}, {"sys_nice", 23}, {"sys_resource", 24}, {"sys_time", 25},
+	{"sys_tty_config", 26}, {"mknod", 27}, {"lease", 28}, {"audit_write", 29}, {"audit_control", 30},
+	{"setfcap", 31}, {"mac_override", 32}, {"mac_admin", 33}, {"syslog", 34}, {"wake_alarm", 35},
+	{"block_suspend", 36}, {"audit_read", 37}, {"perfmon", 38}, {"bpf", 39}, {"checkpoint_restore", 40},
+};
+
+static long bpf_name_id(const struct bpf_name *tab, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(tab[i].name, name) == 0)
+			return tab[i].id;
+	return -1;
+}
+
+/* ---- paths the kernel can see ---- */
+
+/* NULL when the kernel's scan can meet `s` (a file path, or a dir ending in '/');
+ * else why it cannot: the programs see resolved, canonical paths of bounded depth. */
+static const char *bpf_path_problem(const char *s, bool dir)
+{
+	size_t n = strlen(s);
+	if (n == 0 || s[0] != '/')
+		return "it is not an absolute path";
+	if (n >= KARMOR_PATH_MAX)
+		return "it is longer than the longest path the programs resolve (4,096 bytes)";
+	if (!dir && s[n - 1] == '/')
+		return "it ends in '/'";
+	if (dir && s[n - 1] != '/')
+		return "it does not end in '/'";
+	size_t depth = 0;
+	for (const char *c = s; *c; c++) {
+		if (*c != '/')
+			continue;
+		depth++;
+		const char *next = c + 1;
+		size_t len = strcspn(next, "/");
+		if (!next[0])
+			break;
+		if (len == 0)
+			return "it holds an empty component ('//'), which a resolved path never does";
+		if ((len == 1 && next[0] == '.') || (len == 2 && next[0] == '.' && next[1] == '.'))
+			return "it holds a '.' or '..' component, which a resolved path never does";
+	}
+	if (depth > KARMOR_MAX_DEPTH)
+		return "it is deeper than the 64 directory levels the programs scan";
+	return NULL;
+}
+
+static const char *bpf_execname_problem(const char *s)
+{
+	if (!*s || strchr(s, '/'))
+		return "an exec name must be one non-empty path component";
+	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return "'.' and '..' are never the last component of a resolved path";
+	if (strlen(s) >= KARMOR_PATH_MAX)
+		return "it is longer than the longest path the programs resolve";
+	return NULL;
+}
+
+/* ---- effects ---- */
+
+/* One rule's contribution to a key's effect for one variant: DESIGN §4.2-4.3 exactly as
+ * kc_decide applies them (a refusing modifier blocks whatever the action; only an Allow
+ * whose modifiers let the access pass grants). */
+static void bpf_effect_add(struct karmor_effect *e, const struct ir_rule *r, uint32_t id, bool is_write,
+			   bool is_owner)
+{
+	bool ro = r->flags & IR_RULE_READONLY, oo = r->flags & IR_RULE_OWNERONLY;
+	bool has_mod = ro || oo, refuses = (ro && is_write) || (oo && !is_owner);
+	switch (r->action) {
+	case IR_BLOCK:
+		if (!has_mod || refuses)
+			e->block = karmor_min_id(e->block, id);
+		break;
+	case IR_AUDIT:
+		if (!has_mod || refuses)
+			e->audit = karmor_min_id(e->audit, id);
+		break;
+	case IR_ALLOW:
+		if (has_mod && refuses)
+			e->block = karmor_min_id(e->block, id);
+		else
+			e->grant = karmor_min_id(e->grant, id);
+		break;
+	}
+}
+
+static struct karmor_path_value *bpf_path_key(struct bpf_state *st, const char *s, uint16_t source, uint8_t role,
+					       uint8_t cls)
+{
+	uint32_t str = bpf_intern(st, s);
+	uint64_t key = (uint64_t)str << 32 | (uint64_t)source << 16 | (uint64_t)role << 8 | cls;
+	bool created;
+	uint32_t i = bpf_index_get(&st->path_index, key, (uint32_t)st->npaths, &created);
+	if (created) {
+		st->paths = bpf_grow(st->paths, &st->paths_cap, st->npaths, sizeof(*st->paths));
+		struct bpf_pathrec *pr = &st->paths[st->npaths++];
+		memset(pr, 0, sizeof(*pr));
+		pr->s = st->strs.strs[str];
+		pr->str = str;
+		pr->source = source;
+		pr->role = role;
+		pr->cls = cls;
+	}
+	return &st->paths[i].v;
+}
+
+static struct karmor_effect *bpf_id_key(struct bpf_ids *ids, uint16_t source, uint16_t id)
+{
+	bool created;
+	uint32_t i = bpf_index_get(&ids->index, (uint64_t)source << 16 | id, (uint32_t)ids->n, &created);
+	if (created) {
+		ids->items = bpf_grow(ids->items, &ids->cap, ids->n, sizeof(*ids->items));
+		struct bpf_idrec *r = &ids->items[ids->n++];
+		memset(r, 0, sizeof(*r));
+		r->source = source;
+		r->id = id;
+	}
+	return &ids->items[i].e;
+}
+
+static struct karmor_src_value *bpf_src_key(struct bpf_state *st, const char *s, uint16_t role)
+{
+	uint32_t str = bpf_intern(st, s);
+	bool created;
+	uint32_t i = bpf_index_get(&st->src_index, (uint64_t)str << 32 | role, (uint32_t)st->nsrcs, &created);
+	if (created) {
+		st->srcs = bpf_grow(st->srcs, &st->srcs_cap, st->nsrcs, sizeof(*st->srcs));
+		struct bpf_srcrec *r = &st->srcs[st->nsrcs++];
+		memset(r, 0, sizeof(*r));
+		r->s = st->strs.strs[str];
+		r->str = str;
+		r->role = role;
+	}
+	return &st->srcs[i].v;
+}
+
+/* ---- fromSource slots ---- */
+
+static int bpf_spec_cmp(const void *pa, const void *pb)
+{
+	const struct bpf_spec *a = pa, *b = pb;
+	int c = strcmp(a->path, b->path);
+	return c ? c : (int)a->kind - (int)b->kind;
+}
+
+static uint16_t bpf_slot(const struct bpf_state *st, const struct ir_source *src)
+{
+	if (src->kind == IR_SRC_ANY)
+		return 0;
+	struct bpf_spec key = {src->kind, bpf_str(st, src->path), -1};
+	const struct bpf_spec *s = bsearch(&key, st->specs, st->nspecs, sizeof(*st->specs), bpf_spec_cmp);
+	return s ? (uint16_t)(s - st->specs + 1) : 0;
+}
+
+static bool bpf_has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Slots an executable matches at once, at most (the kernel keeps KARMOR_MAX_TASK_SOURCES
+ * per task): a path matches at most one exact spec and one direct dir spec (its parent's),
+ * and every recursive spec above it.  The worst paths are an exact spec's path, a new
+ * child of a direct spec's dir and a new child of a recursive spec's dir. */
+static size_t bpf_max_task_sources(const struct bpf_state *st, size_t *worst, const char **example)
+{
+	size_t best = 0;
+	*worst = 0;
+	*example = "";
+	for (size_t i = 0; i < st->nspecs; i++) {
+		const struct bpf_spec *s = &st->specs[i];
+		size_t n = 0;
+		for (size_t j = 0; j < st->nspecs; j++) {
+			const struct bpf_spec *o = &st->specs[j];
+			if (s->kind == IR_SRC_PATH) {
+				const char *slash = strrchr(s->path, '/');
+				size_t parent = slash ? (size_t)(slash - s->path) + 1 : 0;
+				n += (o->kind == IR_SRC_PATH && strcmp(o->path, s->path) == 0) ||
+				     (o->kind == IR_SRC_DIR && strlen(o->path) == parent &&
+				      strncmp(o->path, s->path, parent) == 0) ||
+				     (o->kind == IR_SRC_DIR_RECURSIVE && bpf_has_prefix(s->path, o->path));
+			} else {
+				/* a new child of s's dir */
+				n += (o->kind == IR_SRC_DIR && strcmp(o->path, s->path) == 0) ||
+				     (o->kind == IR_SRC_DIR_RECURSIVE && bpf_has_prefix(s->path, o->path));
+			}
+		}
+		if (n > best) {
+			best = n;
+			*worst = i;
+			*example = s->kind == IR_SRC_PATH ? s->path : fe_arena_printf(st->ctx->arena, "%s*", s->path);
+		}
+	}
+	return best;
+}
+
+/* ---- the rules ---- */
+
+static bool bpf_is_path_class(const struct ir_rule *r)
+{
+	return r->cls == IR_PROCESS || r->cls == IR_FILE;
+}
+
+/* Decides which rules get keys (reporting the others) and collects their fromSource specs. */
+static void bpf_classify(struct bpf_state *st)
+{
+	struct be_ctx *ctx = st->ctx;
+	const struct ir_target *t = st->t;
+	bool dns_seen = false, other_seen = false, unmediated_seen = false;
+	st->enforced = fe_arena_zalloc(ctx->arena, (t->nrules + 1) * sizeof(*st->enforced));
+	st->specs = fe_arena_alloc(ctx->arena, (t->nrules + 1) * sizeof(*st->specs));
+	for (uint32_t i = 0; i < t->nrules; i++) {
+		long ri = t->rules[i];
+		const struct ir_rule *r = &st->p->rules[ri];
+		const char *target = bpf_str(st, r->target);
+		const char *why = NULL;
+		/* allow-list mode exactly as the verdict model counts it (kc_counts_for_allow_list) */
+		if (r->action == IR_ALLOW) {
+			if (bpf_is_path_class(r))
+				st->allow_list[KARMOR_PC_FILE] = true;
+			else if (r->cls == IR_NETWORK && r->match == IR_M_PROTOCOL)
+				st->allow_list[KARMOR_PC_NETWORK] = true;
+			else if (r->cls == IR_CAPABILITY)
+				st->allow_list[KARMOR_PC_CAPABILITIES] = true;
+		}
+		switch (r->cls) {
+		case IR_PROCESS:
+		case IR_FILE:
+			switch (r->match) {
+			case IR_M_PATH: why = bpf_path_problem(target, false); break;
+			case IR_M_DIR:
+			case IR_M_DIR_RECURSIVE: why = bpf_path_problem(target, true); break;
+			case IR_M_EXECNAME: why = bpf_execname_problem(target); break;
+			case IR_M_PATTERN:
+				be_gap(ctx, t, ri, IR_PC_FILE, FE_BE_PATH, "the BPF programs do not match globs such as '%s'",
+				       target);
+				continue;
+			default: continue;
+			}
+			if (why) {
+				be_gap(ctx, t, ri, IR_PC_FILE, FE_BE_PATH, "'%s' cannot be matched in the kernel: %s", target,
+				       why);
+				continue;
+			}
+			break;
+		case IR_NETWORK:
+			if (r->match == IR_M_DOMAIN) {
+				if (!dns_seen)
+					fe_diag_add(ctx->diags, FE_WARNING, FE_BE_NOT_ENFORCED, r->loc,
+						    "bpf: DNS rules are not enforced by the BPF programs (target %s); no "
+						    "operation of the verdict model depends on them", t->name);
+				dns_seen = true;
+				continue;
+			}
+			if (r->match != IR_M_PROTOCOL)
+				continue;
+			if (!unmediated_seen) {
+				/* sockets the programs do not classify fall outside the network class */
+				unmediated_seen = true;
+				be_gap(ctx, t, -1, IR_PC_NETWORK, FE_BE_PROTOCOL, "only INET and INET6 sockets of the "
+				       "protocols tcp, udp, icmp, icmpv6, raw, sctp and udplite are mediated; stream, dgram, "
+				       "rdm, seqpacket, dccp, packet and unix operations are not");
+				ctx->gaps[ctx->ngaps - 1].only = bpf_unmediated_protocols;
+			}
+			if (bpf_name_id(bpf_protocols, sizeof(bpf_protocols) / sizeof(bpf_protocols[0]), target) < 0) {
+				be_gap(ctx, t, ri, IR_PC_NETWORK, FE_BE_PROTOCOL, "protocol '%s' is not one the BPF programs "
+				       "classify sockets as (tcp, udp, icmp, icmpv6, raw, sctp, udplite)", target);
+				const char **only = fe_arena_alloc(ctx->arena, 2 * sizeof(*only));
+				only[0] = target;
+				only[1] = NULL;
+				ctx->gaps[ctx->ngaps - 1].only = only;
+				continue;
+			}
+			break;
+		case IR_CAPABILITY:
+			if (bpf_name_id(bpf_capabilities, sizeof(bpf_capabilities) / sizeof(bpf_capabilities[0]), target) <
+			    0) {
+				be_gap(ctx, t, ri, IR_PC_CAPABILITIES, FE_BE_NOT_ENFORCED, "capability '%s' has no number "
+				       "the programs know", target);
+				continue;
+			}
+			break;
+		case IR_SYSCALL:
+			be_gap(ctx, t, ri, IR_PC_COUNT, FE_BE_SYSCALL, "syscall rules only audit, and the BPF programs do "
+			       "not mediate system calls by name, such as '%s'", target);
+			continue;
+		case IR_PRESET:
+		case IR_DEVICE:
+			if (!other_seen)
+				fe_diag_add(ctx->diags, FE_WARNING, FE_BE_NOT_ENFORCED, r->loc,
+					    "bpf: %s rules are not enforced by the BPF programs (target %s)",
+					    ir_class_name(r->cls), t->name);
+			other_seen = true;
+			continue;
+		}
+		if (r->source.kind != IR_SRC_ANY) {
+			const char *sp = bpf_str(st, r->source.path);
+			if ((why = bpf_path_problem(sp, r->source.kind != IR_SRC_PATH))) {
+				be_gap(ctx, t, ri, ir_posture_class_of(r->cls), FE_BE_PATH, "fromSource '%s' cannot be "
+				       "matched against an executable in the kernel: %s", sp, why);
+				continue;
+			}
+			bool seen = false;
+			for (size_t k = 0; k < st->nspecs && !seen; k++)
+				seen = st->specs[k].kind == r->source.kind && strcmp(st->specs[k].path, sp) == 0;
+			if (!seen)
+				st->specs[st->nspecs++] = (struct bpf_spec){r->source.kind, sp, ri};
+		}
+		st->enforced[i] = true;
+	}
+	if (st->nspecs > 1)
+		qsort(st->specs, st->nspecs, sizeof(*st->specs), bpf_spec_cmp);
+}
+
+/* Where the kernel couples classes the verdict model keeps apart (as for AppArmor,
+ * found by scripts/vmtest): a raw, icmp or packet socket also needs CAP_NET_RAW
+ * (inet_create asks after the LSM hook), and a network capability can only be used on
+ * a socket the network class lets the program create. */
+static void bpf_kernel_couplings(struct bpf_state *st)
+{
+	static const char *const raw_sockets[] = {"raw", "icmp", "icmpv6", "packet", NULL};
+	static const char *const net_caps[] = {"net_raw", "net_admin", "net_bind_service", "net_broadcast", NULL};
+	const struct ir_target *t = st->t;
+	bool net_raw_plain = !st->allow_list[KARMOR_PC_CAPABILITIES];
+	bool network_open = !st->allow_list[KARMOR_PC_NETWORK] || t->posture[IR_PC_NETWORK] == IR_POSTURE_AUDIT;
+	for (uint32_t i = 0; i < t->nrules; i++) {
+		const struct ir_rule *r = &st->p->rules[t->rules[i]];
+		bool net_raw = r->cls == IR_CAPABILITY && strcmp(bpf_str(st, r->target), "net_raw") == 0;
+		if (net_raw && r->action == IR_ALLOW && r->source.kind == IR_SRC_ANY)
+			net_raw_plain = true;
+	}
+	for (uint32_t i = 0; i < t->nrules; i++) {
+		const struct ir_rule *r = &st->p->rules[t->rules[i]];
+		if (r->cls == IR_CAPABILITY && r->action != IR_ALLOW && strcmp(bpf_str(st, r->target), "net_raw") == 0)
+			net_raw_plain = false;
+		if (r->cls == IR_NETWORK && r->match == IR_M_PROTOCOL && r->action == IR_BLOCK)
+			network_open = false;
+	}
+	if (!net_raw_plain) {
+		be_gap(st->ctx, t, -1, IR_PC_NETWORK, FE_BE_POSTURE, "raw, icmp and packet sockets need CAP_NET_RAW, "
+		       "which this target's capability rules restrict or audit: the kernel couples what the verdict "
+		       "model keeps apart");
+		st->ctx->gaps[st->ctx->ngaps - 1].only = raw_sockets;
+	}
+	if (!network_open) {
+		be_gap(st->ctx, t, -1, IR_PC_CAPABILITIES, FE_BE_POSTURE, "network capabilities are used on sockets, "
+		       "which this target's network rules restrict: the kernel couples what the verdict model keeps apart");
+		st->ctx->gaps[st->ctx->ngaps - 1].only = net_caps;
+	}
+}
+
+static void bpf_keys(struct bpf_state *st)
+{
+	const struct ir_target *t = st->t;
+	for (uint32_t i = 0; i < t->nrules; i++) {
+		if (!st->enforced[i])
+			continue;
+		const struct ir_rule *r = &st->p->rules[t->rules[i]];
+		uint32_t id = i + 1;	/* rule ids are 1-based positions in the target's rules */
+		uint16_t source = bpf_slot(st, &r->source);
+		const char *target = bpf_str(st, r->target);
+		if (bpf_is_path_class(r)) {
+			uint8_t cls = r->cls == IR_PROCESS ? KARMOR_CLS_PROCESS : KARMOR_CLS_FILE;
+			uint8_t role = KARMOR_ROLE_EXACT;
+			int part = KARMOR_PART_MAIN;
+			if (r->match == IR_M_DIR) {
+				role = KARMOR_ROLE_DIR;
+				part = KARMOR_PART_DIRECT;
+			} else if (r->match == IR_M_DIR_RECURSIVE) {
+				role = KARMOR_ROLE_DIR;
+			} else if (r->match == IR_M_EXECNAME) {
+				role = KARMOR_ROLE_EXECNAME;
+				st->flags |= cls == KARMOR_CLS_PROCESS ? KARMOR_TF_EXECNAME_PROC : KARMOR_TF_EXECNAME_FILE;
+			}
+			struct karmor_path_value *v = bpf_path_key(st, target, source, role, cls);
+			for (unsigned var = 0; var < KARMOR_NVARIANTS; var++)
+				bpf_effect_add(&v->e[part][var], r, id, (var >> 1) != 0, (var & 1) == 0);
+		} else {
+			bool net = r->cls == IR_NETWORK;
+			long n = net ? bpf_name_id(bpf_protocols, sizeof(bpf_protocols) / sizeof(bpf_protocols[0]), target)
+				     : bpf_name_id(bpf_capabilities, sizeof(bpf_capabilities) / sizeof(bpf_capabilities[0]),
+						   target);
+			struct karmor_effect *e = bpf_id_key(net ? &st->nets : &st->caps, source, (uint16_t)n);
+			/* no modifiers in these classes; the model treats the op as a write by the owner */
+			bpf_effect_add(e, r, id, true, true);
+		}
+	}
+	/* the baseline (DESIGN §4.9): only where the file class is an allow-list */
+	if (st->allow_list[KARMOR_PC_FILE]) {
+		for (size_t b = 0; b < ir_baseline_count; b++) {
+			const struct ir_baseline_entry *be = &ir_baseline[b];
+			bool dir = be->path[strlen(be->path) - 1] == '/';
+			struct karmor_path_value *v = bpf_path_key(st, be->path, 0, dir ? KARMOR_ROLE_DIR : KARMOR_ROLE_EXACT,
+								   KARMOR_CLS_FILE);
+			for (unsigned var = 0; var < KARMOR_NVARIANTS; var++)
+				if ((var >> 1) ? be->write : be->read)
+					v->e[KARMOR_PART_MAIN][var].grant =
+						karmor_min_id(v->e[KARMOR_PART_MAIN][var].grant, KARMOR_RULE_BASELINE);
+		}
+	}
+	for (size_t s = 0; s < st->nspecs && s < KARMOR_MAX_SOURCES; s++) {
+		const struct bpf_spec *sp = &st->specs[s];
+		uint16_t slot = (uint16_t)(s + 1);
+		struct karmor_src_value *v =
+			bpf_src_key(st, sp->path, sp->kind == IR_SRC_PATH ? KARMOR_ROLE_EXACT : KARMOR_ROLE_DIR);
+		if (sp->kind == IR_SRC_PATH)
+			v->exact = slot;
+		else if (sp->kind == IR_SRC_DIR)
+			v->direct = slot;
+		else
+			v->recursive = slot;
+	}
+}
+
+/* ---- the image ---- */
+
+static int bpf_path_cmp(const void *pa, const void *pb)
+{
+	const struct bpf_pathrec *a = pa, *b = pb;
+	if (a->role != b->role)
+		return a->role < b->role ? -1 : 1;
+	if (a->cls != b->cls)
+		return a->cls < b->cls ? -1 : 1;
+	if (a->source != b->source)
+		return a->source < b->source ? -1 : 1;
+	return strcmp(a->s, b->s);
+}
+
+static int bpf_id_cmp(const void *pa, const void *pb)
+{
+	const struct bpf_idrec *a = pa, *b = pb;
+	if (a->source != b->source)
+		return a->source < b->source ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+static int bpf_src_cmp(const void *pa, const void *pb)
+{
+	const struct bpf_srcrec *a = pa, *b = pb;
+	if (a->role != b->role)
+		return a->role < b->role ? -1 : 1;
+	return strcmp(a->s, b->s);
+}
+
+static const char *bpf_tags(struct bpf_state *st, const struct ir_strlist *tags)
+{
+	if (!tags->n)
+		return "";
+	struct be_buf b = {0};
+	for (uint32_t i = 0; i < tags->n; i++)
+		be_printf(&b, "%s%s", i ? "," : "", bpf_str(st, tags->items[i]));
+	const char *out = fe_arena_strdup(st->ctx->arena, b.s);
+	be_buf_free(&b);
+	return out;
+}
+
+static void bpf_write_image(struct bpf_state *st, struct be_buf *out)
+{
+	const struct ir_target *t = st->t;
+	const struct ir_program *p = st->p;
+	struct karmor_image_header h;
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, KARMOR_IMAGE_MAGIC, 8);
+	h.version = KARMOR_IMAGE_VERSION;
+	h.endian = KARMOR_IMAGE_LITTLE;
+	h.header_size = sizeof(h);
+	h.flags = st->flags;
+	h.name = bpf_intern(st, t->name);
+	h.describe = bpf_intern(st, t->describe ? t->describe : "");
+	h.karmorc_version = bpf_intern(st, st->ctx->version ? st->ctx->version : "");
+	for (int c = 0; c < KARMOR_PC_COUNT; c++) {
+		h.allow_list[c] = st->allow_list[c];
+		h.posture[c] = t->posture[c] == IR_POSTURE_BLOCK ? KARMOR_POSTURE_BLOCK : KARMOR_POSTURE_AUDIT;
+	}
+	h.nsources = (uint16_t)st->nspecs;
+
+	struct karmor_image_rule *rules = calloc(t->nrules + 1, sizeof(*rules));
+	if (!rules)
+		bpf_oom();
+	for (uint32_t i = 0; i < t->nrules; i++) {
+		const struct ir_rule *r = &p->rules[t->rules[i]];
+		const struct ir_policy *pol = &p->policies[r->policy];
+		struct karmor_image_rule *ir = &rules[i];
+		ir->policy = bpf_intern(st, bpf_str(st, pol->name));
+		ir->namespace_ = bpf_intern(st, bpf_str(st, pol->namespace));
+		ir->kind = bpf_intern(st, ir_kind_name(pol->kind));
+		ir->tags = bpf_intern(st, bpf_tags(st, &r->tags));
+		ir->message = bpf_intern(st, bpf_str(st, r->message));
+		ir->file = bpf_intern(st, r->loc.src && r->loc.src->name ? r->loc.src->name : "");
+		ir->line = r->loc.line;
+		ir->col = r->loc.col;
+		ir->target = bpf_intern(st, bpf_str(st, r->target));
+		ir->severity = (uint8_t)(r->severity > 0 && r->severity <= 10 ? r->severity : 0);
+		ir->action = (uint8_t)r->action;
+		ir->cls = (uint8_t)r->cls;
+	}
+	if (st->npaths > 1)
+		qsort(st->paths, st->npaths, sizeof(*st->paths), bpf_path_cmp);
+	if (st->nets.n > 1)
+		qsort(st->nets.items, st->nets.n, sizeof(*st->nets.items), bpf_id_cmp);
+	if (st->caps.n > 1)
+		qsort(st->caps.items, st->caps.n, sizeof(*st->caps.items), bpf_id_cmp);
+	if (st->nsrcs > 1)
+		qsort(st->srcs, st->nsrcs, sizeof(*st->srcs), bpf_src_cmp);
+
+	/* string ids are offsets: the strings in first-use order, each with its NUL */
+	uint64_t *off = malloc((st->strs.count + 1) * sizeof(*off));
+	if (!off)
+		bpf_oom();
+	uint64_t strtab = 0;
+	for (uint32_t i = 0; i < st->strs.count; i++) {
+		off[i] = strtab;
+		strtab += st->strs.lens[i] + 1;
+	}
+	uint64_t strtab_size = (strtab + 7) & ~(uint64_t)7;	/* NUL padding keeps the trailer aligned */
+	h.nrules = t->nrules;
+	h.npaths = (uint32_t)st->npaths;
+	h.nnets = (uint32_t)st->nets.n;
+	h.ncaps = (uint32_t)st->caps.n;
+	h.nsrcs = (uint32_t)st->nsrcs;
+	h.strtab_size = (uint32_t)strtab_size;
+	h.rules_off = sizeof(h);
+	h.paths_off = h.rules_off + (uint64_t)t->nrules * sizeof(struct karmor_image_rule);
+	h.nets_off = h.paths_off + (uint64_t)st->npaths * sizeof(struct karmor_image_path);
+	h.caps_off = h.nets_off + (uint64_t)st->nets.n * sizeof(struct karmor_image_id);
+	h.srcs_off = h.caps_off + (uint64_t)st->caps.n * sizeof(struct karmor_image_id);
+	h.strtab_off = h.srcs_off + (uint64_t)st->nsrcs * sizeof(struct karmor_image_src);
+	h.file_size = h.strtab_off + strtab_size + crypto_hash_sha256_BYTES;
+	if (strtab_size > UINT32_MAX) {
+		fe_diag_add(st->ctx->diags, FE_ERROR, FE_BE_CAPACITY, p->policies[t->policies[0]].loc,
+			    "bpf: the strings of target %s take %llu bytes, more than an image can hold (4 GiB)", t->name,
+			    (unsigned long long)strtab_size);
+		free(rules);
+		free(off);
+		return;
+	}
+	h.name = (uint32_t)off[h.name];
+	h.describe = (uint32_t)off[h.describe];
+	h.karmorc_version = (uint32_t)off[h.karmorc_version];
+
+	unsigned char *img = calloc(1, h.file_size);
+	if (!img)
+		bpf_oom();
+	memcpy(img, &h, sizeof(h));
+	for (uint32_t i = 0; i < t->nrules; i++) {
+		struct karmor_image_rule *ir = &rules[i];
+		ir->policy = (uint32_t)off[ir->policy];
+		ir->namespace_ = (uint32_t)off[ir->namespace_];
+		ir->kind = (uint32_t)off[ir->kind];
+		ir->tags = (uint32_t)off[ir->tags];
+		ir->message = (uint32_t)off[ir->message];
+		ir->file = (uint32_t)off[ir->file];
+		ir->target = (uint32_t)off[ir->target];
+	}
+	if (t->nrules)
+		memcpy(img + h.rules_off, rules, t->nrules * sizeof(*rules));
+	for (size_t i = 0; i < st->npaths; i++) {
+		struct karmor_image_path rec;
+		memset(&rec, 0, sizeof(rec));
+		rec.str = (uint32_t)off[st->paths[i].str];
+		rec.source = st->paths[i].source;
+		rec.role = st->paths[i].role;
+		rec.cls = st->paths[i].cls;
+		rec.value = st->paths[i].v;
+		memcpy(img + h.paths_off + i * sizeof(rec), &rec, sizeof(rec));
+	}
+	const struct bpf_ids *sets[2] = {&st->nets, &st->caps};
+	uint64_t set_off[2] = {h.nets_off, h.caps_off};
+	for (int k = 0; k < 2; k++) {
+		for (size_t i = 0; i < sets[k]->n; i++) {
+			struct karmor_image_id rec;
+			memset(&rec, 0, sizeof(rec));
+			rec.source = sets[k]->items[i].source;
+			rec.id = sets[k]->items[i].id;
+			rec.e = sets[k]->items[i].e;
+			memcpy(img + set_off[k] + i * sizeof(rec), &rec, sizeof(rec));
+		}
+	}
+	for (size_t i = 0; i < st->nsrcs; i++) {
+		struct karmor_image_src rec;
+		memset(&rec, 0, sizeof(rec));
+		rec.str = (uint32_t)off[st->srcs[i].str];
+		rec.role = st->srcs[i].role;
+		rec.value = st->srcs[i].v;
+		memcpy(img + h.srcs_off + i * sizeof(rec), &rec, sizeof(rec));
+	}
+	for (uint32_t i = 0; i < st->strs.count; i++)
+		memcpy(img + h.strtab_off + off[i], st->strs.strs[i], st->strs.lens[i]);
+	crypto_hash_sha256(img + h.file_size - crypto_hash_sha256_BYTES, img, h.file_size - crypto_hash_sha256_BYTES);
+	be_write(out, img, h.file_size);
+	free(img);
+	free(rules);
+	free(off);
+}
+
+/* ---- capacity ---- */
+
+static const char *bpf_num(struct fe_arena *a, uint64_t n)
+{
+	char digits[32], out[48];
+	snprintf(digits, sizeof(digits), "%llu", (unsigned long long)n);
+	size_t len = strlen(digits), j = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (i && (len - i) % 3 == 0)
+			out[j++] = ',';
+		out[j++] = digits[i];
+	}
+	out[j] = '\0';
+	return fe_arena_strdup(a, out);
+}
+
+static bool bpf_target_capacity(struct bpf_state *st, struct fe_loc loc)
+{
+	struct be_ctx *ctx = st->ctx;
+	const struct ir_target *t = st->t;
+	bool ok = true;
+	if (t->nrules > KARMOR_MAX_RULES) {
+		fe_diag_add(ctx->diags, FE_ERROR, FE_BE_CAPACITY, loc, "bpf: target %s has %s rules, more than a rule "
+			    "table holds (%s, KARMOR_MAX_RULES)", t->name, bpf_num(ctx->arena, t->nrules),
+			    bpf_num(ctx->arena, KARMOR_MAX_RULES));
+		ok = false;
+	}
+	if (st->nspecs > KARMOR_MAX_SOURCES) {
+		const struct ir_rule *r = &st->p->rules[st->specs[KARMOR_MAX_SOURCES].rule];
+		fe_diag_add(ctx->diags, FE_ERROR, FE_BE_CAPACITY, r->loc, "bpf: target %s has %zu distinct fromSource "
+			    "entries, more than the %d slots of a target (KARMOR_MAX_SOURCES)", t->name, st->nspecs,
+			    KARMOR_MAX_SOURCES);
+		return false;
+	}
+	size_t worst;
+	const char *example;
+	size_t most = bpf_max_task_sources(st, &worst, &example);
+	if (most > KARMOR_MAX_TASK_SOURCES) {
+		const struct ir_rule *r = &st->p->rules[st->specs[worst].rule];
+		fe_diag_add(ctx->diags, FE_ERROR, FE_BE_CAPACITY, r->loc, "bpf: an executable at %s would match %zu "
+			    "fromSource entries of target %s at once, more than the kernel keeps for a task (%d, "
+			    "KARMOR_MAX_TASK_SOURCES)", example, most, t->name, KARMOR_MAX_TASK_SOURCES);
+		ok = false;
+	}
+	return ok;
+}
+
+static void bpf_emit(struct be_ctx *ctx, const struct ir_target *t)
+{
+	struct bpf_state st;
+	memset(&st, 0, sizeof(st));
+	st.ctx = ctx;
+	st.t = t;
+	st.p = ctx->prog;
+	ir_strtab_init(&st.strs, ctx->arena);
+	struct fe_loc loc = t->npolicies ? st.p->policies[t->policies[0]].loc : (struct fe_loc){NULL, 0, 0};
+
+	bpf_classify(&st);
+	for (uint32_t pi = 0; pi < t->npolicies; pi++) {
+		const struct ir_policy *pol = &st.p->policies[t->policies[pi]];
+		if (pol->apparmor)
+			fe_diag_add(ctx->diags, FE_WARNING, FE_BE_NATIVE, pol->loc, "bpf: the native AppArmor lines of "
+				    "policy %s are not used by the BPF programs (target %s); the verdict model does not "
+				    "account for them either", bpf_str(&st, pol->name), t->name);
+	}
+	bool fits = bpf_target_capacity(&st, loc);
+	if (fits) {
+		bpf_keys(&st);
+		bpf_kernel_couplings(&st);
+		if (st.nspecs)
+			st.flags |= KARMOR_TF_SOURCES;
+		if (t->host)
+			st.flags |= KARMOR_TF_HOST;
+		struct be_file *f = be_new_file(ctx, fe_arena_printf(ctx->arena, "bpf/%s%s", t->name, KARMOR_IMAGE_SUFFIX));
+		bpf_write_image(&st, &f->text);
+	}
+
+	if (!ctx->bpf) {
+		ctx->bpf = fe_arena_zalloc(ctx->arena, sizeof(*ctx->bpf));
+		ctx->bpf->tail = &ctx->bpf->first;
+	}
+	struct bpf_usage *u = fe_arena_zalloc(ctx->arena, sizeof(*u));
+	u->name = t->name;
+	u->loc = loc;
+	u->paths = st.npaths;
+	u->nets = st.nets.n;
+	u->caps = st.caps.n;
+	u->srcs = fits ? st.nsrcs : st.nspecs;	/* keys are not built for a target over capacity */
+	u->rules = t->nrules;
+	*ctx->bpf->tail = u;
+	ctx->bpf->tail = &u->next;
+	ctx->bpf->ntargets++;
+
+	free(st.paths);
+	free(st.nets.items);
+	free(st.caps.items);
+	free(st.srcs);
+	bpf_index_free(&st.path_index);
+	bpf_index_free(&st.nets.index);
+	bpf_index_free(&st.caps.index);
+	bpf_index_free(&st.src_index);
+	ir_strtab_free(&st.strs);
+}
+
+static void bpf_usage_line(FILE *out, struct fe_arena *a, const char *name, const struct bpf_usage *u)
+{
+	fprintf(out, "bpf: %s: %s of %s path entries, %s of %s network, %s of %s capability, %s of %s source entries, "
+		"%s rules\n", name, bpf_num(a, u->paths), bpf_num(a, KARMOR_MAX_PATH_KEYS), bpf_num(a, u->nets),
+		bpf_num(a, KARMOR_MAX_NET_KEYS), bpf_num(a, u->caps), bpf_num(a, KARMOR_MAX_CAP_KEYS),
+		bpf_num(a, u->srcs), bpf_num(a, KARMOR_MAX_SRC_KEYS), bpf_num(a, u->rules));
+}
+
+bool be_bpf_finish(struct be_ctx *ctx, FILE *out)
+{
+	struct bpf_usage total;
+	memset(&total, 0, sizeof(total));
+	struct fe_arena *a = ctx->arena;
+	if (!ctx->bpf) {
+		/* no policy applies to any target: an empty output, still a complete one */
+		ctx->bpf = fe_arena_zalloc(a, sizeof(*ctx->bpf));
+		ctx->bpf->tail = &ctx->bpf->first;
+	}
+	/* the first target that takes a map over its capacity is where the error points */
+	const struct bpf_usage *over[5] = {NULL, NULL, NULL, NULL, NULL};
+	uint64_t n = 0;
+	for (const struct bpf_usage *u = ctx->bpf->first; u; u = u->next) {
+		bpf_usage_line(out, a, u->name, u);
+		total.paths += u->paths;
+		total.nets += u->nets;
+		total.caps += u->caps;
+		total.srcs += u->srcs;
+		total.rules += u->rules;
+		n++;
+		if (!over[0] && total.paths > KARMOR_MAX_PATH_KEYS)
+			over[0] = u;
+		if (!over[1] && total.nets > KARMOR_MAX_NET_KEYS)
+			over[1] = u;
+		if (!over[2] && total.caps > KARMOR_MAX_CAP_KEYS)
+			over[2] = u;
+		if (!over[3] && total.srcs > KARMOR_MAX_SRC_KEYS)
+			over[3] = u;
+		if (!over[4] && n > KARMOR_MAX_TARGETS)
+			over[4] = u;
+	}
+	bpf_usage_line(out, a, fe_arena_printf(a, "total (%s of %s targets)", bpf_num(a, n),
+					      bpf_num(a, KARMOR_MAX_TARGETS)), &total);
+	static const char *const what[4] = {"path map (KARMOR_MAX_PATH_KEYS)", "network map (KARMOR_MAX_NET_KEYS)",
+					    "capability map (KARMOR_MAX_CAP_KEYS)", "source map (KARMOR_MAX_SRC_KEYS)"};
+	const uint64_t used[4] = {total.paths, total.nets, total.caps, total.srcs};
+	const uint64_t cap[4] = {KARMOR_MAX_PATH_KEYS, KARMOR_MAX_NET_KEYS, KARMOR_MAX_CAP_KEYS, KARMOR_MAX_SRC_KEYS};
+	bool ok = true;
+	for (int k = 0; k < 4; k++) {
+		if (!over[k])
+			continue;
+		fe_diag_add(ctx->diags, FE_ERROR, FE_BE_CAPACITY, over[k]->loc, "bpf: the targets of this output need %s "
+			    "entries of the %s, which holds %s; target %s takes it over: compile fewer policies into one "
+			    "output directory", bpf_num(a, used[k]), what[k], bpf_num(a, cap[k]), over[k]->name);
+		ok = false;
+	}
+	if (over[4]) {
+		fe_diag_add(ctx->diags, FE_ERROR, FE_BE_CAPACITY, over[4]->loc, "bpf: this output has %s targets, more "
+			    "than the %s that can be loaded at once (KARMOR_MAX_TARGETS); target %s is the first one over",
+			    bpf_num(a, n), bpf_num(a, KARMOR_MAX_TARGETS), over[4]->name);
+		ok = false;
+	}
+	return ok;
+}
+
+static const char *bpf_subject_for(struct be_ctx *ctx, const struct ir_target *t, const char *source)
+{
+	(void)ctx;
+	(void)source;
+	return t->name;	/* fromSource is decided per task inside the one target */
+}
+
+const struct be_backend be_bpf = {"bpf", bpf_emit, bpf_subject_for};

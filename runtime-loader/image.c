@@ -1,0 +1,334 @@
+/*
+ * kl_image: reads and validates one map image (bpf/karmor.h).  Nothing in the file is
+ * trusted: the checksum, then every offset, count, string id, role, class, slot and
+ * rule id is checked before a pointer into the file is handed out, so the loader can
+ * copy records into maps without further checks.
+ */
+#include "image.h"
+
+#include <errno.h>
+#include <linux/capability.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the map image reader assumes a little-endian host"
+#endif
+
+#define KL_IMAGE_MAX_BYTES (1ull << 31)	/* far above what the capacities allow */
+#define KL_SHA_BYTES 32
+#define KL_RULE_CLASSES 7		/* process .. devices (karmor_image_rule.cls) */
+#define KL_TF_KNOWN (KARMOR_TF_EXECNAME_PROC | KARMOR_TF_EXECNAME_FILE | KARMOR_TF_SOURCES | KARMOR_TF_HOST)
+
+static int kl_fail(char *err, size_t errlen, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int kl_fail(char *err, size_t errlen, const char *name, const char *fmt, ...)
+{
+	if (err && errlen) {
+		int n = snprintf(err, errlen, "%s: ", name);
+		if (n >= 0 && (size_t)n < errlen) {
+			va_list ap;
+			va_start(ap, fmt);
+			vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+			va_end(ap);
+		}
+	}
+	return -1;
+}
+
+/* One section: `count` records of `size` bytes at `off`, after `*end` (the previous
+ * section's end) and before the trailer.  Advances *end. */
+static bool kl_section(const struct karmor_image_header *h, uint64_t off, uint64_t count, uint64_t size,
+		       uint64_t *end, const char *what, char *err, size_t errlen, const char *name)
+{
+	uint64_t limit = h->file_size - KL_SHA_BYTES;
+	if (off % 8) {
+		kl_fail(err, errlen, name, "the %s section offset %llu is not 8-byte aligned", what, (unsigned long long)off);
+		return false;
+	}
+	if (off < *end || off > limit) {
+		kl_fail(err, errlen, name, "the %s section offset %llu is outside its place in the file (%llu..%llu)", what,
+			(unsigned long long)off, (unsigned long long)*end, (unsigned long long)limit);
+		return false;
+	}
+	if (size && count > (limit - off) / size) {
+		kl_fail(err, errlen, name, "the %s section (%llu records of %llu bytes at %llu) runs past the end of the "
+			"data (%llu)", what, (unsigned long long)count, (unsigned long long)size, (unsigned long long)off,
+			(unsigned long long)limit);
+		return false;
+	}
+	*end = off + count * size;
+	return true;
+}
+
+static bool kl_str_ok(const struct karmor_image_header *h, uint32_t id)
+{
+	return id < h->strtab_size;
+}
+
+static bool kl_rule_id_ok(const struct karmor_image_header *h, uint32_t id, bool baseline_ok)
+{
+	return id <= h->nrules || (baseline_ok && id == KARMOR_RULE_BASELINE);
+}
+
+static bool kl_effect_ok(const struct karmor_image_header *h, const struct karmor_effect *e, bool baseline_ok)
+{
+	return kl_rule_id_ok(h, e->block, false) && kl_rule_id_ok(h, e->audit, false) &&
+	       kl_rule_id_ok(h, e->grant, baseline_ok);
+}
+
+static int kl_cmp_u(uint64_t a, uint64_t b)
+{
+	return a < b ? -1 : a > b;
+}
+
+/* Validates img->data[0..size); on success sets the section pointers. */
+static int kl_validate(struct kl_image *img, const char *name, char *err, size_t errlen)
+{
+	const unsigned char *d = img->data;
+	size_t size = img->size;
+	if (size < sizeof(struct karmor_image_header) + KL_SHA_BYTES)
+		return kl_fail(err, errlen, name, "%zu bytes is too short for a map image (truncated?)", size);
+	const struct karmor_image_header *h = (const void *)d;
+	if (memcmp(h->magic, KARMOR_IMAGE_MAGIC, 8) != 0)
+		return kl_fail(err, errlen, name, "not a karmor map image (bad magic)");
+	if (h->version != KARMOR_IMAGE_VERSION)
+		return kl_fail(err, errlen, name, "image format version %u, this program reads version %u", h->version,
+			       KARMOR_IMAGE_VERSION);
+	if (h->endian != KARMOR_IMAGE_LITTLE)
+		return kl_fail(err, errlen, name, "endian field %u: only little-endian images (1) are read", h->endian);
+	if (h->header_size != sizeof(*h))
+		return kl_fail(err, errlen, name, "header size %u, expected %zu", h->header_size, sizeof(*h));
+	if (h->file_size != size)
+		return kl_fail(err, errlen, name, "the header says %llu bytes, the file has %zu (truncated or extended)",
+			       (unsigned long long)h->file_size, size);
+	unsigned char md[KL_SHA_BYTES];
+	crypto_hash_sha256(md, d, size - KL_SHA_BYTES);
+	if (sodium_memcmp(md, d + size - KL_SHA_BYTES, KL_SHA_BYTES) != 0)
+		return kl_fail(err, errlen, name, "SHA-256 checksum mismatch: the image is corrupt");
+	if (h->flags & ~(uint32_t)KL_TF_KNOWN)
+		return kl_fail(err, errlen, name, "unknown target flags 0x%x", h->flags & ~(uint32_t)KL_TF_KNOWN);
+	for (int c = 0; c < KARMOR_PC_COUNT; c++)
+		if (h->allow_list[c] > 1 || h->posture[c] > KARMOR_POSTURE_BLOCK)
+			return kl_fail(err, errlen, name, "class %d: allow-list %u / posture %u out of range", c,
+				       h->allow_list[c], h->posture[c]);
+	if (h->nsources > KARMOR_MAX_SOURCES)
+		return kl_fail(err, errlen, name, "%u fromSource slots, more than %d", h->nsources, KARMOR_MAX_SOURCES);
+	if (!!(h->flags & KARMOR_TF_SOURCES) != (h->nsources > 0))
+		return kl_fail(err, errlen, name, "the sources flag disagrees with %u fromSource slots", h->nsources);
+	if (h->nrules > KARMOR_MAX_RULES || h->npaths > KARMOR_MAX_PATH_KEYS || h->nnets > KARMOR_MAX_NET_KEYS ||
+	    h->ncaps > KARMOR_MAX_CAP_KEYS || h->nsrcs > KARMOR_MAX_SRC_KEYS)
+		return kl_fail(err, errlen, name, "a record count exceeds its map's capacity (rules %u, paths %u, "
+			       "network %u, capabilities %u, sources %u)", h->nrules, h->npaths, h->nnets, h->ncaps, h->nsrcs);
+
+	uint64_t end = sizeof(*h);
+	if (!kl_section(h, h->rules_off, h->nrules, sizeof(struct karmor_image_rule), &end, "rules", err, errlen, name) ||
+	    !kl_section(h, h->paths_off, h->npaths, sizeof(struct karmor_image_path), &end, "paths", err, errlen, name) ||
+	    !kl_section(h, h->nets_off, h->nnets, sizeof(struct karmor_image_id), &end, "network", err, errlen, name) ||
+	    !kl_section(h, h->caps_off, h->ncaps, sizeof(struct karmor_image_id), &end, "capabilities", err, errlen,
+			name) ||
+	    !kl_section(h, h->srcs_off, h->nsrcs, sizeof(struct karmor_image_src), &end, "sources", err, errlen, name) ||
+	    !kl_section(h, h->strtab_off, h->strtab_size, 1, &end, "strings", err, errlen, name))
+		return -1;
+	if (end != size - KL_SHA_BYTES)
+		return kl_fail(err, errlen, name, "%llu bytes between the strings and the checksum",
+			       (unsigned long long)(size - KL_SHA_BYTES - end));
+	const char *strtab = (const char *)d + h->strtab_off;
+	if (h->strtab_size == 0 || strtab[h->strtab_size - 1] != '\0' || strtab[0] != '\0')
+		return kl_fail(err, errlen, name, "the string table does not start and end with a NUL");
+	if (!kl_str_ok(h, h->name) || !kl_str_ok(h, h->describe) || !kl_str_ok(h, h->karmorc_version))
+		return kl_fail(err, errlen, name, "a header string id is outside the string table (%u bytes)",
+			       h->strtab_size);
+	const char *tname = strtab + h->name;
+	if (!*tname || strchr(tname, '/') || strcmp(tname, ".") == 0 || strcmp(tname, "..") == 0)
+		return kl_fail(err, errlen, name, "the target name '%s' is not a usable file name", tname);
+
+	const struct karmor_image_rule *rules = (const void *)(d + h->rules_off);
+	for (uint32_t i = 0; i < h->nrules; i++) {
+		const struct karmor_image_rule *r = &rules[i];
+		if (!kl_str_ok(h, r->policy) || !kl_str_ok(h, r->namespace_) || !kl_str_ok(h, r->kind) ||
+		    !kl_str_ok(h, r->tags) || !kl_str_ok(h, r->message) || !kl_str_ok(h, r->file) ||
+		    !kl_str_ok(h, r->target))
+			return kl_fail(err, errlen, name, "rule %u: a string id is outside the string table", i + 1);
+		if (r->severity > 10 || r->action > KARMOR_BLOCK || r->cls >= KL_RULE_CLASSES)
+			return kl_fail(err, errlen, name, "rule %u: severity %u, action %u or class %u out of range", i + 1,
+				       r->severity, r->action, r->cls);
+	}
+
+	const struct karmor_image_path *paths = (const void *)(d + h->paths_off);
+	for (uint32_t i = 0; i < h->npaths; i++) {
+		const struct karmor_image_path *p = &paths[i];
+		if (!kl_str_ok(h, p->str))
+			return kl_fail(err, errlen, name, "path entry %u: string id %u is outside the string table", i, p->str);
+		if (p->role > KARMOR_ROLE_EXECNAME || p->cls > KARMOR_CLS_FILE || p->source > h->nsources)
+			return kl_fail(err, errlen, name, "path entry %u: role %u, class %u or source slot %u out of range", i,
+				       p->role, p->cls, p->source);
+		const char *s = strtab + p->str;
+		size_t len = strlen(s);
+		bool ok = p->role == KARMOR_ROLE_EXECNAME ? len > 0 && !strchr(s, '/')
+			  : p->role == KARMOR_ROLE_DIR	   ? len > 0 && s[0] == '/' && s[len - 1] == '/'
+							   : len > 1 && s[0] == '/' && s[len - 1] != '/';
+		if (!ok)
+			return kl_fail(err, errlen, name, "path entry %u: '%s' is not a valid key for role %u", i, s, p->role);
+		for (int part = 0; part < KARMOR_NPARTS; part++)
+			for (int v = 0; v < KARMOR_NVARIANTS; v++)
+				if (!kl_effect_ok(h, &p->value.e[part][v], true))
+					return kl_fail(err, errlen, name, "path entry %u ('%s'): a rule id is not one of the "
+						       "%u rules", i, s, h->nrules);
+		if (i > 0) {
+			const struct karmor_image_path *q = &paths[i - 1];
+			int c = kl_cmp_u(q->role, p->role);
+			if (!c)
+				c = kl_cmp_u(q->cls, p->cls);
+			if (!c)
+				c = kl_cmp_u(q->source, p->source);
+			if (!c)
+				c = strcmp(strtab + q->str, s);
+			if (c >= 0)
+				return kl_fail(err, errlen, name, "path entry %u ('%s') is out of order or a duplicate", i, s);
+		}
+	}
+
+	const struct karmor_image_id *sets[2] = {(const void *)(d + h->nets_off), (const void *)(d + h->caps_off)};
+	const uint32_t counts[2] = {h->nnets, h->ncaps};
+	for (int k = 0; k < 2; k++) {
+		const char *what = k ? "capability" : "network";
+		for (uint32_t i = 0; i < counts[k]; i++) {
+			const struct karmor_image_id *e = &sets[k][i];
+			bool id_ok = k ? e->id <= CAP_LAST_CAP : e->id > KARMOR_PROTO_NONE && e->id < KARMOR_PROTO_COUNT;
+			if (!id_ok || e->source > h->nsources)
+				return kl_fail(err, errlen, name, "%s entry %u: id %u or source slot %u out of range", what, i,
+					       e->id, e->source);
+			if (!kl_effect_ok(h, &e->e, false))
+				return kl_fail(err, errlen, name, "%s entry %u: a rule id is not one of the %u rules", what, i,
+					       h->nrules);
+			if (i > 0) {
+				const struct karmor_image_id *q = &sets[k][i - 1];
+				int c = kl_cmp_u(q->source, e->source);
+				if (!c)
+					c = kl_cmp_u(q->id, e->id);
+				if (c >= 0)
+					return kl_fail(err, errlen, name, "%s entry %u is out of order or a duplicate", what, i);
+			}
+		}
+	}
+
+	const struct karmor_image_src *srcs = (const void *)(d + h->srcs_off);
+	for (uint32_t i = 0; i < h->nsrcs; i++) {
+		const struct karmor_image_src *s = &srcs[i];
+		if (!kl_str_ok(h, s->str))
+			return kl_fail(err, errlen, name, "source entry %u: string id %u is outside the string table", i,
+				       s->str);
+		const char *str = strtab + s->str;
+		size_t len = strlen(str);
+		const struct karmor_src_value *v = &s->value;
+		bool ok;
+		if (s->role == KARMOR_ROLE_EXACT)
+			ok = len > 1 && str[0] == '/' && str[len - 1] != '/' && v->exact && !v->recursive && !v->direct;
+		else if (s->role == KARMOR_ROLE_DIR)
+			ok = len > 0 && str[0] == '/' && str[len - 1] == '/' && !v->exact && (v->recursive || v->direct);
+		else
+			ok = false;
+		if (!ok || v->exact > h->nsources || v->recursive > h->nsources || v->direct > h->nsources)
+			return kl_fail(err, errlen, name, "source entry %u ('%s'): role %u or slots %u/%u/%u invalid "
+				       "(%u slots)", i, str, s->role, v->exact, v->recursive, v->direct, h->nsources);
+		if (i > 0) {
+			const struct karmor_image_src *q = &srcs[i - 1];
+			int c = kl_cmp_u(q->role, s->role);
+			if (!c)
+				c = strcmp(strtab + q->str, str);
+			if (c >= 0)
+				return kl_fail(err, errlen, name, "source entry %u ('%s') is out of order or a duplicate", i,
+					       str);
+		}
+	}
+
+	img->hdr = h;
+	img->rules = rules;
+	img->paths = paths;
+	img->nets = sets[0];
+	img->caps = sets[1];
+	img->srcs = srcs;
+	img->strtab = strtab;
+	return 0;
+}
+
+/* Takes ownership of data (freed on failure). */
+static int kl_image_adopt(unsigned char *data, size_t size, const char *name, struct kl_image *img, char *err,
+			  size_t errlen)
+{
+	memset(img, 0, sizeof(*img));
+	img->data = data;
+	img->size = size;
+	if (sodium_init() < 0) {
+		kl_image_free(img);
+		return kl_fail(err, errlen, name, "libsodium cannot be initialised");
+	}
+	if (kl_validate(img, name, err, errlen) != 0) {
+		kl_image_free(img);
+		return -1;
+	}
+	return 0;
+}
+
+int kl_image_parse(const void *data, size_t size, const char *name, struct kl_image *img, char *err, size_t errlen)
+{
+	memset(img, 0, sizeof(*img));
+	if (size > KL_IMAGE_MAX_BYTES)
+		return kl_fail(err, errlen, name, "%zu bytes is larger than any map image can be", size);
+	unsigned char *copy = malloc(size ? size : 1);
+	if (!copy)
+		return kl_fail(err, errlen, name, "out of memory");
+	if (size)
+		memcpy(copy, data, size);
+	return kl_image_adopt(copy, size, name, img, err, errlen);
+}
+
+int kl_image_read(const char *file, struct kl_image *img, char *err, size_t errlen)
+{
+	memset(img, 0, sizeof(*img));
+	FILE *f = fopen(file, "rb");
+	if (!f)
+		return kl_fail(err, errlen, file, "%s", strerror(errno));
+	unsigned char *buf = NULL;
+	size_t len = 0, cap = 0;
+	for (;;) {
+		if (len == cap) {
+			if (cap >= KL_IMAGE_MAX_BYTES) {
+				free(buf);
+				fclose(f);
+				return kl_fail(err, errlen, file, "larger than any map image can be");
+			}
+			cap = cap ? cap * 2 : 65536;
+			unsigned char *nb = realloc(buf, cap);
+			if (!nb) {
+				free(buf);
+				fclose(f);
+				return kl_fail(err, errlen, file, "out of memory");
+			}
+			buf = nb;
+		}
+		size_t got = fread(buf + len, 1, cap - len, f);
+		len += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		int e = errno;
+		free(buf);
+		fclose(f);
+		return kl_fail(err, errlen, file, "%s", strerror(e));
+	}
+	fclose(f);
+	return kl_image_adopt(buf, len, file, img, err, errlen);
+}
+
+void kl_image_free(struct kl_image *img)
+{
+	free(img->data);
+	memset(img, 0, sizeof(*img));
+}

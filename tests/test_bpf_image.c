@@ -1,0 +1,612 @@
+/* The bpf backend's map image: writer (backends/bpf.c) -> reader (runtime-loader/image.c),
+ * what the records say, determinism, capacities, and every corruption the reader refuses. */
+#include <sodium.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../backends/backend.h"
+#include "../runtime-loader/image.h"
+#include "unit.h"
+
+#define HEAD(name) "apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\nmetadata: {name: " name ", namespace: ns}\n"
+
+/* rule ids (positions, program order): policies a-files (1-6), b-net-caps (7-8) */
+static const char image_yaml[] =
+	HEAD("a-files")
+	"spec:\n  selector:\n    matchLabels: {app: x}\n"
+	"  process:\n    matchPaths:\n    - execname: nc\n"			/* 1 Block */
+	"  file:\n    matchPaths:\n"
+	"    - path: /etc/shadow\n"					/* 2 Block */
+	"    - path: /etc/hosts\n      ownerOnly: true\n      action: Allow\n"	/* 3 Allow ownerOnly */
+	"    matchDirectories:\n"
+	"    - dir: /data/\n      readOnly: true\n      action: Allow\n"	/* 4 Allow readOnly, direct */
+	"    - dir: /var/log/\n      recursive: true\n      action: Audit\n"	/* 5 Audit, recursive */
+	"    matchPatterns:\n    - pattern: /tmp/*.key\n"			/* 6 Block: a gap */
+	"  action: Block\n"
+	"---\n" HEAD("b-net-caps")
+	"spec:\n  selector:\n    matchLabels: {app: x}\n"
+	"  network:\n    matchProtocols:\n    - protocol: tcp\n      fromSource:\n      - path: /usr/bin/curl\n"	/* 7 */
+	"  capabilities:\n    matchCapabilities:\n    - capability: net_raw\n      action: Allow\n"		/* 8 */
+	"  action: Block\n";
+
+struct built {
+	struct unit_prog u;
+	struct be_ctx be;
+	struct ir_target t;
+	const unsigned char *img;	/* the .kmi bytes (owned by be) */
+	size_t size;
+};
+
+/* One target holding every policy of the YAML, emitted by the bpf backend (no CUnit
+ * assertion here: suites build in their set-up). */
+static void build(struct built *b, const char *yaml)
+{
+	memset(b, 0, sizeof(*b));
+	unit_load(&b->u, FE_SCHEMA_CRD, "t.yaml", yaml);
+	const struct ir_program *p = &b->u.prog;
+	uint32_t *rules = fe_arena_alloc(&b->u.arena, (p->nrules + 1) * sizeof(*rules));
+	uint32_t *pols = fe_arena_alloc(&b->u.arena, (p->npolicies + 1) * sizeof(*pols));
+	for (uint32_t i = 0; i < p->nrules; i++)
+		rules[i] = i;
+	for (uint32_t i = 0; i < p->npolicies; i++)
+		pols[i] = i;
+	b->t.name = "karmorc-test-00000000";
+	b->t.describe = "the test target";
+	b->t.rules = rules;
+	b->t.nrules = p->nrules;
+	b->t.policies = pols;
+	b->t.npolicies = p->npolicies;
+	be_ctx_init(&b->be, p, &b->u.diags, &b->u.arena, "bpf");
+	b->be.version = "9.9.9";
+	be_bpf.emit(&b->be, &b->t);
+	for (size_t i = 0; i < b->be.nfiles; i++) {
+		if (strcmp(b->be.files[i].path, "bpf/karmorc-test-00000000.kmi") == 0) {
+			b->img = (const unsigned char *)b->be.files[i].text.s;
+			b->size = b->be.files[i].text.len;
+		}
+	}
+}
+
+static void unbuild(struct built *b)
+{
+	be_ctx_free(&b->be);
+	unit_free(&b->u);
+}
+
+static const struct karmor_path_value *find_path(const struct kl_image *img, const char *s, unsigned role,
+						 unsigned cls, unsigned source)
+{
+	for (uint32_t i = 0; i < img->hdr->npaths; i++) {
+		const struct karmor_image_path *p = &img->paths[i];
+		if (strcmp(kl_image_str(img, p->str), s) == 0 && p->role == role && p->cls == cls && p->source == source)
+			return &p->value;
+	}
+	return NULL;
+}
+
+static bool effect_is(const struct karmor_effect *e, uint32_t block, uint32_t audit, uint32_t grant)
+{
+	return e->block == block && e->audit == audit && e->grant == grant;
+}
+
+static void test_round_trip(void)
+{
+	struct built b;
+	build(&b, image_yaml);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b.img);
+	CU_ASSERT_EQUAL(b.u.diags.errors, 0);
+	struct kl_image img;
+	char err[256];
+	CU_ASSERT_EQUAL_FATAL(kl_image_parse(b.img, b.size, "mem", &img, err, sizeof(err)), 0);
+	const struct karmor_image_header *h = img.hdr;
+	CU_ASSERT_EQUAL(h->nrules, 8);
+	CU_ASSERT_STRING_EQUAL(kl_image_str(&img, h->name), "karmorc-test-00000000");
+	CU_ASSERT_STRING_EQUAL(kl_image_str(&img, h->describe), "the test target");
+	CU_ASSERT_STRING_EQUAL(kl_image_str(&img, h->karmorc_version), "9.9.9");
+	CU_ASSERT_EQUAL(h->flags, KARMOR_TF_SOURCES | KARMOR_TF_EXECNAME_PROC);
+	CU_ASSERT_EQUAL(h->nsources, 1);
+	CU_ASSERT_EQUAL(h->allow_list[KARMOR_PC_FILE], 1);
+	CU_ASSERT_EQUAL(h->allow_list[KARMOR_PC_NETWORK], 0);
+	CU_ASSERT_EQUAL(h->allow_list[KARMOR_PC_CAPABILITIES], 1);
+
+	/* the rule table: program order, with what events name */
+	const struct karmor_image_rule *r = &img.rules[1];
+	CU_ASSERT_STRING_EQUAL(kl_image_str(&img, r->policy), "a-files");
+	CU_ASSERT_STRING_EQUAL(kl_image_str(&img, r->namespace_), "ns");
+	CU_ASSERT_STRING_EQUAL(kl_image_str(&img, r->kind), "KubeArmorPolicy");
+	CU_ASSERT_STRING_EQUAL(kl_image_str(&img, r->file), "t.yaml");
+	CU_ASSERT_STRING_EQUAL(kl_image_str(&img, r->target), "/etc/shadow");
+	CU_ASSERT_EQUAL(r->line, 12);
+	CU_ASSERT_EQUAL(r->col, 7);
+	CU_ASSERT_EQUAL(img.rules[0].cls, 0);
+	CU_ASSERT_STRING_EQUAL(kl_image_str(&img, img.rules[0].target), "nc");
+	CU_ASSERT_EQUAL(r->action, KARMOR_BLOCK);
+	CU_ASSERT_EQUAL(r->cls, 1);
+	CU_ASSERT_STRING_EQUAL(kl_image_str(&img, img.rules[6].policy), "b-net-caps");
+	CU_ASSERT_EQUAL(img.rules[6].cls, 2);
+
+	/* Block: every variant blocks */
+	const struct karmor_path_value *v = find_path(&img, "/etc/shadow", KARMOR_ROLE_EXACT, KARMOR_CLS_FILE, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	for (int var = 0; var < KARMOR_NVARIANTS; var++) {
+		CU_ASSERT_TRUE(effect_is(&v->e[KARMOR_PART_MAIN][var], 2, 0, 0));
+		CU_ASSERT_TRUE(effect_is(&v->e[KARMOR_PART_DIRECT][var], 0, 0, 0));
+	}
+	/* ownerOnly Allow: the owner is granted, anyone else blocked */
+	v = find_path(&img, "/etc/hosts", KARMOR_ROLE_EXACT, KARMOR_CLS_FILE, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	CU_ASSERT_TRUE(effect_is(&v->e[KARMOR_PART_MAIN][karmor_variant(0, 1)], 0, 0, 3));
+	CU_ASSERT_TRUE(effect_is(&v->e[KARMOR_PART_MAIN][karmor_variant(1, 1)], 0, 0, 3));
+	CU_ASSERT_TRUE(effect_is(&v->e[KARMOR_PART_MAIN][karmor_variant(0, 0)], 3, 0, 0));
+	CU_ASSERT_TRUE(effect_is(&v->e[KARMOR_PART_MAIN][karmor_variant(1, 0)], 3, 0, 0));
+	/* readOnly Allow on a non-recursive dir: the DIRECT part; reads granted, writes blocked */
+	v = find_path(&img, "/data/", KARMOR_ROLE_DIR, KARMOR_CLS_FILE, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	CU_ASSERT_TRUE(effect_is(&v->e[KARMOR_PART_DIRECT][karmor_variant(0, 0)], 0, 0, 4));
+	CU_ASSERT_TRUE(effect_is(&v->e[KARMOR_PART_DIRECT][karmor_variant(1, 1)], 4, 0, 0));
+	CU_ASSERT_TRUE(effect_is(&v->e[KARMOR_PART_MAIN][karmor_variant(0, 0)], 0, 0, 0));
+	/* a recursive Audit dir: the MAIN part */
+	v = find_path(&img, "/var/log/", KARMOR_ROLE_DIR, KARMOR_CLS_FILE, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	CU_ASSERT_TRUE(effect_is(&v->e[KARMOR_PART_MAIN][karmor_variant(1, 0)], 0, 5, 0));
+	CU_ASSERT_TRUE(effect_is(&v->e[KARMOR_PART_DIRECT][karmor_variant(1, 0)], 0, 0, 0));
+	/* the glob has no key */
+	CU_ASSERT_PTR_NULL(find_path(&img, "/tmp/*.key", KARMOR_ROLE_EXACT, KARMOR_CLS_FILE, 0));
+	/* an exec name of the process class */
+	v = find_path(&img, "nc", KARMOR_ROLE_EXECNAME, KARMOR_CLS_PROCESS, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	CU_ASSERT_TRUE(effect_is(&v->e[KARMOR_PART_MAIN][karmor_variant(1, 1)], 1, 0, 0));
+	/* the baseline: /lib/ read, /dev/null read and write, never exec */
+	v = find_path(&img, "/lib/", KARMOR_ROLE_DIR, KARMOR_CLS_FILE, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	CU_ASSERT_EQUAL(v->e[KARMOR_PART_MAIN][karmor_variant(0, 1)].grant, KARMOR_RULE_BASELINE);
+	CU_ASSERT_EQUAL(v->e[KARMOR_PART_MAIN][karmor_variant(1, 1)].grant, 0);
+	v = find_path(&img, "/dev/null", KARMOR_ROLE_EXACT, KARMOR_CLS_FILE, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	CU_ASSERT_EQUAL(v->e[KARMOR_PART_MAIN][karmor_variant(1, 0)].grant, KARMOR_RULE_BASELINE);
+	CU_ASSERT_PTR_NULL(find_path(&img, "/dev/null", KARMOR_ROLE_EXACT, KARMOR_CLS_PROCESS, 0));
+
+	/* network with fromSource: slot 1; the source's record; capabilities by number */
+	CU_ASSERT_EQUAL_FATAL(h->nnets, 1);
+	CU_ASSERT_EQUAL(img.nets[0].source, 1);
+	CU_ASSERT_EQUAL(img.nets[0].id, KARMOR_PROTO_TCP);
+	CU_ASSERT_TRUE(effect_is(&img.nets[0].e, 7, 0, 0));
+	CU_ASSERT_EQUAL_FATAL(h->nsrcs, 1);
+	CU_ASSERT_STRING_EQUAL(kl_image_str(&img, img.srcs[0].str), "/usr/bin/curl");
+	CU_ASSERT_EQUAL(img.srcs[0].role, KARMOR_ROLE_EXACT);
+	CU_ASSERT_EQUAL(img.srcs[0].value.exact, 1);
+	CU_ASSERT_EQUAL_FATAL(h->ncaps, 1);
+	CU_ASSERT_EQUAL(img.caps[0].id, 13);	/* CAP_NET_RAW */
+	CU_ASSERT_TRUE(effect_is(&img.caps[0].e, 0, 0, 8));
+
+	/* the gaps: the glob, the source's network rule is fine */
+	bool glob_gap = false;
+	for (size_t i = 0; i < b.be.ngaps; i++)
+		glob_gap |= b.be.gaps[i].code == FE_BE_PATH && b.be.gaps[i].rule == 5;
+	CU_ASSERT_TRUE(glob_gap);
+	CU_ASSERT_TRUE(unit_has(&b.u, FE_BE_PATH, FE_WARNING));
+	kl_image_free(&img);
+	unbuild(&b);
+}
+
+static void test_deterministic(void)
+{
+	struct built a, b;
+	build(&a, image_yaml);
+	build(&b, image_yaml);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a.img);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b.img);
+	CU_ASSERT_EQUAL(a.size, b.size);
+	CU_ASSERT_TRUE(a.size == b.size && memcmp(a.img, b.img, a.size) == 0);
+	unbuild(&a);
+	unbuild(&b);
+}
+
+static void test_read_file(void)
+{
+	struct built b;
+	build(&b, image_yaml);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b.img);
+	char dir[] = "/tmp/karmorc-unit.XXXXXX";
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	char file[64];
+	snprintf(file, sizeof(file), "%s/t.kmi", dir);
+	FILE *f = fopen(file, "wb");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_EQUAL(fwrite(b.img, 1, b.size, f), b.size);
+	fclose(f);
+	struct kl_image img;
+	char err[256];
+	CU_ASSERT_EQUAL(kl_image_read(file, &img, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(img.size, b.size);
+	kl_image_free(&img);
+	unlink(file);
+	rmdir(dir);
+	/* a missing file: "FILE: what is wrong" */
+	CU_ASSERT_EQUAL(kl_image_read("/nonexistent/x.kmi", &img, err, sizeof(err)), -1);
+	CU_ASSERT_STRING_EQUAL(err, "/nonexistent/x.kmi: No such file or directory");
+	CU_ASSERT_PTR_NULL(img.data);
+	unbuild(&b);
+}
+
+/* ---- corruptions: each mutation (checksum resealed unless said) must be refused ---- */
+
+static struct built corrupt_src;
+static unsigned char *buf;
+static size_t buf_size;
+
+static struct karmor_image_header *H(void)
+{
+	return (struct karmor_image_header *)buf;
+}
+
+static void reseal(void)
+{
+	crypto_hash_sha256(buf + buf_size - 32, buf, buf_size - 32);
+}
+
+static void fresh(void)
+{
+	free(buf);
+	buf_size = corrupt_src.size;
+	buf = malloc(buf_size + 64);
+	memcpy(buf, corrupt_src.img, buf_size);
+	memset(buf + buf_size, 0, 64);
+}
+
+/* parse buf; it must fail with a message that holds `want` */
+static void refused(const char *want, int line)
+{
+	struct kl_image img;
+	char err[512] = "";
+	int rc = kl_image_parse(buf, buf_size, "img.kmi", &img, err, sizeof(err));
+	CU_ASSERT_EQUAL(rc, -1);
+	CU_ASSERT_PTR_NULL(img.data);
+	bool ok = strncmp(err, "img.kmi: ", 9) == 0 && strstr(err, want);
+	if (!ok)
+		fprintf(stderr, "\ntest_bpf_image.c:%d: expected '%s', got '%s'\n", line, want, err);
+	CU_ASSERT_TRUE(ok);
+}
+#define REFUSED(want) refused(want, __LINE__)
+
+static struct karmor_image_rule *RULES(void)
+{
+	return (struct karmor_image_rule *)(buf + H()->rules_off);
+}
+static struct karmor_image_path *PATHS(void)
+{
+	return (struct karmor_image_path *)(buf + H()->paths_off);
+}
+static struct karmor_image_id *NETS(void)
+{
+	return (struct karmor_image_id *)(buf + H()->nets_off);
+}
+static struct karmor_image_id *CAPS(void)
+{
+	return (struct karmor_image_id *)(buf + H()->caps_off);
+}
+static struct karmor_image_src *SRCS(void)
+{
+	return (struct karmor_image_src *)(buf + H()->srcs_off);
+}
+
+static int corrupt_init(void)
+{
+	if (sodium_init() < 0)
+		return 1;
+	build(&corrupt_src, image_yaml);
+	return corrupt_src.img ? 0 : 1;
+}
+
+static int corrupt_clean(void)
+{
+	unbuild(&corrupt_src);
+	free(buf);
+	buf = NULL;
+	return 0;
+}
+
+static void test_valid_copy(void)
+{
+	fresh();
+	reseal();
+	struct kl_image img;
+	char err[256];
+	CU_ASSERT_EQUAL(kl_image_parse(buf, buf_size, "img.kmi", &img, err, sizeof(err)), 0);
+	kl_image_free(&img);
+}
+
+static void test_truncated(void)
+{
+	fresh();
+	buf_size = 100;
+	REFUSED("too short");
+	fresh();
+	buf_size -= 1;
+	REFUSED("the header says");
+	fresh();
+	buf_size += 8;	/* extended */
+	REFUSED("the header says");
+}
+
+static void test_header_fields(void)
+{
+	fresh();
+	buf[0] = 'X';
+	reseal();
+	REFUSED("bad magic");
+	fresh();
+	H()->version = 2;
+	reseal();
+	REFUSED("format version 2");
+	fresh();
+	H()->endian = 2;
+	reseal();
+	REFUSED("endian field 2");
+	fresh();
+	H()->header_size = 120;
+	reseal();
+	REFUSED("header size 120");
+	fresh();
+	H()->flags |= 0x80;
+	reseal();
+	REFUSED("unknown target flags 0x80");
+	fresh();
+	H()->flags &= ~KARMOR_TF_SOURCES;
+	reseal();
+	REFUSED("sources flag disagrees");
+	fresh();
+	H()->posture[1] = 7;
+	reseal();
+	REFUSED("out of range");
+	fresh();
+	H()->nsources = KARMOR_MAX_SOURCES + 1;
+	reseal();
+	REFUSED("fromSource slots, more than");
+	fresh();
+	H()->name = 0;
+	reseal();
+	REFUSED("is not a usable file name");
+}
+
+static void test_checksum(void)
+{
+	fresh();
+	buf[H()->strtab_off + 1] ^= 1;
+	REFUSED("SHA-256 checksum mismatch");
+}
+
+static void test_offsets(void)
+{
+	fresh();
+	H()->paths_off += 4;
+	reseal();
+	REFUSED("paths section offset");
+	REFUSED("not 8-byte aligned");
+	fresh();
+	H()->caps_off = H()->file_size + 8;
+	reseal();
+	REFUSED("capabilities section offset");
+	fresh();
+	H()->nets_off = H()->paths_off;	/* overlapping the paths */
+	reseal();
+	REFUSED("network section offset");
+	fresh();
+	H()->rules_off = 64;	/* inside the header */
+	reseal();
+	REFUSED("rules section offset 64 is outside its place");
+	fresh();
+	H()->nrules = KARMOR_MAX_RULES;	/* count * size past the end */
+	reseal();
+	REFUSED("runs past the end");
+	fresh();
+	H()->npaths = KARMOR_MAX_PATH_KEYS + 1;
+	reseal();
+	REFUSED("exceeds its map's capacity");
+	fresh();
+	H()->strtab_size -= 8;	/* a hole before the trailer */
+	reseal();
+	REFUSED("between the strings and the checksum");
+	fresh();
+	H()->strtab_size += 8;	/* over the trailer */
+	reseal();
+	REFUSED("strings section");
+}
+
+static void test_strings(void)
+{
+	fresh();
+	buf[H()->strtab_off + H()->strtab_size - 1] = 'x';
+	reseal();
+	REFUSED("does not start and end with a NUL");
+	fresh();
+	RULES()[0].policy = H()->strtab_size;
+	reseal();
+	REFUSED("rule 1: a string id is outside the string table");
+	fresh();
+	H()->describe = H()->strtab_size + 100;
+	reseal();
+	REFUSED("header string id");
+	fresh();
+	PATHS()[0].str = H()->strtab_size;
+	reseal();
+	REFUSED("path entry 0: string id");
+	fresh();
+	SRCS()[0].str = 0xffffffffu;
+	reseal();
+	REFUSED("source entry 0: string id");
+}
+
+static void test_records(void)
+{
+	fresh();
+	RULES()[2].action = 3;
+	reseal();
+	REFUSED("rule 3: severity");
+	fresh();
+	RULES()[0].cls = 7;
+	reseal();
+	REFUSED("class 7 out of range");
+	fresh();
+	PATHS()[0].role = 3;
+	reseal();
+	REFUSED("role 3");
+	fresh();
+	PATHS()[0].cls = 2;
+	reseal();
+	REFUSED("class 2");
+	fresh();
+	PATHS()[0].source = 2;	/* one slot */
+	reseal();
+	REFUSED("source slot 2 out of range");
+	fresh();
+	PATHS()[0].value.e[1][3].audit = H()->nrules + 1;
+	reseal();
+	REFUSED("a rule id is not one of the 8 rules");
+	fresh();
+	PATHS()[0].value.e[0][0].block = KARMOR_RULE_BASELINE;	/* the baseline only grants */
+	reseal();
+	REFUSED("a rule id is not one of");
+	fresh();
+	NETS()[0].e.grant = KARMOR_RULE_BASELINE;
+	reseal();
+	REFUSED("network entry 0: a rule id");
+	fresh();
+	NETS()[0].id = KARMOR_PROTO_COUNT;
+	reseal();
+	REFUSED("network entry 0: id");
+	fresh();
+	NETS()[0].id = KARMOR_PROTO_NONE;
+	reseal();
+	REFUSED("network entry 0: id 0");
+	fresh();
+	CAPS()[0].id = 41;	/* past CAP_LAST_CAP on this kernel's headers */
+	reseal();
+	REFUSED("capability entry 0: id 41");
+	fresh();
+	SRCS()[0].role = 5;
+	reseal();
+	REFUSED("source entry 0 ('/usr/bin/curl'): role 5");
+	fresh();
+	SRCS()[0].value.exact = 2;
+	reseal();
+	REFUSED("source entry 0");
+	fresh();
+	SRCS()[0].value.recursive = 1;	/* an exact key with a dir slot */
+	reseal();
+	REFUSED("source entry 0");
+	fresh();
+	PATHS()[1] = PATHS()[0];	/* a duplicate key */
+	reseal();
+	REFUSED("path entry 1");
+	REFUSED("out of order or a duplicate");
+	fresh();
+	struct karmor_image_path tmp = PATHS()[0];	/* out of order */
+	PATHS()[0] = PATHS()[1];
+	PATHS()[1] = tmp;
+	reseal();
+	REFUSED("out of order");
+	fresh();
+	/* a dir key without its slash */
+	const struct karmor_image_path *p = PATHS();
+	uint32_t i = 0;
+	while (i < H()->npaths && p[i].role != KARMOR_ROLE_DIR)
+		i++;
+	CU_ASSERT_FATAL(i < H()->npaths);
+	PATHS()[i].str = PATHS()[0].role == KARMOR_ROLE_EXACT ? PATHS()[0].str : 0;
+	reseal();
+	REFUSED("is not a valid key for role 1");
+}
+
+/* ---- capacities the writer enforces ---- */
+
+static void test_source_slots(void)
+{
+	/* 256 distinct fromSource paths in one target: one more than its slots */
+	char *yaml = malloc(256 * 48 + 1024);
+	int n = sprintf(yaml, "%s", HEAD("many") "spec:\n  selector:\n    matchLabels: {app: x}\n  file:\n"
+			"    matchPaths:\n    - path: /etc/shadow\n      fromSource:\n");
+	for (int i = 0; i < 256; i++)
+		n += sprintf(yaml + n, "      - path: /usr/bin/p%d\n", i);
+	sprintf(yaml + n, "  action: Block\n");
+	struct built b;
+	build(&b, yaml);
+	CU_ASSERT_PTR_NULL(b.img);
+	CU_ASSERT_TRUE(unit_has(&b.u, FE_BE_CAPACITY, FE_ERROR));
+	unbuild(&b);
+	free(yaml);
+}
+
+static void test_task_sources(void)
+{
+	/* nested recursive dirs: an executable deep inside matches all of them at once.  The
+	 * CRD only allows fromSource dirs on syscall rules, so the IR is edited directly. */
+	char yaml[2048];
+	int n = sprintf(yaml, "%s", HEAD("nested") "spec:\n  selector:\n    matchLabels: {app: x}\n  file:\n"
+			"    matchPaths:\n    - path: /etc/shadow\n      fromSource:\n");
+	for (int i = 0; i < 9; i++)
+		n += sprintf(yaml + n, "      - path: /s%d\n", i);
+	sprintf(yaml + n, "  action: Block\n");
+	static const char *const dirs[] = {"/", "/a/", "/a/b/", "/a/b/c/", "/a/b/c/d/", "/a/b/c/d/e/",
+					   "/a/b/c/d/e/f/", "/a/b/c/d/e/f/g/", "/a/b/c/d/e/f/g/h/"};
+	for (int limit = 8; limit <= 9; limit++) {
+		struct unit_prog u;
+		unit_load(&u, FE_SCHEMA_CRD, "t.yaml", yaml);
+		CU_ASSERT_EQUAL_FATAL(u.prog.nrules, 9);
+		for (int i = 0; i < limit; i++) {
+			u.prog.rules[i].source.kind = IR_SRC_DIR_RECURSIVE;
+			u.prog.rules[i].source.path = ir_intern_cstr(&u.prog.strs, dirs[i]);
+		}
+		uint32_t rules[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, pols[1] = {0};
+		struct ir_target t = {"karmorc-test-00000000", "t", false, rules, 9, pols, 1, {IR_POSTURE_AUDIT}};
+		struct be_ctx be;
+		be_ctx_init(&be, &u.prog, &u.diags, &u.arena, "bpf");
+		be_bpf.emit(&be, &t);
+		/* 8 nested dirs (plus one exact path elsewhere) fit; 9 do not */
+		CU_ASSERT_EQUAL(unit_has(&u, FE_BE_CAPACITY, FE_ERROR), limit == 9);
+		CU_ASSERT_EQUAL(be.nfiles, limit == 9 ? 0u : 1u);
+		be_ctx_free(&be);
+		unit_free(&u);
+	}
+}
+
+static void test_totals(void)
+{
+	/* be_bpf_finish: the usage lines and no error for a small run */
+	struct built b;
+	build(&b, image_yaml);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_TRUE(be_bpf_finish(&b.be, f));
+	fclose(f);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "bpf: karmorc-test-00000000: 13 of 65,536 path entries, 1 of 4,096 network, "
+					    "1 of 4,096 capability, 1 of 4,096 source entries, 8 rules\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "bpf: total (1 of 256 targets): 13 of 65,536 path entries"));
+	CU_ASSERT_EQUAL(b.u.diags.errors, 0);
+	free(text);
+	unbuild(&b);
+}
+
+void test_bpf_image_register(void)
+{
+	CU_pSuite s = CU_add_suite("bpf image", NULL, NULL);
+	CU_add_test(s, "writer -> reader round trip, record by record", test_round_trip);
+	CU_add_test(s, "the same input gives the same bytes", test_deterministic);
+	CU_add_test(s, "kl_image_read: a written file, a missing one", test_read_file);
+	CU_add_test(s, "too many fromSource entries for a target", test_source_slots);
+	CU_add_test(s, "too many fromSource entries for one executable", test_task_sources);
+	CU_add_test(s, "usage lines and totals", test_totals);
+	CU_pSuite c = CU_add_suite("bpf image corruptions", corrupt_init, corrupt_clean);
+	CU_add_test(c, "a resealed copy is valid", test_valid_copy);
+	CU_add_test(c, "truncated or extended", test_truncated);
+	CU_add_test(c, "header fields", test_header_fields);
+	CU_add_test(c, "checksum", test_checksum);
+	CU_add_test(c, "offsets, counts, overlaps", test_offsets);
+	CU_add_test(c, "string table and string ids", test_strings);
+	CU_add_test(c, "records: roles, classes, slots, ids, order", test_records);
+}
