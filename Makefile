@@ -95,10 +95,14 @@ $(BUILD)/karmorc: $(MAIN_OBJ) $(BUILD)/libkarmorc.a
 $(BUILD)/unit-tests: $(TEST_OBJ) $(BUILD)/libkarmorc.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit
 
+# the map images judged by the kernel's algorithm on the host (tests/bpf_emulate.c)
+$(BUILD)/bpf-emulate: $(BUILD)/obj/tests/bpf_emulate.o $(BUILD)/obj/$(IMAGE_SRC:.c=.o) $(BUILD)/libkarmorc.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
 
-test: $(BUILD)/karmorc $(BUILD)/unit-tests $(BUILD)/karmor-loader $(BPF_OBJ)
+test: $(BUILD)/karmorc $(BUILD)/unit-tests $(BUILD)/karmor-loader $(BPF_OBJ) $(BUILD)/bpf-emulate
 	scripts/run-tests $(BUILD)
 
 bench: $(BUILD)/karmorc
@@ -114,12 +118,14 @@ bench-vm: $(BUILD)/karmorc $(BUILD)/karmor-loader $(BPF_OBJ)
 
 install: all $(BPF_OBJ)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/karmorc \
-		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 755 $(BUILD)/karmorc $(DESTDIR)$(PREFIX)/bin/karmorc
 	install -m 755 $(BUILD)/karmor-loader $(DESTDIR)$(PREFIX)/sbin/karmor-loader
 	install -m 644 $(BPF_OBJ) $(DESTDIR)$(PREFIX)/lib/karmorc/karmor.bpf.o
 	install -m 644 man/karmorc.1 $(DESTDIR)$(PREFIX)/share/man/man1/karmorc.1
 	install -m 644 man/karmor-loader.8 $(DESTDIR)$(PREFIX)/share/man/man8/karmor-loader.8
+	install -m 644 scripts/completion/karmor-loader $(DESTDIR)$(PREFIX)/share/bash-completion/completions/karmor-loader
 
 clean:
 	rm -rf build

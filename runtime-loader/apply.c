@@ -1,0 +1,1024 @@
+/*
+ * apply: images -> maps -> attached, pinned programs.  All or nothing: every
+ * kernel object this run makes is recorded, and any failure unpins and closes
+ * all of them, so nothing stays attached; the state directory appears last,
+ * with one rename.  Signals that would stop us half-way are held meanwhile.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/capability.h>
+#include <linux/magic.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "karmor.skel.h"
+#include "loader.h"
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+#define KL_BTF_PATH "/sys/kernel/btf/vmlinux"
+#define KL_LSM_PATH "/sys/kernel/security/lsm"
+
+struct bind_arg {
+	const char *target;	/* as given */
+	const char *dir;
+	char *real;		/* realpath of dir */
+	uint64_t cgid;
+	unsigned slot;
+};
+
+struct in_image {
+	char *file;
+	struct kl_image img;
+	const char *name;
+	unsigned slot;
+	int host;
+	unsigned nbinds;
+};
+
+struct apply {
+	int without_lsm, verbose;
+	const char *host;
+	struct kl_dirs dirs;
+	char **inputs;
+	int ninputs;
+	struct bind_arg *binds;
+	unsigned nbinds;
+	struct in_image *imgs;	/* sorted by name = slot order */
+	unsigned nimgs;
+	uint64_t seed;
+	/* what this run made in the kernel and the file systems, for the rollback */
+	struct karmor *skel;
+	struct bpf_link **links;
+	char **link_names;
+	unsigned nlinks;
+	char **pins;		/* full paths */
+	unsigned npins;
+	int made_pin_dir;
+	char *state_tmp;
+};
+
+/* ------------------------------------------------------------ checks */
+
+static int has_cap(const struct __user_cap_data_struct d[2], int cap)
+{
+	return (d[cap / 32].effective >> (cap % 32)) & 1;
+}
+
+/* everything that keeps the programs from loading, each said once with its fix */
+static int check_kernel(const struct apply *a, const char *pin_dir)
+{
+	int problems = 0;
+
+	if (geteuid() != 0) {
+		struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+		struct __user_cap_data_struct d[2];
+		memset(d, 0, sizeof(d));
+		int ok = syscall(SYS_capget, &h, d) == 0 &&
+			 (has_cap(d, CAP_SYS_ADMIN) ||
+			  (has_cap(d, CAP_BPF) && has_cap(d, CAP_PERFMON) && has_cap(d, CAP_NET_ADMIN)));
+		if (!ok) {
+			kl_err("not privileged: loading BPF-LSM programs needs root (CAP_SYS_ADMIN, or CAP_BPF + "
+			       "CAP_PERFMON + CAP_NET_ADMIN)");
+			problems++;
+		}
+	}
+
+	if (access(KL_BTF_PATH, R_OK)) {
+		kl_err("no kernel BTF: %s: %s (the kernel needs CONFIG_DEBUG_INFO_BTF=y)", KL_BTF_PATH,
+		       strerror(errno));
+		problems++;
+	}
+
+	if (!a->without_lsm) {
+		char lsm[1024] = "";
+		FILE *f = fopen(KL_LSM_PATH, "re");
+		if (!f) {
+			int e = errno;
+			struct statfs sfs;
+			if (statfs("/sys/kernel/security", &sfs) || sfs.f_type != SECURITYFS_MAGIC)
+				kl_err("cannot tell whether BPF-LSM is enabled: %s: %s (securityfs is not mounted: mount "
+				       "-t securityfs securityfs /sys/kernel/security); or use --without-lsm",
+				       KL_LSM_PATH, strerror(e));
+			else
+				kl_err("cannot tell whether BPF-LSM is enabled: %s: %s; or use --without-lsm",
+				       KL_LSM_PATH, strerror(e));
+			problems++;
+		} else {
+			size_t n = fread(lsm, 1, sizeof(lsm) - 1, f);
+			fclose(f);
+			lsm[n] = '\0';
+			lsm[strcspn(lsm, "\n")] = '\0';
+			int found = 0;
+			char copy[sizeof(lsm)], *save = NULL;
+			snprintf(copy, sizeof(copy), "%s", lsm);
+			for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+				found |= !strcmp(t, "bpf");
+			if (!found) {
+				kl_err("BPF-LSM is not enabled: %s lists \"%s\", without bpf; boot with lsm=%s%sbpf "
+				       "(and a kernel built with CONFIG_BPF_LSM=y), or use --without-lsm",
+				       KL_LSM_PATH, lsm, lsm, lsm[0] ? "," : "");
+				problems++;
+			}
+		}
+	}
+
+	/* the pin directory must be (or be made) on a bpf file system */
+	char where[PATH_MAX];
+	snprintf(where, sizeof(where), "%s", pin_dir);
+	struct stat sb;
+	if (stat(where, &sb)) {
+		char *slash = strrchr(where, '/');
+		if (slash && slash != where)
+			*slash = '\0';
+		else if (slash)
+			slash[1] = '\0';
+	}
+	struct statfs sfs;
+	if (statfs(where, &sfs)) {
+		kl_err("%s: %s (the pin directory's parent must be a directory on a bpf file system: mount -t bpf "
+		       "bpf /sys/fs/bpf)",
+		       where, strerror(errno));
+		problems++;
+	} else if (sfs.f_type != BPF_FS_MAGIC) {
+		kl_err("%s is not a bpf file system, so nothing can be pinned there (mount -t bpf bpf %s)", where,
+		       where);
+		problems++;
+	}
+
+	if (a->nbinds && !kl_cgroup2_root()) {
+		kl_err("no cgroup v2 file system is mounted, so --bind cannot work (mount -t cgroup2 none "
+		       "/sys/fs/cgroup)");
+		problems++;
+	}
+	return problems ? -1 : 0;
+}
+
+/* ------------------------------------------------------------ images */
+
+static int has_suffix(const char *s, const char *suf)
+{
+	size_t n = strlen(s), m = strlen(suf);
+	return n > m && !strcmp(s + n - m, suf);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* the *.kmi files of dir, sorted; -1 on error, else the count */
+static int list_images(const char *dir, char ***out)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return -1;
+	char **v = NULL;
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || !has_suffix(de->d_name, KARMOR_IMAGE_SUFFIX))
+			continue;
+		char **nv = realloc(v, (n + 1) * sizeof(*v));
+		size_t len = strlen(dir) + strlen(de->d_name) + 2;
+		char *p = malloc(len);
+		if (!nv || !p) {
+			free(p);
+			v = nv ? nv : v;
+			for (int i = 0; i < n; i++)
+				free(v[i]);
+			free(v);
+			closedir(d);
+			errno = ENOMEM;
+			return -1;
+		}
+		v = nv;
+		snprintf(p, len, "%s/%s", dir, de->d_name);
+		v[n++] = p;
+	}
+	closedir(d);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_str);
+	*out = v;
+	return n;
+}
+
+static int add_image(struct apply *a, const char *file)
+{
+	struct in_image *v = realloc(a->imgs, (a->nimgs + 1) * sizeof(*v));
+	if (!v)
+		return -1;
+	a->imgs = v;
+	struct in_image *im = &a->imgs[a->nimgs];
+	memset(im, 0, sizeof(*im));
+	im->file = strdup(file);
+	if (!im->file)
+		return -1;
+	char err[1024];
+	if (kl_image_read(file, &im->img, err, sizeof(err))) {
+		free(im->file);
+		kl_err("%s", err);
+		return -2;
+	}
+	im->name = kl_image_str(&im->img, im->img.hdr->name);
+	a->nimgs++;
+	return 0;
+}
+
+static int read_inputs(struct apply *a)
+{
+	for (int i = 0; i < a->ninputs; i++) {
+		const char *in = a->inputs[i];
+		struct stat sb;
+		if (stat(in, &sb)) {
+			kl_err("%s: %s", in, strerror(errno));
+			return -1;
+		}
+		if (!S_ISDIR(sb.st_mode)) {
+			int r = add_image(a, in);
+			if (r == -1)
+				kl_err("%s: out of memory", in);
+			if (r)
+				return -1;
+			continue;
+		}
+		char **files = NULL;
+		int n = list_images(in, &files);
+		if (n == 0) {
+			/* `karmorc compile -o OUT` writes OUT/bpf/TARGET.kmi */
+			char sub[PATH_MAX];
+			snprintf(sub, sizeof(sub), "%s/bpf", in);
+			free(files);
+			files = NULL;
+			n = list_images(sub, &files);
+			if (n < 0)
+				n = 0;
+		}
+		if (n < 0) {
+			kl_err("%s: %s", in, strerror(errno));
+			return -1;
+		}
+		if (n == 0) {
+			free(files);
+			kl_err("%s: no *%s map images here or in %s/bpf (karmorc compile --target=bpf -o DIR makes "
+			       "them)",
+			       in, KARMOR_IMAGE_SUFFIX, in);
+			return -1;
+		}
+		int rc = 0;
+		for (int k = 0; k < n; k++) {
+			if (!rc) {
+				int r = add_image(a, files[k]);
+				if (r == -1)
+					kl_err("%s: out of memory", files[k]);
+				rc = r ? -1 : 0;
+			}
+			free(files[k]);
+		}
+		free(files);
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
+static int cmp_image(const void *x, const void *y)
+{
+	const struct in_image *a = x, *b = y;
+	return strcmp(a->name, b->name);
+}
+
+/* a name becomes a file name in the state directory and a field of the state file */
+static int bad_name(const char *n)
+{
+	if (!n[0] || !strcmp(n, ".") || !strcmp(n, "..") || strlen(n) > 200)
+		return 1;
+	for (const unsigned char *p = (const unsigned char *)n; *p; p++)
+		if (*p == '/' || *p < 0x20 || *p == 0x7f)
+			return 1;
+	return 0;
+}
+
+static struct in_image *find_target(struct apply *a, const char *name)
+{
+	for (unsigned i = 0; i < a->nimgs; i++)
+		if (!strcmp(a->imgs[i].name, name))
+			return &a->imgs[i];
+	return NULL;
+}
+
+static void list_targets(const struct apply *a, char *buf, size_t len)
+{
+	size_t off = 0;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < a->nimgs && off < len; i++) {
+		int n = snprintf(buf + off, len - off, "%s%s", i ? ", " : "", a->imgs[i].name);
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+	if (off >= len && len > 4)
+		snprintf(buf + len - 4, 4, "...");
+}
+
+static int check_images(struct apply *a)
+{
+	if (a->nimgs > KARMOR_MAX_TARGETS) {
+		kl_err("%u targets, more than the %d the BPF object holds", a->nimgs, KARMOR_MAX_TARGETS);
+		return -1;
+	}
+	for (unsigned i = 0; i < a->nimgs; i++) {
+		if (bad_name(a->imgs[i].name)) {
+			kl_err("%s: target name \"%s\" cannot be used (empty, too long, or has '/' or control "
+			       "characters)",
+			       a->imgs[i].file, a->imgs[i].name);
+			return -1;
+		}
+	}
+	qsort(a->imgs, a->nimgs, sizeof(*a->imgs), cmp_image);
+	uint64_t paths = 0, nets = 0, caps = 0, srcs = 0;
+	for (unsigned i = 0; i < a->nimgs; i++) {
+		if (i && !strcmp(a->imgs[i].name, a->imgs[i - 1].name)) {
+			kl_err("%s: target \"%s\" is also in %s; each target can be applied once", a->imgs[i].file,
+			       a->imgs[i].name, a->imgs[i - 1].file);
+			return -1;
+		}
+		a->imgs[i].slot = i;
+		const struct karmor_image_header *h = a->imgs[i].img.hdr;
+		paths += h->npaths;
+		nets += h->nnets;
+		caps += h->ncaps;
+		srcs += h->nsrcs;
+	}
+	struct {
+		const char *what;
+		uint64_t n, cap;
+	} use[] = {
+		{"path", paths, KARMOR_MAX_PATH_KEYS},
+		{"network", nets, KARMOR_MAX_NET_KEYS},
+		{"capability", caps, KARMOR_MAX_CAP_KEYS},
+		{"source", srcs, KARMOR_MAX_SRC_KEYS},
+	};
+	int bad = 0;
+	for (size_t k = 0; k < sizeof(use) / sizeof(use[0]); k++) {
+		if (use[k].n > use[k].cap) {
+			char b1[32], b2[32];
+			kl_err("the images need %s %s entries together, more than the %s the BPF object holds; apply "
+			       "fewer targets",
+			       kl_thousands(use[k].n, b1), use[k].what, kl_thousands(use[k].cap, b2));
+			bad = 1;
+		}
+	}
+	if (bad)
+		return -1;
+
+	char names[512];
+	if (a->host) {
+		struct in_image *t = find_target(a, a->host);
+		if (!t) {
+			list_targets(a, names, sizeof(names));
+			kl_err("--host %s: no such target in the images (targets: %s)", a->host, names);
+			return -1;
+		}
+		t->host = 1;
+	}
+	if (a->nbinds > KARMOR_MAX_CGROUPS) {
+		kl_err("%u --bind options, more than the %d cgroups the BPF object holds", a->nbinds,
+		       KARMOR_MAX_CGROUPS);
+		return -1;
+	}
+	for (unsigned i = 0; i < a->nbinds; i++) {
+		struct bind_arg *b = &a->binds[i];
+		struct in_image *t = find_target(a, b->target);
+		if (!t) {
+			list_targets(a, names, sizeof(names));
+			kl_err("--bind %s=%s: no target %s in the images (targets: %s)", b->target, b->dir, b->target,
+			       names);
+			return -1;
+		}
+		struct stat sb;
+		struct statfs sfs;
+		if (stat(b->dir, &sb)) {
+			kl_err("--bind %s=%s: %s: %s", b->target, b->dir, b->dir, strerror(errno));
+			return -1;
+		}
+		if (!S_ISDIR(sb.st_mode) || statfs(b->dir, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC) {
+			const char *root = kl_cgroup2_root();
+			kl_err("--bind %s=%s: %s is not a cgroup v2 directory (cgroup v2 is %s%s)", b->target, b->dir,
+			       b->dir, root ? "mounted at " : "not mounted", root ? root : "");
+			return -1;
+		}
+		b->real = realpath(b->dir, NULL);
+		if (!b->real) {
+			kl_err("--bind %s=%s: %s", b->target, b->dir, strerror(errno));
+			return -1;
+		}
+		if (strpbrk(b->real, "\t\n")) {
+			kl_err("--bind %s=%s: a cgroup path with a TAB or newline cannot be recorded", b->target,
+			       b->dir);
+			return -1;
+		}
+		/* the kernel's cgroup id (bpf_get_current_cgroup_id) is the directory's inode number */
+		b->cgid = (uint64_t)sb.st_ino;
+		b->slot = t->slot;
+		t->nbinds++;
+		for (unsigned k = 0; k < i; k++) {
+			if (a->binds[k].cgid == b->cgid) {
+				kl_err("--bind %s=%s: that cgroup is already bound by --bind %s=%s", b->target, b->dir,
+				       a->binds[k].target, a->binds[k].dir);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* --without-lsm enforces only network rules without fromSource on bound cgroups: say what else is not */
+static void warn_without_lsm(const struct apply *a)
+{
+	kl_warn("--without-lsm: only the cgroup/sock_create program is attached, to each bound cgroup; "
+		"network rules without fromSource are enforced there, nothing else is");
+	for (unsigned i = 0; i < a->nimgs; i++) {
+		const struct in_image *im = &a->imgs[i];
+		const struct karmor_image_header *h = im->img.hdr;
+		unsigned srcnet = 0;
+		for (uint32_t k = 0; k < h->nnets; k++)
+			srcnet += im->img.nets[k].source != 0;
+		if (h->npaths || h->ncaps || srcnet)
+			kl_warn("%s: NOT enforced: %u path entries (process and file rules), %u capability entries, "
+				"%u network entries with fromSource",
+				im->name, h->npaths, h->ncaps, srcnet);
+		if (im->host)
+			kl_warn("%s: NOT enforced: it is the host target, and without BPF-LSM only bound cgroups are "
+				"covered",
+				im->name);
+		else if (!im->nbinds)
+			kl_warn("%s: NOT enforced: no --bind names it", im->name);
+	}
+}
+
+/* ------------------------------------------------------------ the kernel side */
+
+static int fault(const char *what, const char *name, int err)
+{
+	if (err < 0)
+		err = -err;
+	kl_err("%s%s%s: %s", what, name ? " " : "", name ? name : "", strerror(err));
+	return -1;
+}
+
+static int update(struct bpf_map *m, const void *k, size_t ks, const void *v, size_t vs, __u64 flags,
+		  const char *target)
+{
+	int r = bpf_map__update_elem(m, k, ks, v, vs, flags);
+	if (!r)
+		return 0;
+	if (r == -EEXIST)
+		/* two strings of one target with one 64-bit hash under this load's key: astronomically rare */
+		kl_err("%s: %s: two keys hash alike under this load's random key; apply again", target,
+		       bpf_map__name(m));
+	else
+		kl_err("%s: cannot fill %s: %s", target, bpf_map__name(m), strerror(-r));
+	return -1;
+}
+
+static int fill_maps(struct apply *a)
+{
+	struct karmor *s = a->skel;
+	uint32_t generation = 1;
+	struct karmor_config cfg = {0, a->nbinds, generation, 0};
+	for (unsigned i = 0; i < a->nimgs; i++) {
+		struct in_image *im = &a->imgs[i];
+		const struct karmor_image_header *h = im->img.hdr;
+		const char *tn = im->name;
+		uint32_t slot = im->slot;
+		struct karmor_target t;
+		memset(&t, 0, sizeof(t));
+		t.flags = (h->flags & ~KARMOR_TF_LOADED & ~KARMOR_TF_HOST) | KARMOR_TF_LOADED |
+			  (im->host ? KARMOR_TF_HOST : 0);
+		memcpy(t.allow_list, h->allow_list, sizeof(t.allow_list));
+		memcpy(t.posture, h->posture, sizeof(t.posture));
+		t.nsources = h->nsources;
+		t.generation = generation;
+		if (update(s->maps.karmor_targets, &slot, sizeof(slot), &t, sizeof(t), BPF_ANY, tn))
+			return -1;
+		if (im->host)
+			cfg.host_target = slot + 1;
+		for (uint32_t k = 0; k < h->npaths; k++) {
+			const struct karmor_image_path *p = &im->img.paths[k];
+			struct karmor_path_key key;
+			memset(&key, 0, sizeof(key));
+			key.hash = karmor_hash_string(a->seed, kl_image_str(&im->img, p->str));
+			key.target = slot;
+			key.source = p->source;
+			key.role = p->role;
+			key.cls = p->cls;
+			if (update(s->maps.karmor_paths, &key, sizeof(key), &p->value, sizeof(p->value), BPF_NOEXIST,
+				   tn))
+				return -1;
+		}
+		for (int caps = 0; caps < 2; caps++) {
+			uint32_t n = caps ? h->ncaps : h->nnets;
+			const struct karmor_image_id *ids = caps ? im->img.caps : im->img.nets;
+			struct bpf_map *m = caps ? s->maps.karmor_caps : s->maps.karmor_net;
+			for (uint32_t k = 0; k < n; k++) {
+				struct karmor_id_key key = {slot, ids[k].source, ids[k].id};
+				struct karmor_id_value v = {ids[k].e};
+				if (update(m, &key, sizeof(key), &v, sizeof(v), BPF_NOEXIST, tn))
+					return -1;
+			}
+		}
+		for (uint32_t k = 0; k < h->nsrcs; k++) {
+			const struct karmor_image_src *p = &im->img.srcs[k];
+			struct karmor_src_key key;
+			memset(&key, 0, sizeof(key));
+			key.hash = karmor_hash_string(a->seed, kl_image_str(&im->img, p->str));
+			key.target = slot;
+			key.role = p->role;
+			if (update(s->maps.karmor_srcs, &key, sizeof(key), &p->value, sizeof(p->value), BPF_NOEXIST,
+				   tn))
+				return -1;
+		}
+	}
+	for (unsigned i = 0; i < a->nbinds; i++) {
+		uint64_t id = a->binds[i].cgid;
+		uint32_t slot = a->binds[i].slot;
+		if (update(s->maps.karmor_cgroups, &id, sizeof(id), &slot, sizeof(slot), BPF_NOEXIST,
+			   a->binds[i].target))
+			return -1;
+	}
+	uint32_t zero = 0;
+	return update(s->maps.karmor_config, &zero, sizeof(zero), &cfg, sizeof(cfg), BPF_ANY, "config");
+}
+
+static int add_link(struct apply *a, struct bpf_link *l, const char *name)
+{
+	struct bpf_link **v = realloc(a->links, (a->nlinks + 1) * sizeof(*v));
+	char **nv = v ? realloc(a->link_names, (a->nlinks + 1) * sizeof(*nv)) : NULL;
+	char *n = strdup(name);
+	if (v)
+		a->links = v;
+	if (nv)
+		a->link_names = nv;
+	if (!v || !nv || !n) {
+		free(n);
+		bpf_link__destroy(l);
+		kl_err("out of memory");
+		return -1;
+	}
+	a->links[a->nlinks] = l;
+	a->link_names[a->nlinks] = n;
+	a->nlinks++;
+	return 0;
+}
+
+static int attach(struct apply *a)
+{
+	struct bpf_program *p;
+	unsigned nprogs = 0;
+	bpf_object__for_each_program(p, a->skel->obj)
+	{
+		if (!bpf_program__autoload(p))
+			continue;
+		const char *name = bpf_program__name(p);
+		char lname[256];
+		nprogs++;
+		if (!strcmp(name, KL_SOCK_PROG)) {
+			for (unsigned i = 0; i < a->nbinds; i++) {
+				int fd = open(a->binds[i].real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+				if (fd < 0)
+					return fault("cannot open cgroup", a->binds[i].real, errno);
+				struct bpf_link *l = bpf_program__attach_cgroup(p, fd);
+				int e = errno;
+				close(fd);
+				if (!l) {
+					kl_err("cannot attach %s to %s: %s", name, a->binds[i].real, strerror(e));
+					return -1;
+				}
+				snprintf(lname, sizeof(lname), "%s%s-%" PRIu64, KL_LINK_PREFIX, name,
+					 a->binds[i].cgid);
+				if (add_link(a, l, lname))
+					return -1;
+			}
+			continue;
+		}
+		struct bpf_link *l = bpf_program__attach(p);
+		if (!l) {
+			int e = errno;
+			kl_err("cannot attach %s: %s%s", name, strerror(e),
+			       e == EPERM ? " (the kernel refuses BPF-LSM programs: is bpf in lsm=? see --without-lsm)"
+					  : "");
+			return -1;
+		}
+		snprintf(lname, sizeof(lname), "%s%s", KL_LINK_PREFIX, name);
+		if (add_link(a, l, lname))
+			return -1;
+	}
+	if (!nprogs) {
+		kl_err("the BPF object built into karmor-loader has no program to attach%s",
+		       a->without_lsm ? " (no " KL_SOCK_PROG ")" : "");
+		return -1;
+	}
+	return 0;
+}
+
+static int add_pin(struct apply *a, const char *path)
+{
+	char **v = realloc(a->pins, (a->npins + 1) * sizeof(*v));
+	char *p = strdup(path);
+	if (v)
+		a->pins = v;
+	if (!v || !p) {
+		free(p);
+		kl_err("out of memory");
+		return -1;
+	}
+	a->pins[a->npins++] = p;
+	return 0;
+}
+
+static int pin_all(struct apply *a, const char *pin_dir)
+{
+	if (mkdir(pin_dir, 0700) == 0)
+		a->made_pin_dir = 1;
+	else if (errno != EEXIST)
+		return fault("cannot make the pin directory", pin_dir, errno);
+	char path[PATH_MAX];
+	struct bpf_map *m;
+	bpf_object__for_each_map(m, a->skel->obj)
+	{
+		const char *name = bpf_map__name(m);
+		if (strchr(name, '.'))
+			continue;	/* .rodata and the like: nothing reads them later */
+		if (kl_pin_path(path, sizeof(path), pin_dir, name))
+			return fault("cannot pin", name, errno);
+		int r = bpf_map__pin(m, path);
+		if (r)
+			return fault("cannot pin map at", path, r);
+		if (add_pin(a, path))
+			return -1;
+	}
+	for (unsigned i = 0; i < a->nlinks; i++) {
+		if (kl_pin_path(path, sizeof(path), pin_dir, a->link_names[i]))
+			return fault("cannot pin", a->link_names[i], errno);
+		int r = bpf_link__pin(a->links[i], path);
+		if (r)
+			return fault("cannot pin link at", path, r);
+		if (add_pin(a, path))
+			return -1;
+	}
+	if (a->without_lsm) {
+		/* `run` attaches it to the cgroups it makes */
+		struct bpf_program *p = bpf_object__find_program_by_name(a->skel->obj, KL_SOCK_PROG);
+		char name[128];
+		snprintf(name, sizeof(name), "%s%s", KL_PROG_PREFIX, KL_SOCK_PROG);
+		if (!p || kl_pin_path(path, sizeof(path), pin_dir, name))
+			return fault("cannot pin", name, p ? errno : ENOENT);
+		int r = bpf_program__pin(p, path);
+		if (r)
+			return fault("cannot pin program at", path, r);
+		if (add_pin(a, path))
+			return -1;
+	}
+	return 0;
+}
+
+static int copy_file(const char *path, const void *data, size_t size)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	const unsigned char *p = data;
+	while (size) {
+		ssize_t w = write(fd, p, size);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = errno;
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		p += w;
+		size -= (size_t)w;
+	}
+	return close(fd);
+}
+
+/* STATE_DIR.new-PID, filled, then renamed to STATE_DIR */
+static int write_state(struct apply *a, const char *pin_dir)
+{
+	const char *sd = a->dirs.state_dir;
+	size_t len = strlen(sd) + 32;
+	a->state_tmp = malloc(len);
+	if (!a->state_tmp)
+		return fault("out of memory", NULL, ENOMEM);
+	snprintf(a->state_tmp, len, "%s.new-%ld", sd, (long)getpid());
+	if (mkdir(a->state_tmp, 0700)) {
+		int e = errno;
+		free(a->state_tmp);
+		a->state_tmp = NULL;
+		return fault("cannot make the state directory", sd, e);
+	}
+	struct kl_state st;
+	memset(&st, 0, sizeof(st));
+	st.without_lsm = a->without_lsm;
+	st.pin_dir = (char *)pin_dir;
+	st.generation = 1;
+	st.ntargets = a->nimgs;
+	st.nbinds = a->nbinds;
+	st.targets = calloc(a->nimgs ? a->nimgs : 1, sizeof(*st.targets));
+	st.binds = calloc(a->nbinds ? a->nbinds : 1, sizeof(*st.binds));
+	char path[PATH_MAX];
+	int rc = -1;
+	if (!st.targets || !st.binds) {
+		fault("out of memory", NULL, ENOMEM);
+		goto out;
+	}
+	for (unsigned i = 0; i < a->nimgs; i++) {
+		struct in_image *im = &a->imgs[i];
+		char file[256];
+		snprintf(file, sizeof(file), "%s%s", im->name, KARMOR_IMAGE_SUFFIX);
+		st.targets[i].slot = im->slot;
+		st.targets[i].host = im->host;
+		st.targets[i].name = (char *)im->name;
+		st.targets[i].file = strdup(file);
+		if (!st.targets[i].file) {
+			fault("out of memory", NULL, ENOMEM);
+			goto out;
+		}
+		snprintf(path, sizeof(path), "%s/%s", a->state_tmp, file);
+		if (copy_file(path, im->img.data, im->img.size)) {
+			fault("cannot write", path, errno);
+			goto out;
+		}
+	}
+	for (unsigned i = 0; i < a->nbinds; i++) {
+		st.binds[i].slot = a->binds[i].slot;
+		st.binds[i].cgid = a->binds[i].cgid;
+		st.binds[i].path = a->binds[i].real;
+	}
+	snprintf(path, sizeof(path), "%s/%s", a->state_tmp, KL_STATE_FILE);
+	if (kl_state_write_file(path, &st)) {
+		fault("cannot write", path, errno);
+		goto out;
+	}
+	if (rename(a->state_tmp, sd)) {
+		int e = errno;
+		if (e == ENOTEMPTY || e == EEXIST)
+			kl_err("%s exists and holds files that are not a karmor-loader state; remove it first", sd);
+		else
+			fault("cannot make the state directory", sd, e);
+		goto out;
+	}
+	free(a->state_tmp);
+	a->state_tmp = NULL;
+	rc = 0;
+out:
+	for (unsigned i = 0; i < st.ntargets && st.targets; i++)
+		free(st.targets[i].file);
+	free(st.targets);
+	free(st.binds);
+	return rc;
+}
+
+/* undoes everything this run made: pins, links (which detaches), the object */
+static void rollback(struct apply *a)
+{
+	for (unsigned i = a->npins; i-- > 0;)
+		if (unlink(a->pins[i]) && errno != ENOENT)
+			kl_err("rollback: cannot remove %s: %s", a->pins[i], strerror(errno));
+	if (a->made_pin_dir && a->dirs.pin_dir && rmdir(a->dirs.pin_dir) && errno != ENOENT)
+		kl_err("rollback: cannot remove %s: %s", a->dirs.pin_dir, strerror(errno));
+	if (a->state_tmp)
+		kl_remove_state_dir(a->state_tmp);
+	for (unsigned i = 0; i < a->nlinks; i++) {
+		bpf_link__destroy(a->links[i]);
+		a->links[i] = NULL;
+	}
+}
+
+static void release(struct apply *a, int keep_links)
+{
+	for (unsigned i = 0; i < a->nlinks; i++) {
+		if (keep_links && a->links[i])
+			bpf_link__disconnect(a->links[i]);	/* pinned: stays attached */
+		bpf_link__destroy(a->links[i]);
+	}
+	for (unsigned i = 0; i < a->npins; i++)
+		free(a->pins[i]);
+	free(a->pins);
+	for (unsigned i = 0; i < a->nlinks; i++)
+		free(a->link_names[i]);
+	free(a->links);
+	free(a->link_names);
+	if (a->skel)
+		karmor__destroy(a->skel);
+	for (unsigned i = 0; i < a->nimgs; i++) {
+		kl_image_free(&a->imgs[i].img);
+		free(a->imgs[i].file);
+	}
+	free(a->imgs);
+	for (unsigned i = 0; a->binds && i < a->nbinds; i++) {
+		free(a->binds[i].real);
+		free((char *)a->binds[i].target);
+	}
+	free(a->binds);
+	free(a->inputs);
+	free(a->state_tmp);
+}
+
+static int load_and_attach(struct apply *a, const char *pin_dir)
+{
+	if (getrandom(&a->seed, sizeof(a->seed), 0) != sizeof(a->seed))
+		return fault("cannot draw the hash key (getrandom)", NULL, errno);
+	a->skel = karmor__open();
+	if (!a->skel)
+		return fault("cannot open the built-in BPF object", NULL, errno);
+	a->skel->rodata->karmor_hash_seed = a->seed;
+	struct bpf_program *p;
+	int have_sock = 0;
+	bpf_object__for_each_program(p, a->skel->obj)
+	{
+		int sock = !strcmp(bpf_program__name(p), KL_SOCK_PROG);
+		have_sock |= sock;
+		/* --without-lsm: the cgroup program only; otherwise the LSM programs do its job */
+		bpf_program__set_autoload(p, a->without_lsm ? sock : !sock);
+	}
+	if (a->without_lsm && !have_sock) {
+		kl_err("the BPF object built into karmor-loader has no %s program, which --without-lsm needs",
+		       KL_SOCK_PROG);
+		return -1;
+	}
+	int r = karmor__load(a->skel);
+	if (r)
+		return fault("cannot load the BPF programs", NULL, r);
+	if (fill_maps(a) || attach(a) || pin_all(a, pin_dir) || write_state(a, pin_dir))
+		return -1;
+	return 0;
+}
+
+static int already_applied(const char *pin_dir, const char *state_dir)
+{
+	struct kl_state st;
+	int r = kl_state_read(state_dir, &st);
+	if (r < 0)
+		return 1;
+	if (r > 0) {
+		kl_err("images are already applied (%s/%s); run 'karmor-loader detach' first", state_dir,
+		       KL_STATE_FILE);
+		kl_state_free(&st);
+		return 1;
+	}
+	DIR *d = opendir(pin_dir);
+	if (!d)
+		return 0;
+	struct dirent *de;
+	int found = 0;
+	while (!found && (de = readdir(d)))
+		found = !strncmp(de->d_name, "karmor_", 7) || !strncmp(de->d_name, KL_LINK_PREFIX, 5) ||
+			!strncmp(de->d_name, KL_PROG_PREFIX, 5);
+	closedir(d);
+	if (found)
+		kl_err("%s already holds pinned karmor objects; run 'karmor-loader detach --pin-dir %s' first",
+		       pin_dir, pin_dir);
+	return found;
+}
+
+int kl_cmd_apply(int argc, char **argv)
+{
+	struct apply a;
+	memset(&a, 0, sizeof(a));
+	a.dirs.state_dir = KARMOR_STATE_DIR;
+	a.inputs = calloc((size_t)argc, sizeof(*a.inputs));
+	a.binds = calloc((size_t)argc, sizeof(*a.binds));
+	if (!a.inputs || !a.binds) {
+		kl_err("out of memory");
+		release(&a, 0);
+		return KL_EXIT_FAIL;
+	}
+	int rc = KL_EXIT_USAGE;
+	for (int i = 1; i < argc; i++) {
+		const char *v;
+		int r;
+		if ((r = kl_opt_dirs(argc, argv, &i, &a.dirs)) != 0) {
+			if (r < 0)
+				goto out;
+		} else if ((r = kl_opt(argc, argv, &i, "--bind", &v)) != 0) {
+			if (r < 0)
+				goto out;
+			const char *eq = strchr(v, '=');
+			if (!eq || eq == v || !eq[1]) {
+				kl_usage_err("--bind %s: expected TARGET=CGROUP_DIR", v);
+				goto out;
+			}
+			struct bind_arg *b = &a.binds[a.nbinds++];
+			b->target = strndup(v, (size_t)(eq - v));
+			b->dir = eq + 1;
+			if (!b->target) {
+				kl_err("out of memory");
+				rc = KL_EXIT_FAIL;
+				goto out;
+			}
+		} else if ((r = kl_opt(argc, argv, &i, "--host", &v)) != 0) {
+			if (r < 0)
+				goto out;
+			if (a.host) {
+				kl_usage_err("--host is given twice (one host target at most)");
+				goto out;
+			}
+			a.host = v;
+		} else if (!strcmp(argv[i], "--without-lsm")) {
+			a.without_lsm = 1;
+		} else if (!strcmp(argv[i], "--verbose")) {
+			a.verbose = 1;
+		} else if (!strcmp(argv[i], "--")) {
+			while (++i < argc)
+				a.inputs[a.ninputs++] = argv[i];
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			kl_usage_err("unknown option '%s'", argv[i]);
+			goto out;
+		} else {
+			a.inputs[a.ninputs++] = argv[i];
+		}
+	}
+	if (!a.ninputs) {
+		kl_usage_err("no map image given (DIR or FILE.kmi)");
+		goto out;
+	}
+	rc = KL_EXIT_FAIL;
+	kl_libbpf_verbose(a.verbose);
+	if (!a.dirs.pin_dir)
+		a.dirs.pin_dir = KARMOR_PIN_DIR;
+	const char *pin_dir = a.dirs.pin_dir;
+	if (strpbrk(pin_dir, "\t\n") || pin_dir[0] != '/') {
+		kl_err("--pin-dir %s: must be an absolute path without TAB or newline", pin_dir);
+		goto out;
+	}
+	if (check_kernel(&a, pin_dir) || read_inputs(&a) || check_images(&a))
+		goto out;
+	if (a.without_lsm)
+		warn_without_lsm(&a);
+
+	/* from here on a signal must not leave half an application behind */
+	sigset_t hold, old;
+	sigemptyset(&hold);
+	sigaddset(&hold, SIGINT);
+	sigaddset(&hold, SIGTERM);
+	sigaddset(&hold, SIGHUP);
+	sigaddset(&hold, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &hold, &old);
+	int lock = kl_lock(pin_dir);
+	if (lock < 0) {
+		kl_err("cannot lock the parent of %s: %s", pin_dir, strerror(errno));
+	} else if (!already_applied(pin_dir, a.dirs.state_dir)) {
+		if (load_and_attach(&a, pin_dir)) {
+			rollback(&a);
+			kl_err("nothing was applied");
+		} else {
+			rc = KL_EXIT_OK;
+		}
+	}
+	kl_unlock(lock);
+	if (rc == KL_EXIT_OK) {
+		char b[4][32];
+		for (unsigned i = 0; i < a.nimgs; i++) {
+			const struct in_image *im = &a.imgs[i];
+			const struct karmor_image_header *h = im->img.hdr;
+			printf("%s: slot %u, %s rules, %s path, %s network, %s capability, %u source entries%s\n",
+			       im->name, im->slot, kl_thousands(h->nrules, b[0]), kl_thousands(h->npaths, b[1]),
+			       kl_thousands(h->nnets, b[2]), kl_thousands(h->ncaps, b[3]), h->nsrcs,
+			       im->host ? "; host target" : "");
+			for (unsigned k = 0; k < a.nbinds; k++)
+				if (a.binds[k].slot == im->slot)
+					printf("  bound to %s (cgroup %" PRIu64 ")\n", a.binds[k].real,
+					       a.binds[k].cgid);
+		}
+		printf("applied %u target%s (%s): %u link%s pinned under %s, state in %s\n", a.nimgs,
+		       a.nimgs == 1 ? "" : "s", a.without_lsm ? "without LSM: cgroup/sock_create only" : "BPF-LSM",
+		       a.nlinks, a.nlinks == 1 ? "" : "s", pin_dir, a.dirs.state_dir);
+	}
+	release(&a, rc == KL_EXIT_OK);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return rc;
+out:
+	release(&a, 0);
+	return rc;
+}

@@ -1,0 +1,138 @@
+/*
+ * karmor-loader: what its files share (module prefix kl_).
+ *   main.c    command line, dispatch, help, messages
+ *   apply.c   kernel checks, images -> maps, attach, pin (all or nothing)
+ *   state.c   the state directory (/run/karmor) and the pin directory
+ *   status.c  status and detach
+ *   events.c  the ring buffer -> text or KubeArmor-style JSON
+ *   run.c     run CMD in a fresh cgroup bound to a target
+ *   json.c    a small JSON writer (escapes anything a path can hold)
+ */
+#ifndef KL_LOADER_H
+#define KL_LOADER_H
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../bpf/karmor.h"
+#include "image.h"
+
+#define KL_VERSION "0.1.0"
+
+/* exit statuses: 0 success, 1 a runtime failure, 2 a usage error */
+enum { KL_EXIT_OK = 0, KL_EXIT_FAIL = 1, KL_EXIT_USAGE = 2 };
+
+/* options every subcommand takes */
+struct kl_dirs {
+	const char *pin_dir;	/* NULL: the state's, else KARMOR_PIN_DIR */
+	const char *state_dir;	/* KARMOR_STATE_DIR unless given */
+};
+
+/* ---- main.c: messages.  kl_err prints "karmor-loader: CMD: ..." */
+extern const char *kl_cmd;
+__attribute__((format(printf, 1, 2))) void kl_err(const char *fmt, ...);
+__attribute__((format(printf, 1, 2))) void kl_warn(const char *fmt, ...);
+__attribute__((format(printf, 1, 2))) void kl_usage_err(const char *fmt, ...);
+void kl_libbpf_verbose(int on);
+/* "--NAME VALUE" or "--NAME=VALUE" at argv[*i]: 1 (and *i on the value), 0 not
+ * this option, -1 the value is missing (reported) */
+int kl_opt(int argc, char **argv, int *i, const char *name, const char **val);
+/* --pin-dir and --state-dir: 1 consumed, 0 not one of them, -1 error */
+int kl_opt_dirs(int argc, char **argv, int *i, struct kl_dirs *d);
+/* 1,234,567 */
+const char *kl_thousands(uint64_t n, char buf[32]);
+
+/* ---- state.c */
+#define KL_STATE_FILE "state"
+#define KL_STATE_MAGIC "karmor-loader-state 1"
+#define KL_RUN_PREFIX "run-"	/* state_dir/run-PID: a cgroup of `run` */
+#define KL_LINK_PREFIX "link-"	/* pinned links; removed first */
+#define KL_PROG_PREFIX "prog-"	/* pinned programs (karmor_sock_create in --without-lsm mode) */
+#define KL_SOCK_PROG "karmor_sock_create"
+
+struct kl_starget {
+	unsigned slot;
+	int host;
+	char *name;
+	char *file;	/* image copy, relative to the state directory */
+	struct kl_image img;	/* filled by kl_state_load_images */
+	int img_loaded;
+};
+struct kl_sbind {
+	unsigned slot;
+	uint64_t cgid;
+	char *path;
+	int run;	/* made by `run` (state_dir/run-PID), not by apply */
+};
+struct kl_state {
+	int without_lsm;
+	char *pin_dir;
+	uint32_t generation;
+	unsigned ntargets, nbinds;
+	struct kl_starget *targets;	/* sorted by slot */
+	struct kl_sbind *binds;
+};
+
+/* 1 read, 0 there is no state file, -1 error (reported) */
+int kl_state_read(const char *state_dir, struct kl_state *st);
+void kl_state_free(struct kl_state *st);
+/* writes STATE_DIR/state from st (targets' file names included) */
+int kl_state_write_file(const char *path, const struct kl_state *st);
+int kl_state_load_images(const char *state_dir, struct kl_state *st);
+const struct kl_starget *kl_state_target(const struct kl_state *st, unsigned slot);
+/* the pin directory to use: --pin-dir, else the state's, else the default */
+const char *kl_pin_dir(const struct kl_dirs *d, const struct kl_state *st, int have_state);
+/* PIN_DIR/NAME */
+int kl_pin_path(char *buf, size_t len, const char *pin_dir, const char *name);
+/* opens a pinned object; -1 with errno on failure */
+int kl_pin_open(const char *pin_dir, const char *name);
+/* an exclusive lock on PIN_DIR's parent directory (serialises apply, run and detach) */
+int kl_lock(const char *pin_dir);
+void kl_unlock(int fd);
+/* removes every karmor pin in pin_dir (links first) and the directory; returns
+ * how many pins were removed, -1 on failure (reported) */
+int kl_unpin_all(const char *pin_dir);
+/* removes the state directory's files and the directory; -1 on failure */
+int kl_remove_state_dir(const char *state_dir);
+/* the mount point of cgroup v2 (cached); NULL if there is none */
+const char *kl_cgroup2_root(void);
+
+/* ---- subcommands; argv[0] is the subcommand's name */
+int kl_cmd_apply(int argc, char **argv);
+int kl_cmd_detach(int argc, char **argv);
+int kl_cmd_status(int argc, char **argv);
+int kl_cmd_events(int argc, char **argv);
+int kl_cmd_run(int argc, char **argv);
+/* detach with dirs already parsed (used by apply's tests of state) */
+int kl_detach(const struct kl_dirs *d, int quiet);
+
+/* ---- names (events.c) */
+const char *kl_proto_name(unsigned proto);	/* "tcp", ... or NULL */
+const char *kl_cap_name(unsigned cap);		/* "net_raw", ... or NULL */
+const char *kl_op_name(unsigned op);		/* "exec", "open", ... or NULL */
+
+/* ---- json.c: a streaming writer; key is NULL for array elements */
+#define KL_JSON_DEPTH 16
+struct kl_json {
+	char *buf;
+	size_t len, cap;
+	int oom;
+	int depth;
+	unsigned char first[KL_JSON_DEPTH];
+};
+void kl_json_init(struct kl_json *j);
+void kl_json_reset(struct kl_json *j);	/* empty again, buffer kept */
+void kl_json_free(struct kl_json *j);
+void kl_json_open(struct kl_json *j, const char *key, char brace);	/* '{' or '[' */
+void kl_json_close(struct kl_json *j, char brace);			/* '}' or ']' */
+void kl_json_str(struct kl_json *j, const char *key, const char *s);
+/* at most n bytes of s, up to a NUL: for fixed-size fields */
+void kl_json_strn(struct kl_json *j, const char *key, const char *s, size_t n);
+void kl_json_u64(struct kl_json *j, const char *key, uint64_t v);
+void kl_json_i64(struct kl_json *j, const char *key, int64_t v);
+void kl_json_bool(struct kl_json *j, const char *key, int v);
+/* writes the buffer and a newline to f; -1 on a write error or out of memory */
+int kl_json_print(struct kl_json *j, FILE *f);
+
+#endif

@@ -1,0 +1,273 @@
+/*
+ * karmor-loader: attaches map images compiled by `karmorc compile --target=bpf`
+ * to the policy-agnostic BPF-LSM object built into this binary, and reads the
+ * enforcement events back (DESIGN §5, issue 4).  This file: the command table,
+ * help texts and messages.  Help texts, man/karmor-loader.8 and
+ * scripts/completion/karmor-loader list the same commands and options.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/libbpf.h>
+
+#include "loader.h"
+
+const char *kl_cmd = NULL;
+
+__attribute__((format(printf, 2, 0))) static void vmsg(const char *kind, const char *fmt, va_list ap)
+{
+	fflush(stdout);
+	fputs("karmor-loader: ", stderr);
+	if (kl_cmd)
+		fprintf(stderr, "%s: ", kl_cmd);
+	if (kind)
+		fputs(kind, stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void kl_err(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg(NULL, fmt, ap);
+	va_end(ap);
+}
+
+void kl_warn(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void kl_usage_err(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg(NULL, fmt, ap);
+	va_end(ap);
+	if (kl_cmd)
+		fprintf(stderr, "Try 'karmor-loader %s --help'.\n", kl_cmd);
+	else
+		fprintf(stderr, "Try 'karmor-loader help'.\n");
+}
+
+/* libbpf's messages: warnings always (a failed load prints the verifier's
+ * reason there), the rest with --verbose */
+static int libbpf_verbose;
+__attribute__((format(printf, 2, 0))) static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+								  va_list ap)
+{
+	if (level != LIBBPF_WARN && !libbpf_verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+void kl_libbpf_verbose(int on)
+{
+	libbpf_verbose = on;
+}
+
+const char *kl_thousands(uint64_t n, char buf[32])
+{
+	char tmp[32];
+	int len = snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)n);
+	int out = 0;
+	for (int i = 0; i < len; i++) {
+		if (i > 0 && (len - i) % 3 == 0)
+			buf[out++] = ',';
+		buf[out++] = tmp[i];
+	}
+	buf[out] = '\0';
+	return buf;
+}
+
+static const char usage_text[] =
+	"usage: karmor-loader <command> [options] ...\n"
+	"\n"
+	"commands:\n"
+	"  apply   [--bind TARGET=CGROUP_DIR]... [--host TARGET] [--without-lsm] [--verbose] DIR|FILE.kmi...\n"
+	"                                              load map images, attach and pin the BPF programs\n"
+	"  run     --target TARGET -- CMD [ARG]...     run CMD in a new cgroup bound to TARGET\n"
+	"  detach                                      remove every pin and the state (idempotent)\n"
+	"  status  [--json]                            targets, cgroups, map entries and counters\n"
+	"  events  [--json] [--drain|--follow]         print the enforcement events\n"
+	"  help    [COMMAND]                           this text, or one command's\n"
+	"  version                                     print the version\n"
+	"\n"
+	"Every command but help and version also takes --pin-dir DIR (default " KARMOR_PIN_DIR ")\n"
+	"and --state-dir DIR (default " KARMOR_STATE_DIR ").\n"
+	"Exit status: 0 success, 1 failure, 2 usage error.  See karmor-loader(8).\n";
+
+struct kl_command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+};
+
+static const struct kl_command commands[] = {
+	{"apply", kl_cmd_apply,
+	 "usage: karmor-loader apply [--bind TARGET=CGROUP_DIR]... [--host TARGET] [--without-lsm]\n"
+	 "                           [--verbose] [--pin-dir DIR] [--state-dir DIR] DIR|FILE.kmi...\n"
+	 "\n"
+	 "Loads every map image (a directory: each *.kmi in it, or in DIR/bpf), binds targets to\n"
+	 "cgroup v2 directories, attaches the BPF programs and pins them so enforcement outlives\n"
+	 "the loader.  All or nothing: on any failure nothing stays attached or pinned.\n"
+	 "\n"
+	 "  --bind TARGET=CGROUP_DIR  processes in CGROUP_DIR (and below) get TARGET's rules; repeatable\n"
+	 "  --host TARGET             processes in no bound cgroup get TARGET's rules\n"
+	 "  --without-lsm             for kernels without BPF-LSM: only the cgroup/sock_create program,\n"
+	 "                            attached to each bound cgroup (network rules without fromSource)\n"
+	 "  --verbose                 show libbpf's messages\n"
+	 "  --pin-dir DIR             where to pin maps and links (default " KARMOR_PIN_DIR ")\n"
+	 "  --state-dir DIR           where to keep the images and the state (default " KARMOR_STATE_DIR ")\n"},
+	{"run", kl_cmd_run,
+	 "usage: karmor-loader run --target TARGET [--pin-dir DIR] [--state-dir DIR] -- CMD [ARG]...\n"
+	 "\n"
+	 "Makes a cgroup (CGROUP2_ROOT/karmor/run-PID), binds it to TARGET, runs CMD in it and\n"
+	 "waits; then removes the cgroup and exits with CMD's status (128+N if a signal N killed it).\n"
+	 "\n"
+	 "  --target TARGET           a target of the applied images\n"
+	 "  --pin-dir DIR, --state-dir DIR   as for apply\n"},
+	{"detach", kl_cmd_detach,
+	 "usage: karmor-loader detach [--pin-dir DIR] [--state-dir DIR]\n"
+	 "\n"
+	 "Removes every pinned link (which detaches the programs), map and program, and the\n"
+	 "state directory.  Nothing attached is not an error.\n"},
+	{"status", kl_cmd_status,
+	 "usage: karmor-loader status [--json] [--pin-dir DIR] [--state-dir DIR]\n"
+	 "\n"
+	 "Whether images are applied, and per target: slot, bound cgroups, rules, map entries in\n"
+	 "use of each map's capacity, and the allowed/audited/blocked counters.\n"
+	 "\n"
+	 "  --json                    one JSON object instead of text\n"},
+	{"events", kl_cmd_events,
+	 "usage: karmor-loader events [--json] [--drain|--follow] [--pin-dir DIR] [--state-dir DIR]\n"
+	 "\n"
+	 "Prints the enforcement events of the ring buffer, one line each, attributed to the\n"
+	 "policy, severity, tags and message of the deciding rule.\n"
+	 "\n"
+	 "  --json                    one JSON object per line, with KubeArmor's alert field names\n"
+	 "  --drain                   print the events there are now and exit\n"
+	 "  --follow                  keep printing until SIGINT or SIGTERM (the default)\n"},
+};
+
+static const struct kl_command *find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	if (argc > 2) {
+		kl_usage_err("too many arguments");
+		return KL_EXIT_USAGE;
+	}
+	if (argc == 2) {
+		const struct kl_command *c = find_command(argv[1]);
+		if (!c) {
+			if (!strcmp(argv[1], "help") || !strcmp(argv[1], "version")) {
+				fputs(usage_text, stdout);
+				return KL_EXIT_OK;
+			}
+			kl_usage_err("no command '%s'", argv[1]);
+			return KL_EXIT_USAGE;
+		}
+		fputs(c->help, stdout);
+		return KL_EXIT_OK;
+	}
+	fputs(usage_text, stdout);
+	return KL_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	libbpf_set_print(libbpf_print);
+	if (argc < 2) {
+		fputs(usage_text, stderr);
+		return KL_EXIT_USAGE;
+	}
+	const char *name = argv[1];
+	if (!strcmp(name, "help") || !strcmp(name, "--help") || !strcmp(name, "-h")) {
+		kl_cmd = "help";
+		return cmd_help(argc - 1, argv + 1);
+	}
+	if (!strcmp(name, "version") || !strcmp(name, "--version")) {
+		if (argc > 2) {
+			kl_cmd = "version";
+			kl_usage_err("too many arguments");
+			return KL_EXIT_USAGE;
+		}
+		printf("karmor-loader %s\n", KL_VERSION);
+		return KL_EXIT_OK;
+	}
+	const struct kl_command *c = find_command(name);
+	if (!c) {
+		kl_usage_err("no command '%s'", name);
+		return KL_EXIT_USAGE;
+	}
+	kl_cmd = c->name;
+	/* --help anywhere before "--" */
+	for (int i = 2; i < argc && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(c->help, stdout);
+			return KL_EXIT_OK;
+		}
+	}
+	return c->fn(argc - 1, argv + 1);
+}
+
+int kl_opt(int argc, char **argv, int *i, const char *name, const char **val)
+{
+	const char *a = argv[*i];
+	size_t n = strlen(name);
+	if (strncmp(a, name, n))
+		return 0;
+	if (a[n] == '=') {
+		*val = a + n + 1;
+		return 1;
+	}
+	if (a[n])
+		return 0;
+	if (*i + 1 >= argc) {
+		kl_usage_err("%s needs a value", name);
+		return -1;
+	}
+	*i += 1;
+	*val = argv[*i];
+	return 1;
+}
+
+int kl_opt_dirs(int argc, char **argv, int *i, struct kl_dirs *d)
+{
+	const char *v;
+	int r = kl_opt(argc, argv, i, "--pin-dir", &v);
+	if (r > 0) {
+		if (!*v) {
+			kl_usage_err("--pin-dir needs a directory");
+			return -1;
+		}
+		d->pin_dir = v;
+		return 1;
+	}
+	if (r < 0)
+		return -1;
+	r = kl_opt(argc, argv, i, "--state-dir", &v);
+	if (r > 0) {
+		if (!*v) {
+			kl_usage_err("--state-dir needs a directory");
+			return -1;
+		}
+		d->state_dir = v;
+		return 1;
+	}
+	return r;
+}

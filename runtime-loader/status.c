@@ -1,0 +1,349 @@
+/*
+ * status and detach.  Status reads only pinned objects and the state
+ * directory: entries per target are counted from the maps themselves (keys
+ * whose target is the slot), the counters are the per-CPU sums.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "loader.h"
+
+/* ------------------------------------------------------------ detach */
+
+int kl_detach(const struct kl_dirs *d, int quiet)
+{
+	struct kl_state st;
+	int have = kl_state_read(d->state_dir, &st);
+	if (have < 0) {
+		/* a damaged state file must not keep anyone from detaching */
+		memset(&st, 0, sizeof(st));
+		have = 0;
+	}
+	const char *pin_dir = kl_pin_dir(d, &st, have);
+	char *pin_copy = strdup(pin_dir);
+	if (!pin_copy) {
+		kl_err("out of memory");
+		kl_state_free(&st);
+		return KL_EXIT_FAIL;
+	}
+	kl_state_free(&st);
+	sigset_t hold, old;
+	sigemptyset(&hold);
+	sigaddset(&hold, SIGINT);
+	sigaddset(&hold, SIGTERM);
+	sigaddset(&hold, SIGHUP);
+	sigprocmask(SIG_BLOCK, &hold, &old);
+	int lock = kl_lock(pin_copy);
+	int n = kl_unpin_all(pin_copy);
+	struct stat sb;
+	int had_state = stat(d->state_dir, &sb) == 0;
+	int srm = kl_remove_state_dir(d->state_dir);
+	kl_unlock(lock);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	int rc = KL_EXIT_OK;
+	if (n < 0 || srm < 0)
+		rc = KL_EXIT_FAIL;
+	else if (!quiet && n == 0 && !had_state)
+		printf("nothing is attached\n");
+	else if (!quiet)
+		printf("detached: %d pin%s removed from %s, state %s removed\n", n, n == 1 ? "" : "s", pin_copy,
+		       d->state_dir);
+	free(pin_copy);
+	return rc;
+}
+
+int kl_cmd_detach(int argc, char **argv)
+{
+	struct kl_dirs d = {NULL, KARMOR_STATE_DIR};
+	for (int i = 1; i < argc; i++) {
+		int r = kl_opt_dirs(argc, argv, &i, &d);
+		if (r < 0)
+			return KL_EXIT_USAGE;
+		if (r == 0) {
+			kl_usage_err("unexpected argument '%s'", argv[i]);
+			return KL_EXIT_USAGE;
+		}
+	}
+	return kl_detach(&d, 0);
+}
+
+/* ------------------------------------------------------------ status */
+
+struct map_use {
+	const char *map;	/* pinned name */
+	const char *what;	/* for people */
+	const char *key;	/* JSON key */
+	size_t target_off;	/* where the key holds the target slot (a __u32) */
+	uint32_t capacity;
+	uint64_t used[KARMOR_MAX_TARGETS];
+	uint64_t total;
+};
+
+static int count_entries(const char *pin_dir, struct map_use *u)
+{
+	int fd = kl_pin_open(pin_dir, u->map);
+	if (fd < 0) {
+		kl_err("%s/%s: %s (the pins are incomplete: run 'karmor-loader detach' and apply again)", pin_dir,
+		       u->map, strerror(errno));
+		return -1;
+	}
+	struct bpf_map_info info;
+	uint32_t len = sizeof(info);
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.key_size > 64 ||
+	    info.key_size < u->target_off + sizeof(uint32_t)) {
+		kl_err("%s/%s: not the map karmor-loader pinned", pin_dir, u->map);
+		close(fd);
+		return -1;
+	}
+	u->capacity = info.max_entries;
+	unsigned char key[64], next[64];
+	const void *prev = NULL;
+	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+		uint32_t slot;
+		memcpy(&slot, next + u->target_off, sizeof(slot));
+		if (slot < KARMOR_MAX_TARGETS)
+			u->used[slot]++;
+		u->total++;
+		memcpy(key, next, info.key_size);
+		prev = key;
+	}
+	close(fd);
+	return 0;
+}
+
+/* the per-CPU sum of one slot of a PERCPU_ARRAY of __u64; -1 if unreadable */
+static int percpu_sum(int fd, uint32_t idx, int ncpus, uint64_t *sum)
+{
+	uint64_t *v = calloc((size_t)ncpus, sizeof(*v));
+	if (!v)
+		return -1;
+	int r = bpf_map_lookup_elem(fd, &idx, v);
+	*sum = 0;
+	for (int c = 0; !r && c < ncpus; c++)
+		*sum += v[c];
+	free(v);
+	return r ? -1 : 0;
+}
+
+struct cg_entry {
+	uint64_t cgid;
+	uint32_t slot;
+};
+
+int kl_cmd_status(int argc, char **argv)
+{
+	struct kl_dirs d = {NULL, KARMOR_STATE_DIR};
+	int json = 0;
+	for (int i = 1; i < argc; i++) {
+		int r = kl_opt_dirs(argc, argv, &i, &d);
+		if (r < 0)
+			return KL_EXIT_USAGE;
+		if (r > 0)
+			continue;
+		if (!strcmp(argv[i], "--json")) {
+			json = 1;
+		} else {
+			kl_usage_err("unexpected argument '%s'", argv[i]);
+			return KL_EXIT_USAGE;
+		}
+	}
+	struct kl_state st;
+	int have = kl_state_read(d.state_dir, &st);
+	if (have < 0)
+		return KL_EXIT_FAIL;
+	const char *pin_dir = kl_pin_dir(&d, &st, have);
+	if (!have) {
+		int fd = kl_pin_open(pin_dir, "karmor_config");
+		if (fd >= 0) {
+			close(fd);
+			kl_err("%s holds pinned karmor maps but %s has no state: run 'karmor-loader detach "
+			       "--pin-dir %s'",
+			       pin_dir, d.state_dir, pin_dir);
+			return KL_EXIT_FAIL;
+		}
+		if (json)
+			printf("{\"attached\":false}\n");
+		else
+			printf("nothing is attached\n");
+		return KL_EXIT_OK;
+	}
+
+	int rc = KL_EXIT_FAIL;
+	struct kl_json j;
+	kl_json_init(&j);
+	struct cg_entry *cgs = NULL;
+	size_t ncgs = 0;
+	static struct map_use use[] = {
+		{"karmor_paths", "path", "paths", offsetof(struct karmor_path_key, target), 0, {0}, 0},
+		{"karmor_net", "network", "network", offsetof(struct karmor_id_key, target), 0, {0}, 0},
+		{"karmor_caps", "capability", "capabilities", offsetof(struct karmor_id_key, target), 0, {0}, 0},
+		{"karmor_srcs", "source", "sources", offsetof(struct karmor_src_key, target), 0, {0}, 0},
+	};
+	const size_t nuse = sizeof(use) / sizeof(use[0]);
+	for (size_t k = 0; k < nuse; k++)
+		if (count_entries(pin_dir, &use[k]))
+			goto out;
+	if (kl_state_load_images(d.state_dir, &st))
+		goto out;
+
+	/* the bindings in the kernel, the paths from the state */
+	int cfd = kl_pin_open(pin_dir, "karmor_cgroups");
+	if (cfd < 0) {
+		kl_err("%s/karmor_cgroups: %s (run 'karmor-loader detach' and apply again)", pin_dir, strerror(errno));
+		goto out;
+	}
+	uint64_t key, next;
+	const void *prev = NULL;
+	while (bpf_map_get_next_key(cfd, prev, &next) == 0) {
+		uint32_t slot;
+		if (bpf_map_lookup_elem(cfd, &next, &slot) == 0) {
+			struct cg_entry *v = realloc(cgs, (ncgs + 1) * sizeof(*v));
+			if (!v) {
+				close(cfd);
+				kl_err("out of memory");
+				goto out;
+			}
+			cgs = v;
+			cgs[ncgs].cgid = next;
+			cgs[ncgs].slot = slot;
+			ncgs++;
+		}
+		key = next;
+		prev = &key;
+	}
+	close(cfd);
+
+	int ncpus = libbpf_num_possible_cpus();
+	int ctr = kl_pin_open(pin_dir, "karmor_counters");
+	if (ncpus <= 0 || ctr < 0) {
+		kl_err("%s/karmor_counters: %s", pin_dir, ctr < 0 ? strerror(errno) : "cannot count the CPUs");
+		goto out;
+	}
+	int dfd = kl_pin_open(pin_dir, "karmor_drops");	/* absent in an older object: not an error */
+	uint64_t drops = 0;
+	int have_drops = dfd >= 0 && percpu_sum(dfd, 0, ncpus, &drops) == 0;
+	if (dfd >= 0)
+		close(dfd);
+
+	char b[4][32];
+	if (json) {
+		kl_json_open(&j, NULL, '{');
+		kl_json_bool(&j, "attached", 1);
+		kl_json_str(&j, "mode", st.without_lsm ? "without-lsm" : "lsm");
+		kl_json_str(&j, "pin_dir", pin_dir);
+		kl_json_str(&j, "state_dir", d.state_dir);
+		if (have_drops)
+			kl_json_u64(&j, "ringbuf_drops", drops);
+		kl_json_open(&j, "targets", '[');
+	} else {
+		printf("attached (%s), pinned under %s, state in %s\n",
+		       st.without_lsm ? "without LSM: cgroup/sock_create on bound cgroups only" : "BPF-LSM", pin_dir,
+		       d.state_dir);
+	}
+	for (unsigned i = 0; i < st.ntargets; i++) {
+		const struct kl_starget *t = &st.targets[i];
+		uint64_t cnt[3];
+		for (int v = 0; v < 3; v++) {
+			if (percpu_sum(ctr, t->slot * 3 + (uint32_t)v, ncpus, &cnt[v])) {
+				kl_err("%s/karmor_counters: %s", pin_dir, strerror(errno));
+				close(ctr);
+				goto out;
+			}
+		}
+		if (json) {
+			kl_json_open(&j, NULL, '{');
+			kl_json_str(&j, "name", t->name);
+			kl_json_u64(&j, "slot", t->slot);
+			kl_json_bool(&j, "host", t->host);
+			kl_json_u64(&j, "rules", t->img.hdr->nrules);
+			kl_json_open(&j, "cgroups", '[');
+		} else {
+			printf("target %s: slot %u%s, %s rules\n", t->name, t->slot, t->host ? ", host target" : "",
+			       kl_thousands(t->img.hdr->nrules, b[0]));
+		}
+		unsigned nb = 0;
+		for (size_t c = 0; c < ncgs; c++) {
+			if (cgs[c].slot != t->slot)
+				continue;
+			const char *path = NULL;
+			int run = 0;
+			for (unsigned k = 0; k < st.nbinds; k++)
+				if (st.binds[k].cgid == cgs[c].cgid) {
+					path = st.binds[k].path;
+					run = st.binds[k].run;
+				}
+			nb++;
+			if (json) {
+				kl_json_open(&j, NULL, '{');
+				kl_json_u64(&j, "id", cgs[c].cgid);
+				kl_json_str(&j, "path", path ? path : "");
+				kl_json_bool(&j, "run", run);
+				kl_json_close(&j, '}');
+			} else {
+				printf("  cgroup %s (id %" PRIu64 ")%s\n", path ? path : "(unknown path)", cgs[c].cgid,
+				       run ? ", made by run" : "");
+			}
+		}
+		if (json) {
+			kl_json_close(&j, ']');
+			kl_json_open(&j, "entries", '{');
+		} else if (!nb) {
+			printf("  no cgroup bound%s\n", t->host ? " (covers every process outside bound cgroups)" : "");
+		}
+		for (size_t k = 0; k < nuse; k++) {
+			if (json) {
+				kl_json_open(&j, use[k].key, '{');
+				kl_json_u64(&j, "used", use[k].used[t->slot]);
+				kl_json_u64(&j, "capacity", use[k].capacity);
+				kl_json_close(&j, '}');
+			} else {
+				printf("  %s entries: %s of %s\n", use[k].what, kl_thousands(use[k].used[t->slot], b[0]),
+				       kl_thousands(use[k].capacity, b[1]));
+			}
+		}
+		if (json) {
+			kl_json_close(&j, '}');
+			kl_json_open(&j, "counters", '{');
+			kl_json_u64(&j, "allowed", cnt[KARMOR_ALLOW]);
+			kl_json_u64(&j, "audited", cnt[KARMOR_AUDIT]);
+			kl_json_u64(&j, "blocked", cnt[KARMOR_BLOCK]);
+			kl_json_close(&j, '}');
+			kl_json_close(&j, '}');
+		} else {
+			printf("  allowed %s, audited %s, blocked %s\n", kl_thousands(cnt[KARMOR_ALLOW], b[0]),
+			       kl_thousands(cnt[KARMOR_AUDIT], b[1]), kl_thousands(cnt[KARMOR_BLOCK], b[2]));
+		}
+	}
+	close(ctr);
+	if (json) {
+		kl_json_close(&j, ']');
+		kl_json_close(&j, '}');
+		if (kl_json_print(&j, stdout)) {
+			kl_err("cannot write the output");
+			goto out;
+		}
+	} else {
+		for (size_t k = 0; k < nuse; k++)
+			printf("%s %s entries: %s of %s", k ? "," : "all targets:", use[k].what,
+			       kl_thousands(use[k].total, b[0]), kl_thousands(use[k].capacity, b[1]));
+		printf("\n");
+		if (have_drops)
+			printf("events lost (ring buffer full): %s\n", kl_thousands(drops, b[0]));
+	}
+	rc = fflush(stdout) ? KL_EXIT_FAIL : KL_EXIT_OK;
+out:
+	free(cgs);
+	kl_json_free(&j);
+	kl_state_free(&st);
+	return rc;
+}

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# karmor-loader in BPF-LSM mode, for real: boots Debian's 6.1 kernel (the one
+# scripts/vmtest caches under build/vm) with lsm=...,bpf and runs apply (LSM
+# programs), a blocked file read and socket in a bound cgroup, run, status,
+# events and detach in the guest.  Not part of `make test` (needs qemu and the
+# cached kernel, ~10-60 s); the full scenario check is `make vmtest`.
+#
+#   tests/loader/vm.sh [BUILD_DIR]      (default build; the loader must be static)
+#
+# One line per check ("ok   name" / "FAIL name: why"), then "N passed, M failed".
+set -u
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+BUILD=${1:-build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+L=$BUILD/karmor-loader
+KC=$BUILD/karmorc
+VMDIR=${VMDIR:-$ROOT/build/vm}
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL $1: $2"; }
+finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit; }
+
+KERNEL=$(ls "$VMDIR"/kernel/vmlinu[xz]-* 2>/dev/null | head -n 1)
+[ -n "$KERNEL" ] || { bad setup "no kernel under $VMDIR/kernel (run scripts/vmtest once)"; finish; }
+command -v qemu-system-x86_64 >/dev/null || { bad setup "no qemu-system-x86_64"; finish; }
+[ -x /bin/busybox ] || { bad setup "no static /bin/busybox"; finish; }
+if LC_ALL=C readelf -l "$L" 2>/dev/null | grep -q INTERP; then bad setup "$L is not static"; finish; fi
+
+T=$(mktemp -d /tmp/karmor-loader-vm.XXXXXX) || exit 1
+trap 'rm -rf "$T"' EXIT
+cat >"$T/p.yaml" <<'POL'
+apiVersion: security.kubearmor.com/v1
+kind: KubeArmorPolicy
+metadata:
+  name: ksp-web
+  namespace: default
+spec:
+  severity: 7
+  message: "web is confined"
+  selector:
+    matchLabels:
+      app: web
+  file:
+    matchPaths:
+    - path: /etc/secret
+  network:
+    matchProtocols:
+    - protocol: tcp
+  action: Block
+POL
+"$KC" compile --target=bpf -o "$T/out" "$T/p.yaml" >"$T/kc.log" 2>&1 || { bad setup "karmorc: $(cat "$T/kc.log")"; finish; }
+TGT=$(basename "$(ls "$T"/out/bpf/*.kmi | head -n 1)" .kmi)
+
+R=$T/root
+mkdir -p "$R/.vmt/bin" "$R/proc" "$R/sys" "$R/dev" "$R/run" "$R/tmp" "$R/etc"
+cp /bin/busybox "$R/.vmt/bin/"
+for a in sh cat mkdir mount dd printf nc sleep poweroff sync; do ln -s busybox "$R/.vmt/bin/$a"; done
+install -m 755 "$L" "$R/.vmt/karmor-loader"
+cp -r "$T/out/bpf" "$R/.vmt/img"
+echo "top secret" >"$R/etc/secret"
+cat >"$R/init" <<INIT
+#!/.vmt/bin/sh
+export PATH=/.vmt/bin
+mount -t proc proc /proc; mount -t sysfs sysfs /sys; mount -t devtmpfs dev /dev
+mount -t securityfs securityfs /sys/kernel/security; mount -t bpf bpf /sys/fs/bpf
+mount -t cgroup2 cgroup2 /sys/fs/cgroup; mount -t tmpfs tmpfs /run
+exec >/dev/ttyS1 2>&1
+L=/.vmt/karmor-loader
+echo "LSM \$(cat /sys/kernel/security/lsm)"
+mkdir /sys/fs/cgroup/web
+\$L apply /.vmt/img --bind $TGT=/sys/fs/cgroup/web; echo "APPLY rc=\$?"
+sh -c 'echo \$\$ > /sys/fs/cgroup/web/cgroup.procs; cat /etc/secret'; echo "READ-IN rc=\$?"
+cat /etc/secret >/dev/null; echo "READ-OUT rc=\$?"
+sh -c 'echo \$\$ > /sys/fs/cgroup/web/cgroup.procs; nc 127.0.0.1 9 </dev/null'; echo "NC-IN rc=\$?"
+\$L run --target $TGT -- cat /etc/secret; echo "RUN rc=\$?"
+\$L status --json; echo "STATUS rc=\$?"
+\$L events --json --drain; echo "EVENTS rc=\$?"
+\$L detach; echo "DETACH rc=\$?"
+ls /sys/fs/bpf; echo "PINS-END"
+cat /etc/secret >/dev/null; sh -c 'echo \$\$ > /sys/fs/cgroup/web/cgroup.procs; cat /etc/secret >/dev/null'; echo "READ-AFTER rc=\$?"
+sync
+printf '\000' | dd of=/dev/port bs=1 seek=244 count=1 2>/dev/null
+poweroff -f
+INIT
+chmod 755 "$R/init"
+(cd "$R" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1) >"$T/initrd.gz"
+accel=()
+[ -w /dev/kvm ] && accel=(-accel kvm)
+timeout 300 qemu-system-x86_64 "${accel[@]}" -accel tcg,thread=multi -cpu max -smp 2 -m 512 -no-reboot \
+	-nodefaults -display none -monitor none -serial "file:$T/console" -serial "file:$T/results" \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$KERNEL" -initrd "$T/initrd.gz" \
+	-append "console=ttyS0 quiet panic=-1 lsm=lockdown,capability,landlock,yama,apparmor,bpf" </dev/null >"$T/qemu" 2>&1
+qrc=$?
+out=$(cat "$T/results" 2>/dev/null)
+[ -n "${VERBOSE:-}" ] && echo "$out"
+[ "$qrc" -eq 1 ] && ok "the guest ran to the end" || bad "guest" "qemu exit $qrc: $(tail -5 "$T/console")"
+grep -q '^LSM .*bpf' <<<"$out" && ok "BPF-LSM active in the guest" || bad "BPF-LSM active" "$(grep '^LSM' <<<"$out")"
+grep -q '^APPLY rc=0' <<<"$out" && ok "apply (BPF-LSM programs)" || bad "apply" "$(grep -B5 '^APPLY' <<<"$out")"
+grep -q 'Permission denied' <<<"$(grep -B2 '^READ-IN' <<<"$out")" && grep -q '^READ-IN rc=1' <<<"$out" &&
+	ok "a read of /etc/secret in the bound cgroup is refused" || bad "blocked read" "$(grep -B2 '^READ-IN' <<<"$out")"
+grep -q '^READ-OUT rc=0' <<<"$out" && ok "the same read outside is allowed" || bad "read outside" "$(grep '^READ-OUT' <<<"$out")"
+grep -B1 '^NC-IN' <<<"$out" | grep -q 'Permission denied' && ok "a TCP socket in the bound cgroup is refused" ||
+	bad "socket" "$(grep -B2 '^NC-IN' <<<"$out")"
+grep -B1 '^RUN rc=1' <<<"$out" | grep -q 'Permission denied' && ok "run: cat refused, its status passed on" ||
+	bad "run" "$(grep -B3 '^RUN' <<<"$out")"
+st=$(grep -B1 '^STATUS rc=0' <<<"$out" | head -n 1)
+python3 -c 'import json,sys; d=json.loads(sys.argv[1]); t=d["targets"][0]; assert d["mode"]=="lsm" and t["counters"]["blocked"]>=3 and t["entries"]["paths"]["used"]>=1, d' "$st" 2>/dev/null &&
+	ok "status --json: lsm mode, blocked >= 3, path entries" || bad "status" "$st"
+ev=$(sed -n '/^STATUS rc=/,/^EVENTS rc=/p' <<<"$out" | grep '^{')
+python3 - "$ev" <<'PY' 2>"$T/py.err" && ok "events: file (exec'd cat, run) and network Block events, attributed" || bad "events" "$ev $(tail -n 1 "$T/py.err")"
+import json, sys
+evs = [json.loads(l) for l in sys.argv[1].splitlines()]
+files = [e for e in evs if e["Operation"] == "File" and e["Resource"] == "/etc/secret"]
+nets = [e for e in evs if e["Operation"] == "Network"]
+assert len(files) >= 2, files
+for e in files + nets:
+    assert e["Action"] == "Block" and e["PolicyName"] == "ksp-web" and e["Severity"] == "7", e
+    assert e["Enforcer"] == "BPFLSM" and e["Message"] == "web is confined", e
+assert all(e["Result"] == "Permission denied" for e in files), files
+assert all(e["KarmorOp"] in ("open", "permission") for e in files), files
+assert nets and nets[0]["KarmorArg"] == "tcp" and nets[0]["Result"] == "Permission denied", nets
+assert any(e["ProcessName"].endswith("busybox") or e["ProcessName"] == "cat" for e in files), files
+PY
+grep -q '^DETACH rc=0' <<<"$out" && ! sed -n '/^DETACH rc=/,/^PINS-END/p' <<<"$out" | grep -q karmor &&
+	ok "detach leaves no pins" || bad "detach" "$(sed -n '/^EVENTS rc=/,/^PINS-END/p' <<<"$out")"
+grep -q '^READ-AFTER rc=0' <<<"$out" && ok "after detach nothing is enforced" || bad "after detach" "$(grep '^READ-AFTER' <<<"$out")"
+finish
