@@ -5,6 +5,16 @@
  * Policy-agnostic: compiled once by `make`; the policy is the data karmor-loader
  * puts into the maps below from a map image (backends/bpf.c).  Keys, values,
  * events and the decision are fixed by karmor.h, shared with user space.
+ *
+ * Programs: lsm.s/bprm_committed_creds + lsm/task_alloc keep every task's
+ * executable (fromSource); lsm.s/bprm_check_security (exec),
+ * lsm.s/file_open, lsm/file_permission (Block only) and the lsm/path_* hooks
+ * (writes) judge paths; lsm/socket_create and lsm/capable judge ids;
+ * cgroup/sock_create (karmor_sock_create) is the network check for kernels
+ * without BPF-LSM (karmor-loader --without-lsm attaches it, never autoloaded
+ * there together with the LSM programs).  Sleepable hooks resolve paths with
+ * bpf_d_path; the others walk dentries (bpf_d_path is refused there).
+ * Built against the build machine's vmlinux.h (CO-RE); loads on Linux 6.1.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -85,3 +95,1134 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, KARMOR_RINGBUF_BYTES);
 } karmor_events SEC(".maps");
+
+/* ----------------------------------------------- maps added by the programs */
+/* Scratch for the path of the operation being judged: the stack is 512 bytes.
+ * bpf_d_path writes the path at buf[0]; the dentry walk writes it backwards so
+ * that it ends at buf[KARMOR_PATH_MAX].  Every index is masked with
+ * KS_MASK; the extra 256 bytes keep a masked component copy (<= 255 bytes,
+ * NAME_MAX) inside the buffer.
+ * Per CPU, not per task: BPF programs run with migration disabled, and on the
+ * kernels we target (voluntary preemption, Debian's default) nothing inside a
+ * program is a preemption point, so one program uses the buffer at a time per
+ * CPU.  A fully preemptible kernel could interleave two programs on one CPU. */
+#define KS_BUF_SIZE	(2 * KARMOR_PATH_MAX)
+#define KS_MASK		(KS_BUF_SIZE - 1)
+struct karmor_scratch {
+	char buf[KS_BUF_SIZE + 256];
+	/* Never written: zeros the verifier cannot know.  Linux 6.1 checks a
+	 * bpf_loop callback once, from the state at the call, and then
+	 * hard-wires every branch it did not see taken; a counter or an
+	 * accumulator that starts as a known 0 would lose the branches of
+	 * later iterations (a depth limit never firing, karmor_min_id always
+	 * taking its first branch).  Values loaded from a map are unknown to
+	 * it, so loop state starts from these. */
+	struct karmor_effect zero_eff[4];
+	__u32 zero;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct karmor_scratch);
+} karmor_scratch SEC(".maps");
+
+/* events lost because the ring buffer was full (index 0) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} karmor_drops SEC(".maps");
+
+/* ------------------------------------------------------ kernel constants */
+/* macros in the kernel headers, so not in vmlinux.h */
+#define K_EPERM		1
+#define K_EACCES	13
+#define K_AF_INET	2
+#define K_AF_INET6	10
+#define K_SOCK_STREAM	1
+#define K_SOCK_DGRAM	2
+#define K_SOCK_RAW	3
+#define K_SOCK_SEQPACKET 5
+#define K_SOCK_TYPE_MASK 0xf
+#define K_IPPROTO_ICMPV6 58
+#define K_S_IFMT	00170000
+#define K_S_IFSOCK	0140000
+#define K_S_IFLNK	0120000
+#define K_S_IFREG	0100000
+#define K_S_IFBLK	0060000
+#define K_S_IFDIR	0040000
+#define K_S_IFCHR	0020000
+#define K_FMODE_READ	0x1u
+#define K_FMODE_WRITE	0x2u
+#define K_FMODE_EXEC	0x20u
+#define K___FMODE_EXEC	0x20u	/* in f_flags: open_exec(); 6.1 sets f_mode's FMODE_EXEC only after file_open */
+#define K_MAY_WRITE	0x2
+#define K_MAY_READ	0x4
+#define K_MAY_APPEND	0x8
+#define K_CAP_OPT_NOAUDIT 0x2u
+#define K_PF_KTHREAD	0x00200000u
+
+#define KARMOR_NSRC	(1 + KARMOR_MAX_TASK_SOURCES)	/* source 0 + the task's slots */
+
+/* --------------------------------------------------------------- target */
+/* The verifier explores every path through inlined loops and branches; the
+ * loops below that do lookups run as bpf_loop callbacks, which it checks once
+ * (a program with the loops inlined went past 1M instructions). */
+struct karmor_anc {
+	__u64 id;	/* the task's own cgroup (already missed) */
+	__u32 *sl;
+	int top;	/* the deepest level to try */
+};
+
+/* ancestor levels, deepest first; levels below the task's own give 0 */
+static long karmor_anc_step(__u32 i, void *arg)
+{
+	struct karmor_anc *c = arg;
+	__u64 a = bpf_get_current_ancestor_cgroup_id(c->top - (int)i);
+
+	if (!a || a == c->id)
+		return 0;
+	c->sl = bpf_map_lookup_elem(&karmor_cgroups, &a);
+	return c->sl ? 1 : 0;
+}
+
+struct karmor_who {
+	__u64 cgid;
+	struct karmor_target *tgt;
+	__u32 slot;
+};
+
+/* The target of the current task, or 0.  Runs for every hooked operation of
+ * every process on the host: an unbound task costs one cgroup-id read and one
+ * hash miss (plus the ancestor walk only while some cgroup is bound). */
+static __always_inline int karmor_who(struct karmor_who *w, int lsm)
+{
+	__u64 id = bpf_get_current_cgroup_id();
+	__u32 *sl = bpf_map_lookup_elem(&karmor_cgroups, &id);
+	__u32 slot;
+
+	w->cgid = id;
+	if (sl) {
+		slot = *sl;
+	} else {
+		__u32 zero = 0;
+		struct karmor_config *cfg = bpf_map_lookup_elem(&karmor_config, &zero);
+
+		if (!cfg)
+			return 0;
+		if (cfg->nbound) {
+			/* the nearest bound ancestor; in LSM hooks only the
+			 * levels above the task's own cgroup are tried */
+			struct karmor_anc c = { .id = id, .sl = 0, .top = KARMOR_CGROUP_LEVELS - 1 };
+			__u32 n = KARMOR_CGROUP_LEVELS;
+
+			if (lsm) {
+				int level = bpf_get_current_task_btf()->cgroups->dfl_cgrp->level;
+
+				if (level < 0)
+					level = 0;
+				if (level > KARMOR_CGROUP_LEVELS)
+					level = KARMOR_CGROUP_LEVELS;
+				c.top = level - 1;
+				n = (__u32)level;
+			}
+			bpf_loop(n, karmor_anc_step, &c, 0);
+			sl = c.sl;
+		}
+		if (sl)
+			slot = *sl;
+		else if (cfg->host_target)
+			slot = cfg->host_target - 1;
+		else
+			return 0;
+	}
+	if (slot >= KARMOR_MAX_TARGETS)
+		return 0;
+	w->tgt = bpf_map_lookup_elem(&karmor_targets, &slot);
+	if (!w->tgt || !(w->tgt->flags & KARMOR_TF_LOADED))
+		return 0;
+	w->slot = slot;
+	/* kernel threads sit in the root cgroup: a host target must not
+	 * confine the kernel's own work */
+	if (lsm && (bpf_get_current_task_btf()->flags & K_PF_KTHREAD))
+		return 0;
+	return 1;
+}
+
+/* ------------------------------------------------------ counters, events */
+static __always_inline void karmor_count(__u32 slot, int verdict)
+{
+	__u32 k = slot * 3 + (__u32)verdict;
+	__u64 *c = bpf_map_lookup_elem(&karmor_counters, &k);
+
+	if (c)
+		*c += 1;
+}
+
+struct karmor_report {
+	__u64 cgid;
+	struct karmor_task *t;	/* the task's storage, NULL = not read / none */
+	const char *res;	/* resource, NUL-terminated, or NULL */
+	__u32 res_len;
+	__u32 slot;
+	__u32 rule;
+	__s32 retval;
+	__u32 arg;
+	__u32 flags;
+	__u16 op;
+	__u8 verdict;
+};
+
+static __always_inline void karmor_emit(const struct karmor_report *r)
+{
+	struct karmor_event *e = bpf_ringbuf_reserve(&karmor_events, sizeof(*e), 0);
+	struct task_struct *task;
+	__u64 pt;
+	__u32 flags = r->flags;
+
+	if (!e) {
+		__u32 zero = 0;
+		__u64 *d = bpf_map_lookup_elem(&karmor_drops, &zero);
+
+		if (d)
+			*d += 1;
+		return;
+	}
+	task = (struct task_struct *)bpf_get_current_task();
+	pt = bpf_get_current_pid_tgid();
+	e->ts_boot_ns = bpf_ktime_get_boot_ns();
+	e->cgroup_id = r->cgid;
+	e->pid = (__u32)(pt >> 32);
+	e->tid = (__u32)pt;
+	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	e->uid = (__u32)bpf_get_current_uid_gid();
+	e->target = r->slot;
+	e->rule = r->rule;
+	e->retval = r->retval;
+	e->arg = r->arg;
+	e->op = r->op;
+	e->verdict = r->verdict;
+	e->pad0 = 0;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	BPF_CORE_READ_STR_INTO(&e->pcomm, task, real_parent, comm);
+	if (r->t && r->t->exe_len) {
+		bpf_probe_read_kernel_str(e->source, sizeof(e->source), r->t->exe);
+		if (r->t->exe_len >= KARMOR_EVENT_PATH)
+			flags |= KARMOR_EV_SRC_TRUNC;
+	} else {
+		e->source[0] = 0;
+		flags |= KARMOR_EV_SRC_UNKNOWN;
+	}
+	if (r->res) {
+		bpf_probe_read_kernel_str(e->resource, sizeof(e->resource), r->res);
+		if (r->res_len >= KARMOR_EVENT_PATH)
+			flags |= KARMOR_EV_RES_TRUNC;
+	} else {
+		e->resource[0] = 0;
+	}
+	e->flags = flags;
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* count, emit (Audit and Block only), turn the verdict into the hook's return */
+static __always_inline int karmor_finish(struct karmor_report *r, int verdict, int err)
+{
+	r->verdict = (__u8)verdict;
+	r->retval = verdict == KARMOR_BLOCK ? -err : 0;
+	karmor_count(r->slot, verdict);
+	if (verdict != KARMOR_ALLOW) {
+		if (!r->t)
+			r->t = bpf_task_storage_get(&karmor_tasks, bpf_get_current_task_btf(), 0, 0);
+		karmor_emit(r);
+	}
+	return r->retval;
+}
+
+/* ------------------------------------------------------ fromSource slots */
+struct karmor_srcscan {
+	struct karmor_task *t;
+	__u64 h;
+	__u32 target;
+	__u16 direct;	/* direct slot of the latest prefix (counts if it is the parent) */
+};
+
+static long karmor_src_byte(__u32 i, void *arg)
+{
+	struct karmor_srcscan *c = arg;
+	struct karmor_task *t = c->t;
+	struct karmor_src_key k;
+	struct karmor_src_value *v;
+	unsigned char ch;
+
+	if (!t)
+		return 1;
+	ch = (unsigned char)t->exe[i & (KARMOR_EXE_MAX - 1)];
+	c->h = karmor_hash_step(c->h, ch);
+	if (ch != '/')
+		return 0;
+	k.hash = karmor_hash_final(c->h);
+	k.target = c->target;
+	k.role = KARMOR_ROLE_DIR;
+	v = bpf_map_lookup_elem(&karmor_srcs, &k);
+	c->direct = 0;
+	if (v) {
+		karmor_slots_add(t->slots, &t->nslots, v->recursive);
+		c->direct = v->direct;
+	}
+	return 0;
+}
+
+/* The sources an operation is looked up for: 0, then the fromSource slots
+ * the task's executable matches (cached in its storage per target and
+ * generation).  Returns the task storage when it was read. */
+static __always_inline struct karmor_task *karmor_sources(const struct karmor_who *w, __u16 *src,
+							  __u8 *nsrc, __u32 *evflags)
+{
+	struct karmor_task *t;
+
+	src[0] = 0;
+	*nsrc = 1;
+	if (!(w->tgt->flags & KARMOR_TF_SOURCES))
+		return 0;
+	t = bpf_task_storage_get(&karmor_tasks, bpf_get_current_task_btf(), 0, 0);
+	if (!t || !t->exe_len || t->exe_len >= KARMOR_EXE_MAX) {
+		/* an unknown executable matches no fromSource spec */
+		*evflags |= KARMOR_EV_SRC_UNKNOWN;
+		return t;
+	}
+	if (t->cache_target != w->slot + 1 || t->cache_generation != w->tgt->generation) {
+		struct karmor_srcscan c = { .t = t, .h = karmor_hash_seed, .target = w->slot };
+		struct karmor_src_key k = {};
+		struct karmor_src_value *v;
+
+		t->nslots = 0;
+		bpf_loop(t->exe_len, karmor_src_byte, &c, 0);
+		karmor_slots_add(t->slots, &t->nslots, c.direct);
+		k.hash = karmor_hash_final(c.h);
+		k.target = w->slot;
+		k.role = KARMOR_ROLE_EXACT;
+		v = bpf_map_lookup_elem(&karmor_srcs, &k);
+		if (v)
+			karmor_slots_add(t->slots, &t->nslots, v->exact);
+		t->cache_target = w->slot + 1;
+		t->cache_generation = w->tgt->generation;
+	}
+	/* all of them, no branches: only the first nslots are used */
+	for (int i = 0; i < KARMOR_MAX_TASK_SOURCES; i++)
+		src[1 + i] = t->slots[i];
+	*nsrc = (__u8)(1 + (t->nslots < KARMOR_MAX_TASK_SOURCES ? t->nslots : KARMOR_MAX_TASK_SOURCES));
+	return t;
+}
+
+/* -------------------------------------------------------- the path scan */
+struct karmor_scan {
+	struct karmor_scratch *s;
+	__u64 h, hbase;
+	__u32 off, len;		/* the path: s->buf[off .. off+len) */
+	__u32 target;
+	__u32 depth;
+	__u8 cls;
+	__u8 nsrc;
+	__u8 err;
+	__u8 is_dir;		/* look up the self-dir key */
+	__u8 execname;		/* look up the last component */
+	__u16 src[KARMOR_NSRC];
+	__u64 hdir;		/* the current prefix's key */
+	__u64 hexact, hself, hname;	/* the keys after the prefixes */
+	struct karmor_match m;
+};
+
+/* a directory prefix, for source c->src[j] */
+static long karmor_scan_prefix(__u32 j, void *arg)
+{
+	struct karmor_scan *c = arg;
+	struct karmor_path_key k;
+	struct karmor_path_value *v;
+
+	if (j >= KARMOR_NSRC)
+		return 1;
+	k.hash = c->hdir;
+	k.target = c->target;
+	k.source = c->src[j];
+	k.role = KARMOR_ROLE_DIR;
+	k.cls = c->cls;
+	v = bpf_map_lookup_elem(&karmor_paths, &k);
+	if (v)
+		karmor_match_dir(&c->m, v);
+	return 0;
+}
+
+/* one byte of the scan (karmor.h: the path scan) */
+static long karmor_scan_byte(__u32 i, void *arg)
+{
+	struct karmor_scan *c = arg;
+	struct karmor_scratch *s = c->s;
+	unsigned char ch;
+
+	if (!s)
+		return 1;
+	ch = (unsigned char)s->buf[(c->off + i) & KS_MASK];
+	c->h = karmor_hash_step(c->h, ch);
+	if (ch != '/') {
+		c->hbase = karmor_hash_step(c->hbase, ch);
+		return 0;
+	}
+	if (++c->depth > KARMOR_MAX_DEPTH) {
+		c->err = 1;
+		return 1;
+	}
+	karmor_match_begin_prefix(&c->m);
+	/* the same zeros, unknown to the verifier (see karmor_scratch) */
+	c->m.pending[0] = s->zero_eff[2];
+	c->m.pending[1] = s->zero_eff[3];
+	c->hdir = karmor_hash_final(c->h);
+	bpf_loop(c->nsrc, karmor_scan_prefix, c, 0);
+	c->hbase = karmor_hash_seed;
+	return 0;
+}
+
+/* the keys of the object itself, for source c->src[j] */
+static long karmor_scan_final(__u32 j, void *arg)
+{
+	struct karmor_scan *c = arg;
+	struct karmor_path_key k;
+	struct karmor_path_value *v;
+
+	if (j >= KARMOR_NSRC)
+		return 1;
+	k.target = c->target;
+	k.cls = c->cls;
+	k.source = c->src[j];
+	k.hash = c->hexact;
+	k.role = KARMOR_ROLE_EXACT;
+	v = bpf_map_lookup_elem(&karmor_paths, &k);
+	if (v)
+		karmor_match_main(&c->m, v);
+	if (c->is_dir) {
+		k.hash = c->hself;
+		k.role = KARMOR_ROLE_DIR;
+		v = bpf_map_lookup_elem(&karmor_paths, &k);
+		if (v)
+			karmor_match_self_dir(&c->m, v);
+	}
+	if (c->execname) {
+		k.hash = c->hname;
+		k.role = KARMOR_ROLE_EXECNAME;
+		v = bpf_map_lookup_elem(&karmor_paths, &k);
+		if (v)
+			karmor_match_main(&c->m, v);
+	}
+	return 0;
+}
+
+/*
+ * The verdict for the resolved path in c (c->m initialised with the accesses).
+ * A path that could not be resolved completely (longer than KARMOR_PATH_MAX,
+ * deeper than KARMOR_MAX_DEPTH, or bpf_d_path failed) is Blocked for a bound
+ * task: any rule could have named it or one of its prefixes, and letting it
+ * pass would let a workload escape a Block rule (or an allow-list) just by
+ * nesting directories.  Legitimate workloads do not use such paths.
+ */
+static __always_inline int karmor_path_verdict(struct karmor_scan *c, const struct karmor_who *w, int is_dir,
+					      __u32 *rule, __u32 *evflags)
+{
+	*rule = KARMOR_RULE_NONE;
+	if (c->err || !c->len || c->len >= KARMOR_PATH_MAX) {
+		*evflags |= KARMOR_EV_PATH_ERROR;
+		return KARMOR_BLOCK;
+	}
+	c->h = karmor_hash_seed;
+	c->hbase = karmor_hash_seed;
+	c->depth = c->s->zero;
+	c->target = w->slot;
+	/* the accumulators are 0 (karmor_match_init): as unknown zeros */
+	c->m.acc[0] = c->s->zero_eff[0];
+	c->m.acc[1] = c->s->zero_eff[1];
+	c->m.pending[0] = c->s->zero_eff[2];
+	c->m.pending[1] = c->s->zero_eff[3];
+	bpf_loop(c->len, karmor_scan_byte, c, 0);
+	if (c->err) {
+		*evflags |= KARMOR_EV_PATH_ERROR;
+		return KARMOR_BLOCK;
+	}
+	karmor_match_end_prefixes(&c->m);
+	if (c->len > 1) {
+		c->hexact = karmor_hash_final(c->h);
+		c->hself = karmor_hash_final(karmor_hash_step(c->h, '/'));
+		c->hname = karmor_hash_final(c->hbase);
+		c->is_dir = is_dir != 0;
+		c->execname = (w->tgt->flags & (c->cls == KARMOR_CLS_PROCESS ? KARMOR_TF_EXECNAME_PROC
+									    : KARMOR_TF_EXECNAME_FILE)) != 0;
+		bpf_loop(c->nsrc, karmor_scan_final, c, 0);
+	}
+	return karmor_match_verdict(&c->m, w->tgt->allow_list[KARMOR_PC_FILE], w->tgt->posture[KARMOR_PC_FILE],
+				    rule);
+}
+
+/* ------------------------------------------------------ path resolution */
+/* sleepable hooks: bpf_d_path (the path as the task sees it, chroot included) */
+static __always_inline void karmor_resolve_dpath(struct karmor_scan *c, struct path *p)
+{
+	long n = bpf_d_path(p, c->s->buf, KARMOR_PATH_MAX);
+
+	c->off = 0;
+	if (n <= 1) {
+		c->s->buf[0] = 0;
+		c->len = 0;
+		c->err = 1;
+		return;
+	}
+	c->len = (__u32)(n - 1);
+}
+
+struct karmor_walk {
+	struct karmor_scratch *s;
+	struct dentry *d;
+	struct vfsmount *vmnt;
+	struct dentry *root_d;
+	struct vfsmount *root_mnt;
+	__u32 pos;	/* the path built so far: s->buf[pos .. KARMOR_PATH_MAX) */
+	__u32 depth;
+	__u8 done;
+	__u8 err;
+};
+
+static long karmor_walk_step(__u32 i, void *arg)
+{
+	struct karmor_walk *c = arg;
+	struct karmor_scratch *s = c->s;
+	struct dentry *d = c->d, *parent, *mnt_root;
+	struct vfsmount *vmnt = c->vmnt;	/* BPF_CORE_READ must not see c->: no CO-RE on our own struct */
+	const unsigned char *name;
+	__u32 len;
+
+	if (!s)
+		return 1;
+	if (d == c->root_d && vmnt == c->root_mnt) {
+		c->done = 1;	/* the task's root (chroot / container root) */
+		return 1;
+	}
+	mnt_root = BPF_CORE_READ(vmnt, mnt_root);
+	parent = BPF_CORE_READ(d, d_parent);
+	if (d == mnt_root || d == parent) {
+		struct mount *m, *mp;
+
+		if (d != mnt_root) {
+			c->done = 1;	/* a disconnected dentry: stop at its root */
+			return 1;
+		}
+		/* the root of a mount: continue at its mount point, one mount up */
+		m = (struct mount *)((char *)vmnt - bpf_core_field_offset(struct mount, mnt));
+		mp = BPF_CORE_READ(m, mnt_parent);
+		if (mp == m) {
+			c->done = 1;
+			return 1;
+		}
+		c->d = BPF_CORE_READ(m, mnt_mountpoint);
+		c->vmnt = (struct vfsmount *)((char *)mp + bpf_core_field_offset(struct mount, mnt));
+		return 0;
+	}
+	if (++c->depth > KARMOR_MAX_DEPTH) {
+		c->err = 1;
+		return 1;
+	}
+	len = BPF_CORE_READ(d, d_name.len);
+	name = BPF_CORE_READ(d, d_name.name);
+	if (len > 255 || c->pos < len + 2) {
+		c->err = 1;	/* longer than KARMOR_PATH_MAX - 1 */
+		return 1;
+	}
+	c->pos -= len;
+	bpf_probe_read_kernel(&s->buf[c->pos & KS_MASK], len & 255, name);
+	c->pos -= 1;
+	s->buf[c->pos & KS_MASK] = '/';
+	c->d = parent;
+	return 0;
+}
+
+/* non-sleepable hooks: walk the dentries up to the task's root, crossing
+ * mount points, as d_path would */
+static __always_inline void karmor_resolve_walk(struct karmor_scan *c, struct dentry *d, struct vfsmount *mnt)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct karmor_walk w = {
+		.s = c->s,
+		.d = d,
+		.vmnt = mnt,
+		.root_d = BPF_CORE_READ(task, fs, root.dentry),
+		.root_mnt = BPF_CORE_READ(task, fs, root.mnt),
+		.pos = KARMOR_PATH_MAX,
+		.depth = c->s->zero,	/* unknown to the verifier: see karmor_scratch */
+	};
+
+	c->s->buf[KARMOR_PATH_MAX] = 0;
+	/* components plus mount crossings; running out is an error too */
+	bpf_loop(KARMOR_MAX_DEPTH + 32, karmor_walk_step, &w, 0);
+	if (w.pos == KARMOR_PATH_MAX && !w.err) {
+		w.pos -= 1;
+		c->s->buf[w.pos & KS_MASK] = '/';
+	}
+	c->off = w.pos;
+	c->len = KARMOR_PATH_MAX - w.pos;
+	c->err = w.err || !w.done;
+}
+
+/* ----------------------------------------------------- file operations */
+/* Kernel objects reached from a hook's typed arguments (or from
+ * bpf_get_current_task_btf) are read with plain loads, which the verifier
+ * makes fault-safe: far cheaper than one bpf_probe_read_kernel per field.
+ * Pointers that travelled as numbers (the global function, bpf_loop
+ * callbacks) are read with BPF_CORE_READ. */
+static __always_inline __u32 karmor_fsuid(void)
+{
+	return bpf_get_current_task_btf()->cred->fsuid.val;
+}
+
+/* owner: the acting user owns the object; a new object (no inode yet) is
+ * the creator's */
+static __always_inline int karmor_owner(struct inode *inode)
+{
+	if (!inode)
+		return 1;
+	return BPF_CORE_READ(inode, i_uid.val) == karmor_fsuid();
+}
+
+static __always_inline int karmor_mode_is_dir(struct inode *inode)
+{
+	return inode && (BPF_CORE_READ(inode, i_mode) & K_S_IFMT) == K_S_IFDIR;
+}
+
+/* objects with a path: REG, DIR, LNK, CHR, BLK (not pipes, sockets, anon inodes) */
+static __always_inline int karmor_fmt_has_path(__u32 fmt)
+{
+	return fmt == K_S_IFREG || fmt == K_S_IFDIR || fmt == K_S_IFLNK || fmt == K_S_IFCHR || fmt == K_S_IFBLK;
+}
+
+static __always_inline struct karmor_scratch *karmor_scratch_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&karmor_scratch, &zero);
+}
+
+/* set up the scan for one access of one object */
+static __always_inline void karmor_scan_init(struct karmor_scan *c, int cls, int reads, int writes, int owner)
+{
+	c->cls = (__u8)cls;
+	c->err = 0;
+	karmor_match_init(&c->m, reads, writes, owner);
+}
+
+static __always_inline __u32 karmor_access_flags(int reads, int writes, int owner, int is_dir)
+{
+	return (reads ? KARMOR_EV_READ : 0) | (writes ? KARMOR_EV_WRITE : 0) | (owner ? KARMOR_EV_OWNER : 0) |
+	       (is_dir ? KARMOR_EV_DIR : 0);
+}
+
+/* A write to one path (unlink, mkdir, ..., chmod): walk, scan, decide, report.
+ * A global function, so the verifier checks it once instead of once per hook
+ * (rename calls it twice: inlined, that blew the 1M-instruction limit).
+ * Global functions take scalars: the kernel pointers travel as u64, and
+ * opdir packs op (bits 0-15) and "the object is a directory" (bit 16). */
+__attribute__((noinline)) int karmor_path_write(__u64 dentry, __u64 vmnt, __u64 inode_, __u32 opdir, __u32 arg)
+{
+	struct karmor_who w;
+	struct karmor_scan c;
+	struct karmor_report r = {};
+	struct inode *inode = (struct inode *)inode_;
+	int owner, verdict, is_dir = (opdir >> 16) & 1;
+
+	if (!karmor_who(&w, 1))
+		return 0;
+	c.s = karmor_scratch_get();
+	if (!c.s)
+		return 0;
+	r.t = karmor_sources(&w, c.src, &c.nsrc, &r.flags);
+	owner = karmor_owner(inode);
+	karmor_scan_init(&c, KARMOR_CLS_FILE, 0, 1, owner);
+	karmor_resolve_walk(&c, (struct dentry *)dentry, (struct vfsmount *)vmnt);
+	verdict = karmor_path_verdict(&c, &w, is_dir, &r.rule, &r.flags);
+	r.cgid = w.cgid;
+	r.slot = w.slot;
+	r.op = (__u16)opdir;
+	r.arg = arg;
+	r.flags |= karmor_access_flags(0, 1, owner, is_dir);
+	r.res = &c.s->buf[c.off & KS_MASK];
+	r.res_len = c.len;
+	return karmor_finish(&r, verdict, K_EACCES);
+}
+
+#define KARMOR_OPDIR(op, is_dir) ((__u32)(op) | ((is_dir) ? 0x10000u : 0u))
+
+/* hook argument i as a plain number: a global function refuses typed pointers */
+static __always_inline __u64 karmor_arg(unsigned long long *ctx, int i)
+{
+	unsigned long long *c = ctx;
+	__u64 v = 0;
+
+	/* hide c from the optimiser: the typed load of the same argument must
+	 * stay a plain ctx access (the verifier refuses ctx + off derefs) */
+	asm volatile("" : "+r"(c));
+	bpf_probe_read_kernel(&v, sizeof(v), c + i);
+	return v;
+}
+
+/* ------------------------------------------------------------- programs */
+/* every exec, bound or not: the new executable of the task (fromSource) */
+SEC("lsm.s/bprm_committed_creds")
+int BPF_PROG(karmor_exec_commit, struct linux_binprm *bprm)
+{
+	struct karmor_task *t;
+	struct file *f = bprm->file;
+	long n;
+
+	t = bpf_task_storage_get(&karmor_tasks, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!t || !f)
+		return 0;
+	n = bpf_d_path((struct path *)&f->f_path, t->exe, KARMOR_EXE_MAX);
+	/* too long for KARMOR_EXE_MAX: unknown (matches no fromSource spec) */
+	t->exe_len = n > 1 ? (__u32)(n - 1) : 0;
+	t->cache_target = 0;
+	t->nslots = 0;
+	return 0;
+}
+
+/* fork/clone: the child runs the parent's executable until it execs */
+SEC("lsm/task_alloc")
+int BPF_PROG(karmor_task_alloc, struct task_struct *task, unsigned long clone_flags, int ret)
+{
+	struct karmor_task *p, *c;
+
+	if (ret)
+		return ret;
+	p = bpf_task_storage_get(&karmor_tasks, bpf_get_current_task_btf(), 0, 0);
+	if (!p || !p->exe_len)
+		return 0;
+	c = bpf_task_storage_get(&karmor_tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!c)
+		return 0;
+	__builtin_memcpy(c, p, sizeof(*c));
+	return 0;
+}
+
+/* exec: process rules, "not a read" (readOnly refuses it); the source is the
+ * caller's executable (its storage still holds the old one here) */
+SEC("lsm.s/bprm_check_security")
+int BPF_PROG(karmor_exec, struct linux_binprm *bprm, int ret)
+{
+	struct karmor_who w;
+	struct karmor_scan c;
+	struct karmor_report r = {};
+	struct file *f;
+	int owner, verdict;
+
+	if (ret)
+		return ret;
+	if (!karmor_who(&w, 1))
+		return 0;
+	c.s = karmor_scratch_get();
+	f = bprm->file;
+	if (!c.s || !f)
+		return 0;
+	r.t = karmor_sources(&w, c.src, &c.nsrc, &r.flags);
+	owner = f->f_inode->i_uid.val == karmor_fsuid();
+	karmor_scan_init(&c, KARMOR_CLS_PROCESS, 0, 1, owner);
+	karmor_resolve_dpath(&c, (struct path *)&f->f_path);
+	verdict = karmor_path_verdict(&c, &w, 0, &r.rule, &r.flags);
+	r.cgid = w.cgid;
+	r.slot = w.slot;
+	r.op = KARMOR_OP_EXEC;
+	r.flags |= owner ? KARMOR_EV_OWNER : 0;
+	r.res = c.s->buf;
+	r.res_len = c.len;
+	return karmor_finish(&r, verdict, K_EACCES);
+}
+
+SEC("lsm.s/file_open")
+int BPF_PROG(karmor_file_open, struct file *file, int ret)
+{
+	struct karmor_who w;
+	struct karmor_scan c;
+	struct karmor_report r = {};
+	struct inode *inode;
+	__u32 fmode, fflags, fmt;
+	int reads, writes, owner, is_dir, verdict;
+
+	if (ret)
+		return ret;
+	if (!karmor_who(&w, 1))
+		return 0;
+	fmode = file->f_mode;
+	fflags = file->f_flags;
+	if ((fmode & K_FMODE_EXEC) || (fflags & K___FMODE_EXEC))
+		return 0;	/* judged at bprm_check_security */
+	inode = file->f_inode;
+	fmt = inode->i_mode & K_S_IFMT;
+	if (!karmor_fmt_has_path(fmt))
+		return 0;
+	c.s = karmor_scratch_get();
+	if (!c.s)
+		return 0;
+	reads = (fmode & K_FMODE_READ) != 0;
+	writes = (fmode & K_FMODE_WRITE) != 0;
+	if (!reads && !writes)
+		reads = 1;	/* O_ACCMODE 3 (ioctl only): judged as a read */
+	is_dir = fmt == K_S_IFDIR;
+	r.t = karmor_sources(&w, c.src, &c.nsrc, &r.flags);
+	owner = inode->i_uid.val == karmor_fsuid();
+	karmor_scan_init(&c, KARMOR_CLS_FILE, reads, writes, owner);
+	karmor_resolve_dpath(&c, (struct path *)&file->f_path);
+	verdict = karmor_path_verdict(&c, &w, is_dir, &r.rule, &r.flags);
+	r.cgid = w.cgid;
+	r.slot = w.slot;
+	r.op = KARMOR_OP_OPEN;
+	r.arg = fflags;
+	r.flags |= karmor_access_flags(reads, writes, owner, is_dir);
+	r.res = c.s->buf;
+	r.res_len = c.len;
+	return karmor_finish(&r, verdict, K_EACCES);
+}
+
+/* read()/write() on an open file (one opened before the policy, inherited,
+ * or received): only a Block matters here -- the open already reported an
+ * Audit, and counting every read() would drown the counters */
+SEC("lsm/file_permission")
+int BPF_PROG(karmor_file_permission, struct file *file, int mask, int ret)
+{
+	struct karmor_who w;
+	struct karmor_scan c;
+	struct karmor_report r = {};
+	struct inode *inode;
+	__u32 fmt;
+	int reads, writes, owner, is_dir, verdict;
+
+	if (ret)
+		return ret;
+	reads = (mask & K_MAY_READ) != 0;
+	writes = (mask & (K_MAY_WRITE | K_MAY_APPEND)) != 0;
+	if (!reads && !writes)
+		return 0;
+	if (!karmor_who(&w, 1))
+		return 0;
+	if ((file->f_mode & K_FMODE_EXEC) || (file->f_flags & K___FMODE_EXEC))
+		return 0;	/* the kernel reading a binary for exec */
+	inode = file->f_inode;
+	fmt = inode->i_mode & K_S_IFMT;
+	if (!karmor_fmt_has_path(fmt))
+		return 0;
+	c.s = karmor_scratch_get();
+	if (!c.s)
+		return 0;
+	is_dir = fmt == K_S_IFDIR;
+	r.t = karmor_sources(&w, c.src, &c.nsrc, &r.flags);
+	owner = inode->i_uid.val == karmor_fsuid();
+	karmor_scan_init(&c, KARMOR_CLS_FILE, reads, writes, owner);
+	karmor_resolve_walk(&c, file->f_path.dentry, file->f_path.mnt);
+	verdict = karmor_path_verdict(&c, &w, is_dir, &r.rule, &r.flags);
+	if (verdict != KARMOR_BLOCK)
+		return 0;
+	r.cgid = w.cgid;
+	r.slot = w.slot;
+	r.op = KARMOR_OP_PERMISSION;
+	r.arg = (__u32)mask;
+	r.flags |= karmor_access_flags(reads, writes, owner, is_dir);
+	r.res = &c.s->buf[c.off & KS_MASK];
+	r.res_len = c.len;
+	return karmor_finish(&r, verdict, K_EACCES);
+}
+
+/* unbound tasks leave the path hooks here, before any argument is read
+ * (karmor_path_write looks the target up again for bound ones) */
+static __always_inline int karmor_bound(void)
+{
+	struct karmor_who w;
+
+	return karmor_who(&w, 1);
+}
+
+/* the hooks' pointers as numbers for karmor_path_write (BPF_CORE_READ gives
+ * untyped values; a plain load would keep the pointer type it refuses) */
+#define KP_MNT(dir)	((__u64)BPF_CORE_READ(dir, mnt))
+#define KP_INODE(d)	((__u64)BPF_CORE_READ(d, d_inode))
+
+SEC("lsm/path_unlink")
+int BPF_PROG(karmor_path_unlink, const struct path *dir, struct dentry *dentry, int ret)
+{
+	if (ret || !karmor_bound())
+		return ret;
+	return karmor_path_write(karmor_arg(ctx, 1), KP_MNT(dir), KP_INODE(dentry),
+				 KARMOR_OPDIR(KARMOR_OP_UNLINK, 0), 0);
+}
+
+SEC("lsm/path_rmdir")
+int BPF_PROG(karmor_path_rmdir, const struct path *dir, struct dentry *dentry, int ret)
+{
+	if (ret || !karmor_bound())
+		return ret;
+	return karmor_path_write(karmor_arg(ctx, 1), KP_MNT(dir), KP_INODE(dentry),
+				 KARMOR_OPDIR(KARMOR_OP_RMDIR, 1), 0);
+}
+
+/* mkdir, mknod (also creat() of a new file), symlink: a new name, no inode
+ * yet: the creator will own it */
+SEC("lsm/path_mkdir")
+int BPF_PROG(karmor_path_mkdir, const struct path *dir, struct dentry *dentry, umode_t mode, int ret)
+{
+	if (ret || !karmor_bound())
+		return ret;
+	return karmor_path_write(karmor_arg(ctx, 1), KP_MNT(dir), 0, KARMOR_OPDIR(KARMOR_OP_MKDIR, 1), mode);
+}
+
+SEC("lsm/path_mknod")
+int BPF_PROG(karmor_path_mknod, const struct path *dir, struct dentry *dentry, umode_t mode, unsigned int dev,
+	     int ret)
+{
+	if (ret || !karmor_bound())
+		return ret;
+	return karmor_path_write(karmor_arg(ctx, 1), KP_MNT(dir), 0, KARMOR_OPDIR(KARMOR_OP_MKNOD, 0), mode);
+}
+
+/* both paths are writes; each reports its own Audit, the first Block wins */
+SEC("lsm/path_rename")
+int BPF_PROG(karmor_path_rename, const struct path *old_dir, struct dentry *old_dentry, const struct path *new_dir,
+	     struct dentry *new_dentry, unsigned int flags, int ret)
+{
+	struct inode *inode;
+	__u32 opdir;
+	int rc;
+
+	if (ret || !karmor_bound())
+		return ret;
+	inode = BPF_CORE_READ(old_dentry, d_inode);
+	opdir = KARMOR_OPDIR(KARMOR_OP_RENAME, karmor_mode_is_dir(inode));
+	rc = karmor_path_write(karmor_arg(ctx, 1), KP_MNT(old_dir), (__u64)inode, opdir, flags);
+	if (rc)
+		return rc;
+	return karmor_path_write(karmor_arg(ctx, 3), KP_MNT(new_dir), (__u64)inode, opdir, flags);
+}
+
+/* link: the new name of an existing inode */
+SEC("lsm/path_link")
+int BPF_PROG(karmor_path_link, struct dentry *old_dentry, const struct path *new_dir, struct dentry *new_dentry,
+	     int ret)
+{
+	if (ret || !karmor_bound())
+		return ret;
+	return karmor_path_write(karmor_arg(ctx, 2), KP_MNT(new_dir), KP_INODE(old_dentry),
+				 KARMOR_OPDIR(KARMOR_OP_LINK, 0), 0);
+}
+
+SEC("lsm/path_symlink")
+int BPF_PROG(karmor_path_symlink, const struct path *dir, struct dentry *dentry, const char *old_name, int ret)
+{
+	if (ret || !karmor_bound())
+		return ret;
+	return karmor_path_write(karmor_arg(ctx, 1), KP_MNT(dir), 0, KARMOR_OPDIR(KARMOR_OP_SYMLINK, 0), 0);
+}
+
+/* truncate, chmod, chown: an existing path */
+static __always_inline int karmor_path_attr(const struct path *path, __u16 op, __u32 arg)
+{
+	struct dentry *d = BPF_CORE_READ(path, dentry);
+	struct inode *inode = BPF_CORE_READ(d, d_inode);
+
+	return karmor_path_write((__u64)d, KP_MNT(path), (__u64)inode, KARMOR_OPDIR(op, karmor_mode_is_dir(inode)),
+				 arg);
+}
+
+SEC("lsm/path_truncate")
+int BPF_PROG(karmor_path_truncate, const struct path *path, int ret)
+{
+	if (ret || !karmor_bound())
+		return ret;
+	return karmor_path_attr(path, KARMOR_OP_TRUNCATE, 0);
+}
+
+SEC("lsm/path_chmod")
+int BPF_PROG(karmor_path_chmod, const struct path *path, umode_t mode, int ret)
+{
+	if (ret || !karmor_bound())
+		return ret;
+	return karmor_path_attr(path, KARMOR_OP_CHMOD, mode);
+}
+
+/* kuid_t/kgid_t are one-u32 structs passed by value: plain u32 here */
+SEC("lsm/path_chown")
+int BPF_PROG(karmor_path_chown, const struct path *path, __u32 uid, __u32 gid, int ret)
+{
+	if (ret || !karmor_bound())
+		return ret;
+	return karmor_path_attr(path, KARMOR_OP_CHOWN, uid);
+}
+
+/* ------------------------------------------------- network, capabilities */
+/* karmor.h enum karmor_proto; 0 = not mediated */
+static __always_inline __u16 karmor_proto_of(int family, int type, int protocol)
+{
+	if (family != K_AF_INET && family != K_AF_INET6)
+		return KARMOR_PROTO_NONE;
+	switch (type & K_SOCK_TYPE_MASK) {
+	case K_SOCK_RAW:
+		if (protocol == IPPROTO_ICMP)
+			return KARMOR_PROTO_ICMP;
+		if (protocol == K_IPPROTO_ICMPV6)
+			return KARMOR_PROTO_ICMPV6;
+		return KARMOR_PROTO_RAW;
+	case K_SOCK_STREAM:
+		return protocol == IPPROTO_SCTP ? KARMOR_PROTO_SCTP : KARMOR_PROTO_TCP;
+	case K_SOCK_DGRAM:
+		if (protocol == IPPROTO_ICMP)
+			return KARMOR_PROTO_ICMP;
+		if (protocol == K_IPPROTO_ICMPV6)
+			return KARMOR_PROTO_ICMPV6;
+		if (protocol == IPPROTO_UDPLITE)
+			return KARMOR_PROTO_UDPLITE;
+		return KARMOR_PROTO_UDP;
+	case K_SOCK_SEQPACKET:
+		/* SCTP is the only INET seqpacket protocol (one-to-many style) */
+		return KARMOR_PROTO_SCTP;
+	}
+	return KARMOR_PROTO_NONE;
+}
+
+/* network / capability keys: (T, s, id) for every source, and (T, s, all) */
+struct karmor_idscan {
+	struct karmor_effect acc;
+	__u32 target;
+	__u16 id, id_all;
+	__u8 caps;	/* karmor_caps, else karmor_net */
+	__u16 src[KARMOR_NSRC];
+};
+
+static long karmor_id_step(__u32 j, void *arg)
+{
+	struct karmor_idscan *c = arg;
+	struct karmor_id_key k;
+	struct karmor_id_value *v;
+	void *map = c->caps ? (void *)&karmor_caps : (void *)&karmor_net;
+
+	if (j >= KARMOR_NSRC)
+		return 1;
+	k.target = c->target;
+	k.source = c->src[j];
+	k.id = c->id;
+	v = bpf_map_lookup_elem(map, &k);
+	if (v)
+		karmor_acc_add(&c->acc, &v->e);
+	if (c->id_all) {
+		k.id = c->id_all;
+		v = bpf_map_lookup_elem(map, &k);
+		if (v)
+			karmor_acc_add(&c->acc, &v->e);
+	}
+	return 0;
+}
+
+static __always_inline int karmor_id_lookup(struct karmor_idscan *c, const struct karmor_who *w, __u8 nsrc, int pc,
+					    __u32 *rule)
+{
+	__u32 zero = 0;
+	struct karmor_scratch *s = bpf_map_lookup_elem(&karmor_scratch, &zero);
+
+	if (!s)
+		return KARMOR_ALLOW;
+	c->acc = s->zero_eff[0];	/* a zero unknown to the verifier: see karmor_scratch */
+	c->target = w->slot;
+	bpf_loop(nsrc, karmor_id_step, c, 0);
+	return karmor_id_verdict(&c->acc, w->tgt->allow_list[pc], w->tgt->posture[pc], rule);
+}
+
+SEC("lsm/socket_create")
+int BPF_PROG(karmor_socket_create, int family, int type, int protocol, int kern, int ret)
+{
+	struct karmor_who w;
+	struct karmor_report r = {};
+	struct karmor_idscan c = {};
+	__u8 nsrc;
+	__u16 proto;
+	int verdict;
+
+	if (ret)
+		return ret;
+	if (kern)
+		return 0;
+	proto = karmor_proto_of(family, type, protocol);
+	if (proto == KARMOR_PROTO_NONE)
+		return 0;
+	if (!karmor_who(&w, 1))
+		return 0;
+	r.t = karmor_sources(&w, c.src, &nsrc, &r.flags);
+	c.id = proto;
+	c.id_all = KARMOR_PROTO_ALL;
+	verdict = karmor_id_lookup(&c, &w, nsrc, KARMOR_PC_NETWORK, &r.rule);
+	r.cgid = w.cgid;
+	r.slot = w.slot;
+	r.op = KARMOR_OP_SOCKET;
+	r.arg = proto;
+	return karmor_finish(&r, verdict, K_EACCES);
+}
+
+SEC("lsm/capable")
+int BPF_PROG(karmor_capable, const struct cred *cred, struct user_namespace *ns, int cap, unsigned int opts, int ret)
+{
+	struct karmor_who w;
+	struct karmor_report r = {};
+	struct karmor_idscan c = {};
+	__u8 nsrc;
+	int verdict;
+
+	if (ret)
+		return ret;
+	if (!karmor_who(&w, 1))
+		return 0;
+	r.t = karmor_sources(&w, c.src, &nsrc, &r.flags);
+	c.id = (__u16)cap;
+	c.caps = 1;
+	verdict = karmor_id_lookup(&c, &w, nsrc, KARMOR_PC_CAPABILITIES, &r.rule);
+	r.cgid = w.cgid;
+	r.slot = w.slot;
+	r.op = KARMOR_OP_CAPABLE;
+	r.arg = (__u32)cap;
+	if (opts & K_CAP_OPT_NOAUDIT) {
+		/* enforced, but the caller asked for no audit trail */
+		karmor_count(w.slot, verdict);
+		return verdict == KARMOR_BLOCK ? -K_EPERM : 0;
+	}
+	return karmor_finish(&r, verdict, K_EPERM);
+}
+
+/* Kernels without BPF-LSM (karmor-loader --without-lsm): attached to each
+ * bound cgroup.  No task storage here, so only rules without fromSource
+ * (source 0) apply.  Returns 0 to refuse the socket (EPERM), 1 to allow. */
+SEC("cgroup/sock_create")
+int karmor_sock_create(struct bpf_sock *sk)
+{
+	struct karmor_who w;
+	struct karmor_report r = {};
+	struct karmor_idscan c = {};
+	__u16 proto;
+	int verdict;
+
+	proto = karmor_proto_of(sk->family, sk->type, sk->protocol);
+	if (proto == KARMOR_PROTO_NONE)
+		return 1;
+	if (!karmor_who(&w, 0))
+		return 1;
+	c.id = proto;
+	c.id_all = KARMOR_PROTO_ALL;
+	verdict = karmor_id_lookup(&c, &w, 1, KARMOR_PC_NETWORK, &r.rule);
+	r.cgid = w.cgid;
+	r.slot = w.slot;
+	r.op = KARMOR_OP_SOCKET;
+	r.arg = proto;
+	r.flags = KARMOR_EV_SRC_UNKNOWN;
+	r.verdict = (__u8)verdict;
+	r.retval = verdict == KARMOR_BLOCK ? -K_EPERM : 0;
+	karmor_count(w.slot, verdict);
+	if (verdict != KARMOR_ALLOW)
+		karmor_emit(&r);
+	return verdict == KARMOR_BLOCK ? 0 : 1;
+}

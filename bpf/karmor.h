@@ -116,8 +116,8 @@ enum karmor_op {
 
 /* protocols of network rules (lower case, as in the CRD); "all" matches every one.
  * Socket -> protocol: INET/INET6 only (other families are not mediated);
- * RAW+ICMP = icmp, RAW+ICMPV6 = icmpv6, other RAW = raw; STREAM+SCTP = sctp,
- * other STREAM = tcp; DGRAM+ICMP(V6) (ping sockets) = icmp(v6), DGRAM+UDPLITE =
+ * RAW+ICMP = icmp, RAW+ICMPV6 = icmpv6, other RAW = raw; STREAM+SCTP and
+ * SEQPACKET (one-to-one and one-to-many SCTP) = sctp, other STREAM = tcp; DGRAM+ICMP(V6) (ping sockets) = icmp(v6), DGRAM+UDPLITE =
  * udplite, other DGRAM = udp. */
 enum karmor_proto {
 	KARMOR_PROTO_NONE = 0,
