@@ -198,8 +198,16 @@ static const char *aa_target_expr(struct aa_state *st, const struct ir_rule *r)
 	const char *s = ir_s(&st->p->strs, r->target);
 	switch (r->match) {
 	case IR_M_PATH: return aa_literal(a, s, "");
-	case IR_M_DIR: return aa_literal(a, s, "{,*,*/}");
-	case IR_M_DIR_RECURSIVE: return aa_literal(a, s, "{,**}");
+	/* "D/" covers D itself whatever its type (DESIGN §4.1), so a file at D too: the
+	 * slash goes into the alternation ("/" itself has nothing to strip) */
+	case IR_M_DIR:
+	case IR_M_DIR_RECURSIVE: {
+		bool rec = r->match == IR_M_DIR_RECURSIVE;
+		size_t n = strlen(s);
+		if (n <= 1)
+			return aa_literal(a, s, rec ? "{,**}" : "{,*,*/}");
+		return aa_literal(a, fe_arena_strndup(a, s, n - 1), rec ? "{,/,/**}" : "{,/,/*,/*/}");
+	}
 	case IR_M_PATTERN: return aa_glob(a, s);
 	case IR_M_EXECNAME: {
 		const char *lit = aa_literal(a, s, "");

@@ -6,7 +6,8 @@
  * four variants (read/write x owner/other), readOnly and ownerOnly already resolved,
  * so the kernel only looks keys up (O(path depth)) and takes minima (karmor_decide).
  *   path, dir, recursive dir, exec name -> karmor_paths keys (ROLE_EXACT, ROLE_DIR
- *                   with a DIRECT and a MAIN part, ROLE_EXECNAME)
+ *                   with a DIRECT and a MAIN part, ROLE_EXECNAME); a dir rule "D/" also
+ *                   puts its effects on the ROLE_EXACT key "D" (D itself, of any type)
  *   protocol, capability -> karmor_net / karmor_caps keys
  *   fromSource      -> slots 1..n per target, found by the kernel through karmor_srcs
  *   baseline        -> ROLE_DIR/ROLE_EXACT grants with KARMOR_RULE_BASELINE
@@ -305,10 +306,11 @@ static void bpf_effect_add(struct karmor_effect *e, const struct ir_rule *r, uin
 	}
 }
 
-static struct karmor_path_value *bpf_path_key(struct bpf_state *st, const char *s, uint16_t source, uint8_t role,
-					       uint8_t cls)
+/* the key of the first len bytes of s */
+static struct karmor_path_value *bpf_path_key(struct bpf_state *st, const char *s, size_t len, uint16_t source,
+					       uint8_t role, uint8_t cls)
 {
-	uint32_t str = bpf_intern(st, s);
+	uint32_t str = ir_intern(&st->strs, s, len);
 	uint64_t key = (uint64_t)str << 32 | (uint64_t)source << 16 | (uint64_t)role << 8 | cls;
 	bool created;
 	uint32_t i = bpf_index_get(&st->path_index, key, (uint32_t)st->npaths, &created);
@@ -592,9 +594,19 @@ static void bpf_keys(struct bpf_state *st)
 				role = KARMOR_ROLE_EXECNAME;
 				st->flags |= cls == KARMOR_CLS_PROCESS ? KARMOR_TF_EXECNAME_PROC : KARMOR_TF_EXECNAME_FILE;
 			}
-			struct karmor_path_value *v = bpf_path_key(st, target, source, role, cls);
+			size_t len = strlen(target);
+			struct karmor_path_value *v = bpf_path_key(st, target, len, source, role, cls);
 			for (unsigned var = 0; var < KARMOR_NVARIANTS; var++)
 				bpf_effect_add(&v->e[part][var], r, id, (var >> 1) != 0, (var & 1) == 0);
+			/* A dir rule "D/" also matches D itself, whatever D is (fe_dir_match): the
+			 * object's full path "D" is an exact key, so both kinds go there too.  The
+			 * root has no such path; the baseline's dirs get no such key (it grants
+			 * below them only). */
+			if (role == KARMOR_ROLE_DIR && len > 1) {
+				v = bpf_path_key(st, target, len - 1, source, KARMOR_ROLE_EXACT, cls);
+				for (unsigned var = 0; var < KARMOR_NVARIANTS; var++)
+					bpf_effect_add(&v->e[KARMOR_PART_MAIN][var], r, id, (var >> 1) != 0, (var & 1) == 0);
+			}
 		} else {
 			bool net = r->cls == IR_NETWORK;
 			long n = net ? bpf_name_id(bpf_protocols, sizeof(bpf_protocols) / sizeof(bpf_protocols[0]), target)
@@ -610,8 +622,8 @@ static void bpf_keys(struct bpf_state *st)
 		for (size_t b = 0; b < ir_baseline_count; b++) {
 			const struct ir_baseline_entry *be = &ir_baseline[b];
 			bool dir = be->path[strlen(be->path) - 1] == '/';
-			struct karmor_path_value *v = bpf_path_key(st, be->path, 0, dir ? KARMOR_ROLE_DIR : KARMOR_ROLE_EXACT,
-								   KARMOR_CLS_FILE);
+			struct karmor_path_value *v = bpf_path_key(st, be->path, strlen(be->path), 0,
+								   dir ? KARMOR_ROLE_DIR : KARMOR_ROLE_EXACT, KARMOR_CLS_FILE);
 			for (unsigned var = 0; var < KARMOR_NVARIANTS; var++)
 				if ((var >> 1) ? be->write : be->read)
 					v->e[KARMOR_PART_MAIN][var].grant =

@@ -222,9 +222,10 @@ static void emu_task_slots(const struct emu_kernel *k, uint32_t target, const ch
 		karmor_slots_add(slots, n, v->exact);
 }
 
-/* The path scan of bpf/karmor.h for a resolved path (no trailing '/'; the root is "/"). */
+/* The path scan of bpf/karmor.h for a resolved path (no trailing '/'; the root is "/").
+ * The object's type does not matter: D itself of a dir rule "D/" is the exact key "D". */
 static int emu_path_verdict(const struct emu_kernel *k, uint32_t target, const __u16 *slots, __u8 nslots,
-			    const char *path, bool is_dir, uint8_t cls, bool reads, bool writes, bool owner, __u32 *rule)
+			    const char *path, uint8_t cls, bool reads, bool writes, bool owner, __u32 *rule)
 {
 	const struct karmor_target *t = &k->targets[target];
 	__u16 sources[KARMOR_MAX_TASK_SOURCES + 1];
@@ -257,13 +258,7 @@ static int emu_path_verdict(const struct emu_kernel *k, uint32_t target, const _
 			const struct karmor_path_value *v =
 				emu_get(&k->paths, karmor_hash_final(h), emu_path_k1(target, sources[s], KARMOR_ROLE_EXACT, cls));
 			if (v)
-				karmor_match_main(&m, v);
-			if (is_dir) {
-				v = emu_get(&k->paths, karmor_hash_final(karmor_hash_step(h, '/')),
-					    emu_path_k1(target, sources[s], KARMOR_ROLE_DIR, cls));
-				if (v)
-					karmor_match_self_dir(&m, v);
-			}
+				karmor_match_main(&m, v);	/* also D itself of a dir rule "D/" */
 			if (execname) {
 				v = emu_get(&k->paths, karmor_hash_final(hbase),
 					    emu_path_k1(target, sources[s], KARMOR_ROLE_EXECNAME, cls));
@@ -385,29 +380,8 @@ static void emu_skip(struct emu_totals *tot, const char *code)
 	tot->code_counts[tot->ncodes++] = 1;
 }
 
-/* The rig's rule for a directory object (scripts/vmtest): the resource ends in '/', or it
- * is the parent of another path the file's cases use. */
-static bool emu_is_dir(const char *res, const struct emu_case *cases, size_t n)
-{
-	size_t len = strlen(res);
-	if (len && res[len - 1] == '/')
-		return true;
-	for (size_t i = 0; i < n; i++) {
-		const char *op = cases[i].col[C_OP];
-		const char *cand[3] = {cases[i].col[C_SOURCE], NULL, NULL};
-		if (!strcmp(op, "read") || !strcmp(op, "write") || !strcmp(op, "exec"))
-			cand[1] = cases[i].col[C_RESOURCE];
-		if (!strcmp(op, "syscall") && strcmp(cases[i].col[C_PATH], "-") != 0)
-			cand[2] = cases[i].col[C_PATH];
-		for (int c = 0; c < 3; c++)
-			if (cand[c] && strncmp(cand[c], res, len) == 0 && cand[c][len] == '/')
-				return true;
-	}
-	return false;
-}
-
-static int emu_case(const struct emu_kernel *k, const struct emu_case *c, const struct emu_case *all, size_t n,
-		    const char **target_names, __u32 *rule, const char **why)
+static int emu_case(const struct emu_kernel *k, const struct emu_case *c, const char **target_names, __u32 *rule,
+		    const char **why)
 {
 	*rule = KARMOR_RULE_NONE;
 	*why = "";
@@ -430,16 +404,14 @@ static int emu_case(const struct emu_kernel *k, const struct emu_case *c, const 
 			*why = "not an absolute path";
 			return -1;
 		}
-		bool dir = !strcmp(op, "exec") ? false : emu_is_dir(res, all, n);
 		/* the kernel's path of a directory has no trailing '/' (except the root) */
 		char *path = emu_xstrdup(res);
 		size_t len = strlen(path);
 		while (len > 1 && path[len - 1] == '/')
 			path[--len] = '\0';
 		int v = !strcmp(op, "exec")
-				? emu_path_verdict(k, target, slots, nslots, path, false, KARMOR_CLS_PROCESS, false, true, owner,
-						   rule)
-				: emu_path_verdict(k, target, slots, nslots, path, dir, KARMOR_CLS_FILE, !strcmp(op, "read"),
+				? emu_path_verdict(k, target, slots, nslots, path, KARMOR_CLS_PROCESS, false, true, owner, rule)
+				: emu_path_verdict(k, target, slots, nslots, path, KARMOR_CLS_FILE, !strcmp(op, "read"),
 						   !strcmp(op, "write"), owner, rule);
 		free(path);
 		return v;
@@ -685,7 +657,7 @@ static void emu_file(const char *karmorc, const char *scenario, uint64_t seed, b
 			}
 			__u32 rule;
 			const char *why;
-			int v = emu_case(&k, c, cases, ncases, target_names, &rule, &why);
+			int v = emu_case(&k, c, target_names, &rule, &why);
 			if (v < 0) {
 				printf("FAIL %s: case %s (%s): %s\n", scenario, c->col[C_INDEX], c->col[C_NAME], why);
 				tot->fail++;

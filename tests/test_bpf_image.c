@@ -148,11 +148,20 @@ static void test_round_trip(void)
 	CU_ASSERT_TRUE(effect_is(&v->e[KARMOR_PART_DIRECT][karmor_variant(0, 0)], 0, 0, 4));
 	CU_ASSERT_TRUE(effect_is(&v->e[KARMOR_PART_DIRECT][karmor_variant(1, 1)], 4, 0, 0));
 	CU_ASSERT_TRUE(effect_is(&v->e[KARMOR_PART_MAIN][karmor_variant(0, 0)], 0, 0, 0));
+	/* ... and D itself: the exact key "/data" holds the same rule in its MAIN part */
+	v = find_path(&img, "/data", KARMOR_ROLE_EXACT, KARMOR_CLS_FILE, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	CU_ASSERT_TRUE(effect_is(&v->e[KARMOR_PART_MAIN][karmor_variant(0, 0)], 0, 0, 4));
+	CU_ASSERT_TRUE(effect_is(&v->e[KARMOR_PART_MAIN][karmor_variant(1, 1)], 4, 0, 0));
+	CU_ASSERT_TRUE(effect_is(&v->e[KARMOR_PART_DIRECT][karmor_variant(0, 0)], 0, 0, 0));
 	/* a recursive Audit dir: the MAIN part */
 	v = find_path(&img, "/var/log/", KARMOR_ROLE_DIR, KARMOR_CLS_FILE, 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
 	CU_ASSERT_TRUE(effect_is(&v->e[KARMOR_PART_MAIN][karmor_variant(1, 0)], 0, 5, 0));
 	CU_ASSERT_TRUE(effect_is(&v->e[KARMOR_PART_DIRECT][karmor_variant(1, 0)], 0, 0, 0));
+	v = find_path(&img, "/var/log", KARMOR_ROLE_EXACT, KARMOR_CLS_FILE, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	CU_ASSERT_TRUE(effect_is(&v->e[KARMOR_PART_MAIN][karmor_variant(1, 0)], 0, 5, 0));
 	/* the glob has no key */
 	CU_ASSERT_PTR_NULL(find_path(&img, "/tmp/*.key", KARMOR_ROLE_EXACT, KARMOR_CLS_FILE, 0));
 	/* an exec name of the process class */
@@ -164,6 +173,7 @@ static void test_round_trip(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
 	CU_ASSERT_EQUAL(v->e[KARMOR_PART_MAIN][karmor_variant(0, 1)].grant, KARMOR_RULE_BASELINE);
 	CU_ASSERT_EQUAL(v->e[KARMOR_PART_MAIN][karmor_variant(1, 1)].grant, 0);
+	CU_ASSERT_PTR_NULL(find_path(&img, "/lib", KARMOR_ROLE_EXACT, KARMOR_CLS_FILE, 0));	/* below /lib/ only */
 	v = find_path(&img, "/dev/null", KARMOR_ROLE_EXACT, KARMOR_CLS_FILE, 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
 	CU_ASSERT_EQUAL(v->e[KARMOR_PART_MAIN][karmor_variant(1, 0)].grant, KARMOR_RULE_BASELINE);
@@ -584,9 +594,9 @@ static void test_totals(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	CU_ASSERT_TRUE(be_bpf_finish(&b.be, f));
 	fclose(f);
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "bpf: karmorc-test-00000000: 13 of 65,536 path entries, 1 of 4,096 network, "
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "bpf: karmorc-test-00000000: 15 of 65,536 path entries, 1 of 4,096 network, "
 					    "1 of 4,096 capability, 1 of 4,096 source entries, 8 rules\n"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "bpf: total (1 of 256 targets): 13 of 65,536 path entries"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "bpf: total (1 of 256 targets): 15 of 65,536 path entries"));
 	CU_ASSERT_EQUAL(b.u.diags.errors, 0);
 	free(text);
 	unbuild(&b);
