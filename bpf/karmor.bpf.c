@@ -102,14 +102,30 @@ struct {
  * that it ends at buf[KARMOR_PATH_MAX].  Every index is masked with
  * KS_MASK; the extra 256 bytes keep a masked component copy (<= 255 bytes,
  * NAME_MAX) inside the buffer.
- * Per CPU, not per task: BPF programs run with migration disabled, and on the
- * kernels we target (voluntary preemption, Debian's default) nothing inside a
- * program is a preemption point, so one program uses the buffer at a time per
- * CPU.  A fully preemptible kernel could interleave two programs on one CPU. */
+ *
+ * Per CPU, KS_SLOTS buffers, each taken exclusively (karmor_scratch_claim).
+ * Programs run with migration disabled, but not with preemption disabled:
+ * Debian's 6.1 is PREEMPT_DYNAMIC (preempt=full makes every program
+ * preemptible, RCU included) and lsm.s programs may sleep.  A task preempted
+ * half-way could otherwise find its path overwritten by another task's (or
+ * overwrite another's) and be judged against the wrong path.  A stamp checked
+ * after the decision does not close that: the preempted task, once resumed,
+ * goes on writing (inside bpf_d_path or the walk) without stamping again.
+ * So a buffer is used only by the program that took it.  A preempted holder
+ * keeps its buffer until it runs again, which under full preemption and many
+ * busy tasks per CPU happens often enough to exhaust any fixed number of
+ * buffers; a program that finds all KS_SLOTS taken uses its task's own buffer
+ * (karmor_taskbuf: a task runs one hook at a time), allocated then and freed
+ * with the task.  Only if that allocation fails does it fail closed: Block,
+ * KARMOR_EV_PATH_ERROR. */
 #define KS_BUF_SIZE	(2 * KARMOR_PATH_MAX)
 #define KS_MASK		(KS_BUF_SIZE - 1)
+#define KS_SLOTS	4
 struct karmor_scratch {
 	char buf[KS_BUF_SIZE + 256];
+	/* programs between their increment and decrement of it; the buffer
+	 * is ours only if our increment made it 1 (karmor_scratch_claim) */
+	__u64 busy;
 	/* Never written: zeros the verifier cannot know.  Linux 6.1 checks a
 	 * bpf_loop callback once, from the state at the call, and then
 	 * hard-wires every branch it did not see taken; a counter or an
@@ -123,10 +139,17 @@ struct karmor_scratch {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, KS_SLOTS);
 	__type(key, __u32);
 	__type(value, struct karmor_scratch);
 } karmor_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct karmor_scratch);
+} karmor_taskbuf SEC(".maps");
 
 /* events lost because the ring buffer was full (index 0) */
 struct {
@@ -159,6 +182,7 @@ struct {
 #define K_FMODE_WRITE	0x2u
 #define K_FMODE_EXEC	0x20u
 #define K___FMODE_EXEC	0x20u	/* in f_flags: open_exec(); 6.1 sets f_mode's FMODE_EXEC only after file_open */
+#define K_O_TRUNC	01000
 #define K_MAY_WRITE	0x2
 #define K_MAY_READ	0x4
 #define K_MAY_APPEND	0x8
@@ -172,21 +196,58 @@ struct {
  * loops below that do lookups run as bpf_loop callbacks, which it checks once
  * (a program with the loops inlined went past 1M instructions). */
 struct karmor_anc {
-	__u64 id;	/* the task's own cgroup (already missed) */
 	__u32 *sl;
-	int top;	/* the deepest level to try */
+	int top;	/* the deepest level to try: the parent's */
 };
 
-/* ancestor levels, deepest first; levels below the task's own give 0 */
+/* ancestor levels, deepest first */
 static long karmor_anc_step(__u32 i, void *arg)
 {
 	struct karmor_anc *c = arg;
-	__u64 a = bpf_get_current_ancestor_cgroup_id(c->top - (int)i);
+	int level = c->top - (int)i;
+	__u64 a;
 
-	if (!a || a == c->id)
+	if (level < 0)
+		return 1;
+	a = bpf_get_current_ancestor_cgroup_id(level);
+	if (!a)
 		return 0;
 	c->sl = bpf_map_lookup_elem(&karmor_cgroups, &a);
 	return c->sl ? 1 : 0;
+}
+
+/* Cgroup programs cannot read the task's cgroup level: walk the ancestors
+ * down from the root to the task's own cgroup instead, keeping the deepest
+ * bound one (O(depth), only at socket creation and only while some cgroup is
+ * bound).  A task more than KARMOR_SOCK_LEVELS deep is not matched. */
+#define KARMOR_SOCK_LEVELS 1024
+struct karmor_anc_down {
+	__u64 id;	/* the task's own cgroup (already missed) */
+	__u32 *sl;	/* the deepest bound ancestor so far */
+	__u32 found;	/* its level */
+	__u32 own;	/* the task's level, once reached */
+	__u32 done;	/* own level reached */
+};
+
+static long karmor_anc_down_step(__u32 i, void *arg)
+{
+	struct karmor_anc_down *c = arg;
+	__u64 a = bpf_get_current_ancestor_cgroup_id((int)i);
+	__u32 *sl;
+
+	if (!a)
+		return 1;
+	if (a == c->id) {
+		c->own = i;
+		c->done = 1;
+		return 1;
+	}
+	sl = bpf_map_lookup_elem(&karmor_cgroups, &a);
+	if (sl) {
+		c->sl = sl;
+		c->found = i;
+	}
+	return 0;
 }
 
 struct karmor_who {
@@ -214,23 +275,31 @@ static __always_inline int karmor_who(struct karmor_who *w, int lsm)
 		if (!cfg)
 			return 0;
 		if (cfg->nbound) {
-			/* the nearest bound ancestor; in LSM hooks only the
-			 * levels above the task's own cgroup are tried */
-			struct karmor_anc c = { .id = id, .sl = 0, .top = KARMOR_CGROUP_LEVELS - 1 };
-			__u32 n = KARMOR_CGROUP_LEVELS;
-
+			/* the nearest bound ancestor among the
+			 * KARMOR_CGROUP_LEVELS levels above the task's own */
 			if (lsm) {
 				int level = bpf_get_current_task_btf()->cgroups->dfl_cgrp->level;
+				struct karmor_anc c = { .sl = 0, .top = level - 1 };
 
-				if (level < 0)
-					level = 0;
-				if (level > KARMOR_CGROUP_LEVELS)
-					level = KARMOR_CGROUP_LEVELS;
-				c.top = level - 1;
-				n = (__u32)level;
+				if (level > 0)
+					bpf_loop(level < KARMOR_CGROUP_LEVELS ? level : KARMOR_CGROUP_LEVELS,
+						 karmor_anc_step, &c, 0);
+				sl = c.sl;
+			} else {
+				__u32 zero = 0;
+				struct karmor_scratch *s = bpf_map_lookup_elem(&karmor_scratch, &zero);
+				struct karmor_anc_down c = { .id = id, .sl = 0 };
+
+				if (!s)
+					return 0;
+				/* unknown zeros (see karmor_scratch) */
+				c.found = s->zero;
+				c.own = s->zero;
+				c.done = s->zero;
+				bpf_loop(KARMOR_SOCK_LEVELS, karmor_anc_down_step, &c, 0);
+				if (c.done && c.sl && c.own - c.found <= KARMOR_CGROUP_LEVELS)
+					sl = c.sl;
 			}
-			bpf_loop(n, karmor_anc_step, &c, 0);
-			sl = c.sl;
 		}
 		if (sl)
 			slot = *sl;
@@ -327,15 +396,55 @@ static __always_inline void karmor_emit(const struct karmor_report *r)
 	bpf_ringbuf_submit(e, 0);
 }
 
+/*
+ * The current task's storage.  Its executable is recorded at exec
+ * (bprm_committed_creds) and copied at fork (task_alloc); a task already
+ * running when the programs were loaded has none.  Sleepable hooks fill it in
+ * then from current->mm->exe_file -- what /proc/self/exe shows -- with
+ * bpf_d_path, which Linux allows only in sleepable LSM hooks; the others leave
+ * it unknown (no fromSource spec matches it).  current->mm and its exe_file
+ * stay put while the task runs this hook: only prctl(PR_SET_MM_EXE_FILE) from
+ * another thread of the process swaps exe_file, and bpf_d_path copies the
+ * struct path fault-safely.  A path longer than KARMOR_EXE_MAX stays unknown
+ * (and is tried again at the next operation).
+ * Created if missing, so NULL means the kernel refused it: Linux 6.1's
+ * bpf_task_storage_get returns NULL while another program on this CPU is
+ * inside a task-storage helper (its per-CPU busy lock; possible when that one
+ * was preempted), or the allocation failed.
+ */
+static __always_inline struct karmor_task *karmor_task_get(int sleepable)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct karmor_task *t;
+	struct mm_struct *mm;
+	struct file *exe;
+	long n;
+
+	t = bpf_task_storage_get(&karmor_tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!t || t->exe_len || !sleepable)
+		return t;
+	mm = task->mm;
+	if (!mm)
+		return t;
+	exe = mm->exe_file;
+	if (!exe)
+		return t;
+	n = bpf_d_path((struct path *)&exe->f_path, t->exe, KARMOR_EXE_MAX);
+	t->exe_len = n > 1 ? (__u32)(n - 1) : 0;
+	t->cache_target = 0;
+	t->nslots = 0;
+	return t;
+}
+
 /* count, emit (Audit and Block only), turn the verdict into the hook's return */
-static __always_inline int karmor_finish(struct karmor_report *r, int verdict, int err)
+static __always_inline int karmor_finish(struct karmor_report *r, int verdict, int err, int sleepable)
 {
 	r->verdict = (__u8)verdict;
 	r->retval = verdict == KARMOR_BLOCK ? -err : 0;
 	karmor_count(r->slot, verdict);
 	if (verdict != KARMOR_ALLOW) {
-		if (!r->t)
-			r->t = bpf_task_storage_get(&karmor_tasks, bpf_get_current_task_btf(), 0, 0);
+		if (!r->t || (sleepable && !r->t->exe_len))
+			r->t = karmor_task_get(sleepable);
 		karmor_emit(r);
 	}
 	return r->retval;
@@ -378,7 +487,7 @@ static long karmor_src_byte(__u32 i, void *arg)
 /* The sources an operation is looked up for: 0, then the fromSource slots
  * the task's executable matches (cached in its storage per target and
  * generation).  Returns the task storage when it was read. */
-static __always_inline struct karmor_task *karmor_sources(const struct karmor_who *w, __u16 *src,
+static __always_inline struct karmor_task *karmor_sources(const struct karmor_who *w, int sleepable, __u16 *src,
 							  __u8 *nsrc, __u32 *evflags)
 {
 	struct karmor_task *t;
@@ -387,8 +496,14 @@ static __always_inline struct karmor_task *karmor_sources(const struct karmor_wh
 	*nsrc = 1;
 	if (!(w->tgt->flags & KARMOR_TF_SOURCES))
 		return 0;
-	t = bpf_task_storage_get(&karmor_tasks, bpf_get_current_task_btf(), 0, 0);
-	if (!t || !t->exe_len || t->exe_len >= KARMOR_EXE_MAX) {
+	t = karmor_task_get(sleepable);
+	if (!t) {
+		/* the executable cannot be known now: judging without its
+		 * fromSource rules could miss a Block, so fail closed */
+		*evflags |= KARMOR_EV_SRC_UNKNOWN | KARMOR_EV_PATH_ERROR;
+		return t;
+	}
+	if (!t->exe_len || t->exe_len >= KARMOR_EXE_MAX) {
 		/* an unknown executable matches no fromSource spec */
 		*evflags |= KARMOR_EV_SRC_UNKNOWN;
 		return t;
@@ -427,11 +542,10 @@ struct karmor_scan {
 	__u8 cls;
 	__u8 nsrc;
 	__u8 err;
-	__u8 is_dir;		/* look up the self-dir key */
 	__u8 execname;		/* look up the last component */
 	__u16 src[KARMOR_NSRC];
 	__u64 hdir;		/* the current prefix's key */
-	__u64 hexact, hself, hname;	/* the keys after the prefixes */
+	__u64 hexact, hname;	/* the keys after the prefixes */
 	struct karmor_match m;
 };
 
@@ -484,7 +598,9 @@ static long karmor_scan_byte(__u32 i, void *arg)
 	return 0;
 }
 
-/* the keys of the object itself, for source c->src[j] */
+/* the keys of the object itself, for source c->src[j]: the full path and the
+ * last component.  No "D/" key for a directory D: the compiler puts every dir
+ * rule's effects under the ROLE_EXACT key "D" too (karmor.h: the path scan). */
 static long karmor_scan_final(__u32 j, void *arg)
 {
 	struct karmor_scan *c = arg;
@@ -501,13 +617,6 @@ static long karmor_scan_final(__u32 j, void *arg)
 	v = bpf_map_lookup_elem(&karmor_paths, &k);
 	if (v)
 		karmor_match_main(&c->m, v);
-	if (c->is_dir) {
-		k.hash = c->hself;
-		k.role = KARMOR_ROLE_DIR;
-		v = bpf_map_lookup_elem(&karmor_paths, &k);
-		if (v)
-			karmor_match_self_dir(&c->m, v);
-	}
 	if (c->execname) {
 		k.hash = c->hname;
 		k.role = KARMOR_ROLE_EXECNAME;
@@ -526,11 +635,11 @@ static long karmor_scan_final(__u32 j, void *arg)
  * pass would let a workload escape a Block rule (or an allow-list) just by
  * nesting directories.  Legitimate workloads do not use such paths.
  */
-static __always_inline int karmor_path_verdict(struct karmor_scan *c, const struct karmor_who *w, int is_dir,
-					      __u32 *rule, __u32 *evflags)
+static __always_inline int karmor_path_verdict(struct karmor_scan *c, const struct karmor_who *w, __u32 *rule,
+					      __u32 *evflags)
 {
 	*rule = KARMOR_RULE_NONE;
-	if (c->err || !c->len || c->len >= KARMOR_PATH_MAX) {
+	if (c->err || !c->len || c->len >= KARMOR_PATH_MAX || (*evflags & KARMOR_EV_PATH_ERROR)) {
 		*evflags |= KARMOR_EV_PATH_ERROR;
 		return KARMOR_BLOCK;
 	}
@@ -551,9 +660,7 @@ static __always_inline int karmor_path_verdict(struct karmor_scan *c, const stru
 	karmor_match_end_prefixes(&c->m);
 	if (c->len > 1) {
 		c->hexact = karmor_hash_final(c->h);
-		c->hself = karmor_hash_final(karmor_hash_step(c->h, '/'));
 		c->hname = karmor_hash_final(c->hbase);
-		c->is_dir = is_dir != 0;
 		c->execname = (w->tgt->flags & (c->cls == KARMOR_CLS_PROCESS ? KARMOR_TF_EXECNAME_PROC
 									    : KARMOR_TF_EXECNAME_FILE)) != 0;
 		bpf_loop(c->nsrc, karmor_scan_final, c, 0);
@@ -701,11 +808,49 @@ static __always_inline int karmor_fmt_has_path(__u32 fmt)
 	return fmt == K_S_IFREG || fmt == K_S_IFDIR || fmt == K_S_IFLNK || fmt == K_S_IFCHR || fmt == K_S_IFBLK;
 }
 
-static __always_inline struct karmor_scratch *karmor_scratch_get(void)
+/*
+ * Take a scratch buffer for the whole judgement (path, scan, event): one of
+ * this CPU's, else the task's own; NULL if none (karmor_scratch).  A trylock
+ * from the atomic add (one instruction: preemption cannot split it) and a
+ * load, both on this CPU (the task's buffer: only this task touches it, the
+ * check is a safeguard): if our increment made `busy` 1, nobody else was
+ * between increment and decrement, and anyone who increments after us reads
+ * 2 or more and backs off, so only we write the buffer until
+ * karmor_scratch_release.  (No compare-and-swap: that needs -mcpu=v3; a plain
+ * atomic add is v1.)  Two racing programs may both back off from a slot: they
+ * try the next one.
+ */
+static __always_inline int karmor_scratch_trylock(struct karmor_scratch *s)
 {
-	__u32 zero = 0;
+	__sync_fetch_and_add(&s->busy, 1);
+	if (*(volatile __u64 *)&s->busy == 1)
+		return 1;
+	__sync_fetch_and_add(&s->busy, -1);
+	return 0;
+}
 
-	return bpf_map_lookup_elem(&karmor_scratch, &zero);
+static __always_inline struct karmor_scratch *karmor_scratch_claim(void)
+{
+	struct karmor_scratch *s;
+
+	for (__u32 i = 0; i < KS_SLOTS; i++) {
+		__u32 k = i;
+
+		s = bpf_map_lookup_elem(&karmor_scratch, &k);
+		if (!s)
+			return 0;
+		if (karmor_scratch_trylock(s))
+			return s;
+	}
+	s = bpf_task_storage_get(&karmor_taskbuf, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (s && karmor_scratch_trylock(s))
+		return s;
+	return 0;
+}
+
+static __always_inline void karmor_scratch_release(struct karmor_scratch *s)
+{
+	__sync_fetch_and_add(&s->busy, -1);
 }
 
 /* set up the scan for one access of one object */
@@ -720,6 +865,16 @@ static __always_inline __u32 karmor_access_flags(int reads, int writes, int owne
 {
 	return (reads ? KARMOR_EV_READ : 0) | (writes ? KARMOR_EV_WRITE : 0) | (owner ? KARMOR_EV_OWNER : 0) |
 	       (is_dir ? KARMOR_EV_DIR : 0);
+}
+
+/* no scratch buffer (karmor_scratch_claim): the path is not known, so fail
+ * closed as for a path that cannot be resolved */
+static __always_inline int karmor_busy(struct karmor_report *r, int err, int sleepable)
+{
+	r->flags |= KARMOR_EV_PATH_ERROR;
+	r->rule = KARMOR_RULE_NONE;
+	r->res = 0;
+	return karmor_finish(r, KARMOR_BLOCK, err, sleepable);
 }
 
 /* A write to one path (unlink, mkdir, ..., chmod): walk, scan, decide, report.
@@ -737,22 +892,24 @@ __attribute__((noinline)) int karmor_path_write(__u64 dentry, __u64 vmnt, __u64 
 
 	if (!karmor_who(&w, 1))
 		return 0;
-	c.s = karmor_scratch_get();
-	if (!c.s)
-		return 0;
-	r.t = karmor_sources(&w, c.src, &c.nsrc, &r.flags);
 	owner = karmor_owner(inode);
-	karmor_scan_init(&c, KARMOR_CLS_FILE, 0, 1, owner);
-	karmor_resolve_walk(&c, (struct dentry *)dentry, (struct vfsmount *)vmnt);
-	verdict = karmor_path_verdict(&c, &w, is_dir, &r.rule, &r.flags);
 	r.cgid = w.cgid;
 	r.slot = w.slot;
 	r.op = (__u16)opdir;
 	r.arg = arg;
-	r.flags |= karmor_access_flags(0, 1, owner, is_dir);
+	r.flags = karmor_access_flags(0, 1, owner, is_dir);
+	c.s = karmor_scratch_claim();
+	if (!c.s)
+		return karmor_busy(&r, K_EACCES, 0);
+	r.t = karmor_sources(&w, 0, c.src, &c.nsrc, &r.flags);
+	karmor_scan_init(&c, KARMOR_CLS_FILE, 0, 1, owner);
+	karmor_resolve_walk(&c, (struct dentry *)dentry, (struct vfsmount *)vmnt);
+	verdict = karmor_path_verdict(&c, &w, &r.rule, &r.flags);
 	r.res = &c.s->buf[c.off & KS_MASK];
 	r.res_len = c.len;
-	return karmor_finish(&r, verdict, K_EACCES);
+	verdict = karmor_finish(&r, verdict, K_EACCES, 0);
+	karmor_scratch_release(c.s);
+	return verdict;
 }
 
 #define KARMOR_OPDIR(op, is_dir) ((__u32)(op) | ((is_dir) ? 0x10000u : 0u))
@@ -809,7 +966,13 @@ int BPF_PROG(karmor_task_alloc, struct task_struct *task, unsigned long clone_fl
 }
 
 /* exec: process rules, "not a read" (readOnly refuses it); the source is the
- * caller's executable (its storage still holds the old one here) */
+ * caller's executable (its storage still holds the old one here).
+ * security_bprm_check runs once per binary handler pass: a "#!" script
+ * (binfmt_script) or a binfmt_misc file makes the kernel run it again for the
+ * interpreter, with bprm->interp set to the interpreter's name (a copy, no
+ * longer the bprm->filename pointer it starts as).  Only the file the task
+ * asked to execute is judged; the interpreter is what bprm_committed_creds
+ * then records as the task's executable (/proc/self/exe). */
 SEC("lsm.s/bprm_check_security")
 int BPF_PROG(karmor_exec, struct linux_binprm *bprm, int ret)
 {
@@ -821,24 +984,28 @@ int BPF_PROG(karmor_exec, struct linux_binprm *bprm, int ret)
 
 	if (ret)
 		return ret;
-	if (!karmor_who(&w, 1))
-		return 0;
-	c.s = karmor_scratch_get();
+	if (bprm->interp != bprm->filename)
+		return 0;	/* the interpreter pass */
 	f = bprm->file;
-	if (!c.s || !f)
+	if (!f || !karmor_who(&w, 1))
 		return 0;
-	r.t = karmor_sources(&w, c.src, &c.nsrc, &r.flags);
 	owner = f->f_inode->i_uid.val == karmor_fsuid();
-	karmor_scan_init(&c, KARMOR_CLS_PROCESS, 0, 1, owner);
-	karmor_resolve_dpath(&c, (struct path *)&f->f_path);
-	verdict = karmor_path_verdict(&c, &w, 0, &r.rule, &r.flags);
 	r.cgid = w.cgid;
 	r.slot = w.slot;
 	r.op = KARMOR_OP_EXEC;
-	r.flags |= owner ? KARMOR_EV_OWNER : 0;
+	r.flags = owner ? KARMOR_EV_OWNER : 0;
+	c.s = karmor_scratch_claim();
+	if (!c.s)
+		return karmor_busy(&r, K_EACCES, 1);
+	r.t = karmor_sources(&w, 1, c.src, &c.nsrc, &r.flags);
+	karmor_scan_init(&c, KARMOR_CLS_PROCESS, 0, 1, owner);
+	karmor_resolve_dpath(&c, (struct path *)&f->f_path);
+	verdict = karmor_path_verdict(&c, &w, &r.rule, &r.flags);
 	r.res = c.s->buf;
 	r.res_len = c.len;
-	return karmor_finish(&r, verdict, K_EACCES);
+	verdict = karmor_finish(&r, verdict, K_EACCES, 1);
+	karmor_scratch_release(c.s);
+	return verdict;
 }
 
 SEC("lsm.s/file_open")
@@ -863,27 +1030,32 @@ int BPF_PROG(karmor_file_open, struct file *file, int ret)
 	fmt = inode->i_mode & K_S_IFMT;
 	if (!karmor_fmt_has_path(fmt))
 		return 0;
-	c.s = karmor_scratch_get();
-	if (!c.s)
-		return 0;
 	reads = (fmode & K_FMODE_READ) != 0;
-	writes = (fmode & K_FMODE_WRITE) != 0;
+	/* O_TRUNC truncates even with O_RDONLY: a write (as AppArmor counts
+	 * it).  Linux 6.1 also asks path_truncate; 6.2+ asks file_truncate,
+	 * which is not hooked, so it is judged here. */
+	writes = (fmode & K_FMODE_WRITE) || (fflags & K_O_TRUNC);
 	if (!reads && !writes)
 		reads = 1;	/* O_ACCMODE 3 (ioctl only): judged as a read */
 	is_dir = fmt == K_S_IFDIR;
-	r.t = karmor_sources(&w, c.src, &c.nsrc, &r.flags);
 	owner = inode->i_uid.val == karmor_fsuid();
-	karmor_scan_init(&c, KARMOR_CLS_FILE, reads, writes, owner);
-	karmor_resolve_dpath(&c, (struct path *)&file->f_path);
-	verdict = karmor_path_verdict(&c, &w, is_dir, &r.rule, &r.flags);
 	r.cgid = w.cgid;
 	r.slot = w.slot;
 	r.op = KARMOR_OP_OPEN;
 	r.arg = fflags;
-	r.flags |= karmor_access_flags(reads, writes, owner, is_dir);
+	r.flags = karmor_access_flags(reads, writes, owner, is_dir);
+	c.s = karmor_scratch_claim();
+	if (!c.s)
+		return karmor_busy(&r, K_EACCES, 1);
+	r.t = karmor_sources(&w, 1, c.src, &c.nsrc, &r.flags);
+	karmor_scan_init(&c, KARMOR_CLS_FILE, reads, writes, owner);
+	karmor_resolve_dpath(&c, (struct path *)&file->f_path);
+	verdict = karmor_path_verdict(&c, &w, &r.rule, &r.flags);
 	r.res = c.s->buf;
 	r.res_len = c.len;
-	return karmor_finish(&r, verdict, K_EACCES);
+	verdict = karmor_finish(&r, verdict, K_EACCES, 1);
+	karmor_scratch_release(c.s);
+	return verdict;
 }
 
 /* read()/write() on an open file (one opened before the policy, inherited,
@@ -913,25 +1085,29 @@ int BPF_PROG(karmor_file_permission, struct file *file, int mask, int ret)
 	fmt = inode->i_mode & K_S_IFMT;
 	if (!karmor_fmt_has_path(fmt))
 		return 0;
-	c.s = karmor_scratch_get();
-	if (!c.s)
-		return 0;
 	is_dir = fmt == K_S_IFDIR;
-	r.t = karmor_sources(&w, c.src, &c.nsrc, &r.flags);
 	owner = inode->i_uid.val == karmor_fsuid();
-	karmor_scan_init(&c, KARMOR_CLS_FILE, reads, writes, owner);
-	karmor_resolve_walk(&c, file->f_path.dentry, file->f_path.mnt);
-	verdict = karmor_path_verdict(&c, &w, is_dir, &r.rule, &r.flags);
-	if (verdict != KARMOR_BLOCK)
-		return 0;
 	r.cgid = w.cgid;
 	r.slot = w.slot;
 	r.op = KARMOR_OP_PERMISSION;
 	r.arg = (__u32)mask;
-	r.flags |= karmor_access_flags(reads, writes, owner, is_dir);
-	r.res = &c.s->buf[c.off & KS_MASK];
-	r.res_len = c.len;
-	return karmor_finish(&r, verdict, K_EACCES);
+	r.flags = karmor_access_flags(reads, writes, owner, is_dir);
+	c.s = karmor_scratch_claim();
+	if (!c.s)
+		return karmor_busy(&r, K_EACCES, 0);
+	r.t = karmor_sources(&w, 0, c.src, &c.nsrc, &r.flags);
+	karmor_scan_init(&c, KARMOR_CLS_FILE, reads, writes, owner);
+	karmor_resolve_walk(&c, file->f_path.dentry, file->f_path.mnt);
+	verdict = karmor_path_verdict(&c, &w, &r.rule, &r.flags);
+	if (verdict == KARMOR_BLOCK) {
+		r.res = &c.s->buf[c.off & KS_MASK];
+		r.res_len = c.len;
+		verdict = karmor_finish(&r, verdict, K_EACCES, 0);
+	} else {
+		verdict = 0;
+	}
+	karmor_scratch_release(c.s);
+	return verdict;
 }
 
 /* unbound tasks leave the path hooks here, before any argument is read
@@ -1122,7 +1298,7 @@ static long karmor_id_step(__u32 j, void *arg)
 }
 
 static __always_inline int karmor_id_lookup(struct karmor_idscan *c, const struct karmor_who *w, __u8 nsrc, int pc,
-					    __u32 *rule)
+					    __u32 *rule, const __u32 *evflags)
 {
 	__u32 zero = 0;
 	struct karmor_scratch *s = bpf_map_lookup_elem(&karmor_scratch, &zero);
@@ -1132,6 +1308,10 @@ static __always_inline int karmor_id_lookup(struct karmor_idscan *c, const struc
 	c->acc = s->zero_eff[0];	/* a zero unknown to the verifier: see karmor_scratch */
 	c->target = w->slot;
 	bpf_loop(nsrc, karmor_id_step, c, 0);
+	if (*evflags & KARMOR_EV_PATH_ERROR) {
+		*rule = KARMOR_RULE_NONE;	/* no task storage (karmor_sources): fail closed */
+		return KARMOR_BLOCK;
+	}
 	return karmor_id_verdict(&c->acc, w->tgt->allow_list[pc], w->tgt->posture[pc], rule);
 }
 
@@ -1154,15 +1334,15 @@ int BPF_PROG(karmor_socket_create, int family, int type, int protocol, int kern,
 		return 0;
 	if (!karmor_who(&w, 1))
 		return 0;
-	r.t = karmor_sources(&w, c.src, &nsrc, &r.flags);
+	r.t = karmor_sources(&w, 0, c.src, &nsrc, &r.flags);
 	c.id = proto;
 	c.id_all = KARMOR_PROTO_ALL;
-	verdict = karmor_id_lookup(&c, &w, nsrc, KARMOR_PC_NETWORK, &r.rule);
+	verdict = karmor_id_lookup(&c, &w, nsrc, KARMOR_PC_NETWORK, &r.rule, &r.flags);
 	r.cgid = w.cgid;
 	r.slot = w.slot;
 	r.op = KARMOR_OP_SOCKET;
 	r.arg = proto;
-	return karmor_finish(&r, verdict, K_EACCES);
+	return karmor_finish(&r, verdict, K_EACCES, 0);
 }
 
 SEC("lsm/capable")
@@ -1178,10 +1358,10 @@ int BPF_PROG(karmor_capable, const struct cred *cred, struct user_namespace *ns,
 		return ret;
 	if (!karmor_who(&w, 1))
 		return 0;
-	r.t = karmor_sources(&w, c.src, &nsrc, &r.flags);
+	r.t = karmor_sources(&w, 0, c.src, &nsrc, &r.flags);
 	c.id = (__u16)cap;
 	c.caps = 1;
-	verdict = karmor_id_lookup(&c, &w, nsrc, KARMOR_PC_CAPABILITIES, &r.rule);
+	verdict = karmor_id_lookup(&c, &w, nsrc, KARMOR_PC_CAPABILITIES, &r.rule, &r.flags);
 	r.cgid = w.cgid;
 	r.slot = w.slot;
 	r.op = KARMOR_OP_CAPABLE;
@@ -1191,7 +1371,7 @@ int BPF_PROG(karmor_capable, const struct cred *cred, struct user_namespace *ns,
 		karmor_count(w.slot, verdict);
 		return verdict == KARMOR_BLOCK ? -K_EPERM : 0;
 	}
-	return karmor_finish(&r, verdict, K_EPERM);
+	return karmor_finish(&r, verdict, K_EPERM, 0);
 }
 
 /* Kernels without BPF-LSM (karmor-loader --without-lsm): attached to each
@@ -1213,7 +1393,7 @@ int karmor_sock_create(struct bpf_sock *sk)
 		return 1;
 	c.id = proto;
 	c.id_all = KARMOR_PROTO_ALL;
-	verdict = karmor_id_lookup(&c, &w, 1, KARMOR_PC_NETWORK, &r.rule);
+	verdict = karmor_id_lookup(&c, &w, 1, KARMOR_PC_NETWORK, &r.rule, &r.flags);
 	r.cgid = w.cgid;
 	r.slot = w.slot;
 	r.op = KARMOR_OP_SOCKET;

@@ -14,11 +14,13 @@
  *
  * Verdict in the kernel, for one operation of a task bound to target T:
  *   1. every key that can match the operation is looked up: the path's
- *      directory prefixes ("/", "/etc/", ...), the full path, the path with a
- *      '/' appended when the object is a directory, and the last component
- *      (exec names); each once for "any source" and once per fromSource slot
- *      the task's executable matches.  So a path costs O(depth) lookups,
- *      never O(rules).
+ *      directory prefixes ("/", "/etc/", ...), the full path and the last
+ *      component (exec names); each once for "any source" and once per
+ *      fromSource slot the task's executable matches.  So a path costs
+ *      O(depth) lookups, never O(rules).  A dir rule "D/" also matches the
+ *      path "D" itself, whatever the object's type: the compiler puts its
+ *      effects under the ROLE_EXACT key "D" as well, so the kernel never
+ *      looks up "D/" for the object (nor needs to know it is a directory).
  *   2. each hit contributes one karmor_effect (the smallest Block, Audit and
  *      Allow rule ids among the rules of that key, already resolved for
  *      readOnly/ownerOnly by the compiler for each of the four variants
@@ -70,10 +72,10 @@ enum karmor_cls { KARMOR_CLS_PROCESS = 0, KARMOR_CLS_FILE = 1 };
 
 /* what a path key's string means */
 enum karmor_role {
-	KARMOR_ROLE_EXACT = 0,	 /* a full path ("/etc/passwd") */
+	KARMOR_ROLE_EXACT = 0,	 /* a full path ("/etc/passwd"); also "/etc" for the dir rules of "/etc/" */
 	KARMOR_ROLE_DIR = 1,	 /* a directory, with its '/' ("/etc/"): effect[MAIN] = recursive
-				    rules (the dir and everything below), effect[DIRECT] = non-recursive
-				    rules (the dir and its direct children) */
+				    rules (everything below it), effect[DIRECT] = non-recursive rules
+				    (its direct children); the dir itself: its ROLE_EXACT key */
 	KARMOR_ROLE_EXECNAME = 2, /* a last path component ("passwd") */
 };
 enum karmor_part { KARMOR_PART_MAIN = 0, KARMOR_PART_DIRECT = 1, KARMOR_NPARTS = 2 };
@@ -218,7 +220,9 @@ struct karmor_task {
 #define KARMOR_EV_RES_TRUNC	0x10u	/* resource truncated to KARMOR_EVENT_PATH - 1 bytes */
 #define KARMOR_EV_SRC_TRUNC	0x20u
 #define KARMOR_EV_SRC_UNKNOWN	0x40u	/* the task's executable is not known */
-#define KARMOR_EV_PATH_ERROR	0x80u	/* the path could not be resolved (too long, too deep) */
+#define KARMOR_EV_PATH_ERROR	0x80u	/* could not be judged, so Blocked: the path could not be resolved
+					   (too long, too deep), or the kernel refused the scratch buffer or
+					   the task's storage (the executable) */
 struct karmor_event {
 	__u64 ts_boot_ns;	/* bpf_ktime_get_boot_ns() */
 	__u64 cgroup_id;
@@ -318,8 +322,8 @@ static inline int karmor_decide(const struct karmor_effect *a, int allow_list, i
  *   unless the path is "/":
  *     for each source s:
  *       exact:  lookup {final(h), ROLE_EXACT}            -> karmor_match_main
- *       a directory object:
- *               lookup {final(step(h, '/')), ROLE_DIR}   -> karmor_match_self_dir
+ *               (for "D" its MAIN part also holds the dir rules of "D/",
+ *               recursive or not, merged by the compiler: no "D/" lookup)
  *       target has execname keys for cls:
  *               lookup {final(hbase), ROLE_EXECNAME}     -> karmor_match_main
  *   verdict = karmor_match_verdict(&m, allow_list, posture, &rule)
@@ -378,17 +382,6 @@ static inline void karmor_match_main(struct karmor_match *m, const struct karmor
 	for (int a = 0; a < 2; a++)
 		if (m->want[a])
 			karmor_acc_add(&m->acc[a], &v->e[KARMOR_PART_MAIN][m->var[a] & 3]);
-}
-
-/* the object itself is the directory D/ of a dir key: both kinds of dir rule match */
-static inline void karmor_match_self_dir(struct karmor_match *m, const struct karmor_path_value *v)
-{
-	for (int a = 0; a < 2; a++) {
-		if (!m->want[a])
-			continue;
-		karmor_acc_add(&m->acc[a], &v->e[KARMOR_PART_MAIN][m->var[a] & 3]);
-		karmor_acc_add(&m->acc[a], &v->e[KARMOR_PART_DIRECT][m->var[a] & 3]);
-	}
 }
 
 /* the strongest verdict over the accesses of the operation; *rule as karmor_decide */
