@@ -1003,17 +1003,17 @@ int kl_cmd_apply(int argc, char **argv)
 			const struct in_image *im = &a.imgs[i];
 			const struct karmor_image_header *h = im->img.hdr;
 			printf("%s: slot %u, %s rules, %s path, %s network, %s capability, %u source entries%s\n",
-			       im->name, im->slot, kl_thousands(h->nrules, b[0]), kl_thousands(h->npaths, b[1]),
+			       kl_vis(im->name), im->slot, kl_thousands(h->nrules, b[0]), kl_thousands(h->npaths, b[1]),
 			       kl_thousands(h->nnets, b[2]), kl_thousands(h->ncaps, b[3]), h->nsrcs,
 			       im->host ? "; host target" : "");
 			for (unsigned k = 0; k < a.nbinds; k++)
 				if (a.binds[k].slot == im->slot)
-					printf("  bound to %s (cgroup %" PRIu64 ")\n", a.binds[k].real,
+					printf("  bound to %s (cgroup %" PRIu64 ")\n", kl_vis(a.binds[k].real),
 					       a.binds[k].cgid);
 		}
 		printf("applied %u target%s (%s): %u link%s pinned under %s, state in %s\n", a.nimgs,
 		       a.nimgs == 1 ? "" : "s", a.without_lsm ? "without LSM: cgroup/sock_create only" : "BPF-LSM",
-		       a.nlinks, a.nlinks == 1 ? "" : "s", pin_dir, a.dirs.state_dir);
+		       a.nlinks, a.nlinks == 1 ? "" : "s", kl_vis(pin_dir), kl_vis(a.dirs.state_dir));
 	}
 	release(&a, rc == KL_EXIT_OK);
 	sigprocmask(SIG_SETMASK, &old, NULL);

@@ -48,6 +48,8 @@ static const char *const cap_names[] = {
 	"audit_control", "setfcap",	"mac_override",	   "mac_admin",	     "syslog",		"wake_alarm",
 	"block_suspend", "audit_read",	"perfmon",	   "bpf",	     "checkpoint_restore",
 };
+_Static_assert(sizeof(cap_names) / sizeof(cap_names[0]) == KL_CAP_COUNT,
+	       "a name for every capability an image may hold (image.h)");
 
 struct op_info {
 	const char *name;	/* KarmorOp */
@@ -133,18 +135,6 @@ static const char *result_text(int32_t retval)
 	if (retval == -EPERM)
 		return "Operation not permitted";
 	return strerror(-retval);
-}
-
-/* text mode: bytes a terminal would act on are shown as \xHH */
-static void put_text(FILE *f, const char *s, size_t n)
-{
-	for (size_t i = 0; i < n && s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c < 0x20 || c == 0x7f || c == '\\')
-			fprintf(f, "\\x%02x", c);
-		else
-			fputc(c, f);
-	}
 }
 
 static int handle_event(void *vctx, void *data, size_t size)
@@ -299,14 +289,12 @@ static int handle_event(void *vctx, void *data, size_t size)
 		printf("%s %s %s ", when, action, op ? op->name : "unknown");
 		if (arg[0])
 			printf("%s ", arg);
-		if (e.op != KARMOR_OP_SOCKET && e.op != KARMOR_OP_CAPABLE) {
-			put_text(stdout, resource, sizeof(resource));
-			putchar(' ');
-		}
-		printf("target=%s rule=%" PRIu32 " policy=%s pid=%" PRIu32 " uid=%" PRIu32 " process=",
-		       t ? t->name : "?", e.rule, policy[0] ? policy : "?", e.pid, e.uid);
-		put_text(stdout, pname, pname_n);
-		printf(": %s\n", result_text(e.retval));
+		/* names and paths from the kernel, the images and the state: shown so no terminal acts on them */
+		if (e.op != KARMOR_OP_SOCKET && e.op != KARMOR_OP_CAPABLE)
+			printf("%s ", kl_visn(resource, sizeof(resource)));
+		printf("target=%s rule=%" PRIu32 " policy=%s pid=%" PRIu32 " uid=%" PRIu32 " process=%s: %s\n",
+		       t ? kl_vis(t->name) : "?", e.rule, policy[0] ? kl_vis(policy) : "?", e.pid, e.uid,
+		       kl_visn(pname, pname_n), result_text(e.retval));
 	}
 	if (fflush(stdout)) {
 		c->failed = 1;

@@ -7,7 +7,6 @@
 #include "image.h"
 
 #include <errno.h>
-#include <linux/capability.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -199,7 +198,7 @@ static int kl_validate(struct kl_image *img, const char *name, char *err, size_t
 		const char *what = k ? "capability" : "network";
 		for (uint32_t i = 0; i < counts[k]; i++) {
 			const struct karmor_image_id *e = &sets[k][i];
-			bool id_ok = k ? e->id <= CAP_LAST_CAP : e->id > KARMOR_PROTO_NONE && e->id < KARMOR_PROTO_COUNT;
+			bool id_ok = k ? e->id < KL_CAP_COUNT : e->id > KARMOR_PROTO_NONE && e->id < KARMOR_PROTO_COUNT;
 			if (!id_ok || e->source > h->nsources)
 				return kl_fail(err, errlen, name, "%s entry %u: id %u or source slot %u out of range", what, i,
 					       e->id, e->source);

@@ -11,6 +11,12 @@
 
 #include "../bpf/karmor.h"
 
+/* Capability numbers an image may hold: CAP_CHOWN (0) .. CAP_CHECKPOINT_RESTORE
+ * (40), the 41 names karmorc knows (backends/bpf.c).  Fixed here, not taken from
+ * the build host's <linux/capability.h>, so what the loader accepts does not
+ * depend on the headers it was built with. */
+#define KL_CAP_COUNT 41
+
 struct kl_image {
 	unsigned char *data;	/* the whole file, owned */
 	size_t size;

@@ -3,7 +3,8 @@
  * the kernel as raw bytes, so strings are escaped the way Go's encoding/json
  * (KubeArmor's) does it: control characters as \u00XX, U+2028/U+2029 escaped,
  * and every byte that is not part of valid UTF-8 replaced by U+FFFD -- the
- * output is always valid JSON, whatever the input.
+ * output is always valid JSON, whatever the input.  Also kl_vis: the same
+ * bytes made safe for a terminal, for the text outputs.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@ void kl_json_reset(struct kl_json *j)
 	j->len = 0;
 	j->oom = 0;
 	j->depth = 0;
+	j->excess = 0;
 }
 
 void kl_json_free(struct kl_json *j)
@@ -141,10 +143,11 @@ static void escape(struct kl_json *j, const char *str, size_t n)
 	put(j, "\"", 1);
 }
 
-/* the comma before a member and its key */
+/* the comma before a member and its key; depth is at most KL_JSON_DEPTH
+ * (kl_json_open never passes it), so first[depth - 1] is in bounds */
 static void member(struct kl_json *j, const char *key)
 {
-	if (j->depth > 0) {
+	if (j->depth > 0 && j->depth <= KL_JSON_DEPTH) {
 		if (!j->first[j->depth - 1])
 			put(j, ",", 1);
 		j->first[j->depth - 1] = 0;
@@ -157,20 +160,30 @@ static void member(struct kl_json *j, const char *key)
 
 void kl_json_open(struct kl_json *j, const char *key, char brace)
 {
+	if (j->excess || j->depth >= KL_JSON_DEPTH) {
+		/* deeper than any caller needs: a bug, reported as a failure by kl_json_print */
+		j->oom = 1;
+		j->excess++;
+		return;
+	}
 	member(j, key);
 	put(j, &brace, 1);
-	if (j->depth < KL_JSON_DEPTH)
-		j->first[j->depth] = 1;
-	else
-		j->oom = 1;	/* deeper than any caller needs: a bug, reported as a failure */
+	j->first[j->depth] = 1;
 	j->depth++;
 }
 
 void kl_json_close(struct kl_json *j, char brace)
 {
+	if (j->excess) {
+		j->excess--;
+		return;
+	}
+	if (j->depth == 0) {
+		j->oom = 1;	/* a close without an open: a bug */
+		return;
+	}
 	put(j, &brace, 1);
-	if (j->depth > 0)
-		j->depth--;
+	j->depth--;
 }
 
 void kl_json_str(struct kl_json *j, const char *key, const char *s)
@@ -209,9 +222,60 @@ void kl_json_bool(struct kl_json *j, const char *key, int v)
 
 int kl_json_print(struct kl_json *j, FILE *f)
 {
-	if (j->oom || j->depth != 0)
+	if (j->oom || j->depth != 0 || j->excess)
 		return -1;
 	if (fwrite(j->buf, 1, j->len, f) != j->len || fputc('\n', f) == EOF)
 		return -1;
 	return 0;
+}
+
+/* ------------------------------------------------------------ text */
+
+const char *kl_visn(const char *str, size_t n)
+{
+	/* a few growing buffers, reused in turn: callers format several strings in one printf */
+	static char *slot[KL_VIS_SLOTS];
+	static size_t slot_cap[KL_VIS_SLOTS];
+	static unsigned next;
+	if (!str) {
+		str = "";
+		n = 0;
+	}
+	n = strnlen(str, n);
+	unsigned k = next++ % KL_VIS_SLOTS;
+	size_t need = n * 4 + 1;	/* every byte may become \xHH */
+	if (slot_cap[k] < need) {
+		char *b = realloc(slot[k], need);
+		if (!b)
+			return "(out of memory)";
+		slot[k] = b;
+		slot_cap[k] = need;
+	}
+	const unsigned char *s = (const unsigned char *)str;
+	char *o = slot[k];
+	for (size_t i = 0; i < n;) {
+		size_t len = utf8_len(&s[i], n - i);
+		/* C0, DEL and the backslash; C1 (U+0080..U+009F, CSI among them) as its two bytes */
+		int bad = !len || s[i] < 0x20 || s[i] == 0x7f || s[i] == '\\' ||
+			  (len == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0);
+		if (!len)
+			len = 1;
+		if (bad) {
+			for (size_t b = 0; b < len; b++) {
+				snprintf(o, 5, "\\x%02x", s[i + b]);
+				o += 4;
+			}
+		} else {
+			memcpy(o, &s[i], len);
+			o += len;
+		}
+		i += len;
+	}
+	*o = '\0';
+	return slot[k];
+}
+
+const char *kl_vis(const char *s)
+{
+	return kl_visn(s, s ? strlen(s) : 0);
 }

@@ -20,8 +20,10 @@
 
 #define KL_VERSION "0.1.0"
 
-/* exit statuses: 0 success, 1 a runtime failure, 2 a usage error */
-enum { KL_EXIT_OK = 0, KL_EXIT_FAIL = 1, KL_EXIT_USAGE = 2 };
+/* exit statuses: 0 success, 1 a runtime failure, 2 a usage error; `run` exits
+ * with CMD's status, so its own failures (usage errors included) are 125, as
+ * env(1) and timeout(1) do */
+enum { KL_EXIT_OK = 0, KL_EXIT_FAIL = 1, KL_EXIT_USAGE = 2, KL_EXIT_RUN_FAIL = 125 };
 
 /* options every subcommand takes */
 struct kl_dirs {
@@ -42,6 +44,8 @@ int kl_opt(int argc, char **argv, int *i, const char *name, const char **val);
 int kl_opt_dirs(int argc, char **argv, int *i, struct kl_dirs *d);
 /* 1,234,567 */
 const char *kl_thousands(uint64_t n, char buf[32]);
+/* prints the help text of command NAME to stdout (for commands that parse --help themselves) */
+void kl_print_help(const char *name);
 
 /* ---- state.c */
 #define KL_STATE_FILE "state"
@@ -90,9 +94,16 @@ int kl_pin_open(const char *pin_dir, const char *name);
 /* an exclusive lock on PIN_DIR's parent directory (serialises apply, run and detach) */
 int kl_lock(const char *pin_dir);
 void kl_unlock(int fd);
-/* removes every karmor pin in pin_dir (links first) and the directory; returns
- * how many pins were removed, -1 on failure (reported) */
+/* removes every karmor pin in pin_dir (links first; no map while a link
+ * stays) and the directory; returns how many pins were removed, -1 on failure
+ * (reported) */
 int kl_unpin_all(const char *pin_dir);
+/* the karmor pins in pin_dir: their number (0 if the directory does not exist,
+ * -1 if it cannot be read) and, in buf, their names joined by ", " (shortened) */
+int kl_pins_left(const char *pin_dir, char *buf, size_t len);
+/* the pin-dir line of a state file kl_state_read refused (damaged), if it has
+ * exactly one usable such line: malloc'd, else NULL */
+char *kl_state_salvage_pin_dir(const char *state_dir);
 /* removes the state directory's files and the directory; -1 on failure */
 int kl_remove_state_dir(const char *state_dir);
 /* the mount point of cgroup v2 (cached); NULL if there is none */
@@ -104,21 +115,25 @@ int kl_cmd_detach(int argc, char **argv);
 int kl_cmd_status(int argc, char **argv);
 int kl_cmd_events(int argc, char **argv);
 int kl_cmd_run(int argc, char **argv);
-/* detach with dirs already parsed (used by apply's tests of state) */
-int kl_detach(const struct kl_dirs *d, int quiet);
+/* detach with dirs already parsed */
+int kl_detach(const struct kl_dirs *d);
 
 /* ---- names (events.c) */
 const char *kl_proto_name(unsigned proto);	/* "tcp", ... or NULL */
 const char *kl_cap_name(unsigned cap);		/* "net_raw", ... or NULL */
 const char *kl_op_name(unsigned op);		/* "exec", "open", ... or NULL */
 
-/* ---- json.c: a streaming writer; key is NULL for array elements */
+/* ---- json.c: a streaming writer; key is NULL for array elements.  Nesting
+ * deeper than KL_JSON_DEPTH (or an unbalanced close) is a caller's bug: the
+ * object is marked failed (kl_json_print refuses it), depth never passes
+ * KL_JSON_DEPTH, and the levels past it are only counted (excess). */
 #define KL_JSON_DEPTH 16
 struct kl_json {
 	char *buf;
 	size_t len, cap;
-	int oom;
-	int depth;
+	int oom;	/* out of memory, or misuse: the output is refused */
+	int depth;	/* 0..KL_JSON_DEPTH */
+	unsigned excess;	/* opened past KL_JSON_DEPTH, not yet closed */
 	unsigned char first[KL_JSON_DEPTH];
 };
 void kl_json_init(struct kl_json *j);
@@ -134,5 +149,14 @@ void kl_json_i64(struct kl_json *j, const char *key, int64_t v);
 void kl_json_bool(struct kl_json *j, const char *key, int v);
 /* writes the buffer and a newline to f; -1 on a write error or out of memory */
 int kl_json_print(struct kl_json *j, FILE *f);
+
+/* ---- json.c: text output.  Strings from images, the state or the file system
+ * shown as text: every byte a terminal could act on (C0 controls, DEL, C1
+ * controls U+0080..U+009F, bytes that are not valid UTF-8) and the backslash
+ * become \xHH.  Returns one of a few rotating buffers: valid until
+ * KL_VIS_SLOTS further calls. */
+#define KL_VIS_SLOTS 8
+const char *kl_vis(const char *s);
+const char *kl_visn(const char *s, size_t n);	/* at most n bytes, up to a NUL */
 
 #endif

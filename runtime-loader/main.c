@@ -17,16 +17,22 @@
 
 const char *kl_cmd = NULL;
 
+/* messages quote names and paths from images, the state and the file system:
+ * the whole line goes through kl_vis, so none of them can drive the terminal */
 __attribute__((format(printf, 2, 0))) static void vmsg(const char *kind, const char *fmt, va_list ap)
 {
 	fflush(stdout);
+	char *msg = NULL;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
 	fputs("karmor-loader: ", stderr);
 	if (kl_cmd)
 		fprintf(stderr, "%s: ", kl_cmd);
 	if (kind)
 		fputs(kind, stderr);
-	vfprintf(stderr, fmt, ap);
+	fputs(msg ? kl_vis(msg) : "(out of memory formatting a message)", stderr);
 	fputc('\n', stderr);
+	free(msg);
 }
 
 void kl_err(const char *fmt, ...)
@@ -93,7 +99,7 @@ static const char usage_text[] =
 	"commands:\n"
 	"  apply   [--bind TARGET=CGROUP_DIR]... [--host TARGET] [--without-lsm] [--verbose] DIR|FILE.kmi...\n"
 	"                                              load map images, attach and pin the BPF programs\n"
-	"  run     --target TARGET -- CMD [ARG]...     run CMD in a new cgroup bound to TARGET\n"
+	"  run     --target TARGET [--] CMD [ARG]...   run CMD in a new cgroup bound to TARGET\n"
 	"  detach                                      remove every pin and the state (idempotent)\n"
 	"  status  [--json]                            targets, cgroups, map entries and counters\n"
 	"  events  [--json] [--drain|--follow]         print the enforcement events\n"
@@ -102,12 +108,14 @@ static const char usage_text[] =
 	"\n"
 	"Every command but help and version also takes --pin-dir DIR (default " KARMOR_PIN_DIR ")\n"
 	"and --state-dir DIR (default " KARMOR_STATE_DIR ").\n"
-	"Exit status: 0 success, 1 failure, 2 usage error.  See karmor-loader(8).\n";
+	"Exit status: 0 success, 1 failure, 2 usage error; run: CMD's, or 125 if run itself fails.\n"
+	"See karmor-loader(8).\n";
 
 struct kl_command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	const char *help;
+	int own_help;	/* parses --help itself (run: what follows CMD is CMD's) */
 };
 
 static const struct kl_command commands[] = {
@@ -125,27 +133,35 @@ static const struct kl_command commands[] = {
 	 "                            attached to each bound cgroup (network rules without fromSource)\n"
 	 "  --verbose                 show libbpf's messages\n"
 	 "  --pin-dir DIR             where to pin maps and links (default " KARMOR_PIN_DIR ")\n"
-	 "  --state-dir DIR           where to keep the images and the state (default " KARMOR_STATE_DIR ")\n"},
+	 "  --state-dir DIR           where to keep the images and the state (default " KARMOR_STATE_DIR ")\n",
+	 0},
 	{"run", kl_cmd_run,
-	 "usage: karmor-loader run --target TARGET [--pin-dir DIR] [--state-dir DIR] -- CMD [ARG]...\n"
+	 "usage: karmor-loader run --target TARGET [--pin-dir DIR] [--state-dir DIR] [--] CMD [ARG]...\n"
 	 "\n"
 	 "Makes a cgroup (CGROUP2_ROOT/karmor/run-PID), binds it to TARGET, runs CMD in it and\n"
 	 "waits; then removes the cgroup and exits with CMD's status (128+N if a signal N killed it).\n"
+	 "Options end at \"--\" or at CMD: what follows is CMD's.  Exit status 125: run itself\n"
+	 "failed (then CMD did not run, or its cgroup could not be removed and stays bound);\n"
+	 "126: CMD cannot be executed; 127: CMD was not found.\n"
 	 "\n"
 	 "  --target TARGET           a target of the applied images\n"
-	 "  --pin-dir DIR, --state-dir DIR   as for apply\n"},
+	 "  --pin-dir DIR, --state-dir DIR   as for apply\n",
+	 1},
 	{"detach", kl_cmd_detach,
 	 "usage: karmor-loader detach [--pin-dir DIR] [--state-dir DIR]\n"
 	 "\n"
 	 "Removes every pinned link (which detaches the programs), map and program, and the\n"
-	 "state directory.  Nothing attached is not an error.\n"},
+	 "state directory.  Nothing attached is not an error.  If a pin cannot be removed, the\n"
+	 "state is kept, what remains is listed and the exit status is 1.\n",
+	 0},
 	{"status", kl_cmd_status,
 	 "usage: karmor-loader status [--json] [--pin-dir DIR] [--state-dir DIR]\n"
 	 "\n"
 	 "Whether images are applied, and per target: slot, bound cgroups, rules, map entries in\n"
 	 "use of each map's capacity, and the allowed/audited/blocked counters.\n"
 	 "\n"
-	 "  --json                    one JSON object instead of text\n"},
+	 "  --json                    one JSON object instead of text\n",
+	 0},
 	{"events", kl_cmd_events,
 	 "usage: karmor-loader events [--json] [--drain|--follow] [--pin-dir DIR] [--state-dir DIR]\n"
 	 "\n"
@@ -154,7 +170,8 @@ static const struct kl_command commands[] = {
 	 "\n"
 	 "  --json                    one JSON object per line, with KubeArmor's alert field names\n"
 	 "  --drain                   print the events there are now and exit\n"
-	 "  --follow                  keep printing until SIGINT or SIGTERM (the default)\n"},
+	 "  --follow                  keep printing until SIGINT or SIGTERM (the default)\n",
+	 0},
 };
 
 static const struct kl_command *find_command(const char *name)
@@ -216,13 +233,19 @@ int main(int argc, char **argv)
 	}
 	kl_cmd = c->name;
 	/* --help anywhere before "--" */
-	for (int i = 2; i < argc && strcmp(argv[i], "--"); i++) {
+	for (int i = 2; !c->own_help && i < argc && strcmp(argv[i], "--"); i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			fputs(c->help, stdout);
 			return KL_EXIT_OK;
 		}
 	}
 	return c->fn(argc - 1, argv + 1);
+}
+
+void kl_print_help(const char *name)
+{
+	const struct kl_command *c = find_command(name);
+	fputs(c ? c->help : usage_text, stdout);
 }
 
 int kl_opt(int argc, char **argv, int *i, const char *name, const char **val)

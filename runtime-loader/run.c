@@ -2,7 +2,10 @@
  * run --target T -- CMD...: a fresh cgroup (CGROUP2_ROOT/karmor/run-PID)
  * bound to T in the pinned karmor_cgroups map, CMD run inside it, then
  * everything undone.  In --without-lsm mode the cgroup program is attached to
- * the new cgroup too (the link lives as long as this process).
+ * the new cgroup too (the link lives as long as this process).  If the cgroup
+ * cannot be removed, processes may still run in it: then it stays bound (its
+ * link pinned) until detach, and run exits 125.  Every failure of run itself
+ * exits 125, so it cannot be taken for CMD's status.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -156,30 +159,72 @@ static void unbind_cgroup(struct run *r)
 	kl_unlock(lock);
 }
 
-/* processes CMD left behind (daemons) would keep the cgroup busy: kill them */
-static void remove_cgroup(struct run *r)
+/* SIGKILL to every process in the cgroup, for kernels without cgroup.kill (< 5.14);
+ * repeated by the caller, as a process may fork meanwhile */
+static void kill_procs(const char *cg)
+{
+	char procs[PATH_MAX + 16];
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
+	FILE *f = fopen(procs, "re");
+	if (!f)
+		return;
+	long pid;
+	while (fscanf(f, "%ld", &pid) == 1)
+		if (pid > 0)
+			kill((pid_t)pid, SIGKILL);
+	fclose(f);
+}
+
+/* processes CMD left behind (daemons) would keep the cgroup busy: kill them.
+ * 0 when the cgroup is gone, -1 (errno set) when it is still there */
+static int remove_cgroup(struct run *r)
 {
 	if (!r->made_cg)
-		return;
-	for (int tries = 0; tries < 100; tries++) {
+		return 0;
+	int have_kill = 1, e = 0;
+	for (int tries = 0; tries < 200; tries++) {
 		if (rmdir(r->cg) == 0 || errno == ENOENT) {
 			r->made_cg = 0;
 			break;
 		}
-		if (errno != EBUSY)
+		e = errno;
+		if (e != EBUSY)
 			break;
 		if (tries == 0) {
 			char kill_file[PATH_MAX + 16];
 			snprintf(kill_file, sizeof(kill_file), "%s/cgroup.kill", r->cg);
-			if (write_file(kill_file, "1"))
-				kl_warn("%s: processes are left and cgroup.kill failed: %s", r->cg, strerror(errno));
+			have_kill = write_file(kill_file, "1") == 0;
 		}
+		if (!have_kill)
+			kill_procs(r->cg);
 		struct timespec ts = {0, 10 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
-	if (r->made_cg)
-		kl_warn("cannot remove %s: %s", r->cg, strerror(errno));
 	rmdir(r->cg_parent);	/* only when empty; other runs may use it */
+	if (r->made_cg) {
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+/* the cgroup outlives us: its binding must too.  In --without-lsm mode the
+ * link dies with this process unless pinned (as apply names its links, so
+ * detach removes it).  -1 if the cgroup is left unconfined. */
+static int keep_binding(struct run *r)
+{
+	if (r->link_fd < 0)
+		return 0;
+	char name[128], path[PATH_MAX];
+	snprintf(name, sizeof(name), "%s%s-%" PRIu64, KL_LINK_PREFIX, KL_SOCK_PROG, r->cgid);
+	int lock = kl_lock(r->pin_dir);
+	int rc = kl_pin_path(path, sizeof(path), r->pin_dir, name) || bpf_obj_pin(r->link_fd, path) ? -1 : 0;
+	if (rc)
+		kl_err("cannot pin the link of %s to %s: %s: processes left in %s are NOT confined once this "
+		       "command exits",
+		       KL_SOCK_PROG, path, strerror(errno), r->cg);
+	kl_unlock(lock);
+	return rc;
 }
 
 int kl_cmd_run(int argc, char **argv)
@@ -187,37 +232,41 @@ int kl_cmd_run(int argc, char **argv)
 	struct kl_dirs d = {NULL, KARMOR_STATE_DIR};
 	const char *target = NULL;
 	int i;
+	/* options only before "--" or CMD: `run --target T ls --help` runs `ls --help` */
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--")) {
 			i++;
 			break;
 		}
+		if (argv[i][0] != '-')
+			break;	/* CMD without "--" */
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			kl_print_help("run");
+			return KL_EXIT_OK;
+		}
 		const char *v;
 		int r = kl_opt_dirs(argc, argv, &i, &d);
 		if (r < 0)
-			return KL_EXIT_USAGE;
+			return KL_EXIT_RUN_FAIL;
 		if (r > 0)
 			continue;
 		r = kl_opt(argc, argv, &i, "--target", &v);
 		if (r < 0)
-			return KL_EXIT_USAGE;
+			return KL_EXIT_RUN_FAIL;
 		if (r > 0) {
 			target = v;
 			continue;
 		}
-		if (argv[i][0] == '-') {
-			kl_usage_err("unknown option '%s'", argv[i]);
-			return KL_EXIT_USAGE;
-		}
-		break;	/* CMD without "--" */
+		kl_usage_err("unknown option '%s'", argv[i]);
+		return KL_EXIT_RUN_FAIL;
 	}
 	if (!target) {
 		kl_usage_err("--target TARGET is required");
-		return KL_EXIT_USAGE;
+		return KL_EXIT_RUN_FAIL;
 	}
 	if (i >= argc) {
 		kl_usage_err("no command to run (run --target TARGET -- CMD [ARG]...)");
-		return KL_EXIT_USAGE;
+		return KL_EXIT_RUN_FAIL;
 	}
 	char **cmd = argv + i;
 
@@ -227,36 +276,47 @@ int kl_cmd_run(int argc, char **argv)
 	r.state_dir = d.state_dir;
 	int have = kl_state_read(d.state_dir, &r.st);
 	if (have < 0)
-		return KL_EXIT_FAIL;
+		return KL_EXIT_RUN_FAIL;
 	if (!have) {
 		kl_err("nothing is applied (no state in %s): run 'karmor-loader apply' first", d.state_dir);
-		return KL_EXIT_FAIL;
+		return KL_EXIT_RUN_FAIL;
 	}
 	r.pin_dir = kl_pin_dir(&d, &r.st, have);
-	int rc = KL_EXIT_FAIL;
+	int rc = KL_EXIT_RUN_FAIL;
 	const struct kl_starget *t = NULL;
 	for (unsigned k = 0; k < r.st.ntargets; k++)
 		if (!strcmp(r.st.targets[k].name, target))
 			t = &r.st.targets[k];
 	if (!t) {
 		kl_err("no target %s among the applied images", target);
-		goto out;
+		goto out_state;
 	}
 	r.slot = t->slot;
 	const char *root = kl_cgroup2_root();
 	if (!root) {
 		kl_err("no cgroup v2 file system is mounted (mount -t cgroup2 none /sys/fs/cgroup)");
-		goto out;
+		goto out_state;
 	}
 	if (snprintf(r.cg_parent, sizeof(r.cg_parent), "%s/karmor", root) >= (int)sizeof(r.cg_parent) ||
 	    snprintf(r.cg, sizeof(r.cg), "%s/run-%ld", r.cg_parent, (long)getpid()) >= (int)sizeof(r.cg)) {
 		kl_err("%s: path too long", root);
-		goto out;
+		goto out_state;
 	}
 	if (strpbrk(r.cg, "\t\n")) {
 		kl_err("%s: a cgroup path with a TAB or newline cannot be recorded", r.cg);
-		goto out;
+		goto out_state;
 	}
+
+	/* termination signals are held from before the cgroup exists until the
+	 * child runs, and again during the cleanup, so the cleanup always happens;
+	 * one that arrived meanwhile acts when the mask is restored at the end */
+	sigset_t hold, old;
+	sigemptyset(&hold);
+	sigaddset(&hold, SIGINT);
+	sigaddset(&hold, SIGTERM);
+	sigaddset(&hold, SIGHUP);
+	sigaddset(&hold, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &hold, &old);
 	if (mkdir(r.cg_parent, 0755) && errno != EEXIST) {
 		kl_err("cannot make cgroup %s: %s", r.cg_parent, strerror(errno));
 		goto out;
@@ -272,19 +332,8 @@ int kl_cmd_run(int argc, char **argv)
 		goto out;
 	}
 	r.cgid = (uint64_t)sb.st_ino;
-
-	/* hold termination signals until the child runs, so the cleanup below always happens */
-	sigset_t hold, old;
-	sigemptyset(&hold);
-	sigaddset(&hold, SIGINT);
-	sigaddset(&hold, SIGTERM);
-	sigaddset(&hold, SIGHUP);
-	sigaddset(&hold, SIGQUIT);
-	sigprocmask(SIG_BLOCK, &hold, &old);
-	if (bind_cgroup(&r)) {
-		sigprocmask(SIG_SETMASK, &old, NULL);
+	if (bind_cgroup(&r))
 		goto out;
-	}
 	char procs[PATH_MAX + 16];
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", r.cg);
 	fflush(stdout);
@@ -292,14 +341,13 @@ int kl_cmd_run(int argc, char **argv)
 	pid_t pid = fork();
 	if (pid < 0) {
 		kl_err("fork: %s", strerror(errno));
-		sigprocmask(SIG_SETMASK, &old, NULL);
 		goto out;
 	}
 	if (pid == 0) {
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		if (write_file(procs, "0")) {
 			kl_err("cannot join cgroup %s: %s", r.cg, strerror(errno));
-			_exit(127);
+			_exit(KL_EXIT_RUN_FAIL);
 		}
 		execvp(cmd[0], cmd);
 		int e = errno;
@@ -318,27 +366,45 @@ int kl_cmd_run(int argc, char **argv)
 	sigaction(SIGTERM, &fwd, NULL);
 	sigaction(SIGHUP, &fwd, NULL);
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	int status = 0;
+	int status = 0, waited = 1;
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
 			kl_err("waitpid: %s", strerror(errno));
-			status = -1;
+			waited = 0;
 			break;
 		}
 	}
 	sigprocmask(SIG_BLOCK, &hold, NULL);
-	if (status == -1)
-		rc = KL_EXIT_FAIL;
+	child_pid = 0;	/* reaped: its pid may be reused, nothing is forwarded any more */
+	if (!waited)
+		rc = KL_EXIT_RUN_FAIL;
 	else if (WIFEXITED(status))
 		rc = WEXITSTATUS(status);
 	else if (WIFSIGNALED(status))
 		rc = 128 + WTERMSIG(status);
 	else
-		rc = KL_EXIT_FAIL;
+		rc = KL_EXIT_RUN_FAIL;
 out:
-	/* the cgroup goes first: its leftover processes must not run unbound */
-	remove_cgroup(&r);
-	unbind_cgroup(&r);
+	/* the cgroup goes first: its leftover processes must not run unbound.  If
+	 * it cannot go, they may still be there: the binding stays */
+	if (remove_cgroup(&r)) {
+		int e = errno;
+		char cmd_rc[64] = "";
+		if (rc != KL_EXIT_RUN_FAIL)
+			snprintf(cmd_rc, sizeof(cmd_rc), " (%s exited with status %d)", cmd[0], rc);
+		kl_err("cannot remove cgroup %s: %s%s; processes may be left in it, so it stays bound to target %s "
+		       "until 'karmor-loader detach' (status lists it); to end that sooner, end them, remove the "
+		       "directory and detach",
+		       r.cg, strerror(e), cmd_rc, target);
+		keep_binding(&r);
+		if (r.link_fd >= 0)
+			close(r.link_fd);
+		rc = KL_EXIT_RUN_FAIL;
+	} else {
+		unbind_cgroup(&r);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+out_state:
 	kl_state_free(&r.st);
 	return rc;
 }

@@ -408,6 +408,54 @@ int kl_unpin_all(const char *pin_dir)
 	return count;
 }
 
+int kl_pins_left(const char *pin_dir, char *buf, size_t len)
+{
+	if (len)
+		buf[0] = '\0';
+	DIR *d = opendir(pin_dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -1;
+	struct dirent *de;
+	int count = 0;
+	size_t off = 0;
+	while ((de = readdir(d))) {
+		if (!is_pin_name(de->d_name))
+			continue;
+		count++;
+		if (off < len) {
+			int n = snprintf(buf + off, len - off, "%s%s", count > 1 ? ", " : "", de->d_name);
+			off += n > 0 ? (size_t)n : 0;
+		}
+	}
+	closedir(d);
+	if (off >= len && len > 4)
+		snprintf(buf + len - 4, 4, "...");
+	return count;
+}
+
+char *kl_state_salvage_pin_dir(const char *state_dir)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s", state_dir, KL_STATE_FILE);
+	size_t len;
+	char *buf = read_all(path, &len);
+	if (!buf)
+		return NULL;
+	char *found = NULL;
+	int n = 0;
+	char *save = NULL;
+	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "pin-dir\t/", 9) || strchr(line + 8, '\t'))
+			continue;
+		n++;
+		found = line + 8;
+	}
+	/* two pin-dir lines: no telling which one is right */
+	char *r = n == 1 ? strdup(found) : NULL;
+	free(buf);
+	return r;
+}
+
 int kl_remove_state_dir(const char *state_dir)
 {
 	DIR *d = opendir(state_dir);

@@ -19,45 +19,105 @@
 
 /* ------------------------------------------------------------ detach */
 
-int kl_detach(const struct kl_dirs *d, int quiet)
+/*
+ * All or nothing as far as removal can be: the state is the only record of
+ * where the pins are (a --pin-dir of apply), so it goes only once nothing it
+ * describes is left.  A damaged state that still names its pin directory is
+ * detached from there; one that does not is left alone until --pin-dir says
+ * where to look.
+ */
+int kl_detach(const struct kl_dirs *d)
 {
 	struct kl_state st;
 	int have = kl_state_read(d->state_dir, &st);
-	if (have < 0) {
-		/* a damaged state file must not keep anyone from detaching */
-		memset(&st, 0, sizeof(st));
-		have = 0;
+	int damaged = have < 0;
+	char *recorded = NULL;	/* the pin directory the state names */
+	if (damaged) {
+		recorded = kl_state_salvage_pin_dir(d->state_dir);
+		if (!recorded && !d->pin_dir) {
+			kl_err("%s/%s is damaged and does not say where the programs are pinned: nothing was removed; "
+			       "run 'karmor-loader detach --pin-dir DIR --state-dir %s' with the pin directory of the apply "
+			       "(default %s)",
+			       d->state_dir, KL_STATE_FILE, d->state_dir, KARMOR_PIN_DIR);
+			return KL_EXIT_FAIL;
+		}
+	} else if (have) {
+		recorded = strdup(st.pin_dir);
 	}
-	const char *pin_dir = kl_pin_dir(d, &st, have);
-	char *pin_copy = strdup(pin_dir);
-	if (!pin_copy) {
+	const char *pin_dir = d->pin_dir ? d->pin_dir : recorded ? recorded : KARMOR_PIN_DIR;
+	char *pin = strdup(pin_dir);
+	kl_state_free(&st);
+	if (!pin || (have > 0 && !recorded)) {
 		kl_err("out of memory");
-		kl_state_free(&st);
+		free(pin);
+		free(recorded);
 		return KL_EXIT_FAIL;
 	}
-	kl_state_free(&st);
+	if (damaged && !d->pin_dir)
+		kl_warn("detaching what %s/%s names as its pin directory: %s", d->state_dir, KL_STATE_FILE, pin);
+
 	sigset_t hold, old;
 	sigemptyset(&hold);
 	sigaddset(&hold, SIGINT);
 	sigaddset(&hold, SIGTERM);
 	sigaddset(&hold, SIGHUP);
+	sigaddset(&hold, SIGQUIT);
 	sigprocmask(SIG_BLOCK, &hold, &old);
-	int lock = kl_lock(pin_copy);
-	int n = kl_unpin_all(pin_copy);
+	int lock = kl_lock(pin);
+	int n = kl_unpin_all(pin);
+	char names[512];
+	int rc = KL_EXIT_OK, keep = 0;
+	if (n < 0) {
+		int left = kl_pins_left(pin, names, sizeof(names));
+		if (left > 0)
+			kl_err("not detached: %s still holds %d karmor pin%s (%s); a program whose link- pin is "
+			       "there stays attached",
+			       pin, left, left == 1 ? "" : "s", names);
+		else
+			kl_err("not detached: %s could not be cleared", pin);
+		keep = 1;
+	} else if (recorded && strcmp(recorded, pin)) {
+		/* --pin-dir named another directory than the state: the state's may still hold pins */
+		int left = kl_pins_left(recorded, names, sizeof(names));
+		if (left != 0) {
+			if (left > 0)
+				kl_err("%s, the pin directory %s/%s records, still holds %d karmor pin%s (%s): run "
+				       "'karmor-loader detach --pin-dir %s'",
+				       recorded, d->state_dir, KL_STATE_FILE, left, left == 1 ? "" : "s", names, recorded);
+			else
+				kl_err("%s, the pin directory %s/%s records, cannot be read: %s", recorded, d->state_dir,
+				       KL_STATE_FILE, strerror(errno));
+			keep = 1;
+		}
+	} else if (damaged && !d->pin_dir && n == 0) {
+		/* the damaged file's pin-dir line led nowhere: it may be the damaged part */
+		kl_err("%s holds no karmor pins, and %s/%s is damaged: nothing was removed; if the programs are "
+		       "pinned elsewhere, run 'karmor-loader detach --pin-dir DIR --state-dir %s'",
+		       pin, d->state_dir, KL_STATE_FILE, d->state_dir);
+		keep = 1;
+	}
 	struct stat sb;
 	int had_state = stat(d->state_dir, &sb) == 0;
-	int srm = kl_remove_state_dir(d->state_dir);
+	int srm = keep ? 0 : kl_remove_state_dir(d->state_dir);
 	kl_unlock(lock);
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	int rc = KL_EXIT_OK;
-	if (n < 0 || srm < 0)
+	if (keep) {
+		kl_err("the state in %s is kept; run 'karmor-loader detach' again once the cause is fixed", d->state_dir);
 		rc = KL_EXIT_FAIL;
-	else if (!quiet && n == 0 && !had_state)
-		printf("nothing is attached\n");
-	else if (!quiet)
-		printf("detached: %d pin%s removed from %s, state %s removed\n", n, n == 1 ? "" : "s", pin_copy,
+	} else if (srm < 0) {
+		kl_err("%d pin%s removed from %s, but the state in %s could not be removed", n, n == 1 ? "" : "s", pin,
 		       d->state_dir);
-	free(pin_copy);
+		rc = KL_EXIT_FAIL;
+	} else if (n == 0 && !had_state) {
+		printf("nothing is attached\n");
+	} else {
+		printf("detached: %d pin%s removed from %s, state %s removed\n", n, n == 1 ? "" : "s", kl_vis(pin),
+		       kl_vis(d->state_dir));
+	}
+	free(pin);
+	free(recorded);
+	if (fflush(stdout) && rc == KL_EXIT_OK)
+		rc = KL_EXIT_FAIL;
 	return rc;
 }
 
@@ -73,7 +133,7 @@ int kl_cmd_detach(int argc, char **argv)
 			return KL_EXIT_USAGE;
 		}
 	}
-	return kl_detach(&d, 0);
+	return kl_detach(&d);
 }
 
 /* ------------------------------------------------------------ status */
@@ -247,8 +307,8 @@ int kl_cmd_status(int argc, char **argv)
 		kl_json_open(&j, "targets", '[');
 	} else {
 		printf("attached (%s), pinned under %s, state in %s\n",
-		       st.without_lsm ? "without LSM: cgroup/sock_create on bound cgroups only" : "BPF-LSM", pin_dir,
-		       d.state_dir);
+		       st.without_lsm ? "without LSM: cgroup/sock_create on bound cgroups only" : "BPF-LSM",
+		       kl_vis(pin_dir), kl_vis(d.state_dir));
 	}
 	for (unsigned i = 0; i < st.ntargets; i++) {
 		const struct kl_starget *t = &st.targets[i];
@@ -268,7 +328,7 @@ int kl_cmd_status(int argc, char **argv)
 			kl_json_u64(&j, "rules", t->img.hdr->nrules);
 			kl_json_open(&j, "cgroups", '[');
 		} else {
-			printf("target %s: slot %u%s, %s rules\n", t->name, t->slot, t->host ? ", host target" : "",
+			printf("target %s: slot %u%s, %s rules\n", kl_vis(t->name), t->slot, t->host ? ", host target" : "",
 			       kl_thousands(t->img.hdr->nrules, b[0]));
 		}
 		unsigned nb = 0;
@@ -290,7 +350,7 @@ int kl_cmd_status(int argc, char **argv)
 				kl_json_bool(&j, "run", run);
 				kl_json_close(&j, '}');
 			} else {
-				printf("  cgroup %s (id %" PRIu64 ")%s\n", path ? path : "(unknown path)", cgs[c].cgid,
+				printf("  cgroup %s (id %" PRIu64 ")%s\n", path ? kl_vis(path) : "(unknown path)", cgs[c].cgid,
 				       run ? ", made by run" : "");
 			}
 		}

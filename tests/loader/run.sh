@@ -2,7 +2,10 @@
 # Host tests of karmor-loader, for real: maps filled, the cgroup/sock_create
 # program attached to a fresh cgroup v2 directory and refusing TCP sockets
 # there, status, events, run and detach, and every bad input refused with
-# nothing left pinned or attached.
+# nothing left pinned or attached; run's own failures (125) apart from CMD's
+# status, a run cgroup that cannot be removed kept bound, detach keeping the
+# state while anything is left (read-only bpffs, damaged state), names with
+# terminal escapes shown escaped, capability numbers 0..40.
 #
 #   tests/loader/run.sh [BUILD_DIR]      (default build; build/san for SAN=1)
 #
@@ -58,7 +61,10 @@ PIN=$BPFFS/karmor
 STATE=$T/state
 CG=$CG2/karmor-loader-test-$$
 cleanup() {
+	mountpoint -q "$BPFFS" 2>/dev/null && mount -o remount,rw "$BPFFS" 2>/dev/null
 	[ -n "${PIN:-}" ] && "$L" detach --pin-dir "$PIN" --state-dir "$STATE" >/dev/null 2>&1
+	[ -n "${LEFTCG:-}" ] && rmdir "$LEFTCG/sub" "$LEFTCG" "$CG2/karmor" 2>/dev/null
+	[ -n "${ESCCG:-}" ] && rmdir "$ESCCG" 2>/dev/null
 	rmdir "$CG" 2>/dev/null
 	mountpoint -q "$BPFFS" 2>/dev/null && umount "$BPFFS"
 	rm -rf "$T"
@@ -205,7 +211,7 @@ docs_agree() {
 if why=$(docs_agree); then ok "help, man page and completion agree"; else bad "help, man page and completion agree" "$why"; fi
 # the JSON writer on hostile bytes (a unit test of runtime-loader/json.c)
 san=
-case $BUILD in */san) san="-fsanitize=address,undefined -fno-omit-frame-pointer" ;; esac
+case $BUILD in */san) san="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" ;; esac
 if ! ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $san -I"$ROOT/runtime-loader" -o "$T/json_test" \
 	"$HERE/json_test.c" "$ROOT/runtime-loader/json.c" 2>"$T/cc.err"; then
 	bad "JSON escaping" "cannot build tests/loader/json_test.c: $(cat "$T/cc.err")"
@@ -218,7 +224,10 @@ expect_fail "unknown command: usage error" 2 "no command 'frob'" frob
 expect_fail "apply without an image: usage error" 2 "no map image" apply "${D[@]}"
 expect_fail "apply --bind without '=': usage error" 2 "TARGET=CGROUP_DIR" apply --bind x "${D[@]}" "$IMG"
 expect_fail "events --drain --follow: usage error" 2 "exclude" events --drain --follow "${D[@]}"
-expect_fail "run without --target: usage error" 2 "--target" run "${D[@]}" -- true
+expect_fail "run without --target: 125 (run's own failure, never CMD's status)" 125 "--target" run "${D[@]}" -- true
+expect_fail "run with an unknown option: 125" 125 "unknown option '--frob'" run --frob "${D[@]}" -- true
+run run --target x "${D[@]}" --help
+[ "$rc" -eq 0 ] && grep -q "usage: karmor-loader run" <<<"$out" && ok "run --target x --help: the help (options before CMD)" || bad "run --target x --help" "exit $rc: $out$err"
 
 # ---------------------------------------------------------------- nothing applied
 run status "${D[@]}"
@@ -228,7 +237,7 @@ run status --json "${D[@]}"
 run detach "${D[@]}"
 [ "$rc" -eq 0 ] && [ "$out" = "nothing is attached" ] && ok "detach with nothing attached" || bad "detach with nothing attached" "exit $rc: $out$err"
 expect_fail "events with nothing applied" 1 "nothing is attached" events --drain "${D[@]}"
-expect_fail "run with nothing applied" 1 "nothing is applied" run --target "$TGT" "${D[@]}" -- true
+expect_fail "run with nothing applied: 125" 125 "nothing is applied" run --target "$TGT" "${D[@]}" -- true
 
 # ---------------------------------------------------------------- bad inputs
 head -c 100 "$IMG" >"$T/truncated.kmi"
@@ -385,17 +394,38 @@ run run --target "$TGT" "${D[@]}" -- python3 -c "$PY"
 [ "$rc" -eq 3 ] && [ "$out" = "Operation not permitted" ] && ok "run: CMD's socket is refused, its exit status passed on" || bad "run: CMD's socket is refused" "exit $rc: $out $err"
 run run --target "$TGT" "${D[@]}" -- sh -c 'grep "^0::" /proc/self/cgroup; exit 7'
 [ "$rc" -eq 7 ] && grep -q "^0::/karmor/run-" <<<"$out" && ok "run: CMD runs in its own cgroup" || bad "run: CMD runs in its own cgroup" "exit $rc: $out $err"
+RUNCG=$CG2$(sed -n 's/^0:://p' <<<"$out")	# gone afterwards (other runs on the host may have theirs)
 run run --target "$TGT" "${D[@]}" -- sh -c 'kill -TERM $$'
 [ "$rc" -eq 143 ] && ok "run: killed by a signal -> 128+N" || bad "run: killed by a signal" "exit $rc: $err"
 run run --target "$TGT" "${D[@]}" -- /nonexistent/cmd
 [ "$rc" -eq 127 ] && grep -q "/nonexistent/cmd: No such file" <<<"$err" && ok "run: missing CMD -> 127" || bad "run: missing CMD" "exit $rc: $err"
+run run --target "$TGT" "${D[@]}" -- /etc/passwd
+[ "$rc" -eq 126 ] && grep -q "/etc/passwd: Permission denied" <<<"$err" && ok "run: CMD not executable -> 126" || bad "run: CMD not executable" "exit $rc: $err"
+# options end at CMD: what follows is CMD's, --help included
+run run --target "$TGT" "${D[@]}" sh -c 'printf "%s\n" "$@"' sh --help --target
+[ "$rc" -eq 0 ] && [ "$out" = $'--help\n--target' ] && ok "run --target T CMD --help: the options are CMD's" || bad "run --target T CMD --help" "exit $rc: $out $err"
+run run --target "$TGT" "${D[@]}" -- sh -c 'printf "%s\n" "$@"' sh -h
+[ "$rc" -eq 0 ] && [ "$out" = "-h" ] && ok "run -- CMD -h: CMD's options" || bad "run -- CMD -h" "exit $rc: $out $err"
+# SIGTERM to run is passed on to CMD, and the cgroup still goes
+"$L" run --target "$TGT" "${D[@]}" -- sleep 20 >/dev/null 2>"$T/term.err" &
+lpid=$!
+for _ in $(seq 50); do [ -d "$CG2/karmor/run-$lpid" ] && break; sleep 0.1; done
+sleep 0.2
+kill -TERM $lpid
+wait $lpid
+trc=$?
+if [ "$trc" -eq 143 ] && [ ! -e "$CG2/karmor/run-$lpid" ] && ! compgen -G "$STATE/run-*" >/dev/null; then
+	ok "run: SIGTERM reaches CMD, the cgroup is removed, 128+15"
+else
+	bad "run: SIGTERM" "exit $trc: $(cat "$T/term.err"); $(ls -d "$CG2"/karmor/run-* 2>/dev/null)"
+fi
 expect_run_unknown() {
 	run run --target nosuch "${D[@]}" -- true
-	[ "$rc" -eq 1 ] && grep -q "no target nosuch" <<<"$err"
+	[ "$rc" -eq 125 ] && grep -q "no target nosuch" <<<"$err"
 }
-expect_run_unknown && ok "run: unknown target" || bad "run: unknown target" "exit $rc: $err"
+expect_run_unknown && ok "run: unknown target -> 125" || bad "run: unknown target" "exit $rc: $err"
 run status --json "${D[@]}"
-left=$(ls -d "$CG2"/karmor/run-* 2>/dev/null)
+left=$(ls -d "$RUNCG" 2>/dev/null)
 if [ "$(jget "$out" targets.0.cgroups.1.id 2>/dev/null)" = "" ] && [ -z "$left" ] && ! compgen -G "$STATE/run-*" >/dev/null; then
 	ok "run: its cgroup and binding are gone afterwards"
 else
@@ -403,6 +433,24 @@ else
 fi
 run events --json --drain "${D[@]}"
 [ "$(grep -c '"PolicyName":"ksp-block-tcp"' <<<"$out")" -eq 1 ] && ok "run: the refusal is an event" || bad "run: the refusal is an event" "$out"
+# a cgroup run cannot remove (CMD leaves a child cgroup in it; processes could
+# be left in it too): it stays bound and enforced, its link pinned, exit 125
+run run --target "$TGT" "${D[@]}" -- sh -c 'c=$1$(sed -n "s/^0:://p" /proc/self/cgroup) && mkdir "$c/sub" && echo "$c"' sh "$CG2"
+LEFTCG=$out
+if [ "$rc" -eq 125 ] && grep -q "cannot remove cgroup $LEFTCG: Device or resource busy (sh exited with status 0); .*stays bound to target $TGT" <<<"$err" &&
+	[ -d "$LEFTCG/sub" ] && compgen -G "$STATE/run-*" >/dev/null; then
+	ok "run: a cgroup it cannot remove stays bound, said so, exit 125"
+else
+	bad "run: a cgroup it cannot remove" "exit $rc: $err; left: $LEFTCG"
+fi
+r=$(tcp_socket "$LEFTCG/sub")
+[ "$r" = "Operation not permitted" ] && ok "run: what is left in that cgroup is still confined" || bad "run: left-over cgroup confined" "got: $r"
+leftid=$(stat -c %i "$LEFTCG" 2>/dev/null)
+[ -e "$PIN/link-karmor_sock_create-$leftid" ] && ok "run: the left-over cgroup's link is pinned" || bad "run: left-over link pinned" "$(ls "$PIN")"
+run status "${D[@]}"
+grep -q "cgroup $LEFTCG (id $leftid), made by run" <<<"$out" && ok "status lists the left-over run cgroup" || bad "status lists the left-over run cgroup" "$out $err"
+rmdir "$LEFTCG/sub" "$LEFTCG" && LEFTCG=
+rmdir "$CG2/karmor" 2>/dev/null	# as run does: only when no other run uses it
 
 # ---------------------------------------------------------------- two targets, a host target
 cat >"$T/host.yaml" <<'EOF2'
@@ -458,5 +506,132 @@ r=$(tcp_socket "$CG")
 [ "$r" = "created" ] && ok "after detach the cgroup is not enforced" || bad "after detach the cgroup is not enforced" "got: $r"
 run detach "${D[@]}"
 [ "$rc" -eq 0 ] && [ "$out" = "nothing is attached" ] && ok "detach is idempotent" || bad "detach is idempotent" "exit $rc: $out $err"
+
+# ---------------------------------------------------------------- capability numbers
+# the loader accepts capabilities 0..40 (what karmorc emits), whatever its build headers say
+cat >"$T/cap.yaml" <<'EOF2'
+apiVersion: security.kubearmor.com/v1
+kind: KubeArmorPolicy
+metadata:
+  name: ksp-block-raw
+  namespace: default
+spec:
+  selector:
+    matchLabels:
+      app: web
+  capabilities:
+    matchCapabilities:
+    - capability: net_raw
+  action: Block
+EOF2
+# set_cap IN OUT ID: the first capability entry's id, the SHA-256 made right again
+set_cap() {
+	python3 - "$@" <<'EOF2'
+import hashlib, struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+(ncaps,) = struct.unpack_from("<I", b, 56)
+(caps_off,) = struct.unpack_from("<Q", b, 96)
+assert ncaps >= 1
+struct.pack_into("<H", b, caps_off + 2, int(sys.argv[3]))
+b[-32:] = hashlib.sha256(bytes(b[:-32])).digest()
+open(sys.argv[2], "wb").write(b)
+EOF2
+}
+if "$KC" compile --target=bpf -o "$T/cap" "$T/cap.yaml" >/dev/null 2>"$T/kc3.err" && CIMG=$(ls "$T"/cap/bpf/*.kmi) &&
+	set_cap "$CIMG" "$T/cap41.kmi" 41 && set_cap "$CIMG" "$T/cap40.kmi" 40; then
+	expect_fail "capability 41 is refused" 1 "cap41.kmi: capability entry 0: id 41" apply --without-lsm "${D[@]}" "$T/cap41.kmi"
+	run apply --without-lsm "${D[@]}" "$T/cap40.kmi"
+	if [ "$rc" -eq 0 ]; then ok "capability 40 (checkpoint_restore) is accepted"; else bad "capability 40 is accepted" "exit $rc: $err"; fi
+	run detach "${D[@]}"
+else
+	bad "capability numbers" "setup: $(cat "$T/kc3.err")"
+fi
+
+# ---------------------------------------------------------------- hostile strings in text output
+# a policy name with terminal escapes (the image edited, its SHA-256 made right)
+# and a bound cgroup whose name has some: text shows them as \xHH, JSON escapes them
+python3 - "$IMG" "$T/esc.kmi" <<'EOF2'
+import hashlib, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+old, new = b"\0ksp-block-tcp\0", b"\0ksp\x1b[31mk-tcp\0"
+assert len(old) == len(new) and b.count(old) == 1
+b = bytearray(bytes(b).replace(old, new))
+b[-32:] = hashlib.sha256(bytes(b[:-32])).digest()
+open(sys.argv[2], "wb").write(b)
+EOF2
+ESCCG=$CG/$'esc\e]0;owned\a'
+mkdir "$ESCCG"
+has_esc() { LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' <<<"$1"; }
+run apply --without-lsm "${D[@]}" --bind "$TGT=$ESCCG" "$T/esc.kmi"
+if [ "$rc" -eq 0 ] && ! has_esc "$out$err" && grep -qF 'esc\x1b]0;owned\x07 (cgroup' <<<"$out"; then
+	ok "apply shows an escaped cgroup path"
+else
+	bad "apply with a hostile cgroup name" "exit $rc: $(cat -v <<<"$out$err")"
+fi
+tcp_socket "$ESCCG" >/dev/null
+run events --drain "${D[@]}"
+if [ "$rc" -eq 0 ] && ! has_esc "$out" && grep -qF 'policy=ksp\x1b[31mk-tcp ' <<<"$out"; then
+	ok "events: a policy name with escapes is shown as \\xHH"
+else
+	bad "events with a hostile policy name" "exit $rc: $(cat -v <<<"$out$err")"
+fi
+tcp_socket "$ESCCG" >/dev/null
+run events --json --drain "${D[@]}"
+[ "$rc" -eq 0 ] && ! has_esc "$out" && [ "$(jget "$out" PolicyName)" = $'ksp\e[31mk-tcp' ] && ok "events --json: the same name, JSON-escaped" ||
+	bad "events --json with a hostile policy name" "exit $rc: $(cat -v <<<"$out$err")"
+run status "${D[@]}"
+if [ "$rc" -eq 0 ] && ! has_esc "$out" && grep -qF 'esc\x1b]0;owned\x07 (id' <<<"$out"; then
+	ok "status shows an escaped cgroup path"
+else
+	bad "status with a hostile cgroup name" "exit $rc: $(cat -v <<<"$out$err")"
+fi
+
+# ---------------------------------------------------------------- detach keeps the state while anything is left
+# a read-only bpf file system: no pin can go, so nothing may
+mount -o remount,ro "$BPFFS"
+run detach "${D[@]}"
+mount -o remount,rw "$BPFFS"
+if [ "$rc" -eq 1 ] && grep -qE "not detached: $PIN still holds [0-9]+ karmor pins \(.*link-karmor_sock_create" <<<"$err" &&
+	grep -q "the state in $STATE is kept" <<<"$err" && [ -e "$STATE/state" ] && [ -e "$PIN/karmor_events" ]; then
+	ok "detach that cannot remove the pins: state kept, pins listed, exit 1"
+else
+	bad "detach on a read-only bpf file system" "exit $rc: $out $err"
+fi
+r=$(tcp_socket "$ESCCG")
+[ "$r" = "Operation not permitted" ] && ok "after that failed detach the cgroup is still enforced" || bad "after a failed detach" "got: $r"
+# --pin-dir elsewhere than the state records: the recorded pins stay, so does the state
+run detach --pin-dir "$BPFFS/elsewhere" --state-dir "$STATE"
+if [ "$rc" -eq 1 ] && grep -q "$PIN, the pin directory $STATE/state records, still holds" <<<"$err" && [ -e "$STATE/state" ] &&
+	[ -e "$PIN/karmor_events" ]; then
+	ok "detach --pin-dir of another directory keeps the state that records the pins"
+else
+	bad "detach --pin-dir elsewhere" "exit $rc: $out $err"
+fi
+# a damaged state that still names its pin directory: detached from there (never from the default)
+echo "garbage" >>"$STATE/state"
+run detach --state-dir "$STATE"
+if [ "$rc" -eq 0 ] && grep -qE "^detached: [1-9][0-9]* pins removed from $PIN," <<<"$out" && why=$(nothing_left) && [ ! -e "$STATE" ]; then
+	ok "detach with a damaged state uses its pin-dir line"
+else
+	bad "detach with a damaged state" "exit $rc: $out $err ${why:-}"
+fi
+[ "$(tcp_socket "$ESCCG")" = created ] && ok "after it the cgroup is not enforced" || bad "after the damaged-state detach" "still enforced"
+# a damaged state without a pin-dir line: nothing is removed until --pin-dir says where
+run apply --without-lsm "${D[@]}" --bind "$TGT=$CG" "$IMG"
+sed -i -e '/^pin-dir/d' "$STATE/state"
+run detach --state-dir "$STATE"
+if [ "$rc" -eq 1 ] && grep -q "does not say where the programs are pinned: nothing was removed" <<<"$err" &&
+	[ -e "$STATE/state" ] && [ -e "$PIN/karmor_events" ] && [ "$(tcp_socket "$CG")" = "Operation not permitted" ]; then
+	ok "detach with a damaged state and no pin directory: nothing removed, exit 1"
+else
+	bad "detach with a damaged state, no pin-dir line" "exit $rc: $out $err"
+fi
+run detach "${D[@]}"
+if [ "$rc" -eq 0 ] && why=$(nothing_left) && [ ! -e "$STATE" ] && [ ! -e "$PIN" ]; then
+	ok "then detach --pin-dir removes it all"
+else
+	bad "detach --pin-dir after a damaged state" "exit $rc: $out $err ${why:-}"
+fi
+rmdir "$ESCCG" && ESCCG=
 
 finish
