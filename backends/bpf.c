@@ -932,9 +932,9 @@ static void bpf_emit(struct be_ctx *ctx, const struct ir_target *t)
 static void bpf_usage_line(FILE *out, struct fe_arena *a, const char *name, const struct bpf_usage *u)
 {
 	fprintf(out, "bpf: %s: %s of %s path entries, %s of %s network, %s of %s capability, %s of %s source entries, "
-		"%s rules\n", name, bpf_num(a, u->paths), bpf_num(a, KARMOR_MAX_PATH_KEYS), bpf_num(a, u->nets),
+		"%s rule%s\n", name, bpf_num(a, u->paths), bpf_num(a, KARMOR_MAX_PATH_KEYS), bpf_num(a, u->nets),
 		bpf_num(a, KARMOR_MAX_NET_KEYS), bpf_num(a, u->caps), bpf_num(a, KARMOR_MAX_CAP_KEYS),
-		bpf_num(a, u->srcs), bpf_num(a, KARMOR_MAX_SRC_KEYS), bpf_num(a, u->rules));
+		bpf_num(a, u->srcs), bpf_num(a, KARMOR_MAX_SRC_KEYS), bpf_num(a, u->rules), u->rules == 1 ? "" : "s");
 }
 
 bool be_bpf_finish(struct be_ctx *ctx, FILE *out)

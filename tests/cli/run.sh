@@ -1771,7 +1771,7 @@ t_bpf_images() {
 	[ "$(ls out/bpf/*.kmi 2>/dev/null | wc -l)" -eq 1 ] || fail "expected one image, got: $(ls out/bpf | tr '\n' ' ')"
 	cmp -s obj.o out/bpf/karmor.bpf.o || fail "the BPF object was not copied beside the images"
 	head -c 8 out/bpf/*.kmi | grep -q KARMORMI || fail "the image does not start with the magic"
-	out_re '^bpf: karmorc-ns-[a-z0-9-]+: 1 of 65,536 path entries, 0 of 4,096 network, 0 of 4,096 capability, 0 of 4,096 source entries, 1 rules$'
+	out_re '^bpf: karmorc-ns-[a-z0-9-]+: 1 of 65,536 path entries, 0 of 4,096 network, 0 of 4,096 capability, 0 of 4,096 source entries, 1 rule$'
 	out_re '^bpf: total \(1 of 256 targets\): 1 of 65,536 path entries'
 }
 t_bpf_deterministic() {
