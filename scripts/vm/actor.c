@@ -20,6 +20,15 @@
  *   actor capability NAME [PID]        one syscall that needs exactly NAME
  *   actor syscall NAME PATH            that syscall on PATH
  *
+ * With VMT_SYNC=1 in the environment (the BPF-LSM rig): before the operation
+ * the actor writes one byte to fd 3 ("started") and waits for one byte on
+ * fd 4 ("go"); meanwhile the launcher moves it into the target's cgroup.  So
+ * the exec of the actor itself happens outside the target (it is no case's
+ * operation), and the kernel has still recorded the actor's path as the
+ * task's executable.  Both fds are pipes (no LSM hook judges a pipe by
+ * path); both reads and writes happen before the move, and the fds are closed
+ * before the operation.
+ *
  * Exit status:
  *   0        the operation succeeded
  *   1..127   it failed with this errno (EACCES 13 / EPERM 1 = refused)
@@ -349,6 +358,14 @@ int main(int argc, char **argv)
 
 	if (argc < 2)
 		return 0; /* the resource of an exec case: it ran, so exec worked */
+	if (getenv("VMT_SYNC")) {
+		char c = 's';
+
+		if (write(3, &c, 1) != 1 || read(4, &c, 1) != 1 || c != 'g')
+			return EXIT_SETUP;
+		close(3);
+		close(4);
+	}
 	op = argv[1];
 	res = argc > 2 ? argv[2] : "";
 	arg = argc > 3 ? argv[3] : "-";

@@ -12,6 +12,10 @@
  *       `case` for every line of FILE (the ten fields TAB-separated), each in
  *       a forked child of this process.
  *
+ *   launcher bpfcases FILE
+ *       The same lines for the BPF-LSM rig (issue 4): PROFILE is the target,
+ *       whose cgroup the guest made and bound; see "BPF-LSM" below.
+ *
  *   launcher case SID IDX PROFILE OWNER SOURCE OP RESOURCE ARG PREP TARGET
  *       1. prepares the files the case names: TARGET as PREP (exe: a hard
  *          link to the actor; file: a root-owned 0666 file holding "x\n";
@@ -476,12 +480,50 @@ static void on_alarm(int sig)
 	kill(case_pid, SIGKILL);
 }
 
+/* 1. the case's files (both rigs): a[] as for `case`; arg may get the
+ * victim's pid.  0 = ready, else status says why not. */
+static int case_prep(char **a, char *arg, size_t argsize, pid_t *victim, char *status, size_t stsize)
+{
+	const char *source = a[4], *op = a[5], *res = a[6], *prepkind = a[8], *target = a[9];
+
+	if (!strcmp(op, "capability")) {
+		mkdir(CAPDIR, 0755);
+		unlink(CAPDIR "/node");
+		close(open(CAPFILE, O_WRONLY | O_CREAT, 0));
+		if (chown(CAPFILE, OTHER_UID, OTHER_UID) || chmod(CAPFILE, 0)) {
+			snprintf(status, stsize, "prep=%s", strerror(errno));
+			return -1;
+		}
+		if (!strcasecmp(res, "kill") || !strcasecmp(res, "sys_ptrace") ||
+		    !strcasecmp(res, "cap_kill") || !strcasecmp(res, "cap_sys_ptrace")) {
+			*victim = start_victim();
+			if (*victim < 0) {
+				*victim = 0;
+				snprintf(status, stsize, "prep=victim");
+				return -1;
+			}
+			snprintf(arg, argsize, "%d", (int)*victim);
+		}
+	}
+	if (!strcmp(op, "syscall") && strcmp(target, "-")) {
+		char ren[4200];
+
+		snprintf(ren, sizeof ren, "%s.vmt-renamed", target);
+		rmrf(ren);
+	}
+	if (prep(target, prepkind) || prep(source, "exe")) {
+		snprintf(status, stsize, "prep=%s", errbuf);
+		return -1;
+	}
+	return 0;
+}
+
 static int run_case(char **a)
 {
 	const char *sid = a[0], *idx = a[1], *profile = a[2], *source = a[4];
-	const char *op = a[5], *res = a[6], *prepkind = a[8], *target = a[9];
+	const char *op = a[5], *res = a[6];
 	int owner = atoi(a[3]);
-	char arg[64], fence[128], status[700];
+	char arg[4200], fence[128], status[700];
 	char *argv[5];
 	int s, ep[2], st[2] = { 0, 0 }, wst;
 	pid_t pid, victim = 0, flush = 0;
@@ -494,34 +536,8 @@ static int run_case(char **a)
 	sched_setaffinity(0, sizeof cpu, &cpu);
 
 	/* 1. the case's files */
-	if (!strcmp(op, "capability")) {
-		mkdir(CAPDIR, 0755);
-		unlink(CAPDIR "/node");
-		close(open(CAPFILE, O_WRONLY | O_CREAT, 0));
-		if (chown(CAPFILE, OTHER_UID, OTHER_UID) || chmod(CAPFILE, 0)) {
-			snprintf(status, sizeof status, "prep=%s", strerror(errno));
-			goto report;
-		}
-		if (!strcasecmp(res, "kill") || !strcasecmp(res, "sys_ptrace") ||
-		    !strcasecmp(res, "cap_kill") || !strcasecmp(res, "cap_sys_ptrace")) {
-			victim = start_victim();
-			if (victim < 0) {
-				snprintf(status, sizeof status, "prep=victim");
-				goto report;
-			}
-			snprintf(arg, sizeof arg, "%d", (int)victim);
-		}
-	}
-	if (!strcmp(op, "syscall") && strcmp(target, "-")) {
-		char ren[4200];
-
-		snprintf(ren, sizeof ren, "%s.vmt-renamed", target);
-		rmrf(ren);
-	}
-	if (prep(target, prepkind) || prep(source, "exe")) {
-		snprintf(status, sizeof status, "prep=%s", errbuf);
+	if (case_prep(a, arg, sizeof arg, &victim, status, sizeof status))
 		goto report;
-	}
 
 	/* 2. audit channel, open before anything of the case happens */
 	s = audit_open();
@@ -586,6 +602,392 @@ report:
 	return 0;
 }
 
+/* ---------------------------------------------------------------- BPF-LSM */
+
+/*
+ * The BPF-LSM rig (`bpfcases`).  A case's target is a cgroup v2 directory,
+ * CGROOT/SID/TARGET, which the guest bound to the target with `karmor-loader
+ * apply --bind`; the rig itself (init, this launcher, karmor-loader) stays in
+ * the root cgroup, which no target covers.  The child drops the uid as in the
+ * AppArmor rig and execs SOURCE (the actor) with VMT_SYNC=1: the exec happens
+ * outside the target, so it is no case's operation, yet the kernel records
+ * SOURCE as the task's executable (fromSource).  The actor reports "started"
+ * on fd 3 and waits for "go" on fd 4; in between the launcher writes its pid
+ * into the target's cgroup.procs.  After the actor exits, `karmor-loader
+ * events --json --drain` prints what the ring buffer holds; the events whose
+ * HostPID is the actor's pid (the same pid after an exec) are the case's.
+ * Ring-buffer records are written synchronously by the hook, so once the
+ * actor has exited every record of the case is there.
+ */
+#define LOADER "/.vmt/karmor-loader"
+#define CGROOT "/sys/fs/cgroup/vmt"
+
+/* the JSON keys of an event the host judges by, in the order printed */
+static const char *const evkeys[] = { "KarmorOp", "Action", "KarmorArg", "Resource", "PolicyName", "RuleId",
+				      "Result", 0 };
+#define NEVKEYS 7
+
+/* Parse a JSON string at *p (after the opening quote) into out (truncated,
+ * control characters and TAB/| made harmless for the R line). */
+static const char *json_string(const char *p, char *out, size_t size)
+{
+	size_t n = 0;
+
+	while (*p && *p != '"') {
+		char c = *p++;
+
+		if (c == '\\' && *p) {
+			c = *p++;
+			switch (c) {
+			case 'n': case 't': case 'r': case 'b': case 'f':
+				c = ' ';
+				break;
+			case 'u':
+				for (int i = 0; i < 4 && *p; i++)
+					p++;
+				c = '?';
+				break;
+			default:
+				break;
+			}
+		}
+		if ((unsigned char)c < 0x20 || c == '|')
+			c = ' ';
+		if (out && n + 1 < size)
+			out[n++] = c;
+	}
+	if (out)
+		out[n] = 0;
+	return *p == '"' ? p + 1 : NULL;
+}
+
+/* Skip one JSON value; copy a string or a scalar into out.  NULL on bad JSON. */
+static const char *json_value(const char *p, char *out, size_t size)
+{
+	int depth = 0;
+	size_t n = 0;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '"')
+		return json_string(p + 1, out, size);
+	if (*p != '{' && *p != '[') {
+		while (*p && *p != ',' && *p != '}' && *p != ' ') {
+			if (out && n + 1 < size)
+				out[n++] = *p;
+			p++;
+		}
+		if (out)
+			out[n] = 0;
+		return p;
+	}
+	do {
+		if (*p == '"') {
+			p = json_string(p + 1, NULL, 0);
+			if (!p)
+				return NULL;
+			continue;
+		}
+		if (*p == '{' || *p == '[')
+			depth++;
+		else if (*p == '}' || *p == ']')
+			depth--;
+		else if (!*p)
+			return NULL;
+		p++;
+	} while (depth > 0);
+	if (out)
+		out[0] = 0;
+	return p;
+}
+
+/* One line of `events --json`: its HostPID and "op=.. action=.. ..." */
+static int json_event(const char *line, long *pid, char *txt, size_t size)
+{
+	char key[64], val[512], vals[NEVKEYS][512];
+	const char *p = line;
+	size_t len = 0;
+
+	memset(vals, 0, sizeof vals);
+	*pid = -1;
+	while (*p == ' ')
+		p++;
+	if (*p++ != '{')
+		return -1;
+	for (;;) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (*p == '}')
+			break;
+		if (*p != '"' || !(p = json_string(p + 1, key, sizeof key)))
+			return -1;
+		while (*p == ' ')
+			p++;
+		if (*p++ != ':' || !(p = json_value(p, val, sizeof val)))
+			return -1;
+		if (!strcmp(key, "HostPID"))
+			*pid = strtol(val, NULL, 10);
+		for (int i = 0; evkeys[i]; i++)
+			if (!strcmp(key, evkeys[i]))
+				snprintf(vals[i], sizeof vals[i], "%s", val);
+	}
+	txt[0] = 0;
+	for (int i = 0; evkeys[i]; i++) {
+		int w = snprintf(txt + len, size - len, "%s%s=%s", i ? " " : "", evkeys[i], vals[i][0] ? vals[i] : "-");
+
+		if (w < 0 || (size_t)w >= size - len)
+			break;
+		len += (size_t)w;
+	}
+	return 0;
+}
+
+/* Run `karmor-loader events --json --drain`; sort its events into events[]
+ * (HostPID == pid) and noise[].  -1 with status text on failure. */
+static int drain_events(pid_t pid, char *status, size_t stsize)
+{
+	static char out[1 << 20], err[1024];
+	int op[2], epipe[2], wst;
+	size_t n = 0, en = 0;
+	pid_t c;
+
+	if (pipe2(op, O_CLOEXEC) || pipe2(epipe, O_CLOEXEC)) {
+		snprintf(status, stsize, "pipe=%s", strerror(errno));
+		return -1;
+	}
+	c = fork();
+	if (c == 0) {
+		char *const av[] = { LOADER, "events", "--json", "--drain", NULL };
+		char *const ev[] = { "PATH=/.vmt/bin", NULL };
+
+		dup2(op[1], 1);
+		dup2(epipe[1], 2);
+		execve(LOADER, av, ev);
+		_exit(127);
+	}
+	close(op[1]);
+	close(epipe[1]);
+	if (c < 0) {
+		close(op[0]);
+		close(epipe[0]);
+		snprintf(status, stsize, "fork=%s", strerror(errno));
+		return -1;
+	}
+	/* stdout first: the loader may block on a full pipe */
+	for (;;) {
+		ssize_t r = read(op[0], out + n, sizeof out - 1 - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		if (n == sizeof out - 1) { /* more than 1 MB: keep the start, discard the rest */
+			char sink[4096];
+
+			while (read(op[0], sink, sizeof sink) > 0)
+				;
+			break;
+		}
+	}
+	out[n] = 0;
+	for (;;) {
+		ssize_t r = read(epipe[0], err + en, sizeof err - 1 - en);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		en += (size_t)r;
+		if (en == sizeof err - 1)
+			break;
+	}
+	err[en] = 0;
+	close(op[0]);
+	close(epipe[0]);
+	while (waitpid(c, &wst, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(wst) || WEXITSTATUS(wst)) {
+		err[strcspn(err, "\n")] = 0;
+		snprintf(status, stsize, "events=%s %d: %.400s", WIFEXITED(wst) ? "exit" : "signal",
+			 WIFEXITED(wst) ? WEXITSTATUS(wst) : WTERMSIG(wst), err[0] ? err : "(no message)");
+		return -1;
+	}
+	for (char *line = out, *next; line && *line; line = next) {
+		char txt[2048];
+		long p;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		if (!*line)
+			continue;
+		if (json_event(line, &p, txt, sizeof txt)) {
+			append(noise, sizeof noise, "unparsable event line: ", 23);
+			append(noise, sizeof noise, line, strlen(line) > 200 ? 200 : strlen(line));
+			continue;
+		}
+		if (p == pid)
+			append(events, sizeof events, txt, strlen(txt));
+		else
+			append(noise, sizeof noise, txt, strlen(txt));
+	}
+	return 0;
+}
+
+enum { BST_SETUID = 1, BST_EXEC, BST_FDS };
+static const char *const bstages[] = { "", "setuid", "execve", "fds" };
+
+/* fds 3 (started) and 4 (go) for the actor; errfd >= 10, close-on-exec */
+static void bpf_child(int owner, int errfd, int startfd, int gofd, char *const argv[])
+{
+	char *const envp[] = { "PATH=/usr/bin:/bin", "VMT_SYNC=1", NULL };
+	int st[2], io[2];
+	DIR *d;
+	struct dirent *e;
+
+	if (pipe(io) || dup2(io[0], 0) < 0 || dup2(io[1], 1) < 0 || dup2(io[1], 2) < 0 ||
+	    dup2(startfd, 3) < 0 || dup2(gofd, 4) < 0) {
+		st[0] = BST_FDS;
+		goto fail;
+	}
+	d = opendir("/proc/self/fd");
+	while (d && (e = readdir(d))) {
+		int fd = atoi(e->d_name);
+
+		if (fd > 4 && fd != errfd && fd != dirfd(d))
+			close(fd);
+	}
+	if (d)
+		closedir(d);
+	if (!owner && (setgroups(0, NULL) || setgid(USER_UID) || setuid(USER_UID))) {
+		st[0] = BST_SETUID;
+		goto fail;
+	}
+	execve(argv[0], argv, envp);
+	st[0] = BST_EXEC;
+fail:
+	st[1] = errno;
+	if (write(errfd, st, sizeof st) < 0)
+		_exit(255);
+	_exit(255);
+}
+
+/* a pipe whose fds are >= 10, close-on-exec (clear of 0..4 in the child) */
+static int high_pipe(int p[2])
+{
+	int q[2];
+
+	if (pipe(q))
+		return -1;
+	p[0] = fcntl(q[0], F_DUPFD_CLOEXEC, 10);
+	p[1] = fcntl(q[1], F_DUPFD_CLOEXEC, 10);
+	close(q[0]);
+	close(q[1]);
+	return p[0] < 0 || p[1] < 0 ? -1 : 0;
+}
+
+static int run_bpf_case(char **a)
+{
+	const char *sid = a[0], *idx = a[1], *tgt = a[2], *source = a[4];
+	const char *op = a[5], *res = a[6];
+	int owner = atoi(a[3]);
+	char arg[4200], status[1400], procs[4400];
+	char *argv[5];
+	int ep[2], sp[2], gp[2], st[2] = { 0, 0 }, wst, cg = -1;
+	pid_t pid, victim = 0;
+	ssize_t got;
+	char c;
+
+	snprintf(arg, sizeof arg, "%s", a[7]);
+	if (case_prep(a, arg, sizeof arg, &victim, status, sizeof status))
+		goto report;
+	/* the target's cgroup ("-": the case's process belongs to no target) */
+	if (strcmp(tgt, "-") && strcmp(tgt, "unconfined")) {
+		snprintf(procs, sizeof procs, "%s/%s/%s/cgroup.procs", CGROOT, sid, tgt);
+		cg = open(procs, O_WRONLY | O_CLOEXEC);
+		if (cg < 0) {
+			snprintf(status, sizeof status, "cgroup=%.600s: %s (no image for target %.300s?)", procs,
+				 strerror(errno), tgt);
+			goto report;
+		}
+	}
+	argv[0] = (char *)source;
+	argv[1] = (char *)op;
+	argv[2] = (char *)res;
+	argv[3] = arg;
+	argv[4] = NULL;
+	if (high_pipe(ep) || high_pipe(sp) || high_pipe(gp)) {
+		snprintf(status, sizeof status, "pipe=%s", strerror(errno));
+		goto report;
+	}
+	pid = fork();
+	if (pid == 0)
+		bpf_child(owner, ep[1], sp[1], gp[0], argv);
+	close(ep[1]);
+	close(sp[1]);
+	close(gp[0]);
+	if (pid < 0) {
+		snprintf(status, sizeof status, "fork=%s", strerror(errno));
+		goto report;
+	}
+	got = read(ep[0], st, sizeof st);
+	close(ep[0]);
+	case_pid = pid;
+	signal(SIGALRM, on_alarm);
+	alarm(CASE_TIMEOUT_S);
+	status[0] = 0;
+	if (got != (ssize_t)sizeof st) {
+		/* exec'd: wait for "started", move it, say "go" */
+		if (read(sp[0], &c, 1) != 1) {
+			snprintf(status, sizeof status, "sync=the actor never said started");
+		} else {
+			char pidtxt[32];
+			int len = snprintf(pidtxt, sizeof pidtxt, "%d", (int)pid);
+
+			if (cg >= 0 && write(cg, pidtxt, len) != len)
+				snprintf(status, sizeof status, "cgroup=moving pid %d into %.600s: %s", (int)pid, procs,
+					 strerror(errno));
+			c = status[0] ? 'n' : 'g';
+			if (write(gp[1], &c, 1) != 1 && !status[0])
+				snprintf(status, sizeof status, "sync=go: %s", strerror(errno));
+		}
+	}
+	close(sp[0]);
+	close(gp[1]);
+	while (waitpid(pid, &wst, 0) < 0 && errno == EINTR)
+		;
+	alarm(0);
+	if (status[0])
+		; /* a rig failure said above */
+	else if (timed_out)
+		snprintf(status, sizeof status, "timeout");
+	else if (got == (ssize_t)sizeof st)
+		snprintf(status, sizeof status, "launch=%s:%d", bstages[st[0]], st[1]);
+	else if (WIFEXITED(wst))
+		snprintf(status, sizeof status, "exit=%d", WEXITSTATUS(wst));
+	else
+		snprintf(status, sizeof status, "signal=%d", WTERMSIG(wst));
+	/* everything the kernel said about pid */
+	{
+		char dst[600] = "";
+
+		if (drain_events(pid, dst, sizeof dst))
+			snprintf(status + strlen(status), sizeof status - strlen(status), ",%s", dst);
+	}
+report:
+	if (cg >= 0)
+		close(cg);
+	if (victim > 0) {
+		kill(victim, SIGKILL);
+		waitpid(victim, NULL, 0);
+	}
+	printf("R\t%s\t%s\t%s\t%s\t%s\n", sid, idx, status, events[0] ? events : "-",
+	       noise[0] ? noise : "-");
+	fflush(stdout);
+	return 0;
+}
+
 /* ---------------------------------------------------------------- load */
 
 static int load(int n, char **files)
@@ -623,7 +1025,7 @@ static int load(int n, char **files)
 /* One case per line, the fields of `case` TAB-separated.  Each case runs in a
  * forked child (no exec: cheap under emulation, and a crash of one case
  * cannot take the rest of the file with it). */
-static int run_file(const char *file)
+static int run_file(const char *file, int (*run)(char **))
 {
 	static char line[16384];
 	FILE *f = fopen(file, "r");
@@ -651,7 +1053,7 @@ static int run_file(const char *file)
 		fflush(stdout);
 		c = fork();
 		if (c == 0)
-			_exit(run_case(a));
+			_exit(run(a));
 		while (c > 0 && waitpid(c, &wst, 0) < 0 && errno == EINTR)
 			;
 		if (c < 0 || !WIFEXITED(wst))
@@ -671,8 +1073,10 @@ int main(int argc, char **argv)
 	if (argc == 12 && !strcmp(argv[1], "case"))
 		return run_case(argv + 2);
 	if (argc == 3 && !strcmp(argv[1], "cases"))
-		return run_file(argv[2]);
+		return run_file(argv[2], run_case);
+	if (argc == 3 && !strcmp(argv[1], "bpfcases"))
+		return run_file(argv[2], run_bpf_case);
 	fprintf(stderr, "usage: launcher load FILE... | case SID IDX PROFILE OWNER SOURCE OP RESOURCE ARG PREP TARGET"
-		" | cases FILE (lines of the case fields, TAB-separated)\n");
+		" | cases FILE (lines of the case fields, TAB-separated) | bpfcases FILE (the same for the BPF-LSM rig)\n");
 	return 2;
 }
