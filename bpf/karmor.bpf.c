@@ -1200,10 +1200,17 @@ int BPF_PROG(karmor_path_symlink, const struct path *dir, struct dentry *dentry,
 }
 
 /* truncate, chmod, chown: an existing path */
+/* f{chmod,chown,truncate} also reach these hooks for pipes, sockets and other
+ * objects of the kernel's internal mounts: they have no path a rule could name
+ * (the walk would call them "/"), so they are not judged, as in file_open */
+#define K_SB_KERNMOUNT	(1u << 22)
 static __always_inline int karmor_path_attr(const struct path *path, __u16 op, __u32 arg)
 {
 	struct dentry *d = BPF_CORE_READ(path, dentry);
 	struct inode *inode = BPF_CORE_READ(d, d_inode);
+
+	if (BPF_CORE_READ(d, d_sb, s_flags) & K_SB_KERNMOUNT)
+		return 0;
 
 	return karmor_path_write((__u64)d, KP_MNT(path), (__u64)inode, KARMOR_OPDIR(op, karmor_mode_is_dir(inode)),
 				 arg);

@@ -978,13 +978,8 @@ int kl_cmd_apply(int argc, char **argv)
 		warn_without_lsm(&a);
 
 	/* from here on a signal must not leave half an application behind */
-	sigset_t hold, old;
-	sigemptyset(&hold);
-	sigaddset(&hold, SIGINT);
-	sigaddset(&hold, SIGTERM);
-	sigaddset(&hold, SIGHUP);
-	sigaddset(&hold, SIGQUIT);
-	sigprocmask(SIG_BLOCK, &hold, &old);
+	sigset_t old;
+	kl_hold_signals(&old);
 	int lock = kl_lock(pin_dir);
 	if (lock < 0) {
 		kl_err("cannot lock the parent of %s: %s", pin_dir, strerror(errno));

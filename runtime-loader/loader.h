@@ -10,6 +10,7 @@
  */
 #ifndef KL_LOADER_H
 #define KL_LOADER_H
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -93,6 +94,9 @@ int kl_pin_path(char *buf, size_t len, const char *pin_dir, const char *name);
 int kl_pin_open(const char *pin_dir, const char *name);
 /* an exclusive lock on PIN_DIR's parent directory (serialises apply, run and detach) */
 int kl_lock(const char *pin_dir);
+/* Holds the termination signals (INT, TERM, HUP, QUIT) until *old is restored:
+ * a signal must not leave half an apply, run or detach behind. */
+void kl_hold_signals(sigset_t *old);
 void kl_unlock(int fd);
 /* removes every karmor pin in pin_dir (links first; no map while a link
  * stays) and the directory; returns how many pins were removed, -1 on failure

@@ -310,13 +310,8 @@ int kl_cmd_run(int argc, char **argv)
 	/* termination signals are held from before the cgroup exists until the
 	 * child runs, and again during the cleanup, so the cleanup always happens;
 	 * one that arrived meanwhile acts when the mask is restored at the end */
-	sigset_t hold, old;
-	sigemptyset(&hold);
-	sigaddset(&hold, SIGINT);
-	sigaddset(&hold, SIGTERM);
-	sigaddset(&hold, SIGHUP);
-	sigaddset(&hold, SIGQUIT);
-	sigprocmask(SIG_BLOCK, &hold, &old);
+	sigset_t old;
+	kl_hold_signals(&old);
 	if (mkdir(r.cg_parent, 0755) && errno != EEXIST) {
 		kl_err("cannot make cgroup %s: %s", r.cg_parent, strerror(errno));
 		goto out;
@@ -374,7 +369,8 @@ int kl_cmd_run(int argc, char **argv)
 			break;
 		}
 	}
-	sigprocmask(SIG_BLOCK, &hold, NULL);
+	sigset_t ignored;
+	kl_hold_signals(&ignored);	/* again, for the cleanup; `old` stays the mask to restore */
 	child_pid = 0;	/* reaped: its pid may be reused, nothing is forwarded any more */
 	if (!waited)
 		rc = KL_EXIT_RUN_FAIL;

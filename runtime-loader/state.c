@@ -15,6 +15,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -327,6 +328,17 @@ int kl_pin_open(const char *pin_dir, const char *name)
 	if (kl_pin_path(path, sizeof(path), pin_dir, name))
 		return -1;
 	return bpf_obj_get(path);
+}
+
+void kl_hold_signals(sigset_t *old)
+{
+	sigset_t hold;
+	sigemptyset(&hold);
+	sigaddset(&hold, SIGINT);
+	sigaddset(&hold, SIGTERM);
+	sigaddset(&hold, SIGHUP);
+	sigaddset(&hold, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &hold, old);
 }
 
 int kl_lock(const char *pin_dir)

@@ -56,13 +56,8 @@ int kl_detach(const struct kl_dirs *d)
 	if (damaged && !d->pin_dir)
 		kl_warn("detaching what %s/%s names as its pin directory: %s", d->state_dir, KL_STATE_FILE, pin);
 
-	sigset_t hold, old;
-	sigemptyset(&hold);
-	sigaddset(&hold, SIGINT);
-	sigaddset(&hold, SIGTERM);
-	sigaddset(&hold, SIGHUP);
-	sigaddset(&hold, SIGQUIT);
-	sigprocmask(SIG_BLOCK, &hold, &old);
+	sigset_t old;
+	kl_hold_signals(&old);
 	int lock = kl_lock(pin);
 	int n = kl_unpin_all(pin);
 	char names[512];
