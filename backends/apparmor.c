@@ -502,7 +502,9 @@ static void aa_class_headers(struct aa_state *st, struct aa_body *b, const char 
 		for (size_t i = 0; i < ir_baseline_count; i++) {
 			const struct ir_baseline_entry *e = &ir_baseline[i];
 			size_t len = strlen(e->path);
-			const char *path = e->path[len - 1] == '/' ? fe_arena_printf(a, "%s{,**}", e->path) : e->path;
+			/* D followed by two stars: everything below D, not D itself (AppArmor's `**` after a
+			 * slash needs a character), as the model's baseline */
+			const char *path = e->path[len - 1] == '/' ? fe_arena_printf(a, "%s**", e->path) : e->path;
 			aa_add(b, "", path, (e->read ? AA_M | AA_R : 0) | (e->write ? AA_W : 0), NULL, NULL);
 		}
 	}
