@@ -997,8 +997,9 @@ int kl_cmd_apply(int argc, char **argv)
 		for (unsigned i = 0; i < a.nimgs; i++) {
 			const struct in_image *im = &a.imgs[i];
 			const struct karmor_image_header *h = im->img.hdr;
-			printf("%s: slot %u, %s rules, %s path, %s network, %s capability, %u source entries%s\n",
-			       kl_vis(im->name), im->slot, kl_thousands(h->nrules, b[0]), kl_thousands(h->npaths, b[1]),
+			printf("%s: slot %u, %s rule%s, %s path, %s network, %s capability, %u source entries%s\n",
+			       kl_vis(im->name), im->slot, kl_thousands(h->nrules, b[0]), h->nrules == 1 ? "" : "s",
+			       kl_thousands(h->npaths, b[1]),
 			       kl_thousands(h->nnets, b[2]), kl_thousands(h->ncaps, b[3]), h->nsrcs,
 			       im->host ? "; host target" : "");
 			for (unsigned k = 0; k < a.nbinds; k++)
