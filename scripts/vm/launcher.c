@@ -103,6 +103,23 @@
 #define USER_UID 1000
 #define OTHER_UID 1234
 
+/* In a child before exec: closes every descriptor above `keep` except the
+ * (close-on-exec) error pipe `errfd`. */
+static void close_fds_above(int keep, int errfd)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		int fd = atoi(e->d_name);
+
+		if (fd > keep && fd != errfd && fd != dirfd(d))
+			close(fd);
+	}
+	if (d)
+		closedir(d);
+}
+
 static char events[8192], noise[4096], errbuf[512];
 
 static void append(char *buf, size_t size, const char *s, size_t n)
@@ -435,23 +452,12 @@ static void child(const char *profile, int owner, int errfd, char *const argv[])
 {
 	char *const envp[] = { "PATH=/usr/bin:/bin", NULL };
 	int st[2], io[2];
-	DIR *d;
-	struct dirent *e;
 
 	if (pipe(io) || dup2(io[0], 0) < 0 || dup2(io[1], 1) < 0 || dup2(io[1], 2) < 0) {
 		st[0] = ST_FDS;
 		goto fail;
 	}
-	/* close everything but 0,1,2 and the (close-on-exec) error pipe */
-	d = opendir("/proc/self/fd");
-	while (d && (e = readdir(d))) {
-		int fd = atoi(e->d_name);
-
-		if (fd > 2 && fd != errfd && fd != dirfd(d))
-			close(fd);
-	}
-	if (d)
-		closedir(d);
+	close_fds_above(2, errfd);
 	if (strcmp(profile, "unconfined") &&
 	    write_attr("/proc/self/attr/exec", "exec %s", profile)) {
 		st[0] = ST_ONEXEC;
@@ -843,23 +849,13 @@ static void bpf_child(int owner, int errfd, int startfd, int gofd, char *const a
 {
 	char *const envp[] = { "PATH=/usr/bin:/bin", "VMT_SYNC=1", NULL };
 	int st[2], io[2];
-	DIR *d;
-	struct dirent *e;
 
 	if (pipe(io) || dup2(io[0], 0) < 0 || dup2(io[1], 1) < 0 || dup2(io[1], 2) < 0 ||
 	    dup2(startfd, 3) < 0 || dup2(gofd, 4) < 0) {
 		st[0] = BST_FDS;
 		goto fail;
 	}
-	d = opendir("/proc/self/fd");
-	while (d && (e = readdir(d))) {
-		int fd = atoi(e->d_name);
-
-		if (fd > 4 && fd != errfd && fd != dirfd(d))
-			close(fd);
-	}
-	if (d)
-		closedir(d);
+	close_fds_above(4, errfd);	/* 3, 4: the start and go pipes */
 	if (!owner && (setgroups(0, NULL) || setgid(USER_UID) || setuid(USER_UID))) {
 		st[0] = BST_SETUID;
 		goto fail;
