@@ -109,7 +109,9 @@ bench: $(BUILD)/karmorc
 	scripts/bench $(BUILD)
 
 # every scenario file, performed for real in Debian's 6.1 kernel under qemu (scripts/vmtest)
+# first the rig's self-test (it must fail what the kernel did not show), then every case
 vmtest: $(BUILD)/karmorc $(BUILD)/karmor-loader $(BPF_OBJ)
+	KARMORC=$(BUILD)/karmorc KARMOR_LOADER=$(BUILD)/karmor-loader scripts/vm/selftest/run
 	KARMORC=$(BUILD)/karmorc KARMOR_LOADER=$(BUILD)/karmor-loader scripts/vmtest --backend apparmor --backend bpf
 
 # BPF-LSM overhead in the VM, paired A/B/B/A (scripts/bench-vm)
