@@ -109,10 +109,12 @@ bench: $(BUILD)/karmorc
 	scripts/bench $(BUILD)
 
 # every scenario file, performed for real in Debian's 6.1 kernel under qemu (scripts/vmtest)
-# first the rig's self-test (it must fail what the kernel did not show), then every case
+# first the rig's self-test (it must fail what the kernel did not show), then every case,
+# then karmor-loader's own checks in the VM (path hooks, nested cgroups, run, events)
 vmtest: $(BUILD)/karmorc $(BUILD)/karmor-loader $(BPF_OBJ)
 	KARMORC=$(BUILD)/karmorc KARMOR_LOADER=$(BUILD)/karmor-loader scripts/vm/selftest/run
 	KARMORC=$(BUILD)/karmorc KARMOR_LOADER=$(BUILD)/karmor-loader scripts/vmtest --backend apparmor --backend bpf
+	tests/loader/vm.sh $(BUILD)
 
 # BPF-LSM overhead in the VM, paired A/B/B/A (scripts/bench-vm)
 bench-vm: $(BUILD)/karmorc $(BUILD)/karmor-loader $(BPF_OBJ)

@@ -200,6 +200,17 @@ struct karmor_anc {
 	int top;	/* the deepest level to try: the parent's */
 };
 
+/* karmor_who: the task is in no target (0), in one (1), or too deep in the
+ * cgroup tree to tell (KARMOR_WHO_REFUSE: every operation is refused,
+ * without an event, since no target can be named) */
+#define KARMOR_WHO_REFUSE	(-1)
+
+/* what a hook returns for a task karmor_who did not place in a target */
+static __always_inline int karmor_unjudged(int who, int err)
+{
+	return who == KARMOR_WHO_REFUSE ? -err : 0;
+}
+
 /* ancestor levels, deepest first */
 static long karmor_anc_step(__u32 i, void *arg)
 {
@@ -219,8 +230,7 @@ static long karmor_anc_step(__u32 i, void *arg)
 /* Cgroup programs cannot read the task's cgroup level: walk the ancestors
  * down from the root to the task's own cgroup instead, keeping the deepest
  * bound one (O(depth), only at socket creation and only while some cgroup is
- * bound).  A task more than KARMOR_SOCK_LEVELS deep is not matched. */
-#define KARMOR_SOCK_LEVELS 1024
+ * bound). */
 struct karmor_anc_down {
 	__u64 id;	/* the task's own cgroup (already missed) */
 	__u32 *sl;	/* the deepest bound ancestor so far */
@@ -281,9 +291,13 @@ static __always_inline int karmor_who(struct karmor_who *w, int lsm)
 				int level = bpf_get_current_task_btf()->cgroups->dfl_cgrp->level;
 				struct karmor_anc c = { .sl = 0, .top = level - 1 };
 
+				/* deeper than the walk reaches: it may be below a
+				 * bound cgroup (a workload that can make cgroups
+				 * could nest itself out of its target), so refuse */
+				if (level > KARMOR_CGROUP_LEVELS)
+					return KARMOR_WHO_REFUSE;
 				if (level > 0)
-					bpf_loop(level < KARMOR_CGROUP_LEVELS ? level : KARMOR_CGROUP_LEVELS,
-						 karmor_anc_step, &c, 0);
+					bpf_loop(level, karmor_anc_step, &c, 0);
 				sl = c.sl;
 			} else {
 				__u32 zero = 0;
@@ -296,9 +310,10 @@ static __always_inline int karmor_who(struct karmor_who *w, int lsm)
 				c.found = s->zero;
 				c.own = s->zero;
 				c.done = s->zero;
-				bpf_loop(KARMOR_SOCK_LEVELS, karmor_anc_down_step, &c, 0);
-				if (c.done && c.sl && c.own - c.found <= KARMOR_CGROUP_LEVELS)
-					sl = c.sl;
+				bpf_loop(KARMOR_CGROUP_LEVELS, karmor_anc_down_step, &c, 0);
+				if (!c.done)
+					return KARMOR_WHO_REFUSE;	/* as above */
+				sl = c.sl;
 			}
 		}
 		if (sl)
@@ -888,10 +903,11 @@ __attribute__((noinline)) int karmor_path_write(__u64 dentry, __u64 vmnt, __u64 
 	struct karmor_scan c;
 	struct karmor_report r = {};
 	struct inode *inode = (struct inode *)inode_;
-	int owner, verdict, is_dir = (opdir >> 16) & 1;
+	int owner, verdict, is_dir = (opdir >> 16) & 1, who;
 
-	if (!karmor_who(&w, 1))
-		return 0;
+	who = karmor_who(&w, 1);
+	if (who <= 0)
+		return karmor_unjudged(who, K_EACCES);
 	owner = karmor_owner(inode);
 	r.cgid = w.cgid;
 	r.slot = w.slot;
@@ -980,15 +996,18 @@ int BPF_PROG(karmor_exec, struct linux_binprm *bprm, int ret)
 	struct karmor_scan c;
 	struct karmor_report r = {};
 	struct file *f;
-	int owner, verdict;
+	int owner, verdict, who;
 
 	if (ret)
 		return ret;
 	if (bprm->interp != bprm->filename)
 		return 0;	/* the interpreter pass */
 	f = bprm->file;
-	if (!f || !karmor_who(&w, 1))
+	if (!f)
 		return 0;
+	who = karmor_who(&w, 1);
+	if (who <= 0)
+		return karmor_unjudged(who, K_EACCES);
 	owner = f->f_inode->i_uid.val == karmor_fsuid();
 	r.cgid = w.cgid;
 	r.slot = w.slot;
@@ -1016,12 +1035,13 @@ int BPF_PROG(karmor_file_open, struct file *file, int ret)
 	struct karmor_report r = {};
 	struct inode *inode;
 	__u32 fmode, fflags, fmt;
-	int reads, writes, owner, is_dir, verdict;
+	int reads, writes, owner, is_dir, verdict, who;
 
 	if (ret)
 		return ret;
-	if (!karmor_who(&w, 1))
-		return 0;
+	who = karmor_who(&w, 1);
+	if (who <= 0)
+		return karmor_unjudged(who, K_EACCES);
 	fmode = file->f_mode;
 	fflags = file->f_flags;
 	if ((fmode & K_FMODE_EXEC) || (fflags & K___FMODE_EXEC))
@@ -1069,7 +1089,7 @@ int BPF_PROG(karmor_file_permission, struct file *file, int mask, int ret)
 	struct karmor_report r = {};
 	struct inode *inode;
 	__u32 fmt;
-	int reads, writes, owner, is_dir, verdict;
+	int reads, writes, owner, is_dir, verdict, who;
 
 	if (ret)
 		return ret;
@@ -1077,8 +1097,9 @@ int BPF_PROG(karmor_file_permission, struct file *file, int mask, int ret)
 	writes = (mask & (K_MAY_WRITE | K_MAY_APPEND)) != 0;
 	if (!reads && !writes)
 		return 0;
-	if (!karmor_who(&w, 1))
-		return 0;
+	who = karmor_who(&w, 1);
+	if (who <= 0)
+		return karmor_unjudged(who, K_EACCES);
 	if ((file->f_mode & K_FMODE_EXEC) || (file->f_flags & K___FMODE_EXEC))
 		return 0;	/* the kernel reading a binary for exec */
 	inode = file->f_inode;
@@ -1161,32 +1182,46 @@ int BPF_PROG(karmor_path_mknod, const struct path *dir, struct dentry *dentry, u
 	return karmor_path_write(karmor_arg(ctx, 1), KP_MNT(dir), 0, KARMOR_OPDIR(KARMOR_OP_MKNOD, 0), mode);
 }
 
-/* both paths are writes; each reports its own Audit, the first Block wins */
+/* both paths are writes; each reports its own Audit, the first Block wins.
+ * Each is judged with the owner of the inode it names now: the new name's
+ * is the file it replaces (rename over an ownerOnly file is a write to that
+ * file), or none (the mover creates the name) */
 SEC("lsm/path_rename")
 int BPF_PROG(karmor_path_rename, const struct path *old_dir, struct dentry *old_dentry, const struct path *new_dir,
 	     struct dentry *new_dentry, unsigned int flags, int ret)
 {
-	struct inode *inode;
-	__u32 opdir;
+	struct inode *inode, *target;
 	int rc;
 
 	if (ret || !karmor_bound())
 		return ret;
 	inode = BPF_CORE_READ(old_dentry, d_inode);
-	opdir = KARMOR_OPDIR(KARMOR_OP_RENAME, karmor_mode_is_dir(inode));
-	rc = karmor_path_write(karmor_arg(ctx, 1), KP_MNT(old_dir), (__u64)inode, opdir, flags);
+	target = BPF_CORE_READ(new_dentry, d_inode);
+	rc = karmor_path_write(karmor_arg(ctx, 1), KP_MNT(old_dir), (__u64)inode,
+			       KARMOR_OPDIR(KARMOR_OP_RENAME, karmor_mode_is_dir(inode)), flags);
 	if (rc)
 		return rc;
-	return karmor_path_write(karmor_arg(ctx, 3), KP_MNT(new_dir), (__u64)inode, opdir, flags);
+	return karmor_path_write(karmor_arg(ctx, 3), KP_MNT(new_dir), (__u64)target,
+				 KARMOR_OPDIR(KARMOR_OP_RENAME, karmor_mode_is_dir(target ? target : inode)), flags);
 }
 
-/* link: the new name of an existing inode */
+/* link: a new name for an existing file, and through it every access to
+ * that file: both names are writes (AppArmor's link rule likewise wants the
+ * new name's permissions to be a subset of the file's), so a hard link
+ * cannot turn a blocked or readOnly file into an unprotected one.  Both
+ * names are on one mount. */
 SEC("lsm/path_link")
 int BPF_PROG(karmor_path_link, struct dentry *old_dentry, const struct path *new_dir, struct dentry *new_dentry,
 	     int ret)
 {
+	int rc;
+
 	if (ret || !karmor_bound())
 		return ret;
+	rc = karmor_path_write(karmor_arg(ctx, 0), KP_MNT(new_dir), KP_INODE(old_dentry),
+			       KARMOR_OPDIR(KARMOR_OP_LINK, 0), 0);
+	if (rc)
+		return rc;
 	return karmor_path_write(karmor_arg(ctx, 2), KP_MNT(new_dir), KP_INODE(old_dentry),
 				 KARMOR_OPDIR(KARMOR_OP_LINK, 0), 0);
 }
@@ -1330,7 +1365,7 @@ int BPF_PROG(karmor_socket_create, int family, int type, int protocol, int kern,
 	struct karmor_idscan c = {};
 	__u8 nsrc;
 	__u16 proto;
-	int verdict;
+	int verdict, who;
 
 	if (ret)
 		return ret;
@@ -1339,8 +1374,9 @@ int BPF_PROG(karmor_socket_create, int family, int type, int protocol, int kern,
 	proto = karmor_proto_of(family, type, protocol);
 	if (proto == KARMOR_PROTO_NONE)
 		return 0;
-	if (!karmor_who(&w, 1))
-		return 0;
+	who = karmor_who(&w, 1);
+	if (who <= 0)
+		return karmor_unjudged(who, K_EACCES);
 	r.t = karmor_sources(&w, 0, c.src, &nsrc, &r.flags);
 	c.id = proto;
 	c.id_all = KARMOR_PROTO_ALL;
@@ -1359,12 +1395,13 @@ int BPF_PROG(karmor_capable, const struct cred *cred, struct user_namespace *ns,
 	struct karmor_report r = {};
 	struct karmor_idscan c = {};
 	__u8 nsrc;
-	int verdict;
+	int verdict, who;
 
 	if (ret)
 		return ret;
-	if (!karmor_who(&w, 1))
-		return 0;
+	who = karmor_who(&w, 1);
+	if (who <= 0)
+		return karmor_unjudged(who, K_EPERM);
 	r.t = karmor_sources(&w, 0, c.src, &nsrc, &r.flags);
 	c.id = (__u16)cap;
 	c.caps = 1;
@@ -1391,13 +1428,14 @@ int karmor_sock_create(struct bpf_sock *sk)
 	struct karmor_report r = {};
 	struct karmor_idscan c = {};
 	__u16 proto;
-	int verdict;
+	int verdict, who;
 
 	proto = karmor_proto_of(sk->family, sk->type, sk->protocol);
 	if (proto == KARMOR_PROTO_NONE)
 		return 1;
-	if (!karmor_who(&w, 0))
-		return 1;
+	who = karmor_who(&w, 0);
+	if (who <= 0)
+		return who == KARMOR_WHO_REFUSE ? 0 : 1;
 	c.id = proto;
 	c.id_all = KARMOR_PROTO_ALL;
 	verdict = karmor_id_lookup(&c, &w, 1, KARMOR_PC_NETWORK, &r.rule, &r.flags);

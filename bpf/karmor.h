@@ -58,7 +58,7 @@
 #define KARMOR_PATH_MAX		4096	/* longest path the programs resolve */
 #define KARMOR_EXE_MAX		512	/* longest executable path kept per task */
 #define KARMOR_MAX_DEPTH	64	/* directory prefixes of one path */
-#define KARMOR_CGROUP_LEVELS	16	/* ancestors searched for a bound cgroup */
+#define KARMOR_CGROUP_LEVELS	1024	/* cgroup depth searched for a bound ancestor; deeper tasks are refused */
 #define KARMOR_EVENT_PATH	256	/* bytes of a path in an event (truncated) */
 #define KARMOR_RINGBUF_BYTES	(4u << 20)
 
@@ -384,7 +384,9 @@ static inline void karmor_match_main(struct karmor_match *m, const struct karmor
 			karmor_acc_add(&m->acc[a], &v->e[KARMOR_PART_MAIN][m->var[a] & 3]);
 }
 
-/* the strongest verdict over the accesses of the operation; *rule as karmor_decide */
+/* the strongest verdict over the accesses of the operation; *rule as
+ * karmor_decide.  When both accesses reach it, the rule named is the first
+ * (smallest id, DESIGN §4.3), and a rule is named before DefaultPosture. */
 static inline int karmor_match_verdict(const struct karmor_match *m, int allow_list, int posture, __u32 *rule)
 {
 	int best = KARMOR_ALLOW;
@@ -394,7 +396,8 @@ static inline int karmor_match_verdict(const struct karmor_match *m, int allow_l
 		if (!m->want[a])
 			continue;
 		int v = karmor_decide(&m->acc[a], allow_list, posture, &r);
-		if (v > best) {
+		if (v > best || (v == best && v != KARMOR_ALLOW && r != KARMOR_RULE_NONE &&
+				 (*rule == KARMOR_RULE_NONE || r < *rule))) {
 			best = v;
 			*rule = r;
 		}

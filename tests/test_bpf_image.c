@@ -602,6 +602,48 @@ static void test_totals(void)
 	unbuild(&b);
 }
 
+/* an open for read and write: both accesses blocked by different rules names the
+ * first rule (DESIGN §4.3), whichever access it refused; a rule before DefaultPosture */
+static void test_match_names_first_rule(void)
+{
+	struct karmor_path_value v;
+	struct karmor_match m;
+	__u32 rule = 99;
+
+	memset(&v, 0, sizeof v);
+	v.e[KARMOR_PART_MAIN][karmor_variant(0, 1)].block = 7;	/* the read: rule 7 */
+	v.e[KARMOR_PART_MAIN][karmor_variant(1, 1)].block = 2;	/* the write: rule 2 */
+	karmor_match_init(&m, 1, 1, 1);
+	karmor_match_main(&m, &v);
+	CU_ASSERT_EQUAL(karmor_match_verdict(&m, 0, KARMOR_POSTURE_AUDIT, &rule), KARMOR_BLOCK);
+	CU_ASSERT_EQUAL(rule, 2);
+
+	/* the other way round */
+	v.e[KARMOR_PART_MAIN][karmor_variant(0, 1)].block = 2;
+	v.e[KARMOR_PART_MAIN][karmor_variant(1, 1)].block = 7;
+	karmor_match_init(&m, 1, 1, 1);
+	karmor_match_main(&m, &v);
+	CU_ASSERT_EQUAL(karmor_match_verdict(&m, 0, KARMOR_POSTURE_AUDIT, &rule), KARMOR_BLOCK);
+	CU_ASSERT_EQUAL(rule, 2);
+
+	/* allow-list, block posture: the read has no grant (DefaultPosture), the write
+	 * meets Block rule 5: rule 5 is named, whichever access comes first */
+	memset(&v, 0, sizeof v);
+	v.e[KARMOR_PART_MAIN][karmor_variant(1, 1)].block = 5;
+	karmor_match_init(&m, 1, 1, 1);
+	karmor_match_main(&m, &v);
+	CU_ASSERT_EQUAL(karmor_match_verdict(&m, 1, KARMOR_POSTURE_BLOCK, &rule), KARMOR_BLOCK);
+	CU_ASSERT_EQUAL(rule, 5);
+
+	/* only the read reaches Audit: Audit by its rule */
+	memset(&v, 0, sizeof v);
+	v.e[KARMOR_PART_MAIN][karmor_variant(0, 1)].audit = 4;
+	karmor_match_init(&m, 1, 1, 1);
+	karmor_match_main(&m, &v);
+	CU_ASSERT_EQUAL(karmor_match_verdict(&m, 0, KARMOR_POSTURE_AUDIT, &rule), KARMOR_AUDIT);
+	CU_ASSERT_EQUAL(rule, 4);
+}
+
 void test_bpf_image_register(void)
 {
 	CU_pSuite s = CU_add_suite("bpf image", NULL, NULL);
@@ -611,6 +653,7 @@ void test_bpf_image_register(void)
 	CU_add_test(s, "too many fromSource entries for a target", test_source_slots);
 	CU_add_test(s, "too many fromSource entries for one executable", test_task_sources);
 	CU_add_test(s, "usage lines and totals", test_totals);
+	CU_add_test(s, "read and write refused by two rules: the first is named", test_match_names_first_rule);
 	CU_pSuite c = CU_add_suite("bpf image corruptions", corrupt_init, corrupt_clean);
 	CU_add_test(c, "a resealed copy is valid", test_valid_copy);
 	CU_add_test(c, "truncated or extended", test_truncated);

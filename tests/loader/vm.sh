@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # karmor-loader in BPF-LSM mode, for real: boots Debian's 6.1 kernel (the one
 # scripts/vmtest caches under build/vm) with lsm=...,bpf and runs apply (LSM
-# programs), a blocked file read and socket in a bound cgroup, run, status,
-# events and detach in the guest.  Not part of `make test` (needs qemu and the
-# cached kernel, ~10-60 s); the full scenario check is `make vmtest`.
+# programs), a blocked file read and socket in a bound cgroup, every path hook
+# against a readOnly tree (unlink, rename both ways, hard link from it,
+# symlink, mkdir, rmdir, chmod, chown, truncate, create, append), a hard link to
+# a blocked file, a rename by another user over an ownerOnly file, tasks nested
+# 20, 1,000 and 1,030 cgroups below the bound one, run, status, events and
+# detach in the guest.  The last step of `make vmtest` (after scripts/vmtest,
+# which fetches the kernel); ~15 s.
 #
 #   tests/loader/vm.sh [BUILD_DIR]      (default build; the loader must be static)
 #
@@ -44,6 +48,12 @@ spec:
   file:
     matchPaths:
     - path: /etc/secret
+    - path: /srv/own/f
+      ownerOnly: true
+    matchDirectories:
+    - dir: /srv/ro/
+      recursive: true
+      readOnly: true
   network:
     matchProtocols:
     - protocol: tcp
@@ -55,10 +65,51 @@ TGT=$(basename "$(ls "$T"/out/bpf/*.kmi | head -n 1)" .kmi)
 R=$T/root
 mkdir -p "$R/.vmt/bin" "$R/proc" "$R/sys" "$R/dev" "$R/run" "$R/tmp" "$R/etc"
 cp /bin/busybox "$R/.vmt/bin/"
-for a in sh cat mkdir mount dd printf nc sleep poweroff sync; do ln -s busybox "$R/.vmt/bin/$a"; done
+for a in sh cat mkdir mount dd printf nc sleep poweroff sync rm mv ln rmdir chmod chown truncate touch su; do ln -s busybox "$R/.vmt/bin/$a"; done
 install -m 755 "$L" "$R/.vmt/karmor-loader"
 cp -r "$T/out/bpf" "$R/.vmt/img"
 echo "top secret" >"$R/etc/secret"
+# the path hooks, in the bound cgroup: every way of changing a readOnly tree,
+# a hard link to a blocked file, a rename over an ownerOnly file by another
+# user; then tasks nested below the bound cgroup (deeper than the ancestor
+# walk reaches: refused)
+cat >"$R/.vmt/paths.sh" <<'PATHS'
+web() { sh -c 'echo $$ > /sys/fs/cgroup/web/cgroup.procs; eval "$1"' web "$1" </dev/null >/dev/null 2>&1; echo "$2 rc=$?"; }
+mkdir -p /srv/ro/sub /srv/own; echo data > /srv/ro/f; chmod 777 /srv/own
+echo root > /srv/own/f; chmod 666 /srv/own/f; echo root > /srv/own/g
+echo mine > /tmp/mine; echo mine > /tmp/mine2; chown 1000:1000 /tmp/mine /tmp/mine2; chmod 777 /tmp; echo y > /tmp/y
+web 'cat /srv/ro/f' READ-RO
+web 'rm -f /srv/ro/f' UNLINK-RO
+web 'mv /srv/ro/f /tmp/moved' RENAME-FROM-RO
+web 'mv /tmp/y /srv/ro/y' RENAME-INTO-RO
+web 'ln /srv/ro/f /tmp/hl' LINK-FROM-RO
+web 'ln /etc/secret /tmp/hs' LINK-FROM-BLOCKED
+web 'ln -s /etc/hosts /srv/ro/sl' SYMLINK-INTO-RO
+web 'mkdir /srv/ro/d' MKDIR-RO
+web 'rmdir /srv/ro/sub' RMDIR-RO
+web 'chmod 600 /srv/ro/f' CHMOD-RO
+web 'chown 1000 /srv/ro/f' CHOWN-RO
+web 'truncate -s 0 /srv/ro/f' TRUNCATE-RO
+web 'touch /srv/ro/new' CREATE-RO
+web 'echo x >> /srv/ro/f' APPEND-RO
+web 'su -s /.vmt/bin/sh u -c "cat /srv/own/f"' OWNERONLY-OTHER-READ
+web 'cat /srv/own/f' OWNERONLY-OWNER-READ
+web 'su -s /.vmt/bin/sh u -c "mv -f /tmp/mine /srv/own/f"' RENAME-OVER-OWNERONLY
+web 'su -s /.vmt/bin/sh u -c "mv -f /tmp/mine2 /srv/own/g"' RENAME-OVER-OTHER
+ln /srv/ro/f /tmp/hl-out; echo "LINK-OUTSIDE rc=$?"; rm -f /tmp/hl-out
+echo "RO-CONTENT $(cat /srv/ro/f) $(ls /srv/ro | tr '\n' ' ')"
+echo "OWN-CONTENT $(cat /srv/own/f)"
+# nested cgroups: d(N) = N levels below web (web is level 1)
+deep() { d=/sys/fs/cgroup/web; i=0; while [ $i -lt $1 ]; do d=$d/n; i=$((i + 1)); done; mkdir -p $d && echo $d; }
+D20=$(deep 20); D1000=$(deep 1000); D1030=$(deep 1030)
+sh -c 'echo $$ > "$1/cgroup.procs"; cat /etc/secret' d "$D20" >/dev/null 2>&1; echo "DEEP20-SECRET rc=$?"
+sh -c 'echo $$ > "$1/cgroup.procs"; cat /etc/secret' d "$D1000" >/dev/null 2>&1; echo "DEEP1000-SECRET rc=$?"
+sh -c 'echo $$ > "$1/cgroup.procs"; cat /etc/hosts' d "$D1000" >/dev/null 2>&1; echo "DEEP1000-OTHER rc=$?"
+sh -c 'echo $$ > "$1/cgroup.procs"; cat /etc/hosts' d "$D1030" >/dev/null 2>&1; echo "DEEP1030-OTHER rc=$?"
+PATHS
+echo "127.0.0.1 localhost" >"$R/etc/hosts"
+printf 'root:x:0:0::/:/.vmt/bin/sh\nu:x:1000:1000::/tmp:/.vmt/bin/sh\n' >"$R/etc/passwd"
+printf 'root:x:0:\nu:x:1000:\n' >"$R/etc/group"
 cat >"$R/init" <<INIT
 #!/.vmt/bin/sh
 export PATH=/.vmt/bin
@@ -73,6 +124,7 @@ mkdir /sys/fs/cgroup/web
 sh -c 'echo \$\$ > /sys/fs/cgroup/web/cgroup.procs; cat /etc/secret'; echo "READ-IN rc=\$?"
 cat /etc/secret >/dev/null; echo "READ-OUT rc=\$?"
 sh -c 'echo \$\$ > /sys/fs/cgroup/web/cgroup.procs; nc 127.0.0.1 9 </dev/null'; echo "NC-IN rc=\$?"
+sh /.vmt/paths.sh
 \$L run --target $TGT -- cat /etc/secret; echo "RUN rc=\$?"
 \$L status --json; echo "STATUS rc=\$?"
 \$L events --json --drain; echo "EVENTS rc=\$?"
@@ -92,7 +144,7 @@ timeout 300 qemu-system-x86_64 "${accel[@]}" -accel tcg,thread=multi -cpu max -s
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$KERNEL" -initrd "$T/initrd.gz" \
 	-append "console=ttyS0 quiet panic=-1 lsm=lockdown,capability,landlock,yama,apparmor,bpf" </dev/null >"$T/qemu" 2>&1
 qrc=$?
-out=$(cat "$T/results" 2>/dev/null)
+out=$(tr -d '\r' <"$T/results" 2>/dev/null)
 [ -n "${VERBOSE:-}" ] && echo "$out"
 [ "$qrc" -eq 1 ] && ok "the guest ran to the end" || bad "guest" "qemu exit $qrc: $(tail -5 "$T/console")"
 grep -q '^LSM .*bpf' <<<"$out" && ok "BPF-LSM active in the guest" || bad "BPF-LSM active" "$(grep '^LSM' <<<"$out")"
@@ -108,10 +160,12 @@ st=$(grep -B1 '^STATUS rc=0' <<<"$out" | head -n 1)
 python3 -c 'import json,sys; d=json.loads(sys.argv[1]); t=d["targets"][0]; assert d["mode"]=="lsm" and t["counters"]["blocked"]>=3 and t["entries"]["paths"]["used"]>=1, d' "$st" 2>/dev/null &&
 	ok "status --json: lsm mode, blocked >= 3, path entries" || bad "status" "$st"
 ev=$(sed -n '/^STATUS rc=/,/^EVENTS rc=/p' <<<"$out" | grep '^{')
-python3 - "$ev" <<'PY' 2>"$T/py.err" && ok "events: file (exec'd cat, run) and network Block events, attributed" || bad "events" "$ev $(tail -n 1 "$T/py.err")"
+python3 - "$ev" <<'PY' 2>"$T/py.err" && ok "events: file (exec'd cat, run), hard link and network Block events, attributed" || bad "events" "$ev $(tail -n 1 "$T/py.err")"
 import json, sys
 evs = [json.loads(l) for l in sys.argv[1].splitlines()]
-files = [e for e in evs if e["Operation"] == "File" and e["Resource"] == "/etc/secret"]
+files = [e for e in evs if e["Operation"] == "File" and e["Resource"] == "/etc/secret" and e["KarmorOp"] != "link"]
+links = [e for e in evs if e["KarmorOp"] == "link" and e["Action"] == "Block"]
+assert {e["Resource"] for e in links} >= {"/srv/ro/f", "/etc/secret"}, links
 nets = [e for e in evs if e["Operation"] == "Network"]
 assert len(files) >= 2, files
 for e in files + nets:
@@ -122,6 +176,23 @@ assert all(e["KarmorOp"] in ("open", "permission") for e in files), files
 assert nets and nets[0]["KarmorArg"] == "tcp" and nets[0]["Result"] == "Permission denied", nets
 assert any(e["ProcessName"].endswith("busybox") or e["ProcessName"] == "cat" for e in files), files
 PY
+# the path hooks
+rc_is() { grep -q "^$1 rc=$2\$" <<<"$out"; }
+refused() { grep -q "^$1 rc=" <<<"$out" && ! rc_is "$1" 0; }
+rc_is READ-RO 0 && ok "readOnly tree: a read passes" || bad "readOnly read" "$(grep '^READ-RO' <<<"$out")"
+for c in UNLINK-RO RENAME-FROM-RO RENAME-INTO-RO LINK-FROM-RO LINK-FROM-BLOCKED SYMLINK-INTO-RO MKDIR-RO RMDIR-RO \
+	CHMOD-RO CHOWN-RO TRUNCATE-RO CREATE-RO APPEND-RO; do
+	refused $c && ok "refused in the bound cgroup: $c" || bad "$c" "$(grep "^$c" <<<"$out")"
+done
+rc_is LINK-OUTSIDE 0 && ok "the same hard link outside the cgroup is made" || bad "link outside" "$(grep '^LINK-OUTSIDE' <<<"$out")"
+grep -q '^RO-CONTENT data f sub $' <<<"$out" && ok "the readOnly tree is unchanged" || bad "readOnly tree" "$(grep '^RO-CONTENT' <<<"$out")"
+refused OWNERONLY-OTHER-READ && rc_is OWNERONLY-OWNER-READ 0 && ok "ownerOnly: the owner reads, another user does not" ||
+	bad "ownerOnly read" "$(grep '^OWNERONLY' <<<"$out")"
+refused RENAME-OVER-OWNERONLY && rc_is RENAME-OVER-OTHER 0 && grep -q '^OWN-CONTENT root$' <<<"$out" &&
+	ok "ownerOnly: another user cannot rename a file of its own over it (but can over a file no rule names)" || bad "rename over ownerOnly" "$(grep -E '^(RENAME-OVER|OWN-CONTENT)' <<<"$out")"
+refused DEEP20-SECRET && refused DEEP1000-SECRET && rc_is DEEP1000-OTHER 0 &&
+	ok "tasks 20 and 1,000 cgroups below the bound one are still its target's" || bad "nested cgroups" "$(grep '^DEEP' <<<"$out")"
+refused DEEP1030-OTHER && ok "a task deeper than the walk reaches is refused" || bad "too deep" "$(grep '^DEEP1030' <<<"$out")"
 grep -q '^DETACH rc=0' <<<"$out" && ! sed -n '/^DETACH rc=/,/^PINS-END/p' <<<"$out" | grep -q karmor &&
 	ok "detach leaves no pins" || bad "detach" "$(sed -n '/^EVENTS rc=/,/^PINS-END/p' <<<"$out")"
 grep -q '^READ-AFTER rc=0' <<<"$out" && ok "after detach nothing is enforced" || bad "after detach" "$(grep '^READ-AFTER' <<<"$out")"
