@@ -360,6 +360,17 @@ struct karmor_report {
 	__u8 verdict;
 };
 
+/* the pid of a process (its thread group leader) in the pid namespace at
+ * `level`, or 0 when the process is not in it (an outer namespace) */
+static __always_inline __u32 karmor_ns_pid(struct task_struct *task, unsigned int level)
+{
+	struct pid *p = BPF_CORE_READ(task, group_leader, thread_pid);
+
+	if (!p || BPF_CORE_READ(p, level) != level)
+		return 0;
+	return BPF_CORE_READ(p, numbers[level].nr);
+}
+
 static __always_inline void karmor_emit(const struct karmor_report *r)
 {
 	struct karmor_event *e = bpf_ringbuf_reserve(&karmor_events, sizeof(*e), 0);
@@ -382,6 +393,12 @@ static __always_inline void karmor_emit(const struct karmor_report *r)
 	e->pid = (__u32)(pt >> 32);
 	e->tid = (__u32)pt;
 	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	{
+		unsigned int level = BPF_CORE_READ(task, group_leader, thread_pid, level);
+
+		e->ns_pid = karmor_ns_pid(task, level);
+		e->ns_ppid = karmor_ns_pid(BPF_CORE_READ(task, real_parent), level);
+	}
 	e->uid = (__u32)bpf_get_current_uid_gid();
 	e->target = r->slot;
 	e->rule = r->rule;

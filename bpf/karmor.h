@@ -238,6 +238,8 @@ struct karmor_event {
 	__u8 verdict;		/* KARMOR_AUDIT or KARMOR_BLOCK */
 	__u8 pad0;
 	__u32 flags;		/* KARMOR_EV_* */
+	__u32 ns_pid;		/* pid in the task's own pid namespace (KubeArmor's PID) */
+	__u32 ns_ppid;		/* the parent's there, 0 when it is outside that namespace */
 	char comm[16];
 	char pcomm[16];
 	char source[KARMOR_EVENT_PATH];

@@ -238,8 +238,8 @@ static int handle_event(void *vctx, void *data, size_t size)
 		kl_json_str(j, "HostName", c->host);
 		kl_json_u64(j, "HostPPID", e.ppid);
 		kl_json_u64(j, "HostPID", e.pid);
-		kl_json_u64(j, "PPID", e.ppid);
-		kl_json_u64(j, "PID", e.pid);
+		kl_json_u64(j, "PPID", e.ns_ppid);
+		kl_json_u64(j, "PID", e.ns_pid);
 		kl_json_u64(j, "UID", e.uid);
 		kl_json_strn(j, "ParentProcessName", ppname, ppname_n);
 		kl_json_strn(j, "ProcessName", pname, pname_n);

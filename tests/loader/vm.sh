@@ -65,7 +65,7 @@ TGT=$(basename "$(ls "$T"/out/bpf/*.kmi | head -n 1)" .kmi)
 R=$T/root
 mkdir -p "$R/.vmt/bin" "$R/proc" "$R/sys" "$R/dev" "$R/run" "$R/tmp" "$R/etc"
 cp /bin/busybox "$R/.vmt/bin/"
-for a in sh cat mkdir mount dd printf nc sleep poweroff sync rm mv ln rmdir chmod chown truncate touch su; do ln -s busybox "$R/.vmt/bin/$a"; done
+for a in sh cat mkdir mount dd printf nc sleep poweroff sync rm mv ln rmdir chmod chown truncate touch su unshare; do ln -s busybox "$R/.vmt/bin/$a"; done
 install -m 755 "$L" "$R/.vmt/karmor-loader"
 cp -r "$T/out/bpf" "$R/.vmt/img"
 echo "top secret" >"$R/etc/secret"
@@ -125,6 +125,7 @@ sh -c 'echo \$\$ > /sys/fs/cgroup/web/cgroup.procs; cat /etc/secret'; echo "READ
 cat /etc/secret >/dev/null; echo "READ-OUT rc=\$?"
 sh -c 'echo \$\$ > /sys/fs/cgroup/web/cgroup.procs; nc 127.0.0.1 9 </dev/null'; echo "NC-IN rc=\$?"
 sh /.vmt/paths.sh
+sh -c 'echo \$\$ > /sys/fs/cgroup/web/cgroup.procs; unshare -p -f cat /etc/secret'; echo "PIDNS rc=\$?"
 \$L run --target $TGT -- cat /etc/secret; echo "RUN rc=\$?"
 \$L status --json; echo "STATUS rc=\$?"
 \$L events --json --drain; echo "EVENTS rc=\$?"
@@ -160,7 +161,7 @@ st=$(grep -B1 '^STATUS rc=0' <<<"$out" | head -n 1)
 python3 -c 'import json,sys; d=json.loads(sys.argv[1]); t=d["targets"][0]; assert d["mode"]=="lsm" and t["counters"]["blocked"]>=3 and t["entries"]["paths"]["used"]>=1, d' "$st" 2>/dev/null &&
 	ok "status --json: lsm mode, blocked >= 3, path entries" || bad "status" "$st"
 ev=$(sed -n '/^STATUS rc=/,/^EVENTS rc=/p' <<<"$out" | grep '^{')
-python3 - "$ev" <<'PY' 2>"$T/py.err" && ok "events: file (exec'd cat, run), hard link and network Block events, attributed" || bad "events" "$ev $(tail -n 1 "$T/py.err")"
+python3 - "$ev" <<'PY' 2>"$T/py.err" && ok "events: file (exec'd cat, run, a new pid namespace), hard link and network Block events, attributed, PID in the task's namespace" || bad "events" "$ev $(tail -n 1 "$T/py.err")"
 import json, sys
 evs = [json.loads(l) for l in sys.argv[1].splitlines()]
 files = [e for e in evs if e["Operation"] == "File" and e["Resource"] == "/etc/secret" and e["KarmorOp"] != "link"]
@@ -173,6 +174,11 @@ for e in files + nets:
     assert e["Enforcer"] == "BPFLSM" and e["Message"] == "web is confined", e
 assert all(e["Result"] == "Permission denied" for e in files), files
 assert all(e["KarmorOp"] in ("open", "permission") for e in files), files
+# PID/PPID in the task's own pid namespace: cat as pid 1 of a new one (its parent
+# outside it: PPID 0); in the initial namespace they equal HostPID/HostPPID
+pidns = [e for e in files if e["PID"] == 1]
+assert len(pidns) == 1 and pidns[0]["PPID"] == 0 and pidns[0]["HostPID"] > 1, pidns
+assert all(e["PID"] == e["HostPID"] and e["PPID"] == e["HostPPID"] for e in files if e not in pidns), files
 assert nets and nets[0]["KarmorArg"] == "tcp" and nets[0]["Result"] == "Permission denied", nets
 assert any(e["ProcessName"].endswith("busybox") or e["ProcessName"] == "cat" for e in files), files
 PY
