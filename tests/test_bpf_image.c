@@ -602,45 +602,44 @@ static void test_totals(void)
 	unbuild(&b);
 }
 
+/* the verdict of an open for read and write (owner) on one exact key holding v */
+static int rw_verdict(const struct karmor_path_value *v, int allow_list, int posture, __u32 *rule)
+{
+	struct karmor_match m;
+
+	karmor_match_init(&m, 1, 1, 1);
+	karmor_match_main(&m, v);
+	return karmor_match_verdict(&m, allow_list, posture, rule);
+}
+
 /* an open for read and write: both accesses blocked by different rules names the
  * first rule (DESIGN §4.3), whichever access it refused; a rule before DefaultPosture */
 static void test_match_names_first_rule(void)
 {
 	struct karmor_path_value v;
-	struct karmor_match m;
 	__u32 rule = 99;
+	const unsigned rd = karmor_variant(0, 1), wr = karmor_variant(1, 1);
 
 	memset(&v, 0, sizeof v);
-	v.e[KARMOR_PART_MAIN][karmor_variant(0, 1)].block = 7;	/* the read: rule 7 */
-	v.e[KARMOR_PART_MAIN][karmor_variant(1, 1)].block = 2;	/* the write: rule 2 */
-	karmor_match_init(&m, 1, 1, 1);
-	karmor_match_main(&m, &v);
-	CU_ASSERT_EQUAL(karmor_match_verdict(&m, 0, KARMOR_POSTURE_AUDIT, &rule), KARMOR_BLOCK);
+	v.e[KARMOR_PART_MAIN][rd].block = 7;
+	v.e[KARMOR_PART_MAIN][wr].block = 2;
+	CU_ASSERT_EQUAL(rw_verdict(&v, 0, KARMOR_POSTURE_AUDIT, &rule), KARMOR_BLOCK);
 	CU_ASSERT_EQUAL(rule, 2);
-
 	/* the other way round */
-	v.e[KARMOR_PART_MAIN][karmor_variant(0, 1)].block = 2;
-	v.e[KARMOR_PART_MAIN][karmor_variant(1, 1)].block = 7;
-	karmor_match_init(&m, 1, 1, 1);
-	karmor_match_main(&m, &v);
-	CU_ASSERT_EQUAL(karmor_match_verdict(&m, 0, KARMOR_POSTURE_AUDIT, &rule), KARMOR_BLOCK);
+	v.e[KARMOR_PART_MAIN][rd].block = 2;
+	v.e[KARMOR_PART_MAIN][wr].block = 7;
+	CU_ASSERT_EQUAL(rw_verdict(&v, 0, KARMOR_POSTURE_AUDIT, &rule), KARMOR_BLOCK);
 	CU_ASSERT_EQUAL(rule, 2);
-
 	/* allow-list, block posture: the read has no grant (DefaultPosture), the write
-	 * meets Block rule 5: rule 5 is named, whichever access comes first */
+	 * meets Block rule 5: rule 5 is named, though the read comes first */
 	memset(&v, 0, sizeof v);
-	v.e[KARMOR_PART_MAIN][karmor_variant(1, 1)].block = 5;
-	karmor_match_init(&m, 1, 1, 1);
-	karmor_match_main(&m, &v);
-	CU_ASSERT_EQUAL(karmor_match_verdict(&m, 1, KARMOR_POSTURE_BLOCK, &rule), KARMOR_BLOCK);
+	v.e[KARMOR_PART_MAIN][wr].block = 5;
+	CU_ASSERT_EQUAL(rw_verdict(&v, 1, KARMOR_POSTURE_BLOCK, &rule), KARMOR_BLOCK);
 	CU_ASSERT_EQUAL(rule, 5);
-
 	/* only the read reaches Audit: Audit by its rule */
 	memset(&v, 0, sizeof v);
-	v.e[KARMOR_PART_MAIN][karmor_variant(0, 1)].audit = 4;
-	karmor_match_init(&m, 1, 1, 1);
-	karmor_match_main(&m, &v);
-	CU_ASSERT_EQUAL(karmor_match_verdict(&m, 0, KARMOR_POSTURE_AUDIT, &rule), KARMOR_AUDIT);
+	v.e[KARMOR_PART_MAIN][rd].audit = 4;
+	CU_ASSERT_EQUAL(rw_verdict(&v, 0, KARMOR_POSTURE_AUDIT, &rule), KARMOR_AUDIT);
 	CU_ASSERT_EQUAL(rule, 4);
 }
 
