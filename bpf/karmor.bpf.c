@@ -360,12 +360,10 @@ struct karmor_report {
 	__u8 verdict;
 };
 
-/* the pid of a process (its thread group leader) in the pid namespace at
- * `level`, or 0 when the process is not in it (an outer namespace) */
-static __always_inline __u32 karmor_ns_pid(struct task_struct *task, unsigned int level)
+/* the number of pid p in the pid namespace at `level`, or 0 when p is not
+ * in it (a process of an outer namespace) */
+static __always_inline __u32 karmor_ns_pid(struct pid *p, unsigned int level)
 {
-	struct pid *p = BPF_CORE_READ(task, group_leader, thread_pid);
-
 	if (!p || BPF_CORE_READ(p, level) != level)
 		return 0;
 	return BPF_CORE_READ(p, numbers[level].nr);
@@ -375,6 +373,8 @@ static __always_inline void karmor_emit(const struct karmor_report *r)
 {
 	struct karmor_event *e = bpf_ringbuf_reserve(&karmor_events, sizeof(*e), 0);
 	struct task_struct *task;
+	struct pid *own;
+	unsigned int level;
 	__u64 pt;
 	__u32 flags = r->flags;
 
@@ -393,12 +393,10 @@ static __always_inline void karmor_emit(const struct karmor_report *r)
 	e->pid = (__u32)(pt >> 32);
 	e->tid = (__u32)pt;
 	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	{
-		unsigned int level = BPF_CORE_READ(task, group_leader, thread_pid, level);
-
-		e->ns_pid = karmor_ns_pid(task, level);
-		e->ns_ppid = karmor_ns_pid(BPF_CORE_READ(task, real_parent), level);
-	}
+	own = BPF_CORE_READ(task, group_leader, thread_pid);
+	level = BPF_CORE_READ(own, level);
+	e->ns_pid = BPF_CORE_READ(own, numbers[level].nr);
+	e->ns_ppid = karmor_ns_pid(BPF_CORE_READ(task, real_parent, group_leader, thread_pid), level);
 	e->uid = (__u32)bpf_get_current_uid_gid();
 	e->target = r->slot;
 	e->rule = r->rule;
@@ -1207,19 +1205,18 @@ SEC("lsm/path_rename")
 int BPF_PROG(karmor_path_rename, const struct path *old_dir, struct dentry *old_dentry, const struct path *new_dir,
 	     struct dentry *new_dentry, unsigned int flags, int ret)
 {
-	struct inode *inode, *target;
+	struct inode *inode;
+	__u32 opdir;
 	int rc;
 
 	if (ret || !karmor_bound())
 		return ret;
 	inode = BPF_CORE_READ(old_dentry, d_inode);
-	target = BPF_CORE_READ(new_dentry, d_inode);
-	rc = karmor_path_write(karmor_arg(ctx, 1), KP_MNT(old_dir), (__u64)inode,
-			       KARMOR_OPDIR(KARMOR_OP_RENAME, karmor_mode_is_dir(inode)), flags);
+	opdir = KARMOR_OPDIR(KARMOR_OP_RENAME, karmor_mode_is_dir(inode));
+	rc = karmor_path_write(karmor_arg(ctx, 1), KP_MNT(old_dir), (__u64)inode, opdir, flags);
 	if (rc)
 		return rc;
-	return karmor_path_write(karmor_arg(ctx, 3), KP_MNT(new_dir), (__u64)target,
-				 KARMOR_OPDIR(KARMOR_OP_RENAME, karmor_mode_is_dir(target ? target : inode)), flags);
+	return karmor_path_write(karmor_arg(ctx, 3), KP_MNT(new_dir), KP_INODE(new_dentry), opdir, flags);
 }
 
 /* link: a new name for an existing file, and through it every access to

@@ -398,10 +398,11 @@ static inline int karmor_match_verdict(const struct karmor_match *m, int allow_l
 		if (!m->want[a])
 			continue;
 		int v = karmor_decide(&m->acc[a], allow_list, posture, &r);
-		if (v > best || (v == best && v != KARMOR_ALLOW && r != KARMOR_RULE_NONE &&
-				 (*rule == KARMOR_RULE_NONE || r < *rule))) {
+		if (v > best) {
 			best = v;
 			*rule = r;
+		} else if (v == best && v != KARMOR_ALLOW) {
+			*rule = karmor_min_id(*rule, r);
 		}
 	}
 	return best;
