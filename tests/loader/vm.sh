@@ -29,6 +29,9 @@ KERNEL=$(ls "$VMDIR"/kernel/vmlinu[xz]-* 2>/dev/null | head -n 1)
 [ -n "$KERNEL" ] || { bad setup "no kernel under $VMDIR/kernel (run scripts/vmtest once)"; finish; }
 command -v qemu-system-x86_64 >/dev/null || { bad setup "no qemu-system-x86_64"; finish; }
 [ -x /bin/busybox ] || { bad setup "no static /bin/busybox"; finish; }
+# scripts/vmtest's actor performs truncate(2) by path (busybox opens the file first)
+ACTOR=$VMDIR/bin/actor
+[ -x "$ACTOR" ] || { bad setup "no $ACTOR (run scripts/vmtest once)"; finish; }
 if LC_ALL=C readelf -l "$L" 2>/dev/null | grep -q INTERP; then bad setup "$L is not static"; finish; fi
 
 T=$(mktemp -d /tmp/karmor-loader-vm.XXXXXX) || exit 1
@@ -67,6 +70,7 @@ mkdir -p "$R/.vmt/bin" "$R/proc" "$R/sys" "$R/dev" "$R/run" "$R/tmp" "$R/etc"
 cp /bin/busybox "$R/.vmt/bin/"
 for a in sh cat mkdir mount dd printf nc sleep poweroff sync rm mv ln rmdir chmod chown truncate touch su unshare; do ln -s busybox "$R/.vmt/bin/$a"; done
 install -m 755 "$L" "$R/.vmt/karmor-loader"
+install -m 755 "$ACTOR" "$R/.vmt/actor"
 cp -r "$T/out/bpf" "$R/.vmt/img"
 echo "top secret" >"$R/etc/secret"
 # the path hooks, in the bound cgroup: every way of changing a readOnly tree,
@@ -90,6 +94,7 @@ web 'rmdir /srv/ro/sub' RMDIR-RO
 web 'chmod 600 /srv/ro/f' CHMOD-RO
 web 'chown 1000 /srv/ro/f' CHOWN-RO
 web 'truncate -s 0 /srv/ro/f' TRUNCATE-RO
+web '/.vmt/actor syscall truncate /srv/ro/f' TRUNCATE-PATH-RO
 web 'touch /srv/ro/new' CREATE-RO
 web 'echo x >> /srv/ro/f' APPEND-RO
 web 'su -s /.vmt/bin/sh u -c "cat /srv/own/f"' OWNERONLY-OTHER-READ
@@ -161,12 +166,20 @@ st=$(grep -B1 '^STATUS rc=0' <<<"$out" | head -n 1)
 python3 -c 'import json,sys; d=json.loads(sys.argv[1]); t=d["targets"][0]; assert d["mode"]=="lsm" and t["counters"]["blocked"]>=3 and t["entries"]["paths"]["used"]>=1, d' "$st" 2>/dev/null &&
 	ok "status --json: lsm mode, blocked >= 3, path entries" || bad "status" "$st"
 ev=$(sed -n '/^STATUS rc=/,/^EVENTS rc=/p' <<<"$out" | grep '^{')
-python3 - "$ev" <<'PY' 2>"$T/py.err" && ok "events: file (exec'd cat, run, a new pid namespace), hard link and network Block events, attributed, PID in the task's namespace" || bad "events" "$ev $(tail -n 1 "$T/py.err")"
+python3 - "$ev" <<'PY' 2>"$T/py.err" && ok "events: file (exec'd cat, run, a new pid namespace), hard link, every path hook and network Block events, attributed, PID in the task's namespace" || bad "events" "$ev $(tail -n 1 "$T/py.err")"
 import json, sys
 evs = [json.loads(l) for l in sys.argv[1].splitlines()]
 files = [e for e in evs if e["Operation"] == "File" and e["Resource"] == "/etc/secret" and e["KarmorOp"] != "link"]
 links = [e for e in evs if e["KarmorOp"] == "link" and e["Action"] == "Block"]
 assert {e["Resource"] for e in links} >= {"/srv/ro/f", "/etc/secret"}, links
+# every refusal of the path hooks came from the hook (not a missing applet or
+# plain Unix permissions): a Block event of that operation on that path
+blocks = {(e["KarmorOp"], e["Resource"]) for e in evs if e["Action"] == "Block"}
+want = {("unlink", "/srv/ro/f"), ("rename", "/srv/ro/f"), ("rename", "/srv/ro/y"), ("symlink", "/srv/ro/sl"),
+        ("mkdir", "/srv/ro/d"), ("rmdir", "/srv/ro/sub"), ("chmod", "/srv/ro/f"), ("chown", "/srv/ro/f"),
+        ("truncate", "/srv/ro/f"), ("mknod", "/srv/ro/new"), ("open", "/srv/ro/f"), ("open", "/srv/own/f"),
+        ("rename", "/srv/own/f")}
+assert want <= blocks, sorted(want - blocks)
 nets = [e for e in evs if e["Operation"] == "Network"]
 assert len(files) >= 2, files
 for e in files + nets:
@@ -187,7 +200,7 @@ rc_is() { grep -q "^$1 rc=$2\$" <<<"$out"; }
 refused() { grep -q "^$1 rc=" <<<"$out" && ! rc_is "$1" 0; }
 rc_is READ-RO 0 && ok "readOnly tree: a read passes" || bad "readOnly read" "$(grep '^READ-RO' <<<"$out")"
 for c in UNLINK-RO RENAME-FROM-RO RENAME-INTO-RO LINK-FROM-RO LINK-FROM-BLOCKED SYMLINK-INTO-RO MKDIR-RO RMDIR-RO \
-	CHMOD-RO CHOWN-RO TRUNCATE-RO CREATE-RO APPEND-RO; do
+	CHMOD-RO CHOWN-RO TRUNCATE-RO TRUNCATE-PATH-RO CREATE-RO APPEND-RO; do
 	refused $c && ok "refused in the bound cgroup: $c" || bad "$c" "$(grep "^$c" <<<"$out")"
 done
 rc_is LINK-OUTSIDE 0 && ok "the same hard link outside the cgroup is made" || bad "link outside" "$(grep '^LINK-OUTSIDE' <<<"$out")"
