@@ -188,6 +188,28 @@ struct {
 #define K_MAY_APPEND	0x8
 #define K_CAP_OPT_NOAUDIT 0x2u
 #define K_PF_KTHREAD	0x00200000u
+#define K_S_IFIFO	0010000
+#define K_AF_PACKET	17
+#define K_PROT_WRITE	0x2u
+#define K_PROT_EXEC	0x4u
+#define K_MAP_SHARED	0x1u
+#define K_VM_WRITE	0x2u
+#define K_VM_EXEC	0x4u
+#define K_VM_SHARED	0x8u
+#define K_CLONE_INTO_CGROUP 0x200000000ULL
+#define K_PTRACE_MODE_NOAUDIT 0x04u
+#define K_ATTR_MODE	0x1u
+#define K_ATTR_UID	0x2u
+#define K_ATTR_GID	0x4u
+#define K_ATTR_SIZE	0x8u
+#define K_ATTR_ATIME	0x10u
+#define K_ATTR_MTIME	0x20u
+/* superblock magics (linux/magic.h) */
+#define K_PROC_SUPER_MAGIC	0x9fa0u
+#define K_CGROUP_SUPER_MAGIC	0x27e0ebu
+#define K_CGROUP2_SUPER_MAGIC	0x63677270u
+#define K_BPF_FS_MAGIC		0xcafe4a11u
+#define K_SB_KERNMOUNT	(1u << 22)
 
 #define KARMOR_NSRC	(1 + KARMOR_MAX_TASK_SOURCES)	/* source 0 + the task's slots */
 
@@ -573,6 +595,7 @@ struct karmor_scan {
 	__u8 nsrc;
 	__u8 err;
 	__u8 execname;		/* look up the last component */
+	__u8 anc;		/* look up ROLE_ANC too: the rename of a directory */
 	__u16 src[KARMOR_NSRC];
 	__u64 hdir;		/* the current prefix's key */
 	__u64 hexact, hname;	/* the keys after the prefixes */
@@ -654,6 +677,14 @@ static long karmor_scan_final(__u32 j, void *arg)
 		if (v)
 			karmor_match_main(&c->m, v);
 	}
+	if (c->anc) {
+		/* the rules that protect paths below this directory (DESIGN §4.12) */
+		k.hash = c->hexact;
+		k.role = KARMOR_ROLE_ANC;
+		v = bpf_map_lookup_elem(&karmor_paths, &k);
+		if (v)
+			karmor_match_main(&c->m, v);
+	}
 	return 0;
 }
 
@@ -700,19 +731,68 @@ static __always_inline int karmor_path_verdict(struct karmor_scan *c, const stru
 }
 
 /* ------------------------------------------------------ path resolution */
-/* sleepable hooks: bpf_d_path (the path as the task sees it, chroot included) */
-static __always_inline void karmor_resolve_dpath(struct karmor_scan *c, struct path *p)
+/*
+ * DESIGN §4.12: a path is judged as the target's processes see it from the
+ * root of their mount namespace, whatever their own root (chroot, pivot of a
+ * task's fs), and a deleted or replaced file keeps the path it had.
+ * bpf_d_path resolves against the task's root and appends " (deleted)", so it
+ * is used only when that is the same thing (karmor_dpath_ok: the usual case,
+ * and the cheap one); otherwise the dentries are walked up to the namespace's
+ * root.  An object on a mount that is not in the task's mount namespace (a
+ * tree cloned with open_tree, a descriptor from another namespace) or a
+ * disconnected dentry has no path there: the walk fails, and the operation is
+ * Blocked (KARMOR_EV_PATH_ERROR).  Character devices are the exception: a
+ * terminal or /dev/null handed in from another namespace is judged by its
+ * path in its own.
+ */
+static __always_inline struct mount *karmor_real_mount(const struct vfsmount *v)
 {
-	long n = bpf_d_path(p, c->s->buf, KARMOR_PATH_MAX);
+	return (struct mount *)((char *)v - bpf_core_field_offset(struct mount, mnt));
+}
 
-	c->off = 0;
-	if (n <= 1) {
-		c->s->buf[0] = 0;
-		c->len = 0;
-		c->err = 1;
-		return;
-	}
-	c->len = (__u32)(n - 1);
+static __always_inline struct vfsmount *karmor_vfsmount(const struct mount *m)
+{
+	return (struct vfsmount *)((char *)m + bpf_core_field_offset(struct mount, mnt));
+}
+
+/* the root mount of the current task's mount namespace */
+static __always_inline struct mount *karmor_ns_top(void)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	return BPF_CORE_READ(task, nsproxy, mnt_ns, root);
+}
+
+/* d_unlinked(): unhashed and not a root */
+static __always_inline int karmor_unlinked(const struct dentry *d)
+{
+	return !BPF_CORE_READ(d, d_hash.pprev) && BPF_CORE_READ(d, d_parent) != d;
+}
+
+/* bpf_d_path gives the namespace path: the object's mount is in the task's
+ * namespace, it is not unlinked, and the task's root is the namespace's top
+ * (the root mount, or the one mount on its root: a host's "/" on rootfs, a
+ * container's root after pivot_root) */
+static __always_inline int karmor_dpath_ok(const struct path *p)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct mnt_namespace *ns = BPF_CORE_READ(task, nsproxy, mnt_ns);
+	struct mount *top = BPF_CORE_READ(ns, root);
+	struct vfsmount *rmnt = BPF_CORE_READ(task, fs, root.mnt);
+	struct dentry *rd = BPF_CORE_READ(task, fs, root.dentry);
+	struct mount *rm = karmor_real_mount(rmnt);
+	struct mount *om = karmor_real_mount(BPF_CORE_READ(p, mnt));
+
+	if (BPF_CORE_READ(om, mnt_ns) != ns)
+		return 0;
+	if (karmor_unlinked(BPF_CORE_READ(p, dentry)))
+		return 0;
+	if (rd != BPF_CORE_READ(rmnt, mnt_root))
+		return 0;	/* chroot into a directory */
+	if (rm == top)
+		return 1;
+	return BPF_CORE_READ(rm, mnt_parent) == top &&
+	       BPF_CORE_READ(rm, mnt_mountpoint) == BPF_CORE_READ(top, mnt.mnt_root);
 }
 
 struct karmor_walk {
@@ -725,6 +805,8 @@ struct karmor_walk {
 	__u32 depth;
 	__u8 done;
 	__u8 err;
+	__u8 sbrel;	/* no mount known: stop at the filesystem's root (/proc) */
+	__u8 lenient;	/* a character device: the top of another tree ends the path */
 };
 
 static long karmor_walk_step(__u32 i, void *arg)
@@ -739,28 +821,39 @@ static long karmor_walk_step(__u32 i, void *arg)
 	if (!s)
 		return 1;
 	if (d == c->root_d && vmnt == c->root_mnt) {
-		c->done = 1;	/* the task's root (chroot / container root) */
+		c->done = 1;	/* the root of the mount namespace */
 		return 1;
 	}
-	mnt_root = BPF_CORE_READ(vmnt, mnt_root);
 	parent = BPF_CORE_READ(d, d_parent);
-	if (d == mnt_root || d == parent) {
-		struct mount *m, *mp;
-
-		if (d != mnt_root) {
-			c->done = 1;	/* a disconnected dentry: stop at its root */
-			return 1;
-		}
-		/* the root of a mount: continue at its mount point, one mount up */
-		m = (struct mount *)((char *)vmnt - bpf_core_field_offset(struct mount, mnt));
-		mp = BPF_CORE_READ(m, mnt_parent);
-		if (mp == m) {
+	if (c->sbrel) {
+		if (d == parent) {
 			c->done = 1;
 			return 1;
 		}
-		c->d = BPF_CORE_READ(m, mnt_mountpoint);
-		c->vmnt = (struct vfsmount *)((char *)mp + bpf_core_field_offset(struct mount, mnt));
-		return 0;
+	} else {
+		mnt_root = BPF_CORE_READ(vmnt, mnt_root);
+		if (d == mnt_root || d == parent) {
+			struct mount *m, *mp;
+
+			if (d != mnt_root) {
+				c->err = 1;	/* a disconnected dentry: no path */
+				return 1;
+			}
+			/* the root of a mount: continue at its mount point, one mount up */
+			m = karmor_real_mount(vmnt);
+			mp = BPF_CORE_READ(m, mnt_parent);
+			if (mp == m) {
+				/* the top of a tree that is not the namespace's */
+				if (c->lenient)
+					c->done = 1;
+				else
+					c->err = 1;
+				return 1;
+			}
+			c->d = BPF_CORE_READ(m, mnt_mountpoint);
+			c->vmnt = karmor_vfsmount(mp);
+			return 0;
+		}
 	}
 	if (++c->depth > KARMOR_MAX_DEPTH) {
 		c->err = 1;
@@ -780,19 +873,23 @@ static long karmor_walk_step(__u32 i, void *arg)
 	return 0;
 }
 
-/* non-sleepable hooks: walk the dentries up to the task's root, crossing
- * mount points, as d_path would */
-static __always_inline void karmor_resolve_walk(struct karmor_scan *c, struct dentry *d, struct vfsmount *mnt)
+/* walk the dentries up to the mount namespace's root, crossing mount points;
+ * sbrel: only up to the filesystem's root (the caller prefixes its mount point) */
+static __always_inline void karmor_resolve_walk(struct karmor_scan *c, struct dentry *d, struct vfsmount *mnt,
+					       int sbrel)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct mount *top = karmor_ns_top();
+	__u32 mode = BPF_CORE_READ(d, d_inode, i_mode) & K_S_IFMT;
 	struct karmor_walk w = {
 		.s = c->s,
 		.d = d,
 		.vmnt = mnt,
-		.root_d = BPF_CORE_READ(task, fs, root.dentry),
-		.root_mnt = BPF_CORE_READ(task, fs, root.mnt),
+		.root_d = BPF_CORE_READ(top, mnt.mnt_root),
+		.root_mnt = karmor_vfsmount(top),
 		.pos = KARMOR_PATH_MAX,
 		.depth = c->s->zero,	/* unknown to the verifier: see karmor_scratch */
+		.sbrel = (__u8)sbrel,
+		.lenient = mode == K_S_IFCHR,
 	};
 
 	c->s->buf[KARMOR_PATH_MAX] = 0;
@@ -805,6 +902,26 @@ static __always_inline void karmor_resolve_walk(struct karmor_scan *c, struct de
 	c->off = w.pos;
 	c->len = KARMOR_PATH_MAX - w.pos;
 	c->err = w.err || !w.done;
+}
+
+/* sleepable hooks: bpf_d_path where it gives the namespace path, else the walk */
+static __always_inline void karmor_resolve_path(struct karmor_scan *c, const struct path *p)
+{
+	long n;
+
+	if (!karmor_dpath_ok(p)) {
+		karmor_resolve_walk(c, BPF_CORE_READ(p, dentry), BPF_CORE_READ(p, mnt), 0);
+		return;
+	}
+	n = bpf_d_path((struct path *)p, c->s->buf, KARMOR_PATH_MAX);
+	c->off = 0;
+	if (n <= 1) {
+		c->s->buf[0] = 0;
+		c->len = 0;
+		c->err = 1;
+		return;
+	}
+	c->len = (__u32)(n - 1);
 }
 
 /* ----------------------------------------------------- file operations */
@@ -832,10 +949,24 @@ static __always_inline int karmor_mode_is_dir(struct inode *inode)
 	return inode && (BPF_CORE_READ(inode, i_mode) & K_S_IFMT) == K_S_IFDIR;
 }
 
-/* objects with a path: REG, DIR, LNK, CHR, BLK (not pipes, sockets, anon inodes) */
-static __always_inline int karmor_fmt_has_path(__u32 fmt)
+/* objects with a path: REG, DIR, LNK, CHR, BLK, FIFO and SOCK on a mounted
+ * filesystem (named FIFOs and unix sockets are files, DESIGN §4.12); not the
+ * objects of the kernel's internal mounts (pipes, sockets, memfd, nsfs, anon
+ * inodes), which no path names -- /proc links to them are judged by the
+ * path they are reached through (karmor_proc_follow) */
+static __always_inline int karmor_has_path(struct inode *inode)
 {
-	return fmt == K_S_IFREG || fmt == K_S_IFDIR || fmt == K_S_IFLNK || fmt == K_S_IFCHR || fmt == K_S_IFBLK;
+	__u32 fmt = BPF_CORE_READ(inode, i_mode) & K_S_IFMT;
+
+	if (!(fmt == K_S_IFREG || fmt == K_S_IFDIR || fmt == K_S_IFLNK || fmt == K_S_IFCHR || fmt == K_S_IFBLK ||
+	      fmt == K_S_IFIFO || fmt == K_S_IFSOCK))
+		return 0;
+	return !(BPF_CORE_READ(inode, i_sb, s_flags) & K_SB_KERNMOUNT);
+}
+
+static __always_inline __u32 karmor_magic(struct inode *inode)
+{
+	return (__u32)BPF_CORE_READ(inode, i_sb, s_magic);
 }
 
 /*
@@ -888,6 +1019,7 @@ static __always_inline void karmor_scan_init(struct karmor_scan *c, int cls, int
 {
 	c->cls = (__u8)cls;
 	c->err = 0;
+	c->anc = 0;
 	karmor_match_init(&c->m, reads, writes, owner);
 }
 
@@ -905,6 +1037,44 @@ static __always_inline int karmor_busy(struct karmor_report *r, int err, int sle
 	r->rule = KARMOR_RULE_NONE;
 	r->res = 0;
 	return karmor_finish(r, KARMOR_BLOCK, err, sleepable);
+}
+
+/* A refusal of the confinement itself (DESIGN §4.12): Block, rule
+ * KARMOR_RULE_CONFINE, with the resource when one is known */
+static __always_inline int karmor_confine(const struct karmor_who *w, __u16 op, __u32 arg, const char *res,
+					  __u32 res_len, int err)
+{
+	struct karmor_report r = {};
+
+	r.cgid = w->cgid;
+	r.slot = w->slot;
+	r.op = op;
+	r.arg = arg;
+	r.rule = KARMOR_RULE_CONFINE;
+	r.res = res;
+	r.res_len = res_len;
+	return karmor_finish(&r, KARMOR_BLOCK, err, 0);
+}
+
+/* the same for an operation on a path (mount points, pins): the event
+ * names the path; a global function, checked once */
+__attribute__((noinline)) int karmor_refuse_at(__u64 dentry, __u64 vmnt, __u32 op, __u32 arg)
+{
+	struct karmor_who w;
+	struct karmor_scan c;
+	int who, rc;
+
+	who = karmor_who(&w, 1);
+	if (who <= 0)
+		return karmor_unjudged(who, K_EPERM);
+	c.s = karmor_scratch_claim();
+	if (!c.s)
+		return karmor_confine(&w, (__u16)op, arg, 0, 0, K_EPERM);
+	c.err = 0;
+	karmor_resolve_walk(&c, (struct dentry *)dentry, (struct vfsmount *)vmnt, 0);
+	rc = karmor_confine(&w, (__u16)op, arg, c.err ? 0 : &c.s->buf[c.off & KS_MASK], c.len, K_EPERM);
+	karmor_scratch_release(c.s);
+	return rc;
 }
 
 /* A write to one path (unlink, mkdir, ..., chmod): walk, scan, decide, report.
@@ -934,8 +1104,15 @@ __attribute__((noinline)) int karmor_path_write(__u64 dentry, __u64 vmnt, __u64 
 		return karmor_busy(&r, K_EACCES, 0);
 	r.t = karmor_sources(&w, 0, c.src, &c.nsrc, &r.flags);
 	karmor_scan_init(&c, KARMOR_CLS_FILE, 0, 1, owner);
-	karmor_resolve_walk(&c, (struct dentry *)dentry, (struct vfsmount *)vmnt);
+	/* renaming a directory writes every path below it that a rule protects */
+	c.anc = (__u16)opdir == KARMOR_OP_RENAME && is_dir && (w.tgt->flags & KARMOR_TF_ANC);
+	karmor_resolve_walk(&c, (struct dentry *)dentry, (struct vfsmount *)vmnt, 0);
 	verdict = karmor_path_verdict(&c, &w, &r.rule, &r.flags);
+	/* the loader's pins and maps (DESIGN §4.12): never changed by a target */
+	if (BPF_CORE_READ((struct dentry *)dentry, d_sb, s_magic) == K_BPF_FS_MAGIC) {
+		verdict = KARMOR_BLOCK;
+		r.rule = KARMOR_RULE_CONFINE;
+	}
 	r.res = &c.s->buf[c.off & KS_MASK];
 	r.res_len = c.len;
 	verdict = karmor_finish(&r, verdict, K_EACCES, 0);
@@ -1000,10 +1177,11 @@ int BPF_PROG(karmor_task_alloc, struct task_struct *task, unsigned long clone_fl
  * caller's executable (its storage still holds the old one here).
  * security_bprm_check runs once per binary handler pass: a "#!" script
  * (binfmt_script) or a binfmt_misc file makes the kernel run it again for the
- * interpreter, with bprm->interp set to the interpreter's name (a copy, no
- * longer the bprm->filename pointer it starts as).  Only the file the task
- * asked to execute is judged; the interpreter is what bprm_committed_creds
- * then records as the task's executable (/proc/self/exe). */
+ * interpreter, with bprm->file the interpreter.  Both passes are judged, by
+ * the same source (DESIGN §4.10): a Block on /bin/bash refuses a "#!/bin/bash"
+ * script.  The interpreter is what bprm_committed_creds then records as the
+ * task's executable (/proc/self/exe).  An ELF program's PT_INTERP is mapped,
+ * not executed: karmor_mmap_file judges it. */
 SEC("lsm.s/bprm_check_security")
 int BPF_PROG(karmor_exec, struct linux_binprm *bprm, int ret)
 {
@@ -1015,8 +1193,6 @@ int BPF_PROG(karmor_exec, struct linux_binprm *bprm, int ret)
 
 	if (ret)
 		return ret;
-	if (bprm->interp != bprm->filename)
-		return 0;	/* the interpreter pass */
 	f = bprm->file;
 	if (!f)
 		return 0;
@@ -1033,13 +1209,32 @@ int BPF_PROG(karmor_exec, struct linux_binprm *bprm, int ret)
 		return karmor_busy(&r, K_EACCES, 1);
 	r.t = karmor_sources(&w, 1, c.src, &c.nsrc, &r.flags);
 	karmor_scan_init(&c, KARMOR_CLS_PROCESS, 0, 1, owner);
-	karmor_resolve_dpath(&c, (struct path *)&f->f_path);
+	karmor_resolve_path(&c, &f->f_path);
 	verdict = karmor_path_verdict(&c, &w, &r.rule, &r.flags);
-	r.res = c.s->buf;
+	r.res = &c.s->buf[c.off & KS_MASK];
 	r.res_len = c.len;
 	verdict = karmor_finish(&r, verdict, K_EACCES, 1);
 	karmor_scratch_release(c.s);
 	return verdict;
+}
+
+/* cgroup.procs, cgroup.threads (v2) and tasks (v1): writing a pid there
+ * moves a task between cgroups */
+static __always_inline int karmor_cgroup_move_file(struct dentry *d)
+{
+	char n[16] = {};
+	__u32 len = BPF_CORE_READ(d, d_name.len);
+
+	if (len != 12 && len != 14 && len != 5)
+		return 0;
+	bpf_probe_read_kernel(n, len & 15, BPF_CORE_READ(d, d_name.name));
+	if (len == 5)
+		return n[0] == 't' && n[1] == 'a' && n[2] == 's' && n[3] == 'k' && n[4] == 's';
+	if (n[0] != 'c' || n[1] != 'g' || n[6] != '.')
+		return 0;
+	if (len == 12)
+		return n[7] == 'p' && n[8] == 'r' && n[9] == 'o' && n[10] == 'c' && n[11] == 's';
+	return n[7] == 't' && n[8] == 'h' && n[9] == 'r' && n[10] == 'e' && n[13] == 's';
 }
 
 SEC("lsm.s/file_open")
@@ -1062,9 +1257,21 @@ int BPF_PROG(karmor_file_open, struct file *file, int ret)
 	if ((fmode & K_FMODE_EXEC) || (fflags & K___FMODE_EXEC))
 		return 0;	/* judged at bprm_check_security */
 	inode = file->f_inode;
-	fmt = inode->i_mode & K_S_IFMT;
-	if (!karmor_fmt_has_path(fmt))
+	if (!karmor_has_path(inode))
 		return 0;
+	fmt = inode->i_mode & K_S_IFMT;
+	/* DESIGN §4.12: no target leaves its cgroup or reaches the loader's pins */
+	switch (karmor_magic(inode)) {
+	case K_BPF_FS_MAGIC:
+		return karmor_refuse_at((__u64)BPF_CORE_READ(file, f_path.dentry), (__u64)BPF_CORE_READ(file, f_path.mnt),
+					KARMOR_OP_BPF, 0);
+	case K_CGROUP2_SUPER_MAGIC:
+	case K_CGROUP_SUPER_MAGIC:
+		if ((fmode & K_FMODE_WRITE) && karmor_cgroup_move_file(file->f_path.dentry))
+			return karmor_refuse_at((__u64)BPF_CORE_READ(file, f_path.dentry),
+						(__u64)BPF_CORE_READ(file, f_path.mnt), KARMOR_OP_CGROUP, 0);
+		break;
+	}
 	reads = (fmode & K_FMODE_READ) != 0;
 	/* O_TRUNC truncates even with O_RDONLY: a write (as AppArmor counts
 	 * it).  Linux 6.1 also asks path_truncate; 6.2+ asks file_truncate,
@@ -1084,9 +1291,9 @@ int BPF_PROG(karmor_file_open, struct file *file, int ret)
 		return karmor_busy(&r, K_EACCES, 1);
 	r.t = karmor_sources(&w, 1, c.src, &c.nsrc, &r.flags);
 	karmor_scan_init(&c, KARMOR_CLS_FILE, reads, writes, owner);
-	karmor_resolve_dpath(&c, (struct path *)&file->f_path);
+	karmor_resolve_path(&c, &file->f_path);
 	verdict = karmor_path_verdict(&c, &w, &r.rule, &r.flags);
-	r.res = c.s->buf;
+	r.res = &c.s->buf[c.off & KS_MASK];
 	r.res_len = c.len;
 	verdict = karmor_finish(&r, verdict, K_EACCES, 1);
 	karmor_scratch_release(c.s);
@@ -1118,9 +1325,9 @@ int BPF_PROG(karmor_file_permission, struct file *file, int mask, int ret)
 	if ((file->f_mode & K_FMODE_EXEC) || (file->f_flags & K___FMODE_EXEC))
 		return 0;	/* the kernel reading a binary for exec */
 	inode = file->f_inode;
-	fmt = inode->i_mode & K_S_IFMT;
-	if (!karmor_fmt_has_path(fmt))
+	if (!karmor_has_path(inode))
 		return 0;
+	fmt = inode->i_mode & K_S_IFMT;
 	is_dir = fmt == K_S_IFDIR;
 	owner = inode->i_uid.val == karmor_fsuid();
 	r.cgid = w.cgid;
@@ -1133,7 +1340,7 @@ int BPF_PROG(karmor_file_permission, struct file *file, int mask, int ret)
 		return karmor_busy(&r, K_EACCES, 0);
 	r.t = karmor_sources(&w, 0, c.src, &c.nsrc, &r.flags);
 	karmor_scan_init(&c, KARMOR_CLS_FILE, reads, writes, owner);
-	karmor_resolve_walk(&c, file->f_path.dentry, file->f_path.mnt);
+	karmor_resolve_walk(&c, file->f_path.dentry, file->f_path.mnt, 0);
 	verdict = karmor_path_verdict(&c, &w, &r.rule, &r.flags);
 	if (verdict == KARMOR_BLOCK) {
 		r.res = &c.s->buf[c.off & KS_MASK];
@@ -1252,7 +1459,6 @@ int BPF_PROG(karmor_path_symlink, const struct path *dir, struct dentry *dentry,
 /* f{chmod,chown,truncate} also reach these hooks for pipes, sockets and other
  * objects of the kernel's internal mounts: they have no path a rule could name
  * (the walk would call them "/"), so they are not judged, as in file_open */
-#define K_SB_KERNMOUNT	(1u << 22)
 static __always_inline int karmor_path_attr(const struct path *path, __u16 op, __u32 arg)
 {
 	struct dentry *d = BPF_CORE_READ(path, dentry);

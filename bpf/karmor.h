@@ -77,6 +77,10 @@ enum karmor_role {
 				    rules (everything below it), effect[DIRECT] = non-recursive rules
 				    (its direct children); the dir itself: its ROLE_EXACT key */
 	KARMOR_ROLE_EXECNAME = 2, /* a last path component ("passwd") */
+	KARMOR_ROLE_ANC = 3,	 /* a proper ancestor directory ("/srv", no '/') of a path or dir some
+				    rule names: the rules' write effects, for a rename of that
+				    directory (DESIGN §4.12: a write of every path below it that a
+				    rule protects) */
 };
 enum karmor_part { KARMOR_PART_MAIN = 0, KARMOR_PART_DIRECT = 1, KARMOR_NPARTS = 2 };
 
@@ -93,6 +97,8 @@ enum karmor_verdict { KARMOR_ALLOW = 0, KARMOR_AUDIT = 1, KARMOR_BLOCK = 2 };
 /* special rule ids (real ones are 1..nrules) */
 #define KARMOR_RULE_NONE	0u		/* no rule: DefaultPosture when the verdict is not Allow */
 #define KARMOR_RULE_BASELINE	0xfffffffeu	/* the DESIGN §4.9 baseline grants (never blocks or audits) */
+#define KARMOR_RULE_CONFINE	0xfffffffdu	/* refused by the confinement itself (DESIGN §4.12): a mount,
+						   a cgroup move, the loader's pins, a trace outside the target */
 
 /* ------------------------------------------------------------ operations */
 /* What the kernel saw; the verdict model's op is exec, read or write for all
@@ -113,6 +119,20 @@ enum karmor_op {
 	KARMOR_OP_CHOWN,
 	KARMOR_OP_SOCKET,	/* socket_create; arg = protocol id */
 	KARMOR_OP_CAPABLE,	/* capable; arg = capability number */
+	/* DESIGN §4.12: ways around a rule */
+	KARMOR_OP_MOUNT,	/* sb_mount (also bind, remount, move): resource = mount point */
+	KARMOR_OP_UMOUNT,	/* sb_umount: resource = the mount's root */
+	KARMOR_OP_MOVE_MOUNT,	/* move_mount (open_tree / fsmount trees): resource = destination */
+	KARMOR_OP_PIVOT_ROOT,	/* sb_pivotroot: resource = new root */
+	KARMOR_OP_USERNS,	/* userns_create */
+	KARMOR_OP_MMAP,		/* mmap_file: flags tell read/write; exec mappings are KARMOR_OP_MMAP_EXEC */
+	KARMOR_OP_MMAP_EXEC,	/* an executable mapping of a file (dynamic loader, ELF interpreter) */
+	KARMOR_OP_FOLLOW,	/* following a /proc magic link (ns, fd, exe, cwd, root): resource = its /proc path */
+	KARMOR_OP_PTRACE,	/* ptrace_access_check of a task outside the target; arg = the mode */
+	KARMOR_OP_SETXATTR,	/* inode_setxattr / inode_removexattr */
+	KARMOR_OP_UTIMES,	/* inode_setattr that sets times only (utime, utimensat, touch) */
+	KARMOR_OP_CGROUP,	/* a write to cgroup.procs/cgroup.threads/tasks, or clone into a cgroup */
+	KARMOR_OP_BPF,		/* bpf(2) or an access to the BPF filesystem; arg = the command */
 	KARMOR_OP_COUNT
 };
 
@@ -136,6 +156,9 @@ enum karmor_proto {
 #define KARMOR_TF_EXECNAME_FILE	0x04u
 #define KARMOR_TF_SOURCES	0x08u	/* has fromSource slots: the task's executable matters */
 #define KARMOR_TF_HOST		0x10u	/* the host target (processes in no bound cgroup) */
+#define KARMOR_TF_CONFINE	0x20u	/* path rules: mounts, pivot_root and new user namespaces are refused
+					   (DESIGN §4.12; cleared by the target's opt-out) */
+#define KARMOR_TF_ANC		0x40u	/* has ROLE_ANC keys: a rename of a directory looks its path up */
 struct karmor_target {
 	__u32 flags;
 	__u8 allow_list[KARMOR_PC_COUNT];	/* class in allow-list mode (DESIGN §4.3.2) */
