@@ -327,13 +327,20 @@ static int t_userns_mount(char **a)
  * private mount namespace) and run it, as TRUSTED, on FILE */
 static int t_spoof(char **a)
 {
-	int r = private_ns();
 	char *argv[] = { a[0], wmode ? "-w" : "cat", wmode ? "cat" : a[1], wmode ? a[1] : NULL, NULL };
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	int r;
 
+	if (n <= 0)
+		return setup_err("readlink /proc/self/exe");
+	self[n] = 0;
+	/* by path, in the new namespace (/proc/self/exe names a mount of the old one) */
+	r = private_ns();
 	if (r)
 		return r;
-	if (mount("/proc/self/exe", a[0], NULL, MS_BIND, NULL))
-		return refused("mount --bind /proc/self/exe TRUSTED");
+	if (mount(self, a[0], NULL, MS_BIND, NULL))
+		return refused("mount --bind SELF TRUSTED");
 	return run(argv);
 }
 
@@ -361,10 +368,25 @@ static int fdarg(const char *s)
 	return atoi(s);
 }
 
-/* fd-read: read (or write) an inherited descriptor */
+/* fd-read: read (pread at 0: the rig's checks share the descriptor and its
+ * offset) or, with -w, write an inherited descriptor */
 static int t_fd(char **a)
 {
-	return reach_fd(fdarg(a[0]), "inherited descriptor");
+	char buf[256];
+	ssize_t n;
+
+	if (wmode)
+		return reach_fd(fdarg(a[0]), "inherited descriptor");
+	n = pread(fdarg(a[0]), buf, sizeof buf - 1, 0);
+	if (n <= 0) {
+		if (n == 0)
+			errno = ENODATA;
+		return refused("pread inherited descriptor");
+	}
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	printf("read inherited descriptor: %s\n", buf);
+	return 0;
 }
 
 static int mmap_fd(int fd, int write_it)
@@ -615,7 +637,7 @@ static int t_clone_into_cgroup(char **a)
 	long pid;
 
 	if (cg < 0)
-		return setup_err("open CGDIR");
+		return refused("open CGDIR");
 	memset(&ca, 0, sizeof ca);
 	ca.flags = K_CLONE_INTO_CGROUP;
 	ca.exit_signal = SIGCHLD;
