@@ -14,6 +14,7 @@
  * abstraction is included.  What cannot be expressed is a diagnostic and a gap.
  */
 #include <sodium.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -336,6 +337,80 @@ static const char *aa_exec_mode(struct aa_state *st, const char *profile_source,
 	return "ix";
 }
 
+/* The directories above what a rule protects, as AppArmor directory paths ("/a/", "/a/b/"), not "/"
+ * itself: renaming or removing one moves every path below it (DESIGN §4.12), so the rule's
+ * denials cover them with `w` (rename, removal, creation, chmod/chown of the directory itself;
+ * creating or removing a file inside is judged by the file's own path).  A pattern contributes the
+ * prefixes before its first component that holds `**` (that component matches any depth: denying
+ * writes to every directory it matches would refuse creating directories anywhere below);
+ * *partial is set when it has such a component (or an alternation across '/') before its last.
+ * An exec name has no directory.  Returns the number written to out[]. */
+static size_t aa_ancestors(struct aa_state *st, const struct ir_rule *r, const char **out, size_t max, bool *partial)
+{
+	struct fe_arena *a = st->ctx->arena;
+	const char *s = ir_s(&st->p->strs, r->target);
+	size_t n = strlen(s), k = 0;
+	*partial = false;
+	if (r->match == IR_M_EXECNAME || n < 2 || s[0] != '/')
+		return 0;
+	if (r->match != IR_M_PATTERN) {
+		size_t end = s[n - 1] == '/' ? n - 1 : n;	/* a dir's own slash: D is the rule's, not an ancestor */
+		for (size_t i = 1; i < end && k < max; i++) {
+			if (s[i] != '/')
+				continue;
+			const char *lit = aa_literal(a, fe_arena_strndup(a, s, i + 1), "");
+			if (lit)
+				out[k++] = lit;
+		}
+		return k;
+	}
+	int braces = 0, brackets = 0;
+	size_t comp = 1;	/* start of the current component */
+	for (size_t i = 1; i < n && k < max; i++) {
+		char c = s[i];
+		if (c == '\\' && i + 1 < n) {
+			i++;
+			continue;
+		}
+		if (brackets) {
+			if (c == ']')
+				brackets = 0;
+			continue;
+		}
+		if (c == '[') {
+			brackets = 1;
+			if (i + 1 < n && (s[i + 1] == '!' || s[i + 1] == '^'))
+				i++;
+			if (i + 1 < n && s[i + 1] == ']')
+				i++;	/* a leading ']' is a member */
+			continue;
+		}
+		if (c == '{')
+			braces++;
+		else if (c == '}' && braces)
+			braces--;
+		if (c != '/')
+			continue;
+		if (braces) {
+			*partial = true;	/* an alternation across directories: its prefixes are not one glob */
+			return k;
+		}
+		if (i == n - 1)
+			break;	/* "D/": the pattern's own directory */
+		for (size_t j = comp; j + 1 < i; j++) {
+			if (s[j] == '*' && s[j + 1] == '*') {
+				*partial = true;
+				return k;
+			}
+		}
+		const char *g = aa_glob(a, fe_arena_strndup(a, s, i + 1));
+		if (g)
+			out[k++] = g;
+		comp = i + 1;
+	}
+	return k;
+}
+
 static void aa_file_rule(struct aa_state *st, struct aa_body *b, const struct ir_rule *r, long ri,
 			 const char *profile_source)
 {
@@ -347,9 +422,15 @@ static void aa_file_rule(struct aa_state *st, struct aa_body *b, const struct ir
 	}
 	bool proc = r->cls == IR_PROCESS;
 	bool ro = r->flags & IR_RULE_READONLY, oo = r->flags & IR_RULE_OWNERONLY;
-	unsigned all = proc ? AA_X : AA_ALL_FILE;
-	const char *xt = "", *xm = proc ? aa_exec_mode(st, profile_source, r, &xt) : "";
 	bool allow_list = st->allow_list[IR_PC_FILE];
+	/* An executable mapping of a file is an exec of it (DESIGN §4.12): a process rule covers `m`
+	 * with `x` (so `ld.so PROGRAM` maps nothing a Block refuses), and in an allow-list a file rule
+	 * grants no `m` (only process rules and the baseline's libraries may be mapped executable).
+	 * Outside an allow-list `file,` grants `m` anyway, so file grants keep it there. */
+	unsigned all = proc ? AA_X | AA_M : AA_ALL_FILE;
+	unsigned grant = proc ? AA_X | AA_M : allow_list ? AA_ALL_FILE & ~AA_M : AA_ALL_FILE;
+	unsigned grant_read = allow_list ? AA_R : AA_M | AA_R;
+	const char *xt = "", *xm = proc ? aa_exec_mode(st, profile_source, r, &xt) : "";
 	if (st->complain && (r->action == IR_BLOCK || ((ro || oo) && r->action == IR_ALLOW))) {
 		/* In complain mode the kernel does not enforce `audit deny` (it logs ALLOWED), and a
 		 * plain deny is enforced without a record: Block cannot be both.  The rule is still
@@ -379,19 +460,19 @@ static void aa_file_rule(struct aa_state *st, struct aa_body *b, const struct ir
 		/* outside an allow-list the bare class rule already grants everything */
 		if (ro && oo) {
 			if (allow_list)
-				aa_add(b, "owner ", e, AA_M | AA_R, NULL, NULL);
+				aa_add(b, "owner ", e, grant_read, NULL, NULL);
 			aa_add(b, deny_owner, e, AA_NOT_READ, NULL, NULL);
 			aa_add(b, deny_other, e, all, NULL, NULL);
 		} else if (ro) {
 			if (allow_list)
-				aa_add(b, "", e, AA_M | AA_R, NULL, NULL);
+				aa_add(b, "", e, grant_read, NULL, NULL);
 			aa_add(b, deny, e, AA_NOT_READ, NULL, NULL);
 		} else if (oo) {
 			if (allow_list)
-				aa_add(b, "owner ", e, all, xm, xt);
+				aa_add(b, "owner ", e, grant, xm, xt);
 			aa_add(b, deny_other, e, all, NULL, NULL);
 		} else if (allow_list) {
-			aa_add(b, "", e, all, xm, xt);
+			aa_add(b, "", e, grant, xm, xt);
 		}
 		break;
 	case IR_AUDIT:
@@ -410,15 +491,23 @@ static void aa_file_rule(struct aa_state *st, struct aa_body *b, const struct ir
 		}
 		if (ro && oo) {
 			aa_add(b, "audit owner ", e, AA_NOT_READ, NULL, NULL);
-			aa_add(b, "audit other ", e, all, xm, xt);
+			aa_add(b, "audit other ", e, grant, xm, xt);
 		} else if (ro) {
 			aa_add(b, "audit ", e, AA_NOT_READ, NULL, NULL);
 		} else if (oo) {
-			aa_add(b, "audit other ", e, all, xm, xt);
+			aa_add(b, "audit other ", e, grant, xm, xt);
 		} else {
-			aa_add(b, "audit ", e, all, xm, xt);
+			aa_add(b, "audit ", e, grant, xm, xt);
 		}
 		break;
+	}
+	/* a rule that refuses something also refuses moving the directories above its paths */
+	if (r->action == IR_BLOCK || (r->action == IR_ALLOW && (ro || oo))) {
+		const char *anc[64];
+		bool partial;
+		size_t n = aa_ancestors(st, r, anc, sizeof(anc) / sizeof(anc[0]), &partial);
+		for (size_t i = 0; i < n; i++)
+			aa_add(b, deny, anc[i], AA_W, NULL, NULL);
 	}
 }
 
@@ -488,6 +577,17 @@ static void aa_named_rule(struct aa_state *st, struct aa_body *b, const struct i
 	aa_other(b, a, line);
 }
 
+/* Does the target judge paths (file or process rules)?  Then paths must keep their meaning. */
+static bool aa_confines_paths(const struct aa_state *st)
+{
+	for (uint32_t i = 0; i < st->t->nrules; i++) {
+		enum ir_class c = st->p->rules[st->t->rules[i]].cls;
+		if (c == IR_FILE || c == IR_PROCESS)
+			return true;
+	}
+	return false;
+}
+
 /* The bare class rules, and complement lists where a posture needs them. */
 static void aa_class_headers(struct aa_state *st, struct aa_body *b, const char *profile_source)
 {
@@ -538,10 +638,31 @@ static void aa_class_headers(struct aa_state *st, struct aa_body *b, const char 
 	 * not mention, and the verdict model allows it */
 	aa_other(b, a, "signal,");
 	aa_other(b, a, "unix,");
-	aa_other(b, a, "mount,");
-	aa_other(b, a, "umount,");
-	aa_other(b, a, "pivot_root,");
-	aa_other(b, a, "ptrace,");
+	/* ...except what would let a task walk around its rules (DESIGN §4.12).  Where paths are
+	 * judged, paths must keep their meaning: no mount (bind mounts, new trees, remounts), umount
+	 * or pivot_root.  apparmor_parser 3.0 leaves the mount class out of the policy when it holds
+	 * only denials, and the kernel then mediates no mount at all: one grant that can never apply
+	 * (a file system type that does not exist, and the deny covers it anyway) keeps it in. */
+	if (aa_confines_paths(st)) {
+		const char *q = st->complain ? "deny " : "audit deny ";
+		aa_other(b, a, fe_arena_printf(a, "%smount,", q));
+		aa_other(b, a, fe_arena_printf(a, "%sumount,", q));
+		aa_other(b, a, fe_arena_printf(a, "%spivot_root,", q));
+		aa_other(b, a, "mount fstype=karmorc-none -> /karmorc-none/,");
+	} else {
+		aa_other(b, a, "mount,");
+		aa_other(b, a, "umount,");
+		aa_other(b, a, "pivot_root,");
+	}
+	/* A task may be traced and read by others (their profiles decide), but may itself trace or
+	 * read (/proc/PID/mem, environ, fd, ns, root, ...) only tasks of its own target: the main
+	 * profile and its children.  Anything else is refused by omission, which the kernel logs; in
+	 * complain mode omission permits, so unconfined tasks are refused explicitly (tasks of other
+	 * profiles are a gap, reported in aa_bypass_gaps). */
+	aa_other(b, a, "ptrace (readby, tracedby),");
+	aa_other(b, a, fe_arena_printf(a, "ptrace (read, trace) peer=%s{,//*},", st->t->name));
+	if (st->complain)
+		aa_other(b, a, "deny ptrace (read, trace) peer=unconfined,");
 }
 
 static void aa_body(struct aa_state *st, struct aa_body *b, const char *profile_source)
@@ -715,6 +836,115 @@ static void aa_comment_text(struct be_buf *out, const char *s)
 	}
 }
 
+/* ---- ways around a rule that AppArmor in the targeted kernel cannot close (DESIGN §4.12) ---- */
+
+/* A KC0409 finding at a rule, for one technique.  It is a gap only for ops named after the
+ * technique, which are never a scenario's file ops (those are paths), so no case of the rig is
+ * skipped for it; the attack suite reads the technique from the message. */
+static void aa_bypass(struct aa_state *st, const struct ir_rule *r, const char *technique, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void aa_bypass(struct aa_state *st, const struct ir_rule *r, const char *technique, const char *fmt, ...)
+{
+	char msg[640];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	be_gap_at(st->ctx, st->t, r->loc, IR_PC_FILE, FE_BE_BYPASS, "technique %s: %s, in policy %s", technique, msg,
+		  ir_s(&st->p->strs, st->p->policies[r->policy].name));
+	const char **only = fe_arena_alloc(st->ctx->arena, 2 * sizeof(*only));
+	only[0] = technique;
+	only[1] = NULL;
+	st->ctx->gaps[st->ctx->ngaps - 1].only = only;
+}
+
+/* Is CAP_SYS_ADMIN refused in every profile of the target?  Then no task of it can mount with
+ * the new mount API, in a user namespace of its own or not. */
+static bool aa_sys_admin_refused(const struct aa_state *st)
+{
+	bool granted = false, blocked = false;
+	for (uint32_t i = 0; i < st->t->nrules; i++) {
+		const struct ir_rule *r = &st->p->rules[st->t->rules[i]];
+		if (r->cls != IR_CAPABILITY || strcmp(ir_s(&st->p->strs, r->target), "sys_admin") != 0)
+			continue;
+		if (r->action == IR_BLOCK && r->source.kind == IR_SRC_ANY)
+			blocked = true;
+		if (r->action == IR_ALLOW)
+			granted = true;
+	}
+	return blocked || (st->allow_list[IR_PC_CAPABILITIES] && st->t->posture[IR_PC_CAPABILITIES] == IR_POSTURE_BLOCK &&
+			   !granted);
+}
+
+/* Could the rule's target name something under /proc/? */
+static bool aa_under_proc(const struct aa_state *st, const struct ir_rule *r)
+{
+	const char *s = ir_s(&st->p->strs, r->target);
+	if (r->match == IR_M_EXECNAME)
+		return false;
+	if (r->match != IR_M_PATTERN)
+		return strncmp(s, "/proc/", 6) == 0 || strcmp(s, "/proc") == 0 || strcmp(s, "/") == 0;
+	size_t lit = strcspn(s, "*?[{\\");	/* the literal prefix */
+	return strncmp(s, "/proc/", lit < 6 ? lit : 6) == 0;
+}
+
+static void aa_bypass_gaps(struct aa_state *st)
+{
+	const struct ir_rule *first_path = NULL, *first_exec_allow = NULL, *first_allow = NULL;
+	for (uint32_t i = 0; i < st->t->nrules; i++) {
+		const struct ir_rule *r = &st->p->rules[st->t->rules[i]];
+		if (r->cls != IR_FILE && r->cls != IR_PROCESS)
+			continue;
+		if (!first_path)
+			first_path = r;
+		if (r->action == IR_ALLOW && !first_allow)
+			first_allow = r;
+		if (r->action == IR_ALLOW && r->cls == IR_PROCESS && !first_exec_allow)
+			first_exec_allow = r;
+		const char *tg = ir_s(&st->p->strs, r->target);
+		bool ro = r->flags & IR_RULE_READONLY, oo = r->flags & IR_RULE_OWNERONLY;
+		bool refuses = r->action == IR_BLOCK || (r->action == IR_ALLOW && (ro || oo));
+		/* a write refused by the rule: Block of a file, readOnly, ownerOnly (for others) */
+		bool refuses_write = refuses && (r->cls == IR_FILE || ro || oo);
+		if (refuses_write) {
+			aa_bypass(st, r, "setxattr", "AppArmor in Linux 6.1 does not mediate setxattr(2) or removexattr(2), "
+				  "so the extended attributes of '%s' can be changed although the rule refuses writing it", tg);
+			aa_bypass(st, r, "utime", "AppArmor in Linux 6.1 does not mediate utime(2) or utimensat(2), so the "
+				  "times of '%s' can be changed although the rule refuses writing it", tg);
+		}
+		if (r->cls == IR_PROCESS && r->action == IR_BLOCK && !ro)
+			aa_bypass(st, r, "interpreter", "AppArmor in Linux 6.1 does not check a program the kernel opens as "
+				  "the ELF interpreter (PT_INTERP) of another program or as the #! interpreter of a script, so "
+				  "'%s' still runs that way", tg);
+		if (refuses && aa_under_proc(st, r))
+			aa_bypass(st, r, "proc-links", "/proc/PID/ns, fd, root, cwd, exe and map_files of a task of this "
+				  "target resolve to their object, which AppArmor judges by the object's own path (namespace "
+				  "files not at all), not by the /proc path '%s' names (tasks of other profiles are refused "
+				  "by the ptrace rules)", tg);
+		if (refuses) {
+			const char *anc[64];
+			bool partial = false;
+			aa_ancestors(st, r, anc, sizeof(anc) / sizeof(anc[0]), &partial);
+			if (partial)
+				aa_bypass(st, r, "rename", "a directory that a '**' (or an alternation across '/') of '%s' "
+					  "matches can be renamed out of the pattern; only the directories above it are "
+					  "protected", tg);
+		}
+	}
+	if (first_path && !aa_sys_admin_refused(st))
+		aa_bypass(st, first_path, "mount-api", "AppArmor in Linux 6.1 does not mediate open_tree(2), "
+			  "move_mount(2), fsopen(2) or fsmount(2), so a task with CAP_SYS_ADMIN (an unprivileged one gets it "
+			  "in a user namespace of its own, whose creation AppArmor in 6.1 cannot refuse) can put any tree, "
+			  "protected paths included, at another path; refusing capability sys_admin closes it");
+	if (first_exec_allow && (!st->complain || st->t->posture[IR_PC_FILE] == IR_POSTURE_BLOCK))
+		aa_bypass(st, first_exec_allow, "interpreter", "AppArmor in Linux 6.1 does not check a program the "
+			  "kernel opens as the ELF interpreter (PT_INTERP) of another program or as the #! interpreter of a "
+			  "script, so a program no Allow rule grants still runs as the interpreter of one that is granted");
+	if (st->complain && first_allow)
+		aa_bypass(st, first_allow, "ptrace", "in complain mode a task may trace and read tasks confined by other "
+			  "profiles (permitted and logged); only unconfined tasks are refused");
+}
+
 static void aa_emit(struct be_ctx *ctx, const struct ir_target *t)
 {
 	struct aa_state st;
@@ -768,6 +998,7 @@ static void aa_emit(struct be_ctx *ctx, const struct ir_target *t)
 		qsort(st.sources, st.nsources, sizeof(*st.sources), aa_str_cmp);
 	st.complain = st.allow_list[IR_PC_FILE] && t->posture[IR_PC_FILE] == IR_POSTURE_AUDIT;
 	aa_kernel_couplings(&st);
+	aa_bypass_gaps(&st);
 
 	struct be_file *f = be_new_file(ctx, fe_arena_printf(ctx->arena, "apparmor/%s", t->name));
 	struct be_buf *out = &f->text;
