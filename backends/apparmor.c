@@ -659,6 +659,9 @@ static void aa_class_headers(struct aa_state *st, struct aa_body *b, const char 
 	 * profile and its children.  Anything else is refused by omission, which the kernel logs; in
 	 * complain mode omission permits, so unconfined tasks are refused explicitly (tasks of other
 	 * profiles are a gap, reported in aa_bypass_gaps). */
+	/* nor switch enforcement off: loading, replacing or removing policy (its own profile through
+	 * .remove, say) needs CAP_MAC_ADMIN, refused whatever the capability rules say */
+	aa_other(b, a, st->complain ? "deny capability mac_admin," : "audit deny capability mac_admin,");
 	aa_other(b, a, "ptrace (readby, tracedby),");
 	aa_other(b, a, fe_arena_printf(a, "ptrace (read, trace) peer=%s{,//*},", st->t->name));
 	if (st->complain)
@@ -906,6 +909,10 @@ static void aa_bypass_gaps(struct aa_state *st)
 		bool refuses = r->action == IR_BLOCK || (r->action == IR_ALLOW && (ro || oo));
 		/* a write refused by the rule: Block of a file, readOnly, ownerOnly (for others) */
 		bool refuses_write = refuses && (r->cls == IR_FILE || ro || oo);
+		if (refuses && r->cls == IR_FILE)
+			aa_bypass(st, r, "descriptors", "AppArmor in Linux 6.1 does not judge a descriptor that an "
+				  "unconfined task opened (before the profile applied, inherited, or received over a unix "
+				  "socket) when it is used, so reads, writes and mappings of '%s' through one pass", tg);
 		if (refuses_write) {
 			aa_bypass(st, r, "setxattr", "AppArmor in Linux 6.1 does not mediate setxattr(2) or removexattr(2), "
 				  "so the extended attributes of '%s' can be changed although the rule refuses writing it", tg);
@@ -931,6 +938,15 @@ static void aa_bypass_gaps(struct aa_state *st)
 					  "protected", tg);
 		}
 	}
+	if (first_path)
+		aa_bypass(st, first_path, "userns", "AppArmor in Linux 6.1 cannot refuse creating a user namespace (its "
+			  "feature set has no namespace mediation); mount, umount and pivot_root stay refused inside one");
+	/* an allow-list refuses what it does not grant: once, at the rule that made it one (unless that
+	 * rule already had its own finding) */
+	if (first_allow && !(first_allow->cls == IR_FILE && (first_allow->flags & (IR_RULE_READONLY | IR_RULE_OWNERONLY))))
+		aa_bypass(st, first_allow, "descriptors", "AppArmor in Linux 6.1 does not judge a descriptor that an "
+			  "unconfined task opened (before the profile applied, inherited, or received over a unix socket) "
+			  "when it is used, so reads, writes and mappings of files no Allow rule grants pass through one");
 	if (first_path && !aa_sys_admin_refused(st))
 		aa_bypass(st, first_path, "mount-api", "AppArmor in Linux 6.1 does not mediate open_tree(2), "
 			  "move_mount(2), fsopen(2) or fsmount(2), so a task with CAP_SYS_ADMIN (an unprivileged one gets it "
