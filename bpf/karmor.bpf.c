@@ -1163,6 +1163,16 @@ int BPF_PROG(karmor_task_alloc, struct task_struct *task, unsigned long clone_fl
 
 	if (ret)
 		return ret;
+	if (clone_flags & K_CLONE_INTO_CGROUP) {
+		/* clone3(CLONE_INTO_CGROUP): a child born in another cgroup (DESIGN §4.12) */
+		struct karmor_who w;
+		int who = karmor_who(&w, 1);
+
+		if (who < 0)
+			return -K_EPERM;
+		if (who > 0)
+			return karmor_confine(&w, KARMOR_OP_CGROUP, 0, 0, 0, K_EPERM);
+	}
 	p = bpf_task_storage_get(&karmor_tasks, bpf_get_current_task_btf(), 0, 0);
 	if (!p || !p->exe_len)
 		return 0;
@@ -1496,19 +1506,576 @@ int BPF_PROG(karmor_path_chown, const struct path *path, __u32 uid, __u32 gid, i
 	return karmor_path_attr(path, KARMOR_OP_CHOWN, uid);
 }
 
-/* ------------------------------------------------- network, capabilities */
-/* karmor.h enum karmor_proto; 0 = not mediated */
-static __always_inline __u16 karmor_proto_of(int family, int type, int protocol)
+/* ------------------------------------------- DESIGN §4.12: the confinement */
+/* A target with path rules cannot change what paths mean: no mount (bind,
+ * remount, move), umount, move_mount (open_tree / fsmount trees), pivot_root
+ * or new user namespace, unless the target opted out (KARMOR_TF_CONFINE
+ * cleared).  Whatever the target, no task of it unmounts the BPF or cgroup
+ * filesystems (the loader's pins, its own cgroup). */
+static __always_inline int karmor_confined(struct karmor_who *w)
 {
+	int who = karmor_who(w, 1);
+
+	if (who <= 0)
+		return who;
+	return (w->tgt->flags & KARMOR_TF_CONFINE) ? 1 : 2;
+}
+
+#define KP_DENTRY(p)	((__u64)BPF_CORE_READ(p, dentry))
+
+SEC("lsm/sb_mount")
+int BPF_PROG(karmor_sb_mount, const char *dev_name, const struct path *path, const char *type, unsigned long flags,
+	     void *data, int ret)
+{
+	struct karmor_who w;
+	int who;
+
+	if (ret)
+		return ret;
+	who = karmor_confined(&w);
+	if (who != 1)
+		return karmor_unjudged(who, K_EPERM);
+	return karmor_refuse_at(KP_DENTRY(path), KP_MNT(path), KARMOR_OP_MOUNT, (__u32)flags);
+}
+
+SEC("lsm/sb_umount")
+int BPF_PROG(karmor_sb_umount, struct vfsmount *mnt, int flags, int ret)
+{
+	struct karmor_who w;
+	__u32 magic;
+	int who;
+
+	if (ret)
+		return ret;
+	who = karmor_confined(&w);
+	if (who <= 0)
+		return karmor_unjudged(who, K_EPERM);
+	magic = (__u32)BPF_CORE_READ(mnt, mnt_sb, s_magic);
+	if (who == 2 && magic != K_BPF_FS_MAGIC && magic != K_CGROUP2_SUPER_MAGIC && magic != K_CGROUP_SUPER_MAGIC)
+		return 0;
+	return karmor_refuse_at((__u64)BPF_CORE_READ(mnt, mnt_root), karmor_arg(ctx, 0), KARMOR_OP_UMOUNT,
+				(__u32)flags);
+}
+
+SEC("lsm/move_mount")
+int BPF_PROG(karmor_move_mount, const struct path *from_path, const struct path *to_path, int ret)
+{
+	struct karmor_who w;
+	int who;
+
+	if (ret)
+		return ret;
+	who = karmor_confined(&w);
+	if (who != 1)
+		return karmor_unjudged(who, K_EPERM);
+	return karmor_refuse_at(KP_DENTRY(to_path), KP_MNT(to_path), KARMOR_OP_MOVE_MOUNT, 0);
+}
+
+SEC("lsm/sb_pivotroot")
+int BPF_PROG(karmor_sb_pivotroot, const struct path *old_path, const struct path *new_path, int ret)
+{
+	struct karmor_who w;
+	int who;
+
+	if (ret)
+		return ret;
+	who = karmor_confined(&w);
+	if (who != 1)
+		return karmor_unjudged(who, K_EPERM);
+	return karmor_refuse_at(KP_DENTRY(new_path), KP_MNT(new_path), KARMOR_OP_PIVOT_ROOT, 0);
+}
+
+/* a new user namespace would give an unprivileged task the right to mount,
+ * chroot and pivot_root inside it */
+SEC("lsm/userns_create")
+int BPF_PROG(karmor_userns_create, const struct cred *cred, int ret)
+{
+	struct karmor_who w;
+	int who;
+
+	if (ret)
+		return ret;
+	who = karmor_confined(&w);
+	if (who != 1)
+		return karmor_unjudged(who, K_EPERM);
+	return karmor_confine(&w, KARMOR_OP_USERNS, 0, 0, 0, K_EPERM);
+}
+
+/* bpf(2) commands that reach objects a task did not create: the loader's
+ * pinned programs, maps and links (by path or by id), or detach them */
+static __always_inline int karmor_bpf_reaches(int cmd)
+{
+	switch (cmd) {
+	case 7:		/* BPF_OBJ_GET */
+	case 8:		/* BPF_PROG_ATTACH */
+	case 9:		/* BPF_PROG_DETACH */
+	case 11:	/* BPF_PROG_GET_NEXT_ID */
+	case 12:	/* BPF_MAP_GET_NEXT_ID */
+	case 13:	/* BPF_PROG_GET_FD_BY_ID */
+	case 14:	/* BPF_MAP_GET_FD_BY_ID */
+	case 19:	/* BPF_BTF_GET_FD_BY_ID */
+	case 23:	/* BPF_BTF_GET_NEXT_ID */
+	case 29:	/* BPF_LINK_UPDATE */
+	case 30:	/* BPF_LINK_GET_FD_BY_ID */
+	case 31:	/* BPF_LINK_GET_NEXT_ID */
+	case 34:	/* BPF_LINK_DETACH */
+		return 1;
+	}
+	return 0;
+}
+
+SEC("lsm/bpf")
+int BPF_PROG(karmor_bpf, int cmd, union bpf_attr *attr, unsigned int size, int ret)
+{
+	struct karmor_who w;
+	int who;
+
+	if (ret)
+		return ret;
+	if (!karmor_bpf_reaches(cmd))
+		return 0;
+	who = karmor_who(&w, 1);
+	if (who <= 0)
+		return karmor_unjudged(who, K_EPERM);
+	return karmor_confine(&w, KARMOR_OP_BPF, (__u32)cmd, 0, 0, K_EPERM);
+}
+
+/* The target of another task (ptrace): its cgroup and ancestors, deepest
+ * first, as karmor_who does for the current one */
+struct karmor_peer {
+	struct cgroup *cg;
+	__u32 *sl;
+};
+
+static long karmor_peer_step(__u32 i, void *arg)
+{
+	struct karmor_peer *c = arg;
+	struct cgroup *cg = c->cg;
+	__u64 id;
+
+	if (!cg)
+		return 1;
+	id = BPF_CORE_READ(cg, kn, id);
+	c->sl = bpf_map_lookup_elem(&karmor_cgroups, &id);
+	if (c->sl)
+		return 1;
+	c->cg = (struct cgroup *)BPF_CORE_READ(cg, self.parent);	/* self is the first member */
+	return 0;
+}
+
+/* slot + 1 of the task's target, 0 none, -1 too deep to tell */
+static __always_inline long karmor_task_target(struct task_struct *task)
+{
+	struct cgroup *cg = BPF_CORE_READ(task, cgroups, dfl_cgrp);
+	struct karmor_peer c = { .cg = cg, .sl = 0 };
+	__u32 zero = 0;
+	struct karmor_config *cfg;
+
+	if (BPF_CORE_READ(cg, level) > KARMOR_CGROUP_LEVELS)
+		return -1;
+	bpf_loop(KARMOR_CGROUP_LEVELS + 1, karmor_peer_step, &c, 0);
+	if (c.sl)
+		return (long)*c.sl + 1;
+	cfg = bpf_map_lookup_elem(&karmor_config, &zero);
+	return cfg ? (long)cfg->host_target : 0;
+}
+
+/* ptrace, process_vm_readv, pidfd_getfd and the /proc files that need the
+ * right to trace (mem, environ, fd, ns, root, maps): only inside the target */
+SEC("lsm/ptrace_access_check")
+int BPF_PROG(karmor_ptrace, struct task_struct *child, unsigned int mode, int ret)
+{
+	struct karmor_who w;
+	long peer;
+	int who;
+
+	if (ret)
+		return ret;
+	who = karmor_who(&w, 1);
+	if (who <= 0)
+		return karmor_unjudged(who, K_EPERM);
+	peer = karmor_task_target(child);
+	if (peer == (long)w.slot + 1)
+		return 0;
+	if (mode & K_PTRACE_MODE_NOAUDIT) {
+		karmor_count(w.slot, KARMOR_BLOCK);
+		return -K_EPERM;
+	}
+	return karmor_confine(&w, KARMOR_OP_PTRACE, mode, 0, 0, K_EPERM);
+}
+
+/* ------------------------------------------------------------ mappings */
+/* the path at s->buf[off] lies in a directory the §4.9 baseline lets every
+ * allow-list target read and map (KARMOR_BASELINE_MAPPED; a unit test holds it
+ * equal to the baseline of the verdict model) */
+static __always_inline int karmor_prefix(const struct karmor_scratch *s, __u32 off, const char *p, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (s->buf[(off + i) & KS_MASK] != p[i])
+			return 0;
+	return 1;
+}
+
+static __always_inline int karmor_baseline_mapped(const struct karmor_scratch *s, __u32 off)
+{
+	return karmor_prefix(s, off, "/lib/", 5) || karmor_prefix(s, off, "/lib64/", 7) ||
+	       karmor_prefix(s, off, "/usr/lib/", 9);
+}
+
+/* The verdict of an executable mapping (DESIGN §4.12: an exec of the file):
+ * process rules; where only the allow-list's posture refuses it, the §4.9
+ * baseline ("read and mapped") lets it pass */
+__attribute__((noinline)) int karmor_map_judge(__u64 file_, __u32 opflags)
+{
+	struct file *file = (struct file *)file_;
+	struct karmor_who w;
+	struct karmor_scan c;
+	struct karmor_report r = {};
+	struct inode *inode;
+	int owner, verdict, who, exec = opflags & 1, writes = (opflags >> 1) & 1;
+
+	who = karmor_who(&w, 1);
+	if (who <= 0)
+		return karmor_unjudged(who, K_EACCES);
+	inode = BPF_CORE_READ(file, f_inode);
+	owner = BPF_CORE_READ(inode, i_uid.val) == karmor_fsuid();
+	r.cgid = w.cgid;
+	r.slot = w.slot;
+	r.op = exec ? KARMOR_OP_MMAP_EXEC : KARMOR_OP_MMAP;
+	r.arg = opflags >> 8;
+	r.flags = exec ? (owner ? KARMOR_EV_OWNER : 0) : karmor_access_flags(1, writes, owner, 0);
+	c.s = karmor_scratch_claim();
+	if (!c.s)
+		return karmor_busy(&r, K_EACCES, 0);
+	r.t = karmor_sources(&w, 0, c.src, &c.nsrc, &r.flags);
+	karmor_scan_init(&c, exec ? KARMOR_CLS_PROCESS : KARMOR_CLS_FILE, !exec, exec || writes, owner);
+	karmor_resolve_walk(&c, BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt), 0);
+	verdict = karmor_path_verdict(&c, &w, &r.rule, &r.flags);
+	if (exec && verdict != KARMOR_ALLOW && r.rule == KARMOR_RULE_NONE && !(r.flags & KARMOR_EV_PATH_ERROR) &&
+	    w.tgt->allow_list[KARMOR_PC_FILE] && karmor_baseline_mapped(c.s, c.off))
+		verdict = KARMOR_ALLOW;	/* only the posture refused it: the baseline maps it */
+	r.res = &c.s->buf[c.off & KS_MASK];
+	r.res_len = c.len;
+	if (exec || verdict == KARMOR_BLOCK)
+		verdict = karmor_finish(&r, verdict, K_EACCES, 0);
+	else
+		verdict = 0;	/* reads and writes: only a Block, as file_permission */
+	karmor_scratch_release(c.s);
+	return verdict;
+}
+
+/* mapping a file: a read; a shared writable mapping a write; an executable
+ * one an exec of the file -- except the task's own program, judged at exec.
+ * The programs and interpreters the kernel opens for exec are not reads
+ * (file_permission skips them too). */
+static __always_inline int karmor_map(struct file *file, __u32 prot, int shared_write, int exec_added)
+{
+	struct inode *inode;
+	struct file *exe;
+	int exec_open;
+
+	if (!file || !karmor_bound())
+		return 0;
+	inode = BPF_CORE_READ(file, f_inode);
+	if (!karmor_has_path(inode))
+		return 0;
+	exec_open = (BPF_CORE_READ(file, f_mode) & K_FMODE_EXEC) || (BPF_CORE_READ(file, f_flags) & K___FMODE_EXEC);
+	if (exec_added) {
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+		int rc;
+
+		exe = BPF_CORE_READ(task, mm, exe_file);
+		if (!exe || BPF_CORE_READ(exe, f_inode) != inode) {
+			rc = karmor_map_judge((__u64)file, 1 | (prot << 8));
+			if (rc)
+				return rc;
+		}
+	}
+	if (exec_open)
+		return 0;
+	return karmor_map_judge((__u64)file, (shared_write ? 2 : 0) | (prot << 8));
+}
+
+SEC("lsm/mmap_file")
+int BPF_PROG(karmor_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot, unsigned long flags,
+	     int ret)
+{
+	if (ret || !file)
+		return ret;
+	return karmor_map((struct file *)karmor_arg(ctx, 0), (__u32)prot,
+			  (flags & K_MAP_SHARED) && (prot & K_PROT_WRITE), (prot & K_PROT_EXEC) != 0);
+}
+
+SEC("lsm/file_mprotect")
+int BPF_PROG(karmor_file_mprotect, struct vm_area_struct *vma, unsigned long reqprot, unsigned long prot, int ret)
+{
+	struct file *file;
+	__u64 vmf;
+
+	if (ret)
+		return ret;
+	file = BPF_CORE_READ(vma, vm_file);
+	if (!file)
+		return 0;
+	vmf = BPF_CORE_READ(vma, vm_flags);
+	if (!((prot & K_PROT_EXEC) && !(vmf & K_VM_EXEC)) &&
+	    !((vmf & K_VM_SHARED) && (prot & K_PROT_WRITE) && !(vmf & K_VM_WRITE)))
+		return 0;
+	return karmor_map(file, (__u32)prot, (vmf & K_VM_SHARED) && (prot & K_PROT_WRITE),
+			  (prot & K_PROT_EXEC) && !(vmf & K_VM_EXEC));
+}
+
+/* ---------------------------------------------------- /proc magic links */
+/* Following /proc/PID/ns/NAME, fd/N, exe, cwd, root or map_files/N reaches objects
+ * with no path of their own (nsfs) or with another one: DESIGN §4.12 judges
+ * them by the path they are reached through, as a read of /proc/... (procfs
+ * is taken to be mounted at /proc: a target cannot mount it elsewhere).
+ * Only a Block refuses here (as file_permission); the object's own open is
+ * judged as usual. */
+__attribute__((noinline)) int karmor_proc_follow(__u64 dentry)
+{
+	struct karmor_who w;
+	struct karmor_scan c;
+	struct karmor_report r = {};
+	int verdict, who;
+	__u32 pos;
+
+	who = karmor_who(&w, 1);
+	if (who <= 0)
+		return karmor_unjudged(who, K_EACCES);
+	r.cgid = w.cgid;
+	r.slot = w.slot;
+	r.op = KARMOR_OP_FOLLOW;
+	r.flags = karmor_access_flags(1, 0, 1, 0);
+	c.s = karmor_scratch_claim();
+	if (!c.s)
+		return karmor_busy(&r, K_EACCES, 0);
+	r.t = karmor_sources(&w, 0, c.src, &c.nsrc, &r.flags);
+	karmor_scan_init(&c, KARMOR_CLS_FILE, 1, 0, 1);
+	karmor_resolve_walk(&c, (struct dentry *)dentry, 0, 1);
+	pos = c.off;
+	if (!c.err && pos > 8 && pos <= KARMOR_PATH_MAX) {
+		c.s->buf[(pos - 5) & KS_MASK] = '/';
+		c.s->buf[(pos - 4) & KS_MASK] = 'p';
+		c.s->buf[(pos - 3) & KS_MASK] = 'r';
+		c.s->buf[(pos - 2) & KS_MASK] = 'o';
+		c.s->buf[(pos - 1) & KS_MASK] = 'c';
+		c.off = pos - 5;
+		c.len += 5;
+	} else {
+		c.err = 1;
+	}
+	verdict = karmor_path_verdict(&c, &w, &r.rule, &r.flags);
+	if (verdict == KARMOR_BLOCK && r.rule != KARMOR_RULE_NONE) {
+		r.res = &c.s->buf[c.off & KS_MASK];
+		r.res_len = c.len;
+		verdict = karmor_finish(&r, verdict, K_EACCES, 0);
+	} else {
+		verdict = 0;	/* the posture is the opened object's business */
+	}
+	karmor_scratch_release(c.s);
+	return verdict;
+}
+
+SEC("lsm/inode_follow_link")
+int BPF_PROG(karmor_follow_link, struct dentry *dentry, struct inode *inode, bool rcu, int ret)
+{
+	if (ret)
+		return ret;
+	if ((__u32)BPF_CORE_READ(dentry, d_sb, s_magic) != K_PROC_SUPER_MAGIC || !karmor_bound())
+		return 0;
+	return karmor_proc_follow(karmor_arg(ctx, 0));
+}
+
+/* ------------------------------------- metadata: extended attributes, times */
+/* setxattr/removexattr and utime(s) reach only inode hooks: a dentry, no
+ * mount.  The dentry is judged as a write under every mount of its
+ * filesystem in the task's namespace that it lies below (a file visible at
+ * two paths is a write of both); none -> no path in the namespace -> Block.
+ * Linux 6.1's layout: super_block.s_mounts lists mount.mnt_instance. */
+struct super_block___v61 {
+	struct list_head s_mounts;
+} __attribute__((preserve_access_index));
+struct mount___v61 {
+	struct list_head mnt_instance;
+} __attribute__((preserve_access_index));
+
+#define KARMOR_SB_MOUNTS	16	/* mounts of one filesystem looked at */
+#define KARMOR_SB_PATHS		4	/* paths judged: more is Blocked */
+#define KARMOR_BELOW_LEVELS	16	/* how far below a bind mount's root a file may lie */
+
+struct karmor_sbm {
+	struct list_head *head, *cur;
+	struct mnt_namespace *ns;
+	struct dentry *d, *sb_root;
+	__u64 mnts[KARMOR_SB_PATHS];
+	__u32 n;
+};
+
+static __always_inline int karmor_below(struct dentry *d, struct dentry *root, struct dentry *sb_root)
+{
+	if (root == sb_root || root == d)
+		return 1;
+#pragma unroll
+	for (int i = 0; i < KARMOR_BELOW_LEVELS; i++) {
+		struct dentry *p = BPF_CORE_READ(d, d_parent);
+
+		if (p == root)
+			return 1;
+		if (p == d)
+			return 0;
+		d = p;
+	}
+	return 0;
+}
+
+static long karmor_sbm_step(__u32 i, void *arg)
+{
+	struct karmor_sbm *c = arg;
+	struct list_head *cur = c->cur;
+	struct mount *m;
+
+	if (!cur)
+		return 1;
+	cur = BPF_CORE_READ(cur, next);
+	c->cur = cur;
+	if (!cur || cur == c->head)
+		return 1;
+	m = (struct mount *)((char *)cur - bpf_core_field_offset(struct mount___v61, mnt_instance));
+	if (BPF_CORE_READ(m, mnt_ns) != c->ns)
+		return 0;
+	if (!karmor_below(c->d, BPF_CORE_READ(m, mnt.mnt_root), c->sb_root))
+		return 0;
+	if (c->n >= KARMOR_SB_PATHS) {
+		c->n++;
+		return 1;
+	}
+	c->mnts[c->n & (KARMOR_SB_PATHS - 1)] = (__u64)karmor_vfsmount(m);
+	c->n++;
+	return 0;
+}
+
+/* the mounts a dentry is judged under, per task (a task runs one hook at a time) */
+struct karmor_meta_mnts {
+	__u64 mnt[KARMOR_SB_PATHS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct karmor_meta_mnts);
+} karmor_metamnts SEC(".maps");
+
+/* the number of mounts found (their vfsmounts in karmor_metamnts), or 0
+ * when none can be judged: no path in the namespace, or too many */
+__attribute__((noinline)) int karmor_meta_mounts(__u64 dentry)
+{
+	struct dentry *d = (struct dentry *)dentry;
+	struct super_block___v61 *sb = (struct super_block___v61 *)BPF_CORE_READ(d, d_sb);
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct karmor_meta_mnts *out;
+	struct karmor_sbm c = {
+		.d = d,
+		.sb_root = BPF_CORE_READ((struct super_block *)sb, s_root),
+		.ns = BPF_CORE_READ(task, nsproxy, mnt_ns),
+	};
+
+	if (!sb)
+		return 0;
+	c.head = (struct list_head *)((char *)sb + bpf_core_field_offset(struct super_block___v61, s_mounts));
+	c.cur = c.head;
+	bpf_loop(KARMOR_SB_MOUNTS, karmor_sbm_step, &c, 0);
+	if (!c.n || c.n > KARMOR_SB_PATHS)
+		return 0;
+	out = bpf_task_storage_get(&karmor_metamnts, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!out)
+		return 0;
+	for (int i = 0; i < KARMOR_SB_PATHS; i++)
+		out->mnt[i] = c.mnts[i];
+	return (int)c.n;
+}
+
+static __always_inline int karmor_meta(__u64 dentry, __u32 op, __u32 arg)
+{
+	struct dentry *d = (struct dentry *)dentry;
+	struct inode *inode = BPF_CORE_READ(d, d_inode);
+	struct karmor_meta_mnts *mm;
+	__u32 opdir;
+	int n, rc;
+
+	if (!inode || (BPF_CORE_READ(d, d_sb, s_flags) & K_SB_KERNMOUNT))
+		return 0;
+	n = karmor_meta_mounts(dentry);
+	mm = bpf_task_storage_get(&karmor_metamnts, bpf_get_current_task_btf(), 0, 0);
+	if (n <= 0 || !mm)
+		return karmor_refuse_at(dentry, 0, op, arg);	/* no path to judge it by: fail closed */
+	opdir = KARMOR_OPDIR(op, karmor_mode_is_dir(inode));
+	for (int i = 0; i < KARMOR_SB_PATHS; i++) {
+		if (i >= n)
+			break;
+		rc = karmor_path_write(dentry, mm->mnt[i], (__u64)inode, opdir, arg);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+SEC("lsm/inode_setxattr")
+int BPF_PROG(karmor_inode_setxattr, struct user_namespace *mnt_userns, struct dentry *dentry, const char *name,
+	     const void *value, size_t size, int flags, int ret)
+{
+	if (ret || !karmor_bound())
+		return ret;
+	return karmor_meta(karmor_arg(ctx, 1), KARMOR_OP_SETXATTR, 0);
+}
+
+SEC("lsm/inode_removexattr")
+int BPF_PROG(karmor_inode_removexattr, struct user_namespace *mnt_userns, struct dentry *dentry, const char *name,
+	     int ret)
+{
+	if (ret || !karmor_bound())
+		return ret;
+	return karmor_meta(karmor_arg(ctx, 1), KARMOR_OP_SETXATTR, 1);
+}
+
+/* times only: mode, owner and size changes have path hooks (chmod, chown,
+ * truncate) and are judged there */
+SEC("lsm/inode_setattr")
+int BPF_PROG(karmor_inode_setattr, struct dentry *dentry, struct iattr *attr, int ret)
+{
+	__u32 valid;
+
+	if (ret)
+		return ret;
+	valid = BPF_CORE_READ(attr, ia_valid);
+	if (!(valid & (K_ATTR_ATIME | K_ATTR_MTIME)) || (valid & (K_ATTR_MODE | K_ATTR_UID | K_ATTR_GID | K_ATTR_SIZE)))
+		return 0;
+	if (!karmor_bound())
+		return 0;
+	return karmor_meta(karmor_arg(ctx, 0), KARMOR_OP_UTIMES, valid);
+}
+
+
+/* ------------------------------------------------- network, capabilities */
+/* karmor.h enum karmor_proto; 0 = not mediated.  *type_id: a second id the
+ * socket also matches -- `raw` is every SOCK_RAW socket whatever its family
+ * and protocol (DESIGN §4.7): raw ICMP is icmp and raw, AF_PACKET raw */
+static __always_inline __u16 karmor_proto_of(int family, int type, int protocol, __u16 *type_id)
+{
+	*type_id = KARMOR_PROTO_NONE;
+	if ((type & K_SOCK_TYPE_MASK) == K_SOCK_RAW) {
+		if (family == K_AF_INET || family == K_AF_INET6) {
+			if (protocol == IPPROTO_ICMP || protocol == K_IPPROTO_ICMPV6) {
+				*type_id = KARMOR_PROTO_RAW;
+				return protocol == IPPROTO_ICMP ? KARMOR_PROTO_ICMP : KARMOR_PROTO_ICMPV6;
+			}
+		}
+		return KARMOR_PROTO_RAW;
+	}
 	if (family != K_AF_INET && family != K_AF_INET6)
 		return KARMOR_PROTO_NONE;
 	switch (type & K_SOCK_TYPE_MASK) {
-	case K_SOCK_RAW:
-		if (protocol == IPPROTO_ICMP)
-			return KARMOR_PROTO_ICMP;
-		if (protocol == K_IPPROTO_ICMPV6)
-			return KARMOR_PROTO_ICMPV6;
-		return KARMOR_PROTO_RAW;
 	case K_SOCK_STREAM:
 		return protocol == IPPROTO_SCTP ? KARMOR_PROTO_SCTP : KARMOR_PROTO_TCP;
 	case K_SOCK_DGRAM:
@@ -1530,7 +2097,7 @@ static __always_inline __u16 karmor_proto_of(int family, int type, int protocol)
 struct karmor_idscan {
 	struct karmor_effect acc;
 	__u32 target;
-	__u16 id, id_all;
+	__u16 id, id_all, id_type;
 	__u8 caps;	/* karmor_caps, else karmor_net */
 	__u16 src[KARMOR_NSRC];
 };
@@ -1552,6 +2119,12 @@ static long karmor_id_step(__u32 j, void *arg)
 		karmor_acc_add(&c->acc, &v->e);
 	if (c->id_all) {
 		k.id = c->id_all;
+		v = bpf_map_lookup_elem(map, &k);
+		if (v)
+			karmor_acc_add(&c->acc, &v->e);
+	}
+	if (c->id_type) {
+		k.id = c->id_type;
 		v = bpf_map_lookup_elem(map, &k);
 		if (v)
 			karmor_acc_add(&c->acc, &v->e);
@@ -1591,7 +2164,7 @@ int BPF_PROG(karmor_socket_create, int family, int type, int protocol, int kern,
 		return ret;
 	if (kern)
 		return 0;
-	proto = karmor_proto_of(family, type, protocol);
+	proto = karmor_proto_of(family, type, protocol, &c.id_type);
 	if (proto == KARMOR_PROTO_NONE)
 		return 0;
 	who = karmor_who(&w, 1);
@@ -1650,7 +2223,7 @@ int karmor_sock_create(struct bpf_sock *sk)
 	__u16 proto;
 	int verdict, who;
 
-	proto = karmor_proto_of(sk->family, sk->type, sk->protocol);
+	proto = karmor_proto_of(sk->family, sk->type, sk->protocol, &c.id_type);
 	if (proto == KARMOR_PROTO_NONE)
 		return 1;
 	who = karmor_who(&w, 0);

@@ -94,6 +94,12 @@ static inline unsigned karmor_variant(int is_write, int is_owner)
 /* verdicts, ordered by strength */
 enum karmor_verdict { KARMOR_ALLOW = 0, KARMOR_AUDIT = 1, KARMOR_BLOCK = 2 };
 
+/* the directories of the DESIGN §4.9 baseline that may be mapped (executable
+ * mappings of libraries and of the dynamic loader pass there when only an
+ * allow-list's posture would refuse them); karmor.bpf.c spells them out,
+ * tests/test_bpf_image.c holds them equal to ir_baseline */
+#define KARMOR_BASELINE_MAPPED	{"/lib/", "/lib64/", "/usr/lib/"}
+
 /* special rule ids (real ones are 1..nrules) */
 #define KARMOR_RULE_NONE	0u		/* no rule: DefaultPosture when the verdict is not Allow */
 #define KARMOR_RULE_BASELINE	0xfffffffeu	/* the DESIGN §4.9 baseline grants (never blocks or audits) */
