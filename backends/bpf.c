@@ -571,6 +571,36 @@ static void bpf_kernel_couplings(struct bpf_state *st)
 	}
 }
 
+/* DESIGN §4.12: renaming a directory is a write of every path below it that a
+ * rule protects.  Each proper ancestor A of a rule's path or dir (not "/", not
+ * a dir rule's D itself, which its ROLE_EXACT key covers) gets a ROLE_ANC key
+ * with the rule's refusals and audits of a write (for a process rule: of an
+ * exec, so a blocked program cannot be renamed out of its rule either); never
+ * grants, so an allow-list is unaffected. */
+static void bpf_ancestor_keys(struct bpf_state *st, const struct ir_rule *r, uint32_t id, uint16_t source,
+			      const char *target, size_t len)
+{
+	if (len && target[len - 1] == '/')
+		len--;	/* "D/": D is the object, its ancestors are above it */
+	for (size_t n = len; n > 1;) {
+		while (n > 0 && target[n - 1] != '/')
+			n--;
+		if (n <= 1)
+			break;
+		n--;	/* target[0..n) is an ancestor, without its '/' */
+		struct karmor_path_value *v = bpf_path_key(st, target, n, source, KARMOR_ROLE_ANC, KARMOR_CLS_FILE);
+		for (unsigned var = 0; var < KARMOR_NVARIANTS; var++) {
+			if (!(var >> 1))
+				continue;	/* writes only */
+			struct karmor_effect e = {0, 0, 0};
+			bpf_effect_add(&e, r, id, true, (var & 1) == 0);
+			v->e[KARMOR_PART_MAIN][var].block = karmor_min_id(v->e[KARMOR_PART_MAIN][var].block, e.block);
+			v->e[KARMOR_PART_MAIN][var].audit = karmor_min_id(v->e[KARMOR_PART_MAIN][var].audit, e.audit);
+		}
+		st->flags |= KARMOR_TF_ANC;
+	}
+}
+
 static void bpf_keys(struct bpf_state *st)
 {
 	const struct ir_target *t = st->t;
@@ -606,6 +636,10 @@ static void bpf_keys(struct bpf_state *st)
 				v = bpf_path_key(st, target, len - 1, source, KARMOR_ROLE_EXACT, cls);
 				for (unsigned var = 0; var < KARMOR_NVARIANTS; var++)
 					bpf_effect_add(&v->e[KARMOR_PART_MAIN][var], r, id, (var >> 1) != 0, (var & 1) == 0);
+			}
+			if (r->match != IR_M_EXECNAME) {
+				bpf_ancestor_keys(st, r, id, source, target, len);
+				st->flags |= KARMOR_TF_CONFINE;
 			}
 		} else {
 			bool net = r->cls == IR_NETWORK;

@@ -72,6 +72,19 @@ static const struct op_info ops[KARMOR_OP_COUNT] = {
 	[KARMOR_OP_CHOWN] = {"chown", "File", "PATH_CHOWN"},
 	[KARMOR_OP_SOCKET] = {"socket", "Network", "SOCKET_CREATE"},
 	[KARMOR_OP_CAPABLE] = {"capable", "Capabilities", "CAPABLE"},
+	[KARMOR_OP_MOUNT] = {"mount", "File", "SB_MOUNT"},
+	[KARMOR_OP_UMOUNT] = {"umount", "File", "SB_UMOUNT"},
+	[KARMOR_OP_MOVE_MOUNT] = {"move_mount", "File", "MOVE_MOUNT"},
+	[KARMOR_OP_PIVOT_ROOT] = {"pivot_root", "File", "SB_PIVOTROOT"},
+	[KARMOR_OP_USERNS] = {"userns_create", "Process", "USERNS_CREATE"},
+	[KARMOR_OP_MMAP] = {"mmap", "File", "MMAP_FILE"},
+	[KARMOR_OP_MMAP_EXEC] = {"mmap_exec", "Process", "MMAP_FILE"},
+	[KARMOR_OP_FOLLOW] = {"follow", "File", "INODE_FOLLOW_LINK"},
+	[KARMOR_OP_PTRACE] = {"ptrace", "Process", "PTRACE_ACCESS_CHECK"},
+	[KARMOR_OP_SETXATTR] = {"setxattr", "File", "INODE_SETXATTR"},
+	[KARMOR_OP_UTIMES] = {"utimes", "File", "INODE_SETATTR"},
+	[KARMOR_OP_CGROUP] = {"cgroup", "Process", "CGROUP_MOVE"},
+	[KARMOR_OP_BPF] = {"bpf", "Process", "BPF"},
 };
 
 const char *kl_proto_name(unsigned proto)
@@ -153,9 +166,11 @@ static int handle_event(void *vctx, void *data, size_t size)
 	const struct karmor_image_rule *rule = NULL;
 	if (t && e.rule != KARMOR_RULE_NONE && e.rule <= t->img.hdr->nrules)
 		rule = &t->img.rules[e.rule - 1];
-	const char *policy = e.rule == KARMOR_RULE_NONE ? "DefaultPosture"
-			     : rule				? kl_image_str(&t->img, rule->policy)
-							: "";
+	/* KarmorConfinement: refused by the confinement itself (DESIGN §4.12), no rule */
+	const char *policy = e.rule == KARMOR_RULE_NONE	     ? "DefaultPosture"
+			     : e.rule == KARMOR_RULE_CONFINE ? "KarmorConfinement"
+			     : rule			     ? kl_image_str(&t->img, rule->policy)
+							     : "";
 	const struct op_info *op = e.op < KARMOR_OP_COUNT && ops[e.op].name ? &ops[e.op] : NULL;
 	const char *operation = op ? op->operation : "Unknown";
 

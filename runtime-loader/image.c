@@ -21,7 +21,9 @@
 #define KL_IMAGE_MAX_BYTES (1ull << 31)	/* far above what the capacities allow */
 #define KL_SHA_BYTES 32
 #define KL_RULE_CLASSES 7		/* process .. devices (karmor_image_rule.cls) */
-#define KL_TF_KNOWN (KARMOR_TF_EXECNAME_PROC | KARMOR_TF_EXECNAME_FILE | KARMOR_TF_SOURCES | KARMOR_TF_HOST)
+#define KL_TF_KNOWN                                                                                   \
+	(KARMOR_TF_EXECNAME_PROC | KARMOR_TF_EXECNAME_FILE | KARMOR_TF_SOURCES | KARMOR_TF_HOST | KARMOR_TF_CONFINE | \
+	 KARMOR_TF_ANC)
 
 static int kl_fail(char *err, size_t errlen, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -163,7 +165,7 @@ static int kl_validate(struct kl_image *img, const char *name, char *err, size_t
 		const struct karmor_image_path *p = &paths[i];
 		if (!kl_str_ok(h, p->str))
 			return kl_fail(err, errlen, name, "path entry %u: string id %u is outside the string table", i, p->str);
-		if (p->role > KARMOR_ROLE_EXECNAME || p->cls > KARMOR_CLS_FILE || p->source > h->nsources)
+		if (p->role > KARMOR_ROLE_ANC || p->cls > KARMOR_CLS_FILE || p->source > h->nsources)
 			return kl_fail(err, errlen, name, "path entry %u: role %u, class %u or source slot %u out of range", i,
 				       p->role, p->cls, p->source);
 		const char *s = strtab + p->str;

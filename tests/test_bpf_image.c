@@ -106,7 +106,7 @@ static void test_round_trip(void)
 	CU_ASSERT_STRING_EQUAL(kl_image_str(&img, h->name), "karmorc-test-00000000");
 	CU_ASSERT_STRING_EQUAL(kl_image_str(&img, h->describe), "the test target");
 	CU_ASSERT_STRING_EQUAL(kl_image_str(&img, h->karmorc_version), "9.9.9");
-	CU_ASSERT_EQUAL(h->flags, KARMOR_TF_SOURCES | KARMOR_TF_EXECNAME_PROC);
+	CU_ASSERT_EQUAL(h->flags, KARMOR_TF_SOURCES | KARMOR_TF_EXECNAME_PROC | KARMOR_TF_CONFINE | KARMOR_TF_ANC);
 	CU_ASSERT_EQUAL(h->nsources, 1);
 	CU_ASSERT_EQUAL(h->allow_list[KARMOR_PC_FILE], 1);
 	CU_ASSERT_EQUAL(h->allow_list[KARMOR_PC_NETWORK], 0);
@@ -361,9 +361,9 @@ static void test_header_fields(void)
 	reseal();
 	REFUSED("header size 120");
 	fresh();
-	H()->flags |= 0x80;
+	H()->flags |= 0x800;
 	reseal();
-	REFUSED("unknown target flags 0x80");
+	REFUSED("unknown target flags 0x800");
 	fresh();
 	H()->flags &= ~KARMOR_TF_SOURCES;
 	reseal();
@@ -461,9 +461,9 @@ static void test_records(void)
 	reseal();
 	REFUSED("class 7 out of range");
 	fresh();
-	PATHS()[0].role = 3;
+	PATHS()[0].role = 4;
 	reseal();
-	REFUSED("role 3");
+	REFUSED("role 4");
 	fresh();
 	PATHS()[0].cls = 2;
 	reseal();
@@ -594,9 +594,9 @@ static void test_totals(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	CU_ASSERT_TRUE(be_bpf_finish(&b.be, f));
 	fclose(f);
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "bpf: karmorc-test-00000000: 15 of 65,536 path entries, 1 of 4,096 network, "
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "bpf: karmorc-test-00000000: 17 of 65,536 path entries, 1 of 4,096 network, "
 					    "1 of 4,096 capability, 1 of 4,096 source entries, 8 rules\n"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "bpf: total (1 of 256 targets): 15 of 65,536 path entries"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "bpf: total (1 of 256 targets): 17 of 65,536 path entries"));
 	CU_ASSERT_EQUAL(b.u.diags.errors, 0);
 	free(text);
 	unbuild(&b);
@@ -643,6 +643,72 @@ static void test_match_names_first_rule(void)
 	CU_ASSERT_EQUAL(rule, 4);
 }
 
+/* DESIGN §4.12: a rename of an ancestor directory is a write of what the rules
+ * below it protect -- ROLE_ANC keys with write refusals and audits, no grants */
+static void test_ancestors(void)
+{
+	struct built b;
+	build(&b, HEAD("anc") "spec:\n  selector:\n    matchLabels: {app: x}\n"
+		  "  process:\n    matchPaths:\n    - path: /opt/app/bin/tool\n"		/* 1 Block */
+		  "  file:\n    matchPaths:\n    - path: /srv/sec/key\n"			/* 2 Block */
+		  "    - path: /srv/own/f\n      ownerOnly: true\n      action: Allow\n"	/* 3 */
+		  "    matchDirectories:\n    - dir: /data/ro/\n      readOnly: true\n"	/* 4 Block readOnly */
+		  "    - dir: /var/log/\n      recursive: true\n      action: Audit\n"	/* 5 Audit */
+		  "  action: Block\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b.img);
+	struct kl_image img;
+	char err[256];
+	CU_ASSERT_EQUAL_FATAL(kl_image_parse(b.img, b.size, "mem", &img, err, sizeof(err)), 0);
+	CU_ASSERT(img.hdr->flags & KARMOR_TF_ANC);
+	CU_ASSERT(img.hdr->flags & KARMOR_TF_CONFINE);
+	const unsigned rd_own = karmor_variant(0, 1), wr_own = karmor_variant(1, 1), wr_other = karmor_variant(1, 0);
+	const struct karmor_path_value *v = find_path(&img, "/srv/sec", KARMOR_ROLE_ANC, KARMOR_CLS_FILE, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	CU_ASSERT(effect_is(&v->e[KARMOR_PART_MAIN][wr_own], 2, 0, 0));
+	CU_ASSERT(effect_is(&v->e[KARMOR_PART_MAIN][rd_own], 0, 0, 0));
+	/* /srv holds both /srv/sec/key and the ownerOnly /srv/own/f: others may not rename it */
+	v = find_path(&img, "/srv", KARMOR_ROLE_ANC, KARMOR_CLS_FILE, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	CU_ASSERT(effect_is(&v->e[KARMOR_PART_MAIN][wr_own], 2, 0, 0));
+	CU_ASSERT(effect_is(&v->e[KARMOR_PART_MAIN][wr_other], 2, 0, 0));
+	v = find_path(&img, "/srv/own", KARMOR_ROLE_ANC, KARMOR_CLS_FILE, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	CU_ASSERT(effect_is(&v->e[KARMOR_PART_MAIN][wr_own], 0, 0, 0));	/* the owner passes, nothing granted */
+	CU_ASSERT(effect_is(&v->e[KARMOR_PART_MAIN][wr_other], 3, 0, 0));
+	/* a process Block protects its program's path too */
+	v = find_path(&img, "/opt/app/bin", KARMOR_ROLE_ANC, KARMOR_CLS_FILE, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	CU_ASSERT(effect_is(&v->e[KARMOR_PART_MAIN][wr_own], 1, 0, 0));
+	/* a dir rule: its ancestors, not D itself (D is its ROLE_EXACT key) */
+	CU_ASSERT_PTR_NOT_NULL(find_path(&img, "/data", KARMOR_ROLE_ANC, KARMOR_CLS_FILE, 0));
+	CU_ASSERT_PTR_NULL(find_path(&img, "/data/ro", KARMOR_ROLE_ANC, KARMOR_CLS_FILE, 0));
+	v = find_path(&img, "/var", KARMOR_ROLE_ANC, KARMOR_CLS_FILE, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	CU_ASSERT(effect_is(&v->e[KARMOR_PART_MAIN][wr_own], 0, 5, 0));
+	/* never the root */
+	CU_ASSERT_PTR_NULL(find_path(&img, "", KARMOR_ROLE_ANC, KARMOR_CLS_FILE, 0));
+	unbuild(&b);
+}
+
+/* the dirs the BPF programs let an allow-list map (karmor.h) are the model's
+ * baseline dirs, no more, no fewer */
+static void test_baseline_mapped(void)
+{
+	static const char *const mapped[] = KARMOR_BASELINE_MAPPED;
+	size_t n = sizeof(mapped) / sizeof(mapped[0]), dirs = 0;
+	for (size_t i = 0; i < ir_baseline_count; i++) {
+		const char *p = ir_baseline[i].path;
+		if (p[strlen(p) - 1] != '/')
+			continue;
+		dirs++;
+		bool found = false;
+		for (size_t j = 0; j < n; j++)
+			found |= strcmp(mapped[j], p) == 0;
+		CU_ASSERT(found);
+	}
+	CU_ASSERT_EQUAL(dirs, n);
+}
+
 void test_bpf_image_register(void)
 {
 	CU_pSuite s = CU_add_suite("bpf image", NULL, NULL);
@@ -653,6 +719,8 @@ void test_bpf_image_register(void)
 	CU_add_test(s, "too many fromSource entries for one executable", test_task_sources);
 	CU_add_test(s, "usage lines and totals", test_totals);
 	CU_add_test(s, "read and write refused by two rules: the first is named", test_match_names_first_rule);
+	CU_add_test(s, "ancestors of protected paths: ROLE_ANC write refusals", test_ancestors);
+	CU_add_test(s, "the mapped baseline dirs are the model's", test_baseline_mapped);
 	CU_pSuite c = CU_add_suite("bpf image corruptions", corrupt_init, corrupt_clean);
 	CU_add_test(c, "a resealed copy is valid", test_valid_copy);
 	CU_add_test(c, "truncated or extended", test_truncated);
