@@ -110,11 +110,13 @@ bench: $(BUILD)/karmorc
 
 # every scenario file, performed for real in Debian's 6.1 kernel under qemu (scripts/vmtest)
 # first the rig's self-test (it must fail what the kernel did not show), then every case,
-# then karmor-loader's own checks in the VM (path hooks, nested cgroups, run, events)
+# then karmor-loader's own checks in the VM (path hooks, nested cgroups, run, events),
+# last the attack suite (DESIGN §4.12: every known way around a rule, one boot per backend)
 vmtest: $(BUILD)/karmorc $(BUILD)/karmor-loader $(BPF_OBJ)
 	KARMORC=$(BUILD)/karmorc KARMOR_LOADER=$(BUILD)/karmor-loader scripts/vm/selftest/run
 	KARMORC=$(BUILD)/karmorc KARMOR_LOADER=$(BUILD)/karmor-loader scripts/vmtest --backend apparmor --backend bpf
 	tests/loader/vm.sh $(BUILD)
+	tests/attack/vm.sh $(BUILD)
 
 # BPF-LSM overhead in the VM, paired A/B/B/A (scripts/bench-vm)
 bench-vm: $(BUILD)/karmorc $(BUILD)/karmor-loader $(BPF_OBJ)

@@ -580,6 +580,8 @@ static void aa_named_rule(struct aa_state *st, struct aa_body *b, const struct i
 /* Does the target judge paths (file or process rules)?  Then paths must keep their meaning. */
 static bool aa_confines_paths(const struct aa_state *st)
 {
+	if (ir_target_allows_mount(st->p, st->t))
+		return false;	/* the target's opt-out (DESIGN §4.12), reported by compile */
 	for (uint32_t i = 0; i < st->t->nrules; i++) {
 		enum ir_class c = st->p->rules[st->t->rules[i]].cls;
 		if (c == IR_FILE || c == IR_PROCESS)

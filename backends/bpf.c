@@ -930,6 +930,13 @@ static void bpf_emit(struct be_ctx *ctx, const struct ir_target *t)
 		bpf_kernel_couplings(&st);
 		if (st.nspecs)
 			st.flags |= KARMOR_TF_SOURCES;
+		const struct ir_policy *opt = ir_target_allows_mount(st.p, t);
+		if (opt && (st.flags & KARMOR_TF_CONFINE)) {
+			st.flags &= ~(uint32_t)KARMOR_TF_CONFINE;
+			fe_diag_add(ctx->diags, FE_NOTE, FE_BE_CONFINEMENT_OPT_OUT, opt->allow_mount_loc,
+				    "bpf: target %s may mount, unmount, pivot_root and create user namespaces "
+				    "(policy %s opts it out)", t->name, bpf_str(&st, opt->name));
+		}
 		if (t->host)
 			st.flags |= KARMOR_TF_HOST;
 		struct be_file *f = be_new_file(ctx, fe_arena_printf(ctx->arena, "bpf/%s%s", t->name, KARMOR_IMAGE_SUFFIX));

@@ -261,3 +261,11 @@ const struct ir_baseline_entry ir_baseline[] = {
 	{"/dev/random", true, false},
 };
 const size_t ir_baseline_count = sizeof(ir_baseline) / sizeof(ir_baseline[0]);
+
+const struct ir_policy *ir_target_allows_mount(const struct ir_program *p, const struct ir_target *t)
+{
+	for (uint32_t i = 0; i < t->npolicies; i++)
+		if (p->policies[t->policies[i]].allow_mount)
+			return &p->policies[t->policies[i]];
+	return NULL;
+}

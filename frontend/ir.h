@@ -111,6 +111,10 @@ struct ir_policy {
 	bool has_containers;
 	struct ir_strlist containers;
 	ir_str apparmor;	/* native AppArmor lines, 0 when absent */
+	/* metadata.annotations "karmorc.io/allow-mount": "true" -- the targets it selects
+	 * may mount, unmount, pivot_root and create user namespaces (DESIGN §4.12 opt-out) */
+	bool allow_mount;
+	struct fe_loc allow_mount_loc;
 	/* spec level values, after defaulting */
 	enum ir_action action;
 	int severity;
@@ -176,5 +180,10 @@ struct ir_baseline_entry {
 };
 extern const struct ir_baseline_entry ir_baseline[];
 extern const size_t ir_baseline_count;
+
+/* The annotation of the DESIGN §4.12 opt-out, and whether a target has it (any of
+ * its policies asks): a policy that selects a target opts the whole target out. */
+#define IR_ALLOW_MOUNT_ANNOTATION "karmorc.io/allow-mount"
+const struct ir_policy *ir_target_allows_mount(const struct ir_program *p, const struct ir_target *t);
 
 #endif

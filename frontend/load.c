@@ -11,6 +11,24 @@
 
 #define FE_MAX_DIR_DEPTH 32
 
+/* DESIGN §4.12's opt-out, reported wherever a policy asks for it (check and compile) */
+static void fe_check_opt_out(struct fe_diags *d, const struct fe_source *src, const struct fe_ynode *root)
+{
+	const struct fe_ynode *meta = fe_ymap_get(root, "metadata");
+	const struct fe_ynode *v = meta && meta->kind == FE_YN_MAP ? fe_ymap_get(meta, "annotations") : NULL;
+	v = v && v->kind == FE_YN_MAP ? fe_ymap_get(v, IR_ALLOW_MOUNT_ANNOTATION) : NULL;
+	if (!v || v->kind != FE_YN_SCALAR || !v->str)
+		return;
+	if (strcmp(v->str, "true") == 0)
+		fe_diag_add(d, FE_NOTE, FE_BE_CONFINEMENT_OPT_OUT, fe_ynode_loc(src, v),
+			    "the targets this policy selects may mount, unmount, pivot_root and create user "
+			    "namespaces (" IR_ALLOW_MOUNT_ANNOTATION "): a bind mount can then show a protected "
+			    "file under another path");
+	else if (strcmp(v->str, "false") != 0)
+		fe_diag_add(d, FE_WARNING, FE_BE_CONFINEMENT_OPT_OUT, fe_ynode_loc(src, v),
+			    IR_ALLOW_MOUNT_ANNOTATION " is '%s', neither 'true' nor 'false': no opt-out", v->str);
+}
+
 void fe_loader_init(struct fe_loader *l, struct fe_arena *a, struct fe_diags *d, struct ir_program *p,
 		    enum fe_schema_mode mode)
 {
@@ -178,6 +196,7 @@ static void fe_load_document(struct fe_loader *l, const struct fe_source *src, c
 	l->recognised++;
 	bool ok = fe_schema_validate(d, src, root, (enum ir_kind)k, l->mode);
 	ok &= fe_check_rules_present(d, src, root, (enum ir_kind)k);
+	fe_check_opt_out(d, src, root);
 	/* `check` lowers only what lowering alone reports on: host Allow rules without
 	 * fromSource (KC0123).  Everything else it needs was found by the schema walk. */
 	if (ok && l->validate_only && k != IR_HSP)

@@ -554,6 +554,11 @@ bool fe_lower(struct ir_program *p, struct fe_diags *d, const struct fe_source *
 	const char *ns = lw_str(meta, "namespace");
 	if (kind == IR_KSP)	/* a cluster kind's namespace is ignored (KC0122, from the schema) */
 		pol.namespace = ir_intern_cstr(&p->strs, ns && *ns ? ns : "default");
+	const struct fe_ynode *opt = fe_ymap_get(lw_map(meta, "annotations"), IR_ALLOW_MOUNT_ANNOTATION);
+	if (opt && opt->kind == FE_YN_SCALAR && opt->str && strcmp(opt->str, "true") == 0) {
+		pol.allow_mount = true;
+		pol.allow_mount_loc = fe_ynode_loc(src, opt);
+	}
 
 	struct lw_attrs top;
 	memset(&top, 0, sizeof(top));

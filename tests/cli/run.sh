@@ -1771,8 +1771,8 @@ t_bpf_images() {
 	[ "$(ls out/bpf/*.kmi 2>/dev/null | wc -l)" -eq 1 ] || fail "expected one image, got: $(ls out/bpf | tr '\n' ' ')"
 	cmp -s obj.o out/bpf/karmor.bpf.o || fail "the BPF object was not copied beside the images"
 	head -c 8 out/bpf/*.kmi | grep -q KARMORMI || fail "the image does not start with the magic"
-	out_re '^bpf: karmorc-ns-[a-z0-9-]+: 1 of 65,536 path entries, 0 of 4,096 network, 0 of 4,096 capability, 0 of 4,096 source entries, 1 rule$'
-	out_re '^bpf: total \(1 of 256 targets\): 1 of 65,536 path entries'
+	out_re '^bpf: karmorc-ns-[a-z0-9-]+: 2 of 65,536 path entries, 0 of 4,096 network, 0 of 4,096 capability, 0 of 4,096 source entries, 1 rule$'
+	out_re '^bpf: total \(1 of 256 targets\): 2 of 65,536 path entries'
 }
 t_bpf_deterministic() {
 	fake_bpf_object obj.o
@@ -1803,7 +1803,8 @@ t_bpf_capacity() {
 	echo keep >out/bpf/old.kmi
 	KARMORC_BPF_OBJECT=obj.o kc compile --target=bpf -o out a.yaml b.yaml
 	rc_is 1
-	err_re "^b\.yaml:1:1: error: bpf: the targets of this output need 70,000 entries of the path map .*65,536.*\[KC0408\]$"
+	# (40,000 + 30,000 paths, and two ancestor keys each: /data and /data/a or /data/b)
+	err_re "^b\.yaml:1:1: error: bpf: the targets of this output need 70,004 entries of the path map .*65,536.*\[KC0408\]$"
 	err_has "nothing written"
 	out_has "bpf: total (2 of 256 targets): 70,000 of 65,536 path entries"
 	[ "$(ls out/bpf)" = old.kmi ] || fail "something was written: $(ls out/bpf | tr '\n' ' ')"

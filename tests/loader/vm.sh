@@ -132,6 +132,9 @@ sh -c 'echo \$\$ > /sys/fs/cgroup/web/cgroup.procs; nc 127.0.0.1 9 </dev/null'; 
 sh /.vmt/paths.sh
 sh -c 'echo \$\$ > /sys/fs/cgroup/web/cgroup.procs; unshare -p -f cat /etc/secret'; echo "PIDNS rc=\$?"
 \$L run --target $TGT -- cat /etc/secret; echo "RUN rc=\$?"
+\$L run --target $TGT -- sh -c 'echo \$\$ > /sys/fs/cgroup/cgroup.procs && cat /etc/secret'; echo "RUN-ESCAPE rc=\$?"
+\$L run --target $TGT -- rm -rf /sys/fs/bpf/karmor; echo "RUN-UNPIN rc=\$?"
+ls /sys/fs/bpf/karmor >/dev/null && echo "PINS-KEPT"
 \$L status --json; echo "STATUS rc=\$?"
 \$L events --json --drain; echo "EVENTS rc=\$?"
 \$L detach; echo "DETACH rc=\$?"
@@ -212,6 +215,8 @@ refused RENAME-OVER-OWNERONLY && rc_is RENAME-OVER-OTHER 0 && grep -q '^OWN-CONT
 refused DEEP20-SECRET && refused DEEP1000-SECRET && rc_is DEEP1000-OTHER 0 &&
 	ok "tasks 20 and 1,000 cgroups below the bound one are still its target's" || bad "nested cgroups" "$(grep '^DEEP' <<<"$out")"
 refused DEEP1030-OTHER && ok "a task deeper than the walk reaches is refused" || bad "too deep" "$(grep '^DEEP1030' <<<"$out")"
+refused RUN-ESCAPE && refused RUN-UNPIN && grep -q '^PINS-KEPT' <<<"$out" &&
+	ok "a child of run can neither leave its cgroup nor remove the pins" || bad "run child" "$(grep -E '^(RUN-|PINS-KEPT)' <<<"$out")"
 grep -q '^DETACH rc=0' <<<"$out" && ! sed -n '/^DETACH rc=/,/^PINS-END/p' <<<"$out" | grep -q karmor &&
 	ok "detach leaves no pins" || bad "detach" "$(sed -n '/^EVENTS rc=/,/^PINS-END/p' <<<"$out")"
 grep -q '^READ-AFTER rc=0' <<<"$out" && ok "after detach nothing is enforced" || bad "after detach" "$(grep '^READ-AFTER' <<<"$out")"
