@@ -143,8 +143,9 @@ enum karmor_op {
 };
 
 /* protocols of network rules (lower case, as in the CRD); "all" matches every one.
- * Socket -> protocol: INET/INET6 only (other families are not mediated);
- * RAW+ICMP = icmp, RAW+ICMPV6 = icmpv6, other RAW = raw; STREAM+SCTP and
+ * Socket -> protocol: every SOCK_RAW socket is raw, whatever its family (DESIGN
+ * §4.7), and RAW+ICMP(V6) on INET/INET6 is icmp(v6) too; the rest on INET/INET6
+ * only (other families are not mediated): STREAM+SCTP and
  * SEQPACKET (one-to-one and one-to-many SCTP) = sctp, other STREAM = tcp; DGRAM+ICMP(V6) (ping sockets) = icmp(v6), DGRAM+UDPLITE =
  * udplite, other DGRAM = udp. */
 enum karmor_proto {
