@@ -687,6 +687,7 @@ static void test_ancestors(void)
 	CU_ASSERT(effect_is(&v->e[KARMOR_PART_MAIN][wr_own], 0, 5, 0));
 	/* never the root */
 	CU_ASSERT_PTR_NULL(find_path(&img, "", KARMOR_ROLE_ANC, KARMOR_CLS_FILE, 0));
+	kl_image_free(&img);
 	unbuild(&b);
 }
 
