@@ -763,36 +763,34 @@ static __always_inline struct mount *karmor_ns_top(void)
 	return BPF_CORE_READ(task, nsproxy, mnt_ns, root);
 }
 
-/* d_unlinked(): unhashed and not a root */
-static __always_inline int karmor_unlinked(const struct dentry *d)
-{
-	return !BPF_CORE_READ(d, d_hash.pprev) && BPF_CORE_READ(d, d_parent) != d;
-}
-
 /* bpf_d_path gives the namespace path: the object's mount is in the task's
  * namespace, it is not unlinked, and the task's root is the namespace's top
  * (the root mount, or the one mount on its root: a host's "/" on rootfs, a
- * container's root after pivot_root) */
+ * container's root after pivot_root).  This runs on every judged open and
+ * exec: p must be a typed pointer (a hook's argument), so that all but the
+ * reads of struct mount (reached by container_of, which only
+ * bpf_probe_read_kernel can follow) are plain fault-safe loads -- one helper
+ * call in the usual case instead of a dozen. */
 static __always_inline int karmor_dpath_ok(const struct path *p)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct mnt_namespace *ns = BPF_CORE_READ(task, nsproxy, mnt_ns);
-	struct mount *top = BPF_CORE_READ(ns, root);
-	struct vfsmount *rmnt = BPF_CORE_READ(task, fs, root.mnt);
-	struct dentry *rd = BPF_CORE_READ(task, fs, root.dentry);
-	struct mount *rm = karmor_real_mount(rmnt);
-	struct mount *om = karmor_real_mount(BPF_CORE_READ(p, mnt));
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct mnt_namespace *ns = task->nsproxy->mnt_ns;
+	struct mount *top = ns->root;
+	struct vfsmount *rmnt = task->fs->root.mnt;
+	struct dentry *d = p->dentry;
+	struct mount *rm;
 
-	if (BPF_CORE_READ(om, mnt_ns) != ns)
-		return 0;
-	if (karmor_unlinked(BPF_CORE_READ(p, dentry)))
-		return 0;
-	if (rd != BPF_CORE_READ(rmnt, mnt_root))
+	if (!d->d_hash.pprev && d->d_parent != d)
+		return 0;	/* unlinked (d_unlinked) */
+	if (task->fs->root.dentry != rmnt->mnt_root)
 		return 0;	/* chroot into a directory */
-	if (rm == top)
+	if ((__u64)BPF_CORE_READ(karmor_real_mount(p->mnt), mnt_ns) != (__u64)ns)
+		return 0;
+	rm = karmor_real_mount(rmnt);
+	if ((__u64)rm == (__u64)top)
 		return 1;
-	return BPF_CORE_READ(rm, mnt_parent) == top &&
-	       BPF_CORE_READ(rm, mnt_mountpoint) == BPF_CORE_READ(top, mnt.mnt_root);
+	return (__u64)BPF_CORE_READ(rm, mnt_parent) == (__u64)top &&
+	       (__u64)BPF_CORE_READ(rm, mnt_mountpoint) == (__u64)top->mnt.mnt_root;
 }
 
 struct karmor_walk {
@@ -954,19 +952,14 @@ static __always_inline int karmor_mode_is_dir(struct inode *inode)
  * objects of the kernel's internal mounts (pipes, sockets, memfd, nsfs, anon
  * inodes), which no path names -- /proc links to them are judged by the
  * path they are reached through (karmor_proc_follow) */
-static __always_inline int karmor_has_path(struct inode *inode)
+static __always_inline int karmor_has_path(__u32 mode, unsigned long sb_flags)
 {
-	__u32 fmt = BPF_CORE_READ(inode, i_mode) & K_S_IFMT;
+	__u32 fmt = mode & K_S_IFMT;
 
 	if (!(fmt == K_S_IFREG || fmt == K_S_IFDIR || fmt == K_S_IFLNK || fmt == K_S_IFCHR || fmt == K_S_IFBLK ||
 	      fmt == K_S_IFIFO || fmt == K_S_IFSOCK))
 		return 0;
-	return !(BPF_CORE_READ(inode, i_sb, s_flags) & K_SB_KERNMOUNT);
-}
-
-static __always_inline __u32 karmor_magic(struct inode *inode)
-{
-	return (__u32)BPF_CORE_READ(inode, i_sb, s_magic);
+	return !(sb_flags & K_SB_KERNMOUNT);
 }
 
 /*
@@ -1255,6 +1248,7 @@ int BPF_PROG(karmor_file_open, struct file *file, int ret)
 	struct karmor_report r = {};
 	struct inode *inode;
 	__u32 fmode, fflags, fmt;
+	__u16 confine_op = 0;
 	int reads, writes, owner, is_dir, verdict, who;
 
 	if (ret)
@@ -1267,19 +1261,21 @@ int BPF_PROG(karmor_file_open, struct file *file, int ret)
 	if ((fmode & K_FMODE_EXEC) || (fflags & K___FMODE_EXEC))
 		return 0;	/* judged at bprm_check_security */
 	inode = file->f_inode;
-	if (!karmor_has_path(inode))
+	if (!karmor_has_path(inode->i_mode, inode->i_sb->s_flags))
 		return 0;
 	fmt = inode->i_mode & K_S_IFMT;
-	/* DESIGN §4.12: no target leaves its cgroup or reaches the loader's pins */
-	switch (karmor_magic(inode)) {
+	/* DESIGN §4.12: no target leaves its cgroup or reaches the loader's
+	 * pins.  Refused below, once the path is resolved, rather than through
+	 * karmor_refuse_at: its frame on top of this one would pass the
+	 * verifier's 512 bytes of stack. */
+	switch ((__u32)inode->i_sb->s_magic) {
 	case K_BPF_FS_MAGIC:
-		return karmor_refuse_at((__u64)BPF_CORE_READ(file, f_path.dentry), (__u64)BPF_CORE_READ(file, f_path.mnt),
-					KARMOR_OP_BPF, 0);
+		confine_op = KARMOR_OP_BPF;
+		break;
 	case K_CGROUP2_SUPER_MAGIC:
 	case K_CGROUP_SUPER_MAGIC:
 		if ((fmode & K_FMODE_WRITE) && karmor_cgroup_move_file(file->f_path.dentry))
-			return karmor_refuse_at((__u64)BPF_CORE_READ(file, f_path.dentry),
-						(__u64)BPF_CORE_READ(file, f_path.mnt), KARMOR_OP_CGROUP, 0);
+			confine_op = KARMOR_OP_CGROUP;
 		break;
 	}
 	reads = (fmode & K_FMODE_READ) != 0;
@@ -1303,9 +1299,16 @@ int BPF_PROG(karmor_file_open, struct file *file, int ret)
 	karmor_scan_init(&c, KARMOR_CLS_FILE, reads, writes, owner);
 	karmor_resolve_path(&c, &file->f_path);
 	verdict = karmor_path_verdict(&c, &w, &r.rule, &r.flags);
+	if (confine_op) {
+		verdict = KARMOR_BLOCK;
+		r.rule = KARMOR_RULE_CONFINE;
+		r.op = confine_op;
+		r.arg = 0;
+		r.flags = 0;
+	}
 	r.res = &c.s->buf[c.off & KS_MASK];
 	r.res_len = c.len;
-	verdict = karmor_finish(&r, verdict, K_EACCES, 1);
+	verdict = karmor_finish(&r, verdict, confine_op ? K_EPERM : K_EACCES, 1);
 	karmor_scratch_release(c.s);
 	return verdict;
 }
@@ -1335,7 +1338,7 @@ int BPF_PROG(karmor_file_permission, struct file *file, int mask, int ret)
 	if ((file->f_mode & K_FMODE_EXEC) || (file->f_flags & K___FMODE_EXEC))
 		return 0;	/* the kernel reading a binary for exec */
 	inode = file->f_inode;
-	if (!karmor_has_path(inode))
+	if (!karmor_has_path(inode->i_mode, inode->i_sb->s_flags))
 		return 0;
 	fmt = inode->i_mode & K_S_IFMT;
 	is_dir = fmt == K_S_IFDIR;
@@ -1523,19 +1526,24 @@ static __always_inline int karmor_confined(struct karmor_who *w)
 
 #define KP_DENTRY(p)	((__u64)BPF_CORE_READ(p, dentry))
 
+/* mount, move_mount and pivot_root onto path: refused to a confining target */
+static __always_inline int karmor_refuse_confined_at(const struct path *path, __u32 op, __u32 arg)
+{
+	struct karmor_who w;
+	int who = karmor_confined(&w);
+
+	if (who != 1)
+		return karmor_unjudged(who, K_EPERM);
+	return karmor_refuse_at(KP_DENTRY(path), KP_MNT(path), op, arg);
+}
+
 SEC("lsm/sb_mount")
 int BPF_PROG(karmor_sb_mount, const char *dev_name, const struct path *path, const char *type, unsigned long flags,
 	     void *data, int ret)
 {
-	struct karmor_who w;
-	int who;
-
 	if (ret)
 		return ret;
-	who = karmor_confined(&w);
-	if (who != 1)
-		return karmor_unjudged(who, K_EPERM);
-	return karmor_refuse_at(KP_DENTRY(path), KP_MNT(path), KARMOR_OP_MOUNT, (__u32)flags);
+	return karmor_refuse_confined_at(path, KARMOR_OP_MOUNT, (__u32)flags);
 }
 
 SEC("lsm/sb_umount")
@@ -1560,29 +1568,17 @@ int BPF_PROG(karmor_sb_umount, struct vfsmount *mnt, int flags, int ret)
 SEC("lsm/move_mount")
 int BPF_PROG(karmor_move_mount, const struct path *from_path, const struct path *to_path, int ret)
 {
-	struct karmor_who w;
-	int who;
-
 	if (ret)
 		return ret;
-	who = karmor_confined(&w);
-	if (who != 1)
-		return karmor_unjudged(who, K_EPERM);
-	return karmor_refuse_at(KP_DENTRY(to_path), KP_MNT(to_path), KARMOR_OP_MOVE_MOUNT, 0);
+	return karmor_refuse_confined_at(to_path, KARMOR_OP_MOVE_MOUNT, 0);
 }
 
 SEC("lsm/sb_pivotroot")
 int BPF_PROG(karmor_sb_pivotroot, const struct path *old_path, const struct path *new_path, int ret)
 {
-	struct karmor_who w;
-	int who;
-
 	if (ret)
 		return ret;
-	who = karmor_confined(&w);
-	if (who != 1)
-		return karmor_unjudged(who, K_EPERM);
-	return karmor_refuse_at(KP_DENTRY(new_path), KP_MNT(new_path), KARMOR_OP_PIVOT_ROOT, 0);
+	return karmor_refuse_confined_at(new_path, KARMOR_OP_PIVOT_ROOT, 0);
 }
 
 /* a new user namespace would give an unprivileged task the right to mount,
@@ -1708,18 +1704,23 @@ int BPF_PROG(karmor_ptrace, struct task_struct *child, unsigned int mode, int re
 /* the path at s->buf[off] lies in a directory the §4.9 baseline lets every
  * allow-list target read and map (KARMOR_BASELINE_MAPPED; a unit test holds it
  * equal to the baseline of the verdict model) */
-static __always_inline int karmor_prefix(const struct karmor_scratch *s, __u32 off, const char *p, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (s->buf[(off + i) & KS_MASK] != p[i])
-			return 0;
-	return 1;
-}
-
 static __always_inline int karmor_baseline_mapped(const struct karmor_scratch *s, __u32 off)
 {
-	return karmor_prefix(s, off, "/lib/", 5) || karmor_prefix(s, off, "/lib64/", 7) ||
-	       karmor_prefix(s, off, "/usr/lib/", 9);
+	/* unrolled over constants: compiled to byte compares, no .rodata read */
+	static const char dirs[][KARMOR_BASELINE_MAPPED_MAX] = KARMOR_BASELINE_MAPPED;
+
+#pragma unroll
+	for (int d = 0; d < (int)(sizeof(dirs) / sizeof(dirs[0])); d++) {
+		int i;
+
+#pragma unroll
+		for (i = 0; i < KARMOR_BASELINE_MAPPED_MAX && dirs[d][i]; i++)
+			if (s->buf[(off + i) & KS_MASK] != dirs[d][i])
+				break;
+		if (i < KARMOR_BASELINE_MAPPED_MAX && !dirs[d][i])
+			return 1;
+	}
+	return 0;
 }
 
 /* The verdict of an executable mapping (DESIGN §4.12: an exec of the file):
@@ -1777,7 +1778,7 @@ static __always_inline int karmor_map(struct file *file, __u32 prot, int shared_
 	if (!file || !karmor_bound())
 		return 0;
 	inode = BPF_CORE_READ(file, f_inode);
-	if (!karmor_has_path(inode))
+	if (!karmor_has_path(BPF_CORE_READ(inode, i_mode), BPF_CORE_READ(inode, i_sb, s_flags)))
 		return 0;
 	exec_open = (BPF_CORE_READ(file, f_mode) & K_FMODE_EXEC) || (BPF_CORE_READ(file, f_flags) & K___FMODE_EXEC);
 	if (exec_added) {
