@@ -96,9 +96,10 @@ enum karmor_verdict { KARMOR_ALLOW = 0, KARMOR_AUDIT = 1, KARMOR_BLOCK = 2 };
 
 /* the directories of the DESIGN §4.9 baseline that may be mapped (executable
  * mappings of libraries and of the dynamic loader pass there when only an
- * allow-list's posture would refuse them); karmor.bpf.c spells them out,
- * tests/test_bpf_image.c holds them equal to ir_baseline */
-#define KARMOR_BASELINE_MAPPED	{"/lib/", "/lib64/", "/usr/lib/"}
+ * allow-list's posture would refuse them); karmor.bpf.c compares against this
+ * list, tests/test_bpf_image.c holds it equal to ir_baseline */
+#define KARMOR_BASELINE_MAPPED		{"/lib/", "/lib64/", "/usr/lib/"}
+#define KARMOR_BASELINE_MAPPED_MAX	16	/* bytes per entry, with its NUL */
 
 /* special rule ids (real ones are 1..nrules) */
 #define KARMOR_RULE_NONE	0u		/* no rule: DefaultPosture when the verdict is not Allow */
