@@ -652,43 +652,43 @@ static int t_clone_into_cgroup(char **a)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 2;
 }
 
-/* unpin DIR: rename every pin under DIR away and back (the pins stay) */
-static int t_unpin(char **a)
+/* pin_rename, pin_unlink, pin_get: one technique on one pin; 0 when it worked */
+static int pin_rename(const char *p)
 {
-	DIR *d = opendir(a[0]);
-	struct dirent *e;
-	char p[4096], q[4200];
-	int done = 0, tried = 0;
+	char q[4200];
 
-	if (!d)
-		return refused("opendir");
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		tried++;
-		snprintf(p, sizeof p, "%s/%s", a[0], e->d_name);
-		snprintf(q, sizeof q, "%s.moved", p);
-		if (rename(p, q)) {
-			refused(p);
-			continue;
-		}
-		done++;
-		if (rename(q, p))
-			fprintf(stderr, "note: rename back %s: %s\n", q, strerror(errno));
-	}
-	closedir(d);
-	if (!tried) {
-		fprintf(stderr, "setup: nothing under %s\n", a[0]);
-		return 2;
-	}
-	printf("renamed %d of %d pins\n", done, tried);
-	return done ? 0 : 1;
+	snprintf(q, sizeof q, "%s.moved", p);
+	if (rename(p, q))
+		return -1;
+	if (rename(q, p))
+		fprintf(stderr, "note: rename back %s: %s\n", q, strerror(errno));
+	return 0;
 }
 
-/* unpin-unlink DIR: unlink every pin under DIR (destructive: run it last) */
-static int t_unpin_unlink(char **a)
+static int pin_unlink(const char *p)
 {
-	DIR *d = opendir(a[0]);
+	return unlink(p) && rmdir(p) ? -1 : 0;
+}
+
+static int pin_get(const char *p)
+{
+	union bpf_attr at;
+	long fd;
+
+	memset(&at, 0, sizeof at);
+	at.pathname = (uint64_t)(uintptr_t)p;
+	fd = syscall(SYS_bpf, BPF_OBJ_GET, &at, sizeof at);
+	if (fd < 0)
+		return -1;
+	close((int)fd);
+	return 0;
+}
+
+/* every pin under DIR through one technique: 0 when any worked, 1 when all
+ * were refused, 2 when there was nothing to try */
+static int each_pin(const char *dir, int (*technique)(const char *), const char *done_what)
+{
+	DIR *d = opendir(dir);
 	struct dirent *e;
 	char p[4096];
 	int done = 0, tried = 0;
@@ -699,55 +699,27 @@ static int t_unpin_unlink(char **a)
 		if (e->d_name[0] == '.')
 			continue;
 		tried++;
-		snprintf(p, sizeof p, "%s/%s", a[0], e->d_name);
-		if (unlink(p) && rmdir(p))
+		snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+		if (technique(p))
 			refused(p);
 		else
 			done++;
 	}
 	closedir(d);
 	if (!tried) {
-		fprintf(stderr, "setup: nothing under %s\n", a[0]);
+		fprintf(stderr, "setup: nothing under %s\n", dir);
 		return 2;
 	}
-	printf("removed %d of %d pins\n", done, tried);
+	printf("%s %d of %d pins\n", done_what, done, tried);
 	return done ? 0 : 1;
 }
 
+/* unpin DIR: rename every pin under DIR away and back (the pins stay) */
+static int t_unpin(char **a) { return each_pin(a[0], pin_rename, "renamed"); }
+/* unpin-unlink DIR: unlink every pin under DIR (destructive: run it last) */
+static int t_unpin_unlink(char **a) { return each_pin(a[0], pin_unlink, "removed"); }
 /* bpf-get DIR: bpf(BPF_OBJ_GET) on every pin under DIR */
-static int t_bpf_get(char **a)
-{
-	DIR *d = opendir(a[0]);
-	struct dirent *e;
-	char p[4096];
-	int got = 0, tried = 0;
-
-	if (!d)
-		return refused("opendir");
-	while ((e = readdir(d))) {
-		union bpf_attr at;
-		long fd;
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof p, "%s/%s", a[0], e->d_name);
-		memset(&at, 0, sizeof at);
-		at.pathname = (uint64_t)(uintptr_t)p;
-		tried++;
-		fd = syscall(SYS_bpf, BPF_OBJ_GET, &at, sizeof at);
-		if (fd < 0)
-			refused(p);
-		else
-			got++;
-	}
-	closedir(d);
-	if (!tried) {
-		fprintf(stderr, "setup: nothing under %s\n", a[0]);
-		return 2;
-	}
-	printf("got %d of %d pinned objects\n", got, tried);
-	return got ? 0 : 1;
-}
+static int t_bpf_get(char **a) { return each_pin(a[0], pin_get, "got"); }
 
 /* aa-remove PROFILE: remove a loaded AppArmor profile (destructive: last) */
 static int t_aa_remove(char **a)

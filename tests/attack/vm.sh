@@ -235,6 +235,11 @@ serve() { # serve PATH r|rw: an unconfined helper sends a descriptor of PATH on 
 	$ATK scm-serve "$S" "$1" "$2" >/dev/null 2>&1 &
 	SP=$!
 }
+scm() { # scm PATH r|rw EXPECT TARGET USER TECHNIQUE: TECHNIQUE on a descriptor of PATH
+	serve "$1" "$2"
+	K "$3" scm-rights "$4" "$5" -- "$6" "$S"
+	kill "$SP" 2>/dev/null
+}
 LDSO=/lib64/ld-linux-x86-64.so.2
 echo "SUITE uptime=$(up)"
 
@@ -334,24 +339,12 @@ exec 5<>/k/pub/ctl
 K C mmap victim root -- mmap-write 5
 exec 5<&-
 # descriptors received over a unix socket from an unconfined helper
-serve /k/secret/blocked r
-K A scm-rights victim root -- scm-read $S
-kill $SP 2>/dev/null
-serve /k/secret/blocked r
-K A scm-rights victim root -- scm-mmap-read $S
-kill $SP 2>/dev/null
-serve /k/secret/blocked r
-K A scm-rights victim user -- scm-mmap-read $S
-kill $SP 2>/dev/null
-serve /k/data/ro/f rw
-K A scm-rights victim root -- scm-mmap-write $S
-kill $SP 2>/dev/null
-serve /k/secret/blocked r
-K A scm-rights allow root -- scm-mmap-read $S
-kill $SP 2>/dev/null
-serve /k/secret/blocked r
-K C scm-rights none root -- scm-mmap-read $S
-kill $SP 2>/dev/null
+scm /k/secret/blocked r A victim root scm-read
+scm /k/secret/blocked r A victim root scm-mmap-read
+scm /k/secret/blocked r A victim user scm-mmap-read
+scm /k/data/ro/f rw A victim root scm-mmap-write
+scm /k/secret/blocked r A allow root scm-mmap-read
+scm /k/secret/blocked r C none root scm-mmap-read
 
 # named FIFOs under a Blocked dir, made in a readOnly one
 K A fifo victim root -- fifo /k/bdir/fifo
