@@ -401,8 +401,6 @@ static void wl_object(struct wl_reader *r, const struct fe_ynode *root, const ch
 		wl_error(r, root, FE_WL_REQUIRED, "%s is required", api_s ? "kind" : "apiVersion");
 		return;
 	}
-	r->inv->documents++;
-
 	/* kind: List (v1), or a typed list (PodList, DeploymentList...) */
 	size_t klen = strlen(kind_s);
 	int list_of = -1;
@@ -422,6 +420,7 @@ static void wl_object(struct wl_reader *r, const struct fe_ynode *root, const ch
 		return;
 	}
 
+	r->inv->documents++;	/* objects, not the Lists that hold them */
 	int ki = wl_kind_index(kind_s, klen);
 	if (ki < 0 || !wl_group_ok(ki, api_s)) {
 		r->inv->skipped++;

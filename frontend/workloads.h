@@ -79,7 +79,8 @@ struct fe_inventory {
 	size_t nworkloads;
 	struct fe_node *nodes;
 	size_t nnodes;
-	size_t files, documents, skipped;	/* statistics: files read, objects read, skipped */
+	size_t files, documents, skipped;	/* statistics: files read, objects read (List items
+						   included, Lists not), objects skipped */
 	bool io_error;			/* a path could not be read: exit 3 */
 	/* private: the file walk and the objects as they come */
 	struct fe_loader loader;

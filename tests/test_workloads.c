@@ -152,6 +152,7 @@ static void test_lists(void)
 	CU_ASSERT_EQUAL(f.inv.nworkloads, 2);
 	CU_ASSERT_EQUAL(f.inv.nnodes, 1);
 	CU_ASSERT_EQUAL(f.inv.skipped, 1);
+	CU_ASSERT_EQUAL(f.inv.documents, 4);	/* the objects, not the two lists */
 	CU_ASSERT_PTR_NOT_NULL(inv_wl(&f, "x", "b"));
 	expect_at(&f, FE_WL_SKIPPED, FE_NOTE, "list.yaml", 12, 9);
 	inv_free(&f);
