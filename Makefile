@@ -26,7 +26,7 @@ BUILD   := build/san
 endif
 
 FRONTEND_SRC := frontend/arena.c frontend/diag.c frontend/yaml.c frontend/schema.c \
-                frontend/lower.c frontend/load.c frontend/ir.c frontend/glob.c frontend/match.c
+                frontend/lower.c frontend/load.c frontend/ir.c frontend/glob.c frontend/match.c frontend/workloads.c
 BACKEND_SRC  := backends/backend.c backends/apparmor.c backends/bpf.c
 COMPILER_SRC := compiler/verdict.c compiler/report.c compiler/scenario.c compiler/explain.c compiler/compile.c
 MAIN_SRC     := compiler/main.c

@@ -136,6 +136,33 @@ struct ir_program {
 	bool count_rules_only;
 };
 
+/* A label as plain strings: identities come from manifests, not from policies, so
+ * their strings are not in the program's string table. */
+struct ir_kv {
+	const char *key, *value;
+};
+
+/*
+ * Who a target is, when it comes from a workload inventory (frontend/workloads.h):
+ * what the loader's events name (DESIGN §3).  A container target has every field;
+ * a host target has kind "Node", workload (the node name) and labels only.
+ */
+struct ir_identity {
+	const char *namespace;		/* NULL for a host */
+	const char *kind;		/* "Deployment", "Pod", ..., or "Node" */
+	const char *workload;		/* the object's metadata.name (the node name for a host) */
+	const char *pod;		/* pod name: the Pod's own, or "<workload>-*" for a controller */
+	const char *container;		/* NULL for a host */
+	const char *image;		/* NULL for a host */
+	bool init;			/* an initContainer */
+	const struct ir_kv *labels;	/* pod template labels, or node labels; sorted by key */
+	uint32_t nlabels;
+	struct fe_loc loc;		/* the object in its manifest (the container entry for a container) */
+	/* where each class's posture came from: the namespace annotation, or src NULL when it is
+	 * the default the caller gave (--posture, else audit) */
+	struct fe_loc posture_loc[IR_PC_COUNT];
+};
+
 /*
  * A target (DESIGN §3): one enforcement subject -- a container workload, a host, or,
  * without a workload inventory, one distinct selector.  It holds the rules that apply
@@ -150,6 +177,7 @@ struct ir_target {
 	const uint32_t *policies;	/* the policies that apply, in program order */
 	uint32_t npolicies;
 	enum ir_posture posture[IR_PC_COUNT];
+	const struct ir_identity *identity;	/* NULL without a workload inventory */
 };
 
 void ir_program_init(struct ir_program *p, struct fe_arena *a);

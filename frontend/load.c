@@ -216,7 +216,10 @@ static void fe_load_source(struct fe_loader *l, const struct fe_source *src)
 	for (size_t i = 0; i < yf.ndocs; i++) {
 		if (yf.docs[i].root)
 			nonempty++;
-		fe_load_document(l, src, &yf.docs[i]);
+		if (l->on_document)
+			l->on_document(l->on_document_ctx, src, &yf.docs[i]);
+		else
+			fe_load_document(l, src, &yf.docs[i]);
 	}
 	l->documents += nonempty;
 	if (nonempty == 0) {
@@ -383,14 +386,19 @@ void fe_load_path(struct fe_loader *l, const char *path)
 		fe_load_file(l, path);
 }
 
-void fe_loader_finish(struct fe_loader *l)
+void fe_loader_release(struct fe_loader *l)
 {
-	struct ir_program *p = l->prog;
 	fe_arena_free(&l->scratch);
 	fe_arena_free(&l->text);
 	free(l->seen);
 	l->seen = NULL;
 	l->nseen = l->seen_cap = 0;
+}
+
+void fe_loader_finish(struct fe_loader *l)
+{
+	struct ir_program *p = l->prog;
+	fe_loader_release(l);
 	ir_program_finish(p);
 	/* Same (kind, namespace, name) twice: kubectl apply would keep only the last applied;
 	 * karmorc keeps both (deterministically) and says so. */

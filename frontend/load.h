@@ -34,6 +34,10 @@ struct fe_loader {
 	 * file's text is still in memory (so `check` can stream its report). */
 	void (*on_file)(void *ctx, struct fe_diags *d, size_t first);
 	void *on_file_ctx;
+	/* Optional: another reader (the workload inventory, workloads.h) takes every document
+	 * instead of the policy reader; the file walk, its order and its limits are shared. */
+	void (*on_document)(void *ctx, const struct fe_source *src, const struct fe_ydoc *doc);
+	void *on_document_ctx;
 };
 
 void fe_loader_init(struct fe_loader *l, struct fe_arena *a, struct fe_diags *d, struct ir_program *p,
@@ -44,6 +48,9 @@ void fe_load_path(struct fe_loader *l, const char *path);
 void fe_load_text(struct fe_loader *l, const char *name, const char *text, size_t len);
 /* Finishes the program (deterministic order) and reports duplicate identities. */
 void fe_loader_finish(struct fe_loader *l);	/* also frees the scratch arena */
+/* Frees what the loader holds itself (scratch arena, file bytes, visited set) without
+ * finishing a program: for a loader used with on_document. */
+void fe_loader_release(struct fe_loader *l);
 
 /* Reads a whole file into the arena; NULL (errno set) on failure. */
 struct fe_source *fe_source_read(struct fe_arena *a, const char *path, bool *too_big);

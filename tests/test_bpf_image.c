@@ -571,7 +571,7 @@ static void test_task_sources(void)
 			u.prog.rules[i].source.path = ir_intern_cstr(&u.prog.strs, dirs[i]);
 		}
 		uint32_t rules[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, pols[1] = {0};
-		struct ir_target t = {"karmorc-test-00000000", "t", false, rules, 9, pols, 1, {IR_POSTURE_AUDIT}};
+		struct ir_target t = {"karmorc-test-00000000", "t", false, rules, 9, pols, 1, {IR_POSTURE_AUDIT}, NULL};
 		struct be_ctx be;
 		be_ctx_init(&be, &u.prog, &u.diags, &u.arena, "bpf");
 		be_bpf.emit(&be, &t);
