@@ -11,6 +11,7 @@
 #include "../frontend/load.h"
 #include "compile.h"
 #include "explain.h"
+#include "lint.h"
 #include "report.h"
 #include "scenario.h"
 
@@ -22,6 +23,7 @@ static const char kc_usage_text[] =
 	"commands:\n"
 	"  check   [--schema=crd|daemon] [--format=text|json] PATH...   parse and validate policies\n"
 	"  explain [options] POLICY_PATH... [-- OP RESOURCE [PATH]]     the verdict for one operation\n"
+	"  lint    [--format=text|json|sarif] [--fail-level=LEVEL] PATH... conflicts, shadowed rules, postures\n"
 	"  test    [--schema=crd|daemon] SCENARIO_FILE...               run scenario files\n"
 	"  compile --target=apparmor|bpf -o DIR [--posture CLASS=MODE,...] PATH...\n"
 	"          --target=apparmor|bpf -o DIR --scenario SCENARIO_FILE\n"
@@ -193,6 +195,8 @@ int main(int argc, char **argv)
 		return kc_cmd_test(argc - 1, argv + 1);
 	if (strcmp(cmd, "compile") == 0)
 		return kc_cmd_compile(argc - 1, argv + 1);
+	if (strcmp(cmd, "lint") == 0)
+		return kc_cmd_lint(argc - 1, argv + 1);
 	if (strcmp(cmd, "explain") == 0)
 		return kc_cmd_explain(argc - 1, argv + 1);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {

@@ -1,7 +1,11 @@
 #include "report.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "compile.h"
+#include "lint.h"
 
 /* matches the loader's file size limit */
 #define FE_MAX_QUOTED_FILE (16u * 1024 * 1024)
@@ -281,4 +285,195 @@ void kc_report_from(FILE *out, struct fe_diags *d, size_t first, enum kc_format 
 	}
 	kc_text_cache_drop();
 	fe_diags_truncate(d, first);
+}
+
+/* ---- lint: JSON lines with check, target and related[]; SARIF 2.1.0 ---- */
+
+static const char *kc_diag_check(const struct fe_diag *dg)
+{
+	return dg->check ? dg->check : kc_check_name(dg->code);
+}
+
+static void kc_json_loc_fields(FILE *out, const struct fe_loc *loc)
+{
+	fputs("\"file\":", out);
+	kc_json_string(out, loc->src ? loc->src->name : "");
+	fprintf(out, ",\"line\":%u,\"column\":%u", loc->line, loc->col);
+}
+
+static void kc_report_json_lint(FILE *out, const struct fe_diag *dg)
+{
+	fputc('{', out);
+	kc_json_loc_fields(out, &dg->loc);
+	fprintf(out, ",\"severity\":\"%s\",\"code\":\"KC%04d\",\"check\":", fe_severity_name(dg->severity), (int)dg->code);
+	kc_json_string(out, kc_diag_check(dg));
+	fputs(",\"message\":", out);
+	kc_json_string(out, dg->message);
+	if (dg->target) {
+		fputs(",\"target\":", out);
+		kc_json_string(out, dg->target);
+	}
+	if (dg->fixit) {
+		fputs(",\"fix\":", out);
+		kc_json_string(out, dg->fixit);
+	}
+	fputs(",\"related\":[", out);
+	if (dg->related_message) {
+		fputc('{', out);
+		kc_json_loc_fields(out, &dg->related);
+		fputs(",\"message\":", out);
+		kc_json_string(out, dg->related_message);
+		fputc('}', out);
+	}
+	fputs("]}\n", out);
+}
+
+/* A file name as a URI reference: relative names stay relative (to the working directory,
+ * SARIF's %SRCROOT%), absolute ones become file:// URIs; other bytes are percent-encoded. */
+static void kc_sarif_uri(FILE *out, const char *name)
+{
+	fputc('"', out);
+	if (name[0] == '/')
+		fputs("file://", out);
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		bool plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+			     strchr("-._~/", *p);
+		if (plain)
+			fputc(*p, out);
+		else
+			fprintf(out, "%%%02X", *p);
+	}
+	fputc('"', out);
+}
+
+static void kc_sarif_physical(FILE *out, const struct fe_loc *loc)
+{
+	fputs("\"physicalLocation\":{\"artifactLocation\":{\"uri\":", out);
+	kc_sarif_uri(out, loc->src->name);
+	if (loc->src->name[0] != '/')
+		fputs(",\"uriBaseId\":\"%SRCROOT%\"", out);
+	fputc('}', out);
+	if (loc->line)
+		fprintf(out, ",\"region\":{\"startLine\":%u,\"startColumn\":%u}", loc->line, loc->col ? loc->col : 1);
+	fputc('}', out);
+}
+
+/* FNV-1a 64: the finding's identity without its line and column, so it survives moved lines */
+static uint64_t kc_fnv(uint64_t h, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++)
+		h = (h ^ *p) * 0x100000001b3ull;
+	return (h ^ 0xff) * 0x100000001b3ull;	/* a separator */
+}
+
+static const char *const kc_sarif_level[] = {"note", "warning", "error"};
+
+static const struct {
+	int num;
+	const char *id, *summary;
+} kc_codes[] = {
+#define X(num, id, summary) {num, #id, summary},
+#include "../frontend/diag_codes.def"
+#undef X
+};
+
+static void kc_sarif_name(FILE *out, const char *id)
+{
+	/* YAML_SYNTAX -> YamlSyntax */
+	fputc('"', out);
+	bool up = true;
+	for (const char *p = id; *p; p++) {
+		if (*p == '_') {
+			up = true;
+			continue;
+		}
+		fputc(up ? *p : (*p >= 'A' && *p <= 'Z' ? *p + 32 : *p), out);
+		up = false;
+	}
+	fputc('"', out);
+}
+
+static void kc_report_sarif(FILE *out, const struct fe_diags *d)
+{
+	size_t ncodes = sizeof(kc_codes) / sizeof(kc_codes[0]);
+	fputs("{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\",\"runs\":[{"
+	      "\"tool\":{\"driver\":{\"name\":\"karmorc\",\"version\":\"" KC_VERSION "\","
+	      "\"informationUri\":\"man:karmorc(1)\",\"rules\":[",
+	      out);
+	for (size_t i = 0; i < ncodes; i++) {
+		enum fe_diag_code code = (enum fe_diag_code)kc_codes[i].num;
+		const char *help = kc_code_help(code);
+		fprintf(out, "%s\n{\"id\":\"KC%04d\",\"name\":", i ? "," : "", kc_codes[i].num);
+		kc_sarif_name(out, kc_codes[i].id);
+		fputs(",\"shortDescription\":{\"text\":", out);
+		kc_json_string(out, kc_codes[i].summary);
+		fputs("},\"fullDescription\":{\"text\":", out);
+		kc_json_string(out, help ? help : kc_codes[i].summary);
+		fputs("},\"help\":{\"text\":", out);
+		char buf[160];
+		snprintf(buf, sizeof(buf), "KC%04d (check '%s') is described in karmorc(1), section DIAGNOSTICS%s.",
+			 kc_codes[i].num, kc_check_name(code), help ? " and section LINT" : "");
+		kc_json_string(out, buf);
+		fprintf(out, "},\"helpUri\":\"man:karmorc(1)#KC%04d\",\"properties\":{\"check\":", kc_codes[i].num);
+		kc_json_string(out, kc_check_name(code));
+		fputs("}}", out);
+	}
+	fputs("]}},\"columnKind\":\"unicodeCodePoints\",\"results\":[", out);
+	for (size_t i = 0; i < d->len; i++) {
+		const struct fe_diag *dg = &d->items[i];
+		size_t rule = 0;
+		while (rule < ncodes && kc_codes[rule].num != (int)dg->code)
+			rule++;
+		fprintf(out, "%s\n{\"ruleId\":\"KC%04d\",\"ruleIndex\":%zu,\"level\":\"%s\",\"message\":{\"text\":",
+			i ? "," : "", (int)dg->code, rule, kc_sarif_level[dg->severity]);
+		kc_json_string(out, dg->message);
+		fputs("},\"locations\":[", out);
+		if (dg->loc.src) {
+			fputc('{', out);
+			kc_sarif_physical(out, &dg->loc);
+			fputc('}', out);
+		}
+		fputs("],\"relatedLocations\":[", out);
+		if (dg->related_message && dg->related.src) {
+			fputs("{\"id\":1,", out);
+			kc_sarif_physical(out, &dg->related);
+			fputs(",\"message\":{\"text\":", out);
+			kc_json_string(out, dg->related_message);
+			fputs("}}", out);
+		}
+		char code[8];
+		snprintf(code, sizeof(code), "KC%04d", (int)dg->code);
+		uint64_t h = 0xcbf29ce484222325ull;
+		h = kc_fnv(h, code);
+		h = kc_fnv(h, dg->loc.src ? dg->loc.src->name : "");
+		h = kc_fnv(h, dg->target);
+		h = kc_fnv(h, dg->message);
+		h = kc_fnv(h, dg->related.src ? dg->related.src->name : "");
+		h = kc_fnv(h, dg->related_message);
+		fprintf(out, "],\"partialFingerprints\":{\"karmorcFinding/v1\":\"%016llx\"},\"properties\":{\"check\":",
+			(unsigned long long)h);
+		kc_json_string(out, kc_diag_check(dg));
+		if (dg->target) {
+			fputs(",\"target\":", out);
+			kc_json_string(out, dg->target);
+		}
+		fputs("}}", out);
+	}
+	fputs("\n]}]}\n", out);
+}
+
+void kc_report_lint(FILE *out, struct fe_diags *d, enum kc_format fmt)
+{
+	fe_diags_sort(d);
+	if (fmt == KC_FORMAT_SARIF) {
+		kc_report_sarif(out, d);
+		return;
+	}
+	for (size_t i = 0; i < d->len; i++) {
+		if (fmt == KC_FORMAT_JSON)
+			kc_report_json_lint(out, &d->items[i]);
+		else
+			kc_report_text(out, &d->items[i]);
+	}
+	kc_text_cache_drop();
 }

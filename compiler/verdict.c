@@ -142,8 +142,8 @@ static enum ir_posture_class kc_op_class(enum kc_op op)
 	}
 }
 
-/* Rules that can switch a posture class into allow-list mode. */
-static bool kc_counts_for_allow_list(const struct ir_rule *r, enum ir_posture_class pc)
+/* Rules that can switch a posture class into allow-list mode (when their action is Allow). */
+bool kc_counts_for_allow_list(const struct ir_rule *r, enum ir_posture_class pc)
 {
 	switch (r->cls) {
 	case IR_PROCESS:

@@ -63,6 +63,9 @@ bool kc_selects(const struct ir_program *p, const struct ir_policy *pol, const s
 /* Does the rule's resource side match (ignoring fromSource)? */
 bool kc_rule_matches(struct fe_matcher *m, const struct ir_rule *r, const struct kc_operation *op);
 
+/* Does an Allow rule like `r` put class `pc` in allow-list mode (DESIGN §4.3.2)? */
+bool kc_counts_for_allow_list(const struct ir_rule *r, enum ir_posture_class pc);
+
 struct kc_verdict kc_decide(struct fe_matcher *m, const struct kc_workload *w,
 			    const enum ir_posture posture[IR_PC_COUNT], const struct kc_operation *op);
 

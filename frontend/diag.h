@@ -40,6 +40,8 @@ struct fe_diag {
 	struct fe_loc related;	/* e.g. the first occurrence of a duplicate key */
 	const char *related_message;
 	size_t seq;		/* insertion order, the sort's tie-break */
+	const char *check;	/* lint: the check's stable name (DESIGN §7), NULL: from the code */
+	const char *target;	/* lint: the target the finding concerns, or NULL */
 };
 
 struct fe_diags {

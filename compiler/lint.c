@@ -1,0 +1,971 @@
+#include "lint.h"
+
+#include <getopt.h>
+#include <sodium.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../frontend/load.h"
+#include "../frontend/match.h"
+#include "explain.h"
+#include "report.h"
+#include "verdict.h"
+
+/* ---- check names and SARIF texts ---- */
+
+const char *kc_check_name(enum fe_diag_code code)
+{
+	switch (code) {
+	case FE_LINT_CONFLICT: return "conflict";
+	case FE_LINT_SHADOWED:
+	case FE_LINT_SHADOWED_POSTURE: return "shadowed";
+	case FE_LINT_DUPLICATE: return "duplicate";
+	case FE_LINT_DEAD_SOURCE: return "dead-source";
+	case FE_LINT_POSTURE: return "posture";
+	default: break;
+	}
+	int n = (int)code;
+	return n < 100 ? "input" : n < 300 ? "schema" : n < 400 ? "scenario" : n < 500 ? "backend-gap" : "lint";
+}
+
+const char *kc_code_name(enum fe_diag_code code)
+{
+	switch (code) {
+#define X(num, id, summary) case FE_##id: return #id;
+#include "../frontend/diag_codes.def"
+#undef X
+	}
+	return "UNKNOWN";
+}
+
+const char *kc_code_help(enum fe_diag_code code)
+{
+	switch (code) {
+	case FE_LINT_CONFLICT:
+		return "Two rules of one target match the same operations (same path, directory, pattern, exec name, "
+		       "protocol or capability) from overlapping sources and give them different actions. Only one "
+		       "decides (DESIGN 4.3: Block, then the posture of an allow-list, then Audit, then Allow). "
+		       "Keep the rule that states the intent and remove the other.";
+	case FE_LINT_SHADOWED:
+		return "Every operation this Allow or Audit rule matches, from every source it names, is matched by "
+		       "an unconditional Block rule of the same target, which decides first. The rule never decides; "
+		       "remove it, or narrow the Block rule.";
+	case FE_LINT_SHADOWED_POSTURE:
+		return "The class is an allow-list on this target and no Allow rule (nor the baseline) grants any "
+		       "operation this Audit rule matches, so the default posture decides them before the Audit rule "
+		       "is consulted. Add an Allow rule for what should run, or remove the Audit rule.";
+	case FE_LINT_DUPLICATE:
+		return "The same rule (class, match, target, modifiers, fromSource, action) applies twice to one target, "
+		       "in one policy or across policies. The first one decides and names the alert; remove the other.";
+	case FE_LINT_DEAD_SOURCE:
+		return "A rule's fromSource program can never start on this target: its exec is refused by a Block rule "
+		       "or by the block posture of an allow-list, whatever program calls it. The rule never applies.";
+	case FE_LINT_POSTURE:
+		return "An Allow rule turns its posture class (file, network or capabilities) into an allow-list on the "
+		       "target: everything of that class no Allow rule grants now gets the default posture. The note "
+		       "names the posture and where it comes from (--posture, or the default audit).";
+	default:
+		return NULL;
+	}
+}
+
+/* ---- the analyses ---- */
+
+enum kc_effect { KC_E_PASS, KC_E_GRANT, KC_E_AUDIT, KC_E_BLOCK };
+
+struct kc_seen {
+	uint32_t code, a, b;
+	bool used;
+};
+
+struct kc_lint {
+	const struct ir_program *p;
+	struct ir_program sub;		/* the program with only the current target's policies' rules */
+	struct ir_policy *subpols;
+	struct fe_matcher *m;		/* over `sub` (same string table as `p`) */
+	struct fe_diags *d;
+	const struct kc_lint_options *o;
+	const struct ir_target *t;
+	struct kc_seen *seen;		/* findings already made: one per (code, rule, other) */
+	size_t nseen, seen_cap;
+	bool *flagged;			/* per rule of the target: already reported as shadowed */
+	bool allow_list[IR_PC_COUNT];
+	long first_allow[IR_PC_COUNT];
+};
+
+static const char *S(const struct kc_lint *L, ir_str id)
+{
+	return ir_s(&L->p->strs, id);
+}
+
+static size_t kc_seen_hash(uint32_t code, uint32_t a, uint32_t b)
+{
+	uint64_t h = ((uint64_t)code * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)a * 0xC2B2AE3D27D4EB4Full) ^
+		     ((uint64_t)b * 0x165667B19E3779F9ull);
+	return (size_t)(h ^ (h >> 29));
+}
+
+/* True the first time (code, a, b) is seen: a finding is made once, whatever the targets. */
+static bool kc_first_time(struct kc_lint *L, uint32_t code, uint32_t a, uint32_t b)
+{
+	if ((L->nseen + 1) * 2 > L->seen_cap) {
+		size_t cap = L->seen_cap ? L->seen_cap * 2 : 256;
+		struct kc_seen *ns = calloc(cap, sizeof(*ns));
+		if (!ns) {
+			fputs("karmorc: internal error: out of memory\n", stderr);
+			exit(3);
+		}
+		for (size_t i = 0; i < L->seen_cap; i++) {
+			if (!L->seen[i].used)
+				continue;
+			size_t h = kc_seen_hash(L->seen[i].code, L->seen[i].a, L->seen[i].b) & (cap - 1);
+			while (ns[h].used)
+				h = (h + 1) & (cap - 1);
+			ns[h] = L->seen[i];
+		}
+		free(L->seen);
+		L->seen = ns;
+		L->seen_cap = cap;
+	}
+	size_t h = kc_seen_hash(code, a, b) & (L->seen_cap - 1);
+	while (L->seen[h].used) {
+		if (L->seen[h].code == code && L->seen[h].a == a && L->seen[h].b == b)
+			return false;
+		h = (h + 1) & (L->seen_cap - 1);
+	}
+	L->seen[h] = (struct kc_seen){code, a, b, true};
+	L->nseen++;
+	return true;
+}
+
+/* "the Block file rule for dir /etc/ (recursive) from /bin/bash of policy 'p'" */
+static const char *kc_rule_text(struct kc_lint *L, uint32_t ri)
+{
+	const struct ir_rule *r = &L->p->rules[ri];
+	struct fe_arena *a = L->d->arena;
+	const char *what = S(L, r->target);
+	const char *kind;
+	switch (r->match) {
+	case IR_M_PATH: kind = "path "; break;
+	case IR_M_DIR: kind = "dir "; break;
+	case IR_M_DIR_RECURSIVE: kind = "dir "; break;
+	case IR_M_PATTERN: kind = "pattern "; break;
+	case IR_M_EXECNAME: kind = "exec name "; break;
+	case IR_M_PROTOCOL: kind = "protocol "; break;
+	case IR_M_CAPABILITY: kind = "capability "; break;
+	default: kind = ""; break;
+	}
+	const char *mods = (r->flags & IR_RULE_READONLY) && (r->flags & IR_RULE_OWNERONLY) ? ", readOnly, ownerOnly"
+			   : (r->flags & IR_RULE_READONLY)				      ? ", readOnly"
+			   : (r->flags & IR_RULE_OWNERONLY)				      ? ", ownerOnly"
+											      : "";
+	const char *src = "";
+	if (r->source.kind != IR_SRC_ANY)
+		src = fe_arena_printf(a, " from %s%s%s", r->source.kind == IR_SRC_PATH ? "" : "dir ",
+				      S(L, r->source.path),
+				      r->source.kind == IR_SRC_DIR_RECURSIVE ? " (recursive)" : "");
+	return fe_arena_printf(a, "the %s %s rule for %s%s%s%s%s of policy '%s'", ir_action_name(r->action),
+			       ir_class_name(r->cls), kind, what, r->match == IR_M_DIR_RECURSIVE ? " (recursive)" : "",
+			       mods, src, S(L, L->p->policies[r->policy].name));
+}
+
+static struct fe_diag *kc_finding(struct kc_lint *L, enum fe_severity sev, enum fe_diag_code code, uint32_t ri,
+				  long related, const char *related_msg, const char *msg)
+{
+	struct fe_diag *dg = fe_diag_add(L->d, sev, code, L->p->rules[ri].loc, "%s", msg);
+	dg->check = kc_check_name(code);
+	dg->target = L->t->name;
+	if (related >= 0)
+		fe_diag_related(L->d, dg, L->p->rules[related].loc, "%s", related_msg);
+	return dg;
+}
+
+/* The operations a rule's class performs (DESIGN §4.1). */
+static bool kc_lint_class(const struct ir_rule *r)
+{
+	return r->cls == IR_PROCESS || r->cls == IR_FILE || r->cls == IR_CAPABILITY ||
+	       (r->cls == IR_NETWORK && r->match == IR_M_PROTOCOL);
+}
+
+static int kc_class_ops(const struct ir_rule *r, enum kc_op ops[2])
+{
+	switch (r->cls) {
+	case IR_PROCESS: ops[0] = KC_OP_EXEC; return 1;
+	case IR_FILE: ops[0] = KC_OP_READ; ops[1] = KC_OP_WRITE; return 2;
+	case IR_NETWORK: ops[0] = KC_OP_NETWORK; return 1;
+	default: ops[0] = KC_OP_CAPABILITY; return 1;
+	}
+}
+
+/* What one matching rule does to an operation from a source it covers (DESIGN §4.2-3, as kc_decide
+ * reads a rule). */
+static enum kc_effect kc_effect(const struct ir_rule *r, enum kc_op op, bool owner)
+{
+	bool ro = r->flags & IR_RULE_READONLY, oo = r->flags & IR_RULE_OWNERONLY;
+	bool refuses = (ro && op != KC_OP_READ) || (oo && !owner);
+	bool has_mod = ro || oo;
+	switch (r->action) {
+	case IR_BLOCK: return !has_mod || refuses ? KC_E_BLOCK : KC_E_PASS;
+	case IR_AUDIT: return !has_mod || refuses ? KC_E_AUDIT : KC_E_PASS;
+	case IR_ALLOW: return has_mod && refuses ? KC_E_BLOCK : KC_E_GRANT;
+	}
+	return KC_E_PASS;
+}
+
+/* Matches what the rule matches, ignoring actions and sources: class, match kind and target. */
+static bool kc_same_key(const struct ir_rule *a, const struct ir_rule *b)
+{
+	return a->cls == b->cls && a->match == b->match && a->target == b->target && a->has_path == b->has_path &&
+	       (!a->has_path || (a->path_match == b->path_match && a->path == b->path));
+}
+
+static int kc_key_cmp(const struct ir_rule *a, const struct ir_rule *b)
+{
+	if (a->cls != b->cls)
+		return a->cls < b->cls ? -1 : 1;
+	if (a->match != b->match)
+		return a->match < b->match ? -1 : 1;
+	if (a->target != b->target)
+		return a->target < b->target ? -1 : 1;
+	if (a->has_path != b->has_path)
+		return a->has_path ? 1 : -1;
+	if (a->has_path && a->path_match != b->path_match)
+		return a->path_match < b->path_match ? -1 : 1;
+	if (a->has_path && a->path != b->path)
+		return a->path < b->path ? -1 : 1;
+	return 0;
+}
+
+static bool kc_strlist_eq(const struct ir_strlist *a, const struct ir_strlist *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (uint32_t i = 0; i < a->n; i++)
+		if (a->items[i] != b->items[i])
+			return false;
+	return true;
+}
+
+static bool kc_same_rule(const struct ir_rule *a, const struct ir_rule *b)
+{
+	return kc_same_key(a, b) && a->action == b->action && a->flags == b->flags &&
+	       a->source.kind == b->source.kind && (a->source.kind == IR_SRC_ANY || a->source.path == b->source.path) &&
+	       kc_strlist_eq(&a->allowed_args, &b->allowed_args);
+}
+
+static bool kc_has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Is there a program both sources cover?  Proven by a witness, else false (silent). */
+static bool kc_sources_overlap(struct kc_lint *L, const struct ir_source *a, const struct ir_source *b)
+{
+	if (a->kind == IR_SRC_ANY || b->kind == IR_SRC_ANY)
+		return true;
+	const struct ir_source *both[2] = {a, b};
+	for (int i = 0; i < 2; i++) {
+		const char *s = S(L, both[i]->path);
+		size_t n = strlen(s);
+		const char *cand[3] = {s, NULL, NULL};
+		if (both[i]->kind != IR_SRC_PATH) {
+			cand[1] = fe_arena_printf(L->d->arena, "%.*s", (int)(n ? n - 1 : 0), s);
+			cand[2] = fe_arena_printf(L->d->arena, "%skarmorc-lint-witness", s);
+		}
+		for (int c = 0; c < 3; c++)
+			if (cand[c] && fe_source_matches(L->p, a, cand[c]) && fe_source_matches(L->p, b, cand[c]))
+				return true;
+	}
+	return false;
+}
+
+/* Does source `outer` cover every program source `inner` covers? */
+static bool kc_source_within(struct kc_lint *L, const struct ir_source *inner, const struct ir_source *outer)
+{
+	if (outer->kind == IR_SRC_ANY)
+		return true;
+	if (inner->kind == IR_SRC_ANY)
+		return false;
+	const char *i = S(L, inner->path), *o = S(L, outer->path);
+	switch (outer->kind) {
+	case IR_SRC_PATH:
+		return inner->kind == IR_SRC_PATH && strcmp(i, o) == 0;
+	case IR_SRC_DIR:
+		return inner->kind == IR_SRC_PATH ? fe_dir_match(o, i, false)
+						  : inner->kind == IR_SRC_DIR && strcmp(i, o) == 0;
+	case IR_SRC_DIR_RECURSIVE:
+		return inner->kind == IR_SRC_PATH ? fe_dir_match(o, i, true) : kc_has_prefix(i, o);
+	default:
+		return false;
+	}
+}
+
+/* The fixed text every match of a glob starts with (before its first special character). */
+static const char *kc_glob_prefix(struct kc_lint *L, const char *g)
+{
+	size_t n = strcspn(g, "*?[]{}\\");
+	return fe_arena_printf(L->d->arena, "%.*s", (int)n, g);
+}
+
+/* Does Block rule `b` match every operation rule `r` matches (same class)?  Exact or false. */
+static bool kc_ops_within(struct kc_lint *L, const struct ir_rule *r, const struct ir_rule *b)
+{
+	const char *rt = S(L, r->target), *bt = S(L, b->target);
+	if (r->cls == IR_NETWORK)
+		return strcmp(bt, "all") == 0;
+	if (r->cls == IR_CAPABILITY)
+		return false;	/* one name each: equal names are the same key */
+	switch (r->match) {
+	case IR_M_PATH:
+		return fe_path_matches(L->m, b->match, b->target, rt);
+	case IR_M_DIR:
+	case IR_M_DIR_RECURSIVE:
+		/* the dir, its children (and below): all start with the dir, all under a recursive one */
+		return b->match == IR_M_DIR_RECURSIVE && kc_has_prefix(rt, bt);
+	case IR_M_PATTERN:
+		return b->match == IR_M_DIR_RECURSIVE && kc_has_prefix(kc_glob_prefix(L, rt), bt);
+	default:
+		return false;	/* exec names, or a glob inside a glob: not decided */
+	}
+}
+
+/* The text every path a file/process rule matches starts with, or NULL when it has none
+ * (a literal path and an exec name are handled on their own). */
+static const char *kc_match_prefix(struct kc_lint *L, enum ir_match match, const char *t)
+{
+	switch (match) {
+	case IR_M_DIR:
+	case IR_M_DIR_RECURSIVE:
+		return fe_arena_printf(L->d->arena, "%.*s", (int)(strlen(t) ? strlen(t) - 1 : 0), t);
+	case IR_M_PATTERN: return kc_glob_prefix(L, t);
+	default: return NULL;
+	}
+}
+
+/* Proven that no path matches both (match kind, text) pairs?  Exact or false. */
+static bool kc_paths_disjoint(struct kc_lint *L, enum ir_match am, ir_str aid, const char *a, enum ir_match bm,
+			      ir_str bid, const char *b)
+{
+	if (am == IR_M_PATH)
+		return bid ? !fe_path_matches(L->m, bm, bid, a) : !(bm == IR_M_PATH ? strcmp(a, b) == 0 : kc_has_prefix(a, b));
+	if (bm == IR_M_PATH)
+		return !fe_path_matches(L->m, am, aid, b);
+	if (am == IR_M_EXECNAME || bm == IR_M_EXECNAME)
+		return am == IR_M_EXECNAME && bm == IR_M_EXECNAME && strcmp(a, b) != 0;
+	const char *pa = kc_match_prefix(L, am, a), *pb = kc_match_prefix(L, bm, b);
+	if (!pa || !pb)
+		return false;
+	return !kc_has_prefix(pa, pb) && !kc_has_prefix(pb, pa);
+}
+
+/* Can no Allow rule of the target (nor the baseline) grant what Audit rule `r` matches? */
+static bool kc_nothing_grants(struct kc_lint *L, const struct ir_rule *r)
+{
+	const char *rt = S(L, r->target);
+	for (uint32_t k = 0; k < L->t->nrules; k++) {
+		const struct ir_rule *a = &L->p->rules[L->t->rules[k]];
+		if (a->action != IR_ALLOW || a->cls != r->cls)
+			continue;
+		const char *at = S(L, a->target);
+		if (r->cls == IR_NETWORK) {
+			if (a->match == IR_M_PROTOCOL &&
+			    (strcmp(at, rt) == 0 || strcmp(at, "all") == 0 || strcmp(rt, "all") == 0))
+				return false;
+		} else if (r->cls == IR_CAPABILITY) {
+			if (strcmp(at, rt) == 0)
+				return false;
+		} else if (!kc_paths_disjoint(L, r->match, r->target, rt, a->match, a->target, at)) {
+			return false;
+		}
+	}
+	if (r->cls == IR_FILE) {
+		for (size_t i = 0; i < ir_baseline_count; i++) {
+			const char *bp = ir_baseline[i].path;
+			bool dir = bp[strlen(bp) - 1] == '/';
+			if (r->match == IR_M_PATH) {
+				if (dir ? kc_has_prefix(rt, bp) : strcmp(rt, bp) == 0)
+					return false;
+			} else if (!kc_paths_disjoint(L, IR_M_PATH, 0, bp, r->match, r->target, rt) ||
+				   (dir && !kc_paths_disjoint(L, IR_M_DIR_RECURSIVE, 0, bp, r->match, r->target, rt))) {
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+static const char *kc_op_list(struct fe_arena *a, const char *sofar, const char *op, int owners)
+{
+	const char *who = owners == 3 ? "" : owners == 1 ? " by the owner" : " by a non-owner";
+	return fe_arena_printf(a, "%s%s%s%s", sofar, *sofar ? ", " : "", op, who);
+}
+
+/* conflict and duplicate: rules with the same key (same operations) */
+static void kc_lint_same_key(struct kc_lint *L, const uint32_t *grp, size_t n)
+{
+	struct fe_arena *a = L->d->arena;
+	for (size_t j = 1; j < n; j++) {
+		const struct ir_rule *rj = &L->p->rules[grp[j]];
+		size_t dup = n;
+		for (size_t i = 0; i < j && dup == n; i++)
+			if (kc_same_rule(&L->p->rules[grp[i]], rj))
+				dup = i;
+		if (dup < n) {
+			if (kc_first_time(L, FE_LINT_DUPLICATE, grp[j], grp[dup])) {
+				const char *msg = fe_arena_printf(
+					a, "duplicate: %s repeats %s on %s; the first one decides and names the alert",
+					kc_rule_text(L, grp[j]), kc_rule_text(L, grp[dup]), L->t->describe);
+				kc_finding(L, FE_WARNING, FE_LINT_DUPLICATE, grp[j], grp[dup], "the first occurrence",
+					   msg);
+			}
+			continue;
+		}
+		if (!kc_lint_class(rj))
+			continue;	/* syscall rules only audit; DNS, presets, devices have no operation */
+		for (size_t i = 0; i < j; i++) {
+			const struct ir_rule *ri = &L->p->rules[grp[i]];
+			if (kc_same_rule(ri, rj) || !kc_sources_overlap(L, &ri->source, &rj->source))
+				continue;
+			enum kc_op ops[2];
+			int nops = kc_class_ops(rj, ops);
+			const char *where = "";
+			enum kc_effect win = KC_E_PASS, lose = KC_E_PASS;
+			for (int o = 0; o < nops; o++) {
+				int owners = 0;
+				for (int ow = 0; ow < 2; ow++) {
+					enum kc_effect ei = kc_effect(ri, ops[o], ow == 0), ej = kc_effect(rj, ops[o], ow == 0);
+					if (ei == KC_E_PASS || ej == KC_E_PASS || ei == ej)
+						continue;
+					owners |= 1 << ow;
+					enum kc_effect w = ei > ej ? ei : ej, l = ei > ej ? ej : ei;
+					if (w > win || (w == win && l < lose) || lose == KC_E_PASS) {
+						win = w;
+						lose = l;
+					}
+				}
+				if (owners)
+					where = kc_op_list(a, where, kc_op_name(ops[o]),
+							   ops[o] == KC_OP_READ || ops[o] == KC_OP_WRITE ||
+									   ops[o] == KC_OP_EXEC
+								   ? owners
+								   : 3);
+			}
+			if (!*where || !kc_first_time(L, FE_LINT_CONFLICT, grp[j], grp[i]))
+				continue;
+			bool i_wins = kc_effect(ri, ops[0], true) == win || kc_effect(ri, ops[nops - 1], false) == win;
+			const char *why = win == KC_E_BLOCK
+						  ? "a matching Block rule, or a readOnly/ownerOnly that refuses, decides before "
+						    "any Allow or Audit rule (DESIGN §4.3.1)"
+						  : "an Audit rule that matches audits what an Allow rule grants (DESIGN §4.3.3)";
+			const char *winner = win == KC_E_BLOCK ? "Block" : "Audit";
+			const char *msg = fe_arena_printf(
+				a, "conflict: %s and %s both match %s on %s from overlapping sources; %s wins (%s): %s",
+				kc_rule_text(L, grp[j]), kc_rule_text(L, grp[i]), where, L->t->describe,
+				i_wins ? "the other rule" : "this rule", winner, why);
+			kc_finding(L, win == KC_E_BLOCK ? FE_WARNING : FE_NOTE, FE_LINT_CONFLICT, grp[j], grp[i],
+				   fe_arena_printf(a, "the other rule (%s)", ir_action_name(ri->action)), msg);
+		}
+	}
+}
+
+static const struct ir_program *kc_sort_prog;	/* qsort has no context argument */
+
+static int kc_rule_idx_cmp(const void *pa, const void *pb)
+{
+	uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+	int c = kc_key_cmp(&kc_sort_prog->rules[a], &kc_sort_prog->rules[b]);
+	return c ? c : a < b ? -1 : a > b;
+}
+
+static void kc_lint_conflicts(struct kc_lint *L)
+{
+	size_t n = L->t->nrules;
+	uint32_t *idx = malloc((n + 1) * sizeof(*idx));
+	if (!idx) {
+		fputs("karmorc: internal error: out of memory\n", stderr);
+		exit(3);
+	}
+	memcpy(idx, L->t->rules, n * sizeof(*idx));
+	kc_sort_prog = L->p;
+	qsort(idx, n, sizeof(*idx), kc_rule_idx_cmp);
+	for (size_t s = 0; s < n;) {
+		size_t e = s + 1;
+		while (e < n && kc_same_key(&L->p->rules[idx[s]], &L->p->rules[idx[e]]))
+			e++;
+		if (e - s > 1)
+			kc_lint_same_key(L, idx + s, e - s);
+		s = e;
+	}
+	free(idx);
+}
+
+/* shadowed: an Allow or Audit rule wholly inside an unconditional Block rule, or an Audit rule
+ * that the posture of an allow-list always pre-empts */
+static void kc_lint_shadowed(struct kc_lint *L)
+{
+	struct fe_arena *a = L->d->arena;
+	for (uint32_t k = 0; k < L->t->nrules; k++) {
+		uint32_t ri = L->t->rules[k];
+		const struct ir_rule *r = &L->p->rules[ri];
+		if (r->action == IR_BLOCK || !kc_lint_class(r))
+			continue;
+		bool done = false;
+		for (uint32_t q = 0; q < L->t->nrules && !done; q++) {
+			uint32_t bi = L->t->rules[q];
+			const struct ir_rule *b = &L->p->rules[bi];
+			if (b->action != IR_BLOCK || b->cls != r->cls || (b->flags & (IR_RULE_READONLY | IR_RULE_OWNERONLY)) ||
+			    !kc_lint_class(b) || kc_same_key(r, b))
+				continue;	/* the same key is a conflict */
+			if (!kc_source_within(L, &r->source, &b->source) || !kc_ops_within(L, r, b))
+				continue;
+			done = true;
+			if (!kc_first_time(L, FE_LINT_SHADOWED, ri, bi))
+				break;
+			const char *msg = fe_arena_printf(
+				a, "shadowed: %s never decides on %s: every operation it matches is blocked first by %s%s",
+				kc_rule_text(L, ri), L->t->describe, kc_rule_text(L, bi),
+				r->action == IR_ALLOW ? " (it still makes its class an allow-list)" : "");
+			kc_finding(L, FE_WARNING, FE_LINT_SHADOWED, ri, bi, "the Block rule that decides instead", msg);
+		}
+		if (done || r->action != IR_AUDIT)
+			continue;
+		enum ir_posture_class pc = ir_posture_class_of(r->cls);
+		if (!L->allow_list[pc] || !kc_nothing_grants(L, r) ||
+		    !kc_first_time(L, FE_LINT_SHADOWED_POSTURE, ri, (uint32_t)L->first_allow[pc]))
+			continue;
+		enum ir_posture po = L->t->posture[pc];
+		const char *msg = fe_arena_printf(
+			a, "shadowed: %s never decides on %s: the %s class is an allow-list there and no Allow rule "
+			   "grants what it matches, so the default posture '%s' decides first (DESIGN §4.3.2)",
+			kc_rule_text(L, ri), L->t->describe, ir_posture_class_name(pc), ir_posture_name(po));
+		kc_finding(L, po == IR_POSTURE_BLOCK ? FE_WARNING : FE_NOTE, FE_LINT_SHADOWED_POSTURE, ri,
+			   L->first_allow[pc], "the Allow rule that makes the class an allow-list", msg);
+	}
+}
+
+/* posture: a note per class an Allow rule turns into an allow-list */
+static void kc_lint_posture(struct kc_lint *L)
+{
+	static const char *const what[IR_PC_COUNT] = {
+		"every exec, read and write that no Allow rule grants (beyond the baseline)",
+		"every protocol that no Allow rule grants", "every capability that no Allow rule grants"};
+	for (int pc = 0; pc < IR_PC_COUNT; pc++) {
+		if (!L->allow_list[pc] || !kc_first_time(L, FE_LINT_POSTURE, (uint32_t)L->first_allow[pc], (uint32_t)pc))
+			continue;
+		uint32_t ri = (uint32_t)L->first_allow[pc];
+		const char *msg = fe_arena_printf(
+			L->d->arena, "posture: %s makes the %s class of %s an allow-list: %s now gets the default "
+				     "posture '%s' (%s)",
+			kc_rule_text(L, ri), ir_posture_class_name((enum ir_posture_class)pc), L->t->describe, what[pc],
+			ir_posture_name(L->t->posture[pc]),
+			L->o->posture_given[pc] ? "from --posture" : "the default: no --posture for this class");
+		kc_finding(L, FE_NOTE, FE_LINT_POSTURE, ri, -1, NULL, msg);
+	}
+}
+
+/* A workload every policy of the target selects, built from the first one's selector; false when
+ * none can be built (the dead-source check is then silent). */
+static bool kc_lint_workload(struct kc_lint *L, struct kc_workload *w, struct kc_label *labels, size_t cap)
+{
+	const struct ir_program *p = L->p;
+	const struct ir_policy *pol = &p->policies[L->t->policies[0]];
+	memset(w, 0, sizeof(*w));
+	w->labels = labels;
+	w->host = pol->kind == IR_HSP;
+	w->namespace = pol->kind == IR_KSP ? S(L, pol->namespace) : "karmorc-lint-namespace";
+	for (uint32_t i = 0; i < pol->nlabels && w->nlabels < cap; i++) {
+		const char *k = S(L, pol->labels[i].key), *v = S(L, pol->labels[i].value);
+		if (w->host && (strcmp(k, "kubearmor.io/hostname") == 0 || strcmp(k, "kubernetes.io/hostname") == 0))
+			v = fe_arena_printf(L->d->arena, "%.*s", (int)strcspn(v, ","), v);
+		labels[w->nlabels++] = (struct kc_label){k, v};
+	}
+	for (uint32_t i = 0; i < pol->nexprs; i++) {
+		const struct ir_expr *e = &pol->exprs[i];
+		if (e->op != IR_OP_IN || e->values.n == 0)
+			continue;
+		const char *v = S(L, e->values.items[0]);
+		if (e->key == IR_EXPR_NAMESPACE) {
+			w->namespace = v;
+		} else if (w->nlabels < cap) {
+			const char *eq = strchr(v, '=');
+			labels[w->nlabels++] = eq ? (struct kc_label){fe_arena_printf(L->d->arena, "%.*s", (int)(eq - v), v),
+								     eq + 1}
+						  : (struct kc_label){v, ""};
+		}
+	}
+	if (pol->has_containers && pol->containers.n)
+		w->container = S(L, pol->containers.items[0]);
+	for (uint32_t i = 0; i < L->t->npolicies; i++)
+		if (!kc_selects(p, &p->policies[L->t->policies[i]], w))
+			return false;
+	return true;
+}
+
+/* dead-source: a fromSource program whose exec kc_decide refuses from every calling program */
+static void kc_lint_dead_sources(struct kc_lint *L)
+{
+	size_t cap = 64;
+	struct kc_label labels[64];
+	struct kc_workload w;
+	if (!kc_lint_workload(L, &w, labels, cap))
+		return;
+	struct fe_arena *a = L->d->arena;
+	/* callers: one per class of programs the target's fromSource entries tell apart */
+	size_t ncand = 0;
+	const char **cand = malloc((3 * (size_t)L->t->nrules + 2) * sizeof(*cand));
+	if (!cand)
+		exit(3);
+	cand[ncand++] = "/karmorc-lint/any-other-program";
+	for (uint32_t k = 0; k < L->t->nrules; k++) {
+		const struct ir_source *s = &L->p->rules[L->t->rules[k]].source;
+		if (s->kind == IR_SRC_ANY)
+			continue;
+		const char *sp = S(L, s->path);
+		bool dup = false;
+		for (size_t c = 1; c < ncand && !dup; c++)
+			dup = strcmp(cand[c], sp) == 0;
+		if (dup)
+			continue;
+		cand[ncand++] = sp;
+		if (s->kind != IR_SRC_PATH) {
+			cand[ncand++] = fe_arena_printf(a, "%.*s", (int)(strlen(sp) ? strlen(sp) - 1 : 0), sp);
+			cand[ncand++] = fe_arena_printf(a, "%skarmorc-lint-witness", sp);
+		}
+	}
+	for (uint32_t k = 0; k < L->t->nrules; k++) {
+		uint32_t ri = L->t->rules[k];
+		const struct ir_rule *r = &L->p->rules[ri];
+		if (r->source.kind != IR_SRC_PATH)
+			continue;
+		/* once per (policy, program) */
+		bool earlier = false;
+		for (uint32_t q = 0; q < k && !earlier; q++) {
+			const struct ir_rule *o = &L->p->rules[L->t->rules[q]];
+			earlier = o->policy == r->policy && o->source.kind == IR_SRC_PATH && o->source.path == r->source.path;
+		}
+		if (earlier)
+			continue;
+		const char *prog = S(L, r->source.path);
+		struct kc_verdict first;
+		memset(&first, 0, sizeof(first));
+		bool dead = true;
+		for (size_t c = 0; c < ncand && dead; c++) {
+			for (int ow = 0; ow < 2 && dead; ow++) {
+				struct kc_operation op = {KC_OP_EXEC, prog, cand[c], ow == 0, NULL};
+				struct kc_verdict v = kc_decide(L->m, &w, L->t->posture, &op);
+				if (c == 0 && ow == 0)
+					first = v;
+				dead = v.action == IR_BLOCK;
+			}
+		}
+		if (!dead || !kc_first_time(L, FE_LINT_DEAD_SOURCE, ri, r->policy))
+			continue;
+		const char *why;
+		long rel = -1;
+		const char *relmsg = NULL;
+		if (first.reason == KC_R_POSTURE) {
+			why = fe_arena_printf(a, "no Allow rule grants its exec in the file allow-list and the default "
+						 "posture is 'block'");
+			rel = L->first_allow[IR_PC_FILE];
+			relmsg = "the Allow rule that makes the file class an allow-list";
+		} else {
+			why = fe_arena_printf(a, "its exec is refused by %s (%s)", kc_rule_text(L, (uint32_t)first.rule),
+					      kc_reason_text(first.reason));
+			rel = first.rule;
+			relmsg = "the rule that refuses the exec";
+		}
+		const char *msg = fe_arena_printf(
+			a, "dead-source: the fromSource program %s of policy '%s' can never run on %s, whatever program "
+			   "starts it: %s; its rules never apply",
+			prog, S(L, L->p->policies[r->policy].name), L->t->describe, why);
+		kc_finding(L, FE_WARNING, FE_LINT_DEAD_SOURCE, ri, rel, relmsg, msg);
+	}
+	free(cand);
+}
+
+static void kc_lint_target(struct kc_lint *L, const struct ir_target *t)
+{
+	L->t = t;
+	if (!t->nrules || !t->npolicies)
+		return;
+	/* the sub-program holds only this target's rules, so kc_decide sees exactly the target */
+	for (uint32_t i = 0; i < L->p->npolicies; i++)
+		L->subpols[i].nrules = 0;
+	for (uint32_t i = 0; i < t->npolicies; i++)
+		L->subpols[t->policies[i]].nrules = L->p->policies[t->policies[i]].nrules;
+	for (int pc = 0; pc < IR_PC_COUNT; pc++) {
+		L->allow_list[pc] = false;
+		L->first_allow[pc] = -1;
+	}
+	for (uint32_t k = 0; k < t->nrules; k++) {
+		const struct ir_rule *r = &L->p->rules[t->rules[k]];
+		for (int pc = 0; pc < IR_PC_COUNT; pc++)
+			if (r->action == IR_ALLOW && !L->allow_list[pc] && kc_counts_for_allow_list(r, (enum ir_posture_class)pc)) {
+				L->allow_list[pc] = true;
+				L->first_allow[pc] = t->rules[k];
+			}
+	}
+	kc_lint_conflicts(L);
+	kc_lint_shadowed(L);
+	kc_lint_dead_sources(L);
+	kc_lint_posture(L);
+}
+
+void kc_lint_program(const struct ir_program *p, const struct ir_target *targets, size_t ntargets,
+		     const struct kc_lint_options *o, struct fe_diags *d)
+{
+	struct kc_lint L;
+	memset(&L, 0, sizeof(L));
+	L.p = p;
+	L.d = d;
+	L.o = o;
+	L.sub = *p;
+	L.subpols = malloc((p->npolicies + 1) * sizeof(*L.subpols));
+	if (!L.subpols)
+		exit(3);
+	if (p->npolicies)
+		memcpy(L.subpols, p->policies, p->npolicies * sizeof(*L.subpols));
+	L.sub.policies = L.subpols;
+	L.m = fe_matcher_new(&L.sub);
+	for (size_t i = 0; i < ntargets; i++)
+		kc_lint_target(&L, &targets[i]);
+	fe_matcher_free(L.m);
+	free(L.subpols);
+	free(L.seen);
+}
+
+/* ---- targets (without an inventory: one per distinct selector, as `compile` builds them) ----
+ * The one place `lint` makes targets: the shared target module replaces this function. */
+
+static void kc_lint_buf(struct fe_arena *a, char **s, const char *fmt, const char *x, const char *y)
+{
+	*s = fe_arena_printf(a, "%s%s%s%s", *s, fmt, x, y ? y : "");
+}
+
+static int kc_cstr_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static const char *kc_lint_selector_text(struct fe_arena *a, const struct ir_program *p, const struct ir_policy *pol)
+{
+	const struct ir_strtab *s = &p->strs;
+	char *out = pol->kind == IR_HSP	  ? fe_arena_strdup(a, "host")
+		    : pol->kind == IR_CSP ? fe_arena_strdup(a, "cluster")
+					  : fe_arena_printf(a, "namespace %s", ir_s(s, pol->namespace));
+	const char **kv = fe_arena_alloc(a, (pol->nlabels + 1) * sizeof(*kv));
+	for (uint32_t i = 0; i < pol->nlabels; i++)
+		kv[i] = fe_arena_printf(a, "%s=%s", ir_s(s, pol->labels[i].key), ir_s(s, pol->labels[i].value));
+	if (pol->nlabels > 1)
+		qsort(kv, pol->nlabels, sizeof(*kv), kc_cstr_cmp);
+	for (uint32_t i = 0; i < pol->nlabels; i++)
+		kc_lint_buf(a, &out, i ? "," : " labels ", kv[i], NULL);
+	for (uint32_t i = 0; i < pol->nexprs; i++) {
+		const struct ir_expr *e = &pol->exprs[i];
+		kc_lint_buf(a, &out, " ", e->key == IR_EXPR_NAMESPACE ? "namespace" : "label",
+			    e->op == IR_OP_IN ? " in" : " notin");
+		for (uint32_t v = 0; v < e->values.n; v++)
+			kc_lint_buf(a, &out, v ? "," : " ", ir_s(s, e->values.items[v]), NULL);
+	}
+	if (pol->has_containers) {
+		kc_lint_buf(a, &out, " containers", "", NULL);
+		for (uint32_t i = 0; i < pol->containers.n; i++)
+			kc_lint_buf(a, &out, i ? "," : " ", ir_s(s, pol->containers.items[i]), NULL);
+	}
+	return out;
+}
+
+/* "karmorc-<kind>-<slug>-<8 hex of SHA-256(selector)>", the name `compile` gives the target */
+static const char *kc_lint_target_name(struct fe_arena *a, const char *kind, const char *key)
+{
+	unsigned char md[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256(md, (const unsigned char *)key, strlen(key));
+	char slug[49];
+	size_t n = 0;
+	for (const char *p = key; *p && n < 48; p++) {
+		char c = *p;
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c + 32);
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+			slug[n++] = c;
+		else if (n && slug[n - 1] != '-')
+			slug[n++] = '-';
+	}
+	while (n && slug[n - 1] == '-')
+		n--;
+	slug[n] = '\0';
+	return fe_arena_printf(a, "karmorc-%s-%s%s%02x%02x%02x%02x", kind, slug, n ? "-" : "", md[0], md[1], md[2],
+			       md[3]);
+}
+
+static size_t kc_lint_targets(struct fe_arena *a, const struct ir_program *p,
+			      const enum ir_posture posture[IR_PC_COUNT], struct ir_target **out)
+{
+	struct ir_target *items = fe_arena_zalloc(a, (p->npolicies + 1) * sizeof(*items));
+	const char **keys = fe_arena_alloc(a, (p->npolicies + 1) * sizeof(*keys));
+	uint32_t **pols = fe_arena_zalloc(a, (p->npolicies + 1) * sizeof(*pols));
+	uint32_t **rules = fe_arena_zalloc(a, (p->npolicies + 1) * sizeof(*rules));
+	uint32_t *rcap = fe_arena_zalloc(a, (p->npolicies + 1) * sizeof(*rcap));
+	size_t n = 0;
+	for (uint32_t i = 0; i < p->npolicies; i++) {
+		const struct ir_policy *pol = &p->policies[i];
+		const char *key = kc_lint_selector_text(a, p, pol);
+		size_t t = 0;
+		while (t < n && strcmp(keys[t], key) != 0)
+			t++;
+		if (t == n) {
+			keys[n++] = key;
+			const char *kind = pol->kind == IR_HSP ? "host" : pol->kind == IR_CSP ? "cluster" : "ns";
+			items[t].name = kc_lint_target_name(a, kind, key);
+			items[t].describe = fe_arena_printf(a, "the selector %s", key);
+			items[t].host = pol->kind == IR_HSP;
+			memcpy(items[t].posture, posture, sizeof(items[t].posture));
+			pols[t] = fe_arena_alloc(a, (p->npolicies + 1) * sizeof(**pols));
+		}
+		struct ir_target *it = &items[t];
+		pols[t][it->npolicies++] = i;
+		it->policies = pols[t];
+		if (it->nrules + pol->nrules > rcap[t]) {
+			uint32_t ncap = (it->nrules + pol->nrules) * 2 + 8;
+			uint32_t *nr = fe_arena_alloc(a, ncap * sizeof(*nr));
+			if (it->nrules)
+				memcpy(nr, rules[t], it->nrules * sizeof(*nr));
+			rules[t] = nr;
+			rcap[t] = ncap;
+		}
+		for (uint32_t r = 0; r < pol->nrules; r++)
+			rules[t][it->nrules++] = pol->first_rule + r;
+		it->rules = rules[t];
+	}
+	*out = items;
+	return n;
+}
+
+/* ---- the command ---- */
+
+static void kc_lint_usage(FILE *f)
+{
+	fputs("usage: karmorc lint [--format=text|json|sarif] [--fail-level=error|warning|note]\n"
+	      "                    [--posture CLASS=MODE,...] [--schema=crd|daemon] PATH...\n"
+	      "checks: conflict, shadowed, duplicate, dead-source, posture (KC0600-KC0605), plus the input's own\n"
+	      "findings; exit 0 clean, 1 a finding at or above --fail-level (default error), 2 usage, 3 I/O\n",
+	      f);
+}
+
+int kc_cmd_lint(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"format", required_argument, NULL, 'f'}, {"fail-level", required_argument, NULL, 'l'},
+		{"posture", required_argument, NULL, 'P'}, {"schema", required_argument, NULL, 'S'},
+		{"help", no_argument, NULL, 'h'},	   {NULL, 0, NULL, 0},
+	};
+	enum kc_format fmt = KC_FORMAT_TEXT;
+	enum fe_severity fail = FE_ERROR;
+	enum fe_schema_mode mode = FE_SCHEMA_CRD;
+	struct kc_lint_options o;
+	memset(&o, 0, sizeof(o));
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (strcmp(optarg, "text") == 0)
+				fmt = KC_FORMAT_TEXT;
+			else if (strcmp(optarg, "json") == 0)
+				fmt = KC_FORMAT_JSON;
+			else if (strcmp(optarg, "sarif") == 0)
+				fmt = KC_FORMAT_SARIF;
+			else {
+				fprintf(stderr, "karmorc: lint: --format must be text, json or sarif\n");
+				return 2;
+			}
+			break;
+		case 'l':
+			if (strcmp(optarg, "error") == 0)
+				fail = FE_ERROR;
+			else if (strcmp(optarg, "warning") == 0)
+				fail = FE_WARNING;
+			else if (strcmp(optarg, "note") == 0)
+				fail = FE_NOTE;
+			else {
+				fprintf(stderr, "karmorc: lint: --fail-level must be error, warning or note\n");
+				return 2;
+			}
+			break;
+		case 'P': {
+			/* parsed twice from opposite defaults: a class given has the same value in both */
+			enum ir_posture lo[IR_PC_COUNT], hi[IR_PC_COUNT];
+			for (int i = 0; i < IR_PC_COUNT; i++) {
+				lo[i] = IR_POSTURE_AUDIT;
+				hi[i] = IR_POSTURE_BLOCK;
+			}
+			if (!kc_parse_posture(optarg, lo) || !kc_parse_posture(optarg, hi)) {
+				fprintf(stderr, "karmorc: lint: bad --posture '%s'\n", optarg);
+				return 2;
+			}
+			for (int i = 0; i < IR_PC_COUNT; i++)
+				if (lo[i] == hi[i]) {
+					o.posture[i] = lo[i];
+					o.posture_given[i] = true;
+				}
+			break;
+		}
+		case 'S':
+			if (strcmp(optarg, "crd") == 0)
+				mode = FE_SCHEMA_CRD;
+			else if (strcmp(optarg, "daemon") == 0)
+				mode = FE_SCHEMA_DAEMON;
+			else {
+				fprintf(stderr, "karmorc: lint: --schema must be crd or daemon\n");
+				return 2;
+			}
+			break;
+		case 'h':
+			kc_lint_usage(stdout);
+			return 0;
+		default:
+			kc_lint_usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		kc_lint_usage(stderr);
+		return 2;
+	}
+	if (sodium_init() < 0) {
+		fputs("karmorc: internal error: libsodium cannot be initialised\n", stderr);
+		return 3;
+	}
+	struct fe_arena arena;
+	struct fe_diags d;
+	struct ir_program prog;
+	struct fe_loader l;
+	fe_arena_init(&arena);
+	fe_diags_init(&d, &arena);
+	ir_program_init(&prog, &arena);
+	fe_loader_init(&l, &arena, &d, &prog, mode);
+	for (int i = optind; i < argc; i++)
+		fe_load_path(&l, argv[i]);
+	fe_loader_finish(&l);
+	if (!l.io_error && l.recognised == 0 && d.errors == 0) {
+		struct fe_loc none = {NULL, 0, 0};
+		fe_diag_add(&d, FE_ERROR, FE_NO_POLICY, none, "no KubeArmor policy in %zu file%s", l.files,
+			    l.files == 1 ? "" : "s");
+	}
+	struct ir_target *targets;
+	size_t ntargets = kc_lint_targets(&arena, &prog, o.posture, &targets);
+	kc_lint_program(&prog, targets, ntargets, &o, &d);
+	bool failed = false;
+	for (size_t i = 0; i < d.len && !failed; i++)
+		failed = d.items[i].severity >= fail;
+	failed = failed || d.errors || (fail <= FE_WARNING && d.warnings);
+	kc_report_lint(stdout, &d, fmt);
+	int rc = l.io_error ? 3 : failed ? 1 : 0;
+	ir_program_free(&prog);
+	fe_diags_free(&d);
+	fe_arena_free(&arena);
+	return rc;
+}

@@ -1,0 +1,34 @@
+/*
+ * kc_lint: `karmorc lint` -- analyses over the rules of one target (DESIGN §7):
+ * conflict, shadowed, duplicate, dead-source and posture.  Each adds findings
+ * (codes KC06xx) to fe_diags with a check name, the target, and the other
+ * rule involved as the related location.  Reasoning is exact or silent: where
+ * containment or overlap cannot be decided (one glob inside another), nothing
+ * is said.  The meaning of an operation comes from kc_decide (verdict.c).
+ */
+#ifndef KC_LINT_H
+#define KC_LINT_H
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../frontend/diag.h"
+#include "../frontend/ir.h"
+
+struct kc_lint_options {
+	enum ir_posture posture[IR_PC_COUNT];
+	bool posture_given[IR_PC_COUNT];	/* from --posture, else the default (audit) */
+};
+
+/* Runs every analysis over every target; findings go to `d` (allocated in d->arena). */
+void kc_lint_program(const struct ir_program *p, const struct ir_target *targets, size_t ntargets,
+		     const struct kc_lint_options *o, struct fe_diags *d);
+
+/* The stable check name of a code (DESIGN §7): lint's own, or the stage a code belongs to. */
+const char *kc_check_name(enum fe_diag_code code);
+/* SARIF rule texts for a code: a title-case name, a full description and help. */
+const char *kc_code_name(enum fe_diag_code code);
+const char *kc_code_help(enum fe_diag_code code);
+
+int kc_cmd_lint(int argc, char **argv);
+
+#endif
