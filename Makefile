@@ -25,7 +25,7 @@ LDFLAGS += -fsanitize=address,undefined
 BUILD   := build/san
 endif
 
-FRONTEND_SRC := frontend/arena.c frontend/diag.c frontend/yaml.c frontend/schema.c \
+FRONTEND_SRC := frontend/arena.c frontend/hash.c frontend/diag.c frontend/yaml.c frontend/schema.c \
                 frontend/lower.c frontend/load.c frontend/ir.c frontend/glob.c frontend/match.c
 BACKEND_SRC  := backends/backend.c backends/apparmor.c backends/bpf.c
 COMPILER_SRC := compiler/verdict.c compiler/report.c compiler/scenario.c compiler/explain.c compiler/compile.c

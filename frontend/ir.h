@@ -11,6 +11,7 @@
 
 #include "arena.h"
 #include "diag.h"
+#include "hash.h"
 
 typedef uint32_t ir_str;	/* interned string id; 0 is "" */
 
@@ -19,8 +20,7 @@ struct ir_strtab {
 	const char **strs;	/* id -> string */
 	uint32_t *lens;
 	uint32_t count, cap;
-	uint32_t *slots;	/* open addressing: 0 empty, else id + 1 */
-	uint32_t nslots;
+	struct fe_hindex index;	/* string -> id */
 };
 
 void ir_strtab_init(struct ir_strtab *t, struct fe_arena *a);
