@@ -490,7 +490,15 @@ static const char *emu_rule_mismatch(const struct emu_kernel *k, const char *pro
 				     const enum ir_posture posture[IR_PC_COUNT], char *buf, size_t len)
 {
 	const struct ir_program *p = fe_matcher_program(m);
-	struct kc_verdict v = kc_decide(m, &kc->workload, posture, &kc->op);
+	/* the verdict on the case's target, resolved as every command resolves it */
+	struct fe_arena a;
+	fe_arena_init(&a);
+	struct kc_targets ts;
+	kc_targets_init(&ts);
+	size_t ti = kc_targets_add_workload(&ts, &a, p, &kc->workload, posture);
+	struct kc_verdict v = kc_decide(m, &ts.items[ti], &kc->op);
+	kc_targets_free(&ts);
+	fe_arena_free(&a);
 	const char *want_policy = v.policy ? v.policy : "-";
 	const struct ir_rule *want = v.rule >= 0 ? &p->rules[v.rule] : NULL;
 	uint32_t t = 0;

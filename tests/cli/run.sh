@@ -1868,6 +1868,24 @@ t_bpf_object_missing() {
 	kc compile --target=apparmor --bpf-object nowhere.o -o out v.yaml
 	rc_is 2
 }
+t_gap_scope_travels() {
+	# a gap's scope (which cases depend on it) travels with the finding: the complain-mode
+	# Block is seen again in the fromSource child profile and dropped as a duplicate, and
+	# its "only the ops it decides" must not land on the unrelated sctp gap (KC0400)
+	{ pol KubeArmorPolicy a-file; printf '  namespace: ns\nspec:\n  selector:\n    matchLabels:\n      app: g\n  file:\n    matchPaths:\n    - path: /etc/passwd\n      action: Allow\n    - path: /etc/shadow\n      action: Block\n    - path: /etc/hosts\n      fromSource:\n      - path: /bin/bash\n      action: Allow\n  action: Block\n---\n'; pol KubeArmorPolicy b-net; printf '  namespace: ns\nspec:\n  selector:\n    matchLabels:\n      app: g\n  network:\n    matchProtocols:\n    - protocol: sctp\n  action: Allow\n'; } >g.yaml
+	cat >sc.yaml <<-'EOF'
+	policies: [g.yaml]
+	cases:
+	  - {name: sctp, workload: {namespace: ns, labels: {app: g}}, op: network, resource: sctp, expect: Allow}
+	  - {name: shadow, workload: {namespace: ns, labels: {app: g}}, op: read, resource: /etc/shadow, expect: Block}
+	EOF
+	kc compile --target=apparmor -o out --scenario sc.yaml
+	rc_is 0
+	err_re "^(\./)?g\.yaml:[0-9]+:7: warning: apparmor: AppArmor has no network keyword for protocol 'sctp'.*\[KC0400\]$"
+	awk -F'\t' 'NR > 1 { print $2 "|" $10 }' out/cases.tsv >got
+	printf '%s\n' "sctp|KC0400" "shadow|KC0402" >want
+	cmp -s got want || fail "cases.tsv: $(tr '\n' ' ' <got)"
+}
 t_bpf_gaps() {
 	# what the kernel side does not enforce is a located warning, and the cases that depend
 	# on it are skipped in the manifest with that code
@@ -1898,6 +1916,7 @@ t bpf_map_capacity_KC0408 t_bpf_capacity
 t bpf_source_slots_KC0408 t_bpf_sources
 t bpf_object_missing t_bpf_object_missing
 t bpf_gaps_KC0406_KC0401 t_bpf_gaps
+t apparmor_gap_scope_travels_KC0400 t_gap_scope_travels
 
 # ------------------------------------------------------------------ working directory
 
