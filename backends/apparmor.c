@@ -528,14 +528,12 @@ static const char *aa_protocol(const char *proto)
 	return NULL;	/* sctp, dccp, icmpv6: "Invalid network entry" (kubearmor-semantics §3.9) */
 }
 
+/* every capability the kernel mediates, including those the CRD cannot name: a
+ * capability allow-list refuses the ones it does not grant (the rendered list is sorted) */
 static const char *const aa_capabilities[] = {
-	"audit_control", "audit_write", "chown", "dac_override", "dac_read_search", "fowner", "fsetid", "ipc_lock",
-	"ipc_owner", "kill", "lease", "linux_immutable", "mac_admin", "mac_override", "mknod", "net_admin",
-	"net_bind_service", "net_broadcast", "net_raw", "setfcap", "setgid", "setpcap", "setuid", "sys_admin",
-	"sys_boot", "sys_chroot", "sys_module", "sys_nice", "sys_pacct", "sys_ptrace", "sys_rawio", "sys_resource",
-	"sys_time", "sys_tty_config",
-	/* not nameable in a policy (the CRD lacks them), but the kernel mediates them */
-	"audit_read", "block_suspend", "bpf", "checkpoint_restore", "perfmon", "syslog", "wake_alarm"};
+#define FE_CAPABILITY(name, number, crd) #name,
+#include "../frontend/names.def"
+};
 
 static void aa_named_rule(struct aa_state *st, struct aa_body *b, const struct ir_rule *r, long ri,
 			  const char *profile_source)

@@ -22,11 +22,13 @@ static const char *const fe_regex_src[FE_RE_COUNT] = {
 	[FE_RE_SYSCALL_PATH] = "(^\\/+.*[^\\/]$)|(^\\/$|^\\/.*\\/$)",
 	[FE_RE_PROTOCOL] = "(tcp|TCP|udp|UDP|raw|RAW|icmp|ICMP|icmpv6|ICMPV6|sctp|SCTP|stream|STREAM|dgram|DGRAM|"
 			   "rdm|RDM|seqpacket|SEQPACKET|dccp|DCCP|packet|PACKET|all|ALL)$",
-	[FE_RE_CAPABILITY] = "(chown|dac_override|dac_read_search|fowner|fsetid|kill|setgid|setuid|setpcap|"
-			     "linux_immutable|net_bind_service|net_broadcast|net_admin|net_raw|ipc_lock|ipc_owner|"
-			     "sys_module|sys_rawio|sys_chroot|sys_ptrace|sys_pacct|sys_admin|sys_boot|sys_nice|"
-			     "sys_resource|sys_time|sys_tty_config|mknod|lease|audit_write|audit_control|setfcap|"
-			     "mac_override|mac_admin)$",
+	/* every name of names.def the CRD has; (?!) never matches, so the list can start with '|' */
+	[FE_RE_CAPABILITY] = "((?!)"
+#define FE_CAPABILITY(name, number, crd) FE_CAP_RE_##crd(name)
+#define FE_CAP_RE_1(name) "|" #name
+#define FE_CAP_RE_0(name)
+#include "names.def"
+			     ")$",
 	/* Kubernetes' validation (apimachinery IsDNS1123Subdomain / IsDNS1123Label) */
 	[FE_RE_DNS1123_SUBDOMAIN] = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
 	[FE_RE_DNS1123_LABEL] = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
@@ -77,12 +79,17 @@ bool fe_regex_match(enum fe_regex which, const char *s, size_t len)
 
 static const char *const fe_protocols[] = {"tcp", "udp", "raw", "icmp", "icmpv6", "sctp", "stream",
 					   "dgram", "rdm", "seqpacket", "dccp", "packet", "all"};
+/* the capabilities a policy may name (the CRD's enum): the crd ones of names.def */
 static const char *const fe_capabilities[] = {
-	"chown", "dac_override", "dac_read_search", "fowner", "fsetid", "kill", "setgid", "setuid", "setpcap",
-	"linux_immutable", "net_bind_service", "net_broadcast", "net_admin", "net_raw", "ipc_lock", "ipc_owner",
-	"sys_module", "sys_rawio", "sys_chroot", "sys_ptrace", "sys_pacct", "sys_admin", "sys_boot", "sys_nice",
-	"sys_resource", "sys_time", "sys_tty_config", "mknod", "lease", "audit_write", "audit_control", "setfcap",
-	"mac_override", "mac_admin"};
+#define FE_CAPABILITY(name, number, crd) FE_CAP_NAME_##crd(name)
+#define FE_CAP_NAME_1(name) #name,
+#define FE_CAP_NAME_0(name)
+#include "names.def"
+};
+#undef FE_CAP_RE_1
+#undef FE_CAP_RE_0
+#undef FE_CAP_NAME_1
+#undef FE_CAP_NAME_0
 /* The CRD's Syscall enum (common.go), in its order. */
 static const char *const fe_syscalls[] = {
 	"read", "write", "open", "close", "stat", "fstat", "lstat", "poll", "lseek", "mmap", "mprotect",

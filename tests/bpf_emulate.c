@@ -312,12 +312,9 @@ static __u16 emu_protocol(const char *name)
 static __u16 emu_capability(const char *name)
 {
 	static const char *const names[] = {
-		"chown", "dac_override", "dac_read_search", "fowner", "fsetid", "kill", "setgid", "setuid", "setpcap",
-		"linux_immutable", "net_bind_service", "net_broadcast", "net_admin", "net_raw", "ipc_lock", "ipc_owner",
-		"sys_module", "sys_rawio", "sys_chroot", "sys_ptrace", "sys_pacct", "sys_admin", "sys_boot", "sys_nice",
-		"sys_resource", "sys_time", "sys_tty_config", "mknod", "lease", "audit_write", "audit_control",
-		"setfcap", "mac_override", "mac_admin", "syslog", "wake_alarm", "block_suspend", "audit_read",
-		"perfmon", "bpf", "checkpoint_restore"};
+#define FE_CAPABILITY(name, number, crd) [number] = #name,
+#include "../frontend/names.def"
+	};
 	if (strncasecmp(name, "cap_", 4) == 0)
 		name += 4;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
