@@ -20,6 +20,8 @@ static void kc_compile_usage(FILE *f)
 	      "                       [--apparmor-binary FEATURES_FILE] PATH...\n"
 	      "       karmorc compile --target=bpf -o DIR [--posture CLASS=MODE,...] [--schema=crd|daemon]\n"
 	      "                       [--bpf-object FILE] PATH...\n"
+	      "       karmorc compile --target=all -o DIR [--posture CLASS=MODE,...] [--schema=crd|daemon]\n"
+	      "                       [--apparmor-binary FEATURES_FILE] [--bpf-object FILE] PATH...\n"
 	      "       karmorc compile --target=apparmor|bpf -o DIR [--bpf-object FILE] --scenario SCENARIO_FILE\n", f);
 }
 
@@ -104,7 +106,7 @@ int kc_cmd_compile(int argc, char **argv)
 		fprintf(stderr, "karmorc: compile: --target must name a backend (");
 		for (size_t i = 0; i < nbackends; i++)
 			fprintf(stderr, "%s%s", i == 0 ? "" : i + 1 == nbackends ? " or " : ", ", be_backends[i]->name);
-		fprintf(stderr, ")%s%s\n", target ? ", not " : "", target ? target : "");
+		fprintf(stderr, ") or all%s%s\n", target ? ", not " : "", target ? target : "");
 		goto out;
 	}
 	for (size_t i = 0; i < nbackends; i++) {

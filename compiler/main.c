@@ -24,7 +24,7 @@ static const char kc_usage_text[] =
 	"  check   [--schema=crd|daemon] [--format=text|json] PATH...   parse and validate policies\n"
 	"  explain [options] POLICY_PATH... [-- OP RESOURCE [PATH]]     the verdict for one operation\n"
 	"  test    [--schema=crd|daemon] SCENARIO_FILE...               run scenario files\n"
-	"  compile --target=apparmor|bpf -o DIR [--posture CLASS=MODE,...] PATH...\n"
+	"  compile --target=apparmor|bpf|all -o DIR [--posture CLASS=MODE,...] PATH...\n"
 	"          --target=apparmor|bpf -o DIR --scenario SCENARIO_FILE\n"
 	"                                                               write enforcement artifacts\n"
 	"  help                                                         this text\n"

@@ -1802,6 +1802,31 @@ t_bpf_deterministic() {
 	rc_is 0
 	diff -r one two >/dev/null || fail "two runs (inputs in another order) wrote different images"
 }
+t_target_all() {
+	# --target=all walks the backend table: every backend's folder, byte-identical whatever
+	# the order of the inputs; options of one backend go with it or with all
+	fake_bpf_object obj.o
+	cp "$DATA/valid.yaml" v.yaml
+	cp "$DATA/allow-list.yaml" a.yaml
+	KARMORC_BPF_OBJECT=obj.o kc compile --target=all -o one v.yaml a.yaml
+	rc_is 0
+	[ -n "$(ls one/apparmor)" ] || fail "no AppArmor profile"
+	[ -e one/bpf/karmor.bpf.o ] || fail "no BPF object"
+	ls one/bpf/*.kmi >/dev/null 2>&1 || fail "no BPF image"
+	err_re "^karmorc: compile: [0-9]+ targets?, [0-9]+ files written to one/"
+	KARMORC_BPF_OBJECT=obj.o kc compile --target=all -o two a.yaml v.yaml
+	rc_is 0
+	diff -r one two >/dev/null || fail "two runs (inputs in another order) wrote different files"
+	kc compile --target=all --bpf-object obj.o -o three v.yaml
+	rc_is 0
+	kc compile --target=nope -o four v.yaml
+	rc_is 2
+	err_has "--target must name a backend (apparmor or bpf) or all, not nope"
+	printf 'policies: [v.yaml]\ncases:\n  - {name: c, workload: {namespace: ns}, op: read, resource: /x, expect: Allow}\n' >sc.yaml
+	KARMORC_BPF_OBJECT=obj.o kc compile --target=all -o five --scenario sc.yaml
+	rc_is 2
+	err_has "--scenario writes one backend's case manifest"
+}
 t_bpf_stale() {
 	fake_bpf_object obj.o
 	cp "$DATA/valid.yaml" v.yaml
@@ -1911,6 +1936,7 @@ t_bpf_gaps() {
 }
 t bpf_compile_writes_images t_bpf_images
 t bpf_images_deterministic t_bpf_deterministic
+t compile_target_all t_target_all
 t bpf_removes_stale_images t_bpf_stale
 t bpf_map_capacity_KC0408 t_bpf_capacity
 t bpf_source_slots_KC0408 t_bpf_sources
