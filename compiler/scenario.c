@@ -132,9 +132,8 @@ static bool sc_workload(struct sc_ctx *c, const struct fe_ynode *cs, struct kc_w
 
 static bool sc_action(const char *s, enum ir_action *out)
 {
-	static const char *const names[] = {"Allow", "Audit", "Block"};
-	for (int i = 0; i < 3; i++) {
-		if (strcmp(s, names[i]) == 0) {
+	for (int i = IR_ALLOW; i <= IR_BLOCK; i++) {
+		if (strcmp(s, ir_action_name((enum ir_action)i)) == 0) {
 			*out = (enum ir_action)i;
 			return true;
 		}

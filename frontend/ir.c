@@ -183,7 +183,10 @@ enum ir_posture_class ir_posture_class_of(enum ir_class c)
 
 const char *ir_kind_name(enum ir_kind k)
 {
-	static const char *const names[] = {"KubeArmorPolicy", "KubeArmorHostPolicy", "KubeArmorClusterPolicy"};
+	static const char *const names[] = {
+#define FE_KIND(e, name) [e] = #name,
+#include "names.def"
+	};
 	return names[k];
 }
 
@@ -203,7 +206,10 @@ const char *ir_match_name(enum ir_match m)
 
 const char *ir_action_name(enum ir_action a)
 {
-	static const char *const names[] = {"Allow", "Audit", "Block"};
+	static const char *const names[] = {
+#define FE_ACTION(e, name, lower) [e] = #name,
+#include "names.def"
+	};
 	return names[a];
 }
 

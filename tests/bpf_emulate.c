@@ -353,7 +353,14 @@ static char *emu_read_all(const char *file, size_t *len)
 	return buf;
 }
 
-static const char *const emu_verdicts[] = {"Allow", "Audit", "Block"};
+/* by enum karmor_verdict, which has the model's order (Allow, Audit, Block) */
+static const char *const emu_verdicts[] = {
+#define FE_ACTION(e, name, lower) [e] = #name,
+#include "../frontend/names.def"
+};
+_Static_assert((int)IR_ALLOW == (int)KARMOR_ALLOW && (int)IR_AUDIT == (int)KARMOR_AUDIT &&
+		       (int)IR_BLOCK == (int)KARMOR_BLOCK,
+	       "the image's verdicts have the model's order");
 
 struct emu_totals {
 	long pass, fail, skip;
