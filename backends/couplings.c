@@ -48,7 +48,8 @@ void be_kernel_couplings(struct be_ctx *ctx, const struct ir_target *t)
 	}
 	for (uint32_t i = 0; i < t->nrules; i++) {
 		const struct ir_rule *r = &p->rules[t->rules[i]];
-		if (r->cls == IR_CAPABILITY && r->action != IR_ALLOW && strcmp(ir_s(&p->strs, r->target), "net_raw") == 0)
+		bool net_raw = r->cls == IR_CAPABILITY && strcmp(ir_s(&p->strs, r->target), "net_raw") == 0;
+		if (net_raw && r->action != IR_ALLOW)
 			net_raw_plain = false;
 		if (r->cls == IR_NETWORK && r->match == IR_M_PROTOCOL && r->action == IR_BLOCK)
 			network_open = false;

@@ -43,7 +43,8 @@ int kc_cmd_compile(int argc, char **argv)
 	memcpy(opts, fixed, sizeof(fixed));
 	for (const struct be_backend *const *b = be_backends; *b && nbackends < 16; b++, nbackends++)
 		if ((*b)->option)
-			opts[nopts++] = (struct option){(*b)->option, required_argument, NULL, KC_BACKEND_OPT + (int)nbackends};
+			opts[nopts++] = (struct option){(*b)->option, required_argument, NULL,
+							KC_BACKEND_OPT + (int)nbackends};
 	opts[nopts] = (struct option){NULL, 0, NULL, 0};
 
 	struct kc_pipeline pl;
