@@ -1123,10 +1123,7 @@ static const struct be_capability aa_caps[] = {
 	{IR_FILE, IR_M_PATTERN, BE_PARTIAL, FE_BE_PATH, "globs AppArmor cannot write"},
 	{IR_PROCESS, IR_M_PATTERN, BE_PARTIAL, FE_BE_PATH, "globs AppArmor cannot write"},
 	{IR_NETWORK, IR_M_PROTOCOL, BE_PARTIAL, FE_BE_PROTOCOL, "protocols without a network keyword"},
-	{IR_NETWORK, IR_M_DOMAIN, BE_NONE, FE_BE_NOT_ENFORCED, "DNS rules"},
-	{IR_SYSCALL, IR_M_SYSCALL, BE_NONE, FE_BE_SYSCALL, "system calls by name"},
-	{IR_PRESET, IR_M_PRESET, BE_NONE, FE_BE_NOT_ENFORCED, "presets"},
-	{IR_DEVICE, IR_M_DEVICE, BE_NONE, FE_BE_NOT_ENFORCED, "devices"},
+	BE_CAPS_NOT_ENFORCED,
 };
 
 const struct be_backend be_apparmor = {

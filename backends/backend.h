@@ -80,6 +80,14 @@ struct be_capability {
 	const char *note;		/* when it is a gap, in a few words */
 };
 
+/* The rows every backend of today shares (as QBE's AMD64_COMMON): rule kinds that no
+ * LSM hook mediates by name, so no backend enforces them. */
+#define BE_CAPS_NOT_ENFORCED \
+	{IR_NETWORK, IR_M_DOMAIN, BE_NONE, FE_BE_NOT_ENFORCED, "DNS rules"}, \
+	{IR_SYSCALL, IR_M_SYSCALL, BE_NONE, FE_BE_SYSCALL, "system calls by name"}, \
+	{IR_PRESET, IR_M_PRESET, BE_NONE, FE_BE_NOT_ENFORCED, "presets"}, \
+	{IR_DEVICE, IR_M_DEVICE, BE_NONE, FE_BE_NOT_ENFORCED, "devices"}
+
 /*
  * A backend is data (DESIGN §5, QBE's struct Target): the driver walks be_backends[] and
  * never names one.  Each backend file defines one instance with designated initialisers.
