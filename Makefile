@@ -25,11 +25,11 @@ LDFLAGS += -fsanitize=address,undefined
 BUILD   := build/san
 endif
 
-FRONTEND_SRC := frontend/arena.c frontend/diag.c frontend/yaml.c frontend/schema.c \
+FRONTEND_SRC := frontend/arena.c frontend/hash.c frontend/diag.c frontend/yaml.c frontend/schema.c \
                 frontend/lower.c frontend/load.c frontend/ir.c frontend/glob.c frontend/match.c frontend/workloads.c
-BACKEND_SRC  := backends/backend.c backends/apparmor.c backends/bpf.c
-COMPILER_SRC := compiler/verdict.c compiler/report.c compiler/scenario.c compiler/explain.c compiler/compile.c
-COMPILER_SRC += compiler/lint.c
+BACKEND_SRC  := backends/backend.c backends/couplings.c backends/apparmor.c backends/bpf.c
+COMPILER_SRC := compiler/targets.c compiler/pipeline.c compiler/cases.c compiler/verdict.c compiler/report.c \
+                compiler/scenario.c compiler/explain.c compiler/compile.c compiler/lint.c
 MAIN_SRC     := compiler/main.c
 TEST_SRC     := $(wildcard tests/test_*.c) tests/unit_main.c
 # the image reader is shared by the loader and the unit tests

@@ -13,11 +13,14 @@
  * The start-up baseline (ir_baseline, DESIGN §4.9) is written out explicitly; no
  * abstraction is included.  What cannot be expressed is a diagnostic and a gap.
  */
+#include <errno.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "../frontend/match.h"
 #include "backend.h"
@@ -53,6 +56,9 @@ struct aa_state {
 	const char **sources;	/* distinct fromSource paths, sorted */
 	size_t nsources;
 };
+
+/* A denial whose record is missing affects only the ops that rule decides itself. */
+static const struct be_gap_scope aa_matching_only = {.matching_only = true};
 
 static void aa_oom(void)
 {
@@ -416,7 +422,7 @@ static void aa_file_rule(struct aa_state *st, struct aa_body *b, const struct ir
 {
 	const char *e = aa_target_expr(st, r);
 	if (!e) {
-		be_gap(st->ctx, st->t, ri, IR_PC_FILE, FE_BE_PATH, "'%s' cannot be written as an AppArmor path",
+		be_gap(st->ctx, st->t, ri, IR_PC_FILE, FE_BE_PATH, NULL, "'%s' cannot be written as an AppArmor path",
 		       ir_s(&st->p->strs, r->target));
 		return;
 	}
@@ -435,10 +441,9 @@ static void aa_file_rule(struct aa_state *st, struct aa_body *b, const struct ir
 		/* In complain mode the kernel does not enforce `audit deny` (it logs ALLOWED), and a
 		 * plain deny is enforced without a record: Block cannot be both.  The rule is still
 		 * enforced (silently); cases that depend on its record are reported. */
-		be_gap(st->ctx, st->t, ri, IR_PC_FILE, FE_BE_POSTURE,
+		be_gap(st->ctx, st->t, ri, IR_PC_FILE, FE_BE_POSTURE, &aa_matching_only,
 		       "a denial in a profile in complain mode (file audit posture with an allow-list) is enforced "
 		       "without an audit record");
-		st->ctx->gaps[st->ctx->ngaps - 1].matching_only = true;
 	}
 	const char *deny = st->complain ? "deny " : "audit deny ";
 	const char *deny_owner = st->complain ? "deny owner " : "audit deny owner ";
@@ -481,7 +486,7 @@ static void aa_file_rule(struct aa_state *st, struct aa_body *b, const struct ir
 			 * only audits what an Allow rule grants */
 			enum aa_grant g = aa_audit_grant(st, r, profile_source);
 			if (g == AA_GRANT_PART) {
-				be_gap(st->ctx, st->t, ri, IR_PC_FILE, FE_BE_AUDIT_OVERLAP,
+				be_gap(st->ctx, st->t, ri, IR_PC_FILE, FE_BE_AUDIT_OVERLAP, NULL,
 				       "Audit rule '%s' overlaps what an Allow rule grants in a block-posture allow-list; "
 				       "AppArmor cannot audit only the granted part", ir_s(&st->p->strs, r->target));
 				return;
@@ -523,14 +528,12 @@ static const char *aa_protocol(const char *proto)
 	return NULL;	/* sctp, dccp, icmpv6: "Invalid network entry" (kubearmor-semantics §3.9) */
 }
 
+/* every capability the kernel mediates, including those the CRD cannot name: a
+ * capability allow-list refuses the ones it does not grant (the rendered list is sorted) */
 static const char *const aa_capabilities[] = {
-	"audit_control", "audit_write", "chown", "dac_override", "dac_read_search", "fowner", "fsetid", "ipc_lock",
-	"ipc_owner", "kill", "lease", "linux_immutable", "mac_admin", "mac_override", "mknod", "net_admin",
-	"net_bind_service", "net_broadcast", "net_raw", "setfcap", "setgid", "setpcap", "setuid", "sys_admin",
-	"sys_boot", "sys_chroot", "sys_module", "sys_nice", "sys_pacct", "sys_ptrace", "sys_rawio", "sys_resource",
-	"sys_time", "sys_tty_config",
-	/* not nameable in a policy (the CRD lacks them), but the kernel mediates them */
-	"audit_read", "block_suspend", "bpf", "checkpoint_restore", "perfmon", "syslog", "wake_alarm"};
+#define FE_CAPABILITY(name, number, crd) #name,
+#include "../frontend/names.def"
+};
 
 static void aa_named_rule(struct aa_state *st, struct aa_body *b, const struct ir_rule *r, long ri,
 			  const char *profile_source)
@@ -541,7 +544,7 @@ static void aa_named_rule(struct aa_state *st, struct aa_body *b, const struct i
 	const char *name = ir_s(&st->p->strs, r->target);
 	const char *kw = net ? aa_protocol(name) : name;
 	if (!kw) {
-		be_gap(st->ctx, st->t, ri, pc, FE_BE_PROTOCOL, "AppArmor has no network keyword for protocol '%s'", name);
+		be_gap(st->ctx, st->t, ri, pc, FE_BE_PROTOCOL, NULL, "AppArmor has no network keyword for protocol '%s'", name);
 		return;
 	}
 	const char *cls = net ? "network" : "capability";
@@ -550,9 +553,8 @@ static void aa_named_rule(struct aa_state *st, struct aa_body *b, const struct i
 	case IR_BLOCK:
 		if (st->complain)	/* see aa_file_rule: complain mode ignores `audit deny` */
 		{
-			be_gap(st->ctx, st->t, ri, pc, FE_BE_POSTURE, "a denial in a profile in complain mode is enforced "
-			       "without an audit record");
-			st->ctx->gaps[st->ctx->ngaps - 1].matching_only = true;
+			be_gap(st->ctx, st->t, ri, pc, FE_BE_POSTURE, &aa_matching_only, "a denial in a profile in complain "
+			       "mode is enforced without an audit record");
 		}
 		line = fe_arena_printf(a, "%s%s%s%s,", st->complain ? "deny " : "audit deny ", cls, *kw ? " " : "", kw);
 		break;
@@ -564,7 +566,7 @@ static void aa_named_rule(struct aa_state *st, struct aa_body *b, const struct i
 	default:
 		if (st->allow_list[pc] && st->t->posture[pc] == IR_POSTURE_BLOCK && !st->complain && net &&
 		    strcmp(name, "all") == 0 && !aa_name_granted(st, r->cls, profile_source, "all")) {
-			be_gap(st->ctx, st->t, ri, pc, FE_BE_AUDIT_OVERLAP, "Audit rule for every protocol overlaps what the "
+			be_gap(st->ctx, st->t, ri, pc, FE_BE_AUDIT_OVERLAP, NULL, "Audit rule for every protocol overlaps what the "
 			       "Allow rules grant in a block-posture allow-list; AppArmor cannot audit only the granted part");
 			return;
 		}
@@ -620,7 +622,7 @@ static void aa_class_headers(struct aa_state *st, struct aa_body *b, const char 
 	if (!st->allow_list[IR_PC_NETWORK])
 		aa_other(b, a, "network,");
 	else if ((st->t->posture[IR_PC_NETWORK] == IR_POSTURE_BLOCK) == st->complain && !profile_source)
-		be_gap(st->ctx, st->t, first_allow, IR_PC_NETWORK, FE_BE_POSTURE,
+		be_gap(st->ctx, st->t, first_allow, IR_PC_NETWORK, FE_BE_POSTURE, NULL,
 		       "a network allow-list with %s posture next to a file class in %s mode cannot be written: AppArmor's "
 		       "network keywords overlap, so no complement list exists", ir_posture_name(st->t->posture[IR_PC_NETWORK]),
 		       st->complain ? "complain" : "enforce");
@@ -630,7 +632,7 @@ static void aa_class_headers(struct aa_state *st, struct aa_body *b, const char 
 	} else if ((st->t->posture[IR_PC_CAPABILITIES] == IR_POSTURE_BLOCK) == st->complain) {
 		const char *q = st->complain ? "deny " : "audit ";
 		if (st->complain && !profile_source)
-			be_gap(st->ctx, st->t, -1, IR_PC_CAPABILITIES, FE_BE_POSTURE, "a capability allow-list with block "
+			be_gap(st->ctx, st->t, -1, IR_PC_CAPABILITIES, FE_BE_POSTURE, NULL, "a capability allow-list with block "
 			       "posture in a profile in complain mode denies without an audit record");
 		for (size_t i = 0; i < sizeof(aa_capabilities) / sizeof(aa_capabilities[0]); i++)
 			if (!aa_name_granted(st, IR_CAPABILITY, profile_source, aa_capabilities[i]))
@@ -706,7 +708,7 @@ static void aa_body(struct aa_state *st, struct aa_body *b, const char *profile_
 		const char *lit = aa_literal(st->ctx->arena, src, "");
 		if (!lit) {
 			if (!profile_source)
-				be_gap(st->ctx, st->t, -1, IR_PC_FILE, FE_BE_PATH, "source '%s' cannot be written as an "
+				be_gap(st->ctx, st->t, -1, IR_PC_FILE, FE_BE_PATH, NULL, "source '%s' cannot be written as an "
 				       "AppArmor path, so its child profile cannot be entered", src);
 			continue;
 		}
@@ -729,20 +731,19 @@ static void aa_body(struct aa_state *st, struct aa_body *b, const char *profile_
 			if (!e)
 				continue;
 			aa_add(b, "", e, AA_M | AA_R, NULL, NULL);
-			be_gap(st->ctx, st->t, ri, IR_PC_FILE, FE_BE_POSTURE, "a program started from a fromSource "
+			static const struct be_gap_scope reads = {.reads_of_target = true};
+			be_gap(st->ctx, st->t, ri, IR_PC_FILE, FE_BE_POSTURE, &reads, "a program started from a fromSource "
 			       "profile must be able to map its binary, so reads of '%s' are granted in an allow-list",
 			       ir_s(&st->p->strs, r->target));
-			st->ctx->gaps[st->ctx->ngaps - 1].reads_of_target = true;
 		}
 	}
 	if (profile_source && st->allow_list[IR_PC_FILE]) {
-		be_gap(st->ctx, st->t, -1, IR_PC_FILE, FE_BE_POSTURE, "a source's child profile must map the source's "
-		       "binary, so the source's reads of its own binary are granted in an allow-list");
-		struct be_gap *g = &st->ctx->gaps[st->ctx->ngaps - 1];
 		const char **only = fe_arena_alloc(st->ctx->arena, 2 * sizeof(*only));
 		only[0] = profile_source;
 		only[1] = NULL;
-		g->only = only;
+		be_gap(st->ctx, st->t, -1, IR_PC_FILE, FE_BE_POSTURE, &(struct be_gap_scope){.only = only},
+		       "a source's child profile must map the source's binary, so the source's reads of its own "
+		       "binary are granted in an allow-list");
 	}
 }
 
@@ -802,35 +803,6 @@ static void aa_render(struct be_buf *out, struct aa_body *b, const char *indent)
 	}
 }
 
-/* Where the kernel couples classes the verdict model keeps apart (found by scripts/vmtest):
- * a raw, icmp or packet socket needs CAP_NET_RAW, so it depends on the capabilities class;
- * and a network capability can only be exercised on a socket the network class allows. */
-static void aa_kernel_couplings(struct aa_state *st)
-{
-	static const char *const raw_sockets[] = {"raw", "icmp", "icmpv6", "packet", NULL};
-	static const char *const net_caps[] = {"net_raw", "net_admin", "net_bind_service", "net_broadcast", NULL};
-	bool net_raw_plain = !st->allow_list[IR_PC_CAPABILITIES] || aa_name_granted(st, IR_CAPABILITY, NULL, "net_raw");
-	bool network_open = !st->allow_list[IR_PC_NETWORK] || st->t->posture[IR_PC_NETWORK] == IR_POSTURE_AUDIT;
-	for (uint32_t i = 0; i < st->t->nrules; i++) {
-		const struct ir_rule *r = &st->p->rules[st->t->rules[i]];
-		if (r->cls == IR_CAPABILITY && r->action != IR_ALLOW && strcmp(ir_s(&st->p->strs, r->target), "net_raw") == 0)
-			net_raw_plain = false;
-		if (r->cls == IR_NETWORK && r->match == IR_M_PROTOCOL && r->action == IR_BLOCK)
-			network_open = false;
-	}
-	if (!net_raw_plain) {
-		be_gap(st->ctx, st->t, -1, IR_PC_NETWORK, FE_BE_POSTURE, "raw, icmp and packet sockets need CAP_NET_RAW, "
-		       "which this target's capability rules restrict or audit: the kernel couples what the verdict "
-		       "model keeps apart");
-		st->ctx->gaps[st->ctx->ngaps - 1].only = raw_sockets;
-	}
-	if (!network_open) {
-		be_gap(st->ctx, st->t, -1, IR_PC_CAPABILITIES, FE_BE_POSTURE, "network capabilities are used on sockets, "
-		       "which this target's network rules restrict: the kernel couples what the verdict model keeps apart");
-		st->ctx->gaps[st->ctx->ngaps - 1].only = net_caps;
-	}
-}
-
 /* Text inside a `#` comment: a control character (a newline above all) would end the
  * comment and turn the rest into profile text, so it is written as '?'. */
 static void aa_comment_text(struct be_buf *out, const char *s)
@@ -855,12 +827,11 @@ static void aa_bypass(struct aa_state *st, const struct ir_rule *r, const char *
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	be_gap_at(st->ctx, st->t, r->loc, IR_PC_FILE, FE_BE_BYPASS, "technique %s: %s, in policy %s", technique, msg,
-		  ir_s(&st->p->strs, st->p->policies[r->policy].name));
 	const char **only = fe_arena_alloc(st->ctx->arena, 2 * sizeof(*only));
 	only[0] = technique;
 	only[1] = NULL;
-	st->ctx->gaps[st->ctx->ngaps - 1].only = only;
+	be_gap_at(st->ctx, st->t, r->loc, IR_PC_FILE, FE_BE_BYPASS, &(struct be_gap_scope){.only = only},
+		  "technique %s: %s, in policy %s", technique, msg, ir_s(&st->p->strs, st->p->policies[r->policy].name));
 }
 
 /* Is CAP_SYS_ADMIN refused in every profile of the target?  Then no task of it can mount with
@@ -994,10 +965,10 @@ static void aa_emit(struct be_ctx *ctx, const struct ir_target *t)
 		}
 		if (r->cls == IR_SYSCALL && !syscall_gap) {
 			syscall_gap = true;
-			be_gap(ctx, t, ri, IR_PC_COUNT, FE_BE_SYSCALL,
+			be_gap(ctx, t, ri, IR_PC_COUNT, FE_BE_SYSCALL, NULL,
 			       "syscall rules only audit, and AppArmor cannot audit a system call by name");
 		} else if (r->cls == IR_SYSCALL) {
-			be_gap(ctx, t, ri, IR_PC_COUNT, FE_BE_SYSCALL, "syscall rule not expressible");
+			be_gap(ctx, t, ri, IR_PC_COUNT, FE_BE_SYSCALL, NULL, "syscall rule not expressible");
 		}
 		if (r->cls == IR_NETWORK && r->match == IR_M_DOMAIN && !dns_gap) {
 			dns_gap = true;
@@ -1015,7 +986,7 @@ static void aa_emit(struct be_ctx *ctx, const struct ir_target *t)
 	if (st.nsources > 1)
 		qsort(st.sources, st.nsources, sizeof(*st.sources), aa_str_cmp);
 	st.complain = st.allow_list[IR_PC_FILE] && t->posture[IR_PC_FILE] == IR_POSTURE_AUDIT;
-	aa_kernel_couplings(&st);
+	be_kernel_couplings(ctx, t);
 	aa_bypass_gaps(&st);
 
 	struct be_file *f = be_new_file(ctx, fe_arena_printf(ctx->arena, "apparmor/%s", t->name));
@@ -1061,10 +1032,11 @@ static void aa_emit(struct be_ctx *ctx, const struct ir_target *t)
 			line += n + (nl != NULL);
 		}
 		/* they can touch any class: counted as file, where such lines almost always act */
-		be_gap_at(ctx, t, st.p->policies[pi].loc, IR_PC_FILE, FE_BE_NATIVE,
+		/* they can touch any class */
+		static const struct be_gap_scope any_class = {.all_classes = true};
+		be_gap_at(ctx, t, st.p->policies[pi].loc, IR_PC_FILE, FE_BE_NATIVE, &any_class,
 			  "the native AppArmor lines of policy %s are pasted verbatim; the verdict model does not "
 			  "account for them", ir_s(&st.p->strs, st.p->policies[pi].name));
-		ctx->gaps[ctx->ngaps - 1].all_classes = true;	/* they can touch any class */
 	}
 
 	for (size_t s = 0; s < st.nsources; s++) {
@@ -1098,4 +1070,71 @@ static const char *aa_subject_for(struct be_ctx *ctx, const struct ir_target *t,
 	return t->name;
 }
 
-const struct be_backend be_apparmor = {"apparmor", aa_emit, aa_subject_for};
+/* --apparmor-binary: each profile precompiled by the real parser for a declared kernel
+ * feature set (apparmor_parser -Q -S -M FEATURES), so a host needs no parser. */
+static bool aa_precompile(const char *dir, const char *rel, const char *features)
+{
+	char src[4096], dst[4200];
+	snprintf(src, sizeof(src), "%s/%s", dir, rel);
+	const char *base = strrchr(rel, '/');
+	snprintf(dst, sizeof(dst), "%s/apparmor-binary/%s", dir, base ? base + 1 : rel);
+	char bindir[4200];
+	snprintf(bindir, sizeof(bindir), "%s/apparmor-binary", dir);
+	if (!be_mkdirs(bindir)) {
+		fprintf(stderr, "karmorc: %s: %s\n", bindir, strerror(errno));
+		return false;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "karmorc: fork: %s\n", strerror(errno));
+		return false;
+	}
+	if (pid == 0) {
+		FILE *out = freopen(dst, "wb", stdout);
+		if (!out)
+			_exit(126);
+		execlp("apparmor_parser", "apparmor_parser", "-Q", "-S", "-M", features, src, (char *)NULL);
+		fprintf(stderr, "karmorc: apparmor_parser: %s\n", strerror(errno));
+		_exit(127);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "karmorc: apparmor_parser -Q -S -M %s %s failed (status %d)\n", features, src,
+			WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		unlink(dst);
+		return false;
+	}
+	return true;
+}
+
+static bool aa_after_write(const struct be_ctx *ctx, const char *dir, const char *features)
+{
+	for (size_t i = 0; i < ctx->nfiles; i++)
+		if (strncmp(ctx->files[i].path, "apparmor/", 9) == 0 && !aa_precompile(dir, ctx->files[i].path, features))
+			return false;
+	be_remove_stale(dir, "apparmor-binary", ctx, "apparmor/");
+	return true;
+}
+
+/* What AppArmor cannot do as the verdict model says (the emit code reports each). */
+static const struct be_capability aa_caps[] = {
+	{IR_FILE, IR_M_PATTERN, BE_PARTIAL, FE_BE_PATH, "globs AppArmor cannot write"},
+	{IR_PROCESS, IR_M_PATTERN, BE_PARTIAL, FE_BE_PATH, "globs AppArmor cannot write"},
+	{IR_NETWORK, IR_M_PROTOCOL, BE_PARTIAL, FE_BE_PROTOCOL, "protocols without a network keyword"},
+	BE_CAPS_NOT_ENFORCED,
+};
+
+const struct be_backend be_apparmor = {
+	.name = "apparmor",
+	.folder = "apparmor",
+	.subjects = BE_BOTH,
+	.caps = aa_caps,
+	.ncaps = sizeof(aa_caps) / sizeof(aa_caps[0]),
+	.emit = aa_emit,
+	.subject_for = aa_subject_for,
+	.option = "apparmor-binary",
+	.option_arg = "FEATURES_FILE",
+	.after_write = aa_after_write,
+};

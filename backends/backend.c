@@ -1,9 +1,14 @@
 #include "backend.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static void be_oom(void)
 {
@@ -79,6 +84,7 @@ void be_ctx_free(struct be_ctx *ctx)
 		be_buf_free(&ctx->files[i].text);
 	free(ctx->files);
 	free(ctx->gaps);
+	fe_hindex_free(&ctx->gap_index);
 	ctx->files = NULL;
 	ctx->gaps = NULL;
 	ctx->nfiles = ctx->ngaps = 0;
@@ -99,21 +105,52 @@ struct be_file *be_new_file(struct be_ctx *ctx, const char *path)
 	return f;
 }
 
-static void be_gap_v(struct be_ctx *ctx, const struct ir_target *t, long rule, struct fe_loc loc,
-		     enum ir_posture_class pc, enum fe_diag_code code, const char *fmt, va_list ap)
-	__attribute__((format(printf, 7, 0)));
-static void be_gap_v(struct be_ctx *ctx, const struct ir_target *t, long rule, struct fe_loc loc,
-		     enum ir_posture_class pc, enum fe_diag_code code, const char *fmt, va_list ap)
+/* The dedup key of a rule's gap: equal keys are one finding. */
+struct be_gap_key {
+	uint32_t target;
+	int32_t code, pclass;
+	long rule;
+};
+
+static struct be_gap_key be_gap_key_of(const struct be_gap *g)
 {
+	struct be_gap_key k;
+	memset(&k, 0, sizeof(k));	/* padding too: the key is hashed as bytes */
+	k.target = g->target;
+	k.code = (int32_t)g->code;
+	k.pclass = (int32_t)g->pclass;
+	k.rule = g->rule;
+	return k;
+}
+
+static void be_gap_v(struct be_ctx *ctx, const struct ir_target *t, long rule, struct fe_loc loc,
+		     enum ir_posture_class pc, enum fe_diag_code code, const struct be_gap_scope *scope,
+		     const char *fmt, va_list ap) __attribute__((format(printf, 8, 0)));
+static void be_gap_v(struct be_ctx *ctx, const struct ir_target *t, long rule, struct fe_loc loc,
+		     enum ir_posture_class pc, enum fe_diag_code code, const struct be_gap_scope *scope,
+		     const char *fmt, va_list ap)
+{
+	struct be_gap g;
+	memset(&g, 0, sizeof(g));
+	g.target = ctx->target_index;
+	g.rule = rule;
+	g.pclass = pc;
+	g.code = code;
+	if (scope)
+		g.scope = *scope;
+	/* a rule seen again in a child profile is the same finding: found in O(1) through a
+	 * hash of (target, rule, code, class) -- a scan was 22% of compiling 10,000 policies */
+	struct be_gap_key key = be_gap_key_of(&g);
+	uint32_t h = fe_hash(&key, sizeof(key)), id;
+	if (rule >= 0) {
+		for (uint32_t c = fe_hindex_first(&ctx->gap_index, h); fe_hindex_next(&ctx->gap_index, h, &c, &id);) {
+			struct be_gap_key o = be_gap_key_of(&ctx->gaps[id]);
+			if (memcmp(&o, &key, sizeof(key)) == 0)
+				return;
+		}
+	}
 	char msg[768];
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	/* a rule seen again in a child profile is the same finding */
-	for (size_t i = 0; i < ctx->ngaps; i++) {
-		const struct be_gap *o = &ctx->gaps[i];
-		if (o->target == ctx->target_index && o->rule == rule && o->code == code && o->pclass == pc &&
-		    rule >= 0)
-			return;
-	}
 	const char *policy = "";
 	if (rule >= 0) {
 		const struct ir_rule *r = &ctx->prog->rules[rule];
@@ -125,46 +162,98 @@ static void be_gap_v(struct be_ctx *ctx, const struct ir_target *t, long rule, s
 		    policy, t->name);
 	if (ctx->ngaps == ctx->gaps_cap) {
 		ctx->gaps_cap = ctx->gaps_cap ? ctx->gaps_cap * 2 : 16;
-		struct be_gap *g = realloc(ctx->gaps, ctx->gaps_cap * sizeof(*g));
-		if (!g)
+		struct be_gap *ng = realloc(ctx->gaps, ctx->gaps_cap * sizeof(*ng));
+		if (!ng)
 			be_oom();
-		ctx->gaps = g;
+		ctx->gaps = ng;
 	}
-	struct be_gap *g = &ctx->gaps[ctx->ngaps++];
-	g->target = ctx->target_index;
-	g->rule = rule;
-	g->pclass = pc;
-	g->code = code;
-	g->only = NULL;
-	g->matching_only = false;
-	g->reads_of_target = false;
-	g->all_classes = false;
+	if (rule >= 0)
+		fe_hindex_add(&ctx->gap_index, h, (uint32_t)ctx->ngaps);
+	ctx->gaps[ctx->ngaps++] = g;
 }
 
 void be_gap(struct be_ctx *ctx, const struct ir_target *t, long rule, enum ir_posture_class pc,
-	    enum fe_diag_code code, const char *fmt, ...)
+	    enum fe_diag_code code, const struct be_gap_scope *scope, const char *fmt, ...)
 {
 	struct fe_loc none = {NULL, 0, 0};
 	va_list ap;
 	va_start(ap, fmt);
-	be_gap_v(ctx, t, rule, none, pc, code, fmt, ap);
+	be_gap_v(ctx, t, rule, none, pc, code, scope, fmt, ap);
 	va_end(ap);
 }
 
 void be_gap_at(struct be_ctx *ctx, const struct ir_target *t, struct fe_loc at, enum ir_posture_class pc,
-	       enum fe_diag_code code, const char *fmt, ...)
+	       enum fe_diag_code code, const struct be_gap_scope *scope, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	be_gap_v(ctx, t, -1, at, pc, code, fmt, ap);
+	be_gap_v(ctx, t, -1, at, pc, code, scope, fmt, ap);
 	va_end(ap);
 }
 
+/* ---- the table ---- */
+
+/* Every backend, in the order --target=all writes them. */
+const struct be_backend *const be_backends[] = {&be_apparmor, &be_bpf, NULL};
+
 const struct be_backend *be_find(const char *name)
 {
-	if (strcmp(name, be_apparmor.name) == 0)
-		return &be_apparmor;
-	if (strcmp(name, be_bpf.name) == 0)
-		return &be_bpf;
+	for (const struct be_backend *const *b = be_backends; *b; b++)
+		if (strcmp(name, (*b)->name) == 0)
+			return *b;
 	return NULL;
+}
+
+const struct be_capability *be_capability_of(const struct be_backend *b, enum ir_class cls, enum ir_match m)
+{
+	for (size_t i = 0; i < b->ncaps; i++)
+		if (b->caps[i].cls == cls && b->caps[i].match == m)
+			return &b->caps[i];
+	return NULL;
+}
+
+/* ---- output folders ---- */
+
+bool be_mkdirs(const char *path)
+{
+	char buf[4096];
+	size_t n = strlen(path);
+	if (n >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return false;
+	}
+	memcpy(buf, path, n + 1);
+	for (size_t i = 1; i <= n; i++) {
+		if (buf[i] == '/' || buf[i] == '\0') {
+			char saved = buf[i];
+			buf[i] = '\0';
+			if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+				return false;
+			buf[i] = saved;
+		}
+	}
+	return true;
+}
+
+void be_remove_stale(const char *dir, const char *sub, const struct be_ctx *ctx, const char *prefix)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", dir, sub);
+	DIR *d = opendir(path);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		bool ours = false;
+		for (size_t i = 0; i < ctx->nfiles && !ours; i++) {
+			const char *base = strrchr(ctx->files[i].path, '/');
+			ours = strncmp(ctx->files[i].path, prefix, strlen(prefix)) == 0 && base &&
+			       strcmp(base + 1, e->d_name) == 0;
+		}
+		if (!ours && unlinkat(dirfd(d), e->d_name, 0) != 0 && errno != EISDIR)
+			fprintf(stderr, "karmorc: %s/%s: %s\n", path, e->d_name, strerror(errno));
+	}
+	closedir(d);
 }

@@ -29,6 +29,15 @@ struct be_file {
 	struct be_buf text;
 };
 
+/* Which operations of the class depend on a gap.  It travels with the finding into
+ * be_gap(), so it can never land on another finding (be_gap drops duplicates). */
+struct be_gap_scope {
+	const char *const *only;	/* NULL: every op of the class; else only these resources */
+	bool matching_only;		/* only ops the rule matches depend on it (not its allow-list effect) */
+	bool reads_of_target;		/* only reads of paths the rule's target matches depend on it */
+	bool all_classes;		/* every op of the target depends on it */
+};
+
 /* Something a backend could not express for a target: a case that depends on it is
  * skipped (not failed) by the real-kernel rig, with this code. */
 struct be_gap {
@@ -36,13 +45,8 @@ struct be_gap {
 	long rule;			/* rule index, or -1 for the whole class */
 	enum ir_posture_class pclass;	/* class affected (syscall rules: IR_PC_COUNT) */
 	enum fe_diag_code code;
-	const char *const *only;	/* NULL: every op of the class; else only these resources */
-	bool matching_only;		/* only ops the rule matches depend on it (not its allow-list effect) */
-	bool reads_of_target;		/* only reads of paths the rule's target matches depend on it */
-	bool all_classes;		/* every op of the target depends on it */
+	struct be_gap_scope scope;
 };
-
-struct be_bpf_run;
 
 struct be_ctx {
 	const struct ir_program *prog;
@@ -53,38 +57,102 @@ struct be_ctx {
 	size_t nfiles, files_cap;
 	struct be_gap *gaps;
 	size_t ngaps, gaps_cap;
+	struct fe_hindex gap_index;	/* rule gaps, for be_gap's dedup */
 	uint32_t target_index;		/* of the target being emitted */
 	const char *version;		/* karmorc's version, for artifacts that record it */
-	struct be_bpf_run *bpf;		/* the bpf backend's totals over the run (arena memory) */
+	void *run;			/* the backend's own state over the run (arena memory) */
 };
 
+/* Which enforcement subjects a backend serves (DESIGN §5). */
+enum be_subjects { BE_CONTAINERS = 1u, BE_HOSTS = 2u, BE_BOTH = 3u };
+
+/* How a backend expresses one kind of rule: a row of its capability matrix. */
+enum be_support {
+	BE_FULL,	/* as the verdict model says */
+	BE_PARTIAL,	/* some rules of the kind, or some of their ops, are a gap (`code`) */
+	BE_NONE,	/* never enforced: every rule of the kind is a gap (`code`) */
+};
+struct be_capability {
+	enum ir_class cls;
+	enum ir_match match;
+	enum be_support support;
+	enum fe_diag_code code;		/* the finding a gap of this kind is reported with */
+	const char *note;		/* when it is a gap, in a few words */
+};
+
+/* The rows every backend of today shares (as QBE's AMD64_COMMON): rule kinds that no
+ * LSM hook mediates by name, so no backend enforces them. */
+#define BE_CAPS_NOT_ENFORCED \
+	{IR_NETWORK, IR_M_DOMAIN, BE_NONE, FE_BE_NOT_ENFORCED, "DNS rules"}, \
+	{IR_SYSCALL, IR_M_SYSCALL, BE_NONE, FE_BE_SYSCALL, "system calls by name"}, \
+	{IR_PRESET, IR_M_PRESET, BE_NONE, FE_BE_NOT_ENFORCED, "presets"}, \
+	{IR_DEVICE, IR_M_DEVICE, BE_NONE, FE_BE_NOT_ENFORCED, "devices"}
+
+/*
+ * A backend is data (DESIGN §5, QBE's struct Target): the driver walks be_backends[] and
+ * never names one.  Each backend file defines one instance with designated initialisers.
+ * Run order for one output: prepare, emit per target, finish, (files written), after_write.
+ */
 struct be_backend {
-	const char *name;
+	const char *name;		/* --target=NAME */
+	const char *folder;		/* its files go to DIR/<folder>/ (and nothing else does) */
+	unsigned subjects;		/* enum be_subjects: the targets it is given */
+	const struct be_capability *caps;	/* the capability matrix: every rule kind not listed is BE_FULL */
+	size_t ncaps;
 	/* Emits one target; files go to ctx->files, findings to ctx->diags and ctx->gaps. */
 	void (*emit)(struct be_ctx *ctx, const struct ir_target *t);
+	/* Optional: whole-output work once every target is emitted (capacity totals, printed
+	 * to `out`); false when the output cannot be applied (an error is reported). */
+	bool (*finish)(struct be_ctx *ctx, FILE *out);
 	/* The profile (or equivalent) a process runs under when its executable is `source`. */
 	const char *(*subject_for)(struct be_ctx *ctx, const struct ir_target *t, const char *source);
+	/* Optional: the backend's own `compile` option (a long option taking an argument) and
+	 * its help, e.g. "bpf-object" / "FILE". */
+	const char *option, *option_arg;
+	/* Optional: runs before any policy is read, with the option's argument or NULL; may add
+	 * files that do not depend on the policies (the BPF object); false: nothing can be
+	 * written (exit 3, the reason printed). */
+	bool (*prepare)(struct be_ctx *ctx, const char *arg);
+	/* Optional: runs after the files are written to dir, when the option was given. */
+	bool (*after_write)(const struct be_ctx *ctx, const char *dir, const char *arg);
 };
 
 extern const struct be_backend be_apparmor;
 extern const struct be_backend be_bpf;
+/* Every backend, in output order; NULL-terminated. */
+extern const struct be_backend *const be_backends[];
 const struct be_backend *be_find(const char *name);
+/* The row of b's capability matrix for rules of class cls and match kind m (NULL: BE_FULL). */
+const struct be_capability *be_capability_of(const struct be_backend *b, enum ir_class cls, enum ir_match m);
 
-/* The bpf backend after every target is emitted: prints each target's map usage and the
- * totals to `out`, and reports (as errors) every capacity of bpf/karmor.h the run's
- * targets together exceed -- one output directory is applied at once.  Returns false
- * when something is over capacity. */
-bool be_bpf_finish(struct be_ctx *ctx, FILE *out);
+/* Output helpers the driver and backends share. */
+/* mkdir -p; false with errno set on failure. */
+bool be_mkdirs(const char *path);
+/* Removes from DIR/<sub>/ every file that is not one of ctx->files under `prefix`: the
+ * folder then holds exactly this run's artifacts. */
+void be_remove_stale(const char *dir, const char *sub, const struct be_ctx *ctx, const char *prefix);
+
+/* backends/couplings.c: analyses every backend on a Linux kernel shares. */
+/* Which classes of t are allow-lists (an Allow rule of the class applies), as the
+ * verdict model counts them. */
+void be_allow_lists(const struct ir_program *p, const struct ir_target *t, bool allow_list[IR_PC_COUNT]);
+/* Reports, as KC0402 gaps, the classes the kernel couples for t (see couplings.c). */
+void be_kernel_couplings(struct be_ctx *ctx, const struct ir_target *t);
 
 void be_ctx_init(struct be_ctx *ctx, const struct ir_program *p, struct fe_diags *d, struct fe_arena *a,
 		 const char *backend);
 void be_ctx_free(struct be_ctx *ctx);
 struct be_file *be_new_file(struct be_ctx *ctx, const char *path);
-/* Reports what cannot be expressed: a warning naming rule, target and backend, and a gap. */
+/* Reports what cannot be expressed: a warning naming rule, target and backend, and a gap
+ * whose dependent operations are `scope` (NULL: every op of the class).  A rule's gap seen
+ * again for the same target (a rule repeated in a child profile) is the same finding and
+ * is dropped. */
 void be_gap(struct be_ctx *ctx, const struct ir_target *t, long rule, enum ir_posture_class pc,
-	    enum fe_diag_code code, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+	    enum fe_diag_code code, const struct be_gap_scope *scope, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
 /* The same for something that is not one rule (e.g. a policy's native lines) at `at`. */
 void be_gap_at(struct be_ctx *ctx, const struct ir_target *t, struct fe_loc at, enum ir_posture_class pc,
-	       enum fe_diag_code code, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+	       enum fe_diag_code code, const struct be_gap_scope *scope, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
 
 #endif

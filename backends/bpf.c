@@ -13,11 +13,13 @@
  *   baseline        -> ROLE_DIR/ROLE_EXACT grants with KARMOR_RULE_BASELINE
  * Globs are not matched in the kernel, syscall rules are not mediated: those are gaps.
  */
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "../bpf/karmor.h"
 #include "backend.h"
@@ -49,6 +51,17 @@ struct be_bpf_run {
 	struct bpf_usage *first, **tail;
 	size_t ntargets;
 };
+
+/* The run's totals, kept in ctx->run (arena memory), made on first use. */
+static struct be_bpf_run *bpf_run(struct be_ctx *ctx)
+{
+	if (!ctx->run) {
+		struct be_bpf_run *run = fe_arena_zalloc(ctx->arena, sizeof(*run));
+		run->tail = &run->first;
+		ctx->run = run;
+	}
+	return ctx->run;
+}
 
 static void bpf_oom(void)
 {
@@ -215,14 +228,8 @@ static const char *const bpf_unmediated_protocols[] = {"stream", "dgram", "rdm",
 
 /* CAP_* numbers of <linux/capability.h>, by the policy language's names */
 static const struct bpf_name bpf_capabilities[] = {
-	{"chown", 0}, {"dac_override", 1}, {"dac_read_search", 2}, {"fowner", 3}, {"fsetid", 4}, {"kill", 5},
-	{"setgid", 6}, {"setuid", 7}, {"setpcap", 8}, {"linux_immutable", 9}, {"net_bind_service", 10},
-	{"net_broadcast", 11}, {"net_admin", 12}, {"net_raw", 13}, {"ipc_lock", 14}, {"ipc_owner", 15},
-	{"sys_module", 16}, {"sys_rawio", 17}, {"sys_chroot", 18}, {"sys_ptrace", 19}, {"sys_pacct", 20},
-	{"sys_admin", 21}, {"sys_boot", 22}, {"sys_nice", 23}, {"sys_resource", 24}, {"sys_time", 25},
-	{"sys_tty_config", 26}, {"mknod", 27}, {"lease", 28}, {"audit_write", 29}, {"audit_control", 30},
-	{"setfcap", 31}, {"mac_override", 32}, {"mac_admin", 33}, {"syslog", 34}, {"wake_alarm", 35},
-	{"block_suspend", 36}, {"audit_read", 37}, {"perfmon", 38}, {"bpf", 39}, {"checkpoint_restore", 40},
+#define FE_CAPABILITY(name, number, crd) {#name, number},
+#include "../frontend/names.def"
 };
 
 static long bpf_name_id(const struct bpf_name *tab, size_t n, const char *name)
@@ -454,13 +461,13 @@ static void bpf_classify(struct bpf_state *st)
 			case IR_M_DIR_RECURSIVE: why = bpf_path_problem(target, true); break;
 			case IR_M_EXECNAME: why = bpf_execname_problem(target); break;
 			case IR_M_PATTERN:
-				be_gap(ctx, t, ri, IR_PC_FILE, FE_BE_PATH, "the BPF programs do not match globs such as '%s'",
+				be_gap(ctx, t, ri, IR_PC_FILE, FE_BE_PATH, NULL, "the BPF programs do not match globs such as '%s'",
 				       target);
 				continue;
 			default: continue;
 			}
 			if (why) {
-				be_gap(ctx, t, ri, IR_PC_FILE, FE_BE_PATH, "'%s' cannot be matched in the kernel: %s", target,
+				be_gap(ctx, t, ri, IR_PC_FILE, FE_BE_PATH, NULL, "'%s' cannot be matched in the kernel: %s", target,
 				       why);
 				continue;
 			}
@@ -479,31 +486,31 @@ static void bpf_classify(struct bpf_state *st)
 			if (!unmediated_seen) {
 				/* sockets the programs do not classify fall outside the network class */
 				unmediated_seen = true;
-				be_gap(ctx, t, -1, IR_PC_NETWORK, FE_BE_PROTOCOL, "only INET and INET6 sockets of the "
-				       "protocols tcp, udp, icmp, icmpv6, raw, sctp and udplite are mediated; stream, dgram, "
-				       "rdm, seqpacket, dccp, packet and unix operations are not");
-				ctx->gaps[ctx->ngaps - 1].only = bpf_unmediated_protocols;
+				static const struct be_gap_scope unmediated = {.only = bpf_unmediated_protocols};
+				be_gap(ctx, t, -1, IR_PC_NETWORK, FE_BE_PROTOCOL, &unmediated, "only INET and INET6 sockets "
+				       "of the protocols tcp, udp, icmp, icmpv6, raw, sctp and udplite are mediated; stream, "
+				       "dgram, rdm, seqpacket, dccp, packet and unix operations are not");
 			}
 			if (bpf_name_id(bpf_protocols, sizeof(bpf_protocols) / sizeof(bpf_protocols[0]), target) < 0) {
-				be_gap(ctx, t, ri, IR_PC_NETWORK, FE_BE_PROTOCOL, "protocol '%s' is not one the BPF programs "
-				       "classify sockets as (tcp, udp, icmp, icmpv6, raw, sctp, udplite)", target);
 				const char **only = fe_arena_alloc(ctx->arena, 2 * sizeof(*only));
 				only[0] = target;
 				only[1] = NULL;
-				ctx->gaps[ctx->ngaps - 1].only = only;
+				be_gap(ctx, t, ri, IR_PC_NETWORK, FE_BE_PROTOCOL, &(struct be_gap_scope){.only = only},
+				       "protocol '%s' is not one the BPF programs classify sockets as (tcp, udp, icmp, "
+				       "icmpv6, raw, sctp, udplite)", target);
 				continue;
 			}
 			break;
 		case IR_CAPABILITY:
 			if (bpf_name_id(bpf_capabilities, sizeof(bpf_capabilities) / sizeof(bpf_capabilities[0]), target) <
 			    0) {
-				be_gap(ctx, t, ri, IR_PC_CAPABILITIES, FE_BE_NOT_ENFORCED, "capability '%s' has no number "
+				be_gap(ctx, t, ri, IR_PC_CAPABILITIES, FE_BE_NOT_ENFORCED, NULL, "capability '%s' has no number "
 				       "the programs know", target);
 				continue;
 			}
 			break;
 		case IR_SYSCALL:
-			be_gap(ctx, t, ri, IR_PC_COUNT, FE_BE_SYSCALL, "syscall rules only audit, and the BPF programs do "
+			be_gap(ctx, t, ri, IR_PC_COUNT, FE_BE_SYSCALL, NULL, "syscall rules only audit, and the BPF programs do "
 			       "not mediate system calls by name, such as '%s'", target);
 			continue;
 		case IR_PRESET:
@@ -518,7 +525,7 @@ static void bpf_classify(struct bpf_state *st)
 		if (r->source.kind != IR_SRC_ANY) {
 			const char *sp = bpf_str(st, r->source.path);
 			if ((why = bpf_path_problem(sp, r->source.kind != IR_SRC_PATH))) {
-				be_gap(ctx, t, ri, ir_posture_class_of(r->cls), FE_BE_PATH, "fromSource '%s' cannot be "
+				be_gap(ctx, t, ri, ir_posture_class_of(r->cls), FE_BE_PATH, NULL, "fromSource '%s' cannot be "
 				       "matched against an executable in the kernel: %s", sp, why);
 				continue;
 			}
@@ -532,43 +539,6 @@ static void bpf_classify(struct bpf_state *st)
 	}
 	if (st->nspecs > 1)
 		qsort(st->specs, st->nspecs, sizeof(*st->specs), bpf_spec_cmp);
-}
-
-/* Where the kernel couples classes the verdict model keeps apart (as for AppArmor,
- * found by scripts/vmtest): a raw, icmp or packet socket also needs CAP_NET_RAW
- * (inet_create asks after the LSM hook), and a network capability can only be used on
- * a socket the network class lets the program create. */
-static void bpf_kernel_couplings(struct bpf_state *st)
-{
-	static const char *const raw_sockets[] = {"raw", "icmp", "icmpv6", "packet", NULL};
-	static const char *const net_caps[] = {"net_raw", "net_admin", "net_bind_service", "net_broadcast", NULL};
-	const struct ir_target *t = st->t;
-	bool net_raw_plain = !st->allow_list[KARMOR_PC_CAPABILITIES];
-	bool network_open = !st->allow_list[KARMOR_PC_NETWORK] || t->posture[IR_PC_NETWORK] == IR_POSTURE_AUDIT;
-	for (uint32_t i = 0; i < t->nrules; i++) {
-		const struct ir_rule *r = &st->p->rules[t->rules[i]];
-		bool net_raw = r->cls == IR_CAPABILITY && strcmp(bpf_str(st, r->target), "net_raw") == 0;
-		if (net_raw && r->action == IR_ALLOW && r->source.kind == IR_SRC_ANY)
-			net_raw_plain = true;
-	}
-	for (uint32_t i = 0; i < t->nrules; i++) {
-		const struct ir_rule *r = &st->p->rules[t->rules[i]];
-		if (r->cls == IR_CAPABILITY && r->action != IR_ALLOW && strcmp(bpf_str(st, r->target), "net_raw") == 0)
-			net_raw_plain = false;
-		if (r->cls == IR_NETWORK && r->match == IR_M_PROTOCOL && r->action == IR_BLOCK)
-			network_open = false;
-	}
-	if (!net_raw_plain) {
-		be_gap(st->ctx, t, -1, IR_PC_NETWORK, FE_BE_POSTURE, "raw, icmp and packet sockets need CAP_NET_RAW, "
-		       "which this target's capability rules restrict or audit: the kernel couples what the verdict "
-		       "model keeps apart");
-		st->ctx->gaps[st->ctx->ngaps - 1].only = raw_sockets;
-	}
-	if (!network_open) {
-		be_gap(st->ctx, t, -1, IR_PC_CAPABILITIES, FE_BE_POSTURE, "network capabilities are used on sockets, "
-		       "which this target's network rules restrict: the kernel couples what the verdict model keeps apart");
-		st->ctx->gaps[st->ctx->ngaps - 1].only = net_caps;
-	}
 }
 
 /* DESIGN §4.12: renaming a directory is a write of every path below it that a
@@ -927,7 +897,7 @@ static void bpf_emit(struct be_ctx *ctx, const struct ir_target *t)
 	bool fits = bpf_target_capacity(&st, loc);
 	if (fits) {
 		bpf_keys(&st);
-		bpf_kernel_couplings(&st);
+		be_kernel_couplings(ctx, t);
 		if (st.nspecs)
 			st.flags |= KARMOR_TF_SOURCES;
 		const struct ir_policy *opt = ir_target_allows_mount(st.p, t);
@@ -943,10 +913,7 @@ static void bpf_emit(struct be_ctx *ctx, const struct ir_target *t)
 		bpf_write_image(&st, &f->text);
 	}
 
-	if (!ctx->bpf) {
-		ctx->bpf = fe_arena_zalloc(ctx->arena, sizeof(*ctx->bpf));
-		ctx->bpf->tail = &ctx->bpf->first;
-	}
+	struct be_bpf_run *run = bpf_run(ctx);
 	struct bpf_usage *u = fe_arena_zalloc(ctx->arena, sizeof(*u));
 	u->name = t->name;
 	u->loc = loc;
@@ -955,9 +922,9 @@ static void bpf_emit(struct be_ctx *ctx, const struct ir_target *t)
 	u->caps = st.caps.n;
 	u->srcs = fits ? st.nsrcs : st.nspecs;	/* keys are not built for a target over capacity */
 	u->rules = t->nrules;
-	*ctx->bpf->tail = u;
-	ctx->bpf->tail = &u->next;
-	ctx->bpf->ntargets++;
+	*run->tail = u;
+	run->tail = &u->next;
+	run->ntargets++;
 
 	free(st.paths);
 	free(st.nets.items);
@@ -978,20 +945,17 @@ static void bpf_usage_line(FILE *out, struct fe_arena *a, const char *name, cons
 		bpf_num(a, u->srcs), bpf_num(a, KARMOR_MAX_SRC_KEYS), bpf_num(a, u->rules), u->rules == 1 ? "" : "s");
 }
 
-bool be_bpf_finish(struct be_ctx *ctx, FILE *out)
+static bool bpf_finish(struct be_ctx *ctx, FILE *out)
 {
 	struct bpf_usage total;
 	memset(&total, 0, sizeof(total));
 	struct fe_arena *a = ctx->arena;
-	if (!ctx->bpf) {
-		/* no policy applies to any target: an empty output, still a complete one */
-		ctx->bpf = fe_arena_zalloc(a, sizeof(*ctx->bpf));
-		ctx->bpf->tail = &ctx->bpf->first;
-	}
+	/* no policy applies to any target: an empty output, still a complete one */
+	struct be_bpf_run *run = bpf_run(ctx);
 	/* the first target that takes a map over its capacity is where the error points */
 	const struct bpf_usage *over[5] = {NULL, NULL, NULL, NULL, NULL};
 	uint64_t n = 0;
-	for (const struct bpf_usage *u = ctx->bpf->first; u; u = u->next) {
+	for (const struct bpf_usage *u = run->first; u; u = u->next) {
 		bpf_usage_line(out, a, u->name, u);
 		total.paths += u->paths;
 		total.nets += u->nets;
@@ -1041,4 +1005,94 @@ static const char *bpf_subject_for(struct be_ctx *ctx, const struct ir_target *t
 	return t->name;	/* fromSource is decided per task inside the one target */
 }
 
-const struct be_backend be_bpf = {"bpf", bpf_emit, bpf_subject_for};
+/* The BPF object the images are for, copied beside them: --bpf-object, $KARMORC_BPF_OBJECT,
+ * then where a build tree or an install puts it relative to this executable. */
+static bool bpf_object_read(const char *given, struct be_buf *out)
+{
+	const char *env = getenv("KARMORC_BPF_OBJECT");
+	char exe[4096], cand[5][4200];
+	size_t n = 0;
+	if (given) {
+		snprintf(cand[n++], sizeof(cand[0]), "%s", given);
+	} else if (env && *env) {
+		snprintf(cand[n++], sizeof(cand[0]), "%s", env);
+	} else {
+		ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		if (len > 0) {
+			exe[len] = '\0';
+			char *slash = strrchr(exe, '/');
+			if (slash)
+				*slash = '\0';
+			snprintf(cand[n++], sizeof(cand[0]), "%s/bpf/karmor.bpf.o", exe);
+			snprintf(cand[n++], sizeof(cand[0]), "%s/../bpf/karmor.bpf.o", exe);
+			snprintf(cand[n++], sizeof(cand[0]), "%s/../lib/karmorc/karmor.bpf.o", exe);
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		FILE *f = fopen(cand[i], "rb");
+		if (!f) {
+			if (given || (env && *env)) {
+				fprintf(stderr, "karmorc: %s: %s (the BPF object named by %s)\n", cand[i], strerror(errno),
+					given ? "--bpf-object" : "$KARMORC_BPF_OBJECT");
+				return false;
+			}
+			continue;
+		}
+		char chunk[65536];
+		size_t got;
+		while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			be_write(out, chunk, got);
+		bool err = ferror(f);
+		fclose(f);
+		/* an ELF object for the BPF machine (EM_BPF = 247), little-endian, 64-bit */
+		if (err || out->len < 64 || memcmp(out->s, "\177ELF", 4) != 0 || out->s[4] != 2 || out->s[5] != 1 ||
+		    (unsigned char)out->s[18] != 247 || out->s[19] != 0) {
+			fprintf(stderr, "karmorc: %s: %s\n", cand[i], err ? strerror(errno) : "not a little-endian 64-bit ELF "
+				"object for BPF (EM_BPF)");
+			return false;
+		}
+		return true;
+	}
+	fprintf(stderr, "karmorc: compile: the BPF object karmor.bpf.o was not found (looked in");
+	for (size_t i = 0; i < n; i++)
+		fprintf(stderr, "%s %s", i ? "," : "", cand[i]);
+	fprintf(stderr, "): build it with `make` in the karmorc source tree, or name it with --bpf-object FILE "
+		"or $KARMORC_BPF_OBJECT\n");
+	return false;
+}
+
+/* --bpf-object: the object is found (and checked) before any policy is read: without it no
+ * output directory can be applied.  It is copied beside the images. */
+static bool bpf_prepare(struct be_ctx *ctx, const char *arg)
+{
+	struct be_buf object = {0};
+	if (!bpf_object_read(arg, &object)) {
+		be_buf_free(&object);
+		return false;
+	}
+	be_new_file(ctx, "bpf/karmor.bpf.o")->text = object;	/* the file owns the bytes now */
+	return true;
+}
+
+/* What the BPF programs cannot do as the verdict model says (the emit code reports each). */
+static const struct be_capability bpf_caps[] = {
+	{IR_FILE, IR_M_PATTERN, BE_PARTIAL, FE_BE_PATH, "globs the kernel-side automaton cannot hold"},
+	{IR_PROCESS, IR_M_PATTERN, BE_PARTIAL, FE_BE_PATH, "globs the kernel-side automaton cannot hold"},
+	{IR_NETWORK, IR_M_PROTOCOL, BE_PARTIAL, FE_BE_PROTOCOL, "only INET/INET6 sockets of known protocols"},
+	{IR_CAPABILITY, IR_M_CAPABILITY, BE_PARTIAL, FE_BE_NOT_ENFORCED, "capabilities without a number"},
+	BE_CAPS_NOT_ENFORCED,
+};
+
+const struct be_backend be_bpf = {
+	.name = "bpf",
+	.folder = "bpf",
+	.subjects = BE_BOTH,
+	.caps = bpf_caps,
+	.ncaps = sizeof(bpf_caps) / sizeof(bpf_caps[0]),
+	.emit = bpf_emit,
+	.finish = bpf_finish,
+	.subject_for = bpf_subject_for,
+	.option = "bpf-object",
+	.option_arg = "FILE",
+	.prepare = bpf_prepare,
+};

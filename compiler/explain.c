@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../frontend/load.h"
+#include "pipeline.h"
 #include "report.h"
 #include "verdict.h"
 
@@ -244,34 +244,27 @@ int kc_cmd_explain(int argc, char **argv)
 	}
 	w.labels = labels;
 
-	struct fe_arena arena;
-	struct fe_diags d;
-	struct ir_program prog;
-	struct fe_loader l;
-	fe_arena_init(&arena);
-	fe_diags_init(&d, &arena);
-	ir_program_init(&prog, &arena);
-	fe_loader_init(&l, &arena, &d, &prog, mode);
-	for (int k = 0; k < npaths; k++)
-		fe_load_path(&l, paths[k]);
-	fe_loader_finish(&l);
-	kc_report(stderr, &d, KC_FORMAT_TEXT, false);
-	if (l.io_error || d.errors) {
-		fprintf(stderr, "karmorc: explain: the policies have errors; no verdict\n");
-		rc = l.io_error ? 3 : 1;
-	} else {
-		struct fe_matcher *m = fe_matcher_new(&prog);
-		struct kc_verdict v = kc_decide(m, &w, posture, &op);
+	/* explain runs the pipeline to the targets: the workload's target, as compile builds it */
+	struct kc_pipeline pl;
+	kc_pipeline_init(&pl, "explain");
+	pl.mode = mode;
+	memcpy(pl.posture, posture, sizeof(posture));
+	pl.paths = paths;
+	pl.npaths = (size_t)npaths;
+	pl.refusal = "the policies have errors; no verdict";
+	pl.workload = &w;
+	rc = kc_pipeline_run(&pl, KC_STAGE_TARGETS);
+	if (rc == 0) {
+		kc_report(stderr, pl.diags, KC_FORMAT_TEXT, false);
+		struct fe_matcher *m = fe_matcher_new(pl.prog);
+		struct kc_verdict v = kc_decide(m, &pl.targets.items[pl.workload_target], &op);
 		if (json)
-			kc_explain_json(&prog, &op, &v);
+			kc_explain_json(pl.prog, &op, &v);
 		else
-			kc_explain_text(&prog, &op, &v);
+			kc_explain_text(pl.prog, &op, &v);
 		fe_matcher_free(m);
-		rc = 0;
 	}
-	ir_program_free(&prog);
-	fe_diags_free(&d);
-	fe_arena_free(&arena);
+	kc_pipeline_free(&pl);
 out:
 	for (size_t k = 0; k < w.nlabels; k++)
 		free((char *)labels[k].key);

@@ -11,6 +11,7 @@
 #include "../frontend/load.h"
 #include "../frontend/match.h"
 #include "explain.h"
+#include "pipeline.h"
 #include "report.h"
 #include "verdict.h"
 
@@ -566,52 +567,9 @@ static void kc_lint_posture(struct kc_lint *L)
 	}
 }
 
-/* A workload every policy of the target selects, built from the first one's selector; false when
- * none can be built (the dead-source check is then silent). */
-static bool kc_lint_workload(struct kc_lint *L, struct kc_workload *w, struct kc_label *labels, size_t cap)
-{
-	const struct ir_program *p = L->p;
-	const struct ir_policy *pol = &p->policies[L->t->policies[0]];
-	memset(w, 0, sizeof(*w));
-	w->labels = labels;
-	w->host = pol->kind == IR_HSP;
-	w->namespace = pol->kind == IR_KSP ? S(L, pol->namespace) : "karmorc-lint-namespace";
-	for (uint32_t i = 0; i < pol->nlabels && w->nlabels < cap; i++) {
-		const char *k = S(L, pol->labels[i].key), *v = S(L, pol->labels[i].value);
-		if (w->host && (strcmp(k, "kubearmor.io/hostname") == 0 || strcmp(k, "kubernetes.io/hostname") == 0))
-			v = fe_arena_printf(L->d->arena, "%.*s", (int)strcspn(v, ","), v);
-		labels[w->nlabels++] = (struct kc_label){k, v};
-	}
-	for (uint32_t i = 0; i < pol->nexprs; i++) {
-		const struct ir_expr *e = &pol->exprs[i];
-		if (e->op != IR_OP_IN || e->values.n == 0)
-			continue;
-		const char *v = S(L, e->values.items[0]);
-		if (e->key == IR_EXPR_NAMESPACE) {
-			w->namespace = v;
-		} else if (w->nlabels < cap) {
-			const char *eq = strchr(v, '=');
-			labels[w->nlabels++] = eq ? (struct kc_label){fe_arena_printf(L->d->arena, "%.*s", (int)(eq - v), v),
-								     eq + 1}
-						  : (struct kc_label){v, ""};
-		}
-	}
-	if (pol->has_containers && pol->containers.n)
-		w->container = S(L, pol->containers.items[0]);
-	for (uint32_t i = 0; i < L->t->npolicies; i++)
-		if (!kc_selects(p, &p->policies[L->t->policies[i]], w))
-			return false;
-	return true;
-}
-
 /* dead-source: a fromSource program whose exec kc_decide refuses from every calling program */
 static void kc_lint_dead_sources(struct kc_lint *L)
 {
-	size_t cap = 64;
-	struct kc_label labels[64];
-	struct kc_workload w;
-	if (!kc_lint_workload(L, &w, labels, cap))
-		return;
 	struct fe_arena *a = L->d->arena;
 	/* callers: one per class of programs the target's fromSource entries tell apart */
 	size_t ncand = 0;
@@ -655,7 +613,7 @@ static void kc_lint_dead_sources(struct kc_lint *L)
 		for (size_t c = 0; c < ncand && dead; c++) {
 			for (int ow = 0; ow < 2 && dead; ow++) {
 				struct kc_operation op = {KC_OP_EXEC, prog, cand[c], ow == 0, NULL};
-				struct kc_verdict v = kc_decide(L->m, &w, L->t->posture, &op);
+				struct kc_verdict v = kc_decide(L->m, L->t, &op);
 				if (c == 0 && ow == 0)
 					first = v;
 				dead = v.action == IR_BLOCK;
@@ -735,113 +693,6 @@ void kc_lint_program(const struct ir_program *p, const struct ir_target *targets
 	fe_matcher_free(L.m);
 	free(L.subpols);
 	free(L.seen);
-}
-
-/* ---- targets (without an inventory: one per distinct selector, as `compile` builds them) ----
- * The one place `lint` makes targets: the shared target module replaces this function. */
-
-static void kc_lint_buf(struct fe_arena *a, char **s, const char *fmt, const char *x, const char *y)
-{
-	*s = fe_arena_printf(a, "%s%s%s%s", *s, fmt, x, y ? y : "");
-}
-
-static int kc_cstr_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static const char *kc_lint_selector_text(struct fe_arena *a, const struct ir_program *p, const struct ir_policy *pol)
-{
-	const struct ir_strtab *s = &p->strs;
-	char *out = pol->kind == IR_HSP	  ? fe_arena_strdup(a, "host")
-		    : pol->kind == IR_CSP ? fe_arena_strdup(a, "cluster")
-					  : fe_arena_printf(a, "namespace %s", ir_s(s, pol->namespace));
-	const char **kv = fe_arena_alloc(a, (pol->nlabels + 1) * sizeof(*kv));
-	for (uint32_t i = 0; i < pol->nlabels; i++)
-		kv[i] = fe_arena_printf(a, "%s=%s", ir_s(s, pol->labels[i].key), ir_s(s, pol->labels[i].value));
-	if (pol->nlabels > 1)
-		qsort(kv, pol->nlabels, sizeof(*kv), kc_cstr_cmp);
-	for (uint32_t i = 0; i < pol->nlabels; i++)
-		kc_lint_buf(a, &out, i ? "," : " labels ", kv[i], NULL);
-	for (uint32_t i = 0; i < pol->nexprs; i++) {
-		const struct ir_expr *e = &pol->exprs[i];
-		kc_lint_buf(a, &out, " ", e->key == IR_EXPR_NAMESPACE ? "namespace" : "label",
-			    e->op == IR_OP_IN ? " in" : " notin");
-		for (uint32_t v = 0; v < e->values.n; v++)
-			kc_lint_buf(a, &out, v ? "," : " ", ir_s(s, e->values.items[v]), NULL);
-	}
-	if (pol->has_containers) {
-		kc_lint_buf(a, &out, " containers", "", NULL);
-		for (uint32_t i = 0; i < pol->containers.n; i++)
-			kc_lint_buf(a, &out, i ? "," : " ", ir_s(s, pol->containers.items[i]), NULL);
-	}
-	return out;
-}
-
-/* "karmorc-<kind>-<slug>-<8 hex of SHA-256(selector)>", the name `compile` gives the target */
-static const char *kc_lint_target_name(struct fe_arena *a, const char *kind, const char *key)
-{
-	unsigned char md[crypto_hash_sha256_BYTES];
-	crypto_hash_sha256(md, (const unsigned char *)key, strlen(key));
-	char slug[49];
-	size_t n = 0;
-	for (const char *p = key; *p && n < 48; p++) {
-		char c = *p;
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c + 32);
-		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
-			slug[n++] = c;
-		else if (n && slug[n - 1] != '-')
-			slug[n++] = '-';
-	}
-	while (n && slug[n - 1] == '-')
-		n--;
-	slug[n] = '\0';
-	return fe_arena_printf(a, "karmorc-%s-%s%s%02x%02x%02x%02x", kind, slug, n ? "-" : "", md[0], md[1], md[2],
-			       md[3]);
-}
-
-static size_t kc_lint_targets(struct fe_arena *a, const struct ir_program *p,
-			      const enum ir_posture posture[IR_PC_COUNT], struct ir_target **out)
-{
-	struct ir_target *items = fe_arena_zalloc(a, (p->npolicies + 1) * sizeof(*items));
-	const char **keys = fe_arena_alloc(a, (p->npolicies + 1) * sizeof(*keys));
-	uint32_t **pols = fe_arena_zalloc(a, (p->npolicies + 1) * sizeof(*pols));
-	uint32_t **rules = fe_arena_zalloc(a, (p->npolicies + 1) * sizeof(*rules));
-	uint32_t *rcap = fe_arena_zalloc(a, (p->npolicies + 1) * sizeof(*rcap));
-	size_t n = 0;
-	for (uint32_t i = 0; i < p->npolicies; i++) {
-		const struct ir_policy *pol = &p->policies[i];
-		const char *key = kc_lint_selector_text(a, p, pol);
-		size_t t = 0;
-		while (t < n && strcmp(keys[t], key) != 0)
-			t++;
-		if (t == n) {
-			keys[n++] = key;
-			const char *kind = pol->kind == IR_HSP ? "host" : pol->kind == IR_CSP ? "cluster" : "ns";
-			items[t].name = kc_lint_target_name(a, kind, key);
-			items[t].describe = fe_arena_printf(a, "the selector %s", key);
-			items[t].host = pol->kind == IR_HSP;
-			memcpy(items[t].posture, posture, sizeof(items[t].posture));
-			pols[t] = fe_arena_alloc(a, (p->npolicies + 1) * sizeof(**pols));
-		}
-		struct ir_target *it = &items[t];
-		pols[t][it->npolicies++] = i;
-		it->policies = pols[t];
-		if (it->nrules + pol->nrules > rcap[t]) {
-			uint32_t ncap = (it->nrules + pol->nrules) * 2 + 8;
-			uint32_t *nr = fe_arena_alloc(a, ncap * sizeof(*nr));
-			if (it->nrules)
-				memcpy(nr, rules[t], it->nrules * sizeof(*nr));
-			rules[t] = nr;
-			rcap[t] = ncap;
-		}
-		for (uint32_t r = 0; r < pol->nrules; r++)
-			rules[t][it->nrules++] = pol->first_rule + r;
-		it->rules = rules[t];
-	}
-	*out = items;
-	return n;
 }
 
 /* ---- the command ---- */
@@ -939,33 +790,23 @@ int kc_cmd_lint(int argc, char **argv)
 		fputs("karmorc: internal error: libsodium cannot be initialised\n", stderr);
 		return 3;
 	}
-	struct fe_arena arena;
-	struct fe_diags d;
-	struct ir_program prog;
-	struct fe_loader l;
-	fe_arena_init(&arena);
-	fe_diags_init(&d, &arena);
-	ir_program_init(&prog, &arena);
-	fe_loader_init(&l, &arena, &d, &prog, mode);
-	for (int i = optind; i < argc; i++)
-		fe_load_path(&l, argv[i]);
-	fe_loader_finish(&l);
-	if (!l.io_error && l.recognised == 0 && d.errors == 0) {
-		struct fe_loc none = {NULL, 0, 0};
-		fe_diag_add(&d, FE_ERROR, FE_NO_POLICY, none, "no KubeArmor policy in %zu file%s", l.files,
-			    l.files == 1 ? "" : "s");
-	}
-	struct ir_target *targets;
-	size_t ntargets = kc_lint_targets(&arena, &prog, o.posture, &targets);
-	kc_lint_program(&prog, targets, ntargets, &o, &d);
+	/* load -> targets -> analyses (pipeline.h); errors do not stop lint, they are findings */
+	struct kc_pipeline pl;
+	kc_pipeline_init(&pl, "lint");
+	pl.mode = mode;
+	memcpy(pl.posture, o.posture, sizeof(pl.posture));
+	pl.paths = argv + optind;
+	pl.npaths = (size_t)(argc - optind);
+	pl.need_policy = true;
+	pl.lint = &o;
+	int rc = kc_pipeline_run(&pl, KC_STAGE_ANALYSES);
+	struct fe_diags *d = pl.diags;
 	bool failed = false;
-	for (size_t i = 0; i < d.len && !failed; i++)
-		failed = d.items[i].severity >= fail;
-	failed = failed || d.errors || (fail <= FE_WARNING && d.warnings);
-	kc_report_lint(stdout, &d, fmt);
-	int rc = l.io_error ? 3 : failed ? 1 : 0;
-	ir_program_free(&prog);
-	fe_diags_free(&d);
-	fe_arena_free(&arena);
+	for (size_t i = 0; i < d->len && !failed; i++)
+		failed = d->items[i].severity >= fail;
+	failed = failed || d->errors || (fail <= FE_WARNING && d->warnings);
+	kc_report_lint(stdout, d, fmt);
+	rc = pl.io_error || rc == 3 ? 3 : failed ? 1 : 0;
+	kc_pipeline_free(&pl);
 	return rc;
 }

@@ -12,6 +12,7 @@
 #include "compile.h"
 #include "explain.h"
 #include "lint.h"
+#include "pipeline.h"
 #include "report.h"
 #include "scenario.h"
 
@@ -25,7 +26,7 @@ static const char kc_usage_text[] =
 	"  explain [options] POLICY_PATH... [-- OP RESOURCE [PATH]]     the verdict for one operation\n"
 	"  lint    [--format=text|json|sarif] [--fail-level=LEVEL] PATH... conflicts, shadowed rules, postures\n"
 	"  test    [--schema=crd|daemon] SCENARIO_FILE...               run scenario files\n"
-	"  compile --target=apparmor|bpf -o DIR [--posture CLASS=MODE,...] PATH...\n"
+	"  compile --target=apparmor|bpf|all -o DIR [--posture CLASS=MODE,...] PATH...\n"
 	"          --target=apparmor|bpf -o DIR --scenario SCENARIO_FILE\n"
 	"                                                               write enforcement artifacts\n"
 	"  help                                                         this text\n"
@@ -128,36 +129,30 @@ static int kc_cmd_check(int argc, char **argv)
 	if (rc0 >= 0)
 		return rc0;
 
-	struct fe_arena arena;
-	struct fe_diags d;
-	struct ir_program prog;
-	struct fe_loader l;
-	fe_arena_init(&arena);
-	fe_diags_init(&d, &arena);
-	ir_program_init(&prog, &arena);
-	prog.count_rules_only = true;	/* check validates, and keeps no IR */
-	fe_loader_init(&l, &arena, &d, &prog, mode);
-	l.validate_only = true;
+	/* check is the pipeline's first pass alone, validating only */
+	struct kc_pipeline pl;
+	kc_pipeline_init(&pl, "check");
+	pl.mode = mode;
+	pl.validate_only = true;
+	pl.paths = argv + optind;
+	pl.npaths = (size_t)(argc - optind);
 	struct kc_stream stream = {fmt == KC_FORMAT_JSON ? stdout : stderr, fmt};
-	l.on_file = kc_stream_file;
-	l.on_file_ctx = &stream;
-	for (int i = optind; i < argc; i++)
-		fe_load_path(&l, argv[i]);
-	fe_loader_finish(&l);
-	if (!l.io_error && l.recognised == 0 && d.errors == 0) {
+	pl.on_file = kc_stream_file;
+	pl.on_file_ctx = &stream;
+	kc_pipeline_run(&pl, KC_STAGE_LOAD);
+	struct fe_diags *d = pl.diags;
+	if (!pl.io_error && pl.recognised == 0 && d->errors == 0) {
 		struct fe_loc none = {NULL, 0, 0};
-		fe_diag_add(&d, FE_ERROR, FE_NO_POLICY, none, "no KubeArmor policy in %zu file%s", l.files,
-			    l.files == 1 ? "" : "s");
+		fe_diag_add(d, FE_ERROR, FE_NO_POLICY, none, "no KubeArmor policy in %zu file%s", pl.files,
+			    pl.files == 1 ? "" : "s");
 	}
-	kc_report(fmt == KC_FORMAT_JSON ? stdout : stderr, &d, fmt, true);
+	kc_report(fmt == KC_FORMAT_JSON ? stdout : stderr, d, fmt, true);
 	if (fmt == KC_FORMAT_TEXT)
-		fprintf(stderr, "%zu file%s, %zu polic%s: %zu error%s, %zu warning%s\n", l.files,
-			l.files == 1 ? "" : "s", l.policies, l.policies == 1 ? "y" : "ies", d.errors,
-			d.errors == 1 ? "" : "s", d.warnings, d.warnings == 1 ? "" : "s");
-	int rc = l.io_error ? KC_EXIT_INTERNAL : d.errors ? KC_EXIT_INPUT : KC_EXIT_OK;
-	ir_program_free(&prog);
-	fe_diags_free(&d);
-	fe_arena_free(&arena);
+		fprintf(stderr, "%zu file%s, %zu polic%s: %zu error%s, %zu warning%s\n", pl.files,
+			pl.files == 1 ? "" : "s", pl.policies, pl.policies == 1 ? "y" : "ies", d->errors,
+			d->errors == 1 ? "" : "s", d->warnings, d->warnings == 1 ? "" : "s");
+	int rc = pl.io_error ? KC_EXIT_INTERNAL : d->errors ? KC_EXIT_INPUT : KC_EXIT_OK;
+	kc_pipeline_free(&pl);
 	return rc;
 }
 

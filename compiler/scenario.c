@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../frontend/load.h"
+#include "pipeline.h"
 #include "report.h"
 #include "verdict.h"
 
@@ -131,9 +132,8 @@ static bool sc_workload(struct sc_ctx *c, const struct fe_ynode *cs, struct kc_w
 
 static bool sc_action(const char *s, enum ir_action *out)
 {
-	static const char *const names[] = {"Allow", "Audit", "Block"};
-	for (int i = 0; i < 3; i++) {
-		if (strcmp(s, names[i]) == 0) {
+	for (int i = IR_ALLOW; i <= IR_BLOCK; i++) {
+		if (strcmp(s, ir_action_name((enum ir_action)i)) == 0) {
 			*out = (enum ir_action)i;
 			return true;
 		}
@@ -289,39 +289,45 @@ void kc_scenario_free(struct kc_scenario *sc)
 	fe_arena_free(&sc->arena);
 }
 
+/* test runs the pipeline to the targets (each case's workload resolved as compile does)
+ * and decides every case on its target. */
 void kc_scenario_run(const char *path, enum fe_schema_mode mode, FILE *out, FILE *err,
 		     struct kc_test_totals *totals)
 {
-	struct kc_scenario sc;
-	bool ok = kc_scenario_load(&sc, path, mode);
-	if (sc.read_error) {
-		fprintf(err, "karmorc: %s: %s\n", path, sc.read_error);
+	struct kc_pipeline pl;
+	kc_pipeline_init(&pl, "test");
+	pl.mode = mode;
+	pl.scenario = path;
+	kc_pipeline_run(&pl, KC_STAGE_TARGETS);	/* errors are reported below, case by case */
+	struct kc_scenario *sc = &pl.sc;
+	if (sc->read_error) {
+		fprintf(err, "karmorc: %s: %s\n", path, sc->read_error);
 		fprintf(out, "FAIL %s: the scenario file cannot be read\n", path);
 		totals->file_errors++;
-		totals->io_errors += sc.io_error;
-		kc_scenario_free(&sc);
+		totals->io_errors += sc->io_error;
+		kc_pipeline_free(&pl);
 		return;
 	}
-	if (!ok || (sc.diags.errors && sc.ncases == 0)) {
+	if (!pl.scenario_ok || (sc->diags.errors && sc->ncases == 0)) {
 		totals->file_errors++;
 		fprintf(out, "FAIL %s: the scenario file cannot be run\n", path);
-		kc_report(err, &sc.diags, KC_FORMAT_TEXT, false);
-		kc_scenario_free(&sc);
+		kc_report(err, &sc->diags, KC_FORMAT_TEXT, false);
+		kc_pipeline_free(&pl);
 		return;
 	}
-	struct fe_matcher *m = fe_matcher_new(&sc.prog);
+	struct fe_matcher *m = fe_matcher_new(&sc->prog);
 	bool policy_errors = false;
-	for (size_t i = 0; i < sc.diags.len; i++)
-		policy_errors |= sc.diags.items[i].severity == FE_ERROR && sc.diags.items[i].code != FE_SCENARIO;
-	for (size_t i = 0; i < sc.ncases; i++) {
-		const struct kc_case *k = &sc.cases[i];
+	for (size_t i = 0; i < sc->diags.len; i++)
+		policy_errors |= sc->diags.items[i].severity == FE_ERROR && sc->diags.items[i].code != FE_SCENARIO;
+	for (size_t i = 0; i < sc->ncases; i++) {
+		const struct kc_case *k = &sc->cases[i];
 		if (k->malformed || policy_errors) {
 			totals->failed++;
 			fprintf(out, "FAIL %s: %s: %s (see diagnostics)\n", path, k->name ? k->name : "?",
 				k->malformed ? "malformed case" : "the policies have errors");
 			continue;
 		}
-		struct kc_verdict v = kc_decide(m, &k->workload, sc.posture, &k->op);
+		struct kc_verdict v = kc_decide(m, &pl.targets.items[pl.case_target[i]], &k->op);
 		bool pass = v.action == k->expect;
 		if (k->policy)
 			pass = pass && v.policy && strcmp(v.policy, k->policy) == 0;
@@ -338,12 +344,12 @@ void kc_scenario_run(const char *path, enum fe_schema_mode mode, FILE *out, FILE
 		if (v.policy)
 			fprintf(out, " (%s)", v.policy);
 		if (v.rule >= 0) {
-			const struct ir_rule *r = &sc.prog.rules[v.rule];
+			const struct ir_rule *r = &sc->prog.rules[v.rule];
 			fprintf(out, " from %s:%u:%u", r->loc.src->name, r->loc.line, r->loc.col);
 		}
 		fprintf(out, ": %s\n", kc_reason_text(v.reason));
 	}
-	kc_report(err, &sc.diags, KC_FORMAT_TEXT, false);
+	kc_report(err, &sc->diags, KC_FORMAT_TEXT, false);
 	fe_matcher_free(m);
-	kc_scenario_free(&sc);
+	kc_pipeline_free(&pl);
 }

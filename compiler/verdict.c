@@ -38,101 +38,6 @@ bool kc_rule_matches(struct fe_matcher *m, const struct ir_rule *r, const struct
 	return false;
 }
 
-static bool kc_label_present(const struct kc_workload *w, const char *key, const char *value)
-{
-	for (size_t i = 0; i < w->nlabels; i++)
-		if (strcmp(w->labels[i].key, key) == 0 && strcmp(w->labels[i].value, value) == 0)
-			return true;
-	return false;
-}
-
-/* "k=v" from a matchExpressions value */
-static bool kc_kv_present(const struct kc_workload *w, const char *kv)
-{
-	const char *eq = strchr(kv, '=');
-	for (size_t i = 0; i < w->nlabels; i++) {
-		size_t kl = strlen(w->labels[i].key);
-		if (eq) {
-			if ((size_t)(eq - kv) == kl && strncmp(kv, w->labels[i].key, kl) == 0 &&
-			    strcmp(eq + 1, w->labels[i].value) == 0)
-				return true;
-		} else if (strcmp(kv, w->labels[i].key) == 0) {
-			return true;	/* a bare key: the label is present with any value */
-		}
-	}
-	return false;
-}
-
-static bool kc_hostname_matches(const struct kc_workload *w, const char *key, const char *value)
-{
-	if (strcmp(value, "*") == 0)
-		return true;
-	/* comma-separated host names */
-	const char *p = value;
-	for (;;) {
-		const char *e = strchr(p, ',');
-		size_t len = e ? (size_t)(e - p) : strlen(p);
-		for (size_t i = 0; i < w->nlabels; i++)
-			if (strcmp(w->labels[i].key, key) == 0 && strlen(w->labels[i].value) == len &&
-			    strncmp(w->labels[i].value, p, len) == 0)
-				return true;
-		if (!e)
-			return false;
-		p = e + 1;
-	}
-}
-
-static bool kc_exprs_match(const struct ir_program *p, const struct ir_policy *pol, const struct kc_workload *w)
-{
-	const char *ns = w->namespace ? w->namespace : "default";
-	for (uint32_t i = 0; i < pol->nexprs; i++) {
-		const struct ir_expr *e = &pol->exprs[i];
-		bool any = false;
-		for (uint32_t v = 0; v < e->values.n && !any; v++) {
-			const char *val = ir_s(&p->strs, e->values.items[v]);
-			any = e->key == IR_EXPR_NAMESPACE ? strcmp(val, ns) == 0 : kc_kv_present(w, val);
-		}
-		if (e->op == IR_OP_IN ? !any : any)
-			return false;
-	}
-	return true;
-}
-
-bool kc_selects(const struct ir_program *p, const struct ir_policy *pol, const struct kc_workload *w)
-{
-	if (pol->kind == IR_HSP) {
-		if (!w->host)
-			return false;
-		for (uint32_t i = 0; i < pol->nlabels; i++) {
-			const char *k = ir_s(&p->strs, pol->labels[i].key), *v = ir_s(&p->strs, pol->labels[i].value);
-			bool ok = (strcmp(k, "kubearmor.io/hostname") == 0 || strcmp(k, "kubernetes.io/hostname") == 0)
-					  ? kc_hostname_matches(w, k, v)
-					  : kc_label_present(w, k, v);
-			if (!ok)
-				return false;
-		}
-		return true;
-	}
-	if (w->host)
-		return false;
-	const char *ns = w->namespace ? w->namespace : "default";
-	if (pol->kind == IR_KSP && strcmp(ir_s(&p->strs, pol->namespace), ns) != 0)
-		return false;
-	for (uint32_t i = 0; i < pol->nlabels; i++)
-		if (!kc_label_present(w, ir_s(&p->strs, pol->labels[i].key), ir_s(&p->strs, pol->labels[i].value)))
-			return false;
-	if (!kc_exprs_match(p, pol, w))
-		return false;
-	if (pol->has_containers) {
-		bool found = false;
-		for (uint32_t i = 0; i < pol->containers.n && !found; i++)
-			found = w->container && strcmp(ir_s(&p->strs, pol->containers.items[i]), w->container) == 0;
-		if (!found)
-			return false;
-	}
-	return true;
-}
-
 static enum ir_posture_class kc_op_class(enum kc_op op)
 {
 	switch (op) {
@@ -175,58 +80,54 @@ static long kc_baseline_grant(const struct kc_operation *op)
 	return -1;
 }
 
-struct kc_verdict kc_decide(struct fe_matcher *m, const struct kc_workload *w,
-			    const enum ir_posture posture[IR_PC_COUNT], const struct kc_operation *op)
+struct kc_verdict kc_decide(struct fe_matcher *m, const struct ir_target *t, const struct kc_operation *op)
 {
 	const struct ir_program *p = fe_matcher_program(m);
 	struct kc_verdict v;
 	memset(&v, 0, sizeof(v));
 	v.rule = v.baseline = -1;
 	v.pclass = kc_op_class(op->op);
-	v.posture = posture[v.pclass];
+	v.posture = t->posture[v.pclass];
 
 	long block = -1, audit = -1, grant = -1;
 	enum kc_reason block_reason = KC_R_BLOCK_RULE;
-	for (uint32_t pi = 0; pi < p->npolicies; pi++) {
-		const struct ir_policy *pol = &p->policies[pi];
-		if (!kc_selects(p, pol, w))
+	/* the target's rules are in (policy name, document order) */
+	for (uint32_t i = 0; i < t->nrules; i++) {
+		long ri = t->rules[i];
+		const struct ir_rule *r = &p->rules[ri];
+		if (op->op != KC_OP_SYSCALL && r->action == IR_ALLOW && kc_counts_for_allow_list(r, v.pclass))
+			v.allow_list = true;
+		if (!kc_rule_matches(m, r, op))
 			continue;
-		for (uint32_t ri = pol->first_rule; ri < pol->first_rule + pol->nrules; ri++) {
-			const struct ir_rule *r = &p->rules[ri];
-			if (op->op != KC_OP_SYSCALL && r->action == IR_ALLOW && kc_counts_for_allow_list(r, v.pclass))
-				v.allow_list = true;
-			if (!kc_rule_matches(m, r, op))
-				continue;
-			v.applicable++;
-			if (!fe_source_matches(p, &r->source, op->source))
-				continue;
-			bool ro = r->flags & IR_RULE_READONLY, oo = r->flags & IR_RULE_OWNERONLY;
-			bool ro_refuses = ro && op->op != KC_OP_READ, oo_refuses = oo && !op->owner;
-			bool has_mod = ro || oo, refuses = ro_refuses || oo_refuses;
-			enum kc_reason why = ro_refuses ? KC_R_READONLY : KC_R_OWNERONLY;
-			/* rules are in (policy name, document order): the first hit of each kind decides */
-			switch (r->action) {
-			case IR_BLOCK:
-				if ((!has_mod || refuses) && block < 0) {
-					block = ri;
-					block_reason = has_mod ? why : KC_R_BLOCK_RULE;
-				}
-				break;
-			case IR_AUDIT:
-				if ((!has_mod || refuses) && audit < 0)
-					audit = ri;
-				break;
-			case IR_ALLOW:
-				if (has_mod && refuses) {
-					if (block < 0) {
-						block = ri;
-						block_reason = why;
-					}
-				} else if (grant < 0) {
-					grant = ri;
-				}
-				break;
+		v.applicable++;
+		if (!fe_source_matches(p, &r->source, op->source))
+			continue;
+		bool ro = r->flags & IR_RULE_READONLY, oo = r->flags & IR_RULE_OWNERONLY;
+		bool ro_refuses = ro && op->op != KC_OP_READ, oo_refuses = oo && !op->owner;
+		bool has_mod = ro || oo, refuses = ro_refuses || oo_refuses;
+		enum kc_reason why = ro_refuses ? KC_R_READONLY : KC_R_OWNERONLY;
+		/* rules are in (policy name, document order): the first hit of each kind decides */
+		switch (r->action) {
+		case IR_BLOCK:
+			if ((!has_mod || refuses) && block < 0) {
+				block = ri;
+				block_reason = has_mod ? why : KC_R_BLOCK_RULE;
 			}
+			break;
+		case IR_AUDIT:
+			if ((!has_mod || refuses) && audit < 0)
+				audit = ri;
+			break;
+		case IR_ALLOW:
+			if (has_mod && refuses) {
+				if (block < 0) {
+					block = ri;
+					block_reason = why;
+				}
+			} else if (grant < 0) {
+				grant = ri;
+			}
+			break;
 		}
 	}
 

@@ -10,19 +10,7 @@
 
 #include "../frontend/ir.h"
 #include "../frontend/match.h"
-
-struct kc_label {
-	const char *key, *value;
-};
-
-/* One enforcement subject: a container, or a host (DESIGN §3 "Target"). */
-struct kc_workload {
-	bool host;
-	const char *namespace;		/* containers; "default" when NULL */
-	const struct kc_label *labels;	/* pod labels, or node labels for a host */
-	size_t nlabels;
-	const char *container;		/* optional container name */
-};
+#include "targets.h"
 
 enum kc_op { KC_OP_EXEC, KC_OP_READ, KC_OP_WRITE, KC_OP_NETWORK, KC_OP_CAPABILITY, KC_OP_SYSCALL };
 
@@ -55,19 +43,19 @@ struct kc_verdict {
 	enum ir_posture_class pclass;
 	enum ir_posture posture;
 	bool allow_list;	/* the op's class is in allow-list mode for this workload */
-	size_t applicable;	/* rules of the op's class selected for the workload */
+	size_t applicable;	/* rules of the op's class that apply to the target */
 };
 
 
-bool kc_selects(const struct ir_program *p, const struct ir_policy *pol, const struct kc_workload *w);
 /* Does the rule's resource side match (ignoring fromSource)? */
 bool kc_rule_matches(struct fe_matcher *m, const struct ir_rule *r, const struct kc_operation *op);
 
 /* Does an Allow rule like `r` put class `pc` in allow-list mode (DESIGN §4.3.2)? */
 bool kc_counts_for_allow_list(const struct ir_rule *r, enum ir_posture_class pc);
 
-struct kc_verdict kc_decide(struct fe_matcher *m, const struct kc_workload *w,
-			    const enum ir_posture posture[IR_PC_COUNT], const struct kc_operation *op);
+/* The verdict of op on target t (its rules and postures: see targets.h for how a
+ * workload's target is found). */
+struct kc_verdict kc_decide(struct fe_matcher *m, const struct ir_target *t, const struct kc_operation *op);
 
 const char *kc_op_name(enum kc_op op);
 bool kc_op_parse(const char *s, enum kc_op *out);

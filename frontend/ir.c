@@ -19,16 +19,6 @@ static void *ir_xrealloc(void *p, size_t n)
 	return p;
 }
 
-static uint32_t ir_hash(const char *s, size_t len)
-{
-	uint32_t h = 2166136261u;	/* FNV-1a */
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
-	}
-	return h;
-}
-
 void ir_strtab_init(struct ir_strtab *t, struct fe_arena *a)
 {
 	memset(t, 0, sizeof(*t));
@@ -40,47 +30,25 @@ void ir_strtab_free(struct ir_strtab *t)
 {
 	free(t->strs);
 	free(t->lens);
-	free(t->slots);
+	fe_hindex_free(&t->index);
 	memset(t, 0, sizeof(*t));
-}
-
-static void ir_strtab_rehash(struct ir_strtab *t)
-{
-	uint32_t nslots = t->nslots ? t->nslots * 2 : 256;
-	uint32_t *slots = calloc(nslots, sizeof(*slots));
-	if (!slots)
-		ir_oom();
-	for (uint32_t id = 0; id < t->count; id++) {
-		uint32_t i = ir_hash(t->strs[id], t->lens[id]) & (nslots - 1);
-		while (slots[i])
-			i = (i + 1) & (nslots - 1);
-		slots[i] = id + 1;
-	}
-	free(t->slots);
-	t->slots = slots;
-	t->nslots = nslots;
 }
 
 ir_str ir_intern(struct ir_strtab *t, const char *s, size_t len)
 {
-	if (2 * (t->count + 1) > t->nslots)
-		ir_strtab_rehash(t);
-	uint32_t i = ir_hash(s, len) & (t->nslots - 1);
-	while (t->slots[i]) {
-		uint32_t id = t->slots[i] - 1;
+	uint32_t h = fe_hash(s, len), id;
+	for (uint32_t c = fe_hindex_first(&t->index, h); fe_hindex_next(&t->index, h, &c, &id);)
 		if (t->lens[id] == len && memcmp(t->strs[id], s, len) == 0)
 			return id;
-		i = (i + 1) & (t->nslots - 1);
-	}
 	if (t->count == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 256;
 		t->strs = ir_xrealloc(t->strs, t->cap * sizeof(*t->strs));
 		t->lens = ir_xrealloc(t->lens, t->cap * sizeof(*t->lens));
 	}
-	uint32_t id = t->count++;
+	id = t->count++;
 	t->strs[id] = fe_arena_strndup(t->arena, s, len);
 	t->lens[id] = (uint32_t)len;
-	t->slots[i] = id + 1;
+	fe_hindex_add(&t->index, h, id);
 	return id;
 }
 
@@ -215,7 +183,10 @@ enum ir_posture_class ir_posture_class_of(enum ir_class c)
 
 const char *ir_kind_name(enum ir_kind k)
 {
-	static const char *const names[] = {"KubeArmorPolicy", "KubeArmorHostPolicy", "KubeArmorClusterPolicy"};
+	static const char *const names[] = {
+#define FE_KIND(e, name) [e] = #name,
+#include "names.def"
+	};
 	return names[k];
 }
 
@@ -235,7 +206,10 @@ const char *ir_match_name(enum ir_match m)
 
 const char *ir_action_name(enum ir_action a)
 {
-	static const char *const names[] = {"Allow", "Audit", "Block"};
+	static const char *const names[] = {
+#define FE_ACTION(e, name, lower) [e] = #name,
+#include "names.def"
+	};
 	return names[a];
 }
 

@@ -11,6 +11,7 @@
 
 #include "arena.h"
 #include "diag.h"
+#include "hash.h"
 
 typedef uint32_t ir_str;	/* interned string id; 0 is "" */
 
@@ -19,8 +20,7 @@ struct ir_strtab {
 	const char **strs;	/* id -> string */
 	uint32_t *lens;
 	uint32_t count, cap;
-	uint32_t *slots;	/* open addressing: 0 empty, else id + 1 */
-	uint32_t nslots;
+	struct fe_hindex index;	/* string -> id */
 };
 
 void ir_strtab_init(struct ir_strtab *t, struct fe_arena *a);
@@ -29,7 +29,10 @@ ir_str ir_intern(struct ir_strtab *t, const char *s, size_t len);
 ir_str ir_intern_cstr(struct ir_strtab *t, const char *s);
 static inline const char *ir_s(const struct ir_strtab *t, ir_str id) { return t->strs[id]; }
 
-enum ir_kind { IR_KSP, IR_HSP, IR_CSP };
+enum ir_kind {
+#define FE_KIND(e, name) e,
+#include "names.def"
+};
 
 /* Rule classes; process and file share the file posture class (DESIGN §4.1). */
 enum ir_class { IR_PROCESS, IR_FILE, IR_NETWORK, IR_CAPABILITY, IR_SYSCALL, IR_PRESET, IR_DEVICE };
@@ -40,7 +43,10 @@ enum ir_match {
 };
 
 /* Ordered by strength: a higher value wins when several rules decide. */
-enum ir_action { IR_ALLOW, IR_AUDIT, IR_BLOCK };
+enum ir_action {
+#define FE_ACTION(e, name, lower) e,
+#include "names.def"
+};
 
 enum ir_posture_class { IR_PC_FILE, IR_PC_NETWORK, IR_PC_CAPABILITIES, IR_PC_COUNT };
 enum ir_posture { IR_POSTURE_AUDIT, IR_POSTURE_BLOCK };

@@ -128,7 +128,10 @@ struct fe_source *fe_source_read2(struct fe_arena *meta, struct fe_arena *a, con
 	return src;
 }
 
-static const char *fe_kind_names[] = {"KubeArmorPolicy", "KubeArmorHostPolicy", "KubeArmorClusterPolicy"};
+static const char *fe_kind_names[] = {
+#define FE_KIND(e, name) [e] = #name,
+#include "names.def"
+};
 
 static void fe_load_document(struct fe_loader *l, const struct fe_source *src, const struct fe_ydoc *doc)
 {
@@ -181,7 +184,7 @@ static void fe_load_document(struct fe_loader *l, const struct fe_source *src, c
 		struct fe_diag *dg = fe_diag_add(d, FE_ERROR, FE_UNKNOWN_KIND, fe_ynode_loc(src, where),
 						 "unknown kind '%s' in the security.kubearmor.com group",
 						 kind_s ? kind_s : "(missing)");
-		const char *sugg = kind_s ? fe_suggest(kind_s, fe_kind_names, 3) : NULL;
+		const char *sugg = kind_s ? fe_suggest(kind_s, fe_kind_names, sizeof(fe_kind_names) / sizeof(fe_kind_names[0])) : NULL;
 		if (sugg)
 			fe_diag_fixit(d, dg, "did you mean '%s'?", sugg);
 		return;

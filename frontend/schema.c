@@ -20,13 +20,18 @@ static const char *const fe_regex_src[FE_RE_COUNT] = {
 	[FE_RE_DIR] = "^\\/$|^\\/.*\\/$",
 	[FE_RE_EXECNAME] = "^[^\\/]+$",
 	[FE_RE_SYSCALL_PATH] = "(^\\/+.*[^\\/]$)|(^\\/$|^\\/.*\\/$)",
-	[FE_RE_PROTOCOL] = "(tcp|TCP|udp|UDP|raw|RAW|icmp|ICMP|icmpv6|ICMPV6|sctp|SCTP|stream|STREAM|dgram|DGRAM|"
-			   "rdm|RDM|seqpacket|SEQPACKET|dccp|DCCP|packet|PACKET|all|ALL)$",
-	[FE_RE_CAPABILITY] = "(chown|dac_override|dac_read_search|fowner|fsetid|kill|setgid|setuid|setpcap|"
-			     "linux_immutable|net_bind_service|net_broadcast|net_admin|net_raw|ipc_lock|ipc_owner|"
-			     "sys_module|sys_rawio|sys_chroot|sys_ptrace|sys_pacct|sys_admin|sys_boot|sys_nice|"
-			     "sys_resource|sys_time|sys_tty_config|mknod|lease|audit_write|audit_control|setfcap|"
-			     "mac_override|mac_admin)$",
+	/* names.def's protocols, in either case; (?!) never matches, so each name can follow a '|' */
+	[FE_RE_PROTOCOL] = "((?!)"
+#define FE_PROTOCOL(name, upper) "|" #name "|" #upper
+#include "names.def"
+			   ")$",
+	/* every name of names.def the CRD has; (?!) never matches, so the list can start with '|' */
+	[FE_RE_CAPABILITY] = "((?!)"
+#define FE_CAPABILITY(name, number, crd) FE_CAP_RE_##crd(name)
+#define FE_CAP_RE_1(name) "|" #name
+#define FE_CAP_RE_0(name)
+#include "names.def"
+			     ")$",
 	/* Kubernetes' validation (apimachinery IsDNS1123Subdomain / IsDNS1123Label) */
 	[FE_RE_DNS1123_SUBDOMAIN] = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
 	[FE_RE_DNS1123_LABEL] = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
@@ -75,14 +80,21 @@ bool fe_regex_match(enum fe_regex which, const char *s, size_t len)
 
 /* ------------------------------------------------------------ name tables */
 
-static const char *const fe_protocols[] = {"tcp", "udp", "raw", "icmp", "icmpv6", "sctp", "stream",
-					   "dgram", "rdm", "seqpacket", "dccp", "packet", "all"};
+static const char *const fe_protocols[] = {
+#define FE_PROTOCOL(name, upper) #name,
+#include "names.def"
+};
+/* the capabilities a policy may name (the CRD's enum): the crd ones of names.def */
 static const char *const fe_capabilities[] = {
-	"chown", "dac_override", "dac_read_search", "fowner", "fsetid", "kill", "setgid", "setuid", "setpcap",
-	"linux_immutable", "net_bind_service", "net_broadcast", "net_admin", "net_raw", "ipc_lock", "ipc_owner",
-	"sys_module", "sys_rawio", "sys_chroot", "sys_ptrace", "sys_pacct", "sys_admin", "sys_boot", "sys_nice",
-	"sys_resource", "sys_time", "sys_tty_config", "mknod", "lease", "audit_write", "audit_control", "setfcap",
-	"mac_override", "mac_admin"};
+#define FE_CAPABILITY(name, number, crd) FE_CAP_NAME_##crd(name)
+#define FE_CAP_NAME_1(name) #name,
+#define FE_CAP_NAME_0(name)
+#include "names.def"
+};
+#undef FE_CAP_RE_1
+#undef FE_CAP_RE_0
+#undef FE_CAP_NAME_1
+#undef FE_CAP_NAME_0
 /* The CRD's Syscall enum (common.go), in its order. */
 static const char *const fe_syscalls[] = {
 	"read", "write", "open", "close", "stat", "fstat", "lstat", "poll", "lseek", "mmap", "mprotect",
@@ -165,10 +177,16 @@ bool fe_is_syscall(const char *s)
 
 int fe_parse_action(const char *s, bool *was_lower)
 {
-	static const char *const exact[] = {"Allow", "Audit", "Block"};
-	static const char *const lower[] = {"allow", "audit", "block"};
+	static const char *const exact[] = {
+#define FE_ACTION(e, name, lower) [e] = #name,
+#include "names.def"
+	};
+	static const char *const lower[] = {
+#define FE_ACTION(e, name, lower) [e] = #lower,
+#include "names.def"
+	};
 	*was_lower = false;
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < (int)FE_COUNT(exact); i++) {
 		if (strcmp(s, exact[i]) == 0)
 			return i;
 		if (strcmp(s, lower[i]) == 0) {
@@ -254,7 +272,10 @@ struct sch_node {
 	enum sch_check check;
 };
 
-static const char *const sch_actions[] = {"Allow", "Audit", "Block", NULL};
+static const char *const sch_actions[] = {
+#define FE_ACTION(e, name, lower) #name,
+#include "names.def"
+	NULL};
 static const char *const sch_operators[] = {"In", "NotIn", NULL};
 static const char *const sch_ksp_keys[] = {"label", NULL};
 static const char *const sch_csp_keys[] = {"namespace", "label", NULL};

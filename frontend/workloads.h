@@ -17,7 +17,7 @@
  *	fe_inventory_load_path(&inv, path);		// as often as needed
  *	fe_inventory_finish(&inv);			// sorts, reports duplicates
  *	if (!diags->errors && !inv.io_error)
- *		n = fe_inventory_targets(prog, &inv, posture, arena, &targets);
+ *		n = kc_targets_from_inventory(prog, &inv, posture, arena, &targets);  // compiler/targets.h
  */
 #ifndef FE_WORKLOADS_H
 #define FE_WORKLOADS_H
@@ -102,19 +102,5 @@ void fe_inventory_finish(struct fe_inventory *inv);
 const struct fe_namespace *fe_inventory_namespace(const struct fe_inventory *inv, const char *name);
 const char *fe_wl_kind_name(enum fe_wl_kind k);
 
-/*
- * Targets from a finished program and a finished inventory (DESIGN §3, §4.7): one per
- * (workload, container), in inventory order, then one per node.  Each holds every
- * policy that selects it (the verdict model's own predicate, kc_selects) with their
- * rules in program order, the posture of its namespace's annotations (else
- * `defaults`, the caller's --posture; hosts always take `defaults`), and its identity.
- * A target that no policy selects is kept with npolicies 0 (its workload runs
- * unconfined; `lint` reports such policies and workloads).  Node targets also match
- * `kubearmor.io/hostname` against the node name, as KubeArmor does.
- * Returns the number of targets; *out is in `a`.
- */
-size_t fe_inventory_targets(const struct ir_program *p, const struct fe_inventory *inv,
-			    const enum ir_posture defaults[IR_PC_COUNT], struct fe_arena *a,
-			    struct ir_target **out);
 
 #endif

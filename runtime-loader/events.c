@@ -40,13 +40,8 @@ static const char *const proto_resource[KARMOR_PROTO_COUNT] = {
 
 /* linux/capability.h order */
 static const char *const cap_names[] = {
-	"chown",	"dac_override", "dac_read_search", "fowner",	     "fsetid",		"kill",
-	"setgid",	"setuid",	"setpcap",	   "linux_immutable", "net_bind_service", "net_broadcast",
-	"net_admin",	"net_raw",	"ipc_lock",	   "ipc_owner",	     "sys_module",	"sys_rawio",
-	"sys_chroot",	"sys_ptrace",	"sys_pacct",	   "sys_admin",	     "sys_boot",	"sys_nice",
-	"sys_resource", "sys_time",	"sys_tty_config",  "mknod",	     "lease",		"audit_write",
-	"audit_control", "setfcap",	"mac_override",	   "mac_admin",	     "syslog",		"wake_alarm",
-	"block_suspend", "audit_read",	"perfmon",	   "bpf",	     "checkpoint_restore",
+#define FE_CAPABILITY(name, number, crd) [number] = #name,
+#include "../frontend/names.def"
 };
 _Static_assert(sizeof(cap_names) / sizeof(cap_names[0]) == KL_CAP_COUNT,
 	       "a name for every capability an image may hold (image.h)");

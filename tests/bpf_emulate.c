@@ -312,12 +312,9 @@ static __u16 emu_protocol(const char *name)
 static __u16 emu_capability(const char *name)
 {
 	static const char *const names[] = {
-		"chown", "dac_override", "dac_read_search", "fowner", "fsetid", "kill", "setgid", "setuid", "setpcap",
-		"linux_immutable", "net_bind_service", "net_broadcast", "net_admin", "net_raw", "ipc_lock", "ipc_owner",
-		"sys_module", "sys_rawio", "sys_chroot", "sys_ptrace", "sys_pacct", "sys_admin", "sys_boot", "sys_nice",
-		"sys_resource", "sys_time", "sys_tty_config", "mknod", "lease", "audit_write", "audit_control",
-		"setfcap", "mac_override", "mac_admin", "syslog", "wake_alarm", "block_suspend", "audit_read",
-		"perfmon", "bpf", "checkpoint_restore"};
+#define FE_CAPABILITY(name, number, crd) [number] = #name,
+#include "../frontend/names.def"
+	};
 	if (strncasecmp(name, "cap_", 4) == 0)
 		name += 4;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -356,7 +353,14 @@ static char *emu_read_all(const char *file, size_t *len)
 	return buf;
 }
 
-static const char *const emu_verdicts[] = {"Allow", "Audit", "Block"};
+/* by enum karmor_verdict, which has the model's order (Allow, Audit, Block) */
+static const char *const emu_verdicts[] = {
+#define FE_ACTION(e, name, lower) [e] = #name,
+#include "../frontend/names.def"
+};
+_Static_assert((int)IR_ALLOW == (int)KARMOR_ALLOW && (int)IR_AUDIT == (int)KARMOR_AUDIT &&
+		       (int)IR_BLOCK == (int)KARMOR_BLOCK,
+	       "the image's verdicts have the model's order");
 
 struct emu_totals {
 	long pass, fail, skip;
@@ -490,7 +494,15 @@ static const char *emu_rule_mismatch(const struct emu_kernel *k, const char *pro
 				     const enum ir_posture posture[IR_PC_COUNT], char *buf, size_t len)
 {
 	const struct ir_program *p = fe_matcher_program(m);
-	struct kc_verdict v = kc_decide(m, &kc->workload, posture, &kc->op);
+	/* the verdict on the case's target, resolved as every command resolves it */
+	struct fe_arena a;
+	fe_arena_init(&a);
+	struct kc_targets ts;
+	kc_targets_init(&ts);
+	size_t ti = kc_targets_add_workload(&ts, &a, p, &kc->workload, posture);
+	struct kc_verdict v = kc_decide(m, &ts.items[ti], &kc->op);
+	kc_targets_free(&ts);
+	fe_arena_free(&a);
 	const char *want_policy = v.policy ? v.policy : "-";
 	const struct ir_rule *want = v.rule >= 0 ? &p->rules[v.rule] : NULL;
 	uint32_t t = 0;

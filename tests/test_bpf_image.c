@@ -585,14 +585,14 @@ static void test_task_sources(void)
 
 static void test_totals(void)
 {
-	/* be_bpf_finish: the usage lines and no error for a small run */
+	/* be_bpf.finish: the usage lines and no error for a small run */
 	struct built b;
 	build(&b, image_yaml);
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	CU_ASSERT_TRUE(be_bpf_finish(&b.be, f));
+	CU_ASSERT_TRUE(be_bpf.finish(&b.be, f));
 	fclose(f);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "bpf: karmorc-test-00000000: 17 of 65,536 path entries, 1 of 4,096 network, "
 					    "1 of 4,096 capability, 1 of 4,096 source entries, 8 rules\n"));

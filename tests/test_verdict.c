@@ -18,7 +18,11 @@ static struct kc_verdict decide(const char *yaml, const struct kc_workload *w, c
 	CU_ASSERT_EQUAL(u.diags.errors, 0);
 	struct fe_matcher *m = fe_matcher_new(&u.prog);
 	struct kc_operation op = {opk, res, source, owner, NULL};
-	struct kc_verdict v = kc_decide(m, w, posture, &op);
+	struct kc_targets ts;
+	kc_targets_init(&ts);
+	size_t t = kc_targets_add_workload(&ts, &u.arena, &u.prog, w, posture);
+	struct kc_verdict v = kc_decide(m, &ts.items[t], &op);
+	kc_targets_free(&ts);
 	static char name[128];
 	name[0] = '\0';
 	if (v.policy)

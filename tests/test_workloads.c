@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../frontend/workloads.h"
+#include "../compiler/targets.h"
 #include "unit.h"
 
 struct inv {
@@ -516,7 +517,7 @@ static void test_targets(void)
 	CU_ASSERT_EQUAL_FATAL(f.diags.errors, 0);
 
 	struct ir_target *ts;
-	size_t n = fe_inventory_targets(&u.prog, &f.inv, audit3, &u.arena, &ts);
+	size_t n = kc_targets_from_inventory(&u.prog, &f.inv, audit3, &u.arena, &ts);
 	/* containers: web 3, db 1, backup 1 (prod); agent, migrate, debug, web-copy (dev);
 	 * cache (default); web-pod (prod); then two nodes */
 	CU_ASSERT_EQUAL(n, 3 + 1 + 1 + 4 + 1 + 1 + 2);
@@ -598,7 +599,7 @@ static void test_targets(void)
 	/* --posture block for everything: annotations still win where they are set */
 	static const enum ir_posture block3[IR_PC_COUNT] = {IR_POSTURE_BLOCK, IR_POSTURE_BLOCK, IR_POSTURE_BLOCK};
 	struct ir_target *ts2;
-	size_t n2count = fe_inventory_targets(&u.prog, &f.inv, block3, &u.arena, &ts2);
+	size_t n2count = kc_targets_from_inventory(&u.prog, &f.inv, block3, &u.arena, &ts2);
 	CU_ASSERT_EQUAL(n2count, n);
 	const struct ir_target *w2 = find_target(ts2, n2count, "prod", "web", "nginx");
 	CU_ASSERT_EQUAL(w2->posture[IR_PC_NETWORK], IR_POSTURE_AUDIT);

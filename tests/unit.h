@@ -15,6 +15,7 @@ void test_verdict_register(void);
 void test_report_register(void);
 void test_bpf_image_register(void);
 void test_workloads_register(void);
+void test_backends_register(void);
 
 /* A compilation of in-memory YAML: arena, diagnostics, program. */
 struct unit_prog {

@@ -1802,6 +1802,31 @@ t_bpf_deterministic() {
 	rc_is 0
 	diff -r one two >/dev/null || fail "two runs (inputs in another order) wrote different images"
 }
+t_target_all() {
+	# --target=all walks the backend table: every backend's folder, byte-identical whatever
+	# the order of the inputs; options of one backend go with it or with all
+	fake_bpf_object obj.o
+	cp "$DATA/valid.yaml" v.yaml
+	cp "$DATA/allow-list.yaml" a.yaml
+	KARMORC_BPF_OBJECT=obj.o kc compile --target=all -o one v.yaml a.yaml
+	rc_is 0
+	[ -n "$(ls one/apparmor)" ] || fail "no AppArmor profile"
+	[ -e one/bpf/karmor.bpf.o ] || fail "no BPF object"
+	ls one/bpf/*.kmi >/dev/null 2>&1 || fail "no BPF image"
+	err_re "^karmorc: compile: [0-9]+ targets?, [0-9]+ files written to one/"
+	KARMORC_BPF_OBJECT=obj.o kc compile --target=all -o two a.yaml v.yaml
+	rc_is 0
+	diff -r one two >/dev/null || fail "two runs (inputs in another order) wrote different files"
+	kc compile --target=all --bpf-object obj.o -o three v.yaml
+	rc_is 0
+	kc compile --target=nope -o four v.yaml
+	rc_is 2
+	err_has "--target must name a backend (apparmor or bpf) or all, not nope"
+	printf 'policies: [v.yaml]\ncases:\n  - {name: c, workload: {namespace: ns}, op: read, resource: /x, expect: Allow}\n' >sc.yaml
+	KARMORC_BPF_OBJECT=obj.o kc compile --target=all -o five --scenario sc.yaml
+	rc_is 2
+	err_has "--scenario writes one backend's case manifest"
+}
 t_bpf_stale() {
 	fake_bpf_object obj.o
 	cp "$DATA/valid.yaml" v.yaml
@@ -1868,6 +1893,24 @@ t_bpf_object_missing() {
 	kc compile --target=apparmor --bpf-object nowhere.o -o out v.yaml
 	rc_is 2
 }
+t_gap_scope_travels() {
+	# a gap's scope (which cases depend on it) travels with the finding: the complain-mode
+	# Block is seen again in the fromSource child profile and dropped as a duplicate, and
+	# its "only the ops it decides" must not land on the unrelated sctp gap (KC0400)
+	{ pol KubeArmorPolicy a-file; printf '  namespace: ns\nspec:\n  selector:\n    matchLabels:\n      app: g\n  file:\n    matchPaths:\n    - path: /etc/passwd\n      action: Allow\n    - path: /etc/shadow\n      action: Block\n    - path: /etc/hosts\n      fromSource:\n      - path: /bin/bash\n      action: Allow\n  action: Block\n---\n'; pol KubeArmorPolicy b-net; printf '  namespace: ns\nspec:\n  selector:\n    matchLabels:\n      app: g\n  network:\n    matchProtocols:\n    - protocol: sctp\n  action: Allow\n'; } >g.yaml
+	cat >sc.yaml <<-'EOF'
+	policies: [g.yaml]
+	cases:
+	  - {name: sctp, workload: {namespace: ns, labels: {app: g}}, op: network, resource: sctp, expect: Allow}
+	  - {name: shadow, workload: {namespace: ns, labels: {app: g}}, op: read, resource: /etc/shadow, expect: Block}
+	EOF
+	kc compile --target=apparmor -o out --scenario sc.yaml
+	rc_is 0
+	err_re "^(\./)?g\.yaml:[0-9]+:7: warning: apparmor: AppArmor has no network keyword for protocol 'sctp'.*\[KC0400\]$"
+	awk -F'\t' 'NR > 1 { print $2 "|" $10 }' out/cases.tsv >got
+	printf '%s\n' "sctp|KC0400" "shadow|KC0402" >want
+	cmp -s got want || fail "cases.tsv: $(tr '\n' ' ' <got)"
+}
 t_bpf_gaps() {
 	# what the kernel side does not enforce is a located warning, and the cases that depend
 	# on it are skipped in the manifest with that code
@@ -1893,11 +1936,13 @@ t_bpf_gaps() {
 }
 t bpf_compile_writes_images t_bpf_images
 t bpf_images_deterministic t_bpf_deterministic
+t compile_target_all t_target_all
 t bpf_removes_stale_images t_bpf_stale
 t bpf_map_capacity_KC0408 t_bpf_capacity
 t bpf_source_slots_KC0408 t_bpf_sources
 t bpf_object_missing t_bpf_object_missing
 t bpf_gaps_KC0406_KC0401 t_bpf_gaps
+t apparmor_gap_scope_travels_KC0400 t_gap_scope_travels
 
 # ------------------------------------------------------------------ working directory
 

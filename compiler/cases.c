@@ -1,0 +1,100 @@
+/*
+ * kc_cases: the case manifest the real-kernel rig runs (scripts/vmtest): for `compile
+ * --scenario`, one line per case with the profile (or image) its process runs under and,
+ * when the backend reported a gap the case depends on, that gap's code: the rig skips such
+ * a case instead of failing it.
+ */
+#include "cases.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "verdict.h"
+
+static enum ir_posture_class kc_op_pclass(enum kc_op op)
+{
+	return op == KC_OP_NETWORK ? IR_PC_NETWORK : op == KC_OP_CAPABILITY ? IR_PC_CAPABILITIES
+	       : op == KC_OP_SYSCALL ? IR_PC_COUNT : IR_PC_FILE;
+}
+
+/* The code of a gap this case depends on, or NULL. */
+static const char *kc_case_skip(struct fe_arena *a, const struct be_ctx *be, const struct kc_targets *ts,
+				uint32_t ti, struct fe_matcher *m, const struct kc_case *k)
+{
+	const struct ir_program *p = be->prog;
+	enum ir_posture_class pc = kc_op_pclass(k->op.op);
+	for (size_t g = 0; g < be->ngaps; g++) {
+		const struct be_gap *gap = &be->gaps[g];
+		if (gap->target != ti || (gap->pclass != pc && !gap->scope.all_classes))
+			continue;
+		if (gap->scope.reads_of_target) {
+			const struct ir_rule *r = &p->rules[gap->rule];
+			if (k->op.op == KC_OP_READ && k->op.resource && fe_path_matches(m, r->match, r->target, k->op.resource))
+				return fe_arena_printf(a, "KC%04d", (int)gap->code);
+			continue;
+		}
+		if (gap->scope.only) {
+			bool listed = false;
+			for (const char *const *o = gap->scope.only; *o && !listed; o++)
+				listed = k->op.resource && strcasecmp(*o, k->op.resource) == 0;
+			if (!listed)
+				continue;
+		}
+		bool depends = gap->rule < 0;
+		if (!depends && gap->scope.matching_only) {
+			/* only a Block this very rule decides is affected (e.g. a denial without a record) */
+			struct kc_verdict v = kc_decide(m, &ts->items[ti], &k->op);
+			depends = v.action == IR_BLOCK && v.rule == gap->rule;
+		} else if (!depends) {
+			const struct ir_rule *r = &p->rules[gap->rule];
+			/* the rule matches the op, or it is an Allow that makes the class an allow-list */
+			depends = (kc_rule_matches(m, r, &k->op) && fe_source_matches(p, &r->source, k->op.source)) ||
+				  (r->action == IR_ALLOW && pc != IR_PC_COUNT);
+		}
+		if (depends)
+			return fe_arena_printf(a, "KC%04d", (int)gap->code);
+	}
+	return NULL;
+}
+
+static void kc_tsv_field(struct be_buf *b, const char *s)
+{
+	for (const char *p = s ? s : "-"; *p; p++) {
+		char c = *p == '\t' || *p == '\n' || *p == '\r' ? ' ' : *p;
+		char one[2] = {c, 0};
+		be_puts(b, one);
+	}
+}
+
+void kc_cases_manifest(struct kc_pipeline *pl, struct kc_output *o)
+{
+	struct be_ctx *be = &o->be;
+	const struct kc_scenario *sc = &pl->sc;
+	struct be_buf *b = &be_new_file(be, "cases.tsv")->text;
+	struct fe_matcher *m = fe_matcher_new(pl->prog);
+	be_puts(b, "index\tname\tprofile\tsource\towner\top\tresource\tpath\texpect\tskip\n");
+	for (size_t i = 0; i < sc->ncases; i++) {
+		const struct kc_case *k = &sc->cases[i];
+		size_t t = pl->case_target[i];
+		const struct ir_target *tg = &pl->targets.items[t];
+		bool confined = tg->npolicies > 0;
+		const char *subject = confined ? o->backend->subject_for(be, tg, k->op.source) : "unconfined";
+		const char *skip = confined ? kc_case_skip(&pl->arena, be, &pl->targets, (uint32_t)t, m, k) : NULL;
+		if (!skip && k->malformed)
+			skip = "KC0300";
+		be_printf(b, "%zu\t", i);
+		kc_tsv_field(b, k->name);
+		be_puts(b, "\t");
+		kc_tsv_field(b, subject);
+		be_puts(b, "\t");
+		kc_tsv_field(b, k->op.source);
+		be_printf(b, "\t%d\t%s\t", k->op.owner ? 1 : 0, kc_op_name(k->op.op));
+		kc_tsv_field(b, k->op.resource);
+		be_puts(b, "\t");
+		kc_tsv_field(b, k->op.path);
+		be_printf(b, "\t%s\t", ir_action_name(k->expect));
+		kc_tsv_field(b, skip);
+		be_puts(b, "\n");
+	}
+	fe_matcher_free(m);
+}

@@ -1,0 +1,239 @@
+#include "pipeline.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cases.h"
+#include "report.h"
+
+void kc_pipeline_init(struct kc_pipeline *pl, const char *command)
+{
+	memset(pl, 0, sizeof(*pl));
+	pl->command = command;
+	pl->mode = FE_SCHEMA_CRD;
+	for (int c = 0; c < IR_PC_COUNT; c++)
+		pl->posture[c] = IR_POSTURE_AUDIT;
+	fe_arena_init(&pl->arena);
+	fe_diags_init(&pl->own_diags, &pl->arena);
+	ir_program_init(&pl->own_prog, &pl->arena);
+	pl->diags = &pl->own_diags;
+	pl->prog = &pl->own_prog;
+	kc_targets_init(&pl->targets);
+}
+
+void kc_pipeline_free(struct kc_pipeline *pl)
+{
+	for (size_t i = 0; i < pl->noutputs; i++)
+		be_ctx_free(&pl->outputs[i].be);
+	kc_targets_free(&pl->targets);
+	if (pl->scenario)
+		kc_scenario_free(&pl->sc);
+	ir_program_free(&pl->own_prog);
+	fe_diags_free(&pl->own_diags);
+	fe_arena_free(&pl->arena);
+}
+
+/* Before anything is read: each backend's own input (the BPF object), so that a missing
+ * one stops the run before any policy is judged. */
+static bool kc_prepare(struct kc_pipeline *pl)
+{
+	for (size_t i = 0; i < pl->noutputs; i++) {
+		struct kc_output *o = &pl->outputs[i];
+		be_ctx_init(&o->be, NULL, NULL, &pl->arena, o->backend->name);
+		o->be.version = pl->version;
+		if (o->backend->prepare && !o->backend->prepare(&o->be, o->arg))
+			return false;
+	}
+	return true;
+}
+
+/* load: the policies (or the scenario file) into the program; with `refusal` set, errors
+ * are reported and stop the run. */
+static bool kc_load(struct kc_pipeline *pl)
+{
+	if (pl->scenario) {
+		pl->scenario_ok = kc_scenario_load(&pl->sc, pl->scenario, pl->mode);
+		if (pl->sc.read_error) {
+			pl->io_error = pl->sc.io_error;
+			if (pl->refusal)
+				fprintf(stderr, "karmorc: %s: %s\n", pl->scenario, pl->sc.read_error);
+			return false;
+		}
+		pl->diags = &pl->sc.diags;
+		pl->prog = &pl->sc.prog;
+		memcpy(pl->posture, pl->sc.posture, sizeof(pl->posture));
+	} else {
+		struct fe_loader l;
+		pl->prog->count_rules_only = pl->validate_only;	/* check validates, and keeps no IR */
+		fe_loader_init(&l, &pl->arena, pl->diags, pl->prog, pl->mode);
+		l.validate_only = pl->validate_only;
+		l.on_file = pl->on_file;
+		l.on_file_ctx = pl->on_file_ctx;
+		for (size_t i = 0; i < pl->npaths; i++)
+			fe_load_path(&l, pl->paths[i]);
+		fe_loader_finish(&l);
+		pl->io_error = l.io_error;
+		pl->files = l.files;
+		pl->policies = l.policies;
+		pl->recognised = l.recognised;
+	}
+	struct fe_diags *d = pl->diags;
+	if (pl->need_policy && !d->errors && !pl->io_error && pl->prog->npolicies == 0) {
+		struct fe_loc none = {NULL, 0, 0};
+		if (pl->command && strcmp(pl->command, "lint") == 0)
+			fe_diag_add(d, FE_ERROR, FE_NO_POLICY, none, "no KubeArmor policy in %zu file%s", pl->files,
+				    pl->files == 1 ? "" : "s");
+		else
+			fe_diag_add(d, FE_ERROR, FE_NO_POLICY, none, "no KubeArmor policy to compile");
+	}
+	if (pl->refusal && (d->errors || pl->io_error)) {
+		kc_report(stderr, d, KC_FORMAT_TEXT, false);
+		fprintf(stderr, "karmorc: %s: %s\n", pl->command, pl->refusal);
+		return false;
+	}
+	return true;
+}
+
+/* targets: a scenario's case workloads, explain's workload, or the distinct selectors. */
+static void kc_resolve_targets(struct kc_pipeline *pl)
+{
+	if (pl->scenario) {
+		pl->case_target = fe_arena_alloc(&pl->arena, (pl->sc.ncases + 1) * sizeof(*pl->case_target));
+		for (size_t i = 0; i < pl->sc.ncases; i++)
+			pl->case_target[i] = kc_targets_add_workload(&pl->targets, &pl->arena, pl->prog,
+								     &pl->sc.cases[i].workload, pl->posture);
+	} else if (pl->workload) {
+		pl->workload_target = kc_targets_add_workload(&pl->targets, &pl->arena, pl->prog, pl->workload,
+							      pl->posture);
+	} else {
+		kc_targets_from_selectors(&pl->targets, &pl->arena, pl->prog, pl->posture);
+	}
+}
+
+/* analyses: whole-set analyses over the targets.  Today every finding comes from the
+ * backends (their gaps, reported while emitting, as each needs its capability matrix);
+ * conflicts, shadowing and posture (`lint`) are to run here, before any backend. */
+static void kc_analyse(struct kc_pipeline *pl)
+{
+	if (pl->lint)
+		kc_lint_program(pl->prog, pl->targets.items, pl->targets.n, pl->lint, pl->diags);
+}
+
+/* emit: each backend over the targets it serves, then its whole-output finish; the
+ * scenario's case manifest.  A backend's error (a capacity) stops the run: all or nothing. */
+static bool kc_emit(struct kc_pipeline *pl)
+{
+	const char *failed = NULL;
+	for (size_t i = 0; i < pl->noutputs; i++) {
+		struct kc_output *o = &pl->outputs[i];
+		size_t errors = pl->diags->errors;
+		o->be.prog = pl->prog;
+		o->be.diags = pl->diags;
+		for (size_t t = 0; t < pl->targets.n; t++) {
+			const struct ir_target *tg = &pl->targets.items[t];
+			if (!tg->npolicies)
+				continue;	/* no policy applies: the workload runs unconfined */
+			if (!(o->backend->subjects & (tg->host ? BE_HOSTS : BE_CONTAINERS)))
+				continue;
+			o->be.target_index = (uint32_t)t;
+			o->backend->emit(&o->be, tg);
+		}
+		if (o->backend->finish) {
+			o->backend->finish(&o->be, stdout);
+			fflush(stdout);
+		}
+		if (!failed && pl->diags->errors > errors)
+			failed = o->backend->name;
+	}
+	if (failed) {
+		kc_report(stderr, pl->diags, KC_FORMAT_TEXT, false);
+		fprintf(stderr, "karmorc: %s: the %s backend reported errors; nothing written\n", pl->command, failed);
+		return false;
+	}
+	if (pl->scenario && pl->noutputs == 1)
+		kc_cases_manifest(pl, &pl->outputs[0]);
+	return true;
+}
+
+/* Each file is written to a temporary name and renamed: a reader never sees half a file. */
+static bool kc_write_file(const char *dir, const char *rel, const struct be_buf *text)
+{
+	char path[4096], tmp[4200];
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	char *slash = strrchr(path, '/');
+	*slash = '\0';
+	if (!be_mkdirs(path)) {
+		fprintf(stderr, "karmorc: %s: %s\n", path, strerror(errno));
+		return false;
+	}
+	*slash = '/';
+	snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid());
+	FILE *f = fopen(tmp, "wb");
+	if (!f) {
+		fprintf(stderr, "karmorc: %s: %s\n", tmp, strerror(errno));
+		return false;
+	}
+	bool ok = fwrite(text->s ? text->s : "", 1, text->len, f) == text->len;
+	ok &= fclose(f) == 0;
+	if (!ok || rename(tmp, path) != 0) {
+		fprintf(stderr, "karmorc: %s: %s\n", path, strerror(errno));
+		unlink(tmp);
+		return false;
+	}
+	return true;
+}
+
+/* write: every file of every backend, then the backends' after-write steps; then each
+ * backend's folder is left holding exactly this run's artifacts. */
+static int kc_write(struct kc_pipeline *pl)
+{
+	kc_report(stderr, pl->diags, KC_FORMAT_TEXT, false);
+	size_t nfiles = 0, ngaps = 0;
+	for (size_t i = 0; i < pl->noutputs; i++) {
+		const struct be_ctx *be = &pl->outputs[i].be;
+		for (size_t f = 0; f < be->nfiles; f++)
+			if (!kc_write_file(pl->outdir, be->files[f].path, &be->files[f].text))
+				return 3;
+		nfiles += be->nfiles;
+		ngaps += be->ngaps;
+	}
+	for (size_t i = 0; i < pl->noutputs; i++) {
+		const struct kc_output *o = &pl->outputs[i];
+		if (o->arg && o->backend->after_write && !o->backend->after_write(&o->be, pl->outdir, o->arg))
+			return 3;
+	}
+	for (size_t i = 0; i < pl->noutputs; i++) {
+		const char *folder = pl->outputs[i].backend->folder;
+		be_remove_stale(pl->outdir, folder, &pl->outputs[i].be, fe_arena_printf(&pl->arena, "%s/", folder));
+	}
+	size_t nt = pl->targets.n;
+	fprintf(stderr, "karmorc: %s: %zu target%s, %zu file%s written to %s/, %zu rule%s not expressible\n",
+		pl->command, nt, nt == 1 ? "" : "s", nfiles, nfiles == 1 ? "" : "s", pl->outdir, ngaps,
+		ngaps == 1 ? "" : "s");
+	return 0;
+}
+
+/* The one list of passes. */
+int kc_pipeline_run(struct kc_pipeline *pl, enum kc_stage last)
+{
+	if (last >= KC_STAGE_EMIT && !kc_prepare(pl))
+		return 3;
+	if (!kc_load(pl))
+		return pl->io_error ? 3 : 1;
+	if (last == KC_STAGE_LOAD)
+		return 0;
+	kc_resolve_targets(pl);
+	if (last == KC_STAGE_TARGETS)
+		return 0;
+	kc_analyse(pl);
+	if (last == KC_STAGE_ANALYSES)
+		return 0;
+	if (!kc_emit(pl))
+		return 1;
+	if (last == KC_STAGE_EMIT)
+		return 0;
+	return kc_write(pl);
+}

@@ -1,0 +1,94 @@
+/* backends/backend.c: the table, the capability matrices against what emit reports, and
+ * be_gap (scopes travel with findings; a rule's duplicate is one finding). */
+#include <string.h>
+
+#include "../backends/backend.h"
+#include "../compiler/targets.h"
+#include "unit.h"
+
+
+static void test_table(void)
+{
+	size_t n = 0;
+	for (const struct be_backend *const *b = be_backends; *b; b++, n++) {
+		CU_ASSERT_PTR_EQUAL(be_find((*b)->name), *b);
+		CU_ASSERT_PTR_NOT_NULL((*b)->folder);
+		CU_ASSERT_PTR_NOT_NULL((*b)->emit);
+		CU_ASSERT_PTR_NOT_NULL((*b)->subject_for);
+		CU_ASSERT((*b)->subjects & BE_BOTH);
+		/* a backend's option has a hook that reads it */
+		if ((*b)->option)
+			CU_ASSERT((*b)->prepare || (*b)->after_write);
+	}
+	CU_ASSERT(n >= 2);
+	CU_ASSERT_PTR_NULL(be_find("all"));
+	CU_ASSERT_PTR_NULL(be_capability_of(&be_apparmor, IR_FILE, IR_M_PATH));	/* not listed: full */
+}
+
+/* The matrix says what emit does: a rule of a kind marked BE_NONE is reported with the
+ * row's code by every backend. */
+static void test_matrix_tells_the_truth(void)
+{
+	static const char yaml[] = "apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\n"
+				   "metadata: {name: sys, namespace: ns}\nspec:\n  selector:\n    matchLabels: {app: x}\n"
+				   "  syscalls:\n    matchSyscalls:\n    - syscall: [unlink]\n  action: Audit\n";
+	for (const struct be_backend *const *b = be_backends; *b; b++) {
+		const struct be_capability *row = be_capability_of(*b, IR_SYSCALL, IR_M_SYSCALL);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(row);
+		CU_ASSERT_EQUAL(row->support, BE_NONE);
+		struct unit_prog u;
+		unit_load(&u, FE_SCHEMA_CRD, "s.yaml", yaml);
+		CU_ASSERT_EQUAL(u.diags.errors, 0);
+		struct kc_targets ts;
+		kc_targets_init(&ts);
+		kc_targets_from_selectors(&ts, &u.arena, &u.prog, (enum ir_posture[IR_PC_COUNT]){0});
+		struct be_ctx be;
+		be_ctx_init(&be, &u.prog, &u.diags, &u.arena, (*b)->name);
+		be.version = "9.9.9";
+		(*b)->emit(&be, &ts.items[0]);
+		bool reported = false;
+		for (size_t g = 0; g < be.ngaps; g++)
+			reported |= be.gaps[g].code == row->code;
+		CU_ASSERT_TRUE(reported);
+		be_ctx_free(&be);
+		kc_targets_free(&ts);
+		unit_free(&u);
+	}
+}
+
+/* A duplicate finding is dropped whole: the scope given with it never lands on another. */
+static void test_gap_scope_travels(void)
+{
+	struct unit_prog u;
+	unit_load(&u, FE_SCHEMA_CRD, "g.yaml",
+		  "apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\nmetadata: {name: g, namespace: ns}\n"
+		  "spec:\n  selector:\n    matchLabels: {app: x}\n  file:\n    matchPaths:\n    - path: /a\n"
+		  "    - path: /b\n  action: Block\n");
+	CU_ASSERT_EQUAL_FATAL(u.prog.nrules, 2);
+	struct ir_target t = {.name = "t", .describe = "t"};
+	struct be_ctx be;
+	be_ctx_init(&be, &u.prog, &u.diags, &u.arena, "test");
+	static const struct be_gap_scope matching = {.matching_only = true};
+	be_gap(&be, &t, 0, IR_PC_FILE, FE_BE_POSTURE, &matching, "first");
+	be_gap(&be, &t, 1, IR_PC_FILE, FE_BE_PROTOCOL, NULL, "second");
+	be_gap(&be, &t, 0, IR_PC_FILE, FE_BE_POSTURE, &matching, "first again");	/* dropped */
+	CU_ASSERT_EQUAL(be.ngaps, 2);
+	CU_ASSERT_TRUE(be.gaps[0].scope.matching_only);
+	CU_ASSERT_FALSE(be.gaps[1].scope.matching_only);
+	/* another target, or a class-wide gap, is another finding */
+	be.target_index = 1;
+	be_gap(&be, &t, 0, IR_PC_FILE, FE_BE_POSTURE, NULL, "other target");
+	be_gap(&be, &t, -1, IR_PC_FILE, FE_BE_POSTURE, NULL, "class");
+	be_gap(&be, &t, -1, IR_PC_FILE, FE_BE_POSTURE, NULL, "class");
+	CU_ASSERT_EQUAL(be.ngaps, 5);
+	be_ctx_free(&be);
+	unit_free(&u);
+}
+
+void test_backends_register(void)
+{
+	CU_pSuite s = CU_add_suite("backends", NULL, NULL);
+	CU_add_test(s, "the backend table", test_table);
+	CU_add_test(s, "capability matrices match what emit reports", test_matrix_tells_the_truth);
+	CU_add_test(s, "be_gap: scopes travel with findings", test_gap_scope_travels);
+}
