@@ -309,31 +309,6 @@ bool kc_selects(const struct ir_program *p, const struct ir_policy *pol, const s
 
 /* ------------------------------------------- targets of a workload inventory */
 
-/* "karmorc-<kind>-<readable slug>-<8 hex of SHA-256(identity)>": the scheme of the
- * selector targets (compiler/compile.c kc_target_name), so names stay legal as AppArmor
- * profile and file names; the hash keeps two workloads whose slugs collide apart. */
-static const char *wl_target_name(struct fe_arena *a, const char *kind, const char *readable, const char *identity)
-{
-	unsigned char md[crypto_hash_sha256_BYTES];
-	crypto_hash_sha256(md, (const unsigned char *)identity, strlen(identity));
-	char slug[49];
-	size_t n = 0;
-	for (const char *p = readable; *p && n < sizeof(slug) - 1; p++) {
-		char c = *p;
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c + 32);
-		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
-			slug[n++] = c;
-		else if (n && slug[n - 1] != '-')
-			slug[n++] = '-';
-	}
-	while (n && slug[n - 1] == '-')
-		n--;
-	slug[n] = '\0';
-	return fe_arena_printf(a, "karmorc-%s-%s%s%02x%02x%02x%02x", kind, slug, n ? "-" : "", md[0], md[1], md[2],
-			       md[3]);
-}
-
 /* The policies that select w, and their rules, in program order. */
 static void wl_bind(const struct ir_program *p, const struct kc_workload *w, uint32_t *scratch,
 		    struct fe_arena *a, struct ir_target *t)
@@ -404,7 +379,7 @@ size_t kc_targets_from_inventory(const struct ir_program *p, const struct fe_inv
 			}
 			const char *ident = fe_arena_printf(a, "namespace %s %s %s container %s", w->namespace, kind,
 							    w->name, ct->name);
-			t->name = wl_target_name(a, "wl", fe_arena_printf(a, "%s-%s-%s", w->namespace, w->name,
+			t->name = kc_target_name(a, "wl", fe_arena_printf(a, "%s-%s-%s", w->namespace, w->name,
 									  ct->name), ident);
 			t->describe = fe_arena_printf(a, "the %scontainer %s of %s %s/%s", ct->init ? "init " : "",
 						      ct->name, kind, w->namespace, w->name);
@@ -421,7 +396,7 @@ size_t kc_targets_from_inventory(const struct ir_program *p, const struct fe_inv
 					   nd->loc, {{0}}};
 		memcpy(t->posture, defaults, sizeof(t->posture));
 		t->host = true;
-		t->name = wl_target_name(a, "host", nd->name, fe_arena_printf(a, "node %s", nd->name));
+		t->name = kc_target_name(a, "host", nd->name, fe_arena_printf(a, "node %s", nd->name));
 		t->describe = fe_arena_printf(a, "the node %s", nd->name);
 		t->identity = id;
 		/* KubeArmor matches kubearmor.io/hostname against the node's own name
