@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../frontend/hash.h"
 #include "../frontend/load.h"
 #include "../frontend/match.h"
 #include "explain.h"
@@ -78,8 +79,7 @@ const char *kc_code_help(enum fe_diag_code code)
 enum kc_effect { KC_E_PASS, KC_E_GRANT, KC_E_AUDIT, KC_E_BLOCK };
 
 struct kc_seen {
-	uint32_t code, a, b;
-	bool used;
+	uint32_t code, a, b;	/* no padding: hashed as bytes */
 };
 
 struct kc_lint {
@@ -92,6 +92,7 @@ struct kc_lint {
 	const struct ir_target *t;
 	struct kc_seen *seen;		/* findings already made: one per (code, rule, other) */
 	size_t nseen, seen_cap;
+	struct fe_hindex seen_ix;	/* over seen[] */
 	bool *flagged;			/* per rule of the target: already reported as shadowed */
 	bool allow_list[IR_PC_COUNT];
 	long first_allow[IR_PC_COUNT];
@@ -102,43 +103,27 @@ static const char *S(const struct kc_lint *L, ir_str id)
 	return ir_s(&L->p->strs, id);
 }
 
-static size_t kc_seen_hash(uint32_t code, uint32_t a, uint32_t b)
-{
-	uint64_t h = ((uint64_t)code * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)a * 0xC2B2AE3D27D4EB4Full) ^
-		     ((uint64_t)b * 0x165667B19E3779F9ull);
-	return (size_t)(h ^ (h >> 29));
-}
-
-/* True the first time (code, a, b) is seen: a finding is made once, whatever the targets. */
+/* True the first time (code, a, b) is seen: a finding is made once, whatever the targets.
+ * The keys live in L->seen, indexed by the tree's one hash table (frontend/hash.h). */
 static bool kc_first_time(struct kc_lint *L, uint32_t code, uint32_t a, uint32_t b)
 {
-	if ((L->nseen + 1) * 2 > L->seen_cap) {
+	struct kc_seen key = {code, a, b};
+	uint32_t h = fe_hash(&key, sizeof(key)), id;
+	for (uint32_t c = fe_hindex_first(&L->seen_ix, h); fe_hindex_next(&L->seen_ix, h, &c, &id);)
+		if (L->seen[id].code == code && L->seen[id].a == a && L->seen[id].b == b)
+			return false;
+	if (L->nseen == L->seen_cap) {
 		size_t cap = L->seen_cap ? L->seen_cap * 2 : 256;
-		struct kc_seen *ns = calloc(cap, sizeof(*ns));
+		struct kc_seen *ns = realloc(L->seen, cap * sizeof(*ns));
 		if (!ns) {
 			fputs("karmorc: internal error: out of memory\n", stderr);
 			exit(3);
 		}
-		for (size_t i = 0; i < L->seen_cap; i++) {
-			if (!L->seen[i].used)
-				continue;
-			size_t h = kc_seen_hash(L->seen[i].code, L->seen[i].a, L->seen[i].b) & (cap - 1);
-			while (ns[h].used)
-				h = (h + 1) & (cap - 1);
-			ns[h] = L->seen[i];
-		}
-		free(L->seen);
 		L->seen = ns;
 		L->seen_cap = cap;
 	}
-	size_t h = kc_seen_hash(code, a, b) & (L->seen_cap - 1);
-	while (L->seen[h].used) {
-		if (L->seen[h].code == code && L->seen[h].a == a && L->seen[h].b == b)
-			return false;
-		h = (h + 1) & (L->seen_cap - 1);
-	}
-	L->seen[h] = (struct kc_seen){code, a, b, true};
-	L->nseen++;
+	L->seen[L->nseen] = key;
+	fe_hindex_add(&L->seen_ix, h, (uint32_t)L->nseen++);
 	return true;
 }
 
@@ -472,12 +457,11 @@ static void kc_lint_same_key(struct kc_lint *L, const uint32_t *grp, size_t n)
 	}
 }
 
-static const struct ir_program *kc_sort_prog;	/* qsort has no context argument */
-
-static int kc_rule_idx_cmp(const void *pa, const void *pb)
+static int kc_rule_idx_cmp(const void *pa, const void *pb, void *prog)
 {
+	const struct ir_program *p = prog;
 	uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
-	int c = kc_key_cmp(&kc_sort_prog->rules[a], &kc_sort_prog->rules[b]);
+	int c = kc_key_cmp(&p->rules[a], &p->rules[b]);
 	return c ? c : a < b ? -1 : a > b;
 }
 
@@ -490,8 +474,7 @@ static void kc_lint_conflicts(struct kc_lint *L)
 		exit(3);
 	}
 	memcpy(idx, L->t->rules, n * sizeof(*idx));
-	kc_sort_prog = L->p;
-	qsort(idx, n, sizeof(*idx), kc_rule_idx_cmp);
+	qsort_r(idx, n, sizeof(*idx), kc_rule_idx_cmp, (void *)L->p);
 	for (size_t s = 0; s < n;) {
 		size_t e = s + 1;
 		while (e < n && kc_same_key(&L->p->rules[idx[s]], &L->p->rules[idx[e]]))
@@ -693,6 +676,7 @@ void kc_lint_program(const struct ir_program *p, const struct ir_target *targets
 	fe_matcher_free(L.m);
 	free(L.subpols);
 	free(L.seen);
+	fe_hindex_free(&L.seen_ix);
 }
 
 /* ---- the command ---- */
