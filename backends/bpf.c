@@ -1076,8 +1076,8 @@ static bool bpf_prepare(struct be_ctx *ctx, const char *arg)
 
 /* What the BPF programs cannot do as the verdict model says (the emit code reports each). */
 static const struct be_capability bpf_caps[] = {
-	{IR_FILE, IR_M_PATTERN, BE_PARTIAL, FE_BE_PATH, "globs the kernel-side automaton cannot hold"},
-	{IR_PROCESS, IR_M_PATTERN, BE_PARTIAL, FE_BE_PATH, "globs the kernel-side automaton cannot hold"},
+	{IR_FILE, IR_M_PATTERN, BE_NONE, FE_BE_PATH, "globs (matchPatterns): not compiled for the kernel yet"},
+	{IR_PROCESS, IR_M_PATTERN, BE_NONE, FE_BE_PATH, "globs (matchPatterns): not compiled for the kernel yet"},
 	{IR_NETWORK, IR_M_PROTOCOL, BE_PARTIAL, FE_BE_PROTOCOL, "only INET/INET6 sockets of known protocols"},
 	{IR_CAPABILITY, IR_M_CAPABILITY, BE_PARTIAL, FE_BE_NOT_ENFORCED, "capabilities without a number"},
 	BE_CAPS_NOT_ENFORCED,
