@@ -1,5 +1,6 @@
 #include "targets.h"
 
+#include <assert.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,26 +155,58 @@ static size_t kc_targets_find_or_add(struct kc_targets *ts, const char *key, boo
 
 /* ---- building targets ---- */
 
-static void kc_target_rules_add(struct fe_arena *a, struct ir_target *t, const struct ir_program *p,
-				const struct ir_policy *pol)
+/* t holds the policies pols[0..np) (program order) and their rules, in program order:
+ * one allocation each, however many policies (the one way every target is filled) */
+static void kc_target_bind(struct fe_arena *a, struct ir_target *t, const struct ir_program *p,
+			   const uint32_t *pols, uint32_t np)
 {
-	uint32_t *pols = fe_arena_alloc(a, (t->npolicies + 1) * sizeof(*pols));
-	if (t->npolicies)
-		memcpy(pols, t->policies, t->npolicies * sizeof(*pols));
-	pols[t->npolicies++] = (uint32_t)(pol - p->policies);
-	t->policies = pols;
-	uint32_t *rules = fe_arena_alloc(a, (t->nrules + pol->nrules + 1) * sizeof(*rules));
-	if (t->nrules)
-		memcpy(rules, t->rules, t->nrules * sizeof(*rules));
-	for (uint32_t r = 0; r < pol->nrules; r++)
-		rules[t->nrules + r] = pol->first_rule + r;
-	t->rules = rules;
-	t->nrules += pol->nrules;
+	uint32_t nr = 0;
+	for (uint32_t i = 0; i < np; i++)
+		nr += p->policies[pols[i]].nrules;
+	uint32_t *tp = fe_arena_alloc(a, (np + 1) * sizeof(*tp));
+	uint32_t *tr = fe_arena_alloc(a, (nr + 1) * sizeof(*tr));
+	if (np)
+		memcpy(tp, pols, np * sizeof(*tp));
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < np; i++) {
+		const struct ir_policy *pol = &p->policies[pols[i]];
+		for (uint32_t r = 0; r < pol->nrules; r++)
+			tr[k++] = pol->first_rule + r;
+	}
+	t->policies = tp;
+	t->npolicies = np;
+	t->rules = tr;
+	t->nrules = nr;
+}
+
+/* scratch for a list of policy indices: one per policy of p */
+static uint32_t *kc_policy_scratch(const struct ir_program *p)
+{
+	uint32_t *s = malloc((p->npolicies + 1) * sizeof(*s));
+	if (!s) {
+		fputs("karmorc: internal error: out of memory\n", stderr);
+		exit(3);
+	}
+	return s;
+}
+
+/* the policies that select w, in program order, into scratch; returns their number */
+static uint32_t kc_selecting(const struct ir_program *p, const struct kc_workload *w, uint32_t *scratch)
+{
+	uint32_t np = 0;
+	for (uint32_t i = 0; i < p->npolicies; i++)
+		if (kc_selects(p, &p->policies[i], w))
+			scratch[np++] = i;
+	return np;
 }
 
 void kc_targets_from_selectors(struct kc_targets *ts, struct fe_arena *a, const struct ir_program *p,
 			       const enum ir_posture posture[IR_PC_COUNT])
 {
+	/* the target of each policy, then each target's policies (a counting sort keeps
+	 * program order) */
+	assert(ts->n == 0);	/* the selectors' targets are the whole set */
+	uint32_t *of = kc_policy_scratch(p), *grouped = kc_policy_scratch(p);
 	for (uint32_t i = 0; i < p->npolicies; i++) {
 		const struct ir_policy *pol = &p->policies[i];
 		const char *key = kc_selector_text(a, p, pol);
@@ -187,8 +220,28 @@ void kc_targets_from_selectors(struct kc_targets *ts, struct fe_arena *a, const 
 			nt->host = pol->kind == IR_HSP;
 			memcpy(nt->posture, posture, sizeof(nt->posture));
 		}
-		kc_target_rules_add(a, nt, p, pol);
+		of[i] = (uint32_t)t;
 	}
+	size_t nt = ts->n;
+	uint32_t *start = calloc(nt + 1, sizeof(*start));
+	if (!start) {
+		fputs("karmorc: internal error: out of memory\n", stderr);
+		exit(3);
+	}
+	for (uint32_t i = 0; i < p->npolicies; i++)
+		start[of[i] + 1]++;
+	for (size_t t = 0; t < nt; t++)
+		start[t + 1] += start[t];
+	uint32_t *fill = kc_policy_scratch(p);
+	memcpy(fill, start, nt * sizeof(*fill));
+	for (uint32_t i = 0; i < p->npolicies; i++)
+		grouped[fill[of[i]]++] = i;
+	for (size_t t = 0; t < nt; t++)
+		kc_target_bind(a, &ts->items[t], p, grouped + start[t], start[t + 1] - start[t]);
+	free(fill);
+	free(start);
+	free(grouped);
+	free(of);
 }
 
 size_t kc_targets_add_workload(struct kc_targets *ts, struct fe_arena *a, const struct ir_program *p,
@@ -200,9 +253,9 @@ size_t kc_targets_add_workload(struct kc_targets *ts, struct fe_arena *a, const 
 	if (!added)
 		return t;
 	struct ir_target *nt = &ts->items[t];
-	for (uint32_t pi = 0; pi < p->npolicies; pi++)
-		if (kc_selects(p, &p->policies[pi], w))
-			kc_target_rules_add(a, nt, p, &p->policies[pi]);
+	uint32_t *pols = kc_policy_scratch(p);
+	kc_target_bind(a, nt, p, pols, kc_selecting(p, w, pols));
+	free(pols);
 	nt->name = kc_target_name(a, w->host ? "host" : "wl", key, key);
 	nt->describe = fe_arena_printf(a, "the workload %s", key);
 	nt->host = w->host;
@@ -309,32 +362,6 @@ bool kc_selects(const struct ir_program *p, const struct ir_policy *pol, const s
 
 /* ------------------------------------------- targets of a workload inventory */
 
-/* The policies that select w, and their rules, in program order. */
-static void wl_bind(const struct ir_program *p, const struct kc_workload *w, uint32_t *scratch,
-		    struct fe_arena *a, struct ir_target *t)
-{
-	uint32_t np = 0, nr = 0;
-	for (uint32_t i = 0; i < p->npolicies; i++) {
-		if (kc_selects(p, &p->policies[i], w)) {
-			scratch[np++] = i;
-			nr += p->policies[i].nrules;
-		}
-	}
-	uint32_t *pols = fe_arena_alloc(a, (np ? np : 1) * sizeof(*pols));
-	uint32_t *rules = fe_arena_alloc(a, (nr ? nr : 1) * sizeof(*rules));
-	memcpy(pols, scratch, np * sizeof(*pols));
-	uint32_t k = 0;
-	for (uint32_t i = 0; i < np; i++) {
-		const struct ir_policy *pol = &p->policies[pols[i]];
-		for (uint32_t r = 0; r < pol->nrules; r++)
-			rules[k++] = pol->first_rule + r;
-	}
-	t->policies = pols;
-	t->npolicies = np;
-	t->rules = rules;
-	t->nrules = nr;
-}
-
 static struct kc_label *wl_kc_labels(struct fe_arena *a, const struct ir_kv *kv, uint32_t n, size_t extra)
 {
 	struct kc_label *l = fe_arena_alloc(a, (n + extra + 1) * sizeof(*l));
@@ -353,11 +380,7 @@ size_t kc_targets_from_inventory(const struct ir_program *p, const struct fe_inv
 	for (size_t i = 0; i < inv->nworkloads; i++)
 		n += inv->workloads[i].ncontainers;
 	struct ir_target *ts = fe_arena_zalloc(a, (n ? n : 1) * sizeof(*ts));
-	uint32_t *scratch = malloc((p->npolicies ? p->npolicies : 1) * sizeof(*scratch));
-	if (!scratch) {
-		fputs("karmorc: internal error: out of memory\n", stderr);
-		exit(3);
-	}
+	uint32_t *scratch = kc_policy_scratch(p);
 	size_t k = 0;
 	for (size_t i = 0; i < inv->nworkloads; i++) {
 		const struct fe_workload *w = &inv->workloads[i];
@@ -385,7 +408,7 @@ size_t kc_targets_from_inventory(const struct ir_program *p, const struct fe_inv
 						      ct->name, kind, w->namespace, w->name);
 			t->identity = id;
 			struct kc_workload kw = {false, w->namespace, labels, w->nlabels, ct->name};
-			wl_bind(p, &kw, scratch, a, t);
+			kc_target_bind(a, t, p, scratch, kc_selecting(p, &kw, scratch));
 		}
 	}
 	for (size_t i = 0; i < inv->nnodes; i++) {
@@ -412,7 +435,7 @@ size_t kc_targets_from_inventory(const struct ir_program *p, const struct fe_inv
 			nl++;
 		}
 		struct kc_workload kw = {true, NULL, labels, nl, NULL};
-		wl_bind(p, &kw, scratch, a, t);
+		kc_target_bind(a, t, p, scratch, kc_selecting(p, &kw, scratch));
 	}
 	free(scratch);
 	*out = ts;
