@@ -17,11 +17,12 @@
 static void kc_compile_usage(FILE *f)
 {
 	fputs("usage: karmorc compile --target=apparmor -o DIR [--posture CLASS=MODE,...] [--schema=crd|daemon]\n"
-	      "                       [--apparmor-binary FEATURES_FILE] PATH...\n"
+	      "                       [--workloads PATH]... [--apparmor-binary FEATURES_FILE] PATH...\n"
 	      "       karmorc compile --target=bpf -o DIR [--posture CLASS=MODE,...] [--schema=crd|daemon]\n"
-	      "                       [--bpf-object FILE] PATH...\n"
+	      "                       [--workloads PATH]... [--bpf-object FILE] PATH...\n"
 	      "       karmorc compile --target=all -o DIR [--posture CLASS=MODE,...] [--schema=crd|daemon]\n"
-	      "                       [--apparmor-binary FEATURES_FILE] [--bpf-object FILE] PATH...\n"
+	      "                       [--workloads PATH]... [--apparmor-binary FEATURES_FILE] [--bpf-object FILE]\n"
+	      "                       PATH...\n"
 	      "       karmorc compile --target=apparmor|bpf -o DIR [--bpf-object FILE] --scenario SCENARIO_FILE\n", f);
 }
 
@@ -34,6 +35,7 @@ int kc_cmd_compile(int argc, char **argv)
 		{"target", required_argument, NULL, 't'}, {"output", required_argument, NULL, 'o'},
 		{"posture", required_argument, NULL, 'P'}, {"schema", required_argument, NULL, 'S'},
 		{"scenario", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
+		{"workloads", required_argument, NULL, 'w'},
 	};
 	enum { NFIXED = sizeof(fixed) / sizeof(fixed[0]) };
 	/* the fixed options, then one per backend that has its own (--bpf-object FILE, ...) */
@@ -54,6 +56,9 @@ int kc_cmd_compile(int argc, char **argv)
 	pl.version = KC_VERSION;
 	const char *target = NULL;
 	bool posture_given = false;
+	char **workloads = calloc((size_t)argc + 1, sizeof(*workloads));
+	if (!workloads)
+		abort();
 	int c, rc = 2;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
@@ -61,6 +66,7 @@ int kc_cmd_compile(int argc, char **argv)
 		case 't': target = optarg; break;
 		case 'o': pl.outdir = optarg; break;
 		case 's': pl.scenario = optarg; break;
+		case 'w': workloads[pl.nworkload_paths++] = optarg; break;
 		case 'P':
 			posture_given = true;
 			if (!kc_parse_posture(optarg, pl.posture)) {
@@ -122,6 +128,12 @@ int kc_cmd_compile(int argc, char **argv)
 			"states its posture\n");
 		goto out;
 	}
+	pl.workload_paths = workloads;
+	if (pl.scenario && pl.nworkload_paths) {
+		fprintf(stderr, "karmorc: compile: --workloads and --scenario do not go together: the scenario file "
+			"names its workloads\n");
+		goto out;
+	}
 	if (pl.scenario && pl.noutputs > 1) {
 		fprintf(stderr, "karmorc: compile: --scenario writes one backend's case manifest: name one --target\n");
 		goto out;
@@ -135,5 +147,6 @@ int kc_cmd_compile(int argc, char **argv)
 	rc = kc_pipeline_run(&pl, KC_STAGE_WRITE);
 out:
 	kc_pipeline_free(&pl);
+	free(workloads);
 	return rc;
 }

@@ -123,6 +123,45 @@ static void kc_explain_json(const struct ir_program *p, const struct kc_operatio
 	printf("}\n");
 }
 
+/* With --workloads: the target of the workload (NS/NAME or NS/KIND/NAME, and the container
+ * when it has several) or node named, from the inventory's targets; (size_t)-1 after
+ * saying why when none or more than one fits. */
+static size_t kc_inventory_pick(const struct kc_targets *ts, const char *workload, const char *container,
+				const char *node)
+{
+	char ns[256] = "", kind[64] = "", name[256] = "";
+	if (workload) {
+		const char *a = strchr(workload, '/'), *b = a ? strchr(a + 1, '/') : NULL;
+		size_t nsl = a ? (size_t)(a - workload) : 0;
+		if (!a || nsl == 0 || nsl >= sizeof(ns) || a[1] == '\0' || (b && (b == a + 1 || b[1] == '\0'))) {
+			fprintf(stderr, "karmorc: explain: --workload takes NAMESPACE/NAME or NAMESPACE/KIND/NAME, not "
+				"'%s'\n", workload);
+			return (size_t)-1;
+		}
+		memcpy(ns, workload, nsl);
+		snprintf(kind, sizeof(kind), "%.*s", b ? (int)(b - a - 1) : 0, a + 1);
+		snprintf(name, sizeof(name), "%s", b ? b + 1 : a + 1);
+	}
+	size_t n;
+	size_t found = kc_targets_find_identity(ts, node != NULL, ns, kind[0] ? kind : NULL, node ? node : name,
+						container, &n);
+	if (n == 1)
+		return found;
+	if (n == 0) {
+		fprintf(stderr, "karmorc: explain: the inventory has no %s %s%s%s\n", node ? "node" : "workload",
+			node ? node : workload, container ? " with a container " : "", container ? container : "");
+		return (size_t)-1;
+	}
+	fprintf(stderr, "karmorc: explain: %s names %zu targets of the inventory; name one of them:\n", workload, n);
+	for (size_t i = found; i < ts->n; i++) {
+		const struct ir_identity *id = ts->items[i].identity;
+		if (id && !ts->items[i].host && strcmp(id->namespace, ns) == 0 && strcmp(id->workload, name) == 0)
+			fprintf(stderr, "  --workload %s/%s/%s --container %s\n", id->namespace, id->kind, id->workload,
+				id->container);
+	}
+	return (size_t)-1;
+}
+
 int kc_cmd_explain(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -133,7 +172,8 @@ int kc_cmd_explain(int argc, char **argv)
 		{"resource", required_argument, NULL, 'r'}, {"path", required_argument, NULL, 'p'},
 		{"posture", required_argument, NULL, 'P'}, {"schema", required_argument, NULL, 'S'},
 		{"format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{"workloads", required_argument, NULL, 'w'}, {"workload", required_argument, NULL, 'W'},
+		{"node", required_argument, NULL, 'D'}, {NULL, 0, NULL, 0},
 	};
 	struct kc_workload w;
 	memset(&w, 0, sizeof(w));
@@ -146,7 +186,10 @@ int kc_cmd_explain(int argc, char **argv)
 	enum fe_schema_mode mode = FE_SCHEMA_CRD;
 	bool json = false;
 	struct kc_label *labels = calloc((size_t)argc, sizeof(*labels));
-	if (!labels)
+	char **inventory = calloc((size_t)argc + 1, sizeof(*inventory));
+	size_t ninventory = 0;
+	const char *wl_name = NULL, *node = NULL;
+	if (!labels || !inventory)
 		abort();
 	int rc = 2, c;
 	/* "-- OP RESOURCE [PATH]" ends the command line; options and policy paths come before it
@@ -162,6 +205,9 @@ int kc_cmd_explain(int argc, char **argv)
 	while ((c = getopt_long(dashdash, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n': w.namespace = optarg; break;
+		case 'w': inventory[ninventory++] = optarg; break;
+		case 'W': wl_name = optarg; break;
+		case 'D': node = optarg; break;
 		case 'c': w.container = optarg; break;
 		case 'H': w.host = true; break;
 		case 'L':
@@ -204,6 +250,8 @@ int kc_cmd_explain(int argc, char **argv)
 		case 'h':
 			printf("usage: karmorc explain [--namespace NS] [--label K=V]... [--container NAME]\n"
 			       "                       [--host] [--host-label K=V]... [--source EXE] [--not-owner]\n"
+			       "                       [--workloads PATH... (--workload NS/[KIND/]NAME [--container NAME]\n"
+			       "                        | --node NAME)]\n"
 			       "                       [--posture CLASS=MODE,...] [--schema crd|daemon]\n"
 			       "                       [--format text|json]\n"
 			       "                       (--op OP --resource RES [--path P] | ... -- OP RES [P])\n"
@@ -243,6 +291,17 @@ int kc_cmd_explain(int argc, char **argv)
 		goto out;
 	}
 	w.labels = labels;
+	if (ninventory && ((wl_name != NULL) == (node != NULL) || w.namespace || w.nlabels || w.host ||
+			   (node && w.container))) {
+		fprintf(stderr, "karmorc: explain: with --workloads, name the target with --workload NS/[KIND/]NAME "
+			"(and --container) or --node NAME, not with --namespace, --label, --host or --host-label\n");
+		goto out;
+	}
+	if (!ninventory && (wl_name || node)) {
+		fprintf(stderr, "karmorc: explain: --%s picks a target of a workload inventory: give --workloads PATH\n",
+			wl_name ? "workload" : "node");
+		goto out;
+	}
 
 	/* explain runs the pipeline to the targets: the workload's target, as compile builds it */
 	struct kc_pipeline pl;
@@ -252,8 +311,15 @@ int kc_cmd_explain(int argc, char **argv)
 	pl.paths = paths;
 	pl.npaths = (size_t)npaths;
 	pl.refusal = "the policies have errors; no verdict";
-	pl.workload = &w;
+	pl.workload = ninventory ? NULL : &w;
+	pl.workload_paths = inventory;
+	pl.nworkload_paths = ninventory;
 	rc = kc_pipeline_run(&pl, KC_STAGE_TARGETS);
+	if (rc == 0 && ninventory) {
+		pl.workload_target = kc_inventory_pick(&pl.targets, wl_name, w.container, node);
+		if (pl.workload_target == (size_t)-1)
+			rc = 1;
+	}
 	if (rc == 0) {
 		kc_report(stderr, pl.diags, KC_FORMAT_TEXT, false);
 		struct fe_matcher *m = fe_matcher_new(pl.prog);
@@ -269,5 +335,6 @@ out:
 	for (size_t k = 0; k < w.nlabels; k++)
 		free((char *)labels[k].key);
 	free(labels);
+	free(inventory);
 	return rc;
 }

@@ -27,10 +27,11 @@ const char *kc_check_name(enum fe_diag_code code)
 	case FE_LINT_DUPLICATE: return "duplicate";
 	case FE_LINT_DEAD_SOURCE: return "dead-source";
 	case FE_LINT_POSTURE: return "posture";
+	case FE_LINT_NO_TARGET: return "no-target";
 	default: break;
 	}
 	int n = (int)code;
-	return n < 100 ? "input" : n < 300 ? "schema" : n < 400 ? "scenario" : n < 500 ? "backend-gap" : "lint";
+	return n < 100 ? "input" : n < 300 ? "schema" : n < 400 ? "scenario" : n < 500 ? "backend-gap" : n < 600 ? "inventory" : "lint";
 }
 
 const char *kc_code_name(enum fe_diag_code code)
@@ -69,6 +70,10 @@ const char *kc_code_help(enum fe_diag_code code)
 		return "An Allow rule turns its posture class (file, network or capabilities) into an allow-list on the "
 		       "target: everything of that class no Allow rule grants now gets the default posture. The note "
 		       "names the posture and where it comes from (--posture, or the default audit).";
+	case FE_LINT_NO_TARGET:
+		return "With a workload inventory (--workloads), no container and no node of it is selected by this "
+		       "policy: its namespace, labels, match expressions or container names match nothing the "
+		       "inventory holds. Fix the selector, or the inventory is not the cluster the policy is for.";
 	default:
 		return NULL;
 	}
@@ -540,13 +545,21 @@ static void kc_lint_posture(struct kc_lint *L)
 		if (!L->allow_list[pc] || !kc_first_time(L, FE_LINT_POSTURE, (uint32_t)L->first_allow[pc], (uint32_t)pc))
 			continue;
 		uint32_t ri = (uint32_t)L->first_allow[pc];
+		const char *cls = ir_posture_class_name((enum ir_posture_class)pc);
+		/* with an inventory the posture may come from the namespace's annotation */
+		const struct ir_identity *id = L->t->identity;
+		const struct fe_loc *annotation = id && id->posture_loc[pc].src ? &id->posture_loc[pc] : NULL;
+		const char *from = annotation ? fe_arena_printf(L->d->arena, "from the kubearmor-%s-posture annotation "
+							       "of namespace %s", cls, id->namespace)
+				   : L->o->posture_given[pc] ? "from --posture"
+							     : "the default: no --posture for this class";
 		const char *msg = fe_arena_printf(
 			L->d->arena, "posture: %s makes the %s class of %s an allow-list: %s now gets the default "
 				     "posture '%s' (%s)",
-			kc_rule_text(L, ri), ir_posture_class_name((enum ir_posture_class)pc), L->t->describe, what[pc],
-			ir_posture_name(L->t->posture[pc]),
-			L->o->posture_given[pc] ? "from --posture" : "the default: no --posture for this class");
-		kc_finding(L, FE_NOTE, FE_LINT_POSTURE, ri, -1, NULL, msg);
+			kc_rule_text(L, ri), cls, L->t->describe, what[pc], ir_posture_name(L->t->posture[pc]), from);
+		struct fe_diag *dg = kc_finding(L, FE_NOTE, FE_LINT_POSTURE, ri, -1, NULL, msg);
+		if (annotation)
+			fe_diag_related(L->d, dg, *annotation, "the namespace's %s posture annotation", cls);
 	}
 }
 
@@ -655,9 +668,42 @@ static void kc_lint_target(struct kc_lint *L, const struct ir_target *t)
 	kc_lint_posture(L);
 }
 
+/* no-target: with an inventory the targets are its containers and nodes, each holding
+ * every policy that selects it, so a policy no target holds selects nothing it knows. */
+static void kc_lint_no_target(const struct ir_program *p, const struct ir_target *targets, size_t ntargets,
+			      struct fe_diags *d)
+{
+	bool *held = calloc(p->npolicies + 1, sizeof(*held));
+	if (!held)
+		exit(3);
+	size_t containers = 0, nodes = 0;
+	for (size_t i = 0; i < ntargets; i++) {
+		containers += !targets[i].host;
+		nodes += targets[i].host;
+		for (uint32_t k = 0; k < targets[i].npolicies; k++)
+			held[targets[i].policies[k]] = true;
+	}
+	for (uint32_t i = 0; i < p->npolicies; i++) {
+		if (held[i])
+			continue;
+		const struct ir_policy *pol = &p->policies[i];
+		bool host = pol->kind == IR_HSP;
+		struct fe_diag *dg = fe_diag_add(
+			d, FE_WARNING, FE_LINT_NO_TARGET, pol->loc,
+			"no-target: the %s '%s' selects no %s of the inventory (%zu container%s, %zu node%s); it applies "
+			"to nothing",
+			ir_kind_name(pol->kind), ir_s(&p->strs, pol->name), host ? "node" : "container", containers,
+			containers == 1 ? "" : "s", nodes, nodes == 1 ? "" : "s");
+		dg->check = kc_check_name(FE_LINT_NO_TARGET);
+	}
+	free(held);
+}
+
 void kc_lint_program(const struct ir_program *p, const struct ir_target *targets, size_t ntargets,
 		     const struct kc_lint_options *o, struct fe_diags *d)
 {
+	if (o->inventory)
+		kc_lint_no_target(p, targets, ntargets, d);
 	struct kc_lint L;
 	memset(&L, 0, sizeof(L));
 	L.p = p;
@@ -684,9 +730,9 @@ void kc_lint_program(const struct ir_program *p, const struct ir_target *targets
 static void kc_lint_usage(FILE *f)
 {
 	fputs("usage: karmorc lint [--format=text|json|sarif] [--fail-level=error|warning|note]\n"
-	      "                    [--posture CLASS=MODE,...] [--schema=crd|daemon] PATH...\n"
-	      "checks: conflict, shadowed, duplicate, dead-source, posture (KC0600-KC0605), plus the input's own\n"
-	      "findings; exit 0 clean, 1 a finding at or above --fail-level (default error), 2 usage, 3 I/O\n",
+	      "                    [--posture CLASS=MODE,...] [--schema=crd|daemon] [--workloads PATH]... PATH...\n"
+	      "checks: conflict, shadowed, duplicate, dead-source, posture, no-target (KC0600-KC0606), plus\n"
+	      "the input's own findings; exit 0 clean, 1 a finding at or above --fail-level (default error), 2 usage, 3 I/O\n",
 	      f);
 }
 
@@ -695,17 +741,23 @@ int kc_cmd_lint(int argc, char **argv)
 	static const struct option opts[] = {
 		{"format", required_argument, NULL, 'f'}, {"fail-level", required_argument, NULL, 'l'},
 		{"posture", required_argument, NULL, 'P'}, {"schema", required_argument, NULL, 'S'},
-		{"help", no_argument, NULL, 'h'},	   {NULL, 0, NULL, 0},
+		{"workloads", required_argument, NULL, 'w'}, {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	enum kc_format fmt = KC_FORMAT_TEXT;
 	enum fe_severity fail = FE_ERROR;
 	enum fe_schema_mode mode = FE_SCHEMA_CRD;
 	struct kc_lint_options o;
 	memset(&o, 0, sizeof(o));
-	int c;
+	char **workloads = calloc((size_t)argc + 1, sizeof(*workloads));
+	size_t nworkloads = 0;
+	if (!workloads)
+		abort();
+	int c, rc = 2;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'w': workloads[nworkloads++] = optarg; break;
 		case 'f':
 			if (strcmp(optarg, "text") == 0)
 				fmt = KC_FORMAT_TEXT;
@@ -715,7 +767,7 @@ int kc_cmd_lint(int argc, char **argv)
 				fmt = KC_FORMAT_SARIF;
 			else {
 				fprintf(stderr, "karmorc: lint: --format must be text, json or sarif\n");
-				return 2;
+				goto out;
 			}
 			break;
 		case 'l':
@@ -727,7 +779,7 @@ int kc_cmd_lint(int argc, char **argv)
 				fail = FE_NOTE;
 			else {
 				fprintf(stderr, "karmorc: lint: --fail-level must be error, warning or note\n");
-				return 2;
+				goto out;
 			}
 			break;
 		case 'P': {
@@ -739,7 +791,7 @@ int kc_cmd_lint(int argc, char **argv)
 			}
 			if (!kc_parse_posture(optarg, lo) || !kc_parse_posture(optarg, hi)) {
 				fprintf(stderr, "karmorc: lint: bad --posture '%s'\n", optarg);
-				return 2;
+				goto out;
 			}
 			for (int i = 0; i < IR_PC_COUNT; i++)
 				if (lo[i] == hi[i]) {
@@ -755,25 +807,28 @@ int kc_cmd_lint(int argc, char **argv)
 				mode = FE_SCHEMA_DAEMON;
 			else {
 				fprintf(stderr, "karmorc: lint: --schema must be crd or daemon\n");
-				return 2;
+				goto out;
 			}
 			break;
 		case 'h':
 			kc_lint_usage(stdout);
-			return 0;
+			rc = 0;
+			goto out;
 		default:
 			kc_lint_usage(stderr);
-			return 2;
+			goto out;
 		}
 	}
 	if (optind >= argc) {
 		kc_lint_usage(stderr);
-		return 2;
+		goto out;
 	}
 	if (sodium_init() < 0) {
 		fputs("karmorc: internal error: libsodium cannot be initialised\n", stderr);
-		return 3;
+		rc = 3;
+		goto out;
 	}
+	o.inventory = nworkloads > 0;
 	/* load -> targets -> analyses (pipeline.h); errors do not stop lint, they are findings */
 	struct kc_pipeline pl;
 	kc_pipeline_init(&pl, "lint");
@@ -783,7 +838,9 @@ int kc_cmd_lint(int argc, char **argv)
 	pl.npaths = (size_t)(argc - optind);
 	pl.need_policy = true;
 	pl.lint = &o;
-	int rc = kc_pipeline_run(&pl, KC_STAGE_ANALYSES);
+	pl.workload_paths = workloads;
+	pl.nworkload_paths = nworkloads;
+	rc = kc_pipeline_run(&pl, KC_STAGE_ANALYSES);
 	struct fe_diags *d = pl.diags;
 	bool failed = false;
 	for (size_t i = 0; i < d->len && !failed; i++)
@@ -792,5 +849,7 @@ int kc_cmd_lint(int argc, char **argv)
 	kc_report_lint(stdout, d, fmt);
 	rc = pl.io_error || rc == 3 ? 3 : failed ? 1 : 0;
 	kc_pipeline_free(&pl);
+out:
+	free(workloads);
 	return rc;
 }

@@ -1,6 +1,7 @@
 /*
  * kc_lint: `karmorc lint` -- analyses over the rules of one target (DESIGN §7):
- * conflict, shadowed, duplicate, dead-source and posture.  Each adds findings
+ * conflict, shadowed, duplicate, dead-source, posture and, with a workload inventory,
+ * no-target.  Each adds findings
  * (codes KC06xx) to fe_diags with a check name, the target, and the other
  * rule involved as the related location.  Reasoning is exact or silent: where
  * containment or overlap cannot be decided (one glob inside another), nothing
@@ -17,6 +18,7 @@
 struct kc_lint_options {
 	enum ir_posture posture[IR_PC_COUNT];
 	bool posture_given[IR_PC_COUNT];	/* from --posture, else the default (audit) */
+	bool inventory;		/* the targets are a workload inventory's (--workloads): no-target runs */
 };
 
 /* Runs every analysis over every target; findings go to `d` (allocated in d->arena). */

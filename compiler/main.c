@@ -24,9 +24,11 @@ static const char kc_usage_text[] =
 	"commands:\n"
 	"  check   [--schema=crd|daemon] [--format=text|json] PATH...   parse and validate policies\n"
 	"  explain [options] POLICY_PATH... [-- OP RESOURCE [PATH]]     the verdict for one operation\n"
-	"  lint    [--format=text|json|sarif] [--fail-level=LEVEL] PATH... conflicts, shadowed rules, postures\n"
-	"  test    [--schema=crd|daemon] SCENARIO_FILE...               run scenario files\n"
-	"  compile --target=apparmor|bpf|all -o DIR [--posture CLASS=MODE,...] PATH...\n"
+	"  lint    [--format=text|json|sarif] [--fail-level=LEVEL] [--workloads PATH]... PATH...\n"
+	"                                                               conflicts, shadowed rules, postures\n"
+	"  test    [--schema=crd|daemon] [--workloads PATH]... SCENARIO_FILE...\n"
+	"                                                               run scenario files\n"
+	"  compile --target=apparmor|bpf|all -o DIR [--posture CLASS=MODE,...] [--workloads PATH]... PATH...\n"
 	"          --target=apparmor|bpf -o DIR --scenario SCENARIO_FILE\n"
 	"                                                               write enforcement artifacts\n"
 	"  help                                                         this text\n"
@@ -85,13 +87,16 @@ static void kc_stream_file(void *ctx, struct fe_diags *d, size_t first)
 	kc_report_from(s->out, d, first, s->fmt, true);
 }
 
-/* The options `check` and `test` share: --schema, --format (when fmt is given), --help.
+/* The options `check` and `test` share: --schema, --format (when fmt is given),
+ * --workloads (when workloads is given: room for argc paths), --help.
  * Returns -1 to go on, or the exit code; the paths start at optind. */
-static int kc_options(int argc, char **argv, const char *need, enum fe_schema_mode *mode, enum kc_format *fmt)
+static int kc_options(int argc, char **argv, const char *need, enum fe_schema_mode *mode, enum kc_format *fmt,
+		      char **workloads, size_t *nworkloads)
 {
 	static const struct option opts[] = {
 		{"schema", required_argument, NULL, 's'},
 		{"format", required_argument, NULL, 'f'},
+		{"workloads", required_argument, NULL, 'w'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -109,6 +114,11 @@ static int kc_options(int argc, char **argv, const char *need, enum fe_schema_mo
 			if (!kc_parse_format(optarg, fmt))
 				return kc_usage("--format must be text or json, not '%s'", optarg);
 			break;
+		case 'w':
+			if (!workloads)
+				return kc_usage("--workloads is an option of lint, compile, explain and test");
+			workloads[(*nworkloads)++] = optarg;
+			break;
 		case 'h':
 			fputs(kc_usage_text, stdout);
 			return KC_EXIT_OK;
@@ -125,7 +135,7 @@ static int kc_cmd_check(int argc, char **argv)
 {
 	enum fe_schema_mode mode = FE_SCHEMA_CRD;
 	enum kc_format fmt = KC_FORMAT_TEXT;
-	int rc0 = kc_options(argc, argv, "check needs at least one PATH", &mode, &fmt);
+	int rc0 = kc_options(argc, argv, "check needs at least one PATH", &mode, &fmt, NULL, NULL);
 	if (rc0 >= 0)
 		return rc0;
 
@@ -159,12 +169,19 @@ static int kc_cmd_check(int argc, char **argv)
 static int kc_cmd_test(int argc, char **argv)
 {
 	enum fe_schema_mode mode = FE_SCHEMA_CRD;
-	int rc0 = kc_options(argc, argv, "test needs at least one SCENARIO_FILE", &mode, NULL);
-	if (rc0 >= 0)
+	char **workloads = calloc((size_t)argc + 1, sizeof(*workloads));
+	size_t nworkloads = 0;
+	if (!workloads)
+		abort();
+	int rc0 = kc_options(argc, argv, "test needs at least one SCENARIO_FILE", &mode, NULL, workloads, &nworkloads);
+	if (rc0 >= 0) {
+		free(workloads);
 		return rc0;
+	}
 	struct kc_test_totals t = {0, 0, 0, 0};
 	for (int i = optind; i < argc; i++)
-		kc_scenario_run(argv[i], mode, stdout, stderr, &t);
+		kc_scenario_run(argv[i], mode, workloads, nworkloads, stdout, stderr, &t);
+	free(workloads);
 	fflush(stderr);
 	if (t.file_errors)
 		printf("%zu scenario file%s could not be run\n", t.file_errors, t.file_errors == 1 ? "" : "s");

@@ -80,6 +80,18 @@ static bool kc_load(struct kc_pipeline *pl)
 		pl->policies = l.policies;
 		pl->recognised = l.recognised;
 	}
+	size_t nsc = pl->scenario ? pl->sc.nworkload_paths : 0;
+	if (pl->nworkload_paths || nsc) {
+		/* the inventory's diagnostics join the policies': one report, one refusal */
+		pl->have_inventory = true;
+		fe_inventory_init(&pl->inv, &pl->arena, pl->diags);
+		for (size_t i = 0; i < nsc; i++)
+			fe_inventory_load_path(&pl->inv, pl->sc.workload_paths[i]);
+		for (size_t i = 0; i < pl->nworkload_paths; i++)
+			fe_inventory_load_path(&pl->inv, pl->workload_paths[i]);
+		fe_inventory_finish(&pl->inv);
+		pl->io_error |= pl->inv.io_error;
+	}
 	struct fe_diags *d = pl->diags;
 	if (pl->need_policy && !d->errors && !pl->io_error && pl->prog->npolicies == 0) {
 		struct fe_loc none = {NULL, 0, 0};
@@ -97,20 +109,69 @@ static bool kc_load(struct kc_pipeline *pl)
 	return true;
 }
 
-/* targets: a scenario's case workloads, explain's workload, or the distinct selectors. */
-static void kc_resolve_targets(struct kc_pipeline *pl)
+/* A scenario case's target: the inventory's workload or node it names, or the workload it
+ * describes (with an inventory, in its namespace's posture, as compile would give it);
+ * (size_t)-1 after a located error when the inventory has no such target, or several. */
+static size_t kc_case_target(struct kc_pipeline *pl, struct kc_case *k)
 {
+	const struct kc_inventory_ref *r = &k->ref;
+	if (!r->used) {
+		enum ir_posture posture[IR_PC_COUNT];
+		memcpy(posture, pl->posture, sizeof(posture));
+		const struct fe_namespace *ns =
+			pl->have_inventory && !k->workload.host
+				? fe_inventory_namespace(&pl->inv, k->workload.namespace ? k->workload.namespace : "default")
+				: NULL;
+		for (int c = 0; c < IR_PC_COUNT && ns; c++)
+			if (ns->has_posture[c])
+				posture[c] = ns->posture[c];
+		return kc_targets_add_workload(&pl->targets, &pl->arena, pl->prog, &k->workload, posture);
+	}
+	size_t n = 0, t = pl->have_inventory ? kc_targets_find_identity(&pl->targets, r->host, r->namespace, r->kind,
+									     r->name, r->container, &n)
+					      : (size_t)-1;
+	if (n == 1)
+		return t;
+	const char *what = r->host ? fe_arena_printf(&pl->arena, "node %s", r->name)
+				   : fe_arena_printf(&pl->arena, "workload %s/%s%s%s%s%s", r->namespace,
+						     r->kind ? r->kind : "", r->kind ? "/" : "", r->name,
+						     r->container ? " container " : "", r->container ? r->container : "");
+	if (!pl->have_inventory)
+		fe_diag_add(pl->diags, FE_ERROR, FE_SCENARIO, r->loc, "the case names the %s of a workload inventory, "
+			    "but there is none (the scenario's 'workloads', or --workloads)", what);
+	else if (n == 0)
+		fe_diag_add(pl->diags, FE_ERROR, FE_SCENARIO, r->loc, "the workload inventory has no %s", what);
+	else
+		fe_diag_add(pl->diags, FE_ERROR, FE_SCENARIO, r->loc, "the %s names %zu targets of the inventory (a "
+			    "target per container): give its container, and its kind", what, n);
+	k->malformed = true;
+	return (size_t)-1;
+}
+
+/* targets: a scenario's case workloads, the inventory's workloads and nodes (explain
+ * picks one of them), explain's workload, or the distinct selectors.  False when a case
+ * names a target the inventory does not have (reported). */
+static bool kc_resolve_targets(struct kc_pipeline *pl)
+{
+	if (pl->have_inventory)
+		kc_targets_from_inventory(&pl->targets, &pl->arena, pl->prog, &pl->inv, pl->posture);
 	if (pl->scenario) {
+		bool ok = true;
 		pl->case_target = fe_arena_alloc(&pl->arena, (pl->sc.ncases + 1) * sizeof(*pl->case_target));
-		for (size_t i = 0; i < pl->sc.ncases; i++)
-			pl->case_target[i] = kc_targets_add_workload(&pl->targets, &pl->arena, pl->prog,
-								     &pl->sc.cases[i].workload, pl->posture);
-	} else if (pl->workload) {
+		for (size_t i = 0; i < pl->sc.ncases; i++) {
+			pl->case_target[i] = kc_case_target(pl, &pl->sc.cases[i]);
+			ok &= pl->case_target[i] != (size_t)-1;
+		}
+		return ok;
+	}
+	if (pl->have_inventory)
+		return true;
+	if (pl->workload)
 		pl->workload_target = kc_targets_add_workload(&pl->targets, &pl->arena, pl->prog, pl->workload,
 							      pl->posture);
-	} else {
+	else
 		kc_targets_from_selectors(&pl->targets, &pl->arena, pl->prog, pl->posture);
-	}
+	return true;
 }
 
 /* analyses: whole-set analyses over the targets.  Today every finding comes from the
@@ -225,7 +286,11 @@ int kc_pipeline_run(struct kc_pipeline *pl, enum kc_stage last)
 		return pl->io_error ? 3 : 1;
 	if (last == KC_STAGE_LOAD)
 		return 0;
-	kc_resolve_targets(pl);
+	if (!kc_resolve_targets(pl) && pl->refusal) {
+		kc_report(stderr, pl->diags, KC_FORMAT_TEXT, false);
+		fprintf(stderr, "karmorc: %s: %s\n", pl->command, pl->refusal);
+		return 1;
+	}
 	if (last == KC_STAGE_TARGETS)
 		return 0;
 	kc_analyse(pl);

@@ -1,9 +1,10 @@
 /*
  * kc_pipeline: the passes of karmorc, listed once (DESIGN §1; QBE's main.c):
  *
- *   load      policy files (or a scenario file: its policies, posture and workloads)
- *             -> the program and its diagnostics
- *   targets   -> the enforcement subjects (targets.h): one per distinct selector, or one
+ *   load      policy files (or a scenario file: its policies, posture and workloads),
+ *             and the workload inventory -> the program and its diagnostics
+ *   targets   -> the enforcement subjects (targets.h): one per distinct selector, one
+ *             per container and node of a workload inventory (--workloads), or one
  *             per workload a scenario case or explain names
  *   analyses  whole-set analyses over the targets: lint's checks (lint.h), when asked
  *             (the backends' gap reports come from emit)
@@ -22,6 +23,7 @@
 
 #include "../backends/backend.h"
 #include "../frontend/load.h"
+#include "../frontend/workloads.h"
 #include "lint.h"
 #include "scenario.h"
 #include "targets.h"
@@ -43,6 +45,11 @@ struct kc_pipeline {
 	char *const *paths;		/* policy files, directories or "-" */
 	size_t npaths;
 	const char *scenario;		/* instead of paths: a scenario file */
+	/* --workloads: manifests (files, directories or "-") whose workloads and nodes are the
+	 * targets (frontend/workloads.h); explain then picks one of them, a scenario's cases
+	 * may name them (with a scenario, its own `workloads:` are read too) */
+	char *const *workload_paths;
+	size_t nworkload_paths;
 	bool validate_only;		/* check: keep no IR */
 	void (*on_file)(void *ctx, struct fe_diags *d, size_t first);	/* check: streaming */
 	void *on_file_ctx;
@@ -67,6 +74,8 @@ struct kc_pipeline {
 	bool scenario_ok;		/* kc_scenario_load succeeded */
 	size_t files, policies, recognised;	/* what load saw (check's summary) */
 	bool io_error;
+	struct fe_inventory inv;	/* when have_inventory */
+	bool have_inventory;		/* --workloads, or a scenario's `workloads:` */
 	struct kc_targets targets;
 	size_t *case_target;		/* scenario: the target of each case */
 	size_t workload_target;		/* explain: the target of `workload` */

@@ -85,14 +85,22 @@ static bool sc_labels(struct sc_ctx *c, const struct fe_ynode *map, struct kc_la
 	return true;
 }
 
-static bool sc_host(struct sc_ctx *c, const struct fe_ynode *h, struct kc_workload *w)
+static bool sc_host(struct sc_ctx *c, const struct fe_ynode *h, struct kc_workload *w, struct kc_inventory_ref *ref)
 {
-	static const char *const keys[] = {"labels"};
+	static const char *const keys[] = {"labels", "name"};
 	if (h->kind != FE_YN_MAP) {
-		sc_error(c, h, "'host' must be a mapping with 'labels'");
+		sc_error(c, h, "'host' must be a mapping with 'labels' (or 'name', a node of the inventory)");
 		return false;
 	}
-	sc_keys(c, h, keys, 1, "host");
+	sc_keys(c, h, keys, 2, "host");
+	if (fe_ymap_get(h, "name")) {
+		if (fe_ymap_get(h, "labels"))
+			sc_error(c, fe_ymap_get(h, "labels"), "a node of the inventory ('name') has its own labels");
+		*ref = (struct kc_inventory_ref){true, true, NULL, NULL, sc_str(c, h, "name", true), NULL,
+						 fe_ynode_loc(c->src, fe_ymap_get(h, "name"))};
+		w->host = true;
+		return c->ok;
+	}
 	struct kc_label *labels;
 	w->host = true;
 	bool ok = sc_labels(c, fe_ymap_get(h, "labels"), &labels, &w->nlabels);
@@ -100,9 +108,10 @@ static bool sc_host(struct sc_ctx *c, const struct fe_ynode *h, struct kc_worklo
 	return ok;
 }
 
-static bool sc_workload(struct sc_ctx *c, const struct fe_ynode *cs, struct kc_workload *w)
+static bool sc_workload(struct sc_ctx *c, const struct fe_ynode *cs, struct kc_workload *w,
+			struct kc_inventory_ref *ref)
 {
-	static const char *const keys[] = {"namespace", "labels", "container", "host"};
+	static const char *const keys[] = {"namespace", "labels", "container", "host", "name", "kind"};
 	const struct fe_ynode *wl = fe_ymap_get(cs, "workload"), *host = fe_ymap_get(cs, "host");
 	memset(w, 0, sizeof(*w));
 	if (wl && host) {
@@ -110,7 +119,7 @@ static bool sc_workload(struct sc_ctx *c, const struct fe_ynode *cs, struct kc_w
 		return false;
 	}
 	if (host)
-		return sc_host(c, host, w);
+		return sc_host(c, host, w, ref);
 	if (!wl) {
 		sc_error(c, cs, "a case needs 'workload' (a container) or 'host'");
 		return false;
@@ -119,11 +128,22 @@ static bool sc_workload(struct sc_ctx *c, const struct fe_ynode *cs, struct kc_w
 		sc_error(c, wl, "'workload' must be a mapping");
 		return false;
 	}
-	sc_keys(c, wl, keys, 4, "workload");
+	sc_keys(c, wl, keys, 6, "workload");
 	if (fe_ymap_get(wl, "host"))
-		return sc_host(c, fe_ymap_get(wl, "host"), w);
+		return sc_host(c, fe_ymap_get(wl, "host"), w, ref);
 	w->namespace = sc_str(c, wl, "namespace", false);
 	w->container = sc_str(c, wl, "container", false);
+	if (fe_ymap_get(wl, "name")) {
+		/* a workload of the inventory: its labels and its namespace's posture come from there */
+		if (fe_ymap_get(wl, "labels"))
+			sc_error(c, fe_ymap_get(wl, "labels"), "a workload of the inventory ('name') has its own labels");
+		*ref = (struct kc_inventory_ref){true, false, w->namespace ? w->namespace : "default",
+						 sc_str(c, wl, "kind", false), sc_str(c, wl, "name", true), w->container,
+						 fe_ynode_loc(c->src, fe_ymap_get(wl, "name"))};
+		return c->ok;
+	}
+	if (fe_ymap_get(wl, "kind"))
+		sc_error(c, fe_ymap_get(wl, "kind"), "'kind' goes with 'name' (a workload of the inventory)");
 	struct kc_label *labels;
 	bool ok = sc_labels(c, fe_ymap_get(wl, "labels"), &labels, &w->nlabels);
 	w->labels = labels;
@@ -182,8 +202,8 @@ bool kc_scenario_load(struct kc_scenario *sc, const char *path, enum fe_schema_m
 	}
 	if (d->errors)
 		return false;
-	static const char *const top_keys[] = {"policies", "posture", "cases", "description"};
-	sc_keys(&c, root, top_keys, 4, "the scenario");
+	static const char *const top_keys[] = {"policies", "posture", "cases", "description", "workloads"};
+	sc_keys(&c, root, top_keys, 5, "the scenario");
 
 	/* policies, relative to the scenario file */
 	const struct fe_ynode *pols = fe_ymap_get(root, "policies");
@@ -211,6 +231,25 @@ bool kc_scenario_load(struct kc_scenario *sc, const char *path, enum fe_schema_m
 		}
 	}
 	fe_loader_finish(&loader);
+
+	/* workloads: the inventory's manifests, relative to the scenario file too (read with
+	 * the pipeline's inventory) */
+	const struct fe_ynode *wls = fe_ymap_get(root, "workloads");
+	if (wls && (wls->kind != FE_YN_SEQ || wls->n == 0)) {
+		sc_error(&c, wls, "'workloads' must be a non-empty list of files or directories");
+	} else if (wls) {
+		sc->workload_paths = fe_arena_zalloc(arena, (wls->n + 1) * sizeof(*sc->workload_paths));
+		for (size_t i = 0; i < wls->n; i++) {
+			const struct fe_ynode *wn = wls->items[i];
+			if (wn->kind != FE_YN_SCALAR) {
+				sc_error(&c, wn, "workloads entries are paths");
+				continue;
+			}
+			sc->workload_paths[sc->nworkload_paths++] =
+				fe_arena_printf(arena, "%s%s%s", wn->str[0] == '/' ? "" : dir, wn->str[0] == '/' ? "" : "/",
+						wn->str);
+		}
+	}
 
 	const struct fe_ynode *pm = fe_ymap_get(root, "posture");
 	if (pm) {
@@ -253,7 +292,7 @@ bool kc_scenario_load(struct kc_scenario *sc, const char *path, enum fe_schema_m
 		}
 		sc_keys(&c, cs, case_keys, sizeof(case_keys) / sizeof(case_keys[0]), "a case");
 		k->name = sc_str(&c, cs, "name", true);
-		sc_workload(&c, cs, &k->workload);
+		sc_workload(&c, cs, &k->workload, &k->ref);
 		const char *op_s = sc_str(&c, cs, "op", true);
 		if (op_s && !kc_op_parse(op_s, &k->op.op))
 			sc_error(&c, fe_ymap_get(cs, "op"), "op must be exec, read, write, network, capability or "
@@ -291,13 +330,15 @@ void kc_scenario_free(struct kc_scenario *sc)
 
 /* test runs the pipeline to the targets (each case's workload resolved as compile does)
  * and decides every case on its target. */
-void kc_scenario_run(const char *path, enum fe_schema_mode mode, FILE *out, FILE *err,
-		     struct kc_test_totals *totals)
+void kc_scenario_run(const char *path, enum fe_schema_mode mode, char *const *workloads, size_t nworkloads,
+		     FILE *out, FILE *err, struct kc_test_totals *totals)
 {
 	struct kc_pipeline pl;
 	kc_pipeline_init(&pl, "test");
 	pl.mode = mode;
 	pl.scenario = path;
+	pl.workload_paths = workloads;
+	pl.nworkload_paths = nworkloads;
 	kc_pipeline_run(&pl, KC_STAGE_TARGETS);	/* errors are reported below, case by case */
 	struct kc_scenario *sc = &pl.sc;
 	if (sc->read_error) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../backends/backend.h"
 #include "../frontend/workloads.h"
@@ -372,16 +373,21 @@ static struct kc_label *wl_kc_labels(struct fe_arena *a, const struct ir_kv *kv,
 	return l;
 }
 
-size_t kc_targets_from_inventory(const struct ir_program *p, const struct fe_inventory *inv,
-				 const enum ir_posture defaults[IR_PC_COUNT], struct fe_arena *a,
-			    struct ir_target **out)
+/* the next target of an inventory: keyed by its identity text, which the inventory
+ * makes unique (fe_inventory_finish drops duplicates) */
+static struct ir_target *kc_inventory_target(struct kc_targets *ts, const char *ident)
 {
-	size_t n = inv->nnodes;
-	for (size_t i = 0; i < inv->nworkloads; i++)
-		n += inv->workloads[i].ncontainers;
-	struct ir_target *ts = fe_arena_zalloc(a, (n ? n : 1) * sizeof(*ts));
+	bool added;
+	size_t t = kc_targets_find_or_add(ts, ident, &added);
+	assert(added);
+	return &ts->items[t];
+}
+
+void kc_targets_from_inventory(struct kc_targets *ts, struct fe_arena *a, const struct ir_program *p,
+			       const struct fe_inventory *inv, const enum ir_posture defaults[IR_PC_COUNT])
+{
+	assert(ts->n == 0);	/* the inventory's targets are the whole set */
 	uint32_t *scratch = kc_policy_scratch(p);
-	size_t k = 0;
 	for (size_t i = 0; i < inv->nworkloads; i++) {
 		const struct fe_workload *w = &inv->workloads[i];
 		const struct fe_namespace *ns = fe_inventory_namespace(inv, w->namespace);
@@ -390,7 +396,9 @@ size_t kc_targets_from_inventory(const struct ir_program *p, const struct fe_inv
 		struct kc_label *labels = wl_kc_labels(a, w->labels, w->nlabels, 0);
 		for (uint32_t c = 0; c < w->ncontainers; c++) {
 			const struct fe_container *ct = &w->containers[c];
-			struct ir_target *t = &ts[k++];
+			const char *ident = fe_arena_printf(a, "namespace %s %s %s container %s", w->namespace, kind,
+							    w->name, ct->name);
+			struct ir_target *t = kc_inventory_target(ts, ident);
 			struct ir_identity *id = fe_arena_zalloc(a, sizeof(*id));
 			*id = (struct ir_identity){w->namespace, kind, w->name, pod, ct->name, ct->image, ct->init,
 						   w->labels, w->nlabels, ct->loc, {{0}}};
@@ -400,8 +408,6 @@ size_t kc_targets_from_inventory(const struct ir_program *p, const struct fe_inv
 				if (annotated)
 					id->posture_loc[pc] = ns->posture_loc[pc];
 			}
-			const char *ident = fe_arena_printf(a, "namespace %s %s %s container %s", w->namespace, kind,
-							    w->name, ct->name);
 			t->name = kc_target_name(a, "wl", fe_arena_printf(a, "%s-%s-%s", w->namespace, w->name,
 									  ct->name), ident);
 			t->describe = fe_arena_printf(a, "the %scontainer %s of %s %s/%s", ct->init ? "init " : "",
@@ -413,7 +419,7 @@ size_t kc_targets_from_inventory(const struct ir_program *p, const struct fe_inv
 	}
 	for (size_t i = 0; i < inv->nnodes; i++) {
 		const struct fe_node *nd = &inv->nodes[i];
-		struct ir_target *t = &ts[k++];
+		struct ir_target *t = kc_inventory_target(ts, fe_arena_printf(a, "node %s", nd->name));
 		struct ir_identity *id = fe_arena_zalloc(a, sizeof(*id));
 		*id = (struct ir_identity){NULL, "Node", nd->name, NULL, NULL, NULL, false, nd->labels, nd->nlabels,
 					   nd->loc, {{0}}};
@@ -438,6 +444,22 @@ size_t kc_targets_from_inventory(const struct ir_program *p, const struct fe_inv
 		kc_target_bind(a, t, p, scratch, kc_selecting(p, &kw, scratch));
 	}
 	free(scratch);
-	*out = ts;
-	return k;
+}
+
+size_t kc_targets_find_identity(const struct kc_targets *ts, bool host, const char *ns, const char *kind,
+				const char *name, const char *container, size_t *count)
+{
+	size_t found = (size_t)-1;
+	*count = 0;
+	for (size_t i = 0; i < ts->n; i++) {
+		const struct ir_identity *id = ts->items[i].identity;
+		if (!id || ts->items[i].host != host || strcmp(id->workload, name) != 0)
+			continue;
+		if (!host && (strcmp(id->namespace, ns) != 0 || (kind && strcasecmp(id->kind, kind) != 0) ||
+			      (container && strcmp(id->container, container) != 0)))
+			continue;
+		if ((*count)++ == 0)
+			found = i;
+	}
+	return found;
 }

@@ -71,10 +71,16 @@ struct fe_inventory;
  * A target that no policy selects is kept with npolicies 0 (its workload runs
  * unconfined; `lint` reports such policies and workloads).  Node targets also match
  * `kubearmor.io/hostname` against the node name, as KubeArmor does.
- * Returns the number of targets; *out is in `a`.
+ * ts must be empty: these targets are the whole set.
  */
-size_t kc_targets_from_inventory(const struct ir_program *p, const struct fe_inventory *inv,
-				 const enum ir_posture defaults[IR_PC_COUNT], struct fe_arena *a,
-				 struct ir_target **out);
+void kc_targets_from_inventory(struct kc_targets *ts, struct fe_arena *a, const struct ir_program *p,
+			       const struct fe_inventory *inv, const enum ir_posture defaults[IR_PC_COUNT]);
+
+/* A target of the inventory by identity: a container target of namespace ns and workload
+ * name (kind compared without case when not NULL, container when not NULL), or with host
+ * the node called name.  Returns the first fitting index and sets *count to how many fit
+ * (1: unambiguous). */
+size_t kc_targets_find_identity(const struct kc_targets *ts, bool host, const char *ns, const char *kind,
+				const char *name, const char *container, size_t *count);
 
 #endif

@@ -32,6 +32,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../compiler/pipeline.h"
 #include "../compiler/scenario.h"
 #include "../runtime-loader/image.h"
 
@@ -491,18 +492,11 @@ static int emu_name_cmp(const void *a, const void *b)
 /* The rule an event names vs the one the verdict model names; NULL when they agree. */
 static const char *emu_rule_mismatch(const struct emu_kernel *k, const char *profile, const char *const *target_names,
 				     __u32 rule, struct fe_matcher *m, const struct kc_case *kc,
-				     const enum ir_posture posture[IR_PC_COUNT], char *buf, size_t len)
+				     const struct ir_target *target, char *buf, size_t len)
 {
 	const struct ir_program *p = fe_matcher_program(m);
-	/* the verdict on the case's target, resolved as every command resolves it */
-	struct fe_arena a;
-	fe_arena_init(&a);
-	struct kc_targets ts;
-	kc_targets_init(&ts);
-	size_t ti = kc_targets_add_workload(&ts, &a, p, &kc->workload, posture);
-	struct kc_verdict v = kc_decide(m, &ts.items[ti], &kc->op);
-	kc_targets_free(&ts);
-	fe_arena_free(&a);
+	/* the verdict on the case's target, as the pipeline resolved it for every command */
+	struct kc_verdict v = kc_decide(m, target, &kc->op);
 	const char *want_policy = v.policy ? v.policy : "-";
 	const struct ir_rule *want = v.rule >= 0 ? &p->rules[v.rule] : NULL;
 	uint32_t t = 0;
@@ -608,10 +602,14 @@ static void emu_file(const char *karmorc, const char *scenario, uint64_t seed, b
 			ok = false;
 		}
 	}
-	/* the verdict model on the same file, for the rule each event would name */
-	struct kc_scenario sc;
-	bool sc_ok = kc_scenario_load(&sc, scenario, FE_SCHEMA_CRD) && !sc.diags.errors;
-	struct fe_matcher *matcher = sc_ok ? fe_matcher_new(&sc.prog) : NULL;
+	/* the verdict model on the same file, for the rule each event would name: the pipeline
+	 * to the targets, as `karmorc test` runs it */
+	struct kc_pipeline pl;
+	kc_pipeline_init(&pl, "test");
+	pl.scenario = scenario;
+	bool sc_ok = kc_pipeline_run(&pl, KC_STAGE_TARGETS) == 0 && pl.scenario_ok && !pl.sc.diags.errors;
+	const struct kc_scenario *sc = &pl.sc;
+	struct fe_matcher *matcher = sc_ok ? fe_matcher_new(&pl.sc.prog) : NULL;
 	if (ok && !sc_ok) {
 		printf("FAIL %s: the scenario cannot be loaded in-process\n", scenario);
 		ok = false;
@@ -651,8 +649,8 @@ static void emu_file(const char *karmorc, const char *scenario, uint64_t seed, b
 			cases = emu_xrealloc(cases, (ncases + 1) * sizeof(*cases));
 			cases[ncases++] = c;
 		}
-		if (ncases != sc.ncases) {
-			printf("FAIL %s: cases.tsv has %zu cases, the scenario %zu\n", scenario, ncases, sc.ncases);
+		if (ncases != sc->ncases) {
+			printf("FAIL %s: cases.tsv has %zu cases, the scenario %zu\n", scenario, ncases, sc->ncases);
 			tot->fail++;
 			ncases = 0;
 		}
@@ -680,7 +678,8 @@ static void emu_file(const char *karmorc, const char *scenario, uint64_t seed, b
 				tot->fail++;
 			} else if (v != KARMOR_ALLOW &&
 				   (rule_bad = emu_rule_mismatch(&k, c->col[C_PROFILE], target_names, rule, matcher,
-								 &sc.cases[i], sc.posture, why_rule, sizeof(why_rule)))) {
+								 &sc->cases[i], &pl.targets.items[pl.case_target[i]],
+								 why_rule, sizeof(why_rule)))) {
 				printf("FAIL %s: case %s (%s): %s %s %s: %s\n", scenario, c->col[C_INDEX], c->col[C_NAME],
 				       c->col[C_SOURCE], c->col[C_OP], c->col[C_RESOURCE], rule_bad);
 				tot->fail++;
@@ -694,7 +693,7 @@ static void emu_file(const char *karmorc, const char *scenario, uint64_t seed, b
 		free(cases);
 	}
 	fe_matcher_free(matcher);
-	kc_scenario_free(&sc);
+	kc_pipeline_free(&pl);
 	free(target_names);
 	for (size_t i = 0; i < nnames; i++)
 		free(names[i]);

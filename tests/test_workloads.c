@@ -516,8 +516,11 @@ static void test_targets(void)
 	fe_inventory_finish(&f.inv);
 	CU_ASSERT_EQUAL_FATAL(f.diags.errors, 0);
 
-	struct ir_target *ts;
-	size_t n = kc_targets_from_inventory(&u.prog, &f.inv, audit3, &u.arena, &ts);
+	struct kc_targets kts, kts2;
+	kc_targets_init(&kts);
+	kc_targets_from_inventory(&kts, &u.arena, &u.prog, &f.inv, audit3);
+	const struct ir_target *ts = kts.items;
+	size_t n = kts.n;
 	/* containers: web 3, db 1, backup 1 (prod); agent, migrate, debug, web-copy (dev);
 	 * cache (default); web-pod (prod); then two nodes */
 	CU_ASSERT_EQUAL(n, 3 + 1 + 1 + 4 + 1 + 1 + 2);
@@ -598,13 +601,17 @@ static void test_targets(void)
 
 	/* --posture block for everything: annotations still win where they are set */
 	static const enum ir_posture block3[IR_PC_COUNT] = {IR_POSTURE_BLOCK, IR_POSTURE_BLOCK, IR_POSTURE_BLOCK};
-	struct ir_target *ts2;
-	size_t n2count = kc_targets_from_inventory(&u.prog, &f.inv, block3, &u.arena, &ts2);
+	kc_targets_init(&kts2);
+	kc_targets_from_inventory(&kts2, &u.arena, &u.prog, &f.inv, block3);
+	const struct ir_target *ts2 = kts2.items;
+	size_t n2count = kts2.n;
 	CU_ASSERT_EQUAL(n2count, n);
 	const struct ir_target *w2 = find_target(ts2, n2count, "prod", "web", "nginx");
 	CU_ASSERT_EQUAL(w2->posture[IR_PC_NETWORK], IR_POSTURE_AUDIT);
 	CU_ASSERT_EQUAL(w2->posture[IR_PC_CAPABILITIES], IR_POSTURE_BLOCK);
 	CU_ASSERT_STRING_EQUAL(w2->name, web_nginx->name);	/* stable */
+	kc_targets_free(&kts2);
+	kc_targets_free(&kts);
 	inv_free(&f);
 	unit_free(&u);
 }

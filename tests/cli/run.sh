@@ -1944,6 +1944,112 @@ t bpf_object_missing t_bpf_object_missing
 t bpf_gaps_KC0406_KC0401 t_bpf_gaps
 t apparmor_gap_scope_travels_KC0400 t_gap_scope_travels
 
+# ------------------------------------------------------------------ workload inventory
+
+INV=$ROOT/testdata/lint/inventory
+t_workloads_compile() {
+	# one artifact per container (and node) the policies select, named after it; the same
+	# bytes whatever the order of the policies and of the inventory's paths
+	fake_bpf_object obj.o
+	cp "$INV"/*.yaml .
+	cp -r "$INV/inventory" inv
+	sed -n '1,6p' inv/cluster.yaml >inv/ns.yaml
+	sed -n '8,$p' inv/cluster.yaml >inv/rest.yaml
+	rm inv/cluster.yaml
+	KARMORC_BPF_OBJECT=obj.o kc compile --target=all --workloads inv/ns.yaml --workloads inv/rest.yaml -o one \
+		allow-web.yaml hosts.yaml wrong-label.yaml
+	rc_is 0
+	err_re "^karmorc: compile: 3 targets, 7 files written to one/"
+	ls one/apparmor | grep -q '^karmorc-wl-shop-web-nginx-' || fail "no profile named after shop/web/nginx: $(ls one/apparmor | tr '\n' ' ')"
+	ls one/apparmor | grep -q '^karmorc-host-worker-1-' || fail "no profile for the node worker-1"
+	[ "$(ls one/apparmor | wc -l)" -eq 3 ] || fail "expected 3 profiles: $(ls one/apparmor | tr '\n' ' ')"
+	KARMORC_BPF_OBJECT=obj.o kc compile --target=all --workloads inv/rest.yaml --workloads inv/ns.yaml -o two \
+		wrong-label.yaml hosts.yaml allow-web.yaml
+	rc_is 0
+	diff -r one two >/dev/null || fail "another order of policies and inventory paths wrote different files"
+	# the namespace's annotation is the file posture of its containers
+	grep -q '^# file class: allow-list, posture block$' one/apparmor/karmorc-wl-shop-web-nginx-* ||
+		fail "the nginx profile does not take its namespace's file posture (block)"
+	grep -q 'flags=(.*complain' one/apparmor/karmorc-wl-shop-web-nginx-* &&
+		fail "the nginx profile is in complain mode under a block posture"
+}
+t_workloads_compile_errors() {
+	cp "$INV/allow-web.yaml" .
+	mkdir bad
+	printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  namespace: shop\nspec:\n  template:\n    spec:\n      containers: [{name: a, image: b}]\n' >bad/d.yaml
+	kc compile --target=apparmor --workloads bad -o out allow-web.yaml
+	rc_is 1
+	err_re "^bad/d\.yaml:4:3: error: metadata\.name is required \[KC0502\]$"
+	err_has "nothing written"
+	[ ! -e out ] || fail "an output directory was written"
+	kc compile --target=apparmor --workloads missing.yaml -o out allow-web.yaml
+	rc_is 3
+	printf 'policies: [allow-web.yaml]\ncases:\n  - {name: c, workload: {namespace: shop}, op: read, resource: /x, expect: Allow}\n' >sc.yaml
+	kc compile --target=apparmor --workloads bad -o out --scenario sc.yaml
+	rc_is 2
+	err_has "--workloads and --scenario do not go together"
+	kc check --workloads bad allow-web.yaml
+	rc_is 2
+	err_has "--workloads is an option of lint, compile, explain and test"
+}
+t_workloads_explain() {
+	cp "$INV"/*.yaml .
+	cp -r "$INV/inventory" inv
+	kc explain --workloads inv --workload shop/Deployment/web --container nginx allow-web.yaml -- read /etc/passwd
+	rc_is 0
+	out_has "verdict: Block"
+	out_has "file posture: block"
+	kc explain --workloads inv --workload shop/web --container logger allow-web.yaml -- read /usr/share/nginx/a
+	rc_is 0
+	out_has "verdict: Allow"
+	kc explain --workloads inv --node worker-1 hosts.yaml -- read /etc/shadow
+	rc_is 0
+	out_has "alert:   worker-1-shadow"
+	kc explain --workloads inv --workload shop/web allow-web.yaml -- read /etc/passwd
+	rc_is 1
+	err_has "shop/web names 2 targets of the inventory"
+	err_has "--workload shop/Deployment/web --container logger"
+	kc explain --workloads inv --workload shop/nope allow-web.yaml -- read /etc/passwd
+	rc_is 1
+	err_has "the inventory has no workload shop/nope"
+	kc explain --workloads inv --namespace shop --workload shop/web allow-web.yaml -- read /etc/passwd
+	rc_is 2
+	err_has "with --workloads, name the target with --workload"
+	kc explain --node worker-1 hosts.yaml -- read /etc/shadow
+	rc_is 2
+	err_has "give --workloads PATH"
+}
+t_workloads_test() {
+	cp "$INV"/*.yaml .
+	cp -r "$INV/inventory" inv
+	cat >sc.yaml <<'SC'
+policies: [allow-web.yaml, hosts.yaml]
+cases:
+  - {name: annotated, workload: {namespace: shop, name: web, container: nginx}, op: read, resource: /etc/passwd, expect: Block}
+  - {name: node, host: {name: worker-1}, op: read, resource: /etc/shadow, expect: Block, policy: worker-1-shadow}
+  - {name: ambiguous, workload: {namespace: shop, name: web}, op: read, resource: /etc/passwd, expect: Block}
+  - {name: absent, workload: {namespace: shop, kind: Pod, name: web, container: nginx}, op: read, resource: /etc/passwd, expect: Block}
+SC
+	kc test --workloads inv sc.yaml
+	rc_is 1
+	out_has "ok   sc.yaml: annotated"
+	out_has "ok   sc.yaml: node"
+	out_has "FAIL sc.yaml: ambiguous: malformed case"
+	out_has "FAIL sc.yaml: absent: malformed case"
+	summary_is "2 passed, 2 failed"
+	err_re "^sc\.yaml:5:57: error: the workload shop/web names 2 targets of the inventory .*\[KC0300\]$"
+	err_re "^sc\.yaml:6:65: error: the workload inventory has no workload shop/Pod/web container nginx \[KC0300\]$"
+	# without an inventory a case naming one cannot run
+	kc test sc.yaml
+	rc_is 1
+	err_has "but there is none (the scenario's 'workloads', or --workloads)"
+	summary_is "0 passed, 4 failed"
+}
+t workloads_compile_targets_and_determinism t_workloads_compile
+t workloads_compile_errors t_workloads_compile_errors
+t workloads_explain_picks_a_target t_workloads_explain
+t workloads_test_names_targets t_workloads_test
+
 # ------------------------------------------------------------------ working directory
 
 t_from_elsewhere() {
