@@ -837,9 +837,10 @@ static void aa_identity(struct be_buf *out, struct fe_arena *a, const struct ir_
 	if (!id)
 		return;
 	const char *host_fields[][2] = {{"kind", id->kind}, {"node", id->workload}};
-	const char *ct_fields[][2] = {{"kind", id->kind},	    {"namespace", id->namespace}, {"workload", id->workload},
-				      {"pod", id->pod},		    {"container", id->container}, {"init", id->init ? "true" : "false"},
-				      {"image", id->image}};
+	const char *ct_fields[][2] = {
+		{"kind", id->kind}, {"namespace", id->namespace}, {"workload", id->workload}, {"pod", id->pod},
+		{"container", id->container}, {"init", id->init ? "true" : "false"}, {"image", id->image},
+	};
 	const char *(*fields)[2] = t->host ? host_fields : ct_fields;
 	size_t nf = t->host ? sizeof(host_fields) / sizeof(host_fields[0]) : sizeof(ct_fields) / sizeof(ct_fields[0]);
 	for (size_t i = 0; i < nf; i++) {

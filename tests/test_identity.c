@@ -293,6 +293,33 @@ static void test_selector_no_identity(void)
 	unit_free(&u);
 }
 
+/* an identity beyond what an image records: KC0408, no image (the profile is still written) */
+static void test_identity_bounds(void)
+{
+	struct unit_prog u;
+	unit_load(&u, FE_SCHEMA_CRD, "policies.yaml", id_policies);
+	struct fe_inventory inv;
+	fe_inventory_init(&inv, &u.arena, &u.diags);
+	size_t big = KARMOR_IDENT_STR_MAX + 1;
+	char *yaml = malloc(big + 256);
+	int n = snprintf(yaml, big + 256, "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: prod, labels: "
+			 "{app: web, long: \"%0*d\"}}\nspec: {containers: [{name: c, image: i}]}\n", (int)big, 0);
+	fe_inventory_load_text(&inv, "big.yaml", yaml, (size_t)n);
+	fe_inventory_finish(&inv);
+	CU_ASSERT_EQUAL_FATAL(u.diags.errors, 0);
+	struct ir_target *ts;
+	static const enum ir_posture audit3[IR_PC_COUNT] = {IR_POSTURE_AUDIT, IR_POSTURE_AUDIT, IR_POSTURE_AUDIT};
+	CU_ASSERT_EQUAL_FATAL(kc_targets_from_inventory(&u.prog, &inv, audit3, &u.arena, &ts), 1);
+	struct be_ctx bpf;
+	be_ctx_init(&bpf, &u.prog, &u.diags, &u.arena, "bpf");
+	be_bpf.emit(&bpf, &ts[0]);
+	CU_ASSERT_PTR_NULL(id_file(&bpf, "bpf", ts[0].name, KARMOR_IMAGE_SUFFIX));
+	CU_ASSERT_TRUE(unit_has(&u, FE_BE_CAPACITY, FE_ERROR));
+	be_ctx_free(&bpf);
+	free(yaml);
+	unit_free(&u);
+}
+
 void test_identity_register(void)
 {
 	CU_pSuite s = CU_add_suite("target identity", NULL, NULL);
@@ -300,4 +327,5 @@ void test_identity_register(void)
 	CU_add_test(s, "bpf: identity section round trip", test_bpf_identity);
 	CU_add_test(s, "identity outputs byte-identical in any input order", test_identity_deterministic);
 	CU_add_test(s, "selector targets carry no identity", test_selector_no_identity);
+	CU_add_test(s, "an identity beyond the image's bounds: KC0408", test_identity_bounds);
 }
