@@ -813,6 +813,52 @@ static void aa_comment_text(struct be_buf *out, const char *s)
 	}
 }
 
+/* An identity value inside a `#` comment, reversibly: printable ASCII as it is, a
+ * backslash doubled, every other byte (a newline or carriage return that would end the
+ * comment, other controls, non-ASCII) and the bytes of `also` as \xHH.  The inventory
+ * does not check label or image syntax (frontend/workloads.c), so anything can come. */
+static void aa_comment_escaped(struct be_buf *out, const char *s, const char *also)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '\\')
+			be_puts(out, "\\\\");
+		else if (*p < 0x20 || *p > 0x7e || strchr(also, *p))
+			be_printf(out, "\\x%02x", *p);
+		else
+			be_write(out, p, 1);
+	}
+}
+
+/* "# identity.FIELD: VALUE" lines: who the target is, for people and tools reading the
+ * profile (DESIGN §3); a selector's target has none (its first line names the selector). */
+static void aa_identity(struct be_buf *out, struct fe_arena *a, const struct ir_target *t)
+{
+	const struct ir_identity *id = t->identity;
+	if (!id)
+		return;
+	const char *host_fields[][2] = {{"kind", id->kind}, {"node", id->workload}};
+	const char *ct_fields[][2] = {
+		{"kind", id->kind}, {"namespace", id->namespace}, {"workload", id->workload}, {"pod", id->pod},
+		{"container", id->container}, {"init", id->init ? "true" : "false"}, {"image", id->image},
+	};
+	const char *(*fields)[2] = t->host ? host_fields : ct_fields;
+	size_t nf = t->host ? sizeof(host_fields) / sizeof(host_fields[0]) : sizeof(ct_fields) / sizeof(ct_fields[0]);
+	for (size_t i = 0; i < nf; i++) {
+		be_printf(out, "# identity.%s: ", fields[i][0]);
+		aa_comment_escaped(out, fields[i][1] ? fields[i][1] : "", "");
+		be_puts(out, "\n");
+	}
+	uint32_t n;
+	const struct ir_kv *kv = be_identity_labels(a, id, &n);
+	for (uint32_t i = 0; i < n; i++) {
+		be_puts(out, "# identity.label: ");
+		aa_comment_escaped(out, kv[i].key, "=");	/* the first '=' ends the key */
+		be_puts(out, "=");
+		aa_comment_escaped(out, kv[i].value, "");
+		be_puts(out, "\n");
+	}
+}
+
 /* ---- ways around a rule that AppArmor in the targeted kernel cannot close (DESIGN §4.12) ---- */
 
 /* A KC0409 finding at a rule, for one technique.  It is a gap only for ops named after the
@@ -994,6 +1040,7 @@ static void aa_emit(struct be_ctx *ctx, const struct ir_target *t)
 	be_puts(out, "# AppArmor profile written by karmorc for ");
 	aa_comment_text(out, t->describe);
 	be_puts(out, "\n");
+	aa_identity(out, ctx->arena, t);
 	be_puts(out, "# policies:");
 	const char *last = NULL;
 	for (uint32_t i = 0; i < t->npolicies; i++) {

@@ -257,3 +257,26 @@ void be_remove_stale(const char *dir, const char *sub, const struct be_ctx *ctx,
 	}
 	closedir(d);
 }
+
+static int be_kv_cmp(const void *pa, const void *pb)
+{
+	const struct ir_kv *a = pa, *b = pb;
+	int c = strcmp(a->key, b->key);
+	return c ? c : strcmp(a->value, b->value);
+}
+
+const struct ir_kv *be_identity_labels(struct fe_arena *a, const struct ir_identity *id, uint32_t *n)
+{
+	/* the inventory sorts by key already; the value breaks ties so no input order shows */
+	struct ir_kv *kv = fe_arena_alloc(a, (id->nlabels + 1) * sizeof(*kv));
+	if (id->nlabels)
+		memcpy(kv, id->labels, id->nlabels * sizeof(*kv));
+	if (id->nlabels > 1)
+		qsort(kv, id->nlabels, sizeof(*kv), be_kv_cmp);
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < id->nlabels; i++)
+		if (!k || be_kv_cmp(&kv[k - 1], &kv[i]) != 0)
+			kv[k++] = kv[i];
+	*n = k;
+	return kv;
+}

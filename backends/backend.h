@@ -139,6 +139,10 @@ void be_allow_lists(const struct ir_program *p, const struct ir_target *t, bool 
 /* Reports, as KC0402 gaps, the classes the kernel couples for t (see couplings.c). */
 void be_kernel_couplings(struct be_ctx *ctx, const struct ir_target *t);
 
+/* A target's identity labels (ir_identity) sorted by key, then value, exact duplicates
+ * dropped: the order every output records them in.  Arena memory; *n their number. */
+const struct ir_kv *be_identity_labels(struct fe_arena *a, const struct ir_identity *id, uint32_t *n);
+
 void be_ctx_init(struct be_ctx *ctx, const struct ir_program *p, struct fe_diags *d, struct fe_arena *a,
 		 const char *backend);
 void be_ctx_free(struct be_ctx *ctx);

@@ -34,6 +34,8 @@ _Static_assert(sizeof(struct karmor_image_rule) % 8 == 0, "rule records are 8-al
 _Static_assert(sizeof(struct karmor_image_path) % 8 == 0, "path records are 8-aligned");
 _Static_assert(sizeof(struct karmor_image_id) % 8 == 0, "id records are 8-aligned");
 _Static_assert(sizeof(struct karmor_image_src) % 8 == 0, "src records are 8-aligned");
+_Static_assert(sizeof(struct karmor_image_identity) % 8 == 0 && sizeof(struct karmor_image_label) % 8 == 0,
+	       "the identity section keeps the strings 8-aligned");
 _Static_assert((int)IR_ALLOW == KARMOR_ALLOW && (int)IR_AUDIT == KARMOR_AUDIT && (int)IR_BLOCK == KARMOR_BLOCK,
 	       "rule actions are stored as karmor_verdict");
 _Static_assert((int)IR_PC_FILE == KARMOR_PC_FILE && (int)IR_PC_NETWORK == KARMOR_PC_NETWORK &&
@@ -690,6 +692,69 @@ static const char *bpf_tags(struct bpf_state *st, const struct ir_strlist *tags)
 	return out;
 }
 
+/* The identity's strings and labels as string ids of the image (converted to string
+ * references once the offsets are known). */
+struct bpf_ident {
+	uint32_t flags;
+	uint32_t strs[6];	/* kind, namespace, workload, pod, container, image */
+	uint32_t *labels;	/* key, value, key, value ... */
+	uint32_t nlabels;
+};
+
+static void bpf_ident_intern(struct bpf_state *st, const struct ir_identity *id, struct bpf_ident *bi)
+{
+	bool host = st->t->host;
+	bi->flags = (host ? KARMOR_IDENT_HOST : 0) | (id->init ? KARMOR_IDENT_INIT : 0);
+	const char *v[6] = {id->kind, id->namespace, id->workload, id->pod, id->container, id->image};
+	for (int i = 0; i < 6; i++)
+		bi->strs[i] = bpf_intern(st, host && i != 0 && i != 2 ? "" : v[i] ? v[i] : "");
+	const struct ir_kv *kv = be_identity_labels(st->ctx->arena, id, &bi->nlabels);
+	bi->labels = fe_arena_alloc(st->ctx->arena, (2 * bi->nlabels + 1) * sizeof(*bi->labels));
+	for (uint32_t i = 0; i < bi->nlabels; i++) {
+		bi->labels[2 * i] = bpf_intern(st, kv[i].key);
+		bi->labels[2 * i + 1] = bpf_intern(st, kv[i].value);
+	}
+}
+
+static struct karmor_image_strref bpf_strref(const struct bpf_state *st, const uint64_t *off, uint32_t id)
+{
+	return (struct karmor_image_strref){(uint32_t)off[id], st->strs.lens[id]};
+}
+
+/* Is the identity within the bounds the loader accepts (bpf/karmor.h)?  Reported when not. */
+static bool bpf_identity_fits(struct bpf_state *st)
+{
+	const struct ir_identity *id = st->t->identity;
+	if (!id)
+		return true;
+	uint32_t n;
+	const struct ir_kv *kv = be_identity_labels(st->ctx->arena, id, &n);
+	if (n > KARMOR_IDENT_MAX_LABELS) {
+		fe_diag_add(st->ctx->diags, FE_ERROR, FE_BE_CAPACITY, id->loc, "bpf: target %s has %u labels, more "
+			    "than an image records (%u, KARMOR_IDENT_MAX_LABELS)", st->t->name, n, KARMOR_IDENT_MAX_LABELS);
+		return false;
+	}
+	const char *what[6] = {"kind", "namespace", "name", "pod", "container", "image"};
+	const char *v[6] = {id->kind, id->namespace, id->workload, id->pod, id->container, id->image};
+	for (int i = 0; i < 6; i++) {
+		if (v[i] && strlen(v[i]) > KARMOR_IDENT_STR_MAX) {
+			fe_diag_add(st->ctx->diags, FE_ERROR, FE_BE_CAPACITY, id->loc, "bpf: the %s of target %s is %zu "
+				    "bytes long, more than an image records (%u, KARMOR_IDENT_STR_MAX)", what[i], st->t->name,
+				    strlen(v[i]), KARMOR_IDENT_STR_MAX);
+			return false;
+		}
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		if (strlen(kv[i].key) > KARMOR_IDENT_STR_MAX || strlen(kv[i].value) > KARMOR_IDENT_STR_MAX) {
+			fe_diag_add(st->ctx->diags, FE_ERROR, FE_BE_CAPACITY, id->loc, "bpf: a label of target %s is longer "
+				    "than an image records (%u bytes for its key and for its value, KARMOR_IDENT_STR_MAX)",
+				    st->t->name, KARMOR_IDENT_STR_MAX);
+			return false;
+		}
+	}
+	return true;
+}
+
 static void bpf_write_image(struct bpf_state *st, struct be_buf *out)
 {
 	const struct ir_target *t = st->t;
@@ -704,6 +769,9 @@ static void bpf_write_image(struct bpf_state *st, struct be_buf *out)
 	h.name = bpf_intern(st, t->name);
 	h.describe = bpf_intern(st, t->describe ? t->describe : "");
 	h.karmorc_version = bpf_intern(st, st->ctx->version ? st->ctx->version : "");
+	struct bpf_ident bi = {0};
+	if (t->identity)
+		bpf_ident_intern(st, t->identity, &bi);
 	for (int c = 0; c < KARMOR_PC_COUNT; c++) {
 		h.allow_list[c] = st->allow_list[c];
 		h.posture[c] = t->posture[c] == IR_POSTURE_BLOCK ? KARMOR_POSTURE_BLOCK : KARMOR_POSTURE_AUDIT;
@@ -760,7 +828,11 @@ static void bpf_write_image(struct bpf_state *st, struct be_buf *out)
 	h.nets_off = h.paths_off + (uint64_t)st->npaths * sizeof(struct karmor_image_path);
 	h.caps_off = h.nets_off + (uint64_t)st->nets.n * sizeof(struct karmor_image_id);
 	h.srcs_off = h.caps_off + (uint64_t)st->caps.n * sizeof(struct karmor_image_id);
-	h.strtab_off = h.srcs_off + (uint64_t)st->nsrcs * sizeof(struct karmor_image_src);
+	h.ident_off = h.srcs_off + (uint64_t)st->nsrcs * sizeof(struct karmor_image_src);
+	h.ident_size = t->identity ? (uint32_t)(sizeof(struct karmor_image_identity) +
+						 bi.nlabels * sizeof(struct karmor_image_label))
+				   : 0;
+	h.strtab_off = h.ident_off + h.ident_size;
 	h.file_size = h.strtab_off + strtab_size + crypto_hash_sha256_BYTES;
 	if (strtab_size > UINT32_MAX) {
 		fe_diag_add(st->ctx->diags, FE_ERROR, FE_BE_CAPACITY, p->policies[t->policies[0]].loc,
@@ -819,6 +891,22 @@ static void bpf_write_image(struct bpf_state *st, struct be_buf *out)
 		rec.role = st->srcs[i].role;
 		rec.value = st->srcs[i].v;
 		memcpy(img + h.srcs_off + i * sizeof(rec), &rec, sizeof(rec));
+	}
+	if (t->identity) {
+		struct karmor_image_identity rec;
+		memset(&rec, 0, sizeof(rec));
+		rec.flags = bi.flags;
+		rec.nlabels = bi.nlabels;
+		struct karmor_image_strref *f[6] = {&rec.kind, &rec.namespace_, &rec.workload, &rec.pod, &rec.container,
+						    &rec.image};
+		for (int i = 0; i < 6; i++)
+			*f[i] = bpf_strref(st, off, bi.strs[i]);
+		memcpy(img + h.ident_off, &rec, sizeof(rec));
+		for (uint32_t i = 0; i < bi.nlabels; i++) {
+			struct karmor_image_label l = {bpf_strref(st, off, bi.labels[2 * i]),
+						       bpf_strref(st, off, bi.labels[2 * i + 1])};
+			memcpy(img + h.ident_off + sizeof(rec) + i * sizeof(l), &l, sizeof(l));
+		}
 	}
 	for (uint32_t i = 0; i < st->strs.count; i++)
 		memcpy(img + h.strtab_off + off[i], st->strs.strs[i], st->strs.lens[i]);
@@ -895,6 +983,7 @@ static void bpf_emit(struct be_ctx *ctx, const struct ir_target *t)
 				    "account for them either", bpf_str(&st, pol->name), t->name);
 	}
 	bool fits = bpf_target_capacity(&st, loc);
+	fits = bpf_identity_fits(&st) && fits;
 	if (fits) {
 		bpf_keys(&st);
 		be_kernel_couplings(ctx, t);

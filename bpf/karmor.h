@@ -480,15 +480,20 @@ static inline __u64 karmor_hash_string(__u64 seed, const char *s)
  *   nets      [nnets]      karmor_image_id
  *   caps      [ncaps]      karmor_image_id
  *   srcs      [nsrcs]      karmor_image_src
+ *   identity  ident_size bytes: absent (0) for a target without a workload
+ *             inventory (a selector), else karmor_image_identity and its
+ *             nlabels karmor_image_label, nothing more
  *   strings   strtab_size bytes: NUL-terminated strings; string id = offset
  *             (0 = ""), every id < strtab_size and the last byte is NUL
  *   sha256    32 bytes: SHA-256 of everything before it
  * Strings are stored, not hashes: the loader hashes them with its load-time
  * key (see above).  Records are sorted (by kind, then key) so the file is
  * byte-identical for the same inputs.
+ * Version 2 added the identity section (ident_off, ident_size); version 1
+ * images are refused (recompile them).
  */
 #define KARMOR_IMAGE_MAGIC	"KARMORMI"	/* 8 bytes, no NUL */
-#define KARMOR_IMAGE_VERSION	1u
+#define KARMOR_IMAGE_VERSION	2u
 #define KARMOR_IMAGE_LITTLE	1u		/* endian field: 1 = little-endian */
 #define KARMOR_IMAGE_SUFFIX	".kmi"
 
@@ -509,6 +514,9 @@ struct karmor_image_header {
 	__u32 pad;
 	__u64 rules_off, paths_off, nets_off, caps_off, srcs_off, strtab_off;
 	__u64 file_size;	/* including the SHA-256 */
+	__u64 ident_off;	/* the identity section: after srcs, before strings */
+	__u32 ident_size;	/* 0: the target has no identity */
+	__u32 pad2;
 };
 
 /* rule id i (1-based) is rules[i - 1]: what an event names */
@@ -546,6 +554,37 @@ struct karmor_image_src {
 	__u16 role;		/* KARMOR_ROLE_EXACT or KARMOR_ROLE_DIR */
 	__u16 pad;
 	struct karmor_src_value value;
+};
+
+/*
+ * Who a target is (DESIGN §3), when it comes from a workload inventory: what the
+ * loader shows for it and what its events name.  Strings are references into the
+ * string table with their length: the reader checks off + len < strtab_size, no NUL
+ * in the len bytes and a NUL after them, and len <= KARMOR_IDENT_STR_MAX.  A
+ * container has kind, namespace, workload, pod, container and image (kind the
+ * workload's: "Deployment", "Pod", ...); a host (KARMOR_IDENT_HOST, only on a
+ * KARMOR_TF_HOST target) has kind "Node", workload = the node name, and the other
+ * strings empty.  Labels (pod template labels, or node labels) follow, strictly
+ * ascending by key then value.
+ */
+#define KARMOR_IDENT_STR_MAX	1024u	/* bytes of one string; Kubernetes' own limits are far below */
+#define KARMOR_IDENT_MAX_LABELS	1024u
+#define KARMOR_IDENT_HOST	0x1u	/* a node */
+#define KARMOR_IDENT_INIT	0x2u	/* an initContainer */
+
+struct karmor_image_strref {
+	__u32 off;		/* offset in the string table */
+	__u32 len;		/* bytes, without the NUL that follows */
+};
+
+struct karmor_image_identity {
+	__u32 flags;		/* KARMOR_IDENT_* */
+	__u32 nlabels;		/* <= KARMOR_IDENT_MAX_LABELS */
+	struct karmor_image_strref kind, namespace_, workload, pod, container, image;
+};
+
+struct karmor_image_label {
+	struct karmor_image_strref key, value;
 };
 
 /* Pinned objects (karmor-loader): links and maps under this directory. */

@@ -1002,6 +1002,9 @@ int kl_cmd_apply(int argc, char **argv)
 			       kl_thousands(h->npaths, b[1]),
 			       kl_thousands(h->nnets, b[2]), kl_thousands(h->ncaps, b[3]), h->nsrcs,
 			       im->host ? "; host target" : "");
+			char *who = kl_target_text(&im->img);
+			printf("  %s\n", who ? who : "(out of memory)");
+			free(who);
 			for (unsigned k = 0; k < a.nbinds; k++)
 				if (a.binds[k].slot == im->slot)
 					printf("  bound to %s (cgroup %" PRIu64 ")\n", kl_vis(a.binds[k].real),

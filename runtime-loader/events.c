@@ -272,6 +272,23 @@ static int handle_event(void *vctx, void *data, size_t size)
 		kl_json_close(j, ']');
 		kl_json_str(j, "Message", rule ? kl_image_str(&t->img, rule->message) : "");
 		kl_json_str(j, "Type", t && t->host ? "MatchedHostPolicy" : "MatchedPolicy");
+		/* a container target from a workload inventory: who it is, in KubeArmor's keys
+		 * (PodName is the inventory's: "NAME-*" for a controller's pods) */
+		const struct karmor_image_identity *id = t ? t->img.ident : NULL;
+		if (id && !(id->flags & KARMOR_IDENT_HOST)) {
+			kl_json_str(j, "NamespaceName", kl_image_ref(&t->img, id->namespace_));
+			kl_json_str(j, "PodName", kl_image_ref(&t->img, id->pod));
+			kl_json_str(j, "ContainerName", kl_image_ref(&t->img, id->container));
+			kl_json_str(j, "ContainerImage", kl_image_ref(&t->img, id->image));
+			char *labels = kl_target_labels(&t->img);
+			kl_json_str(j, "Labels", labels ? labels : "");
+			free(labels);
+			kl_json_open(j, "Owner", '{');
+			kl_json_str(j, "Ref", kl_image_ref(&t->img, id->kind));
+			kl_json_str(j, "Name", kl_image_ref(&t->img, id->workload));
+			kl_json_str(j, "Namespace", kl_image_ref(&t->img, id->namespace_));
+			kl_json_close(j, '}');
+		}
 		kl_json_strn(j, "Source", src_known ? src : e.comm, src_known ? sizeof(e.source) : sizeof(e.comm));
 		kl_json_str(j, "Operation", operation);
 		kl_json_str(j, "Resource", resource);

@@ -82,6 +82,75 @@ static bool kl_effect_ok(const struct karmor_image_header *h, const struct karmo
 	       kl_rule_id_ok(h, e->grant, baseline_ok);
 }
 
+/* A string reference: inside the table, no NUL in it, a NUL after it, bounded. */
+static bool kl_ref_ok(const struct karmor_image_header *h, const char *strtab, struct karmor_image_strref r)
+{
+	return r.len <= KARMOR_IDENT_STR_MAX && r.off < h->strtab_size && r.len < h->strtab_size - r.off &&
+	       strtab[r.off + r.len] == '\0' && memchr(strtab + r.off, '\0', r.len) == NULL;
+}
+
+static int kl_ref_cmp(const char *strtab, struct karmor_image_strref a, struct karmor_image_strref b)
+{
+	return strcmp(strtab + a.off, strtab + b.off);
+}
+
+/* The identity section (bpf/karmor.h): its size is exactly the record and its labels. */
+static int kl_validate_identity(struct kl_image *img, const char *strtab, const char *name, char *err, size_t errlen)
+{
+	const struct karmor_image_header *h = img->hdr;
+	img->ident = NULL;
+	img->labels = NULL;
+	if (!h->ident_size)
+		return 0;
+	if (h->ident_size < sizeof(struct karmor_image_identity))
+		return kl_fail(err, errlen, name, "the identity section (%u bytes) is shorter than its record", h->ident_size);
+	const struct karmor_image_identity *id = (const void *)(img->data + h->ident_off);
+	if (id->nlabels > KARMOR_IDENT_MAX_LABELS)
+		return kl_fail(err, errlen, name, "the identity has %u labels, more than %u", id->nlabels,
+			       KARMOR_IDENT_MAX_LABELS);
+	if (h->ident_size != sizeof(*id) + (uint64_t)id->nlabels * sizeof(struct karmor_image_label))
+		return kl_fail(err, errlen, name, "the identity section is %u bytes, not the size of its record and %u labels",
+			       h->ident_size, id->nlabels);
+	if (id->flags & ~(uint32_t)(KARMOR_IDENT_HOST | KARMOR_IDENT_INIT))
+		return kl_fail(err, errlen, name, "unknown identity flags 0x%x",
+			       id->flags & ~(uint32_t)(KARMOR_IDENT_HOST | KARMOR_IDENT_INIT));
+	const struct karmor_image_strref refs[6] = {id->kind, id->namespace_, id->workload, id->pod, id->container,
+						    id->image};
+	static const char *const what[6] = {"kind", "namespace", "workload", "pod", "container", "image"};
+	for (int i = 0; i < 6; i++)
+		if (!kl_ref_ok(h, strtab, refs[i]))
+			return kl_fail(err, errlen, name, "the identity's %s (%u bytes at %u) is not a string of the string "
+				       "table (at most %u bytes)", what[i], refs[i].len, refs[i].off, KARMOR_IDENT_STR_MAX);
+	bool host = id->flags & KARMOR_IDENT_HOST;
+	if (host != !!(h->flags & KARMOR_TF_HOST))
+		return kl_fail(err, errlen, name, "the identity's host flag disagrees with the target's");
+	bool ok = id->kind.len && id->workload.len;
+	if (host)
+		ok = ok && !(id->flags & KARMOR_IDENT_INIT) && !id->namespace_.len && !id->pod.len && !id->container.len &&
+		     !id->image.len && strcmp(strtab + id->kind.off, "Node") == 0;
+	else
+		ok = ok && id->namespace_.len && id->pod.len && id->container.len;
+	if (!ok)
+		return kl_fail(err, errlen, name, "the identity of a %s lacks a field or has one it cannot have",
+			       host ? "node" : "container");
+	const struct karmor_image_label *labels = (const void *)(id + 1);
+	for (uint32_t i = 0; i < id->nlabels; i++) {
+		if (!kl_ref_ok(h, strtab, labels[i].key) || !kl_ref_ok(h, strtab, labels[i].value) || !labels[i].key.len)
+			return kl_fail(err, errlen, name, "identity label %u: not a non-empty key and a value of the string "
+				       "table", i);
+		if (i > 0) {
+			int c = kl_ref_cmp(strtab, labels[i - 1].key, labels[i].key);
+			if (!c)
+				c = kl_ref_cmp(strtab, labels[i - 1].value, labels[i].value);
+			if (c >= 0)
+				return kl_fail(err, errlen, name, "identity label %u is out of order or a duplicate", i);
+		}
+	}
+	img->ident = id;
+	img->labels = labels;
+	return 0;
+}
+
 static int kl_cmp_u(uint64_t a, uint64_t b)
 {
 	return a < b ? -1 : a > b;
@@ -133,6 +202,7 @@ static int kl_validate(struct kl_image *img, const char *name, char *err, size_t
 	    !kl_section(h, h->caps_off, h->ncaps, sizeof(struct karmor_image_id), &end, "capabilities", err, errlen,
 			name) ||
 	    !kl_section(h, h->srcs_off, h->nsrcs, sizeof(struct karmor_image_src), &end, "sources", err, errlen, name) ||
+	    !kl_section(h, h->ident_off, h->ident_size, 1, &end, "identity", err, errlen, name) ||
 	    !kl_section(h, h->strtab_off, h->strtab_size, 1, &end, "strings", err, errlen, name))
 		return -1;
 	if (end != size - KL_SHA_BYTES)
@@ -147,6 +217,9 @@ static int kl_validate(struct kl_image *img, const char *name, char *err, size_t
 	const char *tname = strtab + h->name;
 	if (!*tname || strchr(tname, '/') || strcmp(tname, ".") == 0 || strcmp(tname, "..") == 0)
 		return kl_fail(err, errlen, name, "the target name '%s' is not a usable file name", tname);
+	img->hdr = h;
+	if (kl_validate_identity(img, strtab, name, err, errlen))
+		return -1;
 
 	const struct karmor_image_rule *rules = (const void *)(d + h->rules_off);
 	for (uint32_t i = 0; i < h->nrules; i++) {

@@ -27,6 +27,8 @@ struct kl_image {
 	const struct karmor_image_id *caps;	/* hdr->ncaps */
 	const struct karmor_image_src *srcs;	/* hdr->nsrcs */
 	const char *strtab;			/* hdr->strtab_size bytes */
+	const struct karmor_image_identity *ident;	/* NULL: no identity (a selector's target) */
+	const struct karmor_image_label *labels;	/* ident->nlabels */
 };
 
 /* Reads FILE.  On failure returns -1, leaves *img empty and writes
@@ -41,6 +43,12 @@ void kl_image_free(struct kl_image *img);
 static inline const char *kl_image_str(const struct kl_image *img, uint32_t id)
 {
 	return img->strtab + id;
+}
+
+/* A string reference of a validated image: NUL-terminated, ref.len bytes. */
+static inline const char *kl_image_ref(const struct kl_image *img, struct karmor_image_strref ref)
+{
+	return img->strtab + ref.off;
 }
 
 #endif

@@ -113,6 +113,20 @@ int kl_remove_state_dir(const char *state_dir);
 /* the mount point of cgroup v2 (cached); NULL if there is none */
 const char *kl_cgroup2_root(void);
 
+struct kl_json;
+/* ---- state.c: who a target is (its image's identity section, bpf/karmor.h) */
+/* One line of text: "Deployment prod/web, pod web-*, container nginx, image nginx:1.25,
+ * labels app=web,tier=front" ("init container" for an initContainer), "node N, labels
+ * ..." for a node, or, without an identity, the image's description of the target
+ * (the selector).  Every string shown through kl_vis.  malloc'd; NULL when out of memory. */
+char *kl_target_text(const struct kl_image *img);
+/* The labels as KubeArmor's alerts write them: "k=v,k=v" (sorted), raw; malloc'd, NULL
+ * when out of memory. */
+char *kl_target_labels(const struct kl_image *img);
+/* "describe" and, when there is one, "identity" {kind, namespace, workload, pod,
+ * container, init, image, labels {k: v}} into the open JSON object */
+void kl_target_json(struct kl_json *j, const struct kl_image *img);
+
 /* ---- subcommands; argv[0] is the subcommand's name */
 int kl_cmd_apply(int argc, char **argv);
 int kl_cmd_detach(int argc, char **argv);

@@ -321,10 +321,19 @@ int kl_cmd_status(int argc, char **argv)
 			kl_json_u64(&j, "slot", t->slot);
 			kl_json_bool(&j, "host", t->host);
 			kl_json_u64(&j, "rules", t->img.hdr->nrules);
+			kl_target_json(&j, &t->img);
 			kl_json_open(&j, "cgroups", '[');
 		} else {
 			printf("target %s: slot %u%s, %s rules\n", kl_vis(t->name), t->slot, t->host ? ", host target" : "",
 			       kl_thousands(t->img.hdr->nrules, b[0]));
+			char *who = kl_target_text(&t->img);
+			if (!who) {
+				close(ctr);
+				kl_err("out of memory");
+				goto out;
+			}
+			printf("  %s\n", who);
+			free(who);
 		}
 		unsigned nb = 0;
 		for (size_t c = 0; c < ncgs; c++) {

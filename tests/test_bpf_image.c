@@ -40,9 +40,9 @@ struct built {
 	size_t size;
 };
 
-/* One target holding every policy of the YAML, emitted by the bpf backend (no CUnit
- * assertion here: suites build in their set-up). */
-static void build(struct built *b, const char *yaml)
+/* One target holding every policy of the YAML, with identity `id` (may be NULL), emitted by
+ * the bpf backend (no CUnit assertion here: suites build in their set-up). */
+static void build_id(struct built *b, const char *yaml, const struct ir_identity *id)
 {
 	memset(b, 0, sizeof(*b));
 	unit_load(&b->u, FE_SCHEMA_CRD, "t.yaml", yaml);
@@ -59,6 +59,7 @@ static void build(struct built *b, const char *yaml)
 	b->t.nrules = p->nrules;
 	b->t.policies = pols;
 	b->t.npolicies = p->npolicies;
+	b->t.identity = id;
 	be_ctx_init(&b->be, p, &b->u.diags, &b->u.arena, "bpf");
 	b->be.version = "9.9.9";
 	be_bpf.emit(&b->be, &b->t);
@@ -68,6 +69,11 @@ static void build(struct built *b, const char *yaml)
 			b->size = b->be.files[i].text.len;
 		}
 	}
+}
+
+static void build(struct built *b, const char *yaml)
+{
+	build_id(b, yaml, NULL);
 }
 
 static void unbuild(struct built *b)
@@ -303,11 +309,26 @@ static struct karmor_image_src *SRCS(void)
 	return (struct karmor_image_src *)(buf + H()->srcs_off);
 }
 
+static const struct ir_kv corrupt_labels[] = {{"app", "x"}, {"tier", "front"}};
+static const struct ir_identity corrupt_identity = {
+	"ns", "Deployment", "web", "web-*", "nginx", "nginx:1.25", false, corrupt_labels, 2, {NULL, 0, 0}, {{NULL, 0, 0}},
+};
+
+static struct karmor_image_identity *IDENT(void)
+{
+	return (struct karmor_image_identity *)(buf + H()->ident_off);
+}
+static struct karmor_image_label *LABELS(void)
+{
+	return (struct karmor_image_label *)(IDENT() + 1);
+}
+
 static int corrupt_init(void)
 {
 	if (sodium_init() < 0)
 		return 1;
-	build(&corrupt_src, image_yaml);
+	/* with an identity, so its section is corrupted too */
+	build_id(&corrupt_src, image_yaml, &corrupt_identity);
 	return corrupt_src.img ? 0 : 1;
 }
 
@@ -349,9 +370,13 @@ static void test_header_fields(void)
 	reseal();
 	REFUSED("bad magic");
 	fresh();
-	H()->version = 2;
+	H()->version = 1;	/* the format before the identity section */
 	reseal();
-	REFUSED("format version 2");
+	REFUSED("format version 1, this program reads version 2");
+	fresh();
+	H()->version = 3;
+	reseal();
+	REFUSED("format version 3");
 	fresh();
 	H()->endian = 2;
 	reseal();
@@ -710,6 +735,119 @@ static void test_baseline_mapped(void)
 	CU_ASSERT_EQUAL(dirs, n);
 }
 
+/* The identity section: placement, size, counts, string references, fields, order. */
+static void test_identity_section(void)
+{
+	fresh();
+	reseal();
+	struct kl_image img;
+	char err[256];
+	CU_ASSERT_EQUAL_FATAL(kl_image_parse(buf, buf_size, "img.kmi", &img, err, sizeof(err)), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(img.ident);
+	CU_ASSERT_EQUAL(img.ident->nlabels, 2);
+	CU_ASSERT_STRING_EQUAL(kl_image_ref(&img, img.ident->image), "nginx:1.25");
+	CU_ASSERT_STRING_EQUAL(kl_image_ref(&img, img.labels[1].value), "front");
+	kl_image_free(&img);
+
+	fresh();
+	H()->ident_off += 4;
+	reseal();
+	REFUSED("identity section offset");
+	fresh();
+	H()->ident_off = H()->srcs_off;	/* over the sources */
+	reseal();
+	REFUSED("identity section offset");
+	fresh();
+	H()->ident_size += 8;	/* into the strings */
+	reseal();
+	REFUSED("strings section offset");
+	fresh();
+	H()->ident_size = 0xfffffff8u;
+	reseal();
+	REFUSED("identity section");
+	fresh();
+	{
+		/* shorter than the record: the strings start 8 bytes into it (zeroed: a valid table) */
+		uint32_t delta = H()->ident_size - 8;
+		memset(buf + H()->ident_off + 8, 0, delta);
+		H()->ident_size = 8;
+		H()->strtab_off = H()->ident_off + 8;
+		H()->strtab_size += delta;
+		H()->name += delta;
+		H()->describe += delta;
+		H()->karmorc_version += delta;
+	}
+	reseal();
+	REFUSED("shorter than its record");
+	fresh();
+	IDENT()->nlabels = 3;	/* one more than the section holds */
+	reseal();
+	REFUSED("not the size of its record and 3 labels");
+	fresh();
+	IDENT()->nlabels = KARMOR_IDENT_MAX_LABELS + 1;
+	reseal();
+	REFUSED("labels, more than");
+	fresh();
+	IDENT()->flags = 0x10;
+	reseal();
+	REFUSED("unknown identity flags 0x10");
+	fresh();
+	IDENT()->flags = KARMOR_IDENT_HOST;	/* the target is no host */
+	reseal();
+	REFUSED("host flag disagrees");
+	/* string references */
+	fresh();
+	IDENT()->image.off = H()->strtab_size;
+	reseal();
+	REFUSED("identity's image");
+	fresh();
+	IDENT()->image.off = 0xffffffffu;
+	IDENT()->image.len = 4;
+	reseal();
+	REFUSED("identity's image");
+	fresh();
+	IDENT()->kind.len = 0xffffffffu;	/* off + len wraps */
+	reseal();
+	REFUSED("identity's kind");
+	fresh();
+	IDENT()->kind.len -= 1;	/* no NUL after it */
+	reseal();
+	REFUSED("identity's kind");
+	fresh();
+	IDENT()->kind.off = 0;
+	IDENT()->kind.len = 1;	/* the table's first NUL inside the string */
+	reseal();
+	REFUSED("identity's kind");
+	fresh();
+	IDENT()->namespace_.len = KARMOR_IDENT_STR_MAX + 1;
+	reseal();
+	REFUSED("at most 1024 bytes");
+	fresh();
+	IDENT()->container = IDENT()->kind;
+	IDENT()->container.len = 0;
+	IDENT()->container.off = 0;	/* "" */
+	reseal();
+	REFUSED("identity of a container lacks a field");
+	fresh();
+	LABELS()[1].key = LABELS()[0].key;	/* app=x, app=front: out of order */
+	reseal();
+	REFUSED("identity label 1 is out of order or a duplicate");
+	fresh();
+	LABELS()[1] = LABELS()[0];
+	reseal();
+	REFUSED("identity label 1 is out of order or a duplicate");
+	fresh();
+	LABELS()[0].key.off = 0;
+	LABELS()[0].key.len = 0;
+	reseal();
+	REFUSED("identity label 0: not a non-empty key");
+	fresh();
+	LABELS()[0].value.off = H()->strtab_size - 1;
+	LABELS()[0].value.len = 1;
+	reseal();
+	REFUSED("identity label 0");
+}
+
 void test_bpf_image_register(void)
 {
 	CU_pSuite s = CU_add_suite("bpf image", NULL, NULL);
@@ -730,4 +868,5 @@ void test_bpf_image_register(void)
 	CU_add_test(c, "offsets, counts, overlaps", test_offsets);
 	CU_add_test(c, "string table and string ids", test_strings);
 	CU_add_test(c, "records: roles, classes, slots, ids, order", test_records);
+	CU_add_test(c, "identity section: offsets, sizes, strings, fields, order", test_identity_section);
 }

@@ -16,6 +16,7 @@ void test_report_register(void);
 void test_bpf_image_register(void);
 void test_workloads_register(void);
 void test_backends_register(void);
+void test_identity_register(void);
 
 /* A compilation of in-memory YAML: arena, diagnostics, program. */
 struct unit_prog {

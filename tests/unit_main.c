@@ -50,6 +50,7 @@ int main(void)
 	test_bpf_image_register();
 	test_workloads_register();
 	test_backends_register();
+	test_identity_register();
 	CU_basic_set_mode(CU_BRM_NORMAL);
 	CU_basic_run_tests();
 	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -168,6 +168,35 @@ if [ -z "$IMG" ]; then
 	finish
 fi
 TGT=$(basename "$IMG" .kmi)
+# the image as karmorc writes it for a target of a workload inventory: an identity
+# section (bpf/karmor.h) with a label value a terminal would act on
+python3 - "$IMG" <<'EOF'
+import hashlib, struct, sys
+f = sys.argv[1]
+b = bytearray(open(f, "rb").read())
+strtab_size, = struct.unpack_from("<I", b, 64)
+strtab_off, file_size, ident_off, ident_size = struct.unpack_from("<QQQI", b, 112)
+assert ident_size == 0 and ident_off == strtab_off
+strtab = bytearray(b[strtab_off:strtab_off + strtab_size])
+def ref(s):
+    s = s.encode()
+    off = len(strtab)
+    strtab.extend(s + b"\0")
+    return struct.pack("<II", off, len(s))
+ident = struct.pack("<II", 0, 2) + b"".join(ref(s) for s in
+    ("Deployment", "prod", "web", "web-*", "nginx", "nginx:1.25"))
+ident += ref("app") + ref("web") + ref("zz") + ref("a\x1b[31mred")
+while len(strtab) % 8:
+    strtab.append(0)
+head = bytearray(b[:strtab_off])
+struct.pack_into("<I", head, 64, len(strtab))
+new_strtab_off = strtab_off + len(ident)
+new_size = new_strtab_off + len(strtab) + 32
+struct.pack_into("<QQQI", head, 112, new_strtab_off, new_size, strtab_off, len(ident))
+out = head + ident + strtab
+out += hashlib.sha256(bytes(out)).digest()
+open(f, "wb").write(out)
+EOF
 
 # ---------------------------------------------------------------- command line
 run help
@@ -246,15 +275,15 @@ head -c -10 "$IMG" >"$T/short.kmi"
 expect_fail "image missing its last bytes" 1 "short.kmi: " apply --without-lsm "${D[@]}" "$T/short.kmi"
 printf 'apiVersion: v1\nkind: Pod\n' >"$T/notimage.kmi"
 expect_fail "a file that is not an image" 1 "notimage.kmi: .*(magic|not a|image)" apply --without-lsm "${D[@]}" "$T/notimage.kmi"
-# version 2, with a correct SHA-256, so only the version is wrong
-python3 - "$IMG" "$T/v2.kmi" <<'EOF'
+# version 1 (before the identity section), with a correct SHA-256, so only the version is wrong
+python3 - "$IMG" "$T/v1.kmi" <<'EOF'
 import hashlib, struct, sys
 b = bytearray(open(sys.argv[1], "rb").read())
-struct.pack_into("<I", b, 8, 2)
+struct.pack_into("<I", b, 8, 1)
 b[-32:] = hashlib.sha256(bytes(b[:-32])).digest()
 open(sys.argv[2], "wb").write(b)
 EOF
-expect_fail "wrong image version" 1 "v2.kmi: .*version" apply --without-lsm "${D[@]}" "$T/v2.kmi"
+expect_fail "wrong image version" 1 "v1.kmi: .*version 1, this program reads version 2" apply --without-lsm "${D[@]}" "$T/v1.kmi"
 python3 - "$IMG" "$T/flipped.kmi" <<'EOF'
 import sys
 b = bytearray(open(sys.argv[1], "rb").read())
@@ -326,6 +355,24 @@ if [ "$rc" -eq 0 ] && [ "$(jget "$out" targets.0.name)" = "$TGT" ] &&
 else
 	bad "status --json" "exit $rc: $out $err"
 fi
+run status "${D[@]}"
+if [ "$rc" -eq 0 ] && grep -qxF '  Deployment prod/web, pod web-*, container nginx, image nginx:1.25, labels app=web,zz=a\x1b[31mred' <<<"$out"; then
+	ok "status: the target's identity, escaped"
+else
+	bad "status: the target's identity" "exit $rc: $(cat -v <<<"$out$err")"
+fi
+run status --json "${D[@]}"
+if [ "$rc" -eq 0 ] && [ "$(jget "$out" targets.0.identity.namespace)" = prod ] &&
+	[ "$(jget "$out" targets.0.identity.kind)" = Deployment ] &&
+	[ "$(jget "$out" targets.0.identity.pod)" = 'web-*' ] &&
+	[ "$(jget "$out" targets.0.identity.container)" = nginx ] &&
+	[ "$(jget "$out" targets.0.identity.image)" = nginx:1.25 ] &&
+	[ "$(jget "$out" targets.0.identity.labels.app)" = web ] &&
+	[ -n "$(jget "$out" targets.0.describe)" ]; then
+	ok "status --json: describe and identity"
+else
+	bad "status --json: identity" "exit $rc: $out $err"
+fi
 
 now=$(date +%s)
 run events --json --drain "${D[@]}"
@@ -336,7 +383,9 @@ check_event() {
 	for kv in "PolicyName=ksp-block-tcp" "Action=Block" "Result=Operation not permitted" "Operation=Network" \
 		"Resource=protocol=TCP,type=SOCK_STREAM" "KarmorOp=socket" "KarmorArg=tcp" "Enforcer=BPFLSM" \
 		"Type=MatchedPolicy" "Severity=5" "Tags=MITRE,T1046" "Message=no tcp here" "Target=$TGT" "RuleId=1" \
-		"ProcessName=python3" "Data=lsm=SOCKET_CREATE protocol=TCP,type=SOCK_STREAM"; do
+		"ProcessName=python3" "Data=lsm=SOCKET_CREATE protocol=TCP,type=SOCK_STREAM" \
+		"NamespaceName=prod" "PodName=web-*" "ContainerName=nginx" "ContainerImage=nginx:1.25" \
+		$'Labels=app=web,zz=a\e[31mred' "Owner.Ref=Deployment" "Owner.Name=web" "Owner.Namespace=prod"; do
 		k=${kv%%=*}
 		want=${kv#*=}
 		v=$(jget "$line" "$k")
