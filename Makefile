@@ -1,7 +1,7 @@
 # karmorc -- the one build entry (DESIGN §2).
 #   make                  build build/karmorc
 #   make test             every test (unit, corpus, scenarios, CLI); SAN=1 for ASan+UBSan
-#   make bench            check/baseline ratio on 10,000 generated policies
+#   make bench            check, lint, compile over yaml-baseline on 10,000 generated policies (time, scaling, RSS)
 #   make vmtest           every scenario case performed in a real kernel (qemu)
 #   make bench-vm         BPF-LSM open()/exec latency in the VM (no program / 10 / 10,000 rules)
 #   make install          PREFIX=/usr/local DESTDIR=
