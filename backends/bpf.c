@@ -45,6 +45,7 @@ struct bpf_usage {
 	struct fe_loc loc;	/* the target's first policy */
 	uint64_t paths, nets, caps, srcs, rules;
 	uint64_t slots, task_srcs;	/* fromSource slots, the most one executable matches */
+	bool task_measured;
 	struct bpf_usage *next;
 };
 
@@ -193,7 +194,8 @@ struct bpf_state {
 	struct bpf_spec *specs;
 	size_t nspecs;
 	bool *enforced;		/* per target rule: it has keys in the maps */
-	size_t task_srcs;	/* the most slots one executable matches (when the slots fit) */
+	size_t task_srcs;	/* the most slots one executable matches */
+	bool task_measured;	/* task_srcs was counted (see bpf_target_capacity) */
 	bool allow_list[KARMOR_PC_COUNT];
 	uint32_t flags;
 };
@@ -849,12 +851,17 @@ static bool bpf_target_capacity(struct bpf_state *st, struct fe_loc loc)
 		fe_diag_add(ctx->diags, FE_ERROR, FE_BE_CAPACITY, r->loc, "bpf: target %s has %zu distinct fromSource "
 			    "entries, more than the %d slots of a target (KARMOR_MAX_SOURCES)", t->name, st->nspecs,
 			    KARMOR_MAX_SOURCES);
-		return false;
+		ok = false;
 	}
+	/* counted in pairs of entries: beyond what the source map holds (itself an error) the
+	 * count is not worth its cost, and the resource is left unmeasured */
+	if (st->nspecs > KARMOR_MAX_SRC_KEYS)
+		return false;
 	size_t worst;
 	const char *example;
 	size_t most = bpf_max_task_sources(st, &worst, &example);
 	st->task_srcs = most;
+	st->task_measured = true;
 	if (most > KARMOR_MAX_TASK_SOURCES) {
 		const struct ir_rule *r = &st->p->rules[st->specs[worst].rule];
 		fe_diag_add(ctx->diags, FE_ERROR, FE_BE_CAPACITY, r->loc, "bpf: an executable at %s would match %zu "
@@ -913,6 +920,7 @@ static void bpf_emit(struct be_ctx *ctx, const struct ir_target *t)
 	u->rules = t->nrules;
 	u->slots = st.nspecs;
 	u->task_srcs = st.task_srcs;
+	u->task_measured = st.task_measured;
 	*run->tail = u;
 	run->tail = &u->next;
 	run->ntargets++;
@@ -977,13 +985,16 @@ static void bpf_record_usage(struct be_ctx *ctx, const struct be_bpf_run *run)
 		return;	/* nothing emitted: nothing used */
 	uint64_t total[BPF_NR] = {0}, most[BPF_NR] = {0}, least[BPF_NR];
 	const struct bpf_usage *by[BPF_NR];
+	bool measured[BPF_NR];
 	for (int k = 0; k < BPF_NR; k++) {
+		measured[k] = true;
 		by[k] = run->first;
 		least[k] = UINT64_MAX;
 	}
 	for (const struct bpf_usage *u = run->first; u; u = u->next) {
 		uint64_t n[BPF_NR];
 		bpf_amounts(u, n);
+		measured[BPF_R_TASK] &= u->task_measured;
 		for (int k = 0; k < BPF_NR; k++) {
 			total[k] += n[k];
 			least[k] = n[k] < least[k] ? n[k] : least[k];
@@ -994,6 +1005,8 @@ static void bpf_record_usage(struct be_ctx *ctx, const struct be_bpf_run *run)
 		}
 	}
 	for (int k = 0; k < BPF_NR; k++) {
+		if (!measured[k])
+			continue;	/* a number that was not counted is not reported */
 		/* when every target uses as much, no one of them stands out */
 		bool one = run->ntargets == 1 || least[k] != most[k];
 		struct be_usage rec = {bpf_resources[k].what, bpf_resources[k].per_target,
