@@ -163,6 +163,19 @@ if not why and "unknown backend 'nosuch'" not in errb:
     why = "unknown backend: " + errb[-300:]
 result("lint --backend (capacity notes fail at note, unknown name 2, no BPF object 3, apparmor alone 0)", why)
 
+# lint runs the backends' emit but never writes: the working directory stays as it was
+tmp = tempfile.mkdtemp()
+try:
+    shutil.copy(os.path.join(LINT, "backend-gap-sctp", "policy.yaml"), tmp)
+    rc, out, err = run(["lint", "--format=json", "policy.yaml"], tmp)
+    left = sorted(os.listdir(tmp))
+    why = crashed(rc, err) or (None if left == ["policy.yaml"] else f"lint left files: {left}")
+    if not why and not any(json.loads(l).get("backend") for l in out.splitlines()):
+        why = "no finding from a backend"
+    result("lint runs the backends and writes no file", why)
+finally:
+    shutil.rmtree(tmp)
+
 # the whole corpus: no crash
 rc, out, err = run(["lint", "--format=json", CORPUS], ROOT)
 why = crashed(rc, err)
