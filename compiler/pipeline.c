@@ -115,9 +115,9 @@ static void kc_resolve_targets(struct kc_pipeline *pl)
 	}
 }
 
-/* analyses: whole-set analyses over the targets.  Today every finding comes from the
- * backends (their gaps, reported while emitting, as each needs its capability matrix);
- * conflicts, shadowing and posture (`lint`) are to run here, before any backend. */
+/* analyses: lint's rule analyses over the targets (lint.h), before any backend; the
+ * backends' gaps and capacities are reported while emitting, as each needs its own
+ * capability matrix and limits. */
 static void kc_analyse(struct kc_pipeline *pl)
 {
 	if (pl->lint)
