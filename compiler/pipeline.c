@@ -153,9 +153,13 @@ static const char *kc_emit(struct kc_pipeline *pl)
 			if (!(o->backend->subjects & (tg->host ? BE_HOSTS : BE_CONTAINERS)))
 				continue;
 			o->be.target_index = (uint32_t)t;
-			size_t from = pl->diags->len;
+			size_t from = pl->diags->len, nfiles = o->be.nfiles;
 			o->backend->emit(&o->be, tg);
 			kc_stamp(pl->diags, from, o->backend->name, tg->name);
+			/* nothing is written without -o (lint): a target's artifacts are dropped once
+			 * emitted, so memory stays that of one target's */
+			for (size_t f = nfiles; !pl->outdir && f < o->be.nfiles; f++)
+				be_buf_free(&o->be.files[f].text);
 		}
 		if (o->backend->finish) {
 			size_t from = pl->diags->len;
