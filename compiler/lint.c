@@ -909,7 +909,7 @@ int kc_cmd_lint(int argc, char **argv)
 	pl.lint = &o;
 	pl.version = KC_VERSION;	/* emitted as compile would, though never written */
 	for (size_t i = 0; i < nbackends; i++)
-		if (chosen[i])
+		if (chosen[i] && pl.noutputs < sizeof(pl.outputs) / sizeof(pl.outputs[0]))
 			pl.outputs[pl.noutputs++] = (struct kc_output){.backend = be_backends[i], .arg = backend_arg[i]};
 	int rc = kc_pipeline_run(&pl, KC_STAGE_EMIT);
 	if (pl.unprepared) {
