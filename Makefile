@@ -133,6 +133,7 @@ install: all $(BPF_OBJ)
 	install -m 644 man/karmorc.1 $(DESTDIR)$(PREFIX)/share/man/man1/karmorc.1
 	install -m 644 man/karmor-loader.8 $(DESTDIR)$(PREFIX)/share/man/man8/karmor-loader.8
 	install -m 644 scripts/completion/karmor-loader $(DESTDIR)$(PREFIX)/share/bash-completion/completions/karmor-loader
+	install -m 644 scripts/completion/karmorc $(DESTDIR)$(PREFIX)/share/bash-completion/completions/karmorc
 
 clean:
 	rm -rf build

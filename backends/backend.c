@@ -84,10 +84,12 @@ void be_ctx_free(struct be_ctx *ctx)
 		be_buf_free(&ctx->files[i].text);
 	free(ctx->files);
 	free(ctx->gaps);
+	free(ctx->usage);
 	fe_hindex_free(&ctx->gap_index);
 	ctx->files = NULL;
 	ctx->gaps = NULL;
-	ctx->nfiles = ctx->ngaps = 0;
+	ctx->usage = NULL;
+	ctx->nfiles = ctx->ngaps = ctx->nusage = 0;
 }
 
 struct be_file *be_new_file(struct be_ctx *ctx, const char *path)
@@ -103,6 +105,32 @@ struct be_file *be_new_file(struct be_ctx *ctx, const char *path)
 	memset(f, 0, sizeof(*f));
 	f->path = fe_arena_strdup(ctx->arena, path);
 	return f;
+}
+
+void be_usage_add(struct be_ctx *ctx, const struct be_usage *u)
+{
+	if (ctx->nusage == ctx->usage_cap) {
+		ctx->usage_cap = ctx->usage_cap ? ctx->usage_cap * 2 : 16;
+		struct be_usage *nu = realloc(ctx->usage, ctx->usage_cap * sizeof(*nu));
+		if (!nu)
+			be_oom();
+		ctx->usage = nu;
+	}
+	ctx->usage[ctx->nusage++] = *u;
+}
+
+const char *be_num(struct fe_arena *a, uint64_t n)
+{
+	char digits[32], out[48];
+	snprintf(digits, sizeof(digits), "%llu", (unsigned long long)n);
+	size_t len = strlen(digits), j = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (i && (len - i) % 3 == 0)
+			out[j++] = ',';
+		out[j++] = digits[i];
+	}
+	out[j] = '\0';
+	return fe_arena_strdup(a, out);
 }
 
 /* The dedup key of a rule's gap: equal keys are one finding. */
@@ -121,6 +149,21 @@ static struct be_gap_key be_gap_key_of(const struct be_gap *g)
 	k.pclass = (int32_t)g->pclass;
 	k.rule = g->rule;
 	return k;
+}
+
+/* Where a gap of a whole class is shown when the backend names no place: the target's
+ * first rule of that class, else its first policy (a finding is always located). */
+static struct fe_loc be_gap_where(const struct be_ctx *ctx, const struct ir_target *t, enum ir_posture_class pc)
+{
+	const struct ir_program *p = ctx->prog;
+	for (uint32_t i = 0; i < t->nrules; i++) {
+		const struct ir_rule *r = &p->rules[t->rules[i]];
+		if (pc == IR_PC_COUNT ? r->cls == IR_SYSCALL : r->cls != IR_SYSCALL && ir_posture_class_of(r->cls) == pc)
+			return r->loc;
+	}
+	if (t->npolicies)
+		return p->policies[t->policies[0]].loc;
+	return (struct fe_loc){NULL, 0, 0};
 }
 
 static void be_gap_v(struct be_ctx *ctx, const struct ir_target *t, long rule, struct fe_loc loc,
@@ -151,6 +194,8 @@ static void be_gap_v(struct be_ctx *ctx, const struct ir_target *t, long rule, s
 	}
 	char msg[768];
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (rule < 0 && !loc.src)
+		loc = be_gap_where(ctx, t, pc);
 	const char *policy = "";
 	if (rule >= 0) {
 		const struct ir_rule *r = &ctx->prog->rules[rule];

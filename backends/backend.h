@@ -7,6 +7,7 @@
 #define BE_BACKEND_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "../frontend/diag.h"
@@ -48,6 +49,20 @@ struct be_gap {
 	struct be_gap_scope scope;
 };
 
+/* A bounded resource of a backend's output and how much of it one run uses (DESIGN §5;
+ * `lint`'s capacity check reports each as "N of M used").  Going over is the backend's own
+ * error (it stops the write); these records only say how close a run comes. */
+struct be_usage {
+	const char *resource;		/* what is counted, with the limit's name: "entries of the path map (KARMOR_MAX_PATH_KEYS)" */
+	bool per_target;		/* the limit holds for each target: `used` is the largest target's */
+	uint64_t used, limit;
+	uint64_t most;			/* the largest target's share (per_target: == used) */
+	size_t ntargets;		/* the targets of the output */
+	const char *target;		/* the one target, or the one that uses the most (the first of
+					 * equals); NULL when several all use the same */
+	struct fe_loc loc;		/* that target's first policy (NULL target: the first target's) */
+};
+
 struct be_ctx {
 	const struct ir_program *prog;
 	struct fe_diags *diags;
@@ -61,6 +76,8 @@ struct be_ctx {
 	uint32_t target_index;		/* of the target being emitted */
 	const char *version;		/* karmorc's version, for artifacts that record it */
 	void *run;			/* the backend's own state over the run (arena memory) */
+	struct be_usage *usage;		/* its bounded resources, filled by emit or finish */
+	size_t nusage, usage_cap;
 };
 
 /* Which enforcement subjects a backend serves (DESIGN §5). */
@@ -102,7 +119,8 @@ struct be_backend {
 	/* Emits one target; files go to ctx->files, findings to ctx->diags and ctx->gaps. */
 	void (*emit)(struct be_ctx *ctx, const struct ir_target *t);
 	/* Optional: whole-output work once every target is emitted (capacity totals, printed
-	 * to `out`); false when the output cannot be applied (an error is reported). */
+	 * to `out` unless it is NULL, and recorded with be_usage_add); false when the output
+	 * cannot be applied (an error is reported). */
 	bool (*finish)(struct be_ctx *ctx, FILE *out);
 	/* The profile (or equivalent) a process runs under when its executable is `source`. */
 	const char *(*subject_for)(struct be_ctx *ctx, const struct ir_target *t, const char *source);
@@ -147,6 +165,10 @@ void be_ctx_init(struct be_ctx *ctx, const struct ir_program *p, struct fe_diags
 		 const char *backend);
 void be_ctx_free(struct be_ctx *ctx);
 struct be_file *be_new_file(struct be_ctx *ctx, const char *path);
+/* Records how much of one bounded resource the run uses (copied). */
+void be_usage_add(struct be_ctx *ctx, const struct be_usage *u);
+/* n with thousands separators ("65,536"), in `a`: capacities read as the man page writes them. */
+const char *be_num(struct fe_arena *a, uint64_t n);
 /* Reports what cannot be expressed: a warning naming rule, target and backend, and a gap
  * whose dependent operations are `scope` (NULL: every op of the class).  A rule's gap seen
  * again for the same target (a rule repeated in a child profile) is the same finding and

@@ -46,6 +46,8 @@ struct bpf_usage {
 	const char *name;
 	struct fe_loc loc;	/* the target's first policy */
 	uint64_t paths, nets, caps, srcs, rules;
+	uint64_t slots, task_srcs;	/* fromSource slots, the most one executable matches */
+	bool task_measured;
 	struct bpf_usage *next;
 };
 
@@ -194,6 +196,8 @@ struct bpf_state {
 	struct bpf_spec *specs;
 	size_t nspecs;
 	bool *enforced;		/* per target rule: it has keys in the maps */
+	size_t task_srcs;	/* the most slots one executable matches */
+	bool task_measured;	/* task_srcs was counted (see bpf_target_capacity) */
 	bool allow_list[KARMOR_PC_COUNT];
 	uint32_t flags;
 };
@@ -489,9 +493,9 @@ static void bpf_classify(struct bpf_state *st)
 				/* sockets the programs do not classify fall outside the network class */
 				unmediated_seen = true;
 				static const struct be_gap_scope unmediated = {.only = bpf_unmediated_protocols};
-				be_gap(ctx, t, -1, IR_PC_NETWORK, FE_BE_PROTOCOL, &unmediated, "only INET and INET6 sockets "
-				       "of the protocols tcp, udp, icmp, icmpv6, raw, sctp and udplite are mediated; stream, "
-				       "dgram, rdm, seqpacket, dccp, packet and unix operations are not");
+				be_gap_at(ctx, t, r->loc, IR_PC_NETWORK, FE_BE_PROTOCOL, &unmediated, "only INET and INET6 "
+					  "sockets of the protocols tcp, udp, icmp, icmpv6, raw, sctp and udplite are mediated; "
+					  "stream, dgram, rdm, seqpacket, dccp, packet and unix operations are not");
 			}
 			if (bpf_name_id(bpf_protocols, sizeof(bpf_protocols) / sizeof(bpf_protocols[0]), target) < 0) {
 				const char **only = fe_arena_alloc(ctx->arena, 2 * sizeof(*only));
@@ -919,20 +923,6 @@ static void bpf_write_image(struct bpf_state *st, struct be_buf *out)
 
 /* ---- capacity ---- */
 
-static const char *bpf_num(struct fe_arena *a, uint64_t n)
-{
-	char digits[32], out[48];
-	snprintf(digits, sizeof(digits), "%llu", (unsigned long long)n);
-	size_t len = strlen(digits), j = 0;
-	for (size_t i = 0; i < len; i++) {
-		if (i && (len - i) % 3 == 0)
-			out[j++] = ',';
-		out[j++] = digits[i];
-	}
-	out[j] = '\0';
-	return fe_arena_strdup(a, out);
-}
-
 static bool bpf_target_capacity(struct bpf_state *st, struct fe_loc loc)
 {
 	struct be_ctx *ctx = st->ctx;
@@ -940,8 +930,8 @@ static bool bpf_target_capacity(struct bpf_state *st, struct fe_loc loc)
 	bool ok = true;
 	if (t->nrules > KARMOR_MAX_RULES) {
 		fe_diag_add(ctx->diags, FE_ERROR, FE_BE_CAPACITY, loc, "bpf: target %s has %s rules, more than a rule "
-			    "table holds (%s, KARMOR_MAX_RULES)", t->name, bpf_num(ctx->arena, t->nrules),
-			    bpf_num(ctx->arena, KARMOR_MAX_RULES));
+			    "table holds (%s, KARMOR_MAX_RULES)", t->name, be_num(ctx->arena, t->nrules),
+			    be_num(ctx->arena, KARMOR_MAX_RULES));
 		ok = false;
 	}
 	if (st->nspecs > KARMOR_MAX_SOURCES) {
@@ -949,11 +939,17 @@ static bool bpf_target_capacity(struct bpf_state *st, struct fe_loc loc)
 		fe_diag_add(ctx->diags, FE_ERROR, FE_BE_CAPACITY, r->loc, "bpf: target %s has %zu distinct fromSource "
 			    "entries, more than the %d slots of a target (KARMOR_MAX_SOURCES)", t->name, st->nspecs,
 			    KARMOR_MAX_SOURCES);
-		return false;
+		ok = false;
 	}
+	/* counted in pairs of entries: beyond what the source map holds (itself an error) the
+	 * count is not worth its cost, and the resource is left unmeasured */
+	if (st->nspecs > KARMOR_MAX_SRC_KEYS)
+		return false;
 	size_t worst;
 	const char *example;
 	size_t most = bpf_max_task_sources(st, &worst, &example);
+	st->task_srcs = most;
+	st->task_measured = true;
 	if (most > KARMOR_MAX_TASK_SOURCES) {
 		const struct ir_rule *r = &st->p->rules[st->specs[worst].rule];
 		fe_diag_add(ctx->diags, FE_ERROR, FE_BE_CAPACITY, r->loc, "bpf: an executable at %s would match %zu "
@@ -1011,6 +1007,9 @@ static void bpf_emit(struct be_ctx *ctx, const struct ir_target *t)
 	u->caps = st.caps.n;
 	u->srcs = fits ? st.nsrcs : st.nspecs;	/* keys are not built for a target over capacity */
 	u->rules = t->nrules;
+	u->slots = st.nspecs;
+	u->task_srcs = st.task_srcs;
+	u->task_measured = st.task_measured;
 	*run->tail = u;
 	run->tail = &u->next;
 	run->ntargets++;
@@ -1029,9 +1028,81 @@ static void bpf_emit(struct be_ctx *ctx, const struct ir_target *t)
 static void bpf_usage_line(FILE *out, struct fe_arena *a, const char *name, const struct bpf_usage *u)
 {
 	fprintf(out, "bpf: %s: %s of %s path entries, %s of %s network, %s of %s capability, %s of %s source entries, "
-		"%s rule%s\n", name, bpf_num(a, u->paths), bpf_num(a, KARMOR_MAX_PATH_KEYS), bpf_num(a, u->nets),
-		bpf_num(a, KARMOR_MAX_NET_KEYS), bpf_num(a, u->caps), bpf_num(a, KARMOR_MAX_CAP_KEYS),
-		bpf_num(a, u->srcs), bpf_num(a, KARMOR_MAX_SRC_KEYS), bpf_num(a, u->rules), u->rules == 1 ? "" : "s");
+		"%s rule%s\n", name, be_num(a, u->paths), be_num(a, KARMOR_MAX_PATH_KEYS), be_num(a, u->nets),
+		be_num(a, KARMOR_MAX_NET_KEYS), be_num(a, u->caps), be_num(a, KARMOR_MAX_CAP_KEYS),
+		be_num(a, u->srcs), be_num(a, KARMOR_MAX_SRC_KEYS), be_num(a, u->rules), u->rules == 1 ? "" : "s");
+}
+
+/* The bounded resources of one output (bpf/karmor.h): the maps all targets share, then
+ * what each target may hold.  KARMOR_MAX_CGROUPS is not here: bindings are made at load
+ * time, not by the compiler. */
+enum { BPF_R_PATHS, BPF_R_NETS, BPF_R_CAPS, BPF_R_SRCS, BPF_R_TARGETS, BPF_R_RULES, BPF_R_SLOTS, BPF_R_TASK, BPF_NR };
+
+static const struct {
+	const char *what;
+	uint64_t limit;
+	bool per_target;
+} bpf_resources[BPF_NR] = {
+	[BPF_R_PATHS] = {"path map entries (KARMOR_MAX_PATH_KEYS)", KARMOR_MAX_PATH_KEYS, false},
+	[BPF_R_NETS] = {"network map entries (KARMOR_MAX_NET_KEYS)", KARMOR_MAX_NET_KEYS, false},
+	[BPF_R_CAPS] = {"capability map entries (KARMOR_MAX_CAP_KEYS)", KARMOR_MAX_CAP_KEYS, false},
+	[BPF_R_SRCS] = {"source map entries (KARMOR_MAX_SRC_KEYS)", KARMOR_MAX_SRC_KEYS, false},
+	[BPF_R_TARGETS] = {"targets loaded at once (KARMOR_MAX_TARGETS)", KARMOR_MAX_TARGETS, false},
+	[BPF_R_RULES] = {"rules of one target (KARMOR_MAX_RULES)", KARMOR_MAX_RULES, true},
+	[BPF_R_SLOTS] = {"fromSource slots of one target (KARMOR_MAX_SOURCES)", KARMOR_MAX_SOURCES, true},
+	[BPF_R_TASK] = {"fromSource entries one executable matches at once (KARMOR_MAX_TASK_SOURCES)",
+			KARMOR_MAX_TASK_SOURCES, true},
+};
+
+static void bpf_amounts(const struct bpf_usage *u, uint64_t n[BPF_NR])
+{
+	n[BPF_R_PATHS] = u->paths;
+	n[BPF_R_NETS] = u->nets;
+	n[BPF_R_CAPS] = u->caps;
+	n[BPF_R_SRCS] = u->srcs;
+	n[BPF_R_TARGETS] = 1;
+	n[BPF_R_RULES] = u->rules;
+	n[BPF_R_SLOTS] = u->slots;
+	n[BPF_R_TASK] = u->task_srcs;
+}
+
+/* Each resource's use, for `lint` (be_usage): a shared map's total, or the largest
+ * target's own; the target named is the one that uses the most (the first of equals). */
+static void bpf_record_usage(struct be_ctx *ctx, const struct be_bpf_run *run)
+{
+	if (!run->first)
+		return;	/* nothing emitted: nothing used */
+	uint64_t total[BPF_NR] = {0}, most[BPF_NR] = {0}, least[BPF_NR];
+	const struct bpf_usage *by[BPF_NR];
+	bool measured[BPF_NR];
+	for (int k = 0; k < BPF_NR; k++) {
+		measured[k] = true;
+		by[k] = run->first;
+		least[k] = UINT64_MAX;
+	}
+	for (const struct bpf_usage *u = run->first; u; u = u->next) {
+		uint64_t n[BPF_NR];
+		bpf_amounts(u, n);
+		measured[BPF_R_TASK] &= u->task_measured;
+		for (int k = 0; k < BPF_NR; k++) {
+			total[k] += n[k];
+			least[k] = n[k] < least[k] ? n[k] : least[k];
+			if (n[k] > most[k]) {
+				most[k] = n[k];
+				by[k] = u;
+			}
+		}
+	}
+	for (int k = 0; k < BPF_NR; k++) {
+		if (!measured[k])
+			continue;	/* a number that was not counted is not reported */
+		/* when every target uses as much, no one of them stands out */
+		bool one = run->ntargets == 1 || least[k] != most[k];
+		struct be_usage rec = {bpf_resources[k].what, bpf_resources[k].per_target,
+				       bpf_resources[k].per_target ? most[k] : total[k], bpf_resources[k].limit,
+				       most[k], run->ntargets, one ? by[k]->name : NULL, by[k]->loc};
+		be_usage_add(ctx, &rec);
+	}
 }
 
 static bool bpf_finish(struct be_ctx *ctx, FILE *out)
@@ -1045,7 +1116,8 @@ static bool bpf_finish(struct be_ctx *ctx, FILE *out)
 	const struct bpf_usage *over[5] = {NULL, NULL, NULL, NULL, NULL};
 	uint64_t n = 0;
 	for (const struct bpf_usage *u = run->first; u; u = u->next) {
-		bpf_usage_line(out, a, u->name, u);
+		if (out)
+			bpf_usage_line(out, a, u->name, u);
 		total.paths += u->paths;
 		total.nets += u->nets;
 		total.caps += u->caps;
@@ -1063,8 +1135,10 @@ static bool bpf_finish(struct be_ctx *ctx, FILE *out)
 		if (!over[4] && n > KARMOR_MAX_TARGETS)
 			over[4] = u;
 	}
-	bpf_usage_line(out, a, fe_arena_printf(a, "total (%s of %s targets)", bpf_num(a, n),
-					      bpf_num(a, KARMOR_MAX_TARGETS)), &total);
+	if (out)
+		bpf_usage_line(out, a, fe_arena_printf(a, "total (%s of %s targets)", be_num(a, n),
+						      be_num(a, KARMOR_MAX_TARGETS)), &total);
+	bpf_record_usage(ctx, run);
 	static const char *const what[4] = {"path map (KARMOR_MAX_PATH_KEYS)", "network map (KARMOR_MAX_NET_KEYS)",
 					    "capability map (KARMOR_MAX_CAP_KEYS)", "source map (KARMOR_MAX_SRC_KEYS)"};
 	const uint64_t used[4] = {total.paths, total.nets, total.caps, total.srcs};
@@ -1075,13 +1149,14 @@ static bool bpf_finish(struct be_ctx *ctx, FILE *out)
 			continue;
 		fe_diag_add(ctx->diags, FE_ERROR, FE_BE_CAPACITY, over[k]->loc, "bpf: the targets of this output need %s "
 			    "entries of the %s, which holds %s; target %s takes it over: compile fewer policies into one "
-			    "output directory", bpf_num(a, used[k]), what[k], bpf_num(a, cap[k]), over[k]->name);
+			    "output directory", be_num(a, used[k]), what[k], be_num(a, cap[k]), over[k]->name)->target =
+			over[k]->name;
 		ok = false;
 	}
 	if (over[4]) {
 		fe_diag_add(ctx->diags, FE_ERROR, FE_BE_CAPACITY, over[4]->loc, "bpf: this output has %s targets, more "
 			    "than the %s that can be loaded at once (KARMOR_MAX_TARGETS); target %s is the first one over",
-			    bpf_num(a, n), bpf_num(a, KARMOR_MAX_TARGETS), over[4]->name);
+			    be_num(a, n), be_num(a, KARMOR_MAX_TARGETS), over[4]->name)->target = over[4]->name;
 		ok = false;
 	}
 	return ok;
@@ -1142,7 +1217,7 @@ static bool bpf_object_read(const char *given, struct be_buf *out)
 		}
 		return true;
 	}
-	fprintf(stderr, "karmorc: compile: the BPF object karmor.bpf.o was not found (looked in");
+	fprintf(stderr, "karmorc: the BPF object karmor.bpf.o was not found (looked in");
 	for (size_t i = 0; i < n; i++)
 		fprintf(stderr, "%s %s", i ? "," : "", cand[i]);
 	fprintf(stderr, "): build it with `make` in the karmorc source tree, or name it with --bpf-object FILE "

@@ -37,29 +37,44 @@ void be_kernel_couplings(struct be_ctx *ctx, const struct ir_target *t)
 	bool allow_list[IR_PC_COUNT];
 	be_allow_lists(p, t, allow_list);
 	/* CAP_NET_RAW is plain when the class is open, or an Allow for every source grants it,
-	 * and no Block or Audit rule touches it */
+	 * and no Block or Audit rule touches it; `why` is the rule that restricts it (for the
+	 * finding's location): a non-Allow net_raw rule, else the rule that made the
+	 * capabilities an allow-list */
 	bool net_raw_plain = !allow_list[IR_PC_CAPABILITIES];
 	bool network_open = !allow_list[IR_PC_NETWORK] || t->posture[IR_PC_NETWORK] == IR_POSTURE_AUDIT;
+	const struct ir_rule *raw_why = NULL, *net_why = NULL;
 	for (uint32_t i = 0; i < t->nrules; i++) {
 		const struct ir_rule *r = &p->rules[t->rules[i]];
 		bool net_raw = r->cls == IR_CAPABILITY && strcmp(ir_s(&p->strs, r->target), "net_raw") == 0;
 		if (net_raw && r->action == IR_ALLOW && r->source.kind == IR_SRC_ANY)
 			net_raw_plain = true;
+		if (!raw_why && r->cls == IR_CAPABILITY && r->action == IR_ALLOW)
+			raw_why = r;
+		if (!net_why && r->cls == IR_NETWORK && r->match == IR_M_PROTOCOL && r->action == IR_ALLOW)
+			net_why = r;
 	}
+	const struct ir_rule *raw_block = NULL, *net_block = NULL;
 	for (uint32_t i = 0; i < t->nrules; i++) {
 		const struct ir_rule *r = &p->rules[t->rules[i]];
 		bool net_raw = r->cls == IR_CAPABILITY && strcmp(ir_s(&p->strs, r->target), "net_raw") == 0;
-		if (net_raw && r->action != IR_ALLOW)
+		if (net_raw && r->action != IR_ALLOW) {
 			net_raw_plain = false;
-		if (r->cls == IR_NETWORK && r->match == IR_M_PROTOCOL && r->action == IR_BLOCK)
+			raw_block = raw_block ? raw_block : r;
+		}
+		if (r->cls == IR_NETWORK && r->match == IR_M_PROTOCOL && r->action == IR_BLOCK) {
 			network_open = false;
+			net_block = net_block ? net_block : r;
+		}
 	}
+	raw_why = raw_block ? raw_block : raw_why;
+	net_why = net_block ? net_block : net_why;
+	struct fe_loc none = {NULL, 0, 0};
 	if (!net_raw_plain)
-		be_gap(ctx, t, -1, IR_PC_NETWORK, FE_BE_POSTURE, &raw_scope, "raw, icmp and packet sockets need "
-		       "CAP_NET_RAW, which this target's capability rules restrict or audit: the kernel couples what "
-		       "the verdict model keeps apart");
+		be_gap_at(ctx, t, raw_why ? raw_why->loc : none, IR_PC_NETWORK, FE_BE_POSTURE, &raw_scope, "raw, icmp "
+			  "and packet sockets need CAP_NET_RAW, which this target's capability rules restrict or audit: the "
+			  "kernel couples what the verdict model keeps apart");
 	if (!network_open)
-		be_gap(ctx, t, -1, IR_PC_CAPABILITIES, FE_BE_POSTURE, &caps_scope, "network capabilities are used on "
-		       "sockets, which this target's network rules restrict: the kernel couples what the verdict model "
-		       "keeps apart");
+		be_gap_at(ctx, t, net_why ? net_why->loc : none, IR_PC_CAPABILITIES, FE_BE_POSTURE, &caps_scope,
+			  "network capabilities are used on sockets, which this target's network rules restrict: the "
+			  "kernel couples what the verdict model keeps apart");
 }

@@ -54,6 +54,7 @@ int kc_cmd_compile(int argc, char **argv)
 	pl.refusal = "the input has errors; nothing written";
 	pl.need_policy = true;
 	pl.version = KC_VERSION;
+	pl.totals = stdout;	/* the capacity lines (bpf) */
 	const char *target = NULL;
 	bool posture_given = false;
 	char **workloads = calloc((size_t)argc + 1, sizeof(*workloads));

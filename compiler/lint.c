@@ -11,6 +11,7 @@
 #include "../frontend/hash.h"
 #include "../frontend/load.h"
 #include "../frontend/match.h"
+#include "compile.h"
 #include "explain.h"
 #include "pipeline.h"
 #include "report.h"
@@ -28,6 +29,8 @@ const char *kc_check_name(enum fe_diag_code code)
 	case FE_LINT_DEAD_SOURCE: return "dead-source";
 	case FE_LINT_POSTURE: return "posture";
 	case FE_LINT_NO_TARGET: return "no-target";
+	case FE_LINT_CAPACITY:
+	case FE_BE_CAPACITY: return "capacity";
 	default: break;
 	}
 	int n = (int)code;
@@ -74,6 +77,15 @@ const char *kc_code_help(enum fe_diag_code code)
 		return "With a workload inventory (--workloads), no container and no node of it is selected by this "
 		       "policy: its namespace, labels, match expressions or container names match nothing the "
 		       "inventory holds. Fix the selector, or the inventory is not the cluster the policy is for.";
+	case FE_LINT_CAPACITY:
+		return "How much of a bounded resource of a backend the targets of one output use, as N of M: for "
+		       "bpf the map entries all targets share, the targets loaded at once, and per target its rules, "
+		       "fromSource slots and the fromSource entries one executable matches (the largest target is "
+		       "named). A note; going over a limit is error KC0408.";
+	case FE_BE_CAPACITY:
+		return "The targets of one output need more of a bounded resource of the BPF maps (bpf/karmor.h) than "
+		       "the object holds, so compile writes nothing. Compile fewer policies into one output directory "
+		       "(each is applied on its own), or split a target's fromSource entries.";
 	default:
 		return NULL;
 	}
@@ -902,25 +914,118 @@ void kc_lint_program(const struct ir_program *p, const struct ir_target *targets
 	fe_hindex_free(&L.seen_ix);
 }
 
+/* ---- capacity: what the backends used ---- */
+
+void kc_lint_capacity(const char *backend, const struct be_usage *u, size_t n, struct fe_diags *d)
+{
+	struct fe_arena *a = d->arena;
+	for (size_t i = 0; i < n; i++) {
+		if (u[i].used > u[i].limit)
+			continue;	/* the backend's own error (KC0408) says so, with where */
+		const char *amount = fe_arena_printf(a, "%s: %s of %s %s used", backend, be_num(a, u[i].used),
+						     be_num(a, u[i].limit), u[i].resource);
+		const char *by;
+		if (u[i].ntargets == 1)
+			by = fe_arena_printf(a, "by its one target, %s", u[i].target);
+		else if (!u[i].target)
+			by = u[i].per_target ? fe_arena_printf(a, "by each of its %zu targets", u[i].ntargets)
+					     : fe_arena_printf(a, "by its %zu targets together, %s each", u[i].ntargets,
+							       be_num(a, u[i].most));
+		else if (u[i].per_target)
+			by = fe_arena_printf(a, "by target %s, the most of its %zu targets", u[i].target, u[i].ntargets);
+		else
+			by = fe_arena_printf(a, "by its %zu targets together; target %s uses the most (%s)", u[i].ntargets,
+					     u[i].target, be_num(a, u[i].most));
+		struct fe_diag *dg = fe_diag_add(d, FE_NOTE, FE_LINT_CAPACITY, u[i].loc, "capacity: %s in one output, %s",
+						 amount, by);
+		dg->check = kc_check_name(FE_LINT_CAPACITY);
+		dg->target = u[i].target;
+		dg->backend = backend;
+	}
+}
+
 /* ---- the command ---- */
+
+/* "apparmor, bpf": the backend table's names, for messages */
+static void kc_backend_names(FILE *f)
+{
+	for (const struct be_backend *const *b = be_backends; *b; b++)
+		fprintf(f, "%s%s", b == be_backends ? "" : ", ", (*b)->name);
+}
+
+/* A backend's own option that lint takes: only one its prepare reads (lint writes nothing,
+ * so an after-write option has nothing to act on). */
+static bool kc_lint_takes_option(const struct be_backend *b)
+{
+	return b->option && b->prepare;
+}
 
 static void kc_lint_usage(FILE *f)
 {
 	fputs("usage: karmorc lint [--format=text|json|sarif] [--fail-level=error|warning|note]\n"
-	      "                    [--posture CLASS=MODE,...] [--schema=crd|daemon] [--workloads PATH]... PATH...\n"
-	      "checks: conflict, shadowed, duplicate, dead-source, posture, no-target (KC0600-KC0606), plus\n"
-	      "the input's own findings; exit 0 clean, 1 a finding at or above --fail-level (default error), 2 usage, 3 I/O\n",
+	      "                    [--posture CLASS=MODE,...] [--schema=crd|daemon] [--workloads PATH]...\n"
+	      "                    [--backend NAME,...|none]", f);
+	for (const struct be_backend *const *b = be_backends; *b; b++)
+		if (kc_lint_takes_option(*b))
+			fprintf(f, " [--%s %s]", (*b)->option, (*b)->option_arg);
+	fputs(" PATH...\n"
+	      "checks: conflict, shadowed, duplicate, dead-source, posture, no-target (KC0600-KC0606), and for each backend\n"
+	      "of --backend (", f);
+	kc_backend_names(f);
+	fputs("; default: every one; none: no backend) capacity (KC0607, KC0408) and\n"
+	      "backend-gap (KC04xx): the backends run as compile runs them, nothing written; plus the input's\n"
+	      "own findings.  Exit 0 clean, 1 a finding at or above --fail-level (default error), 2 usage, 3 I/O\n",
 	      f);
 }
 
+/* --backend NAME,...: marks each named backend of the table; "none" alone chooses none (the
+ * rule analyses only).  False (reported) for an unknown or empty name. */
+static bool kc_parse_backends(const char *arg, bool *chosen, size_t nbackends)
+{
+	if (strcmp(arg, "none") == 0)
+		return true;
+	for (const char *p = arg;;) {
+		size_t len = strcspn(p, ",");
+		size_t i = 0;
+		while (i < nbackends && !(strlen(be_backends[i]->name) == len && strncmp(be_backends[i]->name, p, len) == 0))
+			i++;
+		if (i == nbackends) {
+			fprintf(stderr, "karmorc: lint: --backend: unknown backend '%.*s' (the backends: ", (int)len, p);
+			kc_backend_names(stderr);
+			fputs("; or none)\n", stderr);
+			return false;
+		}
+		chosen[i] = true;
+		if (!p[len])
+			return true;
+		p += len + 1;
+	}
+}
+
+/* Where backend i's own option is in getopt's table (as compile does). */
+#define KC_LINT_BACKEND_OPT 256
+
 int kc_cmd_lint(int argc, char **argv)
 {
-	static const struct option opts[] = {
+	static const struct option fixed[] = {
 		{"format", required_argument, NULL, 'f'}, {"fail-level", required_argument, NULL, 'l'},
 		{"posture", required_argument, NULL, 'P'}, {"schema", required_argument, NULL, 'S'},
-		{"workloads", required_argument, NULL, 'w'}, {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{"workloads", required_argument, NULL, 'w'}, {"backend", required_argument, NULL, 'B'},
+		{"help", no_argument, NULL, 'h'},
 	};
+	enum { NFIXED = sizeof(fixed) / sizeof(fixed[0]), KC_MAX_BACKENDS = 16 };
+	/* the fixed options, then each backend's own that lint takes (--bpf-object FILE) */
+	struct option opts[NFIXED + KC_MAX_BACKENDS + 1];
+	const char *backend_arg[KC_MAX_BACKENDS] = {NULL};
+	bool chosen[KC_MAX_BACKENDS] = {false};
+	size_t nbackends = 0, nopts = NFIXED;
+	memcpy(opts, fixed, sizeof(fixed));
+	for (const struct be_backend *const *b = be_backends; *b && nbackends < KC_MAX_BACKENDS; b++, nbackends++)
+		if (kc_lint_takes_option(*b))
+			opts[nopts++] = (struct option){(*b)->option, required_argument, NULL,
+							KC_LINT_BACKEND_OPT + (int)nbackends};
+	opts[nopts] = (struct option){NULL, 0, NULL, 0};
+	bool backend_given = false;
 	enum kc_format fmt = KC_FORMAT_TEXT;
 	enum fe_severity fail = FE_ERROR;
 	enum fe_schema_mode mode = FE_SCHEMA_CRD;
@@ -987,11 +1092,20 @@ int kc_cmd_lint(int argc, char **argv)
 				goto out;
 			}
 			break;
+		case 'B':
+			if (!kc_parse_backends(optarg, chosen, nbackends))
+				goto out;
+			backend_given = true;
+			break;
 		case 'h':
 			kc_lint_usage(stdout);
 			rc = 0;
 			goto out;
 		default:
+			if (c >= KC_LINT_BACKEND_OPT && (size_t)(c - KC_LINT_BACKEND_OPT) < nbackends) {
+				backend_arg[c - KC_LINT_BACKEND_OPT] = optarg;
+				break;
+			}
 			kc_lint_usage(stderr);
 			goto out;
 		}
@@ -1000,13 +1114,23 @@ int kc_cmd_lint(int argc, char **argv)
 		kc_lint_usage(stderr);
 		goto out;
 	}
+	for (size_t i = 0; i < nbackends; i++) {
+		if (!backend_given)
+			chosen[i] = true;	/* the default: every backend of the table */
+		if (backend_arg[i] && !chosen[i]) {
+			fprintf(stderr, "karmorc: lint: --%s goes with --backend %s only\n", be_backends[i]->option,
+				be_backends[i]->name);
+			goto out;
+		}
+	}
 	if (sodium_init() < 0) {
 		fputs("karmorc: internal error: libsodium cannot be initialised\n", stderr);
 		rc = 3;
 		goto out;
 	}
 	o.inventory = nworkloads > 0;
-	/* load -> targets -> analyses (pipeline.h); errors do not stop lint, they are findings */
+	/* load -> targets -> analyses -> emit (pipeline.h), never write; errors do not stop lint,
+	 * they are findings */
 	struct kc_pipeline pl;
 	kc_pipeline_init(&pl, "lint");
 	pl.mode = mode;
@@ -1017,7 +1141,24 @@ int kc_cmd_lint(int argc, char **argv)
 	pl.lint = &o;
 	pl.workload_paths = workloads;
 	pl.nworkload_paths = nworkloads;
-	rc = kc_pipeline_run(&pl, KC_STAGE_ANALYSES);
+	pl.version = KC_VERSION;	/* emitted as compile would, though never written */
+	for (size_t i = 0; i < nbackends; i++)
+		if (chosen[i] && pl.noutputs < sizeof(pl.outputs) / sizeof(pl.outputs[0]))
+			pl.outputs[pl.noutputs++] = (struct kc_output){.backend = be_backends[i], .arg = backend_arg[i]};
+	rc = kc_pipeline_run(&pl, KC_STAGE_EMIT);
+	if (pl.unprepared) {
+		/* its prepare said why; say what lint can do about it */
+		const struct be_backend *b = pl.unprepared;
+		fprintf(stderr, "karmorc: lint: the %s backend cannot be run", b->name);
+		if (kc_lint_takes_option(b))
+			fprintf(stderr, ": name its input with --%s %s,", b->option, b->option_arg);
+		fputs(" or choose the backends with --backend NAME,... (", stderr);
+		kc_backend_names(stderr);
+		fputs(")\n", stderr);
+		kc_pipeline_free(&pl);
+		rc = 3;
+		goto out;
+	}
 	struct fe_diags *d = pl.diags;
 	bool failed = false;
 	for (size_t i = 0; i < d->len && !failed; i++)

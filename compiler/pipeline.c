@@ -44,8 +44,10 @@ static bool kc_prepare(struct kc_pipeline *pl)
 		struct kc_output *o = &pl->outputs[i];
 		be_ctx_init(&o->be, NULL, NULL, &pl->arena, o->backend->name);
 		o->be.version = pl->version;
-		if (o->backend->prepare && !o->backend->prepare(&o->be, o->arg))
+		if (o->backend->prepare && !o->backend->prepare(&o->be, o->arg)) {
+			pl->unprepared = o->backend;
 			return false;
+		}
 	}
 	return true;
 }
@@ -174,18 +176,30 @@ static bool kc_resolve_targets(struct kc_pipeline *pl)
 	return true;
 }
 
-/* analyses: whole-set analyses over the targets.  Today every finding comes from the
- * backends (their gaps, reported while emitting, as each needs its capability matrix);
- * conflicts, shadowing and posture (`lint`) are to run here, before any backend. */
+/* analyses: lint's rule analyses over the targets (lint.h), before any backend; the
+ * backends' gaps and capacities are reported while emitting, as each needs its own
+ * capability matrix and limits. */
 static void kc_analyse(struct kc_pipeline *pl)
 {
 	if (pl->lint)
 		kc_lint_program(pl->prog, pl->targets.items, pl->targets.n, pl->lint, pl->diags);
 }
 
+/* Names the backend (and the target) on the findings [from, len): lint reports them with
+ * both, whatever the backend wrote in its message. */
+static void kc_stamp(struct fe_diags *d, size_t from, const char *backend, const char *target)
+{
+	for (size_t i = from; i < d->len; i++) {
+		d->items[i].backend = backend;
+		if (!d->items[i].target)
+			d->items[i].target = target;
+	}
+}
+
 /* emit: each backend over the targets it serves, then its whole-output finish; the
- * scenario's case manifest.  A backend's error (a capacity) stops the run: all or nothing. */
-static bool kc_emit(struct kc_pipeline *pl)
+ * scenario's case manifest.  Returns the first backend that reported an error (a
+ * capacity), or NULL: with one, nothing may be written (all or nothing). */
+static const char *kc_emit(struct kc_pipeline *pl)
 {
 	const char *failed = NULL;
 	for (size_t i = 0; i < pl->noutputs; i++) {
@@ -200,23 +214,29 @@ static bool kc_emit(struct kc_pipeline *pl)
 			if (!(o->backend->subjects & (tg->host ? BE_HOSTS : BE_CONTAINERS)))
 				continue;
 			o->be.target_index = (uint32_t)t;
+			size_t from = pl->diags->len, nfiles = o->be.nfiles;
 			o->backend->emit(&o->be, tg);
+			kc_stamp(pl->diags, from, o->backend->name, tg->name);
+			/* nothing is written without -o (lint): a target's artifacts are dropped once
+			 * emitted, so memory stays that of one target's */
+			for (size_t f = nfiles; !pl->outdir && f < o->be.nfiles; f++)
+				be_buf_free(&o->be.files[f].text);
 		}
 		if (o->backend->finish) {
-			o->backend->finish(&o->be, stdout);
-			fflush(stdout);
+			size_t from = pl->diags->len;
+			o->backend->finish(&o->be, pl->totals);
+			if (pl->totals)
+				fflush(pl->totals);
+			kc_stamp(pl->diags, from, o->backend->name, NULL);
 		}
+		if (pl->lint)
+			kc_lint_capacity(o->backend->name, o->be.usage, o->be.nusage, pl->diags);
 		if (!failed && pl->diags->errors > errors)
 			failed = o->backend->name;
 	}
-	if (failed) {
-		kc_report(stderr, pl->diags, KC_FORMAT_TEXT, false);
-		fprintf(stderr, "karmorc: %s: the %s backend reported errors; nothing written\n", pl->command, failed);
-		return false;
-	}
-	if (pl->scenario && pl->noutputs == 1)
+	if (!failed && pl->scenario && pl->noutputs == 1)
 		kc_cases_manifest(pl, &pl->outputs[0]);
-	return true;
+	return failed;
 }
 
 /* Each file is written to a temporary name and renamed: a reader never sees half a file. */
@@ -296,9 +316,13 @@ int kc_pipeline_run(struct kc_pipeline *pl, enum kc_stage last)
 	kc_analyse(pl);
 	if (last == KC_STAGE_ANALYSES)
 		return 0;
-	if (!kc_emit(pl))
-		return 1;
+	const char *failed = kc_emit(pl);
 	if (last == KC_STAGE_EMIT)
-		return 0;
+		return failed ? 1 : 0;	/* lint: the errors are findings like any other */
+	if (failed) {
+		kc_report(stderr, pl->diags, KC_FORMAT_TEXT, false);
+		fprintf(stderr, "karmorc: %s: the %s backend reported errors; nothing written\n", pl->command, failed);
+		return 1;
+	}
 	return kc_write(pl);
 }

@@ -8,11 +8,13 @@
  *             per workload a scenario case or explain names
  *   analyses  whole-set analyses over the targets: lint's checks (lint.h), when asked
  *             (the backends' gap reports come from emit)
- *   emit      every chosen backend over every target it serves, then its finish
+ *   emit      every chosen backend over every target it serves, then its finish; with
+ *             lint's options, lint's capacity check over what the backends used
  *   write     the files, all or nothing, and the backends' after-write steps
  *
  * Each command runs a prefix: check = load (validate only); explain and test = load,
- * targets; lint = load, targets, analyses; compile = all of it.  A command fills the options part of struct kc_pipeline,
+ * targets; lint = load, targets, analyses, emit (its backends' findings, nothing
+ * written); compile = all of it.  A command fills the options part of struct kc_pipeline,
  * calls kc_pipeline_run with the last stage it needs, reads the results, and calls
  * kc_pipeline_free.
  */
@@ -20,6 +22,7 @@
 #define KC_PIPELINE_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "../backends/backend.h"
 #include "../frontend/load.h"
@@ -61,6 +64,7 @@ struct kc_pipeline {
 	const struct kc_lint_options *lint;	/* analyses: lint's checks over every target */
 	struct kc_output outputs[8];	/* emit: the backends, in order */
 	size_t noutputs;
+	FILE *totals;			/* emit: where the backends' finish prints capacity totals (NULL: nowhere) */
 	const char *outdir;		/* write: -o DIR */
 	const char *version;		/* recorded in artifacts */
 
@@ -76,6 +80,7 @@ struct kc_pipeline {
 	bool io_error;
 	struct fe_inventory inv;	/* when have_inventory */
 	bool have_inventory;		/* --workloads, or a scenario's `workloads:` */
+	const struct be_backend *unprepared;	/* the backend whose prepare failed (exit 3) */
 	struct kc_targets targets;
 	size_t *case_target;		/* scenario: the target of each case */
 	size_t workload_target;		/* explain: the target of `workload` */

@@ -313,6 +313,10 @@ static void kc_report_json_lint(FILE *out, const struct fe_diag *dg)
 		fputs(",\"target\":", out);
 		kc_json_string(out, dg->target);
 	}
+	if (dg->backend) {
+		fputs(",\"backend\":", out);
+		kc_json_string(out, dg->backend);
+	}
 	if (dg->fixit) {
 		fputs(",\"fix\":", out);
 		kc_json_string(out, dg->fixit);
@@ -447,6 +451,7 @@ static void kc_report_sarif(FILE *out, const struct fe_diags *d)
 		h = kc_fnv(h, code);
 		h = kc_fnv(h, dg->loc.src ? dg->loc.src->name : "");
 		h = kc_fnv(h, dg->target);
+		h = kc_fnv(h, dg->backend);
 		h = kc_fnv(h, dg->message);
 		h = kc_fnv(h, dg->related.src ? dg->related.src->name : "");
 		h = kc_fnv(h, dg->related_message);
@@ -456,6 +461,10 @@ static void kc_report_sarif(FILE *out, const struct fe_diags *d)
 		if (dg->target) {
 			fputs(",\"target\":", out);
 			kc_json_string(out, dg->target);
+		}
+		if (dg->backend) {
+			fputs(",\"backend\":", out);
+			kc_json_string(out, dg->backend);
 		}
 		fputs("}}", out);
 	}

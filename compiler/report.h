@@ -13,7 +13,7 @@ void kc_report(FILE *out, struct fe_diags *d, enum kc_format fmt, bool notes);
 /* Prints findings [first, len) (sorted) and forgets them; for streaming per file. */
 void kc_report_from(FILE *out, struct fe_diags *d, size_t first, enum kc_format fmt, bool notes);
 void kc_json_string(FILE *out, const char *s);
-/* `lint`: every finding, notes included (sorted).  JSON lines carry `check`, `target` and a
+/* `lint`: every finding, notes included (sorted).  JSON lines carry `check`, `target`, `backend` and a
  * `related` list (DESIGN §7); SARIF 2.1.0 is one log with a rule per code. */
 void kc_report_lint(FILE *out, struct fe_diags *d, enum kc_format fmt);
 

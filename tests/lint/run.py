@@ -58,8 +58,10 @@ def render(out):
     for raw in out.splitlines():
         r = json.loads(raw)
         rel = "".join(" -> %s:%d:%d" % (x["file"], x["line"], x["column"]) for x in r["related"])
-        lines.append("%s:%d:%d %s %s %s%s" % (r["file"], r["line"], r["column"], r["severity"], r["code"],
-                                               r["check"], rel))
+        # the backend a finding comes from (backend-gap, capacity), when there is one
+        be = " [%s]" % r["backend"] if "backend" in r else ""
+        lines.append("%s:%d:%d %s %s %s%s%s" % (r["file"], r["line"], r["column"], r["severity"], r["code"],
+                                                 r["check"], be, rel))
         lines.append("    " + r["message"])
     return "\n".join(lines) + ("\n" if lines else "")
 
@@ -135,11 +137,44 @@ finally:
 # exit codes and usage
 rc, _, _ = run(["lint", "--format=json", "conflict-block-allow"], LINT)
 rcw, _, _ = run(["lint", "--fail-level=warning", "conflict-block-allow"], LINT)
-rcn, _, _ = run(["lint", "--fail-level=note", "silent-layered-audit-block"], LINT)
+rcn, _, _ = run(["lint", "--fail-level=note", "--backend", "none", "silent-layered-audit-block"], LINT)
 rcu, _, _ = run(["lint", "--format=xml", "x.yaml"], LINT)
 rcm, _, _ = run(["lint", "does-not-exist.yaml"], LINT)
 result("lint exit codes (0 clean, 1 at --fail-level, 2 usage, 3 I/O)",
        None if (rc, rcw, rcn, rcu, rcm) == (0, 1, 0, 2, 3) else f"got {(rc, rcw, rcn, rcu, rcm)}")
+
+# the backends: capacity notes count at --fail-level=note; an unknown backend is a usage
+# error; a backend that cannot be prepared (no BPF object) is exit 3 with what to do
+rcn, _, _ = run(["lint", "--fail-level=note", "silent-layered-audit-block"], LINT)
+rcb, _, errb = run(["lint", "--backend", "nosuch", "silent-layered-audit-block"], LINT)
+env_saved = env.get("KARMORC_BPF_OBJECT")
+env["KARMORC_BPF_OBJECT"] = os.path.join(LINT, "no-such-object.o")
+rco, outo, erro = run(["lint", "silent-layered-audit-block"], LINT)
+rca, _, _ = run(["lint", "--backend", "apparmor", "silent-layered-audit-block"], LINT)
+if env_saved is None:
+    del env["KARMORC_BPF_OBJECT"]
+else:
+    env["KARMORC_BPF_OBJECT"] = env_saved
+got = (rcn, rcb, rco, rca)
+why = None if got == (1, 2, 3, 0) else f"got {got}"
+if not why and ("--bpf-object FILE" not in erro or "--backend" not in erro or outo):
+    why = "no BPF object: the message does not say what to do, or findings were printed: " + erro[-300:]
+if not why and "unknown backend 'nosuch'" not in errb:
+    why = "unknown backend: " + errb[-300:]
+result("lint --backend (capacity notes fail at note, unknown name 2, no BPF object 3, apparmor alone 0)", why)
+
+# lint runs the backends' emit but never writes: the working directory stays as it was
+tmp = tempfile.mkdtemp()
+try:
+    shutil.copy(os.path.join(LINT, "backend-gap-sctp", "policy.yaml"), tmp)
+    rc, out, err = run(["lint", "--format=json", "policy.yaml"], tmp)
+    left = sorted(os.listdir(tmp))
+    why = crashed(rc, err) or (None if left == ["policy.yaml"] else f"lint left files: {left}")
+    if not why and not any(json.loads(l).get("backend") for l in out.splitlines()):
+        why = "no finding from a backend"
+    result("lint runs the backends and writes no file", why)
+finally:
+    shutil.rmtree(tmp)
 
 # the whole corpus: no crash
 rc, out, err = run(["lint", "--format=json", CORPUS], ROOT)
