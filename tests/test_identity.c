@@ -38,7 +38,8 @@ static const char hostile[] =
 struct id_run {
 	struct unit_prog u;
 	struct fe_inventory inv;
-	struct ir_target *ts;
+	struct kc_targets targets;
+	const struct ir_target *ts;
 	size_t n;
 	struct be_ctx aa, bpf;
 };
@@ -60,7 +61,10 @@ static void id_build(struct id_run *r, bool reverse)
 		fe_inventory_load_text(&r->inv, "hostile.yaml", hostile, strlen(hostile));
 	fe_inventory_finish(&r->inv);
 	static const enum ir_posture audit3[IR_PC_COUNT] = {IR_POSTURE_AUDIT, IR_POSTURE_AUDIT, IR_POSTURE_AUDIT};
-	r->n = kc_targets_from_inventory(&r->u.prog, &r->inv, audit3, &r->u.arena, &r->ts);
+	kc_targets_init(&r->targets);
+	kc_targets_from_inventory(&r->targets, &r->u.arena, &r->u.prog, &r->inv, audit3);
+	r->ts = r->targets.items;
+	r->n = r->targets.n;
 	be_ctx_init(&r->aa, &r->u.prog, &r->u.diags, &r->u.arena, "apparmor");
 	be_ctx_init(&r->bpf, &r->u.prog, &r->u.diags, &r->u.arena, "bpf");
 	r->bpf.version = "9.9.9";
@@ -85,6 +89,7 @@ static void id_free(struct id_run *r)
 {
 	be_ctx_free(&r->aa);
 	be_ctx_free(&r->bpf);
+	kc_targets_free(&r->targets);
 	unit_free(&r->u);
 }
 
@@ -307,15 +312,19 @@ static void test_identity_bounds(void)
 	fe_inventory_load_text(&inv, "big.yaml", yaml, (size_t)n);
 	fe_inventory_finish(&inv);
 	CU_ASSERT_EQUAL_FATAL(u.diags.errors, 0);
-	struct ir_target *ts;
 	static const enum ir_posture audit3[IR_PC_COUNT] = {IR_POSTURE_AUDIT, IR_POSTURE_AUDIT, IR_POSTURE_AUDIT};
-	CU_ASSERT_EQUAL_FATAL(kc_targets_from_inventory(&u.prog, &inv, audit3, &u.arena, &ts), 1);
+	struct kc_targets kts;
+	kc_targets_init(&kts);
+	kc_targets_from_inventory(&kts, &u.arena, &u.prog, &inv, audit3);
+	CU_ASSERT_EQUAL_FATAL(kts.n, 1);
+	const struct ir_target *ts = kts.items;
 	struct be_ctx bpf;
 	be_ctx_init(&bpf, &u.prog, &u.diags, &u.arena, "bpf");
 	be_bpf.emit(&bpf, &ts[0]);
 	CU_ASSERT_PTR_NULL(id_file(&bpf, "bpf", ts[0].name, KARMOR_IMAGE_SUFFIX));
 	CU_ASSERT_TRUE(unit_has(&u, FE_BE_CAPACITY, FE_ERROR));
 	be_ctx_free(&bpf);
+	kc_targets_free(&kts);
 	free(yaml);
 	unit_free(&u);
 }
