@@ -119,14 +119,11 @@ static size_t kc_case_target(struct kc_pipeline *pl, struct kc_case *k)
 	const struct kc_inventory_ref *r = &k->ref;
 	if (!r->used) {
 		enum ir_posture posture[IR_PC_COUNT];
-		memcpy(posture, pl->posture, sizeof(posture));
 		const struct fe_namespace *ns =
 			pl->have_inventory && !k->workload.host
 				? fe_inventory_namespace(&pl->inv, k->workload.namespace ? k->workload.namespace : "default")
 				: NULL;
-		for (int c = 0; c < IR_PC_COUNT && ns; c++)
-			if (ns->has_posture[c])
-				posture[c] = ns->posture[c];
+		fe_namespace_posture(ns, pl->posture, posture);
 		return kc_targets_add_workload(&pl->targets, &pl->arena, pl->prog, &k->workload, posture);
 	}
 	size_t n = 0, t = pl->have_inventory ? kc_targets_find_identity(&pl->targets, r->host, r->namespace, r->kind,

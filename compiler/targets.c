@@ -402,12 +402,10 @@ void kc_targets_from_inventory(struct kc_targets *ts, struct fe_arena *a, const 
 			struct ir_identity *id = fe_arena_zalloc(a, sizeof(*id));
 			*id = (struct ir_identity){w->namespace, kind, w->name, pod, ct->name, ct->image, ct->init,
 						   w->labels, w->nlabels, ct->loc, {{0}}};
-			for (int pc = 0; pc < IR_PC_COUNT; pc++) {
-				bool annotated = ns && ns->has_posture[pc];
-				t->posture[pc] = annotated ? ns->posture[pc] : defaults[pc];
-				if (annotated)
+			fe_namespace_posture(ns, defaults, t->posture);
+			for (int pc = 0; pc < IR_PC_COUNT && ns; pc++)
+				if (ns->has_posture[pc])
 					id->posture_loc[pc] = ns->posture_loc[pc];
-			}
 			t->name = kc_target_name(a, "wl", fe_arena_printf(a, "%s-%s-%s", w->namespace, w->name,
 									  ct->name), ident);
 			t->describe = fe_arena_printf(a, "the %scontainer %s of %s %s/%s", ct->init ? "init " : "",

@@ -612,3 +612,10 @@ const struct fe_namespace *fe_inventory_namespace(const struct fe_inventory *inv
 	}
 	return NULL;
 }
+
+void fe_namespace_posture(const struct fe_namespace *ns, const enum ir_posture defaults[IR_PC_COUNT],
+			  enum ir_posture out[IR_PC_COUNT])
+{
+	for (int pc = 0; pc < IR_PC_COUNT; pc++)
+		out[pc] = ns && ns->has_posture[pc] ? ns->posture[pc] : defaults[pc];
+}

@@ -101,6 +101,10 @@ void fe_inventory_finish(struct fe_inventory *inv);
 /* Lookups in a finished inventory; NULL when absent. */
 const struct fe_namespace *fe_inventory_namespace(const struct fe_inventory *inv, const char *name);
 const char *fe_wl_kind_name(enum fe_wl_kind k);
+/* The postures of a workload in namespace ns (NULL: not in the inventory): each class's
+ * annotation where it is set, else defaults[class]. */
+void fe_namespace_posture(const struct fe_namespace *ns, const enum ir_posture defaults[IR_PC_COUNT],
+			  enum ir_posture out[IR_PC_COUNT]);
 
 
 #endif
