@@ -158,7 +158,20 @@ spec:
     - protocol: tcp
   action: Block
 EOF
-if ! "$KC" compile --target=bpf -o "$T/out" "$POL" >"$T/kc.out" 2>"$T/kc.err"; then
+# one workload of an inventory, so the image carries its identity (bpf/karmor.h), with a
+# label value a terminal would act on
+cat >"$T/inventory.yaml" <<'EOF'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: default}
+spec:
+  template:
+    metadata:
+      labels: {app: web, zz: "a\e[31mred"}
+    spec:
+      containers: [{name: nginx, image: "nginx:1.25"}]
+EOF
+if ! "$KC" compile --target=bpf --workloads "$T/inventory.yaml" -o "$T/out" "$POL" >"$T/kc.out" 2>"$T/kc.err"; then
 	bad setup "karmorc compile --target=bpf failed: $(cat "$T/kc.err")"
 	finish
 fi
@@ -168,35 +181,6 @@ if [ -z "$IMG" ]; then
 	finish
 fi
 TGT=$(basename "$IMG" .kmi)
-# the image as karmorc writes it for a target of a workload inventory: an identity
-# section (bpf/karmor.h) with a label value a terminal would act on
-python3 - "$IMG" <<'EOF'
-import hashlib, struct, sys
-f = sys.argv[1]
-b = bytearray(open(f, "rb").read())
-strtab_size, = struct.unpack_from("<I", b, 64)
-strtab_off, file_size, ident_off, ident_size = struct.unpack_from("<QQQI", b, 112)
-assert ident_size == 0 and ident_off == strtab_off
-strtab = bytearray(b[strtab_off:strtab_off + strtab_size])
-def ref(s):
-    s = s.encode()
-    off = len(strtab)
-    strtab.extend(s + b"\0")
-    return struct.pack("<II", off, len(s))
-ident = struct.pack("<II", 0, 2) + b"".join(ref(s) for s in
-    ("Deployment", "prod", "web", "web-*", "nginx", "nginx:1.25"))
-ident += ref("app") + ref("web") + ref("zz") + ref("a\x1b[31mred")
-while len(strtab) % 8:
-    strtab.append(0)
-head = bytearray(b[:strtab_off])
-struct.pack_into("<I", head, 64, len(strtab))
-new_strtab_off = strtab_off + len(ident)
-new_size = new_strtab_off + len(strtab) + 32
-struct.pack_into("<QQQI", head, 112, new_strtab_off, new_size, strtab_off, len(ident))
-out = head + ident + strtab
-out += hashlib.sha256(bytes(out)).digest()
-open(f, "wb").write(out)
-EOF
 
 # ---------------------------------------------------------------- command line
 run help
@@ -356,13 +340,13 @@ else
 	bad "status --json" "exit $rc: $out $err"
 fi
 run status "${D[@]}"
-if [ "$rc" -eq 0 ] && grep -qxF '  Deployment prod/web, pod web-*, container nginx, image nginx:1.25, labels app=web,zz=a\x1b[31mred' <<<"$out"; then
+if [ "$rc" -eq 0 ] && grep -qxF '  Deployment default/web, pod web-*, container nginx, image nginx:1.25, labels app=web,zz=a\x1b[31mred' <<<"$out"; then
 	ok "status: the target's identity, escaped"
 else
 	bad "status: the target's identity" "exit $rc: $(cat -v <<<"$out$err")"
 fi
 run status --json "${D[@]}"
-if [ "$rc" -eq 0 ] && [ "$(jget "$out" targets.0.identity.namespace)" = prod ] &&
+if [ "$rc" -eq 0 ] && [ "$(jget "$out" targets.0.identity.namespace)" = default ] &&
 	[ "$(jget "$out" targets.0.identity.kind)" = Deployment ] &&
 	[ "$(jget "$out" targets.0.identity.pod)" = 'web-*' ] &&
 	[ "$(jget "$out" targets.0.identity.container)" = nginx ] &&
@@ -384,8 +368,8 @@ check_event() {
 		"Resource=protocol=TCP,type=SOCK_STREAM" "KarmorOp=socket" "KarmorArg=tcp" "Enforcer=BPFLSM" \
 		"Type=MatchedPolicy" "Severity=5" "Tags=MITRE,T1046" "Message=no tcp here" "Target=$TGT" "RuleId=1" \
 		"ProcessName=python3" "Data=lsm=SOCKET_CREATE protocol=TCP,type=SOCK_STREAM" \
-		"NamespaceName=prod" "PodName=web-*" "ContainerName=nginx" "ContainerImage=nginx:1.25" \
-		$'Labels=app=web,zz=a\e[31mred' "Owner.Ref=Deployment" "Owner.Name=web" "Owner.Namespace=prod"; do
+		"NamespaceName=default" "PodName=web-*" "ContainerName=nginx" "ContainerImage=nginx:1.25" \
+		$'Labels=app=web,zz=a\e[31mred' "Owner.Ref=Deployment" "Owner.Name=web" "Owner.Namespace=default"; do
 		k=${kv%%=*}
 		want=${kv#*=}
 		v=$(jget "$line" "$k")
@@ -516,7 +500,9 @@ spec:
     - path: /etc/shadow
   action: Audit
 EOF2
-if "$KC" compile --target=bpf -o "$T/two" "$POL" "$T/host.yaml" >"$T/kc2.out" 2>"$T/kc2.err" &&
+printf 'apiVersion: v1\nkind: Node\nmetadata: {name: node-1}\n' >"$T/node.yaml"
+if "$KC" compile --target=bpf --workloads "$T/inventory.yaml" --workloads "$T/node.yaml" -o "$T/two" "$POL" \
+	"$T/host.yaml" >"$T/kc2.out" 2>"$T/kc2.err" &&
 	[ "$(ls "$T"/two/bpf/*.kmi | wc -l)" -eq 2 ]; then
 	HT=
 	for k in "$T"/two/bpf/*.kmi; do
