@@ -74,6 +74,8 @@ struct be_ctx {
 	size_t ngaps, gaps_cap;
 	struct fe_hindex gap_index;	/* rule gaps, for be_gap's dedup */
 	uint32_t target_index;		/* of the target being emitted */
+	bool findings_only;		/* lint: only the findings are wanted; a backend may skip building
+					 * the files' text (the gaps and usage must be the same) */
 	const char *version;		/* karmorc's version, for artifacts that record it */
 	void *run;			/* the backend's own state over the run (arena memory) */
 	struct be_usage *usage;		/* its bounded resources, filled by emit or finish */

@@ -38,12 +38,13 @@ void kc_pipeline_free(struct kc_pipeline *pl)
 
 /* Before anything is read: each backend's own input (the BPF object), so that a missing
  * one stops the run before any policy is judged. */
-static bool kc_prepare(struct kc_pipeline *pl)
+static bool kc_prepare(struct kc_pipeline *pl, enum kc_stage last)
 {
 	for (size_t i = 0; i < pl->noutputs; i++) {
 		struct kc_output *o = &pl->outputs[i];
 		be_ctx_init(&o->be, NULL, NULL, &pl->arena, o->backend->name);
 		o->be.version = pl->version;
+		o->be.findings_only = last == KC_STAGE_EMIT;	/* lint: nothing is written */
 		if (o->backend->prepare && !o->backend->prepare(&o->be, o->arg)) {
 			pl->unprepared = o->backend;
 			return false;
@@ -297,7 +298,7 @@ static int kc_write(struct kc_pipeline *pl)
 /* The one list of passes. */
 int kc_pipeline_run(struct kc_pipeline *pl, enum kc_stage last)
 {
-	if (last >= KC_STAGE_EMIT && !kc_prepare(pl))
+	if (last >= KC_STAGE_EMIT && !kc_prepare(pl, last))
 		return 3;
 	if (!kc_load(pl))
 		return pl->io_error ? 3 : 1;
