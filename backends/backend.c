@@ -86,6 +86,10 @@ void be_ctx_free(struct be_ctx *ctx)
 	free(ctx->gaps);
 	free(ctx->usage);
 	fe_hindex_free(&ctx->gap_index);
+	free(ctx->warnings);
+	fe_hindex_free(&ctx->warning_index);
+	ctx->warnings = NULL;
+	ctx->nwarnings = 0;
 	ctx->files = NULL;
 	ctx->gaps = NULL;
 	ctx->usage = NULL;
@@ -166,6 +170,65 @@ static struct fe_loc be_gap_where(const struct be_ctx *ctx, const struct ir_targ
 	return (struct fe_loc){NULL, 0, 0};
 }
 
+static const char *const be_gap_consequence =
+	"cases that depend on it are not enforced as the verdict model says";
+
+/* The warning of a gap: made the first time (code, place, body) is seen on any target;
+ * seen again on another target, it only counts that target. */
+static void be_gap_warn(struct be_ctx *ctx, const struct ir_target *t, enum fe_diag_code code, struct fe_loc loc,
+			const char *body)
+{
+	uint32_t h = fe_hash(body, strlen(body));
+	h = fe_hash_more(h, &code, sizeof(code));
+	h = fe_hash_more(h, &loc.src, sizeof(loc.src));
+	h = fe_hash_more(h, &loc.line, sizeof(loc.line));
+	h = fe_hash_more(h, &loc.col, sizeof(loc.col));
+	uint32_t id;
+	for (uint32_t c = fe_hindex_first(&ctx->warning_index, h); fe_hindex_next(&ctx->warning_index, h, &c, &id);) {
+		struct be_gap_warning *w = &ctx->warnings[id];
+		if (w->hash == h && w->code == code && w->loc.src == loc.src && w->loc.line == loc.line &&
+		    w->loc.col == loc.col && strcmp(w->body, body) == 0) {
+			if (w->last_target != t->name) {	/* another target, not another rule of this one */
+				w->ntargets++;
+				w->last_target = t->name;
+			}
+			return;
+		}
+	}
+	size_t before = ctx->diags->len;
+	fe_diag_add(ctx->diags, FE_WARNING, code, loc, "%s (target %s); %s", body, t->name, be_gap_consequence);
+	if (ctx->diags->len == before)
+		return;	/* past the diagnostics' limit: nothing to count */
+	if (ctx->nwarnings == ctx->warnings_cap) {
+		ctx->warnings_cap = ctx->warnings_cap ? ctx->warnings_cap * 2 : 64;
+		struct be_gap_warning *nw = realloc(ctx->warnings, ctx->warnings_cap * sizeof(*nw));
+		if (!nw)
+			be_oom();
+		ctx->warnings = nw;
+	}
+	ctx->warnings[ctx->nwarnings] = (struct be_gap_warning){
+		before, h, 1, code, loc, fe_arena_strdup(ctx->arena, body), t->name, t->name,
+	};
+	fe_hindex_add(&ctx->warning_index, h, (uint32_t)ctx->nwarnings++);
+}
+
+void be_gaps_finish(struct be_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->nwarnings; i++) {
+		const struct be_gap_warning *w = &ctx->warnings[i];
+		struct fe_diag *dg = &ctx->diags->items[w->diag];
+		dg->ntargets = w->ntargets;
+		if (w->ntargets > 1)
+			dg->message = fe_arena_printf(ctx->arena, "%s (target %s and %u other target%s); %s", w->body,
+						      w->first_target, w->ntargets - 1, w->ntargets == 2 ? "" : "s",
+						      be_gap_consequence);
+	}
+	free(ctx->warnings);
+	fe_hindex_free(&ctx->warning_index);
+	ctx->warnings = NULL;
+	ctx->nwarnings = ctx->warnings_cap = 0;
+}
+
 static void be_gap_v(struct be_ctx *ctx, const struct ir_target *t, long rule, struct fe_loc loc,
 		     enum ir_posture_class pc, enum fe_diag_code code, const struct be_gap_scope *scope,
 		     const char *fmt, va_list ap) __attribute__((format(printf, 8, 0)));
@@ -202,9 +265,9 @@ static void be_gap_v(struct be_ctx *ctx, const struct ir_target *t, long rule, s
 		loc = r->loc;
 		policy = ir_s(&ctx->prog->strs, ctx->prog->policies[r->policy].name);
 	}
-	fe_diag_add(ctx->diags, FE_WARNING, code, loc, "%s: %s%s%s (target %s); cases that depend on it are "
-		    "not enforced as the verdict model says", ctx->backend, msg, *policy ? " in policy " : "",
-		    policy, t->name);
+	char body[1024];
+	snprintf(body, sizeof(body), "%s: %s%s%s", ctx->backend, msg, *policy ? " in policy " : "", policy);
+	be_gap_warn(ctx, t, code, loc, body);
 	if (ctx->ngaps == ctx->gaps_cap) {
 		ctx->gaps_cap = ctx->gaps_cap ? ctx->gaps_cap * 2 : 16;
 		struct be_gap *ng = realloc(ctx->gaps, ctx->gaps_cap * sizeof(*ng));

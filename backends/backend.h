@@ -63,6 +63,19 @@ struct be_usage {
 	struct fe_loc loc;		/* that target's first policy (NULL target: the first target's) */
 };
 
+/* One warning of a gap, made once whatever the number of targets it holds for: the same
+ * rule's gap on 170 containers is one finding that counts them (be_gaps_finish), not 170. */
+struct be_gap_warning {
+	size_t diag;			/* its index in ctx->diags */
+	uint32_t hash;			/* of (code, place, body) */
+	uint32_t ntargets;
+	enum fe_diag_code code;
+	struct fe_loc loc;
+	const char *body;		/* the message without the target */
+	const char *first_target;
+	const char *last_target;	/* targets are emitted one after the other: counts each once */
+};
+
 struct be_ctx {
 	const struct ir_program *prog;
 	struct fe_diags *diags;
@@ -73,6 +86,9 @@ struct be_ctx {
 	struct be_gap *gaps;
 	size_t ngaps, gaps_cap;
 	struct fe_hindex gap_index;	/* rule gaps, for be_gap's dedup */
+	struct be_gap_warning *warnings;	/* the gaps' warnings, across targets */
+	size_t nwarnings, warnings_cap;
+	struct fe_hindex warning_index;	/* over warnings[] */
 	uint32_t target_index;		/* of the target being emitted */
 	bool findings_only;		/* lint: only the findings are wanted; a backend may skip building
 					 * the files' text (the gaps and usage must be the same) */
@@ -178,6 +194,9 @@ const char *be_num(struct fe_arena *a, uint64_t n);
 void be_gap(struct be_ctx *ctx, const struct ir_target *t, long rule, enum ir_posture_class pc,
 	    enum fe_diag_code code, const struct be_gap_scope *scope, const char *fmt, ...)
 	__attribute__((format(printf, 7, 8)));
+/* Once every target of the output is emitted: a gap's warning that holds for several
+ * targets names the first and counts the others. */
+void be_gaps_finish(struct be_ctx *ctx);
 /* The same for something that is not one rule (e.g. a policy's native lines) at `at`. */
 void be_gap_at(struct be_ctx *ctx, const struct ir_target *t, struct fe_loc at, enum ir_posture_class pc,
 	       enum fe_diag_code code, const struct be_gap_scope *scope, const char *fmt, ...)

@@ -227,6 +227,7 @@ static const char *kc_emit(struct kc_pipeline *pl)
 				fflush(pl->totals);
 			kc_stamp(pl->diags, from, o->backend->name, NULL);
 		}
+		be_gaps_finish(&o->be);
 		if (pl->lint)
 			kc_lint_capacity(o->backend->name, o->be.usage, o->be.nusage, pl->diags);
 		if (!failed && pl->diags->errors > errors)

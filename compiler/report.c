@@ -312,6 +312,8 @@ static void kc_report_json_lint(FILE *out, const struct fe_diag *dg)
 	if (dg->target) {
 		fputs(",\"target\":", out);
 		kc_json_string(out, dg->target);
+		if (dg->ntargets > 1)
+			fprintf(out, ",\"targets\":%u", dg->ntargets);
 	}
 	if (dg->backend) {
 		fputs(",\"backend\":", out);
@@ -461,6 +463,8 @@ static void kc_report_sarif(FILE *out, const struct fe_diags *d)
 		if (dg->target) {
 			fputs(",\"target\":", out);
 			kc_json_string(out, dg->target);
+			if (dg->ntargets > 1)
+				fprintf(out, ",\"targets\":%u", dg->ntargets);
 		}
 		if (dg->backend) {
 			fputs(",\"backend\":", out);

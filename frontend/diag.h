@@ -42,6 +42,7 @@ struct fe_diag {
 	size_t seq;		/* insertion order, the sort's tie-break */
 	const char *check;	/* lint: the check's stable name (DESIGN §7), NULL: from the code */
 	const char *target;	/* lint: the target the finding concerns, or NULL */
+	unsigned ntargets;	/* the targets it holds for, `target` the first (0: one, or none) */
 	const char *backend;	/* lint: the backend that made the finding (backend-gap, capacity), or NULL */
 };
 

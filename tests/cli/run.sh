@@ -2045,7 +2045,20 @@ SC
 	err_has "but there is none (the scenario's 'workloads', or --workloads)"
 	summary_is "0 passed, 4 failed"
 }
+t_workloads_gap_once() {
+	# a gap that holds for several targets is one warning that counts them, not one each
+	cp -r "$INV/inventory" inv
+	{ pol KubeArmorPolicy web-sctp; printf '  namespace: shop\nspec:\n  selector:\n    matchLabels:\n      app: web\n  network:\n    matchProtocols:\n    - protocol: sctp\n  action: Allow\n'; } >g.yaml
+	kc compile --target=apparmor --workloads inv -o out g.yaml
+	rc_is 0
+	err_re "^(\./)?g\.yaml:12:7: warning: apparmor: AppArmor has no network keyword for protocol 'sctp' in policy web-sctp \(target karmorc-wl-shop-web-[a-z0-9-]+ and 1 other target\); cases that depend on it are not enforced as the verdict model says \[KC0400\]$"
+	[ "$(grep -c KC0400 "$ERR")" -eq 1 ] || fail "the sctp gap is reported $(grep -c KC0400 "$ERR") times"
+	kc lint --format=json --backend apparmor --workloads inv g.yaml
+	grep -q '"code":"KC0400".*"target":"karmorc-wl-shop-web-[a-z0-9-]*","targets":2,' "$OUT" ||
+		fail "lint's JSON does not count the gap's 2 targets: $(grep KC0400 "$OUT")"
+}
 t workloads_compile_targets_and_determinism t_workloads_compile
+t workloads_gap_warned_once t_workloads_gap_once
 t workloads_compile_errors t_workloads_compile_errors
 t workloads_explain_picks_a_target t_workloads_explain
 t workloads_test_names_targets t_workloads_test
