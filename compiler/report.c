@@ -61,23 +61,35 @@ void kc_json_string(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-/* The file being quoted: its text (read again from disk when the loader dropped it) and
- * where each line starts, so any number of findings costs one read and O(1) per quote.
- * Findings are sorted by file, so one entry is enough. */
-static struct {
+/* The files being quoted: their text (read again from disk when the loader dropped it)
+ * and where each line starts, so any number of findings costs one read per file and O(1)
+ * per quote.  Findings are sorted by file, but a finding's related location is often in
+ * another file (the other rule of a conflict): a few entries, the least recently used
+ * replaced, keep both the finding's file and the related ones in hand. */
+struct kc_quoted {
 	const struct fe_source *src;
-	const char *text;	/* the source's own text, or `owned` */
+	const char *text;	/* the source's own text, or `owned`; NULL: unreadable */
 	char *owned;
 	size_t len;
 	size_t *lines;		/* offset of line i+1 */
 	size_t nlines;
-} kc_text_cache;
+	unsigned long used;	/* when it was last quoted */
+};
+enum { KC_QUOTED_FILES = 8 };
+static struct kc_quoted kc_quoted[KC_QUOTED_FILES];
+static unsigned long kc_quoted_clock;
+
+static void kc_quoted_drop_one(struct kc_quoted *q)
+{
+	free(q->owned);
+	free(q->lines);
+	memset(q, 0, sizeof(*q));
+}
 
 static void kc_text_cache_drop(void)
 {
-	free(kc_text_cache.owned);
-	free(kc_text_cache.lines);
-	memset(&kc_text_cache, 0, sizeof(kc_text_cache));
+	for (size_t i = 0; i < KC_QUOTED_FILES; i++)
+		kc_quoted_drop_one(&kc_quoted[i]);
 }
 
 static char *kc_read_file(const char *name, size_t *len)
@@ -105,24 +117,33 @@ static char *kc_read_file(const char *name, size_t *len)
 	return buf;
 }
 
-static bool kc_text_cache_load(const struct fe_source *src)
+/* The entry holding src's text and line starts, or NULL when it cannot be read. */
+static const struct kc_quoted *kc_quoted_file(const struct fe_source *src)
 {
-	if (kc_text_cache.src == src)
-		return kc_text_cache.text != NULL;
-	kc_text_cache_drop();
-	kc_text_cache.src = src;
-	if (src->text) {
-		kc_text_cache.text = src->text;
-		kc_text_cache.len = src->len;
-	} else if (src->on_disk) {
-		kc_text_cache.owned = kc_read_file(src->name, &kc_text_cache.len);
-		kc_text_cache.text = kc_text_cache.owned;
+	struct kc_quoted *q = &kc_quoted[0];
+	for (size_t i = 0; i < KC_QUOTED_FILES; i++) {
+		if (kc_quoted[i].src == src) {
+			kc_quoted[i].used = ++kc_quoted_clock;
+			return kc_quoted[i].text ? &kc_quoted[i] : NULL;
+		}
+		if (kc_quoted[i].used < q->used)
+			q = &kc_quoted[i];
 	}
-	if (!kc_text_cache.text)
-		return false;
+	kc_quoted_drop_one(q);
+	q->src = src;
+	q->used = ++kc_quoted_clock;
+	if (src->text) {
+		q->text = src->text;
+		q->len = src->len;
+	} else if (src->on_disk) {
+		q->owned = kc_read_file(src->name, &q->len);
+		q->text = q->owned;
+	}
+	if (!q->text)
+		return NULL;
 	size_t cap = 64, n = 0;
 	size_t *lines = malloc(cap * sizeof(*lines));
-	const char *t = kc_text_cache.text, *end = t + kc_text_cache.len;
+	const char *t = q->text, *end = t + q->len;
 	for (const char *p = t; lines && p <= end;) {
 		if (n == cap) {
 			size_t *nl = realloc(lines, (cap *= 2) * sizeof(*lines));
@@ -139,18 +160,21 @@ static bool kc_text_cache_load(const struct fe_source *src)
 			break;
 		p = next + 1;
 	}
-	kc_text_cache.lines = lines;
-	kc_text_cache.nlines = lines ? n : 0;
-	return lines != NULL;
+	q->lines = lines;
+	q->nlines = lines ? n : 0;
+	if (!lines)
+		q->text = NULL;
+	return lines ? q : NULL;
 }
 
 /* The text of line `line` (1-based), without its end of line. */
 static const char *kc_line_text(const struct fe_source *src, unsigned line, size_t *len)
 {
-	if (!kc_text_cache_load(src) || line == 0 || line > kc_text_cache.nlines)
+	const struct kc_quoted *q = kc_quoted_file(src);
+	if (!q || line == 0 || line > q->nlines)
 		return NULL;
-	const char *p = kc_text_cache.text + kc_text_cache.lines[line - 1];
-	const char *end = kc_text_cache.text + kc_text_cache.len;
+	const char *p = q->text + q->lines[line - 1];
+	const char *end = q->text + q->len;
 	const char *nl = memchr(p, '\n', (size_t)(end - p));
 	size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 	if (n && p[n - 1] == '\r')
