@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../frontend/hash.h"
 #include "compile.h"
 #include "lint.h"
 
@@ -64,8 +65,8 @@ void kc_json_string(FILE *out, const char *s)
 /* The files being quoted: their text (read again from disk when the loader dropped it)
  * and where each line starts, so any number of findings costs one read per file and O(1)
  * per quote.  Findings are sorted by file, but a finding's related location is often in
- * another file (the other rule of a conflict): a few entries, the least recently used
- * replaced, keep both the finding's file and the related ones in hand. */
+ * another file (the other rule of a conflict, anywhere in the input), so every file quoted
+ * stays in hand until the report ends: at most the input's own size. */
 struct kc_quoted {
 	const struct fe_source *src;
 	const char *text;	/* the source's own text, or `owned`; NULL: unreadable */
@@ -73,23 +74,21 @@ struct kc_quoted {
 	size_t len;
 	size_t *lines;		/* offset of line i+1 */
 	size_t nlines;
-	unsigned long used;	/* when it was last quoted */
 };
-enum { KC_QUOTED_FILES = 8 };
-static struct kc_quoted kc_quoted[KC_QUOTED_FILES];
-static unsigned long kc_quoted_clock;
-
-static void kc_quoted_drop_one(struct kc_quoted *q)
-{
-	free(q->owned);
-	free(q->lines);
-	memset(q, 0, sizeof(*q));
-}
+static struct kc_quoted *kc_quoted;
+static size_t kc_nquoted, kc_quoted_cap;
+static struct fe_hindex kc_quoted_ix;	/* over kc_quoted[], by source */
 
 static void kc_text_cache_drop(void)
 {
-	for (size_t i = 0; i < KC_QUOTED_FILES; i++)
-		kc_quoted_drop_one(&kc_quoted[i]);
+	for (size_t i = 0; i < kc_nquoted; i++) {
+		free(kc_quoted[i].owned);
+		free(kc_quoted[i].lines);
+	}
+	free(kc_quoted);
+	fe_hindex_free(&kc_quoted_ix);
+	kc_quoted = NULL;
+	kc_nquoted = kc_quoted_cap = 0;
 }
 
 static char *kc_read_file(const char *name, size_t *len)
@@ -120,18 +119,22 @@ static char *kc_read_file(const char *name, size_t *len)
 /* The entry holding src's text and line starts, or NULL when it cannot be read. */
 static const struct kc_quoted *kc_quoted_file(const struct fe_source *src)
 {
-	struct kc_quoted *q = &kc_quoted[0];
-	for (size_t i = 0; i < KC_QUOTED_FILES; i++) {
-		if (kc_quoted[i].src == src) {
-			kc_quoted[i].used = ++kc_quoted_clock;
-			return kc_quoted[i].text ? &kc_quoted[i] : NULL;
-		}
-		if (kc_quoted[i].used < q->used)
-			q = &kc_quoted[i];
+	uint32_t h = fe_hash(&src, sizeof(src)), id;
+	for (uint32_t c = fe_hindex_first(&kc_quoted_ix, h); fe_hindex_next(&kc_quoted_ix, h, &c, &id);)
+		if (kc_quoted[id].src == src)
+			return kc_quoted[id].text ? &kc_quoted[id] : NULL;
+	if (kc_nquoted == kc_quoted_cap) {
+		size_t cap = kc_quoted_cap ? kc_quoted_cap * 2 : 16;
+		struct kc_quoted *nq = realloc(kc_quoted, cap * sizeof(*nq));
+		if (!nq)
+			return NULL;	/* the finding is printed without its quote */
+		kc_quoted = nq;
+		kc_quoted_cap = cap;
 	}
-	kc_quoted_drop_one(q);
+	struct kc_quoted *q = &kc_quoted[kc_nquoted];
+	memset(q, 0, sizeof(*q));
+	fe_hindex_add(&kc_quoted_ix, h, (uint32_t)kc_nquoted++);
 	q->src = src;
-	q->used = ++kc_quoted_clock;
 	if (src->text) {
 		q->text = src->text;
 		q->len = src->len;
