@@ -906,8 +906,28 @@ void kc_lint_program(const struct ir_program *p, const struct ir_target *targets
 		memcpy(L.subpols, p->policies, p->npolicies * sizeof(*L.subpols));
 	L.sub.policies = L.subpols;
 	L.m = fe_matcher_new(&L.sub);
-	for (size_t i = 0; i < ntargets; i++)
-		kc_lint_target(&L, &targets[i]);
+	/* A target with the same policies and postures as one already analysed (the containers
+	 * of one pod, workloads with the same labels) has the same findings, and each finding is
+	 * made once whatever the targets (kc_first_time): analysing it again would find nothing. */
+	struct fe_hindex same_ix = {0};
+	for (size_t i = 0; i < ntargets; i++) {
+		const struct ir_target *t = &targets[i];
+		uint32_t h = fe_hash(&t->host, sizeof(t->host)), id;
+		h = fe_hash_more(h, t->posture, sizeof(t->posture));
+		h = fe_hash_more(h, t->policies, t->npolicies * sizeof(*t->policies));
+		bool seen = false;
+		for (uint32_t c = fe_hindex_first(&same_ix, h); !seen && fe_hindex_next(&same_ix, h, &c, &id);) {
+			const struct ir_target *u = &targets[id];
+			seen = u->host == t->host && memcmp(u->posture, t->posture, sizeof(t->posture)) == 0 &&
+			       u->npolicies == t->npolicies &&
+			       (!t->npolicies || memcmp(u->policies, t->policies, t->npolicies * sizeof(*t->policies)) == 0);
+		}
+		if (seen)
+			continue;
+		fe_hindex_add(&same_ix, h, (uint32_t)i);
+		kc_lint_target(&L, t);
+	}
+	fe_hindex_free(&same_ix);
 	fe_matcher_free(L.m);
 	free(L.subpols);
 	free(L.seen);
