@@ -105,6 +105,9 @@ struct kc_lint {
 	struct ir_policy *subpols;
 	struct fe_matcher *m;		/* over `sub` (same string table as `p`) */
 	struct fe_diags *d;
+	/* the analyses' own strings (rule texts, prefixes, witnesses): forgotten after each
+	 * target, since a finding's message is copied into the diagnostics' arena */
+	struct fe_arena scratch;
 	const struct kc_lint_options *o;
 	const struct ir_target *t;
 	struct kc_seen *seen;		/* findings already made: one per (code, rule, other) */
@@ -148,7 +151,7 @@ static bool kc_first_time(struct kc_lint *L, uint32_t code, uint32_t a, uint32_t
 static const char *kc_rule_text(struct kc_lint *L, uint32_t ri)
 {
 	const struct ir_rule *r = &L->p->rules[ri];
-	struct fe_arena *a = L->d->arena;
+	struct fe_arena *a = &L->scratch;
 	const char *what = S(L, r->target);
 	const char *kind;
 	switch (r->match) {
@@ -275,8 +278,8 @@ static bool kc_sources_overlap(struct kc_lint *L, const struct ir_source *a, con
 		size_t n = strlen(s);
 		const char *cand[3] = {s, NULL, NULL};
 		if (both[i]->kind != IR_SRC_PATH) {
-			cand[1] = fe_arena_printf(L->d->arena, "%.*s", (int)(n ? n - 1 : 0), s);
-			cand[2] = fe_arena_printf(L->d->arena, "%skarmorc-lint-witness", s);
+			cand[1] = fe_arena_printf(&L->scratch, "%.*s", (int)(n ? n - 1 : 0), s);
+			cand[2] = fe_arena_printf(&L->scratch, "%skarmorc-lint-witness", s);
 		}
 		for (int c = 0; c < 3; c++)
 			if (cand[c] && fe_source_matches(L->p, a, cand[c]) && fe_source_matches(L->p, b, cand[c]))
@@ -310,7 +313,7 @@ static bool kc_source_within(struct kc_lint *L, const struct ir_source *inner, c
 static const char *kc_glob_prefix(struct kc_lint *L, const char *g)
 {
 	size_t n = strcspn(g, "*?[]{}\\");
-	return fe_arena_printf(L->d->arena, "%.*s", (int)n, g);
+	return fe_arena_printf(&L->scratch, "%.*s", (int)n, g);
 }
 
 /* Does Block rule `b` match every operation rule `r` matches (same class)?  Exact or false. */
@@ -342,7 +345,7 @@ static const char *kc_match_prefix(struct kc_lint *L, enum ir_match match, const
 	switch (match) {
 	case IR_M_DIR:
 	case IR_M_DIR_RECURSIVE:
-		return fe_arena_printf(L->d->arena, "%.*s", (int)(strlen(t) ? strlen(t) - 1 : 0), t);
+		return fe_arena_printf(&L->scratch, "%.*s", (int)(strlen(t) ? strlen(t) - 1 : 0), t);
 	case IR_M_PATTERN: return kc_glob_prefix(L, t);
 	default: return NULL;
 	}
@@ -409,7 +412,7 @@ static const char *kc_op_list(struct fe_arena *a, const char *sofar, const char 
 /* conflict and duplicate: rules with the same key (same operations) */
 static void kc_lint_same_key(struct kc_lint *L, const uint32_t *grp, size_t n)
 {
-	struct fe_arena *a = L->d->arena;
+	struct fe_arena *a = &L->scratch;
 	for (size_t j = 1; j < n; j++) {
 		const struct ir_rule *rj = &L->p->rules[grp[j]];
 		size_t dup = n;
@@ -626,7 +629,7 @@ static uint32_t kc_first_shadowing(struct kc_lint *L, struct kc_shadow_ix *x, co
  * that the posture of an allow-list always pre-empts */
 static void kc_lint_shadowed(struct kc_lint *L)
 {
-	struct fe_arena *a = L->d->arena;
+	struct fe_arena *a = &L->scratch;
 	struct kc_shadow_ix x;
 	kc_shadow_ix_init(L, &x);
 	for (uint32_t k = 0; k < L->t->nrules; k++) {
@@ -677,12 +680,12 @@ static void kc_lint_posture(struct kc_lint *L)
 		/* with an inventory the posture may come from the namespace's annotation */
 		const struct ir_identity *id = L->t->identity;
 		const struct fe_loc *annotation = id && id->posture_loc[pc].src ? &id->posture_loc[pc] : NULL;
-		const char *from = annotation ? fe_arena_printf(L->d->arena, "from the kubearmor-%s-posture annotation "
+		const char *from = annotation ? fe_arena_printf(&L->scratch, "from the kubearmor-%s-posture annotation "
 							       "of namespace %s", cls, id->namespace)
 				   : L->o->posture_given[pc] ? "from --posture"
 							     : "the default: no --posture for this class";
 		const char *msg = fe_arena_printf(
-			L->d->arena, "posture: %s makes the %s class of %s an allow-list: %s now gets the default "
+			&L->scratch, "posture: %s makes the %s class of %s an allow-list: %s now gets the default "
 				     "posture '%s' (%s)",
 			kc_rule_text(L, ri), cls, L->t->describe, what[pc], ir_posture_name(L->t->posture[pc]), from);
 		struct fe_diag *dg = kc_finding(L, FE_NOTE, FE_LINT_POSTURE, ri, -1, NULL, msg);
@@ -701,7 +704,7 @@ struct kc_prog_verdict {
 /* dead-source: a fromSource program whose exec kc_decide refuses from every calling program */
 static void kc_lint_dead_sources(struct kc_lint *L)
 {
-	struct fe_arena *a = L->d->arena;
+	struct fe_arena *a = &L->scratch;
 	/* callers: one per class of programs the target's fromSource entries tell apart */
 	size_t ncand = 0;
 	const char **cand = malloc((3 * (size_t)L->t->nrules + 2) * sizeof(*cand));
@@ -832,6 +835,7 @@ static void kc_lint_dead_sources(struct kc_lint *L)
 static void kc_lint_target(struct kc_lint *L, const struct ir_target *t)
 {
 	L->t = t;
+	fe_arena_reset(&L->scratch);
 	if (!t->nrules || !t->npolicies)
 		return;
 	/* the sub-program holds only this target's rules, so kc_decide sees exactly the target */
@@ -898,6 +902,7 @@ void kc_lint_program(const struct ir_program *p, const struct ir_target *targets
 	L.p = p;
 	L.d = d;
 	L.o = o;
+	fe_arena_init(&L.scratch);
 	L.sub = *p;
 	L.subpols = malloc((p->npolicies + 1) * sizeof(*L.subpols));
 	if (!L.subpols)
@@ -928,6 +933,7 @@ void kc_lint_program(const struct ir_program *p, const struct ir_target *targets
 		kc_lint_target(&L, t);
 	}
 	fe_hindex_free(&same_ix);
+	fe_arena_free(&L.scratch);
 	fe_matcher_free(L.m);
 	free(L.subpols);
 	free(L.seen);
