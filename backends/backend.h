@@ -24,10 +24,13 @@ void be_write(struct be_buf *b, const void *data, size_t n);
 void be_printf(struct be_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void be_buf_free(struct be_buf *b);
 
-/* One generated file, relative to the output directory. */
+/* One generated file, relative to the output directory.  A file a backend makes while
+ * emitting a target is final when emit returns: compile writes it then (to a temporary name,
+ * renamed in the write stage) and frees its text, so memory holds one target's output. */
 struct be_file {
 	const char *path;
 	struct be_buf text;
+	bool staged;		/* written to its temporary name; text freed */
 };
 
 /* Which operations of the class depend on a gap.  It travels with the finding into

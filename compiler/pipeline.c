@@ -1,5 +1,6 @@
 #include "pipeline.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +25,11 @@ void kc_pipeline_init(struct kc_pipeline *pl, const char *command)
 	kc_targets_init(&pl->targets);
 }
 
+static void kc_unstage(struct kc_pipeline *pl);
+
 void kc_pipeline_free(struct kc_pipeline *pl)
 {
+	kc_unstage(pl);
 	for (size_t i = 0; i < pl->noutputs; i++)
 		be_ctx_free(&pl->outputs[i].be);
 	kc_targets_free(&pl->targets);
@@ -194,6 +198,84 @@ static void kc_stamp(struct fe_diags *d, size_t from, const char *backend, const
 	}
 }
 
+/* Each file is written to a temporary name beside its own and renamed in the write stage:
+ * a reader never sees half a file, and a failed run leaves none of its files behind. */
+static void kc_file_paths(const struct kc_pipeline *pl, const char *rel, char *path, size_t n, char *tmp, size_t tn)
+{
+	snprintf(path, n, "%s/%s", pl->outdir, rel);
+	snprintf(tmp, tn, "%s.tmp%ld", path, (long)getpid());
+}
+
+static bool kc_write_tmp(const struct kc_pipeline *pl, const char *rel, const struct be_buf *text)
+{
+	char path[4096], tmp[4200];
+	kc_file_paths(pl, rel, path, sizeof(path), tmp, sizeof(tmp));
+	char *slash = strrchr(path, '/');
+	*slash = '\0';
+	if (!be_mkdirs(path)) {
+		fprintf(stderr, "karmorc: %s: %s\n", path, strerror(errno));
+		return false;
+	}
+	*slash = '/';
+	FILE *f = fopen(tmp, "wb");
+	if (!f) {
+		fprintf(stderr, "karmorc: %s: %s\n", path, strerror(errno));
+		return false;
+	}
+	bool ok = fwrite(text->s ? text->s : "", 1, text->len, f) == text->len;
+	if (fclose(f) != 0 || !ok) {
+		fprintf(stderr, "karmorc: %s: %s\n", path, strerror(errno ? errno : EIO));
+		unlink(tmp);
+		return false;
+	}
+	return true;
+}
+
+/* A target's file, final once its emit returned: written now, renamed by kc_write. */
+static bool kc_stage_file(struct kc_pipeline *pl, struct kc_output *o, struct be_file *file)
+{
+	if (!pl->outdir_made && access(pl->outdir, F_OK) != 0)
+		pl->outdir_made = true;
+	if (!o->folder_made) {
+		char dir[4096];
+		snprintf(dir, sizeof(dir), "%s/%s", pl->outdir, o->backend->folder);
+		o->folder_made = access(dir, F_OK) != 0;
+	}
+	if (!kc_write_tmp(pl, file->path, &file->text))
+		return false;
+	file->staged = true;
+	return true;
+}
+
+/* A failed run: the files staged so far are removed, and the folders (and -o DIR) this run
+ * made, when they are empty again. */
+static void kc_unstage(struct kc_pipeline *pl)
+{
+	bool any = false;
+	for (size_t i = 0; i < pl->noutputs; i++) {
+		struct be_ctx *be = &pl->outputs[i].be;
+		for (size_t f = 0; f < be->nfiles; f++) {
+			if (!be->files[f].staged)
+				continue;
+			char path[4096], tmp[4200];
+			kc_file_paths(pl, be->files[f].path, path, sizeof(path), tmp, sizeof(tmp));
+			unlink(tmp);
+			be->files[f].staged = false;
+			any = true;
+		}
+	}
+	if (!any)
+		return;
+	for (size_t i = 0; i < pl->noutputs; i++) {
+		char dir[4096];
+		snprintf(dir, sizeof(dir), "%s/%s", pl->outdir, pl->outputs[i].backend->folder);
+		if (pl->outputs[i].folder_made)
+			rmdir(dir);
+	}
+	if (pl->outdir_made)
+		rmdir(pl->outdir);
+}
+
 /* emit: each backend over the targets it serves, then its whole-output finish; the
  * scenario's case manifest.  Returns the first backend that reported an error (a
  * capacity), or NULL: with one, nothing may be written (all or nothing). */
@@ -215,10 +297,13 @@ static const char *kc_emit(struct kc_pipeline *pl)
 			size_t from = pl->diags->len, nfiles = o->be.nfiles;
 			o->backend->emit(&o->be, tg);
 			kc_stamp(pl->diags, from, o->backend->name, tg->name);
-			/* nothing is written without -o (lint): a target's artifacts are dropped once
-			 * emitted, so memory stays that of one target's */
-			for (size_t f = nfiles; !pl->outdir && f < o->be.nfiles; f++)
+			/* a target's artifacts are written (compile) or dropped (lint) once emitted, so
+			 * memory stays that of one target's */
+			for (size_t f = nfiles; f < o->be.nfiles; f++) {
+				if (pl->outdir && !pl->staging_failed && !kc_stage_file(pl, o, &o->be.files[f]))
+					pl->staging_failed = true;
 				be_buf_free(&o->be.files[f].text);
+			}
 		}
 		if (o->backend->finish) {
 			size_t from = pl->diags->len;
@@ -238,45 +323,35 @@ static const char *kc_emit(struct kc_pipeline *pl)
 	return failed;
 }
 
-/* Each file is written to a temporary name and renamed: a reader never sees half a file. */
-static bool kc_write_file(const char *dir, const char *rel, const struct be_buf *text)
-{
-	char path[4096], tmp[4200];
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	char *slash = strrchr(path, '/');
-	*slash = '\0';
-	if (!be_mkdirs(path)) {
-		fprintf(stderr, "karmorc: %s: %s\n", path, strerror(errno));
-		return false;
-	}
-	*slash = '/';
-	snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid());
-	FILE *f = fopen(tmp, "wb");
-	if (!f) {
-		fprintf(stderr, "karmorc: %s: %s\n", tmp, strerror(errno));
-		return false;
-	}
-	bool ok = fwrite(text->s ? text->s : "", 1, text->len, f) == text->len;
-	ok &= fclose(f) == 0;
-	if (!ok || rename(tmp, path) != 0) {
-		fprintf(stderr, "karmorc: %s: %s\n", path, strerror(errno));
-		unlink(tmp);
-		return false;
-	}
-	return true;
-}
-
 /* write: every file of every backend, then the backends' after-write steps; then each
  * backend's folder is left holding exactly this run's artifacts. */
 static int kc_write(struct kc_pipeline *pl)
 {
 	kc_report(stderr, pl->diags, KC_FORMAT_TEXT, false);
 	size_t nfiles = 0, ngaps = 0;
+	/* first every file not yet staged (the backends' own and finish's), then the renames:
+	 * a failure before the renames leaves the previous output as it was */
 	for (size_t i = 0; i < pl->noutputs; i++) {
-		const struct be_ctx *be = &pl->outputs[i].be;
-		for (size_t f = 0; f < be->nfiles; f++)
-			if (!kc_write_file(pl->outdir, be->files[f].path, &be->files[f].text))
+		struct be_ctx *be = &pl->outputs[i].be;
+		for (size_t f = 0; f < be->nfiles; f++) {
+			struct be_file *file = &be->files[f];
+			/* a staged file's text was freed: a backend must not add to it later */
+			assert(!file->staged || file->text.len == 0);
+			if (!file->staged && !kc_stage_file(pl, &pl->outputs[i], file))
 				return 3;
+		}
+	}
+	for (size_t i = 0; i < pl->noutputs; i++) {
+		struct be_ctx *be = &pl->outputs[i].be;
+		for (size_t f = 0; f < be->nfiles; f++) {
+			char path[4096], tmp[4200];
+			kc_file_paths(pl, be->files[f].path, path, sizeof(path), tmp, sizeof(tmp));
+			if (rename(tmp, path) != 0) {
+				fprintf(stderr, "karmorc: %s: %s\n", path, strerror(errno));
+				return 3;
+			}
+			be->files[f].staged = false;
+		}
 		nfiles += be->nfiles;
 		ngaps += be->ngaps;
 	}
@@ -320,6 +395,8 @@ int kc_pipeline_run(struct kc_pipeline *pl, enum kc_stage last)
 	const char *failed = kc_emit(pl);
 	if (last == KC_STAGE_EMIT)
 		return failed ? 1 : 0;	/* lint: the errors are findings like any other */
+	if (pl->staging_failed)
+		return 3;	/* reported; kc_pipeline_free removes what was staged */
 	if (failed) {
 		kc_report(stderr, pl->diags, KC_FORMAT_TEXT, false);
 		fprintf(stderr, "karmorc: %s: the %s backend reported errors; nothing written\n", pl->command, failed);

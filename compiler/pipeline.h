@@ -38,6 +38,7 @@ struct kc_output {
 	const struct be_backend *backend;
 	const char *arg;		/* its option's argument (be_backend.option), or NULL */
 	struct be_ctx be;
+	bool folder_made;		/* write: DIR/<folder> did not exist before this run */
 };
 
 struct kc_pipeline {
@@ -84,6 +85,8 @@ struct kc_pipeline {
 	struct kc_targets targets;
 	size_t *case_target;		/* scenario: the target of each case */
 	size_t workload_target;		/* explain: the target of `workload` */
+	bool outdir_made;		/* write: -o DIR did not exist before this run (removed on failure) */
+	bool staging_failed;		/* write: a target's file could not be written (reported) */
 };
 
 void kc_pipeline_init(struct kc_pipeline *pl, const char *command);

@@ -1934,6 +1934,25 @@ t_bpf_gaps() {
 	printf '%s\n' "glob|$img|KC0406" "path|$img|-" "syscall|$img|KC0401" "nobody|unconfined|-" >want
 	cmp -s got want || fail "cases.tsv: $(tr '\n' ' ' <got)"
 }
+t_write_all_or_nothing() {
+	# files are written as each target is emitted, under temporary names: a run that fails
+	# part-way (here the bpf folder cannot be made) removes them and what it created
+	fake_bpf_object obj.o
+	{ pol KubeArmorPolicy a; printf '  namespace: ns\nspec:\n  selector:\n    matchLabels:\n      app: a\n%s\n  action: Block\n' "$PROC"; } >a.yaml
+	mkdir out
+	echo keep >out/bpf
+	KARMORC_BPF_OBJECT=obj.o kc compile --target=all -o out a.yaml
+	rc_is 3
+	err_re "^karmorc: out/bpf/karmorc-[a-z0-9-]+\.kmi: Not a directory$"
+	[ "$(ls -A out)" = bpf ] || fail "the failed run left: $(ls -A out | tr '\n' ' ')"
+	rm out/bpf
+	rmdir out
+	KARMORC_BPF_OBJECT=obj.o kc compile --target=all -o out a.yaml
+	rc_is 0
+	[ -z "$(find out -name '*.tmp*')" ] || fail "temporary files left: $(find out -name '*.tmp*')"
+	[ "$(ls out/apparmor | wc -l)" -eq 1 ] || fail "no profile: $(ls -R out | tr '\n' ' ')"
+}
+t compile_writes_all_or_nothing t_write_all_or_nothing
 t bpf_compile_writes_images t_bpf_images
 t bpf_images_deterministic t_bpf_deterministic
 t compile_target_all t_target_all
