@@ -100,10 +100,16 @@ $(BUILD)/unit-tests: $(TEST_OBJ) $(BUILD)/libkarmorc.a
 $(BUILD)/bpf-emulate: $(BUILD)/obj/tests/bpf_emulate.o $(BUILD)/obj/$(IMAGE_SRC:.c=.o) $(BUILD)/libkarmorc.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# karmor-loader's event lines from its formatter, for tests/loader/alerts.sh (golden)
+ALERTS_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,tests/loader/alerts.c runtime-loader/alert.c \
+              runtime-loader/identity.c runtime-loader/json.c $(IMAGE_SRC))
+$(BUILD)/alerts: $(ALERTS_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ -lsodium
+
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
 
-test: $(BUILD)/karmorc $(BUILD)/unit-tests $(BUILD)/karmor-loader $(BPF_OBJ) $(BUILD)/bpf-emulate
+test: $(BUILD)/karmorc $(BUILD)/unit-tests $(BUILD)/karmor-loader $(BPF_OBJ) $(BUILD)/bpf-emulate $(BUILD)/alerts
 	scripts/run-tests $(BUILD)
 
 bench: $(BUILD)/karmorc

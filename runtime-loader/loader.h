@@ -114,7 +114,7 @@ int kl_remove_state_dir(const char *state_dir);
 const char *kl_cgroup2_root(void);
 
 struct kl_json;
-/* ---- state.c: who a target is (its image's identity section, bpf/karmor.h) */
+/* ---- identity.c: who a target is (its image's identity section, bpf/karmor.h) */
 /* One line of text: "Deployment prod/web, pod web-*, container nginx, image nginx:1.25,
  * labels app=web,tier=front" ("init container" for an initContainer), "node N, labels
  * ..." for a node, or, without an identity, the image's description of the target
@@ -136,7 +136,21 @@ int kl_cmd_run(int argc, char **argv);
 /* detach with dirs already parsed */
 int kl_detach(const struct kl_dirs *d);
 
-/* ---- names (events.c) */
+/* ---- alert.c: one event as a line (karmor-loader(8), EVENTS) */
+struct kl_alert_ctx {
+	int json;			/* KubeArmor's alert JSON, else one line of text */
+	const char *host;		/* HostName */
+	int64_t boot_to_real_ns;	/* CLOCK_REALTIME - CLOCK_BOOTTIME */
+	/* the executable of host pid ppid into buf (ParentProcessName), 0 on success; NULL
+	 * or failure: the parent's comm from the event */
+	int (*parent_exe)(uint32_t ppid, char *buf, size_t len);
+};
+/* Prints event e of target t (NULL: unknown) to out, using j as the buffer; -1 when the
+ * output cannot be written. */
+int kl_alert_print(FILE *out, struct kl_json *j, const struct kl_alert_ctx *c, const struct kl_starget *t,
+		   const struct karmor_event *e);
+
+/* ---- names (alert.c) */
 const char *kl_proto_name(unsigned proto);	/* "tcp", ... or NULL */
 const char *kl_cap_name(unsigned cap);		/* "net_raw", ... or NULL */
 const char *kl_op_name(unsigned op);		/* "exec", "open", ... or NULL */

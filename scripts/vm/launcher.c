@@ -629,7 +629,7 @@ report:
 #define CGROOT "/sys/fs/cgroup/vmt"
 
 /* the JSON keys of an event the host judges by, in the order printed */
-static const char *const evkeys[] = { "KarmorOp", "Action", "KarmorArg", "Resource", "PolicyName", "RuleId",
+static const char *const evkeys[] = { "KarmorOp", "Action", "KarmorArg", "Resource", "PolicyName", "KarmorRuleId",
 				      "Result", 0 };
 #define NEVKEYS 7
 

@@ -615,7 +615,7 @@ for b in backends:
                     continue
                 # a Block of this target's task (a rule's, the posture's, or
                 # a protection of the confinement itself)
-                if j.get("Action") == "Block" and j.get("Target") == conf.get("T_" + tgt, "?"):
+                if j.get("Action") == "Block" and j.get("KarmorTarget") == conf.get("T_" + tgt, "?"):
                     out_.append("%s %s %s" % (j.get("KarmorOp"), j.get("Resource"), j.get("PolicyName") or "(no policy)"))
             else:
                 prof = conf.get("P_" + tgt, "?")

@@ -364,10 +364,12 @@ line=$(head -n 1 <<<"$out")
 n=$(grep -c . <<<"$out")
 check_event() {
 	local k v want
-	for kv in "PolicyName=ksp-block-tcp" "Action=Block" "Result=Operation not permitted" "Operation=Network" \
-		"Resource=protocol=TCP,type=SOCK_STREAM" "KarmorOp=socket" "KarmorArg=tcp" "Enforcer=BPFLSM" \
-		"Type=MatchedPolicy" "Severity=5" "Tags=MITRE,T1046" "Message=no tcp here" "Target=$TGT" "RuleId=1" \
-		"ProcessName=python3" "Data=lsm=SOCKET_CREATE protocol=TCP,type=SOCK_STREAM" \
+	for kv in "PolicyName=ksp-block-tcp" "Action=Block" "Result=Permission denied" \
+		"KarmorResult=Operation not permitted" "Operation=Network" \
+		"Resource=protocol=TCP type=SOCK_STREAM" "KarmorOp=socket" "KarmorArg=tcp" "Enforcer=BPFLSM" \
+		"Type=MatchedPolicy" "Severity=5" "Tags=MITRE,T1046" "Message=no tcp here" "KarmorTarget=$TGT" \
+		"KarmorRuleId=1" "ProcessName=python3" "Data=lsm=SOCKET_CREATE protocol=TCP type=SOCK_STREAM" \
+		"EventData.Lsm=SOCKET_CREATE" "EventData.Protocol=TCP" "EventData.Type=SOCK_STREAM" \
 		"NamespaceName=default" "PodName=web-*" "ContainerName=nginx" "ContainerImage=nginx:1.25" \
 		$'Labels=app=web,zz=a\e[31mred' "Owner.Ref=Deployment" "Owner.Name=web" "Owner.Namespace=default"; do
 		k=${kv%%=*}
@@ -378,8 +380,9 @@ check_event() {
 	v=$(jget "$line" Timestamp)
 	[ -n "$v" ] && [ $((v - now)) -le 5 ] && [ $((now - v)) -le 120 ] || { echo "Timestamp $v, now $now"; return 1; }
 	v=$(jget "$line" UpdatedTime)
-	[[ $v =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}Z$ ]] || { echo "UpdatedTime $v"; return 1; }
-	for k in HostName HostPID HostPPID PID PPID UID ParentProcessName Source; do
+	[[ $v =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z$ ]] || { echo "UpdatedTime $v"; return 1; }
+	# (zero and empty fields are omitted, as KubeArmor's encoder does: UID 0 has no key)
+	for k in HostName HostPID HostPPID ParentProcessName ProcessName Source; do
 		python3 -c 'import json,sys; sys.exit(0 if sys.argv[2] in json.loads(sys.argv[1]) else 1)' "$line" "$k" ||
 			{ echo "no key $k"; return 1; }
 	done
