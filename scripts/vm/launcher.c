@@ -749,9 +749,12 @@ static int json_event(const char *line, long *pid, char *txt, size_t size)
 }
 
 /* Run `karmor-loader events --json --drain`; sort its events into events[]
- * (HostPID == pid) and noise[].  -1 with status text on failure. */
-static int drain_events(pid_t pid, char *status, size_t stsize)
+ * (HostPID == pid) and noise[].  With /.vmt/events-on (scripts/vmtest
+ * --events FILE) every line is also passed on as it was printed, as
+ * "E SID IDX LINE".  -1 with status text on failure. */
+static int drain_events(pid_t pid, const char *sid, const char *idx, char *status, size_t stsize)
 {
+	int pass_on = access("/.vmt/events-on", F_OK) == 0;
 	static char out[1 << 20], err[1024];
 	int op[2], epipe[2], wst;
 	size_t n = 0, en = 0;
@@ -828,6 +831,8 @@ static int drain_events(pid_t pid, char *status, size_t stsize)
 			*next++ = 0;
 		if (!*line)
 			continue;
+		if (pass_on)
+			printf("E\t%s\t%s\t%s\n", sid, idx, line);
 		if (json_event(line, &p, txt, sizeof txt)) {
 			append(noise, sizeof noise, "unparsable event line: ", 23);
 			append(noise, sizeof noise, line, strlen(line) > 200 ? 200 : strlen(line));
@@ -968,7 +973,7 @@ static int run_bpf_case(char **a)
 	{
 		char dst[600] = "";
 
-		if (drain_events(pid, dst, sizeof dst))
+		if (drain_events(pid, sid, idx, dst, sizeof dst))
 			snprintf(status + strlen(status), sizeof status - strlen(status), ",%s", dst);
 	}
 report:
