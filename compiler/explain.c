@@ -82,6 +82,8 @@ static void kc_explain_text(const struct ir_program *p, const struct kc_operatio
 	printf("why:     %s", kc_reason_text(v->reason));
 	if (v->reason == KC_R_POSTURE)
 		printf(" (%s posture: %s)", ir_posture_class_name(v->pclass), ir_posture_name(v->posture));
+	if (v->as_write)
+		printf(" (%s writes %s, so it is judged as that write too: DESIGN §4.11)", op->resource, op->path);
 	printf("\n");
 	printf("op:      %s %s%s%s by %s%s\n", kc_op_name(op->op), op->resource, op->path ? " on " : "",
 	       op->path ? op->path : "", op->source, op->owner ? "" : " (not the owner)");
@@ -103,6 +105,8 @@ static void kc_explain_json(const struct ir_program *p, const struct kc_operatio
 	printf(",\"source\":");
 	kc_json_string(stdout, op->source);
 	printf(",\"owner\":%s", op->owner ? "true" : "false");
+	if (v->as_write)
+		printf(",\"asWrite\":true");
 	if (op->path) {
 		printf(",\"path\":");
 		kc_json_string(stdout, op->path);

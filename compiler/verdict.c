@@ -80,7 +80,41 @@ static long kc_baseline_grant(const struct kc_operation *op)
 	return -1;
 }
 
+bool kc_syscall_writes_path(const char *name)
+{
+	static const char *const writes[] = {
+		"unlink",  "unlinkat",	"rmdir",    "rename",	  "renameat", "renameat2",   "mkdir",
+		"mkdirat", "mknod",	"mknodat",  "link",	  "linkat",   "symlink",     "symlinkat",
+		"creat",   "chmod",	"fchmodat", "chown",	  "lchown",   "fchownat",    "truncate",
+		"utime",   "utimes",	"futimesat", "utimensat", "setxattr", "lsetxattr",   "removexattr",
+		"lremovexattr",
+	};
+	for (size_t i = 0; i < sizeof(writes) / sizeof(writes[0]); i++)
+		if (strcmp(name, writes[i]) == 0)
+			return true;
+	return false;
+}
+
+static struct kc_verdict kc_decide_one(struct fe_matcher *m, const struct ir_target *t, const struct kc_operation *op);
+
+/* A syscall that writes its path is that write too (DESIGN §4.11): what refuses the write
+ * refuses the syscall, as the kernel's path hooks do; otherwise a syscall rule audits it
+ * (and names the alert), else the write's own verdict stands. */
 struct kc_verdict kc_decide(struct fe_matcher *m, const struct ir_target *t, const struct kc_operation *op)
+{
+	struct kc_verdict v = kc_decide_one(m, t, op);
+	if (op->op != KC_OP_SYSCALL || !op->path || !kc_syscall_writes_path(op->resource ? op->resource : ""))
+		return v;
+	struct kc_operation write = {KC_OP_WRITE, op->path, op->source, op->owner, NULL};
+	struct kc_verdict w = kc_decide_one(m, t, &write);
+	if (w.action == IR_BLOCK || (v.action == IR_ALLOW && w.action == IR_AUDIT)) {
+		w.as_write = true;
+		return w;
+	}
+	return v;
+}
+
+static struct kc_verdict kc_decide_one(struct fe_matcher *m, const struct ir_target *t, const struct kc_operation *op)
 {
 	const struct ir_program *p = fe_matcher_program(m);
 	struct kc_verdict v;

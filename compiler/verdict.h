@@ -44,7 +44,13 @@ struct kc_verdict {
 	enum ir_posture posture;
 	bool allow_list;	/* the op's class is in allow-list mode for this workload */
 	size_t applicable;	/* rules of the op's class that apply to the target */
+	bool as_write;		/* a syscall op judged as the write of its path it performs (§4.11) */
 };
+
+/* Does syscall `name` write the path it is given (creates, removes, renames, changes the
+ * mode, owner, size, times or attributes of it: DESIGN §4.11)?  Such an op is also a
+ * `write` of that path. */
+bool kc_syscall_writes_path(const char *name);
 
 
 /* Does the rule's resource side match (ignoring fromSource)? */
