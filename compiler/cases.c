@@ -17,44 +17,58 @@ static enum ir_posture_class kc_op_pclass(enum kc_op op)
 	       : op == KC_OP_SYSCALL ? IR_PC_COUNT : IR_PC_FILE;
 }
 
-/* The code of a gap this case depends on, or NULL. */
-static const char *kc_case_skip(struct fe_arena *a, const struct be_ctx *be, const struct kc_targets *ts,
-				uint32_t ti, struct fe_matcher *m, const struct kc_case *k)
+/* The code of a gap operation op depends on, or NULL. */
+static const char *kc_op_skip(struct fe_arena *a, const struct be_ctx *be, const struct kc_targets *ts,
+			      uint32_t ti, struct fe_matcher *m, const struct kc_operation *op)
 {
 	const struct ir_program *p = be->prog;
-	enum ir_posture_class pc = kc_op_pclass(k->op.op);
+	enum ir_posture_class pc = kc_op_pclass(op->op);
 	for (size_t g = 0; g < be->ngaps; g++) {
 		const struct be_gap *gap = &be->gaps[g];
 		if (gap->target != ti || (gap->pclass != pc && !gap->scope.all_classes))
 			continue;
 		if (gap->scope.reads_of_target) {
 			const struct ir_rule *r = &p->rules[gap->rule];
-			if (k->op.op == KC_OP_READ && k->op.resource && fe_path_matches(m, r->match, r->target, k->op.resource))
+			if (op->op == KC_OP_READ && op->resource && fe_path_matches(m, r->match, r->target, op->resource))
 				return fe_arena_printf(a, "KC%04d", (int)gap->code);
 			continue;
 		}
 		if (gap->scope.only) {
 			bool listed = false;
 			for (const char *const *o = gap->scope.only; *o && !listed; o++)
-				listed = k->op.resource && strcasecmp(*o, k->op.resource) == 0;
+				listed = op->resource && strcasecmp(*o, op->resource) == 0;
 			if (!listed)
 				continue;
 		}
 		bool depends = gap->rule < 0;
 		if (!depends && gap->scope.matching_only) {
 			/* only a Block this very rule decides is affected (e.g. a denial without a record) */
-			struct kc_verdict v = kc_decide(m, &ts->items[ti], &k->op);
+			struct kc_verdict v = kc_decide(m, &ts->items[ti], op);
 			depends = v.action == IR_BLOCK && v.rule == gap->rule;
 		} else if (!depends) {
 			const struct ir_rule *r = &p->rules[gap->rule];
 			/* the rule matches the op, or it is an Allow that makes the class an allow-list */
-			depends = (kc_rule_matches(m, r, &k->op) && fe_source_matches(p, &r->source, k->op.source)) ||
+			depends = (kc_rule_matches(m, r, op) && fe_source_matches(p, &r->source, op->source)) ||
 				  (r->action == IR_ALLOW && pc != IR_PC_COUNT);
 		}
 		if (depends)
 			return fe_arena_printf(a, "KC%04d", (int)gap->code);
 	}
 	return NULL;
+}
+
+/* The code of a gap this case depends on, or NULL: a syscall that writes its path is
+ * that write too (DESIGN §4.11), so the write's gaps count as well. */
+static const char *kc_case_skip(struct fe_arena *a, const struct be_ctx *be, const struct kc_targets *ts,
+				uint32_t ti, struct fe_matcher *m, const struct kc_case *k)
+{
+	const char *skip = kc_op_skip(a, be, ts, ti, m, &k->op);
+	if (!skip && k->op.op == KC_OP_SYSCALL && k->op.path && k->op.resource &&
+	    kc_syscall_writes_path(k->op.resource)) {
+		struct kc_operation write = {KC_OP_WRITE, k->op.path, k->op.source, k->op.owner, NULL};
+		skip = kc_op_skip(a, be, ts, ti, m, &write);
+	}
+	return skip;
 }
 
 static void kc_tsv_field(struct be_buf *b, const char *s)

@@ -1961,7 +1961,30 @@ t bpf_map_capacity_KC0408 t_bpf_capacity
 t bpf_source_slots_KC0408 t_bpf_sources
 t bpf_object_missing t_bpf_object_missing
 t bpf_gaps_KC0406_KC0401 t_bpf_gaps
+t_syscall_write_gaps() {
+	# a syscall that writes its path is that write (DESIGN §4.11): the write's gaps decide
+	# its skip too (here a Block in a complain-mode profile has no audit record: KC0402)
+	{ pol KubeArmorPolicy w; printf '  namespace: ns\nspec:\n  selector:\n    matchLabels:\n      app: w\n  file:\n    matchDirectories:\n    - dir: /srv/locked/\n      recursive: true\n    matchPaths:\n    - path: /srv/ro\n      readOnly: true\n      action: Allow\n  action: Block\n'; } >w.yaml
+	cat >sc.yaml <<-'EOF'
+	policies: [w.yaml]
+	posture: {file: audit}
+	cases:
+	  - {name: unlink, workload: {namespace: ns, labels: {app: w}}, op: syscall, resource: unlink, path: /srv/locked/f, expect: Block}
+	  - {name: getpid, workload: {namespace: ns, labels: {app: w}}, op: syscall, resource: getpid, expect: Allow}
+	EOF
+	kc test sc.yaml
+	rc_is 0
+	kc compile --target=apparmor -o out --scenario sc.yaml
+	rc_is 0
+	awk -F'\t' 'NR > 1 { print $2 "|" $10 }' out/cases.tsv >got
+	printf '%s\n' "unlink|KC0402" "getpid|-" >want
+	cmp -s got want || fail "cases.tsv: $(tr '\n' ' ' <got)"
+	kc explain w.yaml --namespace ns --label app=w -- syscall unlink /srv/locked/f
+	out_has "verdict: Block"
+	out_has "so it is judged as that write too"
+}
 t apparmor_gap_scope_travels_KC0400 t_gap_scope_travels
+t syscall_write_takes_the_writes_gaps t_syscall_write_gaps
 
 # ------------------------------------------------------------------ workload inventory
 
