@@ -404,6 +404,24 @@ static int emu_case(const struct emu_kernel *k, const struct emu_case *c, const 
 	emu_task_slots(k, target, c->col[C_SOURCE], slots, &nslots);
 	const char *op = c->col[C_OP], *res = c->col[C_RESOURCE];
 	bool owner = strcmp(c->col[C_OWNER], "0") != 0 && strcmp(c->col[C_OWNER], "false") != 0;
+	/* a syscall that writes its path reaches the path hooks (path_unlink, path_rmdir,
+	 * path_rename, path_chmod, path_chown, path_truncate, path_mkdir, path_mknod,
+	 * path_link, path_symlink, inode_setxattr, inode_setattr) as a write of it */
+	static const char *const path_writers[] = {
+		"unlink", "unlinkat", "rmdir", "rename", "renameat", "renameat2", "chmod", "fchmodat", "chown",
+		"lchown", "fchownat", "truncate", "mkdir", "mkdirat", "mknod", "mknodat", "link", "linkat",
+		"symlink", "symlinkat", "creat", "utime", "utimes", "futimesat", "utimensat", "setxattr",
+		"lsetxattr", "removexattr", "lremovexattr",
+	};
+	if (!strcmp(op, "syscall") && c->col[C_PATH][0] == '/') {
+		for (size_t i = 0; i < sizeof(path_writers) / sizeof(path_writers[0]); i++) {
+			if (strcmp(res, path_writers[i]) == 0) {
+				op = "write";
+				res = c->col[C_PATH];
+				break;
+			}
+		}
+	}
 	if (!strcmp(op, "exec") || !strcmp(op, "read") || !strcmp(op, "write")) {
 		if (res[0] != '/') {
 			*why = "not an absolute path";
