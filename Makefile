@@ -27,7 +27,7 @@ endif
 
 FRONTEND_SRC := frontend/arena.c frontend/hash.c frontend/diag.c frontend/yaml.c frontend/schema.c \
                 frontend/lower.c frontend/load.c frontend/ir.c frontend/glob.c frontend/match.c frontend/workloads.c
-BACKEND_SRC  := backends/backend.c backends/couplings.c backends/apparmor.c backends/bpf.c
+BACKEND_SRC  := backends/backend.c backends/couplings.c backends/apparmor.c backends/bpf.c backends/options.c
 COMPILER_SRC := compiler/targets.c compiler/pipeline.c compiler/cases.c compiler/verdict.c compiler/report.c \
                 compiler/scenario.c compiler/explain.c compiler/compile.c compiler/lint.c
 MAIN_SRC     := compiler/main.c
@@ -117,7 +117,8 @@ bench: $(BUILD)/karmorc
 
 # every scenario file, performed for real in Debian's 6.1 kernel under qemu (scripts/vmtest)
 # first the rig's self-test (it must fail what the kernel did not show), then every case,
-# then karmor-loader's own checks in the VM (path hooks, nested cgroups, run, events),
+# then karmor-loader's own checks in the VM (path hooks, nested cgroups, run, events, and the
+# 10,000-policy bench corpus applied with every map sized from its images),
 # last the attack suite (DESIGN §4.12: every known way around a rule, one boot per backend)
 vmtest: $(BUILD)/karmorc $(BUILD)/karmor-loader $(BPF_OBJ)
 	KARMORC=$(BUILD)/karmorc KARMOR_LOADER=$(BUILD)/karmor-loader scripts/vm/selftest/run

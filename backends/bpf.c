@@ -23,6 +23,7 @@
 
 #include "../bpf/karmor.h"
 #include "backend.h"
+#include "options.h"
 
 /* The image is little-endian and written from host structs. */
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -54,6 +55,7 @@ struct bpf_usage {
 struct be_bpf_run {
 	struct bpf_usage *first, **tail;
 	size_t ntargets;
+	uint64_t budget;	/* bytes the maps may take: --bpf-map-budget, else KARMOR_MAP_BUDGET_DEFAULT */
 };
 
 /* The run's totals, kept in ctx->run (arena memory), made on first use. */
@@ -62,6 +64,7 @@ static struct be_bpf_run *bpf_run(struct be_ctx *ctx)
 	if (!ctx->run) {
 		struct be_bpf_run *run = fe_arena_zalloc(ctx->arena, sizeof(*run));
 		run->tail = &run->first;
+		run->budget = KARMOR_MAP_BUDGET_DEFAULT;
 		ctx->run = run;
 	}
 	return ctx->run;
@@ -923,6 +926,9 @@ static void bpf_write_image(struct bpf_state *st, struct be_buf *out)
 
 /* ---- capacity ---- */
 
+/* fromSource entries of one target up to which the most one executable matches is counted */
+#define BPF_MEASURE_SPECS 4096
+
 static bool bpf_target_capacity(struct bpf_state *st, struct fe_loc loc)
 {
 	struct be_ctx *ctx = st->ctx;
@@ -941,9 +947,9 @@ static bool bpf_target_capacity(struct bpf_state *st, struct fe_loc loc)
 			    KARMOR_MAX_SOURCES);
 		ok = false;
 	}
-	/* counted in pairs of entries: beyond what the source map holds (itself an error) the
+	/* counted in pairs of entries: far beyond the slots of a target (itself an error) the
 	 * count is not worth its cost, and the resource is left unmeasured */
-	if (st->nspecs > KARMOR_MAX_SRC_KEYS)
+	if (st->nspecs > BPF_MEASURE_SPECS)
 		return false;
 	size_t worst;
 	const char *example;
@@ -1027,27 +1033,47 @@ static void bpf_emit(struct be_ctx *ctx, const struct ir_target *t)
 
 static void bpf_usage_line(FILE *out, struct fe_arena *a, const char *name, const struct bpf_usage *u)
 {
-	fprintf(out, "bpf: %s: %s of %s path entries, %s of %s network, %s of %s capability, %s of %s source entries, "
-		"%s rule%s\n", name, be_num(a, u->paths), be_num(a, KARMOR_MAX_PATH_KEYS), be_num(a, u->nets),
-		be_num(a, KARMOR_MAX_NET_KEYS), be_num(a, u->caps), be_num(a, KARMOR_MAX_CAP_KEYS),
-		be_num(a, u->srcs), be_num(a, KARMOR_MAX_SRC_KEYS), be_num(a, u->rules), u->rules == 1 ? "" : "s");
+	fprintf(out, "bpf: %s: %s path entries, %s network, %s capability, %s source entries, %s rule%s", name,
+		be_num(a, u->paths), be_num(a, u->nets), be_num(a, u->caps), be_num(a, u->srcs), be_num(a, u->rules),
+		u->rules == 1 ? "" : "s");
 }
 
-/* The bounded resources of one output (bpf/karmor.h): the maps all targets share, then
+/* What a set of targets asks of the maps (bpf/karmor.h, "map sizes"). */
+static void bpf_count(struct karmor_map_counts *c, const struct bpf_usage *u)
+{
+	c->targets++;
+	c->paths += u->paths;
+	c->nets += u->nets;
+	c->caps += u->caps;
+	c->srcs += u->srcs;
+}
+
+/* The bytes one target's entries add to the maps: its share of the budget. */
+static uint64_t bpf_target_bytes(const struct bpf_usage *u)
+{
+	struct karmor_map_counts none = {0, 0, 0, 0, 0}, one = none;
+	bpf_count(&one, u);
+	return karmor_maps_bytes(&one, KARMOR_BUDGET_CPUS, NULL) - karmor_maps_bytes(&none, KARMOR_BUDGET_CPUS, NULL);
+}
+
+/* The bounded resources of one output (bpf/karmor.h): the maps all targets share (sized by
+ * the loader from the images, so bounded by the kernel's limit and the memory budget), then
  * what each target may hold.  KARMOR_MAX_CGROUPS is not here: bindings are made at load
  * time, not by the compiler. */
-enum { BPF_R_PATHS, BPF_R_NETS, BPF_R_CAPS, BPF_R_SRCS, BPF_R_TARGETS, BPF_R_RULES, BPF_R_SLOTS, BPF_R_TASK, BPF_NR };
+enum { BPF_R_PATHS, BPF_R_NETS, BPF_R_CAPS, BPF_R_SRCS, BPF_R_TARGETS, BPF_R_BYTES, BPF_R_RULES, BPF_R_SLOTS, BPF_R_TASK,
+       BPF_NR };
 
 static const struct {
 	const char *what;
-	uint64_t limit;
+	uint64_t limit;		/* 0: the run's budget */
 	bool per_target;
 } bpf_resources[BPF_NR] = {
-	[BPF_R_PATHS] = {"path map entries (KARMOR_MAX_PATH_KEYS)", KARMOR_MAX_PATH_KEYS, false},
-	[BPF_R_NETS] = {"network map entries (KARMOR_MAX_NET_KEYS)", KARMOR_MAX_NET_KEYS, false},
-	[BPF_R_CAPS] = {"capability map entries (KARMOR_MAX_CAP_KEYS)", KARMOR_MAX_CAP_KEYS, false},
-	[BPF_R_SRCS] = {"source map entries (KARMOR_MAX_SRC_KEYS)", KARMOR_MAX_SRC_KEYS, false},
+	[BPF_R_PATHS] = {"path map entries (KARMOR_MAP_MAX_ENTRIES)", KARMOR_MAP_MAX_ENTRIES, false},
+	[BPF_R_NETS] = {"network map entries (KARMOR_MAP_MAX_ENTRIES)", KARMOR_MAP_MAX_ENTRIES, false},
+	[BPF_R_CAPS] = {"capability map entries (KARMOR_MAP_MAX_ENTRIES)", KARMOR_MAP_MAX_ENTRIES, false},
+	[BPF_R_SRCS] = {"source map entries (KARMOR_MAP_MAX_ENTRIES)", KARMOR_MAP_MAX_ENTRIES, false},
 	[BPF_R_TARGETS] = {"targets loaded at once (KARMOR_MAX_TARGETS)", KARMOR_MAX_TARGETS, false},
+	[BPF_R_BYTES] = {"bytes of kernel memory for the maps (the budget, --bpf-map-budget)", 0, false},
 	[BPF_R_RULES] = {"rules of one target (KARMOR_MAX_RULES)", KARMOR_MAX_RULES, true},
 	[BPF_R_SLOTS] = {"fromSource slots of one target (KARMOR_MAX_SOURCES)", KARMOR_MAX_SOURCES, true},
 	[BPF_R_TASK] = {"fromSource entries one executable matches at once (KARMOR_MAX_TASK_SOURCES)",
@@ -1061,14 +1087,16 @@ static void bpf_amounts(const struct bpf_usage *u, uint64_t n[BPF_NR])
 	n[BPF_R_CAPS] = u->caps;
 	n[BPF_R_SRCS] = u->srcs;
 	n[BPF_R_TARGETS] = 1;
+	n[BPF_R_BYTES] = bpf_target_bytes(u);
 	n[BPF_R_RULES] = u->rules;
 	n[BPF_R_SLOTS] = u->slots;
 	n[BPF_R_TASK] = u->task_srcs;
 }
 
-/* Each resource's use, for `lint` (be_usage): a shared map's total, or the largest
- * target's own; the target named is the one that uses the most (the first of equals). */
-static void bpf_record_usage(struct be_ctx *ctx, const struct be_bpf_run *run)
+/* Each resource's use, for `lint` (be_usage): a shared map's total (the bytes: of every
+ * map, `bytes`), or the largest target's own; the target named is the one that uses the
+ * most (the first of equals). */
+static void bpf_record_usage(struct be_ctx *ctx, const struct be_bpf_run *run, uint64_t bytes)
 {
 	if (!run->first)
 		return;	/* nothing emitted: nothing used */
@@ -1093,16 +1121,36 @@ static void bpf_record_usage(struct be_ctx *ctx, const struct be_bpf_run *run)
 			}
 		}
 	}
+	total[BPF_R_BYTES] = bytes;	/* the fixed maps and the buckets too, not only the targets' shares */
 	for (int k = 0; k < BPF_NR; k++) {
 		if (!measured[k])
 			continue;	/* a number that was not counted is not reported */
 		/* when every target uses as much, no one of them stands out */
 		bool one = run->ntargets == 1 || least[k] != most[k];
 		struct be_usage rec = {bpf_resources[k].what, bpf_resources[k].per_target,
-				       bpf_resources[k].per_target ? most[k] : total[k], bpf_resources[k].limit,
-				       most[k], run->ntargets, one ? by[k]->name : NULL, by[k]->loc};
+				       bpf_resources[k].per_target ? most[k] : total[k],
+				       bpf_resources[k].limit ? bpf_resources[k].limit : run->budget, most[k], run->ntargets,
+				       one ? by[k]->name : NULL, by[k]->loc};
 		be_usage_add(ctx, &rec);
 	}
+}
+
+/* The budget's error: every map's bytes, the sized ones by name. */
+static const char *bpf_budget_detail(struct fe_arena *a, const struct karmor_map_counts *c)
+{
+	__u64 bytes[KARMOR_BM_COUNT], fixed = 0;
+	karmor_maps_bytes(c, KARMOR_BUDGET_CPUS, bytes);
+	const char *s = "";
+	for (enum karmor_budget_map m = 0; m < KARMOR_BM_COUNT; m++) {
+		const struct karmor_map_desc *d = karmor_map_desc(m);
+		if (!d->sized) {
+			fixed += bytes[m];
+			continue;
+		}
+		s = fe_arena_printf(a, "%s%s %s bytes (%s entries), ", s, d->what, be_num(a, bytes[m]),
+				    be_num(a, karmor_map_entries(c, m)));
+	}
+	return fe_arena_printf(a, "%sthe fixed maps (cgroups, ring buffer) %s bytes", s, be_num(a, fixed));
 }
 
 static bool bpf_finish(struct be_ctx *ctx, FILE *out)
@@ -1112,54 +1160,85 @@ static bool bpf_finish(struct be_ctx *ctx, FILE *out)
 	struct fe_arena *a = ctx->arena;
 	/* no policy applies to any target: an empty output, still a complete one */
 	struct be_bpf_run *run = bpf_run(ctx);
-	/* the first target that takes a map over its capacity is where the error points */
-	const struct bpf_usage *over[5] = {NULL, NULL, NULL, NULL, NULL};
-	uint64_t n = 0;
+	struct karmor_map_counts c = {0, 0, 0, 0, 0};
+	/* the first target that takes a map over its limit, or the maps over the budget, is
+	 * where the error points */
+	const struct bpf_usage *over[KARMOR_BM_COUNT] = {NULL}, *over_budget = NULL;
 	for (const struct bpf_usage *u = run->first; u; u = u->next) {
-		if (out)
+		if (out) {
 			bpf_usage_line(out, a, u->name, u);
+			fputc('\n', out);
+		}
 		total.paths += u->paths;
 		total.nets += u->nets;
 		total.caps += u->caps;
 		total.srcs += u->srcs;
 		total.rules += u->rules;
-		n++;
-		if (!over[0] && total.paths > KARMOR_MAX_PATH_KEYS)
-			over[0] = u;
-		if (!over[1] && total.nets > KARMOR_MAX_NET_KEYS)
-			over[1] = u;
-		if (!over[2] && total.caps > KARMOR_MAX_CAP_KEYS)
-			over[2] = u;
-		if (!over[3] && total.srcs > KARMOR_MAX_SRC_KEYS)
-			over[3] = u;
-		if (!over[4] && n > KARMOR_MAX_TARGETS)
-			over[4] = u;
+		bpf_count(&c, u);
+		for (enum karmor_budget_map m = 0; m < KARMOR_BM_COUNT; m++)
+			if (karmor_map_desc(m)->sized && !over[m] && karmor_map_entries(&c, m) > karmor_map_limit(m))
+				over[m] = u;
+		if (!over_budget && karmor_maps_bytes(&c, KARMOR_BUDGET_CPUS, NULL) > run->budget)
+			over_budget = u;
 	}
-	if (out)
-		bpf_usage_line(out, a, fe_arena_printf(a, "total (%s of %s targets)", be_num(a, n),
-						      be_num(a, KARMOR_MAX_TARGETS)), &total);
-	bpf_record_usage(ctx, run);
-	static const char *const what[4] = {"path map (KARMOR_MAX_PATH_KEYS)", "network map (KARMOR_MAX_NET_KEYS)",
-					    "capability map (KARMOR_MAX_CAP_KEYS)", "source map (KARMOR_MAX_SRC_KEYS)"};
-	const uint64_t used[4] = {total.paths, total.nets, total.caps, total.srcs};
-	const uint64_t cap[4] = {KARMOR_MAX_PATH_KEYS, KARMOR_MAX_NET_KEYS, KARMOR_MAX_CAP_KEYS, KARMOR_MAX_SRC_KEYS};
+	uint64_t bytes = karmor_maps_bytes(&c, KARMOR_BUDGET_CPUS, NULL);
+	if (out) {
+		bpf_usage_line(out, a, fe_arena_printf(a, "total (%s target%s)", be_num(a, c.targets),
+						      c.targets == 1 ? "" : "s"), &total);
+		fprintf(out, "; maps %s of %s bytes (--bpf-map-budget)\n", be_num(a, bytes), be_num(a, run->budget));
+	}
+	bpf_record_usage(ctx, run, bytes);
 	bool ok = true;
-	for (int k = 0; k < 4; k++) {
-		if (!over[k])
-			continue;
-		fe_diag_add(ctx->diags, FE_ERROR, FE_BE_CAPACITY, over[k]->loc, "bpf: the targets of this output need %s "
-			    "entries of the %s, which holds %s; target %s takes it over: compile fewer policies into one "
-			    "output directory", be_num(a, used[k]), what[k], be_num(a, cap[k]), over[k]->name)->target =
-			over[k]->name;
+	if (over[KARMOR_BM_TARGETS]) {
+		const struct bpf_usage *u = over[KARMOR_BM_TARGETS];
+		fe_diag_add(ctx->diags, FE_ERROR, FE_BE_CAPACITY, u->loc, "bpf: this output has %s targets, more "
+			    "than the %s that can be loaded at once (KARMOR_MAX_TARGETS); target %s is the first one over",
+			    be_num(a, c.targets), be_num(a, KARMOR_MAX_TARGETS), u->name)->target = u->name;
 		ok = false;
 	}
-	if (over[4]) {
-		fe_diag_add(ctx->diags, FE_ERROR, FE_BE_CAPACITY, over[4]->loc, "bpf: this output has %s targets, more "
-			    "than the %s that can be loaded at once (KARMOR_MAX_TARGETS); target %s is the first one over",
-			    be_num(a, n), be_num(a, KARMOR_MAX_TARGETS), over[4]->name)->target = over[4]->name;
+	for (enum karmor_budget_map m = KARMOR_BM_PATHS; m < KARMOR_BM_COUNT; m++) {
+		if (!over[m])
+			continue;	/* (from the path map on: the counters, 3 a target, go over only with the targets) */
+		fe_diag_add(ctx->diags, FE_ERROR, FE_BE_CAPACITY, over[m]->loc, "bpf: the targets of this output need %s "
+			    "entries of the %s, more than the %s a BPF hash map can hold (KARMOR_MAP_MAX_ENTRIES); target %s "
+			    "takes it over: compile fewer policies into one output directory",
+			    be_num(a, karmor_map_entries(&c, m)), karmor_map_desc(m)->what, be_num(a, karmor_map_limit(m)),
+			    over[m]->name)->target = over[m]->name;
+		ok = false;
+	}
+	if (ok && over_budget) {
+		fe_diag_add(ctx->diags, FE_ERROR, FE_BE_CAPACITY, over_budget->loc, "bpf: the maps of this output need %s "
+			    "bytes of kernel memory, more than the budget of %s (--bpf-map-budget): %s; target %s takes "
+			    "them over: raise the budget or compile fewer policies into one output directory",
+			    be_num(a, bytes), be_num(a, run->budget), bpf_budget_detail(a, &c),
+			    over_budget->name)->target = over_budget->name;
 		ok = false;
 	}
 	return ok;
+}
+
+/* --bpf-map-budget SIZE: bytes, or with a binary unit K, M, G, T or P (KiB, ... also taken). */
+bool be_bpf_set_budget(struct be_ctx *ctx, const char *value)
+{
+	static const char units[] = "KMGTP";
+	uint64_t n = 0;
+	const char *p = value;
+	while (*p >= '0' && *p <= '9' && n <= (UINT64_MAX - 9) / 10)
+		n = n * 10 + (uint64_t)(*p++ - '0');
+	int shift = 0;
+	const char *u = *p ? strchr(units, *p) : NULL;
+	if (u) {
+		shift = 10 * (int)(u - units + 1);
+		p += p[1] == 'i' && p[2] == 'B' ? 3 : 1;
+	}
+	/* at most 2^50 bytes (1 PiB): beyond that no node has the memory, and sums stay far from overflow */
+	if (p == value || *p || n == 0 || n > (1ull << 50) >> shift) {
+		fprintf(stderr, "karmorc: compile: --bpf-map-budget '%s': expected a size from 1 byte to 1P, in bytes "
+			"or with K, M, G, T or P (binary: 256M is 268,435,456 bytes)\n", value);
+		return false;
+	}
+	bpf_run(ctx)->budget = n << shift;
+	return true;
 }
 
 static const char *bpf_subject_for(struct be_ctx *ctx, const struct ir_target *t, const char *source)

@@ -30,7 +30,7 @@ const volatile __u64 karmor_hash_seed = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, KARMOR_MAX_TARGETS);
+	__uint(max_entries, 1);	/* sized by the loader (karmor.h: map sizes) */
 	__type(key, __u32);
 	__type(value, struct karmor_target);
 } karmor_targets SEC(".maps");
@@ -51,35 +51,35 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, KARMOR_MAX_PATH_KEYS);
+	__uint(max_entries, 1);	/* sized by the loader (karmor.h: map sizes) */
 	__type(key, struct karmor_path_key);
 	__type(value, struct karmor_path_value);
 } karmor_paths SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, KARMOR_MAX_NET_KEYS);
+	__uint(max_entries, 1);	/* sized by the loader (karmor.h: map sizes) */
 	__type(key, struct karmor_id_key);
 	__type(value, struct karmor_id_value);
 } karmor_net SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, KARMOR_MAX_CAP_KEYS);
+	__uint(max_entries, 1);	/* sized by the loader (karmor.h: map sizes) */
 	__type(key, struct karmor_id_key);
 	__type(value, struct karmor_id_value);
 } karmor_caps SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, KARMOR_MAX_SRC_KEYS);
+	__uint(max_entries, 1);	/* sized by the loader (karmor.h: map sizes) */
 	__type(key, struct karmor_src_key);
 	__type(value, struct karmor_src_value);
 } karmor_srcs SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, KARMOR_MAX_TARGETS * 3);
+	__uint(max_entries, 1);	/* sized by the loader (karmor.h: map sizes) */
 	__type(key, __u32);
 	__type(value, __u64);
 } karmor_counters SEC(".maps");

@@ -3,9 +3,10 @@
  * karmor.h -- the one header the BPF-LSM programs (bpf/karmor.bpf.c), the map
  * image writer (backends/bpf.c), the loader (runtime-loader/) and the unit
  * tests share.  It fixes:
- *   - the capacities of every map (the object is compiled once; the compiler
- *     checks a policy against these numbers, so a full map is a compile error,
- *     never a load-time failure),
+ *   - the maps' limits, and how the loader sizes them from the images (the
+ *     object is compiled once; the compiler checks a policy against the same
+ *     limits and a memory budget, so a map too large is a compile error, never
+ *     a load-time failure),
  *   - map keys and values,
  *   - the event record of the ring buffer,
  *   - the on-disk map image (one file per target),
@@ -46,12 +47,24 @@
 #endif
 
 /* ------------------------------------------------------------ capacities */
-#define KARMOR_MAX_TARGETS	256	/* targets loaded at once */
-#define KARMOR_MAX_CGROUPS	4096	/* cgroup -> target bindings */
-#define KARMOR_MAX_PATH_KEYS	65536	/* path entries, all targets together */
-#define KARMOR_MAX_NET_KEYS	4096
-#define KARMOR_MAX_CAP_KEYS	4096
-#define KARMOR_MAX_SRC_KEYS	4096	/* fromSource specs, all targets together */
+/* The maps whose sizes depend on the policy (targets, counters, paths, network,
+ * capabilities, sources) are sized by the loader from the images before load
+ * (karmor_map_sizes below); the object only declares them.  What bounds them is
+ * the kernel's limit on a map and a memory budget the compiler checks. */
+#define KARMOR_MAX_TARGETS	65536	/* targets loaded at once: karmor's own bound, far above a node's
+					   containers (the kubelet runs 110 pods by default), so that
+					   slot * 3 (the counters) and the loader's per-target tables stay small */
+#define KARMOR_MAX_CGROUPS	4096	/* cgroup -> target bindings: made at load time and by `run`, not
+					   by the images, so a fixed size */
+#define KARMOR_MAP_MAX_ENTRIES	(1u << 27)	/* entries of one hash map: Linux refuses more buckets
+						   (roundup_pow_of_two(max_entries)) than U32_MAX / 16 bytes
+						   (kernel/bpf/hashtab.c, htab_map_alloc: -E2BIG) */
+#define KARMOR_MAP_BUDGET_DEFAULT (256ull << 20)	/* bytes of kernel memory the maps may take (karmorc
+						   compile --bpf-map-budget): 2% of a 16 GiB node, about
+						   1.5 million path entries; the 10,000-policy bench corpus
+						   on a 110-pod node takes about a fifth of it */
+#define KARMOR_BUDGET_CPUS	128	/* CPUs the compiler counts per-CPU maps for (it cannot know the
+					   node's); status shows the node's real figure */
 #define KARMOR_MAX_SOURCES	255	/* fromSource slots per target (slot 0 = any source) */
 #define KARMOR_MAX_TASK_SOURCES	8	/* slots one executable may match at once */
 #define KARMOR_MAX_RULES	1000000	/* rule table of one target */
@@ -158,7 +171,7 @@ enum karmor_proto {
 };
 
 /* ----------------------------------------------------------- map layouts */
-/* karmor_targets: ARRAY[KARMOR_MAX_TARGETS], index = target slot (0..) */
+/* karmor_targets: ARRAY[targets applied], index = target slot (0..) */
 #define KARMOR_TF_LOADED	0x01u	/* slot in use */
 #define KARMOR_TF_EXECNAME_PROC	0x02u	/* has process execname keys: look up the last component */
 #define KARMOR_TF_EXECNAME_FILE	0x04u
@@ -228,7 +241,7 @@ struct karmor_src_value {
 	__u16 pad;
 };
 
-/* karmor_counters: PERCPU_ARRAY[KARMOR_MAX_TARGETS * 3], index = slot * 3 + verdict */
+/* karmor_counters: PERCPU_ARRAY[targets applied * 3], index = slot * 3 + verdict */
 
 /* karmor_tasks: TASK_STORAGE -- the executable of each task, recorded at exec
  * (bprm_committed_creds) and copied to children at fork (task_alloc) */
@@ -586,6 +599,132 @@ struct karmor_image_identity {
 struct karmor_image_label {
 	struct karmor_image_strref key, value;
 };
+
+#ifndef __bpf__
+/* ------------------------------------------------------------ map sizes */
+/*
+ * The maps the memory budget counts.  The sized ones get their max_entries from
+ * the images the loader applies, set before load (bpf_map__set_max_entries):
+ * what the images need, at least 1 (the kernel refuses an empty map); the
+ * object declares them with 1.  karmorc checks the same numbers, with the same
+ * byte estimate, against the limits below and its budget.  Not counted: the
+ * per-CPU scratch buffers (4 x 8.3 KiB per CPU), config and drop counter (a few
+ * bytes), and task storage (allocated per task as tasks meet the programs).
+ */
+enum karmor_map_kind { KARMOR_MK_HASH, KARMOR_MK_ARRAY, KARMOR_MK_PERCPU_ARRAY, KARMOR_MK_RINGBUF };
+enum karmor_budget_map {
+	KARMOR_BM_TARGETS, KARMOR_BM_COUNTERS, KARMOR_BM_PATHS, KARMOR_BM_NET, KARMOR_BM_CAPS, KARMOR_BM_SRCS,
+	KARMOR_BM_CGROUPS, KARMOR_BM_EVENTS, KARMOR_BM_COUNT
+};
+struct karmor_map_desc {
+	const char *name;	/* in the object, and its pin */
+	const char *what;	/* for people: "path map" */
+	enum karmor_map_kind kind;
+	int sized;		/* max_entries from the images; else fixed in the object */
+	__u32 key, value;	/* bytes */
+};
+static inline const struct karmor_map_desc *karmor_map_desc(enum karmor_budget_map m)
+{
+	static const struct karmor_map_desc maps[KARMOR_BM_COUNT] = {
+		[KARMOR_BM_TARGETS] = {"karmor_targets", "target map", KARMOR_MK_ARRAY, 1, 4, sizeof(struct karmor_target)},
+		[KARMOR_BM_COUNTERS] = {"karmor_counters", "counter map", KARMOR_MK_PERCPU_ARRAY, 1, 4, 8},
+		[KARMOR_BM_PATHS] = {"karmor_paths", "path map", KARMOR_MK_HASH, 1, sizeof(struct karmor_path_key),
+				     sizeof(struct karmor_path_value)},
+		[KARMOR_BM_NET] = {"karmor_net", "network map", KARMOR_MK_HASH, 1, sizeof(struct karmor_id_key),
+				   sizeof(struct karmor_id_value)},
+		[KARMOR_BM_CAPS] = {"karmor_caps", "capability map", KARMOR_MK_HASH, 1, sizeof(struct karmor_id_key),
+				    sizeof(struct karmor_id_value)},
+		[KARMOR_BM_SRCS] = {"karmor_srcs", "source map", KARMOR_MK_HASH, 1, sizeof(struct karmor_src_key),
+				    sizeof(struct karmor_src_value)},
+		[KARMOR_BM_CGROUPS] = {"karmor_cgroups", "cgroup map", KARMOR_MK_HASH, 0, 8, 4},
+		[KARMOR_BM_EVENTS] = {"karmor_events", "ring buffer", KARMOR_MK_RINGBUF, 0, 0, 0},
+	};
+	return &maps[m];
+}
+
+/* What a set of images asks for: the targets, and the sums of their headers' counts. */
+struct karmor_map_counts {
+	__u64 targets, paths, nets, caps, srcs;
+};
+
+/* The entries map m needs (before the floor of 1); a ring buffer's are its bytes. */
+static inline __u64 karmor_map_entries(const struct karmor_map_counts *c, enum karmor_budget_map m)
+{
+	switch (m) {
+	case KARMOR_BM_TARGETS: return c->targets;
+	case KARMOR_BM_COUNTERS: return c->targets * 3;	/* one per verdict */
+	case KARMOR_BM_PATHS: return c->paths;
+	case KARMOR_BM_NET: return c->nets;
+	case KARMOR_BM_CAPS: return c->caps;
+	case KARMOR_BM_SRCS: return c->srcs;
+	case KARMOR_BM_CGROUPS: return KARMOR_MAX_CGROUPS;
+	default: return KARMOR_RINGBUF_BYTES;
+	}
+}
+
+/* The most entries map m may have: the kernel's limit for a hash map, karmor's for targets. */
+static inline __u64 karmor_map_limit(enum karmor_budget_map m)
+{
+	if (m == KARMOR_BM_TARGETS)
+		return KARMOR_MAX_TARGETS;
+	if (m == KARMOR_BM_COUNTERS)
+		return KARMOR_MAX_TARGETS * 3ull;
+	if (m == KARMOR_BM_EVENTS)
+		return KARMOR_RINGBUF_BYTES;
+	return KARMOR_MAP_MAX_ENTRIES;	/* every other one is a hash map */
+}
+
+static inline __u64 karmor_round8(__u64 n)
+{
+	return (n + 7) & ~7ull;
+}
+
+/*
+ * Bytes of kernel memory a map with n entries takes on Linux 6.1
+ * (kernel/bpf/hashtab.c, arraymap.c, ringbuf.c): the estimate karmorc budgets
+ * with (cpus = KARMOR_BUDGET_CPUS) and status shows (the node's CPUs).  Map
+ * headers, under a kilobyte each, are left out.
+ *   HASH (preallocated): roundup_pow_of_two(n) * 16           the buckets
+ *                        + (n + cpus) * (48 + r8(key) + r8(value))
+ *                          the elements (struct htab_elem is 48 bytes; one spare
+ *                          per CPU for updates in place)
+ *   ARRAY:               n * r8(value)
+ *   PERCPU_ARRAY:        n * (8 + r8(value) * cpus)             a pointer per entry
+ *   RINGBUF:             n + 2 pages                            data, then the
+ *                          consumer and producer pages
+ * (r8: rounded up to 8 bytes.)  n is at most 2^32, cpus at most 2^16: no overflow.
+ */
+static inline __u64 karmor_map_bytes(enum karmor_map_kind kind, __u64 n, __u32 key, __u32 value, __u32 cpus)
+{
+	switch (kind) {
+	case KARMOR_MK_HASH: {
+		__u64 buckets = 1;
+		while (buckets < n)
+			buckets <<= 1;
+		return buckets * 16 + (n + cpus) * (48 + karmor_round8(key) + karmor_round8(value));
+	}
+	case KARMOR_MK_ARRAY: return n * karmor_round8(value);
+	case KARMOR_MK_PERCPU_ARRAY: return n * (8 + karmor_round8(value) * cpus);
+	default: return n + 2 * 4096;
+	}
+}
+
+/* Bytes of every budgeted map for images asking for c, each sized as the loader sizes
+ * it (at least 1 entry): per map into bytes[] unless it is NULL; returns the sum. */
+static inline __u64 karmor_maps_bytes(const struct karmor_map_counts *c, __u32 cpus, __u64 *bytes)
+{
+	__u64 sum = 0;
+	for (enum karmor_budget_map m = 0; m < KARMOR_BM_COUNT; m++) {
+		const struct karmor_map_desc *d = karmor_map_desc(m);
+		__u64 n = karmor_map_entries(c, m);
+		__u64 b = karmor_map_bytes(d->kind, n ? n : 1, d->key, d->value, cpus);
+		if (bytes)
+			bytes[m] = b;
+		sum += b;
+	}
+	return sum;
+}
+#endif
 
 /* Pinned objects (karmor-loader): links and maps under this directory. */
 #define KARMOR_PIN_DIR		"/sys/fs/bpf/karmor"

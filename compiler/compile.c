@@ -19,15 +19,17 @@ static void kc_compile_usage(FILE *f)
 	fputs("usage: karmorc compile --target=apparmor -o DIR [--posture CLASS=MODE,...] [--schema=crd|daemon]\n"
 	      "                       [--workloads PATH]... [--apparmor-binary FEATURES_FILE] PATH...\n"
 	      "       karmorc compile --target=bpf -o DIR [--posture CLASS=MODE,...] [--schema=crd|daemon]\n"
-	      "                       [--workloads PATH]... [--bpf-object FILE] PATH...\n"
+	      "                       [--workloads PATH]... [--bpf-object FILE] [--bpf-map-budget SIZE] PATH...\n"
 	      "       karmorc compile --target=all -o DIR [--posture CLASS=MODE,...] [--schema=crd|daemon]\n"
 	      "                       [--workloads PATH]... [--apparmor-binary FEATURES_FILE] [--bpf-object FILE]\n"
-	      "                       PATH...\n"
-	      "       karmorc compile --target=apparmor|bpf -o DIR [--bpf-object FILE] --scenario SCENARIO_FILE\n", f);
+	      "                       [--bpf-map-budget SIZE] PATH...\n"
+	      "       karmorc compile --target=apparmor|bpf -o DIR [--bpf-object FILE] [--bpf-map-budget SIZE]\n"
+	      "                       --scenario SCENARIO_FILE\n", f);
 }
 
-/* Where backend i's own option (be_backend.option) is in getopt's table. */
+/* Where backend i's own option (be_backend.option), and be_options[k], are in getopt's table. */
 #define KC_BACKEND_OPT 256
+#define KC_EXTRA_OPT 512
 
 int kc_cmd_compile(int argc, char **argv)
 {
@@ -38,15 +40,19 @@ int kc_cmd_compile(int argc, char **argv)
 		{"workloads", required_argument, NULL, 'w'},
 	};
 	enum { NFIXED = sizeof(fixed) / sizeof(fixed[0]) };
-	/* the fixed options, then one per backend that has its own (--bpf-object FILE, ...) */
-	struct option opts[NFIXED + 16 + 1];
-	const char *backend_arg[16] = {NULL};
-	size_t nbackends = 0, nopts = NFIXED;
+	/* the fixed options, then one per backend that has its own (--bpf-object FILE, ...), then
+	 * the backends' further ones (be_options: --bpf-map-budget SIZE, ...) */
+	struct option opts[NFIXED + 16 + 16 + 1];
+	const char *backend_arg[16] = {NULL}, *extra_arg[16] = {NULL};
+	size_t nbackends = 0, nextra = 0, nopts = NFIXED;
 	memcpy(opts, fixed, sizeof(fixed));
 	for (const struct be_backend *const *b = be_backends; *b && nbackends < 16; b++, nbackends++)
 		if ((*b)->option)
 			opts[nopts++] = (struct option){(*b)->option, required_argument, NULL,
 							KC_BACKEND_OPT + (int)nbackends};
+	for (; nextra < 16 && be_options[nextra].backend; nextra++)
+		opts[nopts++] = (struct option){be_options[nextra].name, required_argument, NULL,
+						KC_EXTRA_OPT + (int)nextra};
 	opts[nopts] = (struct option){NULL, 0, NULL, 0};
 
 	struct kc_pipeline pl;
@@ -94,6 +100,10 @@ int kc_cmd_compile(int argc, char **argv)
 				backend_arg[c - KC_BACKEND_OPT] = optarg;
 				break;
 			}
+			if (c >= KC_EXTRA_OPT && (size_t)(c - KC_EXTRA_OPT) < nextra) {
+				extra_arg[c - KC_EXTRA_OPT] = optarg;
+				break;
+			}
 			kc_compile_usage(stderr);
 			goto out;
 		}
@@ -124,6 +134,14 @@ int kc_cmd_compile(int argc, char **argv)
 			goto out;
 		}
 	}
+	for (size_t k = 0; k < nextra; k++) {
+		const struct be_backend *b = be_options[k].backend;
+		if (extra_arg[k] && !all && strcmp(target, b->name) != 0) {
+			fprintf(stderr, "karmorc: compile: --%s goes with --target=%s only\n", be_options[k].name, b->name);
+			goto out;
+		}
+	}
+	pl.option_args = extra_arg;
 	if (pl.scenario && posture_given) {
 		fprintf(stderr, "karmorc: compile: --posture and --scenario do not go together: the scenario file "
 			"states its posture\n");

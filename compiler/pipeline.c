@@ -40,8 +40,8 @@ void kc_pipeline_free(struct kc_pipeline *pl)
 	fe_arena_free(&pl->arena);
 }
 
-/* Before anything is read: each backend's own input (the BPF object), so that a missing
- * one stops the run before any policy is judged. */
+/* Before anything is read: each backend's own input (the BPF object) and options, so that
+ * a missing or unusable one stops the run before any policy is judged. */
 static bool kc_prepare(struct kc_pipeline *pl, enum kc_stage last)
 {
 	for (size_t i = 0; i < pl->noutputs; i++) {
@@ -52,6 +52,13 @@ static bool kc_prepare(struct kc_pipeline *pl, enum kc_stage last)
 		if (o->backend->prepare && !o->backend->prepare(&o->be, o->arg)) {
 			pl->unprepared = o->backend;
 			return false;
+		}
+		for (size_t k = 0; pl->option_args && be_options[k].backend; k++) {
+			const char *v = pl->option_args[k];
+			if (v && be_options[k].backend == o->backend && !be_options[k].set(&o->be, v)) {
+				pl->bad_option = true;
+				return false;
+			}
 		}
 	}
 	return true;
@@ -377,7 +384,7 @@ static int kc_write(struct kc_pipeline *pl)
 int kc_pipeline_run(struct kc_pipeline *pl, enum kc_stage last)
 {
 	if (last >= KC_STAGE_EMIT && !kc_prepare(pl, last))
-		return 3;
+		return pl->bad_option ? 2 : 3;
 	if (!kc_load(pl))
 		return pl->io_error ? 3 : 1;
 	if (last == KC_STAGE_LOAD)

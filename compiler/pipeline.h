@@ -25,6 +25,7 @@
 #include <stdio.h>
 
 #include "../backends/backend.h"
+#include "../backends/options.h"
 #include "../frontend/load.h"
 #include "../frontend/workloads.h"
 #include "lint.h"
@@ -64,6 +65,7 @@ struct kc_pipeline {
 	const struct kc_workload *workload;	/* explain: the one workload to resolve */
 	const struct kc_lint_options *lint;	/* analyses: lint's checks over every target */
 	struct kc_output outputs[8];	/* emit: the backends, in order */
+	const char *const *option_args;	/* emit: be_options[k]'s value, or NULL (no array: none given) */
 	size_t noutputs;
 	FILE *totals;			/* emit: where the backends' finish prints capacity totals (NULL: nowhere) */
 	const char *outdir;		/* write: -o DIR */
@@ -82,6 +84,7 @@ struct kc_pipeline {
 	struct fe_inventory inv;	/* when have_inventory */
 	bool have_inventory;		/* --workloads, or a scenario's `workloads:` */
 	const struct be_backend *unprepared;	/* the backend whose prepare failed (exit 3) */
+	bool bad_option;		/* a be_options value was refused (exit 2) */
 	struct kc_targets targets;
 	size_t *case_target;		/* scenario: the target of each case */
 	size_t workload_target;		/* explain: the target of `workload` */

@@ -64,6 +64,7 @@ struct apply {
 	struct in_image *imgs;	/* sorted by name = slot order */
 	unsigned nimgs;
 	uint64_t seed;
+	uint32_t max_entries[KARMOR_BM_COUNT];	/* the maps' sizes, from the images */
 	/* what this run made in the kernel and the file systems, for the rollback */
 	struct karmor *skel;
 	struct bpf_link **links;
@@ -340,10 +341,6 @@ static void list_targets(const struct apply *a, char *buf, size_t len)
 
 static int check_images(struct apply *a)
 {
-	if (a->nimgs > KARMOR_MAX_TARGETS) {
-		kl_err("%u targets, more than the %d the BPF object holds", a->nimgs, KARMOR_MAX_TARGETS);
-		return -1;
-	}
 	for (unsigned i = 0; i < a->nimgs; i++) {
 		if (bad_name(a->imgs[i].name)) {
 			kl_err("%s: target name \"%s\" cannot be used (empty, too long, or has '/' or control "
@@ -353,7 +350,7 @@ static int check_images(struct apply *a)
 		}
 	}
 	qsort(a->imgs, a->nimgs, sizeof(*a->imgs), cmp_image);
-	uint64_t paths = 0, nets = 0, caps = 0, srcs = 0;
+	struct karmor_map_counts c = {a->nimgs, 0, 0, 0, 0};
 	for (unsigned i = 0; i < a->nimgs; i++) {
 		if (i && !strcmp(a->imgs[i].name, a->imgs[i - 1].name)) {
 			kl_err("%s: target \"%s\" is also in %s; each target can be applied once", a->imgs[i].file,
@@ -362,32 +359,16 @@ static int check_images(struct apply *a)
 		}
 		a->imgs[i].slot = i;
 		const struct karmor_image_header *h = a->imgs[i].img.hdr;
-		paths += h->npaths;
-		nets += h->nnets;
-		caps += h->ncaps;
-		srcs += h->nsrcs;
+		c.paths += h->npaths;
+		c.nets += h->nnets;
+		c.caps += h->ncaps;
+		c.srcs += h->nsrcs;
 	}
-	struct {
-		const char *what;
-		uint64_t n, cap;
-	} use[] = {
-		{"path", paths, KARMOR_MAX_PATH_KEYS},
-		{"network", nets, KARMOR_MAX_NET_KEYS},
-		{"capability", caps, KARMOR_MAX_CAP_KEYS},
-		{"source", srcs, KARMOR_MAX_SRC_KEYS},
-	};
-	int bad = 0;
-	for (size_t k = 0; k < sizeof(use) / sizeof(use[0]); k++) {
-		if (use[k].n > use[k].cap) {
-			char b1[32], b2[32];
-			kl_err("the images need %s %s entries together, more than the %s the BPF object holds; apply "
-			       "fewer targets",
-			       kl_thousands(use[k].n, b1), use[k].what, kl_thousands(use[k].cap, b2));
-			bad = 1;
-		}
-	}
-	if (bad)
+	char err[256];
+	if (kl_map_sizes(&c, a->max_entries, err, sizeof(err))) {
+		kl_err("%s; apply fewer targets", err);
 		return -1;
+	}
 
 	char names[512];
 	if (a->host) {
@@ -853,6 +834,16 @@ static int load_and_attach(struct apply *a, const char *pin_dir)
 	if (!a->skel)
 		return fault("cannot open the built-in BPF object", NULL, errno);
 	a->skel->rodata->karmor_hash_seed = a->seed;
+	/* the object declares these with one entry: the images say how many they get */
+	for (enum karmor_budget_map m = 0; m < KARMOR_BM_COUNT; m++) {
+		const struct karmor_map_desc *d = karmor_map_desc(m);
+		if (!d->sized)
+			continue;
+		struct bpf_map *map = bpf_object__find_map_by_name(a->skel->obj, d->name);
+		int r = map ? bpf_map__set_max_entries(map, a->max_entries[m]) : -ENOENT;
+		if (r)
+			return fault("cannot size map", d->name, r);
+	}
 	struct bpf_program *p;
 	int have_sock = 0;
 	bpf_object__for_each_program(p, a->skel->obj)

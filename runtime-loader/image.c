@@ -7,6 +7,7 @@
 #include "image.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -190,10 +191,11 @@ static int kl_validate(struct kl_image *img, const char *name, char *err, size_t
 		return kl_fail(err, errlen, name, "%u fromSource slots, more than %d", h->nsources, KARMOR_MAX_SOURCES);
 	if (!!(h->flags & KARMOR_TF_SOURCES) != (h->nsources > 0))
 		return kl_fail(err, errlen, name, "the sources flag disagrees with %u fromSource slots", h->nsources);
-	if (h->nrules > KARMOR_MAX_RULES || h->npaths > KARMOR_MAX_PATH_KEYS || h->nnets > KARMOR_MAX_NET_KEYS ||
-	    h->ncaps > KARMOR_MAX_CAP_KEYS || h->nsrcs > KARMOR_MAX_SRC_KEYS)
-		return kl_fail(err, errlen, name, "a record count exceeds its map's capacity (rules %u, paths %u, "
-			       "network %u, capabilities %u, sources %u)", h->nrules, h->npaths, h->nnets, h->ncaps, h->nsrcs);
+	if (h->nrules > KARMOR_MAX_RULES || h->npaths > KARMOR_MAP_MAX_ENTRIES || h->nnets > KARMOR_MAP_MAX_ENTRIES ||
+	    h->ncaps > KARMOR_MAP_MAX_ENTRIES || h->nsrcs > KARMOR_MAP_MAX_ENTRIES)
+		return kl_fail(err, errlen, name, "a record count exceeds what a map can hold (rules %u, paths %u, "
+			       "network %u, capabilities %u, sources %u; at most %u rules, %u entries of a map)",
+			       h->nrules, h->npaths, h->nnets, h->ncaps, h->nsrcs, KARMOR_MAX_RULES, KARMOR_MAP_MAX_ENTRIES);
 
 	uint64_t end = sizeof(*h);
 	if (!kl_section(h, h->rules_off, h->nrules, sizeof(struct karmor_image_rule), &end, "rules", err, errlen, name) ||
@@ -405,4 +407,21 @@ void kl_image_free(struct kl_image *img)
 {
 	free(img->data);
 	memset(img, 0, sizeof(*img));
+}
+
+int kl_map_sizes(const struct karmor_map_counts *c, uint32_t max_entries[KARMOR_BM_COUNT], char *err, size_t errlen)
+{
+	for (enum karmor_budget_map m = 0; m < KARMOR_BM_COUNT; m++) {
+		const struct karmor_map_desc *d = karmor_map_desc(m);
+		uint64_t n = karmor_map_entries(c, m), limit = karmor_map_limit(m);
+		if (d->sized && n > limit) {
+			snprintf(err, errlen, "the images need %" PRIu64 " entries of the %s (%s), more than the %" PRIu64
+				 " it can hold%s", n, d->what, d->name, limit,
+				 m == KARMOR_BM_TARGETS || m == KARMOR_BM_COUNTERS ? " (targets loaded at once)"
+										 : " (the kernel's limit for a hash map)");
+			return -1;
+		}
+		max_entries[m] = n ? (uint32_t)n : 1;	/* the kernel refuses an empty map */
+	}
+	return 0;
 }

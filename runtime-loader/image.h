@@ -39,6 +39,11 @@ int kl_image_parse(const void *data, size_t size, const char *name, struct kl_im
 		   size_t errlen);
 void kl_image_free(struct kl_image *img);
 
+/* The max_entries of every map the budget counts (bpf/karmor.h, "map sizes") for images
+ * asking for c together: what they need, at least 1.  -1 when a map would exceed its limit
+ * (the kernel's, or KARMOR_MAX_TARGETS), with why in err. */
+int kl_map_sizes(const struct karmor_map_counts *c, uint32_t max_entries[KARMOR_BM_COUNT], char *err, size_t errlen);
+
 /* A string of a validated image (ids are checked by kl_image_parse). */
 static inline const char *kl_image_str(const struct kl_image *img, uint32_t id)
 {

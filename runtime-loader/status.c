@@ -133,40 +133,60 @@ int kl_cmd_detach(int argc, char **argv)
 
 /* ------------------------------------------------------------ status */
 
+/* a map the budget counts, as the kernel has it */
 struct map_use {
-	const char *map;	/* pinned name */
-	const char *what;	/* for people */
-	const char *key;	/* JSON key */
+	enum karmor_budget_map m;
+	const char *key;	/* JSON key of the per-target entries; NULL: not counted per target */
 	size_t target_off;	/* where the key holds the target slot (a __u32) */
-	uint32_t capacity;
-	uint64_t used[KARMOR_MAX_TARGETS];
-	uint64_t total;
+	uint32_t capacity;	/* max_entries */
+	uint64_t bytes;		/* karmor_map_bytes for this node's CPUs */
+	uint64_t *used;		/* [KARMOR_MAX_TARGETS] entries per slot (key != NULL) */
+	uint64_t total;		/* entries in use */
 };
 
-static int count_entries(const char *pin_dir, struct map_use *u)
+static enum karmor_map_kind map_kind(uint32_t type)
 {
-	int fd = kl_pin_open(pin_dir, u->map);
+	switch (type) {
+	case BPF_MAP_TYPE_ARRAY: return KARMOR_MK_ARRAY;
+	case BPF_MAP_TYPE_PERCPU_ARRAY: return KARMOR_MK_PERCPU_ARRAY;
+	case BPF_MAP_TYPE_RINGBUF: return KARMOR_MK_RINGBUF;
+	default: return KARMOR_MK_HASH;
+	}
+}
+
+/* Its size and, for a hash map, the entries in use (per target when u->key is set);
+ * an array's entries in use are the applied targets' (ntargets each). */
+static int measure_map(const char *pin_dir, struct map_use *u, unsigned ntargets, int ncpus)
+{
+	const struct karmor_map_desc *d = karmor_map_desc(u->m);
+	int fd = kl_pin_open(pin_dir, d->name);
 	if (fd < 0) {
 		kl_err("%s/%s: %s (the pins are incomplete: run 'karmor-loader detach' and apply again)", pin_dir,
-		       u->map, strerror(errno));
+		       d->name, strerror(errno));
 		return -1;
 	}
 	struct bpf_map_info info;
 	uint32_t len = sizeof(info);
 	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.key_size > 64 ||
-	    info.key_size < u->target_off + sizeof(uint32_t)) {
-		kl_err("%s/%s: not the map karmor-loader pinned", pin_dir, u->map);
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || map_kind(info.type) != d->kind || info.key_size > 64 ||
+	    (u->key && info.key_size < u->target_off + sizeof(uint32_t))) {
+		kl_err("%s/%s: not the map karmor-loader pinned", pin_dir, d->name);
 		close(fd);
 		return -1;
 	}
 	u->capacity = info.max_entries;
+	u->bytes = karmor_map_bytes(d->kind, info.max_entries, info.key_size, info.value_size, (uint32_t)ncpus);
+	if (d->kind != KARMOR_MK_HASH) {
+		close(fd);
+		u->total = d->kind == KARMOR_MK_RINGBUF ? 0 : (uint64_t)ntargets * (u->m == KARMOR_BM_COUNTERS ? 3 : 1);
+		return 0;
+	}
 	unsigned char key[64], next[64];
 	const void *prev = NULL;
 	while (bpf_map_get_next_key(fd, prev, next) == 0) {
 		uint32_t slot;
 		memcpy(&slot, next + u->target_off, sizeof(slot));
-		if (slot < KARMOR_MAX_TARGETS)
+		if (u->key && slot < KARMOR_MAX_TARGETS)
 			u->used[slot]++;
 		u->total++;
 		memcpy(key, next, info.key_size);
@@ -238,16 +258,29 @@ int kl_cmd_status(int argc, char **argv)
 	kl_json_init(&j);
 	struct cg_entry *cgs = NULL;
 	size_t ncgs = 0;
-	static struct map_use use[] = {
-		{"karmor_paths", "path", "paths", offsetof(struct karmor_path_key, target), 0, {0}, 0},
-		{"karmor_net", "network", "network", offsetof(struct karmor_id_key, target), 0, {0}, 0},
-		{"karmor_caps", "capability", "capabilities", offsetof(struct karmor_id_key, target), 0, {0}, 0},
-		{"karmor_srcs", "source", "sources", offsetof(struct karmor_src_key, target), 0, {0}, 0},
+	struct map_use use[KARMOR_BM_COUNT] = {
+		{KARMOR_BM_TARGETS, NULL, 0, 0, 0, NULL, 0},
+		{KARMOR_BM_COUNTERS, NULL, 0, 0, 0, NULL, 0},
+		{KARMOR_BM_PATHS, "paths", offsetof(struct karmor_path_key, target), 0, 0, NULL, 0},
+		{KARMOR_BM_NET, "network", offsetof(struct karmor_id_key, target), 0, 0, NULL, 0},
+		{KARMOR_BM_CAPS, "capabilities", offsetof(struct karmor_id_key, target), 0, 0, NULL, 0},
+		{KARMOR_BM_SRCS, "sources", offsetof(struct karmor_src_key, target), 0, 0, NULL, 0},
+		{KARMOR_BM_CGROUPS, NULL, 0, 0, 0, NULL, 0},
+		{KARMOR_BM_EVENTS, NULL, 0, 0, 0, NULL, 0},
 	};
-	const size_t nuse = sizeof(use) / sizeof(use[0]);
-	for (size_t k = 0; k < nuse; k++)
-		if (count_entries(pin_dir, &use[k]))
+	int ncpus = libbpf_num_possible_cpus();
+	if (ncpus <= 0) {
+		kl_err("cannot count the CPUs");
+		goto out;
+	}
+	for (size_t k = 0; k < KARMOR_BM_COUNT; k++) {
+		if (use[k].key && !(use[k].used = calloc(KARMOR_MAX_TARGETS, sizeof(*use[k].used)))) {
+			kl_err("out of memory");
 			goto out;
+		}
+		if (measure_map(pin_dir, &use[k], st.ntargets, ncpus))
+			goto out;
+	}
 	if (kl_state_load_images(d.state_dir, &st))
 		goto out;
 
@@ -278,10 +311,9 @@ int kl_cmd_status(int argc, char **argv)
 	}
 	close(cfd);
 
-	int ncpus = libbpf_num_possible_cpus();
 	int ctr = kl_pin_open(pin_dir, "karmor_counters");
-	if (ncpus <= 0 || ctr < 0) {
-		kl_err("%s/karmor_counters: %s", pin_dir, ctr < 0 ? strerror(errno) : "cannot count the CPUs");
+	if (ctr < 0) {
+		kl_err("%s/karmor_counters: %s", pin_dir, strerror(errno));
 		goto out;
 	}
 	int dfd = kl_pin_open(pin_dir, "karmor_drops");	/* absent in an older object: not an error */
@@ -364,15 +396,17 @@ int kl_cmd_status(int argc, char **argv)
 		} else if (!nb) {
 			printf("  no cgroup bound%s\n", t->host ? " (covers every process outside bound cgroups)" : "");
 		}
-		for (size_t k = 0; k < nuse; k++) {
+		for (size_t k = 0; k < KARMOR_BM_COUNT; k++) {
+			if (!use[k].key)
+				continue;
 			if (json) {
 				kl_json_open(&j, use[k].key, '{');
 				kl_json_u64(&j, "used", use[k].used[t->slot]);
 				kl_json_u64(&j, "capacity", use[k].capacity);
 				kl_json_close(&j, '}');
 			} else {
-				printf("  %s entries: %s of %s\n", use[k].what, kl_thousands(use[k].used[t->slot], b[0]),
-				       kl_thousands(use[k].capacity, b[1]));
+				printf("  %s: %s of %s entries\n", karmor_map_desc(use[k].m)->what,
+				       kl_thousands(use[k].used[t->slot], b[0]), kl_thousands(use[k].capacity, b[1]));
 			}
 		}
 		if (json) {
@@ -389,23 +423,50 @@ int kl_cmd_status(int argc, char **argv)
 		}
 	}
 	close(ctr);
+	/* every map the budget counts, as sized at apply: entries in use of max_entries, bytes */
+	uint64_t bytes = 0;
 	if (json) {
 		kl_json_close(&j, ']');
+		kl_json_open(&j, "maps", '[');
+	}
+	for (size_t k = 0; k < KARMOR_BM_COUNT; k++) {
+		const struct karmor_map_desc *md = karmor_map_desc(use[k].m);
+		bytes += use[k].bytes;
+		if (json) {
+			kl_json_open(&j, NULL, '{');
+			kl_json_str(&j, "name", md->name);
+			if (md->kind != KARMOR_MK_RINGBUF) {
+				kl_json_u64(&j, "entries", use[k].total);
+				kl_json_u64(&j, "max_entries", use[k].capacity);
+			}
+			kl_json_u64(&j, "bytes", use[k].bytes);
+			kl_json_close(&j, '}');
+		} else if (md->kind == KARMOR_MK_RINGBUF) {
+			printf("map %s (%s): %s bytes\n", md->name, md->what, kl_thousands(use[k].bytes, b[0]));
+		} else {
+			printf("map %s (%s): %s of %s entries, %s bytes\n", md->name, md->what,
+			       kl_thousands(use[k].total, b[0]), kl_thousands(use[k].capacity, b[1]),
+			       kl_thousands(use[k].bytes, b[2]));
+		}
+	}
+	if (json) {
+		kl_json_close(&j, ']');
+		kl_json_u64(&j, "map_bytes", bytes);
+		kl_json_u64(&j, "cpus", (uint64_t)ncpus);
 		kl_json_close(&j, '}');
 		if (kl_json_print(&j, stdout)) {
 			kl_err("cannot write the output");
 			goto out;
 		}
 	} else {
-		for (size_t k = 0; k < nuse; k++)
-			printf("%s %s entries: %s of %s", k ? "," : "all targets:", use[k].what,
-			       kl_thousands(use[k].total, b[0]), kl_thousands(use[k].capacity, b[1]));
-		printf("\n");
+		printf("maps: %s bytes for %d CPUs (bpf/karmor.h: map sizes)\n", kl_thousands(bytes, b[0]), ncpus);
 		if (have_drops)
 			printf("events lost (ring buffer full): %s\n", kl_thousands(drops, b[0]));
 	}
 	rc = fflush(stdout) ? KL_EXIT_FAIL : KL_EXIT_OK;
 out:
+	for (size_t k = 0; k < KARMOR_BM_COUNT; k++)
+		free(use[k].used);
 	free(cgs);
 	kl_json_free(&j);
 	kl_state_free(&st);

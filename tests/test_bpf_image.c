@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "../backends/backend.h"
+#include "../backends/options.h"
 #include "../runtime-loader/image.h"
 #include "unit.h"
 
@@ -438,9 +439,9 @@ static void test_offsets(void)
 	reseal();
 	REFUSED("runs past the end");
 	fresh();
-	H()->npaths = KARMOR_MAX_PATH_KEYS + 1;
+	H()->npaths = KARMOR_MAP_MAX_ENTRIES + 1;
 	reseal();
-	REFUSED("exceeds its map's capacity");
+	REFUSED("exceeds what a map can hold");
 	fresh();
 	H()->strtab_size -= 8;	/* a hole before the trailer */
 	reseal();
@@ -619,12 +620,79 @@ static void test_totals(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	CU_ASSERT_TRUE(be_bpf.finish(&b.be, f));
 	fclose(f);
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "bpf: karmorc-test-00000000: 17 of 65,536 path entries, 1 of 4,096 network, "
-					    "1 of 4,096 capability, 1 of 4,096 source entries, 8 rules\n"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "bpf: total (1 of 256 targets): 17 of 65,536 path entries"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "bpf: karmorc-test-00000000: 17 path entries, 1 network, 1 capability, "
+					    "1 source entries, 8 rules\n"));
+	struct karmor_map_counts c = {1, 17, 1, 1, 1};
+	char want[200];
+	snprintf(want, sizeof(want), "bpf: total (1 target): 17 path entries, 1 network, 1 capability, 1 source entries, "
+		 "8 rules; maps %s of 268,435,456 bytes (--bpf-map-budget)\n",
+		 be_num(&b.u.arena, karmor_maps_bytes(&c, KARMOR_BUDGET_CPUS, NULL)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, want));
 	CU_ASSERT_EQUAL(b.u.diags.errors, 0);
 	free(text);
 	unbuild(&b);
+}
+
+static void test_budget(void)
+{
+	/* --bpf-map-budget: sizes refused as usage errors; under the maps' bytes, KC0408 */
+	struct built b;
+	build(&b, image_yaml);
+	static const char *const bad[] = {"", "0", "M", "12X", "1.5M", "-1", "1MB", "2P", "99999999999999999999999"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CU_ASSERT_FALSE(be_bpf_set_budget(&b.be, bad[i]));
+	CU_ASSERT_TRUE(be_bpf_set_budget(&b.be, "1P"));
+	CU_ASSERT_TRUE(be_bpf_set_budget(&b.be, "4MiB"));	/* the ring buffer alone takes more */
+	CU_ASSERT_FALSE(be_bpf.finish(&b.be, NULL));
+	const struct fe_diag *d = unit_find(&b.u, FE_BE_CAPACITY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d->message, "more than the budget of 4,194,304 (--bpf-map-budget)"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(d->message, "path map "));
+	unbuild(&b);
+}
+
+static void test_map_sizes(void)
+{
+	/* the loader's sizes: what the images need, at least 1; over a limit refused */
+	uint32_t n[KARMOR_BM_COUNT];
+	char err[256];
+	struct karmor_map_counts none = {0, 0, 0, 0, 0};
+	CU_ASSERT_EQUAL_FATAL(kl_map_sizes(&none, n, err, sizeof(err)), 0);
+	for (int m = 0; m < KARMOR_BM_COUNT; m++)
+		CU_ASSERT(n[m] >= 1);
+	struct karmor_map_counts c = {170, 254500, 13282, 1756, 3740};
+	CU_ASSERT_EQUAL_FATAL(kl_map_sizes(&c, n, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(n[KARMOR_BM_TARGETS], 170);
+	CU_ASSERT_EQUAL(n[KARMOR_BM_COUNTERS], 510);
+	CU_ASSERT_EQUAL(n[KARMOR_BM_PATHS], 254500);
+	CU_ASSERT_EQUAL(n[KARMOR_BM_NET], 13282);
+	CU_ASSERT_EQUAL(n[KARMOR_BM_CAPS], 1756);
+	CU_ASSERT_EQUAL(n[KARMOR_BM_SRCS], 3740);
+	CU_ASSERT_EQUAL(n[KARMOR_BM_CGROUPS], KARMOR_MAX_CGROUPS);
+	/* hostile sums: each image within the per-image limit, together over it */
+	struct karmor_map_counts over = c;
+	over.nets = 2ull * KARMOR_MAP_MAX_ENTRIES;
+	CU_ASSERT_EQUAL(kl_map_sizes(&over, n, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "268435456 entries of the network map (karmor_net), more than the 134217728"));
+	over = c;
+	over.targets = KARMOR_MAX_TARGETS + 1;
+	CU_ASSERT_EQUAL(kl_map_sizes(&over, n, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "of the target map"));
+	over = c;
+	over.paths = UINT32_MAX + 1ull;	/* would wrap to 0 as a __u32 */
+	CU_ASSERT_EQUAL(kl_map_sizes(&over, n, err, sizeof(err)), -1);
+}
+
+static void test_map_bytes(void)
+{
+	/* the estimate (bpf/karmor.h): Linux 6.1's preallocated hash map, arrays, ring buffer */
+	CU_ASSERT_EQUAL(karmor_map_bytes(KARMOR_MK_HASH, 1000, 16, 96, 2), 1024 * 16 + 1002 * (48 + 16 + 96));
+	CU_ASSERT_EQUAL(karmor_map_bytes(KARMOR_MK_HASH, 1, 8, 4, 1), 16 + 2 * (48 + 8 + 8));
+	CU_ASSERT_EQUAL(karmor_map_bytes(KARMOR_MK_ARRAY, 3, 4, 20, 8), 3 * 24);
+	CU_ASSERT_EQUAL(karmor_map_bytes(KARMOR_MK_PERCPU_ARRAY, 3, 4, 8, 4), 3 * (8 + 8 * 4));
+	CU_ASSERT_EQUAL(karmor_map_bytes(KARMOR_MK_RINGBUF, 4096, 0, 0, 4), 3 * 4096);
+	/* the largest map the limits allow does not overflow */
+	CU_ASSERT(karmor_map_bytes(KARMOR_MK_HASH, KARMOR_MAP_MAX_ENTRIES, 16, 96, 65535) > (1ull << 34));
 }
 
 /* the verdict of an open for read and write (owner) on one exact key holding v */
@@ -857,6 +925,9 @@ void test_bpf_image_register(void)
 	CU_add_test(s, "too many fromSource entries for a target", test_source_slots);
 	CU_add_test(s, "too many fromSource entries for one executable", test_task_sources);
 	CU_add_test(s, "usage lines and totals", test_totals);
+	CU_add_test(s, "--bpf-map-budget: sizes, and KC0408 over it", test_budget);
+	CU_add_test(s, "map sizes from the images' counts; over a limit refused", test_map_sizes);
+	CU_add_test(s, "map bytes: the estimate", test_map_bytes);
 	CU_add_test(s, "read and write refused by two rules: the first is named", test_match_names_first_rule);
 	CU_add_test(s, "ancestors of protected paths: ROLE_ANC write refusals", test_ancestors);
 	CU_add_test(s, "the mapped baseline dirs are the model's", test_baseline_mapped);

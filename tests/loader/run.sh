@@ -324,15 +324,21 @@ r=$(tcp_socket "")
 
 run status "${D[@]}"
 if [ "$rc" -eq 0 ] && grep -q "target $TGT: slot 0" <<<"$out" && grep -q "cgroup $CG (id" <<<"$out" &&
-	grep -q "network entries: 1 of 4,096" <<<"$out" && grep -qE "blocked [1-9]" <<<"$out"; then
-	ok "status: target, cgroup, entries, blocked count"
+	grep -q "  network map: 1 of 1 entries" <<<"$out" && grep -qE "blocked [1-9]" <<<"$out" &&
+	grep -q "^map karmor_net (network map): 1 of 1 entries, 232 bytes$" <<<"$out" &&
+	grep -q "^map karmor_paths (path map): 0 of 1 entries, " <<<"$out" &&
+	grep -q "^map karmor_cgroups (cgroup map): 1 of 4,096 entries, " <<<"$out" &&
+	grep -qE "^maps: [0-9,]+ bytes for [0-9]+ CPUs" <<<"$out"; then
+	ok "status: target, cgroup, entries, blocked count, maps sized from the image (N of M entries, bytes)"
 else
 	bad "status" "exit $rc: $out $err"
 fi
 run status --json "${D[@]}"
 if [ "$rc" -eq 0 ] && [ "$(jget "$out" targets.0.name)" = "$TGT" ] &&
 	[ "$(jget "$out" targets.0.entries.network.used)" = 1 ] &&
-	[ "$(jget "$out" targets.0.entries.network.capacity)" = 4096 ] &&
+	[ "$(jget "$out" targets.0.entries.network.capacity)" = 1 ] &&
+	[ "$(jget "$out" maps.3.name)" = karmor_net ] && [ "$(jget "$out" maps.3.max_entries)" = 1 ] &&
+	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["map_bytes"] == sum(m["bytes"] for m in d["maps"])' "$out" &&
 	[ "$(jget "$out" targets.0.counters.blocked)" -ge 1 ] 2>/dev/null &&
 	[ "$(jget "$out" targets.0.cgroups.0.path)" = "$CG" ]; then
 	ok "status --json"
@@ -671,5 +677,39 @@ else
 	bad "detach --pin-dir after a damaged state" "exit $rc: $out $err ${why:-}"
 fi
 rmdir "$ESCCG" && ESCCG=
+
+# the bench corpus of a node (2,000 policies, 110 Deployments, 170 targets): every map
+# sized from the images, as many entries as they hold (more network and path entries than
+# the object used to fix); all filled, nothing bound
+GEN=$ROOT/../shared/bench/gen-corpus.py
+if [ ! -r "$GEN" ]; then
+	bad "bench corpus applied" "no $GEN (../shared beside the clone)"
+elif ! python3 "$GEN" 2000 "$T/corpus" --workloads="$T/corpus.inv" >/dev/null ||
+	! "$KC" compile --target=bpf --workloads "$T/corpus.inv" -o "$T/cout" "$T/corpus" >"$T/cout.txt" 2>"$T/cout.err"; then
+	bad "bench corpus applied" "generate or compile: $(tail -n 3 "$T/cout.err")"
+else
+	run apply --without-lsm "${D[@]}" "$T/cout"
+	ares=$rc aout=$out aerr=$err
+	run status --json "${D[@]}"
+	if [ "$ares" -eq 0 ] && [ "$rc" -eq 0 ] && python3 - "$out" "$(grep '^bpf: total' "$T/cout.txt")" <<'PY'; then
+import json, re, sys
+d = json.loads(sys.argv[1])
+m = re.match(r"bpf: total \(([0-9,]+) targets\): ([0-9,]+) path entries, ([0-9,]+) network, ([0-9,]+) capability, "
+             r"([0-9,]+) source entries", sys.argv[2])
+nt, np, nn, nc, ns = (int(x.replace(",", "")) for x in m.groups())
+assert nn > 4096 and np > 65536, (nn, np)
+want = {"karmor_targets": nt, "karmor_counters": 3 * nt, "karmor_paths": np, "karmor_net": nn, "karmor_caps": nc,
+        "karmor_srcs": ns}
+got = {x["name"]: x for x in d["maps"]}
+for name, n in want.items():
+    assert got[name]["max_entries"] == n and got[name]["entries"] == n, (name, n, got[name])
+assert len(d["targets"]) == nt
+PY
+		ok "the bench corpus (2,000 policies, its inventory): applied, every map sized from the images and full"
+	else
+		bad "bench corpus applied" "apply exit $ares: $aerr; status exit $rc: $(head -c 600 <<<"$out") $err"
+	fi
+	run detach "${D[@]}"
+fi
 
 finish

@@ -6,8 +6,11 @@
 # symlink, mkdir, rmdir, chmod, chown, truncate, create, append), a hard link to
 # a blocked file, a rename by another user over an ownerOnly file, tasks nested
 # 20, 1,000 and 1,030 cgroups below the bound one, run, status, events and
-# detach in the guest.  The last step of `make vmtest` (after scripts/vmtest,
-# which fetches the kernel); ~15 s.
+# detach in the guest; then the bench corpus of a node (10,000 policies, 110
+# Deployments: ../shared/bench/gen-corpus.py, generated here) compiled with its
+# inventory and applied with BPF-LSM, every map sized from its images (status
+# text kept in $VMDIR/maps-status.txt).  The last step of `make vmtest` (after
+# scripts/vmtest, which fetches the kernel); ~2 min under TCG.
 #
 #   tests/loader/vm.sh [BUILD_DIR]      (default build; the loader must be static)
 #
@@ -64,6 +67,14 @@ spec:
 POL
 "$KC" compile --target=bpf -o "$T/out" "$T/p.yaml" >"$T/kc.log" 2>&1 || { bad setup "karmorc: $(cat "$T/kc.log")"; finish; }
 TGT=$(basename "$(ls "$T"/out/bpf/*.kmi | head -n 1)" .kmi)
+# the bench corpus: more path and network entries than the object used to fix (65,536 and 4,096)
+GEN=$ROOT/../shared/bench/gen-corpus.py
+[ -r "$GEN" ] || { bad setup "no $GEN (../shared beside the clone)"; finish; }
+python3 "$GEN" 10000 "$T/c10k" --workloads="$T/c10k.inv" >/dev/null || { bad setup "gen-corpus.py failed"; finish; }
+"$KC" compile --target=bpf --workloads "$T/c10k.inv" -o "$T/c10k-out" "$T/c10k" >"$T/c10k.txt" 2>"$T/c10k.err" ||
+	{ bad setup "karmorc on the bench corpus: $(tail -n 3 "$T/c10k.err")"; finish; }
+BIGTOTAL=$(grep '^bpf: total' "$T/c10k.txt")
+BIGTGT=$(basename "$(ls "$T"/c10k-out/bpf/*.kmi | head -n 1)" .kmi)	# bound to a cgroup, as a workload's would be
 
 R=$T/root
 mkdir -p "$R/.vmt/bin" "$R/proc" "$R/sys" "$R/dev" "$R/run" "$R/tmp" "$R/etc"
@@ -72,6 +83,7 @@ for a in sh cat mkdir mount dd printf nc sleep poweroff sync rm mv ln rmdir chmo
 install -m 755 "$L" "$R/.vmt/karmor-loader"
 install -m 755 "$ACTOR" "$R/.vmt/actor"
 cp -r "$T/out/bpf" "$R/.vmt/img"
+mkdir "$R/.vmt/big" && cp "$T"/c10k-out/bpf/*.kmi "$R/.vmt/big/"
 echo "top secret" >"$R/etc/secret"
 # the path hooks, in the bound cgroup: every way of changing a readOnly tree,
 # a hard link to a blocked file, a rename over an ownerOnly file by another
@@ -140,6 +152,12 @@ ls /sys/fs/bpf/karmor >/dev/null && echo "PINS-KEPT"
 \$L detach; echo "DETACH rc=\$?"
 ls /sys/fs/bpf; echo "PINS-END"
 cat /etc/secret >/dev/null; sh -c 'echo \$\$ > /sys/fs/cgroup/web/cgroup.procs; cat /etc/secret >/dev/null'; echo "READ-AFTER rc=\$?"
+mkdir /sys/fs/cgroup/big
+B0=\$(cut -d' ' -f1 /proc/uptime)
+\$L apply /.vmt/big --bind $BIGTGT=/sys/fs/cgroup/big >/dev/null; echo "BIG-APPLY rc=\$? \$B0 \$(cut -d' ' -f1 /proc/uptime)"
+echo BIG-STATUS-BEGIN; \$L status; echo "BIG-STATUS-END rc=\$?"
+\$L status --json; echo "BIG-JSON rc=\$?"
+\$L detach; echo "BIG-DETACH rc=\$?"
 sync
 printf '\000' | dd of=/dev/port bs=1 seek=244 count=1 2>/dev/null
 poweroff -f
@@ -148,7 +166,7 @@ chmod 755 "$R/init"
 (cd "$R" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1) >"$T/initrd.gz"
 accel=()
 [ -w /dev/kvm ] && accel=(-accel kvm)
-timeout 300 qemu-system-x86_64 "${accel[@]}" -accel tcg,thread=multi -cpu max -smp 2 -m 512 -no-reboot \
+timeout 300 qemu-system-x86_64 "${accel[@]}" -accel tcg,thread=multi -cpu max -smp 2 -m 1024 -no-reboot \
 	-nodefaults -display none -monitor none -serial "file:$T/console" -serial "file:$T/results" \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$KERNEL" -initrd "$T/initrd.gz" \
 	-append "console=ttyS0 quiet panic=-1 lsm=lockdown,capability,landlock,yama,apparmor,bpf" </dev/null >"$T/qemu" 2>&1
@@ -221,4 +239,28 @@ refused RUN-ESCAPE && refused RUN-UNPIN && grep -q '^PINS-KEPT' <<<"$out" &&
 grep -q '^DETACH rc=0' <<<"$out" && ! sed -n '/^DETACH rc=/,/^PINS-END/p' <<<"$out" | grep -q karmor &&
 	ok "detach leaves no pins" || bad "detach" "$(sed -n '/^EVENTS rc=/,/^PINS-END/p' <<<"$out")"
 grep -q '^READ-AFTER rc=0' <<<"$out" && ok "after detach nothing is enforced" || bad "after detach" "$(grep '^READ-AFTER' <<<"$out")"
+# the bench corpus: applied, every sized map as large as the images need, all of it filled
+sed -n '/^BIG-STATUS-BEGIN/,/^BIG-STATUS-END/p' <<<"$out" | sed '1d;$d' >"$VMDIR/maps-status.txt"
+big=$(grep -A1 '^BIG-STATUS-END rc=0' <<<"$out" | tail -n 1)
+if grep -q '^BIG-APPLY rc=0 ' <<<"$out" && python3 - "$big" "$BIGTOTAL" <<'PY' 2>"$T/big.err"; then
+import json, re, sys
+d = json.loads(sys.argv[1])
+m = re.match(r"bpf: total \(([0-9,]+) targets\): ([0-9,]+) path entries, ([0-9,]+) network, ([0-9,]+) capability, "
+             r"([0-9,]+) source entries", sys.argv[2])
+nt, np, nn, nc, ns = (int(x.replace(",", "")) for x in m.groups())
+assert np > 65536 and nn > 4096, (np, nn)
+want = {"karmor_targets": nt, "karmor_counters": 3 * nt, "karmor_paths": np, "karmor_net": nn, "karmor_caps": nc,
+        "karmor_srcs": ns}
+got = {x["name"]: x for x in d["maps"]}
+for name, n in want.items():
+    assert got[name]["max_entries"] == n and got[name]["entries"] == n, (name, n, got[name])
+assert d["mode"] == "lsm" and len(d["targets"]) == nt, (d["mode"], len(d["targets"]))
+PY
+	read -r _ _ t0 t1 <<<"$(grep '^BIG-APPLY' <<<"$out")"
+	ok "the bench corpus (10,000 policies, its inventory): applied with BPF-LSM in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s, every map sized from the images and full"
+	grep -E '^(map |maps: )' "$VMDIR/maps-status.txt" | sed 's/^/     /'
+else
+	bad "bench corpus" "$(grep -E '^BIG-(APPLY|DETACH)' <<<"$out") $(head -c 400 <<<"$big") $(tail -n 1 "$T/big.err")"
+fi
+grep -q '^BIG-DETACH rc=0' <<<"$out" && ok "the bench corpus detached" || bad "bench corpus detach" "$(grep '^BIG-DETACH' <<<"$out")"
 finish
