@@ -1233,7 +1233,7 @@ bool be_bpf_set_budget(struct be_ctx *ctx, const char *value)
 	}
 	/* at most 2^50 bytes (1 PiB): beyond that no node has the memory, and sums stay far from overflow */
 	if (p == value || *p || n == 0 || n > (1ull << 50) >> shift) {
-		fprintf(stderr, "karmorc: compile: --bpf-map-budget '%s': expected a size from 1 byte to 1P, in bytes "
+		fprintf(stderr, "karmorc: --bpf-map-budget '%s': expected a size from 1 byte to 1P, in bytes "
 			"or with K, M, G, T or P (binary: 256M is 268,435,456 bytes)\n", value);
 		return false;
 	}

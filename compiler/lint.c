@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../backends/options.h"
 #include "../frontend/hash.h"
 #include "../frontend/load.h"
 #include "../frontend/match.h"
@@ -994,6 +995,8 @@ static void kc_lint_usage(FILE *f)
 	for (const struct be_backend *const *b = be_backends; *b; b++)
 		if (kc_lint_takes_option(*b))
 			fprintf(f, " [--%s %s]", (*b)->option, (*b)->option_arg);
+	for (const struct be_option *x = be_options; x->backend; x++)
+		fprintf(f, " [--%s %s]", x->name, x->arg);
 	fputs(" PATH...\n"
 	      "checks: conflict, shadowed, duplicate, dead-source, posture, no-target (KC0600-KC0606), and for each backend\n"
 	      "of --backend (", f);
@@ -1030,6 +1033,7 @@ static bool kc_parse_backends(const char *arg, bool *chosen, size_t nbackends)
 
 /* Where backend i's own option is in getopt's table (as compile does). */
 #define KC_LINT_BACKEND_OPT 256
+#define KC_LINT_EXTRA_OPT 512
 
 int kc_cmd_lint(int argc, char **argv)
 {
@@ -1040,16 +1044,20 @@ int kc_cmd_lint(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 	};
 	enum { NFIXED = sizeof(fixed) / sizeof(fixed[0]), KC_MAX_BACKENDS = 16 };
-	/* the fixed options, then each backend's own that lint takes (--bpf-object FILE) */
-	struct option opts[NFIXED + KC_MAX_BACKENDS + 1];
-	const char *backend_arg[KC_MAX_BACKENDS] = {NULL};
+	/* the fixed options, then each backend's own that lint takes (--bpf-object FILE), then the
+	 * backends' further ones (be_options: --bpf-map-budget SIZE), as compile takes them */
+	struct option opts[NFIXED + 2 * KC_MAX_BACKENDS + 1];
+	const char *backend_arg[KC_MAX_BACKENDS] = {NULL}, *extra_arg[KC_MAX_BACKENDS] = {NULL};
 	bool chosen[KC_MAX_BACKENDS] = {false};
-	size_t nbackends = 0, nopts = NFIXED;
+	size_t nbackends = 0, nextra = 0, nopts = NFIXED;
 	memcpy(opts, fixed, sizeof(fixed));
 	for (const struct be_backend *const *b = be_backends; *b && nbackends < KC_MAX_BACKENDS; b++, nbackends++)
 		if (kc_lint_takes_option(*b))
 			opts[nopts++] = (struct option){(*b)->option, required_argument, NULL,
 							KC_LINT_BACKEND_OPT + (int)nbackends};
+	for (; nextra < KC_MAX_BACKENDS && be_options[nextra].backend; nextra++)
+		opts[nopts++] = (struct option){be_options[nextra].name, required_argument, NULL,
+						KC_LINT_EXTRA_OPT + (int)nextra};
 	opts[nopts] = (struct option){NULL, 0, NULL, 0};
 	bool backend_given = false;
 	enum kc_format fmt = KC_FORMAT_TEXT;
@@ -1132,6 +1140,10 @@ int kc_cmd_lint(int argc, char **argv)
 				backend_arg[c - KC_LINT_BACKEND_OPT] = optarg;
 				break;
 			}
+			if (c >= KC_LINT_EXTRA_OPT && (size_t)(c - KC_LINT_EXTRA_OPT) < nextra) {
+				extra_arg[c - KC_LINT_EXTRA_OPT] = optarg;
+				break;
+			}
 			kc_lint_usage(stderr);
 			goto out;
 		}
@@ -1146,6 +1158,16 @@ int kc_cmd_lint(int argc, char **argv)
 		if (backend_arg[i] && !chosen[i]) {
 			fprintf(stderr, "karmorc: lint: --%s goes with --backend %s only\n", be_backends[i]->option,
 				be_backends[i]->name);
+			goto out;
+		}
+	}
+	for (size_t k = 0; k < nextra; k++) {
+		size_t i = 0;
+		while (i < nbackends && be_backends[i] != be_options[k].backend)
+			i++;
+		if (extra_arg[k] && (i == nbackends || !chosen[i])) {
+			fprintf(stderr, "karmorc: lint: --%s goes with --backend %s only\n", be_options[k].name,
+				be_options[k].backend->name);
 			goto out;
 		}
 	}
@@ -1167,11 +1189,17 @@ int kc_cmd_lint(int argc, char **argv)
 	pl.lint = &o;
 	pl.workload_paths = workloads;
 	pl.nworkload_paths = nworkloads;
+	pl.option_args = extra_arg;
 	pl.version = KC_VERSION;	/* emitted as compile would, though never written */
 	for (size_t i = 0; i < nbackends; i++)
 		if (chosen[i] && pl.noutputs < sizeof(pl.outputs) / sizeof(pl.outputs[0]))
 			pl.outputs[pl.noutputs++] = (struct kc_output){.backend = be_backends[i], .arg = backend_arg[i]};
 	rc = kc_pipeline_run(&pl, KC_STAGE_EMIT);
+	if (pl.bad_option) {
+		kc_pipeline_free(&pl);	/* the backend said what is wrong with the value */
+		rc = 2;
+		goto out;
+	}
 	if (pl.unprepared) {
 		/* its prepare said why; say what lint can do about it */
 		const struct be_backend *b = pl.unprepared;

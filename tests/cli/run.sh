@@ -1864,7 +1864,7 @@ t_bpf_capacity() {
 	for v in 0 12X 1.5M 2P ''; do
 		KARMORC_BPF_OBJECT=obj.o kc compile --target=bpf --bpf-map-budget "$v" -o out a.yaml
 		rc_is 2
-		err_has "karmorc: compile: --bpf-map-budget '$v': expected a size"
+		err_has "karmorc: --bpf-map-budget '$v': expected a size"
 	done
 	kc compile --target=apparmor --bpf-map-budget 1G -o out a.yaml
 	rc_is 2
@@ -2143,7 +2143,25 @@ t_workloads_gap_once() {
 		fail "lint's JSON does not count the gap's 2 targets: $(grep KC0400 "$OUT")"
 }
 t workloads_compile_targets_and_determinism t_workloads_compile
+t_lint_map_budget() {
+	# lint takes the backends' options as compile does: a budget the maps exceed is KC0408
+	fake_bpf_object obj.o
+	cp -r "$INV/inventory" inv
+	cp "$INV/allow-web.yaml" .
+	kc lint --format=json --backend bpf --bpf-object obj.o --bpf-map-budget 4K --workloads inv allow-web.yaml
+	rc_is 1
+	out_has '"code":"KC0408"'
+	kc lint --format=json --backend bpf --bpf-object obj.o --workloads inv allow-web.yaml
+	rc_is 0
+	kc lint --backend apparmor --bpf-map-budget 4K allow-web.yaml
+	rc_is 2
+	err_has "--bpf-map-budget goes with --backend bpf only"
+	kc lint --backend bpf --bpf-object obj.o --bpf-map-budget lots allow-web.yaml
+	rc_is 2
+	err_has "karmorc: --bpf-map-budget 'lots': expected a size"
+}
 t workloads_gap_warned_once t_workloads_gap_once
+t lint_takes_bpf_map_budget t_lint_map_budget
 t workloads_compile_errors t_workloads_compile_errors
 t workloads_explain_picks_a_target t_workloads_explain
 t workloads_test_names_targets t_workloads_test
