@@ -136,7 +136,9 @@ static size_t kc_case_target(struct kc_pipeline *pl, struct kc_case *k)
 				? fe_inventory_namespace(&pl->inv, k->workload.namespace ? k->workload.namespace : "default")
 				: NULL;
 		fe_namespace_posture(ns, pl->posture, posture);
-		return kc_targets_add_workload(&pl->targets, &pl->arena, pl->prog, &k->workload, posture);
+		size_t t = kc_targets_add_workload(&pl->targets, &pl->arena, pl->prog, &k->workload, posture);
+		kc_target_scenario_identity(&pl->arena, &pl->targets.items[t], &k->workload);
+		return t;
 	}
 	size_t n = 0, t = pl->have_inventory ? kc_targets_find_identity(&pl->targets, r->host, r->namespace, r->kind,
 									     r->name, r->container, &n)

@@ -264,6 +264,30 @@ size_t kc_targets_add_workload(struct kc_targets *ts, struct fe_arena *a, const 
 	return t;
 }
 
+void kc_target_scenario_identity(struct fe_arena *a, struct ir_target *t, const struct kc_workload *w)
+{
+	if (t->identity)
+		return;
+	const char *key = kc_workload_text(a, w);
+	const char *name = fe_arena_printf(a, "scenario-%08x", fe_hash(key, strlen(key)));
+	struct ir_kv *labels = fe_arena_alloc(a, (w->nlabels + 1) * sizeof(*labels));
+	for (size_t i = 0; i < w->nlabels; i++) {
+		labels[i] = (struct ir_kv){w->labels[i].key, w->labels[i].value};
+		if (w->host && strcmp(w->labels[i].key, "kubernetes.io/hostname") == 0)
+			name = w->labels[i].value;
+	}
+	struct ir_identity *id = fe_arena_zalloc(a, sizeof(*id));
+	if (w->host)
+		*id = (struct ir_identity){.kind = "Node", .workload = name};
+	else
+		*id = (struct ir_identity){.namespace = w->namespace ? w->namespace : "default", .kind = "Pod",
+					   .workload = name, .pod = name,
+					   .container = w->container ? w->container : "scenario", .image = "scenario"};
+	id->labels = labels;
+	id->nlabels = (uint32_t)w->nlabels;
+	t->identity = id;
+}
+
 /* ---- selection (DESIGN §4.7) ---- */
 
 static bool kc_label_present(const struct kc_workload *w, const char *key, const char *value)

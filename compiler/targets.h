@@ -54,6 +54,13 @@ void kc_targets_from_selectors(struct kc_targets *ts, struct fe_arena *a, const 
  * set, container; or host and labels) was added before, else added with the policies
  * that select w and `posture`.  Returns its index.  A target no policy selects is kept
  * (npolicies == 0): the workload runs unconfined, and its verdicts are still defined. */
+/* A scenario case's workload target is given the identity the case describes, so its
+ * artifacts and events carry one as an inventory's would: kind Pod in its namespace, named
+ * "scenario-HASH" (of the case's workload), its labels, its container (else "scenario"),
+ * image "scenario" (a scenario names none; an image's identity has every field); a host
+ * case, kind Node named by its kubernetes.io/hostname label (else "scenario-HASH").  A
+ * target that has one keeps it. */
+void kc_target_scenario_identity(struct fe_arena *a, struct ir_target *t, const struct kc_workload *w);
 size_t kc_targets_add_workload(struct kc_targets *ts, struct fe_arena *a, const struct ir_program *p,
 			       const struct kc_workload *w, const enum ir_posture posture[IR_PC_COUNT]);
 

@@ -2027,7 +2027,33 @@ t_syscall_write_gaps() {
 	out_has "so it is judged as that write too"
 }
 t apparmor_gap_scope_travels_KC0400 t_gap_scope_travels
+t_scenario_identity() {
+	# a scenario case's workload gets the identity the case describes, so its artifacts
+	# (and the rig's events) carry one as an inventory's would
+	fake_bpf_object obj.o
+	{ pol KubeArmorPolicy a; printf '  namespace: ns\nspec:\n  selector:\n    matchLabels:\n      app: a\n%s\n  action: Block\n' "$PROC"; echo ---; pol KubeArmorHostPolicy h; printf 'spec:\n  nodeSelector:\n    matchLabels:\n      kubernetes.io/hostname: node-7\n%s\n  action: Block\n' "$PROC"; } >a.yaml
+	cat >sc.yaml <<-'EOF'
+	policies: [a.yaml]
+	cases:
+	  - {name: c, workload: {namespace: ns, labels: {app: a, tier: t}, container: web}, op: exec, resource: /bin/x, expect: Allow}
+	  - {name: h, host: {labels: {kubernetes.io/hostname: node-7}}, op: exec, resource: /bin/x, expect: Allow}
+	EOF
+	kc compile --target=apparmor -o out --scenario sc.yaml
+	rc_is 0
+	local wl host
+	wl=$(ls out/apparmor/karmorc-wl-*)
+	host=$(ls out/apparmor/karmorc-host-*)
+	for l in "# identity.kind: Pod" "# identity.namespace: ns" "# identity.container: web" "# identity.image: scenario" \
+		"# identity.label: app=a" "# identity.label: tier=t"; do
+		grep -qxF "$l" "$wl" || fail "the workload's profile lacks '$l'"
+	done
+	grep -qE '^# identity.pod: scenario-[0-9a-f]{8}$' "$wl" || fail "no pod name scenario-HASH: $(grep identity.pod "$wl")"
+	grep -qxF "# identity.node: node-7" "$host" || fail "the node's profile lacks its name"
+	KARMORC_BPF_OBJECT=obj.o kc compile --target=bpf -o outb --scenario sc.yaml
+	rc_is 0
+}
 t syscall_write_takes_the_writes_gaps t_syscall_write_gaps
+t scenario_workloads_have_identities t_scenario_identity
 
 # ------------------------------------------------------------------ workload inventory
 
