@@ -46,15 +46,60 @@ struct aa_body {
 	size_t nother, ocap;
 };
 
+/* every capability the kernel mediates, including those the CRD cannot name: a
+ * capability allow-list refuses the ones it does not grant (the rendered list is sorted) */
+static const char *const aa_capabilities[] = {
+#define FE_CAPABILITY(name, number, crd) #name,
+#include "../frontend/names.def"
+};
+#define AA_NCAPS (sizeof(aa_capabilities) / sizeof(aa_capabilities[0]))
+
+/* A fromSource program of the target: it gets a child profile. */
+struct aa_source {
+	const char *path;
+	ir_str id;		/* path, interned */
+	const char *lit;	/* path in AppArmor syntax; NULL when it cannot be written */
+	const char *child;	/* the child profile's name */
+	const char *enter;	/* "-> TARGET//CHILD" */
+	bool exec_global;	/* in a file allow-list: a global Allow rule grants its exec */
+};
+
+/* Which profiles hold a rule (aa_info.src); else the index of the one source whose child
+ * profile holds it. */
+enum { AA_EVERY = -1, AA_NOWHERE = -2 };
+/* The profile being written: the main one, else a source's index (child profile). */
+enum { AA_MAIN = -1 };
+
+/* What depends on the rule only, computed once per target: a global rule is written into
+ * the main profile and into every child profile (two dozen of them at scale). */
+struct aa_info {
+	int src;		/* AA_EVERY, AA_NOWHERE or a source */
+	int enters;		/* an exact path of a source: exec enters its child profile; else -1 */
+	const char *expr;	/* aa_target_expr; NULL when it cannot be written */
+	const char **anc;	/* aa_ancestors of a file or process rule that refuses something */
+	size_t nanc;
+	bool partial;
+	signed char global;	/* what the global Allow rules grant of an Audit rule: an enum aa_grant, for
+				 * a network or capability rule whether they grant its name; -1: not yet */
+};
+
 struct aa_state {
 	struct be_ctx *ctx;
 	const struct ir_target *t;
 	const struct ir_program *p;
 	struct fe_matcher *m;
+	struct fe_arena *a;		/* the target's memory, freed when it is emitted */
 	bool allow_list[IR_PC_COUNT];
 	bool complain;
-	const char **sources;	/* distinct fromSource paths, sorted */
+	struct aa_source *sources;	/* distinct fromSource paths, sorted */
 	size_t nsources;
+	struct fe_hindex source_index;	/* interned path -> sources[] */
+	struct aa_info *info;		/* per rule, as t->rules */
+	uint32_t *allows;		/* the Allow rules' positions in t->rules, grouped by profile */
+	size_t *group;			/* group g is allows[group[g] .. group[g + 1]): 0 the global rules,
+					 * s + 1 those of source s only */
+	const char *to_main;		/* "-> TARGET" */
+	bool cap_global[AA_NCAPS];	/* capabilities the global Allow rules grant */
 };
 
 /* A denial whose record is missing affects only the ops that rule decides itself. */
@@ -109,7 +154,7 @@ static const char *aa_hash8(struct fe_arena *a, const char *s)
 
 /* Child profile for a source: readable, and unique through a hash of the full path
  * (KubeArmor's sanitiser maps /bi/nab and /bin/ab to the same name). */
-static const char *aa_child_name(struct aa_state *st, const char *source)
+static const char *aa_child_name(struct fe_arena *a, const char *source)
 {
 	char slug[48];
 	size_t j = 0;
@@ -122,7 +167,7 @@ static const char *aa_child_name(struct aa_state *st, const char *source)
 	while (j && slug[j - 1] == '-')
 		j--;
 	slug[j] = '\0';
-	return fe_arena_printf(st->ctx->arena, "src-%s-%s", slug, aa_hash8(st->ctx->arena, source));
+	return fe_arena_printf(a, "src-%s-%s", slug, aa_hash8(a, source));
 }
 
 /* A literal path in AppArmor syntax: glob characters escaped, quoted when needed.
@@ -201,7 +246,7 @@ static const char *aa_glob(struct fe_arena *a, const char *glob)
 /* The AppArmor expression for a rule's target; NULL when it cannot be written. */
 static const char *aa_target_expr(struct aa_state *st, const struct ir_rule *r)
 {
-	struct fe_arena *a = st->ctx->arena;
+	struct fe_arena *a = st->a;
 	const char *s = ir_s(&st->p->strs, r->target);
 	switch (r->match) {
 	case IR_M_PATH: return aa_literal(a, s, "");
@@ -226,33 +271,56 @@ static const char *aa_target_expr(struct aa_state *st, const struct ir_rule *r)
 
 /* ---- what the profile's own rules grant ---- */
 
-/* Rules of a profile: the global ones, plus, in a source's child profile, the source's own. */
-static bool aa_applies(struct aa_state *st, const struct ir_rule *r, const char *source)
+/* Rules of profile ps: the global ones, plus, in a source's child profile, the source's own. */
+static bool aa_applies(const struct aa_state *st, uint32_t i, int ps)
 {
-	if (r->source.kind == IR_SRC_ANY)
-		return true;
-	return source && r->source.kind == IR_SRC_PATH && strcmp(ir_s(&st->p->strs, r->source.path), source) == 0;
+	int src = st->info[i].src;
+	return src == AA_EVERY || (ps != AA_MAIN && src == ps);
 }
 
-/* Does an Allow process rule of this profile grant exec of `path`? */
-static bool aa_exec_granted(struct aa_state *st, const char *profile_source, const char *path)
+/* The Allow rules of group g (see aa_state.group), as positions in t->rules. */
+static const uint32_t *aa_group(const struct aa_state *st, size_t g, size_t *n)
 {
-	for (uint32_t i = 0; i < st->t->nrules; i++) {
-		const struct ir_rule *r = &st->p->rules[st->t->rules[i]];
-		if (r->cls == IR_PROCESS && r->action == IR_ALLOW && !(r->flags & IR_RULE_OWNERONLY) &&
-		    aa_applies(st, r, profile_source) && fe_path_matches(st->m, r->match, r->target, path))
+	*n = st->group[g + 1] - st->group[g];
+	return st->allows + st->group[g];
+}
+
+/* The Allow rules that only profile ps holds: none in the main profile. */
+static const uint32_t *aa_own(const struct aa_state *st, int ps, size_t *n)
+{
+	if (ps == AA_MAIN) {
+		*n = 0;
+		return NULL;
+	}
+	return aa_group(st, (size_t)ps + 1, n);
+}
+
+/* Does an Allow process rule among these grant exec of `path`? */
+static bool aa_grants_exec(struct aa_state *st, const uint32_t *allows, size_t n, const char *path)
+{
+	for (size_t k = 0; k < n; k++) {
+		const struct ir_rule *r = &st->p->rules[st->t->rules[allows[k]]];
+		if (r->cls == IR_PROCESS && !(r->flags & IR_RULE_OWNERONLY) && fe_path_matches(st->m, r->match, r->target, path))
 			return true;
 	}
 	return false;
 }
 
-static bool aa_name_granted(struct aa_state *st, enum ir_class cls, const char *profile_source, const char *name)
+/* Does an Allow process rule of profile ps grant exec of source s? */
+static bool aa_exec_granted(struct aa_state *st, int ps, size_t s)
 {
-	for (uint32_t i = 0; i < st->t->nrules; i++) {
-		const struct ir_rule *r = &st->p->rules[st->t->rules[i]];
-		if (r->cls != cls || r->action != IR_ALLOW || !aa_applies(st, r, profile_source))
-			continue;
-		if (cls == IR_NETWORK && r->match != IR_M_PROTOCOL)
+	size_t n;
+	const uint32_t *own = aa_own(st, ps, &n);
+	return st->sources[s].exec_global || aa_grants_exec(st, own, n, st->sources[s].path);
+}
+
+/* Does an Allow rule of class cls among these grant `name` (a capability, or a protocol)? */
+static bool aa_grants_name(const struct aa_state *st, const uint32_t *allows, size_t n, enum ir_class cls,
+			   const char *name)
+{
+	for (size_t k = 0; k < n; k++) {
+		const struct ir_rule *r = &st->p->rules[st->t->rules[allows[k]]];
+		if (r->cls != cls || (cls == IR_NETWORK && r->match != IR_M_PROTOCOL))
 			continue;
 		const char *t = ir_s(&st->p->strs, r->target);
 		if (strcmp(t, name) == 0 || (cls == IR_NETWORK && strcmp(t, "all") == 0))
@@ -265,42 +333,77 @@ static bool aa_name_granted(struct aa_state *st, enum ir_class cls, const char *
  * block-posture allow-list, where only the granted part may be audited:
  * AA_GRANT_NONE: nothing of it is granted (write nothing: the denial is the verdict);
  * AA_GRANT_ALL: all of it is granted (write the audit rule); AA_GRANT_PART: some of it may
- * be, which AppArmor cannot say. */
+ * be, which AppArmor cannot say.  Over several Allow rules: PART if one says PART, else
+ * ALL if one says ALL, whatever their order. */
 enum aa_grant { AA_GRANT_NONE, AA_GRANT_ALL, AA_GRANT_PART };
 
-static enum aa_grant aa_audit_grant(struct aa_state *st, const struct ir_rule *audit, const char *profile_source)
+/* What one Allow rule r of the Audit rule's class grants of it. */
+static enum aa_grant aa_grant_by(struct aa_state *st, const struct ir_rule *audit, const struct ir_rule *r)
 {
 	const char *at = ir_s(&st->p->strs, audit->target);
+	if (r->match == audit->match && r->target == audit->target && r->flags == audit->flags)
+		return AA_GRANT_ALL;	/* identical target */
+	/* one path wholly inside an unmodified grant */
+	if (audit->match == IR_M_PATH && !r->flags && fe_path_matches(st->m, r->match, r->target, at))
+		return AA_GRANT_ALL;
+	const char *gt = ir_s(&st->p->strs, r->target);
+	if (audit->match == IR_M_PATH) {
+		if (fe_path_matches(st->m, r->match, r->target, at))
+			return AA_GRANT_PART;	/* granted only for some accesses (modifiers) */
+	} else if (r->match == IR_M_PATH) {
+		if (fe_path_matches(st->m, audit->match, audit->target, gt))
+			return AA_GRANT_PART;
+	} else if ((audit->match == IR_M_DIR || audit->match == IR_M_DIR_RECURSIVE) &&
+		   (r->match == IR_M_DIR || r->match == IR_M_DIR_RECURSIVE)) {
+		if (strncmp(at, gt, strlen(at)) == 0 || strncmp(gt, at, strlen(gt)) == 0)
+			return AA_GRANT_PART;
+	} else {
+		return AA_GRANT_PART;	/* patterns and exec names: assume they may overlap */
+	}
+	return AA_GRANT_NONE;
+}
+
+/* What the Allow rules among these grant of the Audit rule. */
+static enum aa_grant aa_grants_audit(struct aa_state *st, const struct ir_rule *audit, const uint32_t *allows, size_t n)
+{
 	enum aa_grant result = AA_GRANT_NONE;
-	for (uint32_t i = 0; i < st->t->nrules; i++) {
-		const struct ir_rule *r = &st->p->rules[st->t->rules[i]];
-		if (r->cls != audit->cls || r->action != IR_ALLOW || !aa_applies(st, r, profile_source))
+	for (size_t k = 0; k < n && result != AA_GRANT_PART; k++) {
+		const struct ir_rule *r = &st->p->rules[st->t->rules[allows[k]]];
+		if (r->cls != audit->cls)
 			continue;
-		if (r->match == audit->match && r->target == audit->target && r->flags == audit->flags) {
-			result = AA_GRANT_ALL;	/* identical target */
-			continue;
-		}
-		/* one path wholly inside an unmodified grant */
-		if (audit->match == IR_M_PATH && !r->flags && fe_path_matches(st->m, r->match, r->target, at)) {
-			result = AA_GRANT_ALL;
-			continue;
-		}
-		const char *gt = ir_s(&st->p->strs, r->target);
-		if (audit->match == IR_M_PATH) {
-			if (fe_path_matches(st->m, r->match, r->target, at))
-				return AA_GRANT_PART;	/* granted only for some accesses (modifiers) */
-		} else if (r->match == IR_M_PATH) {
-			if (fe_path_matches(st->m, audit->match, audit->target, gt))
-				return AA_GRANT_PART;
-		} else if ((audit->match == IR_M_DIR || audit->match == IR_M_DIR_RECURSIVE) &&
-			   (r->match == IR_M_DIR || r->match == IR_M_DIR_RECURSIVE)) {
-			if (strncmp(at, gt, strlen(at)) == 0 || strncmp(gt, at, strlen(gt)) == 0)
-				return AA_GRANT_PART;
-		} else {
-			return AA_GRANT_PART;	/* patterns and exec names: assume they may overlap */
-		}
+		enum aa_grant g = aa_grant_by(st, audit, r);
+		if (g != AA_GRANT_NONE)
+			result = g;
+	}
+	return result;
+}
+
+/* Rule i's grant by the global Allow rules, the part every profile shares: computed once. */
+static enum aa_grant aa_global_grant(struct aa_state *st, uint32_t i)
+{
+	struct aa_info *in = &st->info[i];
+	if (in->global < 0) {
+		size_t n;
+		const uint32_t *global = aa_group(st, 0, &n);
+		in->global = (signed char)aa_grants_audit(st, &st->p->rules[st->t->rules[i]], global, n);
+	}
+	return (enum aa_grant)in->global;
+}
+
+/* What profile ps grants of Audit rule i (a file or process rule). */
+static enum aa_grant aa_audit_grant(struct aa_state *st, uint32_t i, int ps)
+{
+	const struct ir_rule *audit = &st->p->rules[st->t->rules[i]];
+	enum aa_grant result = aa_global_grant(st, i);
+	if (result != AA_GRANT_PART) {
+		size_t n;
+		const uint32_t *own = aa_own(st, ps, &n);
+		enum aa_grant g = aa_grants_audit(st, audit, own, n);
+		if (g != AA_GRANT_NONE)
+			result = g;
 	}
 	if (audit->cls == IR_FILE && result == AA_GRANT_NONE) {
+		const char *at = ir_s(&st->p->strs, audit->target);
 		if (audit->match == IR_M_PATTERN || audit->match == IR_M_EXECNAME)
 			return AA_GRANT_PART;	/* a glob may reach the baseline's paths */
 		for (size_t b = 0; b < ir_baseline_count; b++) {
@@ -315,6 +418,21 @@ static enum aa_grant aa_audit_grant(struct aa_state *st, const struct ir_rule *a
 	return result;
 }
 
+/* Does profile ps grant the name of Audit rule i (a network or capability rule)? */
+static bool aa_name_granted(struct aa_state *st, uint32_t i, int ps)
+{
+	const struct ir_rule *r = &st->p->rules[st->t->rules[i]];
+	const char *name = ir_s(&st->p->strs, r->target);
+	struct aa_info *in = &st->info[i];
+	size_t n;
+	if (in->global < 0) {
+		const uint32_t *global = aa_group(st, 0, &n);
+		in->global = aa_grants_name(st, global, n, r->cls, name);
+	}
+	const uint32_t *own = aa_own(st, ps, &n);
+	return in->global || aa_grants_name(st, own, n, r->cls, name);
+}
+
 /* ---- one profile body ---- */
 
 /* How exec of a rule's target continues.  A source always enters its child profile (px on
@@ -322,21 +440,15 @@ static enum aa_grant aa_audit_grant(struct aa_state *st, const struct ir_rule *a
  * other program runs under the main profile again, whose rules are the global ones (the
  * source is the acting program's executable).  In the main profile programs keep the
  * profile (ix).  All glob exec rules of a profile share one mode, as the parser demands. */
-static const char *aa_exec_mode(struct aa_state *st, const char *profile_source, const struct ir_rule *r,
-				const char **target)
+static const char *aa_exec_mode(const struct aa_state *st, int ps, uint32_t i, const char **target)
 {
-	if (r->match == IR_M_PATH) {
-		const char *path = ir_s(&st->p->strs, r->target);
-		for (size_t s = 0; s < st->nsources; s++) {
-			if (strcmp(st->sources[s], path) == 0) {
-				*target = fe_arena_printf(st->ctx->arena, "-> %s//%s", st->t->name,
-							  aa_child_name(st, path));
-				return "px";
-			}
-		}
+	int enters = st->info[i].enters;
+	if (enters >= 0) {
+		*target = st->sources[enters].enter;
+		return "px";
 	}
-	if (profile_source) {
-		*target = fe_arena_printf(st->ctx->arena, "-> %s", st->t->name);
+	if (ps != AA_MAIN) {
+		*target = st->to_main;
 		return "px";
 	}
 	*target = "";
@@ -353,7 +465,7 @@ static const char *aa_exec_mode(struct aa_state *st, const char *profile_source,
  * An exec name has no directory.  Returns the number written to out[]. */
 static size_t aa_ancestors(struct aa_state *st, const struct ir_rule *r, const char **out, size_t max, bool *partial)
 {
-	struct fe_arena *a = st->ctx->arena;
+	struct fe_arena *a = st->a;
 	const char *s = ir_s(&st->p->strs, r->target);
 	size_t n = strlen(s), k = 0;
 	*partial = false;
@@ -417,10 +529,12 @@ static size_t aa_ancestors(struct aa_state *st, const struct ir_rule *r, const c
 	return k;
 }
 
-static void aa_file_rule(struct aa_state *st, struct aa_body *b, const struct ir_rule *r, long ri,
-			 const char *profile_source)
+static void aa_file_rule(struct aa_state *st, struct aa_body *b, uint32_t i, int ps)
 {
-	const char *e = aa_target_expr(st, r);
+	long ri = st->t->rules[i];
+	const struct ir_rule *r = &st->p->rules[ri];
+	const struct aa_info *in = &st->info[i];
+	const char *e = in->expr;
 	if (!e) {
 		be_gap(st->ctx, st->t, ri, IR_PC_FILE, FE_BE_PATH, NULL, "'%s' cannot be written as an AppArmor path",
 		       ir_s(&st->p->strs, r->target));
@@ -436,7 +550,7 @@ static void aa_file_rule(struct aa_state *st, struct aa_body *b, const struct ir
 	unsigned all = proc ? AA_X | AA_M : AA_ALL_FILE;
 	unsigned grant = proc ? AA_X | AA_M : allow_list ? AA_ALL_FILE & ~AA_M : AA_ALL_FILE;
 	unsigned grant_read = allow_list ? AA_R : AA_M | AA_R;
-	const char *xt = "", *xm = proc ? aa_exec_mode(st, profile_source, r, &xt) : "";
+	const char *xt = "", *xm = proc ? aa_exec_mode(st, ps, i, &xt) : "";
 	if (st->complain && (r->action == IR_BLOCK || ((ro || oo) && r->action == IR_ALLOW))) {
 		/* In complain mode the kernel does not enforce `audit deny` (it logs ALLOWED), and a
 		 * plain deny is enforced without a record: Block cannot be both.  The rule is still
@@ -484,7 +598,7 @@ static void aa_file_rule(struct aa_state *st, struct aa_body *b, const struct ir
 		if (allow_list && !st->complain) {
 			/* block-posture allow-list: the posture decides before Audit, so an Audit rule
 			 * only audits what an Allow rule grants */
-			enum aa_grant g = aa_audit_grant(st, r, profile_source);
+			enum aa_grant g = aa_audit_grant(st, i, ps);
 			if (g == AA_GRANT_PART) {
 				be_gap(st->ctx, st->t, ri, IR_PC_FILE, FE_BE_AUDIT_OVERLAP, NULL,
 				       "Audit rule '%s' overlaps what an Allow rule grants in a block-posture allow-list; "
@@ -507,13 +621,8 @@ static void aa_file_rule(struct aa_state *st, struct aa_body *b, const struct ir
 		break;
 	}
 	/* a rule that refuses something also refuses moving the directories above its paths */
-	if (r->action == IR_BLOCK || (r->action == IR_ALLOW && (ro || oo))) {
-		const char *anc[64];
-		bool partial;
-		size_t n = aa_ancestors(st, r, anc, sizeof(anc) / sizeof(anc[0]), &partial);
-		for (size_t i = 0; i < n; i++)
-			aa_add(b, deny, anc[i], AA_W, NULL, NULL);
-	}
+	for (size_t k = 0; k < in->nanc; k++)
+		aa_add(b, deny, in->anc[k], AA_W, NULL, NULL);
 }
 
 /* AppArmor's network keywords for the model's protocol names; NULL: none exists. */
@@ -528,17 +637,11 @@ static const char *aa_protocol(const char *proto)
 	return NULL;	/* sctp, dccp, icmpv6: "Invalid network entry" (kubearmor-semantics §3.9) */
 }
 
-/* every capability the kernel mediates, including those the CRD cannot name: a
- * capability allow-list refuses the ones it does not grant (the rendered list is sorted) */
-static const char *const aa_capabilities[] = {
-#define FE_CAPABILITY(name, number, crd) #name,
-#include "../frontend/names.def"
-};
-
-static void aa_named_rule(struct aa_state *st, struct aa_body *b, const struct ir_rule *r, long ri,
-			  const char *profile_source)
+static void aa_named_rule(struct aa_state *st, struct aa_body *b, uint32_t i, int ps)
 {
-	struct fe_arena *a = st->ctx->arena;
+	struct fe_arena *a = st->a;
+	long ri = st->t->rules[i];
+	const struct ir_rule *r = &st->p->rules[ri];
 	bool net = r->cls == IR_NETWORK;
 	enum ir_posture_class pc = net ? IR_PC_NETWORK : IR_PC_CAPABILITIES;
 	const char *name = ir_s(&st->p->strs, r->target);
@@ -565,13 +668,13 @@ static void aa_named_rule(struct aa_state *st, struct aa_body *b, const struct i
 		break;
 	default:
 		if (st->allow_list[pc] && st->t->posture[pc] == IR_POSTURE_BLOCK && !st->complain && net &&
-		    strcmp(name, "all") == 0 && !aa_name_granted(st, r->cls, profile_source, "all")) {
+		    strcmp(name, "all") == 0 && !aa_name_granted(st, i, ps)) {
 			be_gap(st->ctx, st->t, ri, pc, FE_BE_AUDIT_OVERLAP, NULL, "Audit rule for every protocol overlaps what the "
 			       "Allow rules grant in a block-posture allow-list; AppArmor cannot audit only the granted part");
 			return;
 		}
 		if (st->allow_list[pc] && st->t->posture[pc] == IR_POSTURE_BLOCK && !st->complain &&
-		    !aa_name_granted(st, r->cls, profile_source, name))
+		    !aa_name_granted(st, i, ps))
 			return;	/* not granted: the implicit denial is the verdict */
 		line = fe_arena_printf(a, "audit %s%s%s,", cls, *kw ? " " : "", kw);
 		break;
@@ -593,15 +696,15 @@ static bool aa_confines_paths(const struct aa_state *st)
 }
 
 /* The bare class rules, and complement lists where a posture needs them. */
-static void aa_class_headers(struct aa_state *st, struct aa_body *b, const char *profile_source)
+static void aa_class_headers(struct aa_state *st, struct aa_body *b, int ps)
 {
-	struct fe_arena *a = st->ctx->arena;
-	if (!st->allow_list[IR_PC_FILE] && !profile_source) {
+	struct fe_arena *a = st->a;
+	if (!st->allow_list[IR_PC_FILE] && ps == AA_MAIN) {
 		aa_other(b, a, "file,");
 	} else if (!st->allow_list[IR_PC_FILE]) {
 		/* a child profile spells `file,` out, so that the programs its source starts run
 		 * under the main profile (px) instead of inheriting the source's rules (ix) */
-		aa_add(b, "", "/{,**}", AA_ALL_FILE | AA_X, "px", fe_arena_printf(a, "-> %s", st->t->name));
+		aa_add(b, "", "/{,**}", AA_ALL_FILE | AA_X, "px", st->to_main);
 	} else {
 		for (size_t i = 0; i < ir_baseline_count; i++) {
 			const struct ir_baseline_entry *e = &ir_baseline[i];
@@ -621,7 +724,7 @@ static void aa_class_headers(struct aa_state *st, struct aa_body *b, const char 
 	}
 	if (!st->allow_list[IR_PC_NETWORK])
 		aa_other(b, a, "network,");
-	else if ((st->t->posture[IR_PC_NETWORK] == IR_POSTURE_BLOCK) == st->complain && !profile_source)
+	else if ((st->t->posture[IR_PC_NETWORK] == IR_POSTURE_BLOCK) == st->complain && ps == AA_MAIN)
 		be_gap(st->ctx, st->t, first_allow, IR_PC_NETWORK, FE_BE_POSTURE, NULL,
 		       "a network allow-list with %s posture next to a file class in %s mode cannot be written: AppArmor's "
 		       "network keywords overlap, so no complement list exists", ir_posture_name(st->t->posture[IR_PC_NETWORK]),
@@ -631,11 +734,13 @@ static void aa_class_headers(struct aa_state *st, struct aa_body *b, const char 
 		aa_other(b, a, "capability,");
 	} else if ((st->t->posture[IR_PC_CAPABILITIES] == IR_POSTURE_BLOCK) == st->complain) {
 		const char *q = st->complain ? "deny " : "audit ";
-		if (st->complain && !profile_source)
+		if (st->complain && ps == AA_MAIN)
 			be_gap(st->ctx, st->t, -1, IR_PC_CAPABILITIES, FE_BE_POSTURE, NULL, "a capability allow-list with block "
 			       "posture in a profile in complain mode denies without an audit record");
-		for (size_t i = 0; i < sizeof(aa_capabilities) / sizeof(aa_capabilities[0]); i++)
-			if (!aa_name_granted(st, IR_CAPABILITY, profile_source, aa_capabilities[i]))
+		size_t n;
+		const uint32_t *own = aa_own(st, ps, &n);
+		for (size_t i = 0; i < AA_NCAPS; i++)
+			if (!st->cap_global[i] && !aa_grants_name(st, own, n, IR_CAPABILITY, aa_capabilities[i]))
 				aa_other(b, a, fe_arena_printf(a, "%scapability %s,", q, aa_capabilities[i]));
 	}
 	/* classes outside the policy language stay usable: a profile refuses what it does
@@ -672,25 +777,24 @@ static void aa_class_headers(struct aa_state *st, struct aa_body *b, const char 
 		aa_other(b, a, "deny ptrace (read, trace) peer=unconfined,");
 }
 
-static void aa_body(struct aa_state *st, struct aa_body *b, const char *profile_source)
+static void aa_body(struct aa_state *st, struct aa_body *b, int ps)
 {
-	aa_class_headers(st, b, profile_source);
+	aa_class_headers(st, b, ps);
 	for (uint32_t i = 0; i < st->t->nrules; i++) {
-		long ri = st->t->rules[i];
-		const struct ir_rule *r = &st->p->rules[ri];
-		if (!aa_applies(st, r, profile_source))
+		if (!aa_applies(st, i, ps))
 			continue;
+		const struct ir_rule *r = &st->p->rules[st->t->rules[i]];
 		switch (r->cls) {
 		case IR_PROCESS:
 		case IR_FILE:
-			aa_file_rule(st, b, r, ri, profile_source);
+			aa_file_rule(st, b, i, ps);
 			break;
 		case IR_NETWORK:
 			if (r->match == IR_M_PROTOCOL)
-				aa_named_rule(st, b, r, ri, profile_source);
+				aa_named_rule(st, b, i, ps);
 			break;
 		case IR_CAPABILITY:
-			aa_named_rule(st, b, r, ri, profile_source);
+			aa_named_rule(st, b, i, ps);
 			break;
 		default:
 			break;	/* reported once per target in aa_emit */
@@ -699,35 +803,32 @@ static void aa_body(struct aa_state *st, struct aa_body *b, const char *profile_
 	/* entering a source's child profile: `px` on the exact path (an exact rule beats any
 	 * glob's exec mode).  In an allow-list it is written only where exec is granted. */
 	for (size_t s = 0; s < st->nsources; s++) {
-		const char *src = st->sources[s];
-		bool granted = !st->allow_list[IR_PC_FILE] || aa_exec_granted(st, profile_source, src);
+		const struct aa_source *src = &st->sources[s];
+		bool granted = !st->allow_list[IR_PC_FILE] || aa_exec_granted(st, ps, s);
 		/* in complain mode an ungranted exec is permitted and logged (the audit posture):
 		 * the same with the transition, so the source still gets its rules */
 		if (!granted && !st->complain)
 			continue;
-		const char *lit = aa_literal(st->ctx->arena, src, "");
-		if (!lit) {
-			if (!profile_source)
+		if (!src->lit) {
+			if (ps == AA_MAIN)
 				be_gap(st->ctx, st->t, -1, IR_PC_FILE, FE_BE_PATH, NULL, "source '%s' cannot be written as an "
-				       "AppArmor path, so its child profile cannot be entered", src);
+				       "AppArmor path, so its child profile cannot be entered", src->path);
 			continue;
 		}
-		aa_add(b, granted ? "" : "audit ", lit, AA_X, "px",
-		       fe_arena_printf(st->ctx->arena, "-> %s//%s", st->t->name, aa_child_name(st, src)));
+		aa_add(b, granted ? "" : "audit ", src->lit, AA_X, "px", src->enter);
 	}
 	/* A profile entered by px must let the program map its own binary, or the kernel
 	 * cannot start it: a child maps its source; the main profile maps what the children
 	 * start under it (their granted exec rules). */
-	const char *self = profile_source ? aa_literal(st->ctx->arena, profile_source, "") : NULL;
-	if (self)
-		aa_add(b, "", self, AA_M | AA_R, NULL, NULL);
-	if (!profile_source && st->allow_list[IR_PC_FILE] && st->nsources) {
+	if (ps != AA_MAIN && st->sources[ps].lit)
+		aa_add(b, "", st->sources[ps].lit, AA_M | AA_R, NULL, NULL);
+	if (ps == AA_MAIN && st->allow_list[IR_PC_FILE] && st->nsources) {
 		for (uint32_t i = 0; i < st->t->nrules; i++) {
 			long ri = st->t->rules[i];
 			const struct ir_rule *r = &st->p->rules[ri];
 			if (r->cls != IR_PROCESS || r->action != IR_ALLOW || r->source.kind != IR_SRC_PATH)
 				continue;
-			const char *e = aa_target_expr(st, r);
+			const char *e = st->info[i].expr;
 			if (!e)
 				continue;
 			aa_add(b, "", e, AA_M | AA_R, NULL, NULL);
@@ -737,9 +838,9 @@ static void aa_body(struct aa_state *st, struct aa_body *b, const char *profile_
 			       ir_s(&st->p->strs, r->target));
 		}
 	}
-	if (profile_source && st->allow_list[IR_PC_FILE]) {
+	if (ps != AA_MAIN && st->allow_list[IR_PC_FILE]) {
 		const char **only = fe_arena_alloc(st->ctx->arena, 2 * sizeof(*only));
-		only[0] = profile_source;
+		only[0] = st->sources[ps].path;
 		only[1] = NULL;
 		be_gap(st->ctx, st->t, -1, IR_PC_FILE, FE_BE_POSTURE, &(struct be_gap_scope){.only = only},
 		       "a source's child profile must map the source's binary, so the source's reads of its own "
@@ -947,15 +1048,10 @@ static void aa_bypass_gaps(struct aa_state *st)
 				  "target resolve to their object, which AppArmor judges by the object's own path (namespace "
 				  "files not at all), not by the /proc path '%s' names (tasks of other profiles are refused "
 				  "by the ptrace rules)", tg);
-		if (refuses) {
-			const char *anc[64];
-			bool partial = false;
-			aa_ancestors(st, r, anc, sizeof(anc) / sizeof(anc[0]), &partial);
-			if (partial)
-				aa_bypass(st, r, "rename", "a directory that a '**' (or an alternation across '/') of '%s' "
-					  "matches can be renamed out of the pattern; only the directories above it are "
-					  "protected", tg);
-		}
+		if (refuses && st->info[i].partial)
+			aa_bypass(st, r, "rename", "a directory that a '**' (or an alternation across '/') of '%s' "
+				  "matches can be renamed out of the pattern; only the directories above it are "
+				  "protected", tg);
 	}
 	if (first_path)
 		aa_bypass(st, first_path, "userns", "AppArmor in Linux 6.1 cannot refuse creating a user namespace (its "
@@ -980,6 +1076,85 @@ static void aa_bypass_gaps(struct aa_state *st)
 			  "profiles (permitted and logged); only unconfined tasks are refused");
 }
 
+static int aa_source_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct aa_source *)a)->path, ((const struct aa_source *)b)->path);
+}
+
+/* The index of an interned path in st->sources; -1: not a source. */
+static int aa_source_of(const struct aa_state *st, ir_str path)
+{
+	uint32_t h = fe_hash(&path, sizeof(path)), id;
+	for (uint32_t c = fe_hindex_first(&st->source_index, h); fe_hindex_next(&st->source_index, h, &c, &id);)
+		if (st->sources[id].id == path)
+			return (int)id;
+	return -1;
+}
+
+static void aa_add_source(struct aa_state *st, ir_str path)
+{
+	if (aa_source_of(st, path) >= 0)
+		return;
+	fe_hindex_add(&st->source_index, fe_hash(&path, sizeof(path)), (uint32_t)st->nsources);
+	st->sources[st->nsources++] = (struct aa_source){.path = ir_s(&st->p->strs, path), .id = path};
+}
+
+/* What the profiles of the target share, computed before any is written: the sources'
+ * names, each rule's aa_info, the Allow rules grouped by profile, and what the global
+ * Allow rules grant of the sources' exec and of the capabilities. */
+static void aa_prepare(struct aa_state *st)
+{
+	const struct ir_target *t = st->t;
+	struct fe_arena *a = st->a;
+	if (st->nsources > 1)
+		qsort(st->sources, st->nsources, sizeof(*st->sources), aa_source_cmp);
+	fe_hindex_free(&st->source_index);	/* the sort moved them */
+	st->to_main = fe_arena_printf(a, "-> %s", t->name);
+	for (size_t s = 0; s < st->nsources; s++) {
+		struct aa_source *src = &st->sources[s];
+		fe_hindex_add(&st->source_index, fe_hash(&src->id, sizeof(src->id)), (uint32_t)s);
+		src->lit = aa_literal(a, src->path, "");
+		src->child = aa_child_name(a, src->path);
+		src->enter = fe_arena_printf(a, "-> %s//%s", t->name, src->child);
+	}
+	st->info = fe_arena_zalloc(a, (t->nrules + 1) * sizeof(*st->info));
+	st->group = fe_arena_zalloc(a, (st->nsources + 2) * sizeof(*st->group));
+	for (uint32_t i = 0; i < t->nrules; i++) {
+		const struct ir_rule *r = &st->p->rules[t->rules[i]];
+		struct aa_info *in = &st->info[i];
+		int src = r->source.kind == IR_SRC_PATH ? aa_source_of(st, r->source.path) : -1;
+		in->src = r->source.kind == IR_SRC_ANY ? AA_EVERY : src >= 0 ? src : AA_NOWHERE;
+		in->enters = r->match == IR_M_PATH ? aa_source_of(st, r->target) : -1;
+		in->global = -1;
+		bool ro = r->flags & IR_RULE_READONLY, oo = r->flags & IR_RULE_OWNERONLY;
+		if (r->cls == IR_FILE || r->cls == IR_PROCESS) {
+			in->expr = aa_target_expr(st, r);
+			if (r->action == IR_BLOCK || (r->action == IR_ALLOW && (ro || oo))) {
+				const char *anc[64];
+				in->nanc = aa_ancestors(st, r, anc, sizeof(anc) / sizeof(anc[0]), &in->partial);
+				in->anc = fe_arena_alloc(a, (in->nanc + 1) * sizeof(*in->anc));
+				memcpy(in->anc, anc, in->nanc * sizeof(*in->anc));
+			}
+		}
+		if (r->action == IR_ALLOW && in->src != AA_NOWHERE)
+			st->group[in->src + 2]++;	/* counted at the end of group src + 1 */
+	}
+	for (size_t g = 1; g <= st->nsources; g++)
+		st->group[g + 1] += st->group[g];
+	size_t *next = fe_arena_alloc(a, (st->nsources + 1) * sizeof(*next));
+	memcpy(next, st->group, (st->nsources + 1) * sizeof(*next));
+	st->allows = fe_arena_alloc(a, (st->group[st->nsources + 1] + 1) * sizeof(*st->allows));
+	for (uint32_t i = 0; i < t->nrules; i++)
+		if (st->p->rules[t->rules[i]].action == IR_ALLOW && st->info[i].src != AA_NOWHERE)
+			st->allows[next[st->info[i].src + 1]++] = i;
+	size_t n;
+	const uint32_t *global = aa_group(st, 0, &n);
+	for (size_t s = 0; s < st->nsources && st->allow_list[IR_PC_FILE]; s++)
+		st->sources[s].exec_global = aa_grants_exec(st, global, n, st->sources[s].path);
+	for (size_t c = 0; c < AA_NCAPS && st->allow_list[IR_PC_CAPABILITIES]; c++)
+		st->cap_global[c] = aa_grants_name(st, global, n, IR_CAPABILITY, aa_capabilities[c]);
+}
+
 static void aa_emit(struct be_ctx *ctx, const struct ir_target *t)
 {
 	struct aa_state st;
@@ -988,9 +1163,12 @@ static void aa_emit(struct be_ctx *ctx, const struct ir_target *t)
 	st.t = t;
 	st.p = ctx->prog;
 	st.m = fe_matcher_new(ctx->prog);
+	struct fe_arena scratch;	/* the target's own memory: nothing of it outlives emit */
+	fe_arena_init(&scratch);
+	st.a = &scratch;
 
 	/* allow-list mode per class, and the sources */
-	st.sources = fe_arena_alloc(ctx->arena, (t->nrules + 1) * sizeof(*st.sources));
+	st.sources = fe_arena_alloc(st.a, (t->nrules + 1) * sizeof(*st.sources));
 	bool syscall_gap = false, dns_gap = false, other_gap = false;
 	for (uint32_t i = 0; i < t->nrules; i++) {
 		long ri = t->rules[i];
@@ -1001,14 +1179,8 @@ static void aa_emit(struct be_ctx *ctx, const struct ir_target *t)
 			st.allow_list[IR_PC_NETWORK] = true;
 		if (r->action == IR_ALLOW && r->cls == IR_CAPABILITY)
 			st.allow_list[IR_PC_CAPABILITIES] = true;
-		if (r->source.kind == IR_SRC_PATH && r->cls != IR_SYSCALL) {
-			const char *s = ir_s(&st.p->strs, r->source.path);
-			bool seen = false;
-			for (size_t k = 0; k < st.nsources && !seen; k++)
-				seen = strcmp(st.sources[k], s) == 0;
-			if (!seen)
-				st.sources[st.nsources++] = s;
-		}
+		if (r->source.kind == IR_SRC_PATH && r->cls != IR_SYSCALL)
+			aa_add_source(&st, r->source.path);
 		if (r->cls == IR_SYSCALL && !syscall_gap) {
 			syscall_gap = true;
 			be_gap(ctx, t, ri, IR_PC_COUNT, FE_BE_SYSCALL, NULL,
@@ -1029,18 +1201,17 @@ static void aa_emit(struct be_ctx *ctx, const struct ir_target *t)
 				    t->name);
 		}
 	}
-	if (st.nsources > 1)
-		qsort(st.sources, st.nsources, sizeof(*st.sources), aa_str_cmp);
+	aa_prepare(&st);
 	st.complain = st.allow_list[IR_PC_FILE] && t->posture[IR_PC_FILE] == IR_POSTURE_AUDIT;
 	be_kernel_couplings(ctx, t);
 	aa_bypass_gaps(&st);
 
-	struct be_file *f = be_new_file(ctx, fe_arena_printf(ctx->arena, "apparmor/%s", t->name));
+	struct be_file *f = be_new_file(ctx, fe_arena_printf(st.a, "apparmor/%s", t->name));
 	struct be_buf *out = &f->text;
 	be_puts(out, "# AppArmor profile written by karmorc for ");
 	aa_comment_text(out, t->describe);
 	be_puts(out, "\n");
-	aa_identity(out, ctx->arena, t);
+	aa_identity(out, st.a, t);
 	be_puts(out, "# policies:");
 	const char *last = NULL;
 	for (uint32_t i = 0; i < t->npolicies; i++) {
@@ -1059,7 +1230,7 @@ static void aa_emit(struct be_ctx *ctx, const struct ir_target *t)
 		  st.complain ? ",complain" : "");
 	struct aa_body main_body;
 	memset(&main_body, 0, sizeof(main_body));
-	aa_body(&st, &main_body, NULL);
+	aa_body(&st, &main_body, AA_MAIN);
 	aa_render(out, &main_body, "  ");
 	aa_body_free(&main_body);
 
@@ -1087,32 +1258,29 @@ static void aa_emit(struct be_ctx *ctx, const struct ir_target *t)
 	}
 
 	for (size_t s = 0; s < st.nsources; s++) {
-		be_printf(out, "\n  # programs started as %s\n", st.sources[s]);
-		be_printf(out, "  profile %s flags=(attach_disconnected,mediate_deleted%s) {\n",
-			  aa_child_name(&st, st.sources[s]), st.complain ? ",complain" : "");
+		be_printf(out, "\n  # programs started as %s\n", st.sources[s].path);
+		be_printf(out, "  profile %s flags=(attach_disconnected,mediate_deleted%s) {\n", st.sources[s].child,
+			  st.complain ? ",complain" : "");
 		struct aa_body child;
 		memset(&child, 0, sizeof(child));
-		aa_body(&st, &child, st.sources[s]);
+		aa_body(&st, &child, (int)s);
 		aa_render(out, &child, "    ");
 		aa_body_free(&child);
 		be_puts(out, "  }\n");
 	}
 	be_puts(out, "}\n");
+	fe_hindex_free(&st.source_index);
+	fe_arena_free(&scratch);
 	fe_matcher_free(st.m);
 }
 
 static const char *aa_subject_for(struct be_ctx *ctx, const struct ir_target *t, const char *source)
 {
-	struct aa_state st;
-	memset(&st, 0, sizeof(st));
-	st.ctx = ctx;
-	st.t = t;
-	st.p = ctx->prog;
+	const struct ir_program *p = ctx->prog;
 	for (uint32_t i = 0; i < t->nrules && source; i++) {
-		const struct ir_rule *r = &st.p->rules[t->rules[i]];
-		if (r->source.kind == IR_SRC_PATH && r->cls != IR_SYSCALL &&
-		    strcmp(ir_s(&st.p->strs, r->source.path), source) == 0)
-			return fe_arena_printf(ctx->arena, "%s//%s", t->name, aa_child_name(&st, source));
+		const struct ir_rule *r = &p->rules[t->rules[i]];
+		if (r->source.kind == IR_SRC_PATH && r->cls != IR_SYSCALL && strcmp(ir_s(&p->strs, r->source.path), source) == 0)
+			return fe_arena_printf(ctx->arena, "%s//%s", t->name, aa_child_name(ctx->arena, source));
 	}
 	return t->name;
 }
