@@ -29,20 +29,28 @@ enum { AA_M = 1, AA_R = 2, AA_W = 4, AA_L = 8, AA_K = 16, AA_X = 32 };
 #define AA_ALL_FILE (AA_M | AA_R | AA_W | AA_L | AA_K)
 #define AA_NOT_READ (AA_W | AA_L | AA_K)
 
+/* A path in AppArmor syntax, with its place among the target's paths in strcmp order:
+ * every profile's rules are sorted by path, and comparing ranks costs less than strings. */
+struct aa_path {
+	const char *s;		/* NULL: it cannot be written */
+	uint32_t rank;		/* equal strings, equal ranks (aa_rank_paths) */
+};
+
 /* One file rule before merging: rules with the same qualifier, path and exec transition
  * are merged into one line, so the parser sees no duplicates. */
 struct aa_rule {
 	const char *qual;	/* "", "audit ", "audit deny ", with "owner "/"other " */
-	const char *path;	/* already written in AppArmor syntax */
+	const struct aa_path *path;
 	unsigned perms;
 	const char *xmode;	/* "ix", "px": only with AA_X on a non-deny rule */
 	const char *xtarget;	/* "-> NAME" or "" */
 };
 
+/* One profile's rules, emptied by aa_render for the next profile of the target. */
 struct aa_body {
 	struct aa_rule *rules;
 	size_t nrules, cap;
-	char **other;		/* network, capability and class lines */
+	const char **other;	/* network, capability and class lines, in the target's arena */
 	size_t nother, ocap;
 };
 
@@ -58,7 +66,7 @@ static const char *const aa_capabilities[] = {
 struct aa_source {
 	const char *path;
 	ir_str id;		/* path, interned */
-	const char *lit;	/* path in AppArmor syntax; NULL when it cannot be written */
+	struct aa_path lit;	/* path in AppArmor syntax */
 	const char *child;	/* the child profile's name */
 	const char *enter;	/* "-> TARGET//CHILD" */
 	bool exec_global;	/* in a file allow-list: a global Allow rule grants its exec */
@@ -75,8 +83,8 @@ enum { AA_MAIN = -1 };
 struct aa_info {
 	int src;		/* AA_EVERY, AA_NOWHERE or a source */
 	int enters;		/* an exact path of a source: exec enters its child profile; else -1 */
-	const char *expr;	/* aa_target_expr; NULL when it cannot be written */
-	const char **anc;	/* aa_ancestors of a file or process rule that refuses something */
+	struct aa_path expr;	/* aa_target_expr */
+	struct aa_path *anc;	/* aa_ancestors of a file or process rule that refuses something */
 	size_t nanc;
 	bool partial;
 	signed char global;	/* what the global Allow rules grant of an Audit rule: an enum aa_grant, for
@@ -99,6 +107,8 @@ struct aa_state {
 	size_t *group;			/* group g is allows[group[g] .. group[g + 1]): 0 the global rules,
 					 * s + 1 those of source s only */
 	const char *to_main;		/* "-> TARGET" */
+	struct aa_path all_files;	/* "/{,**}" */
+	struct aa_path *baseline;	/* ir_baseline's paths */
 	bool cap_global[AA_NCAPS];	/* capabilities the global Allow rules grant */
 };
 
@@ -111,8 +121,8 @@ static void aa_oom(void)
 	exit(3);
 }
 
-static void aa_add(struct aa_body *b, const char *qual, const char *path, unsigned perms, const char *xmode,
-		   const char *xtarget)
+static void aa_add(struct aa_body *b, const char *qual, const struct aa_path *path, unsigned perms,
+		   const char *xmode, const char *xtarget)
 {
 	if (b->nrules == b->cap) {
 		b->cap = b->cap ? b->cap * 2 : 32;
@@ -124,16 +134,17 @@ static void aa_add(struct aa_body *b, const char *qual, const char *path, unsign
 	b->rules[b->nrules++] = (struct aa_rule){qual, path, perms, xmode ? xmode : "", xtarget ? xtarget : ""};
 }
 
-static void aa_other(struct aa_body *b, struct fe_arena *a, const char *line)
+/* line: a literal, or in the target's arena */
+static void aa_other(struct aa_body *b, const char *line)
 {
 	if (b->nother == b->ocap) {
 		b->ocap = b->ocap ? b->ocap * 2 : 16;
-		char **o = realloc(b->other, b->ocap * sizeof(*o));
+		const char **o = realloc(b->other, b->ocap * sizeof(*o));
 		if (!o)
 			aa_oom();
 		b->other = o;
 	}
-	b->other[b->nother++] = fe_arena_strdup(a, line);
+	b->other[b->nother++] = line;
 }
 
 static void aa_body_free(struct aa_body *b)
@@ -534,8 +545,8 @@ static void aa_file_rule(struct aa_state *st, struct aa_body *b, uint32_t i, int
 	long ri = st->t->rules[i];
 	const struct ir_rule *r = &st->p->rules[ri];
 	const struct aa_info *in = &st->info[i];
-	const char *e = in->expr;
-	if (!e) {
+	const struct aa_path *e = &in->expr;
+	if (!e->s) {
 		be_gap(st->ctx, st->t, ri, IR_PC_FILE, FE_BE_PATH, NULL, "'%s' cannot be written as an AppArmor path",
 		       ir_s(&st->p->strs, r->target));
 		return;
@@ -622,7 +633,7 @@ static void aa_file_rule(struct aa_state *st, struct aa_body *b, uint32_t i, int
 	}
 	/* a rule that refuses something also refuses moving the directories above its paths */
 	for (size_t k = 0; k < in->nanc; k++)
-		aa_add(b, deny, in->anc[k], AA_W, NULL, NULL);
+		aa_add(b, deny, &in->anc[k], AA_W, NULL, NULL);
 }
 
 /* AppArmor's network keywords for the model's protocol names; NULL: none exists. */
@@ -679,7 +690,7 @@ static void aa_named_rule(struct aa_state *st, struct aa_body *b, uint32_t i, in
 		line = fe_arena_printf(a, "audit %s%s%s,", cls, *kw ? " " : "", kw);
 		break;
 	}
-	aa_other(b, a, line);
+	aa_other(b, line);
 }
 
 /* Does the target judge paths (file or process rules)?  Then paths must keep their meaning. */
@@ -700,19 +711,15 @@ static void aa_class_headers(struct aa_state *st, struct aa_body *b, int ps)
 {
 	struct fe_arena *a = st->a;
 	if (!st->allow_list[IR_PC_FILE] && ps == AA_MAIN) {
-		aa_other(b, a, "file,");
+		aa_other(b, "file,");
 	} else if (!st->allow_list[IR_PC_FILE]) {
 		/* a child profile spells `file,` out, so that the programs its source starts run
 		 * under the main profile (px) instead of inheriting the source's rules (ix) */
-		aa_add(b, "", "/{,**}", AA_ALL_FILE | AA_X, "px", st->to_main);
+		aa_add(b, "", &st->all_files, AA_ALL_FILE | AA_X, "px", st->to_main);
 	} else {
 		for (size_t i = 0; i < ir_baseline_count; i++) {
 			const struct ir_baseline_entry *e = &ir_baseline[i];
-			size_t len = strlen(e->path);
-			/* D followed by two stars: everything below D, not D itself (AppArmor's `**` after a
-			 * slash needs a character), as the model's baseline */
-			const char *path = e->path[len - 1] == '/' ? fe_arena_printf(a, "%s**", e->path) : e->path;
-			aa_add(b, "", path, (e->read ? AA_M | AA_R : 0) | (e->write ? AA_W : 0), NULL, NULL);
+			aa_add(b, "", &st->baseline[i], (e->read ? AA_M | AA_R : 0) | (e->write ? AA_W : 0), NULL, NULL);
 		}
 	}
 	/* network */
@@ -723,7 +730,7 @@ static void aa_class_headers(struct aa_state *st, struct aa_body *b, int ps)
 			first_allow = st->t->rules[i];
 	}
 	if (!st->allow_list[IR_PC_NETWORK])
-		aa_other(b, a, "network,");
+		aa_other(b, "network,");
 	else if ((st->t->posture[IR_PC_NETWORK] == IR_POSTURE_BLOCK) == st->complain && ps == AA_MAIN)
 		be_gap(st->ctx, st->t, first_allow, IR_PC_NETWORK, FE_BE_POSTURE, NULL,
 		       "a network allow-list with %s posture next to a file class in %s mode cannot be written: AppArmor's "
@@ -731,7 +738,7 @@ static void aa_class_headers(struct aa_state *st, struct aa_body *b, int ps)
 		       st->complain ? "complain" : "enforce");
 	/* capabilities: names are disjoint, so the complement can be listed */
 	if (!st->allow_list[IR_PC_CAPABILITIES]) {
-		aa_other(b, a, "capability,");
+		aa_other(b, "capability,");
 	} else if ((st->t->posture[IR_PC_CAPABILITIES] == IR_POSTURE_BLOCK) == st->complain) {
 		const char *q = st->complain ? "deny " : "audit ";
 		if (st->complain && ps == AA_MAIN)
@@ -741,12 +748,12 @@ static void aa_class_headers(struct aa_state *st, struct aa_body *b, int ps)
 		const uint32_t *own = aa_own(st, ps, &n);
 		for (size_t i = 0; i < AA_NCAPS; i++)
 			if (!st->cap_global[i] && !aa_grants_name(st, own, n, IR_CAPABILITY, aa_capabilities[i]))
-				aa_other(b, a, fe_arena_printf(a, "%scapability %s,", q, aa_capabilities[i]));
+				aa_other(b, fe_arena_printf(a, "%scapability %s,", q, aa_capabilities[i]));
 	}
 	/* classes outside the policy language stay usable: a profile refuses what it does
 	 * not mention, and the verdict model allows it */
-	aa_other(b, a, "signal,");
-	aa_other(b, a, "unix,");
+	aa_other(b, "signal,");
+	aa_other(b, "unix,");
 	/* ...except what would let a task walk around its rules (DESIGN §4.12).  Where paths are
 	 * judged, paths must keep their meaning: no mount (bind mounts, new trees, remounts), umount
 	 * or pivot_root.  apparmor_parser 3.0 leaves the mount class out of the policy when it holds
@@ -754,14 +761,14 @@ static void aa_class_headers(struct aa_state *st, struct aa_body *b, int ps)
 	 * (a file system type that does not exist, and the deny covers it anyway) keeps it in. */
 	if (aa_confines_paths(st)) {
 		const char *q = st->complain ? "deny " : "audit deny ";
-		aa_other(b, a, fe_arena_printf(a, "%smount,", q));
-		aa_other(b, a, fe_arena_printf(a, "%sumount,", q));
-		aa_other(b, a, fe_arena_printf(a, "%spivot_root,", q));
-		aa_other(b, a, "mount fstype=karmorc-none -> /karmorc-none/,");
+		aa_other(b, fe_arena_printf(a, "%smount,", q));
+		aa_other(b, fe_arena_printf(a, "%sumount,", q));
+		aa_other(b, fe_arena_printf(a, "%spivot_root,", q));
+		aa_other(b, "mount fstype=karmorc-none -> /karmorc-none/,");
 	} else {
-		aa_other(b, a, "mount,");
-		aa_other(b, a, "umount,");
-		aa_other(b, a, "pivot_root,");
+		aa_other(b, "mount,");
+		aa_other(b, "umount,");
+		aa_other(b, "pivot_root,");
 	}
 	/* A task may be traced and read by others (their profiles decide), but may itself trace or
 	 * read (/proc/PID/mem, environ, fd, ns, root, ...) only tasks of its own target: the main
@@ -770,11 +777,11 @@ static void aa_class_headers(struct aa_state *st, struct aa_body *b, int ps)
 	 * profiles are a gap, reported in aa_bypass_gaps). */
 	/* nor switch enforcement off: loading, replacing or removing policy (its own profile through
 	 * .remove, say) needs CAP_MAC_ADMIN, refused whatever the capability rules say */
-	aa_other(b, a, st->complain ? "deny capability mac_admin," : "audit deny capability mac_admin,");
-	aa_other(b, a, "ptrace (readby, tracedby),");
-	aa_other(b, a, fe_arena_printf(a, "ptrace (read, trace) peer=%s{,//*},", st->t->name));
+	aa_other(b, st->complain ? "deny capability mac_admin," : "audit deny capability mac_admin,");
+	aa_other(b, "ptrace (readby, tracedby),");
+	aa_other(b, fe_arena_printf(a, "ptrace (read, trace) peer=%s{,//*},", st->t->name));
 	if (st->complain)
-		aa_other(b, a, "deny ptrace (read, trace) peer=unconfined,");
+		aa_other(b, "deny ptrace (read, trace) peer=unconfined,");
 }
 
 static void aa_body(struct aa_state *st, struct aa_body *b, int ps)
@@ -809,27 +816,27 @@ static void aa_body(struct aa_state *st, struct aa_body *b, int ps)
 		 * the same with the transition, so the source still gets its rules */
 		if (!granted && !st->complain)
 			continue;
-		if (!src->lit) {
+		if (!src->lit.s) {
 			if (ps == AA_MAIN)
 				be_gap(st->ctx, st->t, -1, IR_PC_FILE, FE_BE_PATH, NULL, "source '%s' cannot be written as an "
 				       "AppArmor path, so its child profile cannot be entered", src->path);
 			continue;
 		}
-		aa_add(b, granted ? "" : "audit ", src->lit, AA_X, "px", src->enter);
+		aa_add(b, granted ? "" : "audit ", &src->lit, AA_X, "px", src->enter);
 	}
 	/* A profile entered by px must let the program map its own binary, or the kernel
 	 * cannot start it: a child maps its source; the main profile maps what the children
 	 * start under it (their granted exec rules). */
-	if (ps != AA_MAIN && st->sources[ps].lit)
-		aa_add(b, "", st->sources[ps].lit, AA_M | AA_R, NULL, NULL);
+	if (ps != AA_MAIN && st->sources[ps].lit.s)
+		aa_add(b, "", &st->sources[ps].lit, AA_M | AA_R, NULL, NULL);
 	if (ps == AA_MAIN && st->allow_list[IR_PC_FILE] && st->nsources) {
 		for (uint32_t i = 0; i < st->t->nrules; i++) {
 			long ri = st->t->rules[i];
 			const struct ir_rule *r = &st->p->rules[ri];
 			if (r->cls != IR_PROCESS || r->action != IR_ALLOW || r->source.kind != IR_SRC_PATH)
 				continue;
-			const char *e = st->info[i].expr;
-			if (!e)
+			const struct aa_path *e = &st->info[i].expr;
+			if (!e->s)
 				continue;
 			aa_add(b, "", e, AA_M | AA_R, NULL, NULL);
 			static const struct be_gap_scope reads = {.reads_of_target = true};
@@ -851,9 +858,9 @@ static void aa_body(struct aa_state *st, struct aa_body *b, int ps)
 static int aa_rule_cmp(const void *pa, const void *pb)
 {
 	const struct aa_rule *a = pa, *b = pb;
-	int c = strcmp(a->path, b->path);
-	if (c)
-		return c;
+	if (a->path->rank != b->path->rank)
+		return a->path->rank < b->path->rank ? -1 : 1;
+	int c;
 	if ((c = strcmp(a->qual, b->qual)))
 		return c;
 	if ((c = strcmp(a->xmode, b->xmode)))
@@ -868,28 +875,33 @@ static int aa_str_cmp(const void *a, const void *b)
 
 static void aa_perms(struct be_buf *out, unsigned perms, const char *xmode)
 {
-	if (perms & AA_M)
-		be_puts(out, "m");
-	if (perms & AA_R)
-		be_puts(out, "r");
-	if (perms & AA_W)
-		be_puts(out, "w");
-	if (perms & AA_L)
-		be_puts(out, "l");
-	if (perms & AA_K)
-		be_puts(out, "k");
+	char s[8];
+	size_t n = 0;
+	static const struct {
+		unsigned bit;
+		char c;
+	} order[] = {{AA_M, 'm'}, {AA_R, 'r'}, {AA_W, 'w'}, {AA_L, 'l'}, {AA_K, 'k'}};
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (perms & order[i].bit)
+			s[n++] = order[i].c;
+	be_write(out, s, n);
 	if (perms & AA_X)
 		be_puts(out, *xmode ? xmode : "x");
 }
 
-/* Sorted, merged, deduplicated: deterministic and minimal. */
+/* Sorted, merged, deduplicated: deterministic and minimal.  Written with be_puts (these
+ * lines are most of the output), and the body is emptied for the next profile. */
 static void aa_render(struct be_buf *out, struct aa_body *b, const char *indent)
 {
 	if (b->nother > 1)
 		qsort(b->other, b->nother, sizeof(*b->other), aa_str_cmp);
-	for (size_t i = 0; i < b->nother; i++)
-		if (i == 0 || strcmp(b->other[i], b->other[i - 1]) != 0)
-			be_printf(out, "%s%s\n", indent, b->other[i]);
+	for (size_t i = 0; i < b->nother; i++) {
+		if (i == 0 || strcmp(b->other[i], b->other[i - 1]) != 0) {
+			be_puts(out, indent);
+			be_puts(out, b->other[i]);
+			be_puts(out, "\n");
+		}
+	}
 	if (b->nrules > 1)
 		qsort(b->rules, b->nrules, sizeof(*b->rules), aa_rule_cmp);
 	for (size_t i = 0; i < b->nrules;) {
@@ -897,11 +909,19 @@ static void aa_render(struct be_buf *out, struct aa_body *b, const char *indent)
 		size_t j = i + 1;
 		for (; j < b->nrules && aa_rule_cmp(&b->rules[j], &merged) == 0; j++)
 			merged.perms |= b->rules[j].perms;
-		be_printf(out, "%s%s%s ", indent, merged.qual, merged.path);
+		be_puts(out, indent);
+		be_puts(out, merged.qual);
+		be_puts(out, merged.path->s);
+		be_puts(out, " ");
 		aa_perms(out, merged.perms, merged.xmode);
-		be_printf(out, "%s%s,\n", *merged.xtarget ? " " : "", merged.xtarget);
+		if (*merged.xtarget) {
+			be_puts(out, " ");
+			be_puts(out, merged.xtarget);
+		}
+		be_puts(out, ",\n");
 		i = j;
 	}
+	b->nrules = b->nother = 0;
 }
 
 /* Text inside a `#` comment: a control character (a newline above all) would end the
@@ -1099,6 +1119,40 @@ static void aa_add_source(struct aa_state *st, ir_str path)
 	st->sources[st->nsources++] = (struct aa_source){.path = ir_s(&st->p->strs, path), .id = path};
 }
 
+static int aa_path_cmp(const void *a, const void *b)
+{
+	return strcmp((*(const struct aa_path *const *)a)->s, (*(const struct aa_path *const *)b)->s);
+}
+
+/* Ranks every path the target's profiles can hold (see aa_path). */
+static void aa_rank_paths(struct aa_state *st)
+{
+	size_t n = 0, max = st->t->nrules + st->nsources + ir_baseline_count + 1;
+	for (uint32_t i = 0; i < st->t->nrules; i++)
+		max += st->info[i].nanc;
+	struct aa_path **all = fe_arena_alloc(st->a, max * sizeof(*all));
+	all[n++] = &st->all_files;
+	for (size_t b = 0; b < ir_baseline_count; b++)
+		all[n++] = &st->baseline[b];
+	for (size_t s = 0; s < st->nsources; s++)
+		if (st->sources[s].lit.s)
+			all[n++] = &st->sources[s].lit;
+	for (uint32_t i = 0; i < st->t->nrules; i++) {
+		struct aa_info *in = &st->info[i];
+		if (in->expr.s)
+			all[n++] = &in->expr;
+		for (size_t k = 0; k < in->nanc; k++)
+			all[n++] = &in->anc[k];
+	}
+	qsort(all, n, sizeof(*all), aa_path_cmp);
+	uint32_t rank = 0;
+	for (size_t k = 0; k < n; k++) {
+		if (k && strcmp(all[k]->s, all[k - 1]->s) != 0)
+			rank++;
+		all[k]->rank = rank;
+	}
+}
+
 /* What the profiles of the target share, computed before any is written: the sources'
  * names, each rule's aa_info, the Allow rules grouped by profile, and what the global
  * Allow rules grant of the sources' exec and of the capabilities. */
@@ -1110,10 +1164,18 @@ static void aa_prepare(struct aa_state *st)
 		qsort(st->sources, st->nsources, sizeof(*st->sources), aa_source_cmp);
 	fe_hindex_free(&st->source_index);	/* the sort moved them */
 	st->to_main = fe_arena_printf(a, "-> %s", t->name);
+	st->all_files.s = "/{,**}";
+	st->baseline = fe_arena_zalloc(a, (ir_baseline_count + 1) * sizeof(*st->baseline));
+	for (size_t b = 0; b < ir_baseline_count; b++) {
+		const char *bp = ir_baseline[b].path;
+		/* D followed by two stars: everything below D, not D itself (AppArmor's `**` after a
+		 * slash needs a character), as the model's baseline */
+		st->baseline[b].s = bp[strlen(bp) - 1] == '/' ? fe_arena_printf(a, "%s**", bp) : bp;
+	}
 	for (size_t s = 0; s < st->nsources; s++) {
 		struct aa_source *src = &st->sources[s];
 		fe_hindex_add(&st->source_index, fe_hash(&src->id, sizeof(src->id)), (uint32_t)s);
-		src->lit = aa_literal(a, src->path, "");
+		src->lit.s = aa_literal(a, src->path, "");
 		src->child = aa_child_name(a, src->path);
 		src->enter = fe_arena_printf(a, "-> %s//%s", t->name, src->child);
 	}
@@ -1128,12 +1190,13 @@ static void aa_prepare(struct aa_state *st)
 		in->global = -1;
 		bool ro = r->flags & IR_RULE_READONLY, oo = r->flags & IR_RULE_OWNERONLY;
 		if (r->cls == IR_FILE || r->cls == IR_PROCESS) {
-			in->expr = aa_target_expr(st, r);
+			in->expr.s = aa_target_expr(st, r);
 			if (r->action == IR_BLOCK || (r->action == IR_ALLOW && (ro || oo))) {
 				const char *anc[64];
 				in->nanc = aa_ancestors(st, r, anc, sizeof(anc) / sizeof(anc[0]), &in->partial);
-				in->anc = fe_arena_alloc(a, (in->nanc + 1) * sizeof(*in->anc));
-				memcpy(in->anc, anc, in->nanc * sizeof(*in->anc));
+				in->anc = fe_arena_zalloc(a, (in->nanc + 1) * sizeof(*in->anc));
+				for (size_t k = 0; k < in->nanc; k++)
+					in->anc[k].s = anc[k];
 			}
 		}
 		if (r->action == IR_ALLOW && in->src != AA_NOWHERE)
@@ -1153,6 +1216,7 @@ static void aa_prepare(struct aa_state *st)
 		st->sources[s].exec_global = aa_grants_exec(st, global, n, st->sources[s].path);
 	for (size_t c = 0; c < AA_NCAPS && st->allow_list[IR_PC_CAPABILITIES]; c++)
 		st->cap_global[c] = aa_grants_name(st, global, n, IR_CAPABILITY, aa_capabilities[c]);
+	aa_rank_paths(st);
 }
 
 static void aa_emit(struct be_ctx *ctx, const struct ir_target *t)
@@ -1228,11 +1292,10 @@ static void aa_emit(struct be_ctx *ctx, const struct ir_target *t)
 			  st.allow_list[c] ? "allow-list" : "deny-list", ir_posture_name(t->posture[c]));
 	be_printf(out, "profile %s flags=(attach_disconnected,mediate_deleted%s) {\n", t->name,
 		  st.complain ? ",complain" : "");
-	struct aa_body main_body;
-	memset(&main_body, 0, sizeof(main_body));
-	aa_body(&st, &main_body, AA_MAIN);
-	aa_render(out, &main_body, "  ");
-	aa_body_free(&main_body);
+	struct aa_body body;	/* one for every profile of the target: its arrays are reused */
+	memset(&body, 0, sizeof(body));
+	aa_body(&st, &body, AA_MAIN);
+	aa_render(out, &body, "  ");
 
 	/* native lines: pasted as written, outside the verdict model */
 	for (uint32_t i = 0; i < t->npolicies; i++) {
@@ -1261,14 +1324,12 @@ static void aa_emit(struct be_ctx *ctx, const struct ir_target *t)
 		be_printf(out, "\n  # programs started as %s\n", st.sources[s].path);
 		be_printf(out, "  profile %s flags=(attach_disconnected,mediate_deleted%s) {\n", st.sources[s].child,
 			  st.complain ? ",complain" : "");
-		struct aa_body child;
-		memset(&child, 0, sizeof(child));
-		aa_body(&st, &child, (int)s);
-		aa_render(out, &child, "    ");
-		aa_body_free(&child);
+		aa_body(&st, &body, (int)s);
+		aa_render(out, &body, "    ");
 		be_puts(out, "  }\n");
 	}
 	be_puts(out, "}\n");
+	aa_body_free(&body);
 	fe_hindex_free(&st.source_index);
 	fe_arena_free(&scratch);
 	fe_matcher_free(st.m);
