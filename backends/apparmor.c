@@ -306,6 +306,14 @@ static const uint32_t *aa_own(const struct aa_state *st, int ps, size_t *n)
 	return aa_group(st, (size_t)ps + 1, n);
 }
 
+/* A finding of rule i that depends on the rule only is the same in every profile that holds
+ * it, and be_gap drops the repeats: it is reported from the first, the main profile for a
+ * global rule (a child profile holds it again two dozen times at scale). */
+static bool aa_first_holder(const struct aa_state *st, uint32_t i, int ps)
+{
+	return ps == AA_MAIN || st->info[i].src != AA_EVERY;
+}
+
 /* Does an Allow process rule among these grant exec of `path`? */
 static bool aa_grants_exec(struct aa_state *st, const uint32_t *allows, size_t n, const char *path)
 {
@@ -546,9 +554,11 @@ static void aa_file_rule(struct aa_state *st, struct aa_body *b, uint32_t i, int
 	const struct ir_rule *r = &st->p->rules[ri];
 	const struct aa_info *in = &st->info[i];
 	const struct aa_path *e = &in->expr;
+	bool first = aa_first_holder(st, i, ps);
 	if (!e->s) {
-		be_gap(st->ctx, st->t, ri, IR_PC_FILE, FE_BE_PATH, NULL, "'%s' cannot be written as an AppArmor path",
-		       ir_s(&st->p->strs, r->target));
+		if (first)
+			be_gap(st->ctx, st->t, ri, IR_PC_FILE, FE_BE_PATH, NULL, "'%s' cannot be written as an AppArmor path",
+			       ir_s(&st->p->strs, r->target));
 		return;
 	}
 	bool proc = r->cls == IR_PROCESS;
@@ -562,7 +572,7 @@ static void aa_file_rule(struct aa_state *st, struct aa_body *b, uint32_t i, int
 	unsigned grant = proc ? AA_X | AA_M : allow_list ? AA_ALL_FILE & ~AA_M : AA_ALL_FILE;
 	unsigned grant_read = allow_list ? AA_R : AA_M | AA_R;
 	const char *xt = "", *xm = proc ? aa_exec_mode(st, ps, i, &xt) : "";
-	if (st->complain && (r->action == IR_BLOCK || ((ro || oo) && r->action == IR_ALLOW))) {
+	if (first && st->complain && (r->action == IR_BLOCK || ((ro || oo) && r->action == IR_ALLOW))) {
 		/* In complain mode the kernel does not enforce `audit deny` (it logs ALLOWED), and a
 		 * plain deny is enforced without a record: Block cannot be both.  The rule is still
 		 * enforced (silently); cases that depend on its record are reported. */
@@ -657,15 +667,18 @@ static void aa_named_rule(struct aa_state *st, struct aa_body *b, uint32_t i, in
 	enum ir_posture_class pc = net ? IR_PC_NETWORK : IR_PC_CAPABILITIES;
 	const char *name = ir_s(&st->p->strs, r->target);
 	const char *kw = net ? aa_protocol(name) : name;
+	bool first = aa_first_holder(st, i, ps);
 	if (!kw) {
-		be_gap(st->ctx, st->t, ri, pc, FE_BE_PROTOCOL, NULL, "AppArmor has no network keyword for protocol '%s'", name);
+		if (first)
+			be_gap(st->ctx, st->t, ri, pc, FE_BE_PROTOCOL, NULL, "AppArmor has no network keyword for protocol "
+			       "'%s'", name);
 		return;
 	}
 	const char *cls = net ? "network" : "capability";
 	const char *line;
 	switch (r->action) {
 	case IR_BLOCK:
-		if (st->complain)	/* see aa_file_rule: complain mode ignores `audit deny` */
+		if (first && st->complain)	/* see aa_file_rule: complain mode ignores `audit deny` */
 		{
 			be_gap(st->ctx, st->t, ri, pc, FE_BE_POSTURE, &aa_matching_only, "a denial in a profile in complain "
 			       "mode is enforced without an audit record");
