@@ -124,6 +124,8 @@ static void aa_oom(void)
 static void aa_add(struct aa_body *b, const char *qual, const struct aa_path *path, unsigned perms,
 		   const char *xmode, const char *xtarget)
 {
+	if (!b)
+		return;	/* findings only */
 	if (b->nrules == b->cap) {
 		b->cap = b->cap ? b->cap * 2 : 32;
 		struct aa_rule *r = realloc(b->rules, b->cap * sizeof(*r));
@@ -137,6 +139,8 @@ static void aa_add(struct aa_body *b, const char *qual, const struct aa_path *pa
 /* line: a literal, or in the target's arena */
 static void aa_other(struct aa_body *b, const char *line)
 {
+	if (!b)
+		return;	/* findings only */
 	if (b->nother == b->ocap) {
 		b->ocap = b->ocap ? b->ocap * 2 : 16;
 		const char **o = realloc(b->other, b->ocap * sizeof(*o));
@@ -759,7 +763,7 @@ static void aa_class_headers(struct aa_state *st, struct aa_body *b, int ps)
 			       "posture in a profile in complain mode denies without an audit record");
 		size_t n;
 		const uint32_t *own = aa_own(st, ps, &n);
-		for (size_t i = 0; i < AA_NCAPS; i++)
+		for (size_t i = 0; i < AA_NCAPS && b; i++)
 			if (!st->cap_global[i] && !aa_grants_name(st, own, n, IR_CAPABILITY, aa_capabilities[i]))
 				aa_other(b, fe_arena_printf(a, "%scapability %s,", q, aa_capabilities[i]));
 	}
@@ -1109,6 +1113,46 @@ static void aa_bypass_gaps(struct aa_state *st)
 			  "profiles (permitted and logged); only unconfined tasks are refused");
 }
 
+/* The profile's opening: who it is for, the policies, the classes' modes, its first line. */
+static void aa_header(struct be_buf *out, const struct aa_state *st)
+{
+	const struct ir_target *t = st->t;
+	be_puts(out, "# AppArmor profile written by karmorc for ");
+	aa_comment_text(out, t->describe);
+	be_puts(out, "\n");
+	aa_identity(out, st->a, t);
+	be_puts(out, "# policies:");
+	const char *last = NULL;
+	for (uint32_t i = 0; i < t->npolicies; i++) {
+		const char *pn = ir_s(&st->p->strs, st->p->policies[t->policies[i]].name);
+		if (!last || strcmp(last, pn) != 0) {
+			be_puts(out, " ");
+			aa_comment_text(out, pn);
+		}
+		last = pn;
+	}
+	be_puts(out, "\n");
+	for (int c = 0; c < IR_PC_COUNT; c++)
+		be_printf(out, "# %s class: %s, posture %s\n", ir_posture_class_name((enum ir_posture_class)c),
+			  st->allow_list[c] ? "allow-list" : "deny-list", ir_posture_name(t->posture[c]));
+	be_printf(out, "profile %s flags=(attach_disconnected,mediate_deleted%s) {\n", t->name,
+		  st->complain ? ",complain" : "");
+}
+
+/* A policy's native lines, pasted as written. */
+static void aa_native_lines(struct be_buf *out, const struct ir_strtab *strs, const struct ir_policy *pol)
+{
+	be_puts(out, "  # native lines of policy ");
+	aa_comment_text(out, ir_s(strs, pol->name));
+	be_puts(out, "\n");
+	for (const char *line = ir_s(strs, pol->apparmor); *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t n = nl ? (size_t)(nl - line) : strlen(line);
+		be_printf(out, "  %.*s\n", (int)n, line);
+		line += n + (nl != NULL);
+	}
+}
+
 static int aa_source_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct aa_source *)a)->path, ((const struct aa_source *)b)->path);
@@ -1229,7 +1273,8 @@ static void aa_prepare(struct aa_state *st)
 		st->sources[s].exec_global = aa_grants_exec(st, global, n, st->sources[s].path);
 	for (size_t c = 0; c < AA_NCAPS && st->allow_list[IR_PC_CAPABILITIES]; c++)
 		st->cap_global[c] = aa_grants_name(st, global, n, IR_CAPABILITY, aa_capabilities[c]);
-	aa_rank_paths(st);
+	if (!st->ctx->findings_only)
+		aa_rank_paths(st);
 }
 
 static void aa_emit(struct be_ctx *ctx, const struct ir_target *t)
@@ -1284,49 +1329,25 @@ static void aa_emit(struct be_ctx *ctx, const struct ir_target *t)
 	aa_bypass_gaps(&st);
 
 	struct be_file *f = be_new_file(ctx, fe_arena_printf(st.a, "apparmor/%s", t->name));
-	struct be_buf *out = &f->text;
-	be_puts(out, "# AppArmor profile written by karmorc for ");
-	aa_comment_text(out, t->describe);
-	be_puts(out, "\n");
-	aa_identity(out, st.a, t);
-	be_puts(out, "# policies:");
-	const char *last = NULL;
-	for (uint32_t i = 0; i < t->npolicies; i++) {
-		const char *pn = ir_s(&st.p->strs, st.p->policies[t->policies[i]].name);
-		if (!last || strcmp(last, pn) != 0) {
-			be_puts(out, " ");
-			aa_comment_text(out, pn);
-		}
-		last = pn;
-	}
-	be_puts(out, "\n");
-	for (int c = 0; c < IR_PC_COUNT; c++)
-		be_printf(out, "# %s class: %s, posture %s\n", ir_posture_class_name((enum ir_posture_class)c),
-			  st.allow_list[c] ? "allow-list" : "deny-list", ir_posture_name(t->posture[c]));
-	be_printf(out, "profile %s flags=(attach_disconnected,mediate_deleted%s) {\n", t->name,
-		  st.complain ? ",complain" : "");
+	/* lint wants the findings only: then no text is built and no body collected (NULL) */
+	struct be_buf *out = ctx->findings_only ? NULL : &f->text;
 	struct aa_body body;	/* one for every profile of the target: its arrays are reused */
 	memset(&body, 0, sizeof(body));
-	aa_body(&st, &body, AA_MAIN);
-	aa_render(out, &body, "  ");
+	struct aa_body *b = out ? &body : NULL;
+	if (out)
+		aa_header(out, &st);
+	aa_body(&st, b, AA_MAIN);
+	if (out)
+		aa_render(out, &body, "  ");
 
 	/* native lines: pasted as written, outside the verdict model */
 	for (uint32_t i = 0; i < t->npolicies; i++) {
 		uint32_t pi = t->policies[i];
 		if (!st.p->policies[pi].apparmor)
 			continue;
-		be_puts(out, "  # native lines of policy ");
-		aa_comment_text(out, ir_s(&st.p->strs, st.p->policies[pi].name));
-		be_puts(out, "\n");
-		const char *text = ir_s(&st.p->strs, st.p->policies[pi].apparmor);
-		for (const char *line = text; *line;) {
-			const char *nl = strchr(line, '\n');
-			size_t n = nl ? (size_t)(nl - line) : strlen(line);
-			be_printf(out, "  %.*s\n", (int)n, line);
-			line += n + (nl != NULL);
-		}
+		if (out)
+			aa_native_lines(out, &st.p->strs, &st.p->policies[pi]);
 		/* they can touch any class: counted as file, where such lines almost always act */
-		/* they can touch any class */
 		static const struct be_gap_scope any_class = {.all_classes = true};
 		be_gap_at(ctx, t, st.p->policies[pi].loc, IR_PC_FILE, FE_BE_NATIVE, &any_class,
 			  "the native AppArmor lines of policy %s are pasted verbatim; the verdict model does not "
@@ -1334,14 +1355,19 @@ static void aa_emit(struct be_ctx *ctx, const struct ir_target *t)
 	}
 
 	for (size_t s = 0; s < st.nsources; s++) {
-		be_printf(out, "\n  # programs started as %s\n", st.sources[s].path);
-		be_printf(out, "  profile %s flags=(attach_disconnected,mediate_deleted%s) {\n", st.sources[s].child,
-			  st.complain ? ",complain" : "");
-		aa_body(&st, &body, (int)s);
-		aa_render(out, &body, "    ");
-		be_puts(out, "  }\n");
+		if (out) {
+			be_printf(out, "\n  # programs started as %s\n", st.sources[s].path);
+			be_printf(out, "  profile %s flags=(attach_disconnected,mediate_deleted%s) {\n",
+				  st.sources[s].child, st.complain ? ",complain" : "");
+		}
+		aa_body(&st, b, (int)s);
+		if (out) {
+			aa_render(out, &body, "    ");
+			be_puts(out, "  }\n");
+		}
 	}
-	be_puts(out, "}\n");
+	if (out)
+		be_puts(out, "}\n");
 	aa_body_free(&body);
 	fe_hindex_free(&st.source_index);
 	fe_arena_free(&scratch);
