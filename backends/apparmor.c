@@ -1029,20 +1029,31 @@ static void aa_identity(struct be_buf *out, struct fe_arena *a, const struct ir_
 /* A KC0409 finding at a rule, for one technique.  It is a gap only for ops named after the
  * technique, which are never a scenario's file ops (those are paths), so no case of the rig is
  * skipped for it; the attack suite reads the technique from the message. */
-static void aa_bypass(struct aa_state *st, const struct ir_rule *r, const char *technique, const char *fmt, ...)
+enum aa_technique {
+	AA_T_DESCRIPTORS, AA_T_SETXATTR, AA_T_UTIME, AA_T_INTERPRETER, AA_T_PROC_LINKS, AA_T_RENAME, AA_T_USERNS,
+	AA_T_MOUNT_API, AA_T_PTRACE, AA_T_COUNT
+};
+/* Each technique as the `only` list of its findings' scope: static, since a target at scale
+ * has thousands of these findings (one list each in the arena was 16 bytes apiece). */
+static const char *const aa_techniques[AA_T_COUNT][2] = {
+	[AA_T_DESCRIPTORS] = {"descriptors", NULL}, [AA_T_SETXATTR] = {"setxattr", NULL},
+	[AA_T_UTIME] = {"utime", NULL}, [AA_T_INTERPRETER] = {"interpreter", NULL},
+	[AA_T_PROC_LINKS] = {"proc-links", NULL}, [AA_T_RENAME] = {"rename", NULL}, [AA_T_USERNS] = {"userns", NULL},
+	[AA_T_MOUNT_API] = {"mount-api", NULL}, [AA_T_PTRACE] = {"ptrace", NULL},
+};
+
+static void aa_bypass(struct aa_state *st, const struct ir_rule *r, enum aa_technique technique, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-static void aa_bypass(struct aa_state *st, const struct ir_rule *r, const char *technique, const char *fmt, ...)
+static void aa_bypass(struct aa_state *st, const struct ir_rule *r, enum aa_technique technique, const char *fmt, ...)
 {
 	char msg[640];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	const char **only = fe_arena_alloc(st->ctx->arena, 2 * sizeof(*only));
-	only[0] = technique;
-	only[1] = NULL;
+	const char *const *only = aa_techniques[technique];
 	be_gap_at(st->ctx, st->t, r->loc, IR_PC_FILE, FE_BE_BYPASS, &(struct be_gap_scope){.only = only},
-		  "technique %s: %s, in policy %s", technique, msg, ir_s(&st->p->strs, st->p->policies[r->policy].name));
+		  "technique %s: %s, in policy %s", only[0], msg, ir_s(&st->p->strs, st->p->policies[r->policy].name));
 }
 
 /* Is CAP_SYS_ADMIN refused in every profile of the target?  Then no task of it can mount with
@@ -1094,49 +1105,49 @@ static void aa_bypass_gaps(struct aa_state *st)
 		/* a write refused by the rule: Block of a file, readOnly, ownerOnly (for others) */
 		bool refuses_write = refuses && (r->cls == IR_FILE || ro || oo);
 		if (refuses && r->cls == IR_FILE)
-			aa_bypass(st, r, "descriptors", "AppArmor in Linux 6.1 does not judge a descriptor that an "
+			aa_bypass(st, r, AA_T_DESCRIPTORS, "AppArmor in Linux 6.1 does not judge a descriptor that an "
 				  "unconfined task opened (before the profile applied, inherited, or received over a unix "
 				  "socket) when it is used, so reads, writes and mappings of '%s' through one pass", tg);
 		if (refuses_write) {
-			aa_bypass(st, r, "setxattr", "AppArmor in Linux 6.1 does not mediate setxattr(2) or removexattr(2), "
+			aa_bypass(st, r, AA_T_SETXATTR, "AppArmor in Linux 6.1 does not mediate setxattr(2) or removexattr(2), "
 				  "so the extended attributes of '%s' can be changed although the rule refuses writing it", tg);
-			aa_bypass(st, r, "utime", "AppArmor in Linux 6.1 does not mediate utime(2) or utimensat(2), so the "
+			aa_bypass(st, r, AA_T_UTIME, "AppArmor in Linux 6.1 does not mediate utime(2) or utimensat(2), so the "
 				  "times of '%s' can be changed although the rule refuses writing it", tg);
 		}
 		if (r->cls == IR_PROCESS && r->action == IR_BLOCK && !ro)
-			aa_bypass(st, r, "interpreter", "AppArmor in Linux 6.1 does not check a program the kernel opens as "
+			aa_bypass(st, r, AA_T_INTERPRETER, "AppArmor in Linux 6.1 does not check a program the kernel opens as "
 				  "the ELF interpreter (PT_INTERP) of another program or as the #! interpreter of a script, so "
 				  "'%s' still runs that way", tg);
 		if (refuses && aa_under_proc(st, r))
-			aa_bypass(st, r, "proc-links", "/proc/PID/ns, fd, root, cwd, exe and map_files of a task of this "
+			aa_bypass(st, r, AA_T_PROC_LINKS, "/proc/PID/ns, fd, root, cwd, exe and map_files of a task of this "
 				  "target resolve to their object, which AppArmor judges by the object's own path (namespace "
 				  "files not at all), not by the /proc path '%s' names (tasks of other profiles are refused "
 				  "by the ptrace rules)", tg);
 		if (refuses && st->info[i].partial)
-			aa_bypass(st, r, "rename", "a directory that a '**' (or an alternation across '/') of '%s' "
+			aa_bypass(st, r, AA_T_RENAME, "a directory that a '**' (or an alternation across '/') of '%s' "
 				  "matches can be renamed out of the pattern; only the directories above it are "
 				  "protected", tg);
 	}
 	if (first_path)
-		aa_bypass(st, first_path, "userns", "AppArmor in Linux 6.1 cannot refuse creating a user namespace (its "
+		aa_bypass(st, first_path, AA_T_USERNS, "AppArmor in Linux 6.1 cannot refuse creating a user namespace (its "
 			  "feature set has no namespace mediation); mount, umount and pivot_root stay refused inside one");
 	/* an allow-list refuses what it does not grant: once, at the rule that made it one (unless that
 	 * rule already had its own finding) */
 	if (first_allow && !(first_allow->cls == IR_FILE && (first_allow->flags & (IR_RULE_READONLY | IR_RULE_OWNERONLY))))
-		aa_bypass(st, first_allow, "descriptors", "AppArmor in Linux 6.1 does not judge a descriptor that an "
+		aa_bypass(st, first_allow, AA_T_DESCRIPTORS, "AppArmor in Linux 6.1 does not judge a descriptor that an "
 			  "unconfined task opened (before the profile applied, inherited, or received over a unix socket) "
 			  "when it is used, so reads, writes and mappings of files no Allow rule grants pass through one");
 	if (first_path && !aa_sys_admin_refused(st))
-		aa_bypass(st, first_path, "mount-api", "AppArmor in Linux 6.1 does not mediate open_tree(2), "
+		aa_bypass(st, first_path, AA_T_MOUNT_API, "AppArmor in Linux 6.1 does not mediate open_tree(2), "
 			  "move_mount(2), fsopen(2) or fsmount(2), so a task with CAP_SYS_ADMIN (an unprivileged one gets it "
 			  "in a user namespace of its own, whose creation AppArmor in 6.1 cannot refuse) can put any tree, "
 			  "protected paths included, at another path; refusing capability sys_admin closes it");
 	if (first_exec_allow && (!st->complain || st->t->posture[IR_PC_FILE] == IR_POSTURE_BLOCK))
-		aa_bypass(st, first_exec_allow, "interpreter", "AppArmor in Linux 6.1 does not check a program the "
+		aa_bypass(st, first_exec_allow, AA_T_INTERPRETER, "AppArmor in Linux 6.1 does not check a program the "
 			  "kernel opens as the ELF interpreter (PT_INTERP) of another program or as the #! interpreter of a "
 			  "script, so a program no Allow rule grants still runs as the interpreter of one that is granted");
 	if (st->complain && first_allow)
-		aa_bypass(st, first_allow, "ptrace", "in complain mode a task may trace and read tasks confined by other "
+		aa_bypass(st, first_allow, AA_T_PTRACE, "in complain mode a task may trace and read tasks confined by other "
 			  "profiles (permitted and logged); only unconfined tasks are refused");
 }
 
