@@ -194,30 +194,25 @@ static const char *aa_child_name(struct fe_arena *a, const char *source)
  * Returns NULL for what a profile cannot hold (control characters). */
 static const char *aa_literal(struct fe_arena *a, const char *path, const char *suffix)
 {
-	struct be_buf b = {0};
+	size_t sl = strlen(suffix);
+	char *out = fe_arena_alloc(a, 2 * strlen(path) + sl + 3), *o = out;	/* every byte escaped, quotes */
 	bool quote = strpbrk(path, " \t\"") != NULL;
 	if (quote)
-		be_puts(&b, "\"");
+		*o++ = '"';
 	for (const char *p = path; *p; p++) {
 		unsigned char c = (unsigned char)*p;
-		if (c < 0x20 || c == 0x7f) {
-			be_buf_free(&b);
+		if (c < 0x20 || c == 0x7f)
 			return NULL;
-		}
 		/* `@{` would start a variable: escaping its brace is enough (`\@` is refused) */
-		if (strchr("*?[]{}^\\\",", c)) {
-			char esc[3] = {'\\', (char)c, 0};
-			be_puts(&b, esc);
-		} else {
-			char one[2] = {(char)c, 0};
-			be_puts(&b, one);
-		}
+		if (strchr("*?[]{}^\\\",", c))
+			*o++ = '\\';
+		*o++ = (char)c;
 	}
-	be_puts(&b, suffix);
+	memcpy(o, suffix, sl);
+	o += sl;
 	if (quote)
-		be_puts(&b, "\"");
-	const char *out = fe_arena_strdup(a, b.s ? b.s : "");
-	be_buf_free(&b);
+		*o++ = '"';
+	*o = '\0';
 	return out;
 }
 
@@ -228,39 +223,37 @@ static const char *aa_glob(struct fe_arena *a, const char *glob)
 {
 	if (glob[0] != '/')
 		return NULL;
-	struct be_buf b = {0};
+	char *out = fe_arena_alloc(a, 3 * strlen(glob) + 3), *o = out;	/* "@" becomes "[@]", quotes */
 	bool quote = strpbrk(glob, " \t\"") != NULL;
 	if (quote)
-		be_puts(&b, "\"");
+		*o++ = '"';
 	for (const char *p = glob; *p; p++) {
 		unsigned char c = (unsigned char)*p;
-		if (c < 0x20 || c == 0x7f) {
-			be_buf_free(&b);
+		if (c < 0x20 || c == 0x7f)
 			return NULL;
-		}
-		char out[4] = {(char)c, 0, 0, 0};
 		if (c == '\\') {
-			if (!p[1]) {
-				be_buf_free(&b);
+			if (!p[1])
 				return NULL;
-			}
-			out[1] = *++p;
+			*o++ = '\\';
+			*o++ = *++p;
 		} else if (c == '[' && p[1] == '!') {
-			out[1] = '^';
+			*o++ = '[';
+			*o++ = '^';
 			p++;
 		} else if (c == '"') {
-			out[0] = '\\';
-			out[1] = '"';
+			*o++ = '\\';
+			*o++ = '"';
 		} else if (c == '@' && p[1] == '{') {
-			memcpy(out, "[@]", 3);	/* `@{` would start a variable; the brace stays a glob */
+			memcpy(o, "[@]", 3);	/* `@{` would start a variable; the brace stays a glob */
+			o += 3;
+		} else {
+			*o++ = (char)c;
 		}
-		be_puts(&b, out);
 	}
 	if (quote)
-		be_puts(&b, "\"");
-	const char *res = fe_arena_strdup(a, b.s);
-	be_buf_free(&b);
-	return res;
+		*o++ = '"';
+	*o = '\0';
+	return out;
 }
 
 /* The AppArmor expression for a rule's target; NULL when it cannot be written. */
@@ -877,17 +870,24 @@ static void aa_body(struct aa_state *st, struct aa_body *b, int ps)
 	}
 }
 
+/* Two strings of a rule: mostly the same literal or the target's one copy, so the pointers
+ * decide most comparisons (a path's rules are largely repeats, merged by aa_render). */
+static int aa_same_cmp(const char *a, const char *b)
+{
+	return a == b ? 0 : strcmp(a, b);
+}
+
 static int aa_rule_cmp(const void *pa, const void *pb)
 {
 	const struct aa_rule *a = pa, *b = pb;
 	if (a->path->rank != b->path->rank)
 		return a->path->rank < b->path->rank ? -1 : 1;
 	int c;
-	if ((c = strcmp(a->qual, b->qual)))
+	if ((c = aa_same_cmp(a->qual, b->qual)))
 		return c;
-	if ((c = strcmp(a->xmode, b->xmode)))
+	if ((c = aa_same_cmp(a->xmode, b->xmode)))
 		return c;
-	return strcmp(a->xtarget, b->xtarget);
+	return aa_same_cmp(a->xtarget, b->xtarget);
 }
 
 static int aa_str_cmp(const void *a, const void *b)
