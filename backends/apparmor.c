@@ -131,7 +131,8 @@ static void aa_add(struct aa_body *b, const char *qual, const struct aa_path *pa
 		return;	/* findings only */
 	if (b->nrules == b->cap) {
 		b->cap = b->cap ? b->cap * 2 : 32;
-		struct aa_rule *r = realloc(b->rules, b->cap * sizeof(*r)), *sorted = realloc(b->sorted, b->cap * sizeof(*r));
+		struct aa_rule *r = realloc(b->rules, b->cap * sizeof(*r));
+		struct aa_rule *sorted = realloc(b->sorted, b->cap * sizeof(*sorted));
 		if (!r || !sorted)
 			aa_oom();
 		b->rules = r;
@@ -321,7 +322,8 @@ static bool aa_grants_exec(struct aa_state *st, const uint32_t *allows, size_t n
 {
 	for (size_t k = 0; k < n; k++) {
 		const struct ir_rule *r = &st->p->rules[st->t->rules[allows[k]]];
-		if (r->cls == IR_PROCESS && !(r->flags & IR_RULE_OWNERONLY) && fe_path_matches(st->m, r->match, r->target, path))
+		if (r->cls == IR_PROCESS && !(r->flags & IR_RULE_OWNERONLY) &&
+		    fe_path_matches(st->m, r->match, r->target, path))
 			return true;
 	}
 	return false;
@@ -559,8 +561,8 @@ static void aa_file_rule(struct aa_state *st, struct aa_body *b, uint32_t i, int
 	bool first = aa_first_holder(st, i, ps);
 	if (!e->s) {
 		if (first)
-			be_gap(st->ctx, st->t, ri, IR_PC_FILE, FE_BE_PATH, NULL, "'%s' cannot be written as an AppArmor path",
-			       ir_s(&st->p->strs, r->target));
+			be_gap(st->ctx, st->t, ri, IR_PC_FILE, FE_BE_PATH, NULL,
+			       "'%s' cannot be written as an AppArmor path", ir_s(&st->p->strs, r->target));
 		return;
 	}
 	bool proc = r->cls == IR_PROCESS;
