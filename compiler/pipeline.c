@@ -137,7 +137,7 @@ static size_t kc_case_target(struct kc_pipeline *pl, struct kc_case *k)
 				: NULL;
 		fe_namespace_posture(ns, pl->posture, posture);
 		size_t t = kc_targets_add_workload(&pl->targets, &pl->arena, pl->prog, &k->workload, posture);
-		kc_target_scenario_identity(&pl->arena, &pl->targets.items[t], &k->workload);
+		kc_target_scenario_identity(&pl->arena, &pl->targets.items[t], &k->workload, k->loc);
 		return t;
 	}
 	size_t n = 0, t = pl->have_inventory ? kc_targets_find_identity(&pl->targets, r->host, r->namespace, r->kind,

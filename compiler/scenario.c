@@ -285,6 +285,7 @@ bool kc_scenario_load(struct kc_scenario *sc, const char *path, enum fe_schema_m
 		struct kc_case *k = &sc->cases[sc->ncases++];
 		size_t errs = d->errors;
 		k->line = cs->line;
+		k->loc = (struct fe_loc){c.src, cs->line, cs->col};
 		if (cs->kind != FE_YN_MAP) {
 			sc_error(&c, cs, "a case is a mapping");
 			k->malformed = true;

@@ -18,6 +18,7 @@ struct kc_inventory_ref {
 struct kc_case {
 	const char *name;
 	unsigned line;
+	struct fe_loc loc;	/* the case's mapping */
 	struct kc_workload workload;
 	struct kc_inventory_ref ref;
 	struct kc_operation op;

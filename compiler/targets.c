@@ -264,7 +264,8 @@ size_t kc_targets_add_workload(struct kc_targets *ts, struct fe_arena *a, const 
 	return t;
 }
 
-void kc_target_scenario_identity(struct fe_arena *a, struct ir_target *t, const struct kc_workload *w)
+void kc_target_scenario_identity(struct fe_arena *a, struct ir_target *t, const struct kc_workload *w,
+				 struct fe_loc where)
 {
 	if (t->identity)
 		return;
@@ -285,6 +286,7 @@ void kc_target_scenario_identity(struct fe_arena *a, struct ir_target *t, const 
 					   .container = w->container ? w->container : "scenario", .image = "scenario"};
 	id->labels = labels;
 	id->nlabels = (uint32_t)w->nlabels;
+	id->loc = where;
 	t->identity = id;
 }
 

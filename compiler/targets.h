@@ -59,8 +59,9 @@ void kc_targets_from_selectors(struct kc_targets *ts, struct fe_arena *a, const 
  * "scenario-HASH" (of the case's workload), its labels, its container (else "scenario"),
  * image "scenario" (a scenario names none; an image's identity has every field); a host
  * case, kind Node named by its kubernetes.io/hostname label (else "scenario-HASH").  A
- * target that has one keeps it. */
-void kc_target_scenario_identity(struct fe_arena *a, struct ir_target *t, const struct kc_workload *w);
+ * target that has one keeps it; `where` (the case) locates findings about it. */
+void kc_target_scenario_identity(struct fe_arena *a, struct ir_target *t, const struct kc_workload *w,
+				 struct fe_loc where);
 size_t kc_targets_add_workload(struct kc_targets *ts, struct fe_arena *a, const struct ir_program *p,
 			       const struct kc_workload *w, const enum ir_posture posture[IR_PC_COUNT]);
 
