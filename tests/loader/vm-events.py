@@ -13,7 +13,9 @@ ORDER = ["Timestamp", "UpdatedTime", "ClusterName", "HostName", "NamespaceName",
          "ParentProcessName", "ProcessName", "PolicyName", "Severity", "Tags", "ATags", "Message", "Type",
          "Source", "Operation", "Resource", "Data", "EventData", "Enforcer", "Action", "Result"]
 ALWAYS = ["Timestamp", "UpdatedTime", "Type", "Operation", "Data", "Enforcer", "Action", "Result", "KarmorOp"]
-IDENTITY = ["NamespaceName", "Owner", "PodName", "Labels", "ContainerName", "ContainerImage"]
+# (Labels too when the workload has any: a pod without labels has none, and the encoder
+# omits the empty string)
+IDENTITY = ["NamespaceName", "Owner", "PodName", "ContainerName", "ContainerImage"]
 
 
 def check(line):
