@@ -691,20 +691,8 @@ else
 	run apply --without-lsm "${D[@]}" "$T/cout"
 	ares=$rc aout=$out aerr=$err
 	run status --json "${D[@]}"
-	if [ "$ares" -eq 0 ] && [ "$rc" -eq 0 ] && python3 - "$out" "$(grep '^bpf: total' "$T/cout.txt")" <<'PY'; then
-import json, re, sys
-d = json.loads(sys.argv[1])
-m = re.match(r"bpf: total \(([0-9,]+) targets\): ([0-9,]+) path entries, ([0-9,]+) network, ([0-9,]+) capability, "
-             r"([0-9,]+) source entries", sys.argv[2])
-nt, np, nn, nc, ns = (int(x.replace(",", "")) for x in m.groups())
-assert nn > 4096 and np > 65536, (nn, np)
-want = {"karmor_targets": nt, "karmor_counters": 3 * nt, "karmor_paths": np, "karmor_net": nn, "karmor_caps": nc,
-        "karmor_srcs": ns}
-got = {x["name"]: x for x in d["maps"]}
-for name, n in want.items():
-    assert got[name]["max_entries"] == n and got[name]["entries"] == n, (name, n, got[name])
-assert len(d["targets"]) == nt
-PY
+	if [ "$ares" -eq 0 ] && [ "$rc" -eq 0 ] &&
+		"$ROOT/tests/loader/maps-full.py" "$out" "$(grep '^bpf: total' "$T/cout.txt")"; then
 		ok "the bench corpus (2,000 policies, its inventory): applied, every map sized from the images and full"
 	else
 		bad "bench corpus applied" "apply exit $ares: $aerr; status exit $rc: $(head -c 600 <<<"$out") $err"
