@@ -34,6 +34,7 @@
 
 #include "../compiler/pipeline.h"
 #include "../compiler/scenario.h"
+#include "../compiler/verdict.h"
 #include "../runtime-loader/image.h"
 
 static void emu_oom(void)
@@ -405,22 +406,10 @@ static int emu_case(const struct emu_kernel *k, const struct emu_case *c, const 
 	const char *op = c->col[C_OP], *res = c->col[C_RESOURCE];
 	bool owner = strcmp(c->col[C_OWNER], "0") != 0 && strcmp(c->col[C_OWNER], "false") != 0;
 	/* a syscall that writes its path reaches the path hooks (path_unlink, path_rmdir,
-	 * path_rename, path_chmod, path_chown, path_truncate, path_mkdir, path_mknod,
-	 * path_link, path_symlink, inode_setxattr, inode_setattr) as a write of it */
-	static const char *const path_writers[] = {
-		"unlink", "unlinkat", "rmdir", "rename", "renameat", "renameat2", "chmod", "fchmodat", "chown",
-		"lchown", "fchownat", "truncate", "mkdir", "mkdirat", "mknod", "mknodat", "link", "linkat",
-		"symlink", "symlinkat", "creat", "utime", "utimes", "futimesat", "utimensat", "setxattr",
-		"lsetxattr", "removexattr", "lremovexattr",
-	};
-	if (!strcmp(op, "syscall") && c->col[C_PATH][0] == '/') {
-		for (size_t i = 0; i < sizeof(path_writers) / sizeof(path_writers[0]); i++) {
-			if (strcmp(res, path_writers[i]) == 0) {
-				op = "write";
-				res = c->col[C_PATH];
-				break;
-			}
-		}
+	 * path_rename, path_chmod, ...) as a write of it (DESIGN §4.11, the verdict model's list) */
+	if (!strcmp(op, "syscall") && c->col[C_PATH][0] == '/' && kc_syscall_writes_path(res)) {
+		op = "write";
+		res = c->col[C_PATH];
 	}
 	if (!strcmp(op, "exec") || !strcmp(op, "read") || !strcmp(op, "write")) {
 		if (res[0] != '/') {
