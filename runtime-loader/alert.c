@@ -192,51 +192,50 @@ static void event_data(struct kl_json *j, const char *data, const char *resource
 }
 
 int kl_alert_print(FILE *out, struct kl_json *j, const struct kl_alert_ctx *c, const struct kl_starget *t,
-		   const struct karmor_event *ev)
+		   const struct karmor_event *e)
 {
-	const struct karmor_event e = *ev;
 	const struct karmor_image_rule *rule = NULL;
-	if (t && e.rule != KARMOR_RULE_NONE && e.rule <= t->img.hdr->nrules)
-		rule = &t->img.rules[e.rule - 1];
+	if (t && e->rule != KARMOR_RULE_NONE && e->rule <= t->img.hdr->nrules)
+		rule = &t->img.rules[e->rule - 1];
 	/* KarmorConfinement: refused by the confinement itself (DESIGN §4.12), no rule */
-	const char *policy = e.rule == KARMOR_RULE_NONE	     ? "DefaultPosture"
-			     : e.rule == KARMOR_RULE_CONFINE ? "KarmorConfinement"
+	const char *policy = e->rule == KARMOR_RULE_NONE	     ? "DefaultPosture"
+			     : e->rule == KARMOR_RULE_CONFINE ? "KarmorConfinement"
 			     : rule			     ? kl_image_str(&t->img, rule->policy)
 							     : "";
-	const struct op_info *op = e.op < KARMOR_OP_COUNT && ops[e.op].name ? &ops[e.op] : NULL;
+	const struct op_info *op = e->op < KARMOR_OP_COUNT && ops[e->op].name ? &ops[e->op] : NULL;
 	const char *operation = op ? op->operation : "Unknown";
 
 	/* the resource and the op's argument */
 	char resource[KARMOR_EVENT_PATH + 64], arg[64] = "", data_s[KARMOR_EVENT_PATH + 128];
-	const char *src = e.source;
-	int src_known = !(e.flags & KARMOR_EV_SRC_UNKNOWN) && e.source[0];
-	if (e.op == KARMOR_OP_SOCKET) {
-		const char *pn = kl_proto_name(e.arg);
+	const char *src = e->source;
+	int src_known = !(e->flags & KARMOR_EV_SRC_UNKNOWN) && e->source[0];
+	if (e->op == KARMOR_OP_SOCKET) {
+		const char *pn = kl_proto_name(e->arg);
 		snprintf(arg, sizeof(arg), "%s", pn ? pn : "unknown");
 		snprintf(resource, sizeof(resource), "%s",
-			 e.arg < KARMOR_PROTO_COUNT && proto_resource[e.arg] ? proto_resource[e.arg] : "unknown");
-	} else if (e.op == KARMOR_OP_CAPABLE) {
-		const char *cn = kl_cap_name(e.arg);
+			 e->arg < KARMOR_PROTO_COUNT && proto_resource[e->arg] ? proto_resource[e->arg] : "unknown");
+	} else if (e->op == KARMOR_OP_CAPABLE) {
+		const char *cn = kl_cap_name(e->arg);
 		if (cn)
 			snprintf(arg, sizeof(arg), "%s", cn);
 		else
-			snprintf(arg, sizeof(arg), "%u", e.arg);
+			snprintf(arg, sizeof(arg), "%u", e->arg);
 		size_t k = 0;
 		resource[k++] = 'C', resource[k++] = 'A', resource[k++] = 'P', resource[k++] = '_';
 		for (const char *p = arg; *p && k + 1 < sizeof(resource); p++)
 			resource[k++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
 		resource[k] = '\0';
 	} else {
-		snprintf(resource, sizeof(resource), "%.*s", (int)strnlen(e.resource, sizeof(e.resource)),
-			 e.resource);
-		if (e.op != KARMOR_OP_EXEC)
+		snprintf(resource, sizeof(resource), "%.*s", (int)strnlen(e->resource, sizeof(e->resource)),
+			 e->resource);
+		if (e->op != KARMOR_OP_EXEC)
 			snprintf(arg, sizeof(arg), "%s",
-				 (e.flags & KARMOR_EV_READ) && (e.flags & KARMOR_EV_WRITE) ? "read,write"
-				 : (e.flags & KARMOR_EV_WRITE)				   ? "write"
-				 : (e.flags & KARMOR_EV_READ)				   ? "read"
+				 (e->flags & KARMOR_EV_READ) && (e->flags & KARMOR_EV_WRITE) ? "read,write"
+				 : (e->flags & KARMOR_EV_WRITE)				   ? "write"
+				 : (e->flags & KARMOR_EV_READ)				   ? "read"
 											   : "");
 	}
-	if (e.op == KARMOR_OP_SOCKET || e.op == KARMOR_OP_CAPABLE)
+	if (e->op == KARMOR_OP_SOCKET || e->op == KARMOR_OP_CAPABLE)
 		snprintf(data_s, sizeof(data_s), "lsm=%s %s", op->lsm, resource);
 	else
 		snprintf(data_s, sizeof(data_s), "lsm=%s", op ? op->lsm : "UNKNOWN");
@@ -246,24 +245,24 @@ int kl_alert_print(FILE *out, struct kl_json *j, const struct kl_alert_ctx *c, c
 	char parent_exe[PATH_MAX] = "";
 	const char *pname, *ppname;
 	size_t pname_n, ppname_n;
-	if (e.op == KARMOR_OP_EXEC) {
+	if (e->op == KARMOR_OP_EXEC) {
 		pname = resource;
 		pname_n = sizeof(resource);
-		ppname = src_known ? src : e.comm;
-		ppname_n = src_known ? sizeof(e.source) : sizeof(e.comm);
+		ppname = src_known ? src : e->comm;
+		ppname_n = src_known ? sizeof(e->source) : sizeof(e->comm);
 	} else {
-		pname = src_known ? src : e.comm;
-		pname_n = src_known ? sizeof(e.source) : sizeof(e.comm);
-		if (c->parent_exe && c->parent_exe(e.ppid, parent_exe, sizeof(parent_exe)) == 0) {
+		pname = src_known ? src : e->comm;
+		pname_n = src_known ? sizeof(e->source) : sizeof(e->comm);
+		if (c->parent_exe && c->parent_exe(e->ppid, parent_exe, sizeof(parent_exe)) == 0) {
 			ppname = parent_exe;
 			ppname_n = sizeof(parent_exe);
 		} else {
-			ppname = e.pcomm;
-			ppname_n = sizeof(e.pcomm);
+			ppname = e->pcomm;
+			ppname_n = sizeof(e->pcomm);
 		}
 	}
-	const char *action = e.verdict == KARMOR_BLOCK ? "Block" : e.verdict == KARMOR_AUDIT ? "Audit" : "Allow";
-	int64_t real_ns = (int64_t)e.ts_boot_ns + c->boot_to_real_ns;
+	const char *action = e->verdict == KARMOR_BLOCK ? "Block" : e->verdict == KARMOR_AUDIT ? "Audit" : "Allow";
+	int64_t real_ns = (int64_t)e->ts_boot_ns + c->boot_to_real_ns;
 	char when[80];
 	iso_time(real_ns, when, sizeof(when));
 
@@ -272,11 +271,11 @@ int kl_alert_print(FILE *out, struct kl_json *j, const struct kl_alert_ctx *c, c
 		if (arg[0])
 			fprintf(out, "%s ", arg);
 		/* names and paths from the kernel, the images and the state: shown so no terminal acts on them */
-		if (e.op != KARMOR_OP_SOCKET && e.op != KARMOR_OP_CAPABLE)
+		if (e->op != KARMOR_OP_SOCKET && e->op != KARMOR_OP_CAPABLE)
 			fprintf(out, "%s ", kl_visn(resource, sizeof(resource)));
 		fprintf(out, "target=%s rule=%" PRIu32 " policy=%s pid=%" PRIu32 " uid=%" PRIu32 " process=%s: %s\n",
-			t ? kl_vis(t->name) : "?", e.rule, policy[0] ? kl_vis(policy) : "?", e.pid, e.uid,
-			kl_visn(pname, pname_n), errno_text(e.retval));
+			t ? kl_vis(t->name) : "?", e->rule, policy[0] ? kl_vis(policy) : "?", e->pid, e->uid,
+			kl_visn(pname, pname_n), errno_text(e->retval));
 		return ferror(out) ? -1 : 0;
 	}
 
@@ -293,12 +292,12 @@ int kl_alert_print(FILE *out, struct kl_json *j, const struct kl_alert_ctx *c, c
 		{KARMOR_EV_PATH_ERROR, "path_error"},
 	};
 	for (size_t k = 0; k < sizeof(fl) / sizeof(fl[0]); k++)
-		if (e.flags & fl[k].bit)
+		if (e->flags & fl[k].bit)
 			snprintf(flags + strlen(flags), sizeof(flags) - strlen(flags), "%s%s", flags[0] ? "," : "",
 				 fl[k].name);
 	/* KubeArmor's BPF enforcer says "Permission denied" for every refusal; what the
 	 * process was told (EPERM for capabilities and cgroup-mode sockets) is KarmorResult */
-	const char *result = e.retval >= 0 ? "Passed" : "Permission denied";
+	const char *result = e->retval >= 0 ? "Passed" : "Permission denied";
 	int host = t && (t->host || (t->img.hdr->flags & KARMOR_TF_HOST));
 
 	kl_json_reset(j);
@@ -323,11 +322,11 @@ int kl_alert_print(FILE *out, struct kl_json *j, const struct kl_alert_ctx *c, c
 		str_nonempty(j, "ContainerName", kl_image_ref(&t->img, id->container));
 		str_nonempty(j, "ContainerImage", kl_image_ref(&t->img, id->image));
 	}
-	u64_nonzero(j, "HostPPID", e.ppid);
-	u64_nonzero(j, "HostPID", e.pid);
-	u64_nonzero(j, "PPID", e.ns_ppid);
-	u64_nonzero(j, "PID", e.ns_pid);
-	u64_nonzero(j, "UID", e.uid);
+	u64_nonzero(j, "HostPPID", e->ppid);
+	u64_nonzero(j, "HostPID", e->pid);
+	u64_nonzero(j, "PPID", e->ns_ppid);
+	u64_nonzero(j, "PID", e->ns_pid);
+	u64_nonzero(j, "UID", e->uid);
 	strn_nonempty(j, "ParentProcessName", ppname, ppname_n);
 	strn_nonempty(j, "ProcessName", pname, pname_n);
 	str_nonempty(j, "PolicyName", policy);
@@ -351,26 +350,26 @@ int kl_alert_print(FILE *out, struct kl_json *j, const struct kl_alert_ctx *c, c
 	}
 	str_nonempty(j, "Message", rule ? kl_image_str(&t->img, rule->message) : "");
 	kl_json_str(j, "Type", host ? "MatchedHostPolicy" : "MatchedPolicy");
-	strn_nonempty(j, "Source", src_known ? src : e.comm, src_known ? sizeof(e.source) : sizeof(e.comm));
+	strn_nonempty(j, "Source", src_known ? src : e->comm, src_known ? sizeof(e->source) : sizeof(e->comm));
 	kl_json_str(j, "Operation", operation);
 	str_nonempty(j, "Resource", resource);
 	kl_json_str(j, "Data", data_s);
-	event_data(j, data_s, e.op == KARMOR_OP_SOCKET ? resource : "");
+	event_data(j, data_s, e->op == KARMOR_OP_SOCKET ? resource : "");
 	kl_json_str(j, "Enforcer", "BPFLSM");
 	kl_json_str(j, "Action", action);
 	kl_json_str(j, "Result", result);
-	if (e.retval < 0 && e.retval != -EACCES)
-		kl_json_str(j, "KarmorResult", errno_text(e.retval));
+	if (e->retval < 0 && e->retval != -EACCES)
+		kl_json_str(j, "KarmorResult", errno_text(e->retval));
 	kl_json_str(j, "KarmorOp", op ? op->name : "unknown");
 	str_nonempty(j, "KarmorArg", arg);
 	str_nonempty(j, "KarmorTarget", t ? t->name : "");
-	u64_nonzero(j, "KarmorRuleId", e.rule);
+	u64_nonzero(j, "KarmorRuleId", e->rule);
 	if (rule) {
 		char loc[PATH_MAX + 32];
 		snprintf(loc, sizeof(loc), "%s:%u:%u", kl_image_str(&t->img, rule->file), rule->line, rule->col);
 		kl_json_str(j, "KarmorLocation", loc);
 	}
-	u64_nonzero(j, "KarmorCgroup", e.cgroup_id);
+	u64_nonzero(j, "KarmorCgroup", e->cgroup_id);
 	str_nonempty(j, "KarmorFlags", flags);
 	kl_json_close(j, '}');
 	return kl_json_print(j, out);
