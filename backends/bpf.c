@@ -11,7 +11,10 @@
  *   protocol, capability -> karmor_net / karmor_caps keys
  *   fromSource      -> slots 1..n per target, found by the kernel through karmor_srcs
  *   baseline        -> ROLE_DIR/ROLE_EXACT grants with KARMOR_RULE_BASELINE
- * Globs are not matched in the kernel, syscall rules are not mediated: those are gaps.
+ *   syscall rules   -> karmor_sys keys (a matchSyscalls key per (source, syscall), path and
+ *                   dir keys per (source, syscall) for matchPaths), judged by the raw
+ *                   tracepoints on sys_enter/sys_exit: audit only (bpf_sys_* below)
+ * Globs are not matched in the kernel: those are gaps.
  */
 #include <errno.h>
 #include <sodium.h>
@@ -22,6 +25,7 @@
 #include <unistd.h>
 
 #include "../bpf/karmor.h"
+#include "../frontend/schema.h"
 #include "backend.h"
 #include "options.h"
 
@@ -35,6 +39,7 @@ _Static_assert(sizeof(struct karmor_image_rule) % 8 == 0, "rule records are 8-al
 _Static_assert(sizeof(struct karmor_image_path) % 8 == 0, "path records are 8-aligned");
 _Static_assert(sizeof(struct karmor_image_id) % 8 == 0, "id records are 8-aligned");
 _Static_assert(sizeof(struct karmor_image_src) % 8 == 0, "src records are 8-aligned");
+_Static_assert(sizeof(struct karmor_image_sys) % 8 == 0, "syscall records are 8-aligned");
 _Static_assert(sizeof(struct karmor_image_identity) % 8 == 0 && sizeof(struct karmor_image_label) % 8 == 0,
 	       "the identity section keeps the strings 8-aligned");
 _Static_assert((int)IR_ALLOW == KARMOR_ALLOW && (int)IR_AUDIT == KARMOR_AUDIT && (int)IR_BLOCK == KARMOR_BLOCK,
@@ -47,6 +52,7 @@ struct bpf_usage {
 	const char *name;
 	struct fe_loc loc;	/* the target's first policy */
 	uint64_t paths, nets, caps, srcs, rules;
+	uint64_t sys;	/* syscall section records */
 	uint64_t slots, task_srcs;	/* fromSource slots, the most one executable matches */
 	bool task_measured;
 	struct bpf_usage *next;
@@ -171,6 +177,15 @@ struct bpf_srcrec {
 	struct karmor_src_value v;
 };
 
+/* one record of the syscall section (bpf/karmor.h: syscall rules) */
+struct bpf_sysrec {
+	const char *s;
+	uint32_t str;
+	uint16_t source, nr;
+	uint8_t role;
+	struct karmor_sys_value v;
+};
+
 /* one distinct fromSource spec of the target: slot = index + 1 */
 struct bpf_spec {
 	enum ir_source_kind kind;
@@ -198,6 +213,9 @@ struct bpf_state {
 	struct bpf_index src_index;
 	struct bpf_spec *specs;
 	size_t nspecs;
+	struct bpf_sysrec *sys;
+	size_t nsys, sys_cap;
+	struct bpf_index sys_index;
 	bool *enforced;		/* per target rule: it has keys in the maps */
 	size_t task_srcs;	/* the most slots one executable matches */
 	bool task_measured;	/* task_srcs was counted (see bpf_target_capacity) */
@@ -439,6 +457,104 @@ static bool bpf_is_path_class(const struct ir_rule *r)
 	return r->cls == IR_PROCESS || r->cls == IR_FILE;
 }
 
+/* ---- syscall rules (bpf/karmor.h: syscall rules) ---- */
+
+/* Whether syscall rule r can have keys; reports why not.  Its fromSource is checked
+ * with every other class's (bpf_classify). */
+static bool bpf_sys_classify(struct bpf_state *st, long ri, const struct ir_rule *r, const char *target)
+{
+	struct be_ctx *ctx = st->ctx;
+	int nr = fe_syscall_number(target);
+	if (nr < 0 || nr >= KARMOR_SYS_COUNT) {
+		be_gap(ctx, st->t, ri, IR_PC_COUNT, FE_BE_SYSCALL, NULL, "syscall '%s' has no x86-64 number the programs "
+		       "know", target);
+		return false;
+	}
+	if (!r->has_path)
+		return true;
+	const char *path = bpf_str(st, r->path);
+	if (!(karmor_sys_path_arg((unsigned)nr) & KARMOR_SYSP_PATH)) {
+		const char **only = fe_arena_alloc(ctx->arena, 2 * sizeof(*only));
+		only[0] = target;
+		only[1] = NULL;
+		be_gap(ctx, st->t, ri, IR_PC_COUNT, FE_BE_SYSCALL, &(struct be_gap_scope){.only = only}, "syscall '%s' "
+		       "takes no path the programs read, so matchPaths '%s' cannot match it", target, path);
+		return false;
+	}
+	const char *why = bpf_path_problem(path, r->path_match != IR_M_PATH);
+	if (why) {
+		be_gap(ctx, st->t, ri, IR_PC_COUNT, FE_BE_PATH, NULL, "syscall matchPaths '%s' cannot be matched in the "
+		       "kernel: %s", path, why);
+		return false;
+	}
+	return true;
+}
+
+static struct karmor_sys_value *bpf_sys_key(struct bpf_state *st, const char *s, size_t len, uint16_t source,
+					    uint16_t nr, uint8_t role)
+{
+	uint32_t str = ir_intern(&st->strs, s, len);
+	uint64_t key = (uint64_t)str << 32 | (uint64_t)source << 24 | (uint64_t)nr << 8 | role;
+	bool created;
+	uint32_t i = bpf_index_get(&st->sys_index, key, (uint32_t)st->nsys, &created);
+	if (created) {
+		st->sys = bpf_grow(st->sys, &st->sys_cap, st->nsys, sizeof(*st->sys));
+		struct bpf_sysrec *r = &st->sys[st->nsys++];
+		memset(r, 0, sizeof(*r));
+		r->s = st->strs.strs[str];
+		r->str = str;
+		r->source = source;
+		r->nr = nr;
+		r->role = role;
+	}
+	return &st->sys[i].v;
+}
+
+/* The keys of one syscall rule (id = its rule id): the matchSyscalls key of (source,
+ * syscall), or the path keys of matchPaths and the flag on that key that sends the
+ * kernel to them.  A dir "D/" also matches D (its ROLE_EXACT key), as in the path map. */
+static void bpf_sys_keys(struct bpf_state *st, const struct ir_rule *r, uint32_t id, uint16_t source,
+			 const char *target)
+{
+	uint16_t nr = (uint16_t)fe_syscall_number(target);
+	struct karmor_sys_value *call = bpf_sys_key(st, "", 0, source, nr, KARMOR_SYS_ROLE_CALL);
+	st->flags |= KARMOR_TF_SYSCALLS;
+	if (!r->has_path) {
+		call->audit = karmor_min_id(call->audit, id);
+		return;
+	}
+	call->flags |= KARMOR_SYSF_PATHS;
+	const char *path = bpf_str(st, r->path);
+	size_t len = strlen(path);
+	struct karmor_sys_value *v;
+	if (r->path_match == IR_M_PATH) {
+		v = bpf_sys_key(st, path, len, source, nr, KARMOR_ROLE_EXACT);
+		v->audit = karmor_min_id(v->audit, id);
+		return;
+	}
+	v = bpf_sys_key(st, path, len, source, nr, KARMOR_ROLE_DIR);
+	if (r->path_match == IR_M_DIR)
+		v->direct = karmor_min_id(v->direct, id);
+	else
+		v->audit = karmor_min_id(v->audit, id);
+	if (len > 1) {
+		v = bpf_sys_key(st, path, len - 1, source, nr, KARMOR_ROLE_EXACT);
+		v->audit = karmor_min_id(v->audit, id);
+	}
+}
+
+static int bpf_sys_cmp(const void *pa, const void *pb)
+{
+	const struct bpf_sysrec *a = pa, *b = pb;
+	if (a->role != b->role)
+		return a->role < b->role ? -1 : 1;
+	if (a->source != b->source)
+		return a->source < b->source ? -1 : 1;
+	if (a->nr != b->nr)
+		return a->nr < b->nr ? -1 : 1;
+	return strcmp(a->s, b->s);
+}
+
 /* Decides which rules get keys (reporting the others) and collects their fromSource specs. */
 static void bpf_classify(struct bpf_state *st)
 {
@@ -519,9 +635,9 @@ static void bpf_classify(struct bpf_state *st)
 			}
 			break;
 		case IR_SYSCALL:
-			be_gap(ctx, t, ri, IR_PC_COUNT, FE_BE_SYSCALL, NULL, "syscall rules only audit, and the BPF programs do "
-			       "not mediate system calls by name, such as '%s'", target);
-			continue;
+			if (!bpf_sys_classify(st, ri, r, target))
+				continue;
+			break;
 		case IR_PRESET:
 		case IR_DEVICE:
 			if (!other_seen)
@@ -590,6 +706,10 @@ static void bpf_keys(struct bpf_state *st)
 		uint32_t id = i + 1;	/* rule ids are 1-based positions in the target's rules */
 		uint16_t source = bpf_slot(st, &r->source);
 		const char *target = bpf_str(st, r->target);
+		if (r->cls == IR_SYSCALL) {
+			bpf_sys_keys(st, r, id, source, target);
+			continue;
+		}
 		if (bpf_is_path_class(r)) {
 			uint8_t cls = r->cls == IR_PROCESS ? KARMOR_CLS_PROCESS : KARMOR_CLS_FILE;
 			uint8_t role = KARMOR_ROLE_EXACT;
@@ -813,6 +933,8 @@ static void bpf_write_image(struct bpf_state *st, struct be_buf *out)
 		qsort(st->caps.items, st->caps.n, sizeof(*st->caps.items), bpf_id_cmp);
 	if (st->nsrcs > 1)
 		qsort(st->srcs, st->nsrcs, sizeof(*st->srcs), bpf_src_cmp);
+	if (st->nsys > 1)
+		qsort(st->sys, st->nsys, sizeof(*st->sys), bpf_sys_cmp);
 
 	/* string ids are offsets: the strings in first-use order, each with its NUL */
 	uint64_t *off = malloc((st->strs.count + 1) * sizeof(*off));
@@ -839,7 +961,9 @@ static void bpf_write_image(struct bpf_state *st, struct be_buf *out)
 	h.ident_size = t->identity ? (uint32_t)(sizeof(struct karmor_image_identity) +
 						 bi.nlabels * sizeof(struct karmor_image_label))
 				   : 0;
-	h.strtab_off = h.ident_off + h.ident_size;
+	h.sys_off = h.ident_off + h.ident_size;
+	h.nsys = (uint32_t)st->nsys;
+	h.strtab_off = h.sys_off + (uint64_t)st->nsys * sizeof(struct karmor_image_sys);
 	h.file_size = h.strtab_off + strtab_size + crypto_hash_sha256_BYTES;
 	if (strtab_size > UINT32_MAX) {
 		fe_diag_add(st->ctx->diags, FE_ERROR, FE_BE_CAPACITY, p->policies[t->policies[0]].loc,
@@ -914,6 +1038,16 @@ static void bpf_write_image(struct bpf_state *st, struct be_buf *out)
 						       bpf_strref(st, off, bi.labels[2 * i + 1])};
 			memcpy(img + h.ident_off + sizeof(rec) + i * sizeof(l), &l, sizeof(l));
 		}
+	}
+	for (size_t i = 0; i < st->nsys; i++) {
+		struct karmor_image_sys rec;
+		memset(&rec, 0, sizeof(rec));
+		rec.str = (uint32_t)off[st->sys[i].str];
+		rec.source = st->sys[i].source;
+		rec.nr = st->sys[i].nr;
+		rec.role = st->sys[i].role;
+		rec.value = st->sys[i].v;
+		memcpy(img + h.sys_off + i * sizeof(rec), &rec, sizeof(rec));
 	}
 	for (uint32_t i = 0; i < st->strs.count; i++)
 		memcpy(img + h.strtab_off + off[i], st->strs.strs[i], st->strs.lens[i]);
@@ -1013,6 +1147,7 @@ static void bpf_emit(struct be_ctx *ctx, const struct ir_target *t)
 	u->caps = st.caps.n;
 	u->srcs = fits ? st.nsrcs : st.nspecs;	/* keys are not built for a target over capacity */
 	u->rules = t->nrules;
+	u->sys = st.nsys;
 	u->slots = st.nspecs;
 	u->task_srcs = st.task_srcs;
 	u->task_measured = st.task_measured;
@@ -1024,6 +1159,8 @@ static void bpf_emit(struct be_ctx *ctx, const struct ir_target *t)
 	free(st.nets.items);
 	free(st.caps.items);
 	free(st.srcs);
+	free(st.sys);
+	bpf_index_free(&st.sys_index);
 	bpf_index_free(&st.path_index);
 	bpf_index_free(&st.nets.index);
 	bpf_index_free(&st.caps.index);
@@ -1033,9 +1170,11 @@ static void bpf_emit(struct be_ctx *ctx, const struct ir_target *t)
 
 static void bpf_usage_line(FILE *out, struct fe_arena *a, const char *name, const struct bpf_usage *u)
 {
-	fprintf(out, "bpf: %s: %s path entries, %s network, %s capability, %s source entries, %s rule%s", name,
-		be_num(a, u->paths), be_num(a, u->nets), be_num(a, u->caps), be_num(a, u->srcs), be_num(a, u->rules),
-		u->rules == 1 ? "" : "s");
+	fprintf(out, "bpf: %s: %s path entries, %s network, %s capability, %s source entries, ", name,
+		be_num(a, u->paths), be_num(a, u->nets), be_num(a, u->caps), be_num(a, u->srcs));
+	if (u->sys)	/* only then: the line stays as it was for outputs without syscall rules */
+		fprintf(out, "%s syscall entries, ", be_num(a, u->sys));
+	fprintf(out, "%s rule%s", be_num(a, u->rules), u->rules == 1 ? "" : "s");
 }
 
 /* What a set of targets asks of the maps (bpf/karmor.h, "map sizes"). */
@@ -1046,12 +1185,13 @@ static void bpf_count(struct karmor_map_counts *c, const struct bpf_usage *u)
 	c->nets += u->nets;
 	c->caps += u->caps;
 	c->srcs += u->srcs;
+	c->sys += u->sys;
 }
 
 /* The bytes one target's entries add to the maps: its share of the budget. */
 static uint64_t bpf_target_bytes(const struct bpf_usage *u)
 {
-	struct karmor_map_counts none = {0, 0, 0, 0, 0}, one = none;
+	struct karmor_map_counts none = {0, 0, 0, 0, 0, 0}, one = none;
 	bpf_count(&one, u);
 	return karmor_maps_bytes(&one, KARMOR_BUDGET_CPUS, NULL) - karmor_maps_bytes(&none, KARMOR_BUDGET_CPUS, NULL);
 }
@@ -1061,7 +1201,7 @@ static uint64_t bpf_target_bytes(const struct bpf_usage *u)
  * what each target may hold.  KARMOR_MAX_CGROUPS is not here: bindings are made at load
  * time, not by the compiler. */
 enum { BPF_R_PATHS, BPF_R_NETS, BPF_R_CAPS, BPF_R_SRCS, BPF_R_TARGETS, BPF_R_BYTES, BPF_R_RULES, BPF_R_SLOTS, BPF_R_TASK,
-       BPF_NR };
+       BPF_R_SYS, BPF_NR };
 
 static const struct {
 	const char *what;
@@ -1078,6 +1218,7 @@ static const struct {
 	[BPF_R_SLOTS] = {"fromSource slots of one target (KARMOR_MAX_SOURCES)", KARMOR_MAX_SOURCES, true},
 	[BPF_R_TASK] = {"fromSource entries one executable matches at once (KARMOR_MAX_TASK_SOURCES)",
 			KARMOR_MAX_TASK_SOURCES, true},
+	[BPF_R_SYS] = {"syscall map entries (KARMOR_MAP_MAX_ENTRIES)", KARMOR_MAP_MAX_ENTRIES, false},
 };
 
 static void bpf_amounts(const struct bpf_usage *u, uint64_t n[BPF_NR])
@@ -1091,6 +1232,7 @@ static void bpf_amounts(const struct bpf_usage *u, uint64_t n[BPF_NR])
 	n[BPF_R_RULES] = u->rules;
 	n[BPF_R_SLOTS] = u->slots;
 	n[BPF_R_TASK] = u->task_srcs;
+	n[BPF_R_SYS] = u->sys;
 }
 
 /* Each resource's use, for `lint` (be_usage): a shared map's total (the bytes: of every
@@ -1160,7 +1302,7 @@ static bool bpf_finish(struct be_ctx *ctx, FILE *out)
 	struct fe_arena *a = ctx->arena;
 	/* no policy applies to any target: an empty output, still a complete one */
 	struct be_bpf_run *run = bpf_run(ctx);
-	struct karmor_map_counts c = {0, 0, 0, 0, 0};
+	struct karmor_map_counts c = {0, 0, 0, 0, 0, 0};
 	/* the first target that takes a map over its limit, or the maps over the budget, is
 	 * where the error points */
 	const struct bpf_usage *over[KARMOR_BM_COUNT] = {NULL}, *over_budget = NULL;
@@ -1173,6 +1315,7 @@ static bool bpf_finish(struct be_ctx *ctx, FILE *out)
 		total.nets += u->nets;
 		total.caps += u->caps;
 		total.srcs += u->srcs;
+		total.sys += u->sys;
 		total.rules += u->rules;
 		bpf_count(&c, u);
 		for (enum karmor_budget_map m = 0; m < KARMOR_BM_COUNT; m++)
@@ -1323,7 +1466,11 @@ static const struct be_capability bpf_caps[] = {
 	{IR_PROCESS, IR_M_PATTERN, BE_NONE, FE_BE_PATH, "globs (matchPatterns): not compiled for the kernel yet"},
 	{IR_NETWORK, IR_M_PROTOCOL, BE_PARTIAL, FE_BE_PROTOCOL, "only INET/INET6 sockets of known protocols"},
 	{IR_CAPABILITY, IR_M_CAPABILITY, BE_PARTIAL, FE_BE_NOT_ENFORCED, "capabilities without a number"},
-	BE_CAPS_NOT_ENFORCED,
+	/* syscall rules (audit only): raw tracepoints; matchPaths of a syscall that takes no path is a gap */
+	{IR_SYSCALL, IR_M_SYSCALL, BE_PARTIAL, FE_BE_SYSCALL, "matchPaths of a syscall that takes no path"},
+	{IR_NETWORK, IR_M_DOMAIN, BE_NONE, FE_BE_NOT_ENFORCED, "DNS rules"},
+	{IR_PRESET, IR_M_PRESET, BE_NONE, FE_BE_NOT_ENFORCED, "presets"},
+	{IR_DEVICE, IR_M_DEVICE, BE_NONE, FE_BE_NOT_ENFORCED, "devices"},
 };
 
 const struct be_backend be_bpf = {

@@ -445,6 +445,7 @@ static __always_inline void karmor_emit(const struct karmor_report *r)
 		e->resource[0] = 0;
 	}
 	e->flags = flags;
+	__builtin_memset(e->sysargs, 0, sizeof(e->sysargs));
 	bpf_ringbuf_submit(e, 0);
 }
 
@@ -2244,4 +2245,480 @@ int karmor_sock_create(struct bpf_sock *sk)
 	if (verdict != KARMOR_ALLOW)
 		karmor_emit(&r);
 	return verdict == KARMOR_BLOCK ? 0 : 1;
+}
+
+
+/* ======================================================== syscall rules */
+/*
+ * syscalls.matchSyscalls and syscalls.matchPaths (karmor.h: "syscall rules";
+ * DESIGN §4.5: they only audit).  One raw tracepoint on sys_enter judges every
+ * syscall (per-syscall tracepoints would be one program per name, and they
+ * need tracefs; a raw tracepoint attaches by name, on kernels and hosts
+ * without BPF-LSM too); it records the event in the task's storage and the
+ * raw tracepoint on sys_exit sends it with the syscall's result (exit and
+ * exit_group, which never return, send it at once).  Both return at once
+ * while no loaded target has a syscall rule (karmor_config.nsys).
+ */
+#define K_AT_FDCWD	(-100)
+#define K_NR_EXIT	60
+#define K_NR_EXIT_GROUP	231
+/* the scratch buffer during the path's resolution: the base (working
+ * directory or directory descriptor) ends at KARMOR_PATH_MAX, as the dentry
+ * walk writes it; the argument follows at KS_SYS_ARG; the normalised path is
+ * written backwards, ending at KS_BUF_SIZE (it never overtakes the bytes it
+ * reads: see karmor_sys_norm_step) */
+#define KS_SYS_ARG	(KARMOR_PATH_MAX + 1)
+
+struct karmor_syspend {
+	struct karmor_event e;
+	__u32 armed;	/* e waits for sys_exit */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);	/* sized by the loader (karmor.h: map sizes) */
+	__type(key, struct karmor_sys_key);
+	__type(value, struct karmor_sys_value);
+} karmor_sys SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct karmor_syspend);
+} karmor_syspend SEC(".maps");
+
+struct karmor_sysscan {
+	struct karmor_scratch *s;
+	__u64 h;
+	__u64 hdir;
+	__u32 target;
+	__u32 off, len;		/* the normalised path: s->buf[off .. off+len) */
+	__u32 depth;
+	__u32 audit;		/* matchSyscalls: the smallest rule id */
+	__u32 pmask;		/* sources (bit j: src[j]) with matchPaths rules of this syscall */
+	__u16 nr;
+	__u8 nsrc;
+	__u8 err;
+	__u16 src[KARMOR_NSRC];
+	struct karmor_sys_match m;
+	/* the reverse normalisation (karmor_sys_norm_step) */
+	__u32 start, rend, end, out, skip;
+};
+
+/* the ROLE_CALL key of source src[j] */
+static long karmor_sys_call_step(__u32 j32, void *arg)
+{
+	struct karmor_sysscan *c = arg;
+	struct karmor_sys_key k = {};
+	struct karmor_sys_value *v;
+
+	__u64 j = j32;
+
+	if (j >= KARMOR_NSRC)
+		return 1;
+	barrier_var(j);	/* one register, checked: the verifier bounds the index by it */
+	k.target = c->target;
+	k.source = c->src[j];
+	k.nr = c->nr;
+	k.role = KARMOR_SYS_ROLE_CALL;
+	v = bpf_map_lookup_elem(&karmor_sys, &k);
+	if (!v)
+		return 0;
+	c->audit = karmor_min_id(c->audit, v->audit);
+	if (v->flags & KARMOR_SYSF_PATHS)
+		c->pmask |= 1u << j;
+	return 0;
+}
+
+/* a directory prefix (hash c->hdir) for source src[j] */
+static long karmor_sys_prefix_step(__u32 j32, void *arg)
+{
+	struct karmor_sysscan *c = arg;
+	struct karmor_sys_key k = {};
+	struct karmor_sys_value *v;
+
+	__u64 j = j32;
+
+	if (j >= KARMOR_NSRC)
+		return 1;
+	barrier_var(j);	/* one register, checked: the verifier bounds the index by it */
+	if (!(c->pmask & (1u << j)))
+		return 0;
+	k.hash = c->hdir;
+	k.target = c->target;
+	k.source = c->src[j];
+	k.nr = c->nr;
+	k.role = KARMOR_ROLE_DIR;
+	v = bpf_map_lookup_elem(&karmor_sys, &k);
+	if (v)
+		karmor_sys_dir(&c->m, v);
+	return 0;
+}
+
+/* the full path (hash c->hdir) for source src[j] */
+static long karmor_sys_exact_step(__u32 j32, void *arg)
+{
+	struct karmor_sysscan *c = arg;
+	struct karmor_sys_key k = {};
+	struct karmor_sys_value *v;
+
+	__u64 j = j32;
+
+	if (j >= KARMOR_NSRC)
+		return 1;
+	barrier_var(j);	/* one register, checked: the verifier bounds the index by it */
+	if (!(c->pmask & (1u << j)))
+		return 0;
+	k.hash = c->hdir;
+	k.target = c->target;
+	k.source = c->src[j];
+	k.nr = c->nr;
+	k.role = KARMOR_ROLE_EXACT;
+	v = bpf_map_lookup_elem(&karmor_sys, &k);
+	if (v)
+		karmor_sys_main(&c->m, v);
+	return 0;
+}
+
+/* one byte of the path scan (karmor.h: the path scan, with the syscall keys) */
+static long karmor_sys_scan_byte(__u32 i, void *arg)
+{
+	struct karmor_sysscan *c = arg;
+	struct karmor_scratch *s = c->s;
+	unsigned char ch;
+
+	if (!s)
+		return 1;
+	ch = (unsigned char)s->buf[(c->off + i) & KS_MASK];
+	c->h = karmor_hash_step(c->h, ch);
+	if (ch != '/')
+		return 0;
+	if (++c->depth > KARMOR_MAX_DEPTH) {
+		c->err = 1;
+		return 1;
+	}
+	karmor_sys_begin_prefix(&c->m);
+	c->m.pending = s->zero;	/* a zero unknown to the verifier (see karmor_scratch) */
+	c->hdir = karmor_hash_final(c->h);
+	bpf_loop(c->nsrc, karmor_sys_prefix_step, c, 0);
+	return 0;
+}
+
+/*
+ * The raw path s->buf[start .. rend), absolute, read from its end: component
+ * by component, "." and empty ones dropped, ".." counted (skip) and the next
+ * kept component dropped for each, the others copied in front of the output
+ * s->buf[out .. KS_BUF_SIZE).  The output never overtakes the input: the raw
+ * path ends at most at KS_SYS_ARG + KARMOR_SYS_USER_PATH - 1, so out - i stays
+ * at least KS_BUF_SIZE - that > 255 bytes above the component being copied.
+ */
+static long karmor_sys_norm_step(__u32 k, void *arg)
+{
+	struct karmor_sysscan *c = arg;
+	struct karmor_scratch *s = c->s;
+	__u32 i, len;
+	__u64 n;
+
+	if (!s || k >= c->rend - c->start)
+		return 1;
+	i = c->rend - 1 - k;
+	if (s->buf[i & KS_MASK] != '/')
+		return 0;
+	len = c->end - i - 1;
+	c->end = i;
+	if (len == 0 || (len == 1 && s->buf[(i + 1) & KS_MASK] == '.'))
+		return 0;
+	if (len == 2 && s->buf[(i + 1) & KS_MASK] == '.' && s->buf[(i + 2) & KS_MASK] == '.') {
+		c->skip++;
+		return 0;
+	}
+	if (c->skip) {
+		c->skip--;
+		return 0;
+	}
+	/* at most KARMOR_PATH_MAX - 1 bytes of output, components of NAME_MAX */
+	if (len > 255 || c->out < KS_BUF_SIZE - KARMOR_PATH_MAX + 2 + len) {
+		c->err = 1;
+		return 1;
+	}
+	c->out -= len;
+	n = len;
+	barrier_var(n);	/* the size from one register the verifier has bounded */
+	n &= 255;
+	bpf_probe_read_kernel(&s->buf[c->out & KS_MASK], n, &s->buf[(i + 1) & KS_MASK]);
+	c->out -= 1;
+	s->buf[c->out & KS_MASK] = '/';
+	return 0;
+}
+
+/* the directory a relative path starts from: descriptor fd, or the working directory */
+static __always_inline int karmor_sys_base(struct karmor_sysscan *c, int has_dirfd, int fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct mount *top = karmor_ns_top();
+	struct dentry *d;
+	struct vfsmount *mnt;
+	__u32 mode;
+
+	if (has_dirfd && fd != K_AT_FDCWD) {
+		struct fdtable *fdt;
+		struct file **fds, *f = 0;
+
+		if (fd < 0)
+			return -1;
+		fdt = task->files->fdt;
+		if ((__u32)fd >= fdt->max_fds)
+			return -1;
+		fds = fdt->fd;
+		bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+		if (!f)
+			return -1;
+		d = BPF_CORE_READ(f, f_path.dentry);
+		mnt = BPF_CORE_READ(f, f_path.mnt);
+	} else {
+		d = task->fs->pwd.dentry;
+		mnt = task->fs->pwd.mnt;
+	}
+	if (!d || !mnt)
+		return -1;
+	mode = BPF_CORE_READ(d, d_inode, i_mode) & K_S_IFMT;
+	/* the dentry walk of the path hooks (karmor_resolve_walk) */
+	struct karmor_walk w = {
+		.s = c->s,
+		.d = d,
+		.vmnt = mnt,
+		.root_d = BPF_CORE_READ(top, mnt.mnt_root),
+		.root_mnt = karmor_vfsmount(top),
+		.pos = KARMOR_PATH_MAX,
+		.depth = c->s->zero,
+		.lenient = mode == K_S_IFCHR,
+	};
+	c->s->buf[KARMOR_PATH_MAX] = 0;
+	bpf_loop(KARMOR_MAX_DEPTH + 32, karmor_walk_step, &w, 0);
+	if (w.err || !w.done)
+		return -1;
+	if (w.pos == KARMOR_PATH_MAX) {
+		w.pos -= 1;
+		c->s->buf[w.pos & KS_MASK] = '/';
+	}
+	c->start = w.pos;
+	return 0;
+}
+
+/* The absolute, normalised path of argument `uptr` (relative to dirfd when
+ * has_dirfd) into c->off/c->len; -1 when there is none (no argument, too
+ * long, not resolvable). */
+static __always_inline int karmor_sys_resolve(struct karmor_sysscan *c, __u64 uptr, int has_dirfd, int dirfd)
+{
+	struct karmor_scratch *s = c->s;
+	long n;
+
+	if (!uptr)
+		return -1;
+	n = bpf_probe_read_user_str(&s->buf[KS_SYS_ARG], KARMOR_SYS_USER_PATH, (const void *)uptr);
+	if (n <= 1 || n >= KARMOR_SYS_USER_PATH)
+		return -1;	/* unreadable, empty, or too long */
+	c->rend = KS_SYS_ARG + (__u32)n - 1;
+	if (s->buf[KS_SYS_ARG] == '/') {
+		c->start = KS_SYS_ARG;
+	} else {
+		if (karmor_sys_base(c, has_dirfd, dirfd))
+			return -1;
+		s->buf[KARMOR_PATH_MAX] = '/';	/* base "/" argument */
+	}
+	c->end = c->rend;
+	c->out = KS_BUF_SIZE;
+	c->skip = s->zero;
+	c->err = 0;
+	bpf_loop(KARMOR_PATH_MAX + KARMOR_SYS_USER_PATH, karmor_sys_norm_step, c, 0);
+	if (c->err)
+		return -1;
+	if (c->out >= KS_BUF_SIZE) {
+		c->out = KS_BUF_SIZE - 1;
+		s->buf[(KS_BUF_SIZE - 1) & KS_MASK] = '/';
+	}
+	s->buf[KS_BUF_SIZE] = 0;
+	c->off = c->out;
+	c->len = KS_BUF_SIZE - c->out;
+	return 0;
+}
+
+/* the event of a syscall, in the task's storage until sys_exit */
+static __always_inline void karmor_sys_event(struct karmor_event *e, const struct karmor_who *w,
+					     const struct karmor_task *t, __u32 rule, __u32 nr, const __u64 *args,
+					     __u32 flags)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct pid *own;
+	unsigned int level;
+	__u64 pt = bpf_get_current_pid_tgid();
+
+	e->ts_boot_ns = bpf_ktime_get_boot_ns();
+	e->cgroup_id = w->cgid;
+	e->pid = (__u32)(pt >> 32);
+	e->tid = (__u32)pt;
+	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	own = BPF_CORE_READ(task, group_leader, thread_pid);
+	level = BPF_CORE_READ(own, level);
+	e->ns_pid = BPF_CORE_READ(own, numbers[level].nr);
+	e->ns_ppid = karmor_ns_pid(BPF_CORE_READ(task, real_parent, group_leader, thread_pid), level);
+	e->uid = (__u32)bpf_get_current_uid_gid();
+	e->target = w->slot;
+	e->rule = rule;
+	e->retval = 0;
+	e->arg = nr;
+	e->op = KARMOR_OP_SYSCALL;
+	e->verdict = KARMOR_AUDIT;
+	e->pad0 = 0;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	BPF_CORE_READ_STR_INTO(&e->pcomm, task, real_parent, comm);
+	if (t && t->exe_len) {
+		bpf_probe_read_kernel_str(e->source, sizeof(e->source), t->exe);
+		if (t->exe_len >= KARMOR_EVENT_PATH)
+			flags |= KARMOR_EV_SRC_TRUNC;
+	} else {
+		e->source[0] = 0;
+		flags |= KARMOR_EV_SRC_UNKNOWN;
+	}
+	e->resource[0] = 0;
+	e->flags = flags;
+	for (int i = 0; i < 6; i++)
+		e->sysargs[i] = args[i];
+}
+
+/* The judgement of one syscall: a global function, checked once (its stack
+ * is its own); regs is the task's struct pt_regs (sys_enter's argument). */
+__attribute__((noinline)) int karmor_sys_judge(__u64 regs_, __u64 nr_)
+{
+	struct pt_regs *regs = (struct pt_regs *)regs_;
+	struct karmor_sysscan c = {};
+	struct karmor_who w;
+	struct karmor_task *t;
+	struct karmor_syspend *p;
+	__u64 args[6];
+	__u32 evflags = 0, rule;
+	unsigned pa;
+	int who, resolved = 0;
+
+	if (nr_ >= KARMOR_SYS_COUNT)
+		return 0;
+	who = karmor_who(&w, 1);
+	if (who <= 0 || !(w.tgt->flags & KARMOR_TF_SYSCALLS))
+		return 0;
+	t = karmor_sources(&w, 0, c.src, &c.nsrc, &evflags);
+	evflags &= ~KARMOR_EV_PATH_ERROR;	/* syscall rules only audit: judged with the sources known */
+	c.target = w.slot;
+	c.nr = (__u16)nr_;
+	p = bpf_task_storage_get(&karmor_syspend, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!p)
+		return 0;
+	/* unknown zeros (see karmor_scratch) come with the scratch buffer; the
+	 * calls' loop only takes minima of map values, which start from 0 here */
+	bpf_loop(c.nsrc, karmor_sys_call_step, &c, 0);
+	if (!c.audit && !c.pmask)
+		return 0;
+	args[0] = BPF_CORE_READ(regs, di);
+	args[1] = BPF_CORE_READ(regs, si);
+	args[2] = BPF_CORE_READ(regs, dx);
+	args[3] = BPF_CORE_READ(regs, r10);
+	args[4] = BPF_CORE_READ(regs, r8);
+	args[5] = BPF_CORE_READ(regs, r9);
+	rule = c.audit;
+	pa = karmor_sys_path_arg((unsigned)nr_);
+	if (pa & KARMOR_SYSP_PATH) {
+		c.s = karmor_scratch_claim();
+		if (c.s) {
+			if (!karmor_sys_resolve(&c, args[pa & 7], (pa & KARMOR_SYSP_DIRFD) != 0,
+						(int)args[(pa >> 3) & 7])) {
+				resolved = 1;
+				if (c.pmask) {
+					c.h = karmor_hash_seed;
+					c.depth = c.s->zero;
+					c.m.audit = c.s->zero;
+					c.m.pending = c.s->zero;
+					bpf_loop(c.len, karmor_sys_scan_byte, &c, 0);
+					if (!c.err) {
+						karmor_sys_end_prefixes(&c.m);
+						if (c.len > 1) {
+							c.hdir = karmor_hash_final(c.h);
+							bpf_loop(c.nsrc, karmor_sys_exact_step, &c, 0);
+						}
+						rule = karmor_min_id(rule, c.m.audit);
+					} else {
+						evflags |= KARMOR_EV_PATH_ERROR;
+					}
+				}
+			} else {
+				evflags |= KARMOR_EV_PATH_ERROR;
+			}
+			if (rule) {
+				karmor_sys_event(&p->e, &w, t, rule, (__u32)nr_, args, evflags);
+				if (resolved) {
+					bpf_probe_read_kernel_str(p->e.resource, sizeof(p->e.resource),
+								  &c.s->buf[c.off & KS_MASK]);
+					if (c.len >= KARMOR_EVENT_PATH)
+						p->e.flags |= KARMOR_EV_RES_TRUNC;
+				}
+			}
+			karmor_scratch_release(c.s);
+		} else {
+			evflags |= KARMOR_EV_PATH_ERROR;	/* no buffer: the path rules cannot be judged */
+			if (rule)
+				karmor_sys_event(&p->e, &w, t, rule, (__u32)nr_, args, evflags);
+		}
+	} else if (rule) {
+		karmor_sys_event(&p->e, &w, t, rule, (__u32)nr_, args, evflags);
+	}
+	if (!rule)
+		return 0;
+	karmor_count(w.slot, KARMOR_AUDIT);
+	if (nr_ == K_NR_EXIT || nr_ == K_NR_EXIT_GROUP) {
+		/* no sys_exit follows */
+		if (bpf_ringbuf_output(&karmor_events, &p->e, sizeof(p->e), 0)) {
+			__u32 zero = 0;
+			__u64 *dr = bpf_map_lookup_elem(&karmor_drops, &zero);
+
+			if (dr)
+				*dr += 1;
+		}
+		return 0;
+	}
+	p->armed = 1;
+	return 0;
+}
+
+SEC("raw_tp/sys_enter")
+int karmor_sys_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u32 zero = 0;
+	struct karmor_config *cfg = bpf_map_lookup_elem(&karmor_config, &zero);
+
+	if (!cfg || !cfg->nsys)
+		return 0;
+	return karmor_sys_judge(ctx->args[0], ctx->args[1]);
+}
+
+SEC("raw_tp/sys_exit")
+int karmor_sys_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u32 zero = 0;
+	struct karmor_config *cfg = bpf_map_lookup_elem(&karmor_config, &zero);
+	struct karmor_syspend *p;
+
+	if (!cfg || !cfg->nsys)
+		return 0;
+	p = bpf_task_storage_get(&karmor_syspend, bpf_get_current_task_btf(), 0, 0);
+	if (!p || !p->armed)
+		return 0;
+	p->armed = 0;
+	p->e.retval = (__s32)ctx->args[1];
+	if (bpf_ringbuf_output(&karmor_events, &p->e, sizeof(p->e), 0)) {
+		__u64 *dr = bpf_map_lookup_elem(&karmor_drops, &zero);
+
+		if (dr)
+			*dr += 1;
+	}
+	return 0;
 }

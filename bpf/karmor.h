@@ -153,6 +153,8 @@ enum karmor_op {
 	KARMOR_OP_UTIMES,	/* inode_setattr that sets times only (utime, utimensat, touch) */
 	KARMOR_OP_CGROUP,	/* a write to cgroup.procs/cgroup.threads/tasks, or clone into a cgroup */
 	KARMOR_OP_BPF,		/* bpf(2) or an access to the BPF filesystem; arg = the command */
+	KARMOR_OP_SYSCALL,	/* a syscall rule's audit (raw tracepoint sys_enter/sys_exit): arg = the x86-64
+				   syscall number, sysargs = its arguments, resource = its absolute path */
 	KARMOR_OP_COUNT
 };
 
@@ -180,6 +182,8 @@ enum karmor_proto {
 #define KARMOR_TF_CONFINE	0x20u	/* path rules: mounts, pivot_root and new user namespaces are refused
 					   (DESIGN §4.12; cleared by the target's opt-out) */
 #define KARMOR_TF_ANC		0x40u	/* has ROLE_ANC keys: a rename of a directory looks its path up */
+#define KARMOR_TF_SYSCALLS	0x8000u	/* has syscall rules (karmor_sys keys): the syscall tracepoints judge
+					   its tasks (see "syscall rules") */
 struct karmor_target {
 	__u32 flags;
 	__u8 allow_list[KARMOR_PC_COUNT];	/* class in allow-list mode (DESIGN §4.3.2) */
@@ -194,7 +198,8 @@ struct karmor_config {
 	__u32 host_target;	/* slot + 1 of the host target, 0 = none */
 	__u32 nbound;		/* cgroup bindings in use (0: only the host target can apply) */
 	__u32 generation;
-	__u32 pad;
+	__u32 nsys;		/* targets with syscall rules (KARMOR_TF_SYSCALLS): 0 = the syscall
+				   tracepoints return at once (see "syscall rules" below) */
 };
 
 /* karmor_cgroups: HASH cgroup id (u64, as bpf_get_current_cgroup_id) -> target slot (u32) */
@@ -288,6 +293,7 @@ struct karmor_event {
 	char pcomm[16];
 	char source[KARMOR_EVENT_PATH];
 	char resource[KARMOR_EVENT_PATH];
+	__u64 sysargs[6];	/* KARMOR_OP_SYSCALL: the syscall's arguments (x86-64 order), else 0 */
 };
 
 /* --------------------------------------------------------------- hashing */
@@ -483,6 +489,198 @@ static inline __u64 karmor_hash_string(__u64 seed, const char *s)
 }
 #endif
 
+/* ------------------------------------------------------- syscall rules */
+/*
+ * syscalls.matchSyscalls and syscalls.matchPaths (DESIGN §4.5: they only audit,
+ * they never block).  A raw tracepoint on sys_enter (one program for every
+ * syscall: per-syscall tracepoints would be one program per name, and need
+ * tracefs) judges them; one on sys_exit completes the event with the result.
+ * Both return at once while karmor_config.nsys is 0 (no loaded target has a
+ * syscall rule), then for tasks in no target, then for targets without
+ * KARMOR_TF_SYSCALLS.  Syscall numbers are x86-64's; names are KubeArmor's
+ * (the CRD's enum, in table order: "read" is 0 ... "rseq" is 334).
+ *
+ * karmor_sys: HASH, one map for both kinds of keys:
+ *   (target, source, nr, KARMOR_SYS_ROLE_CALL, hash 0)
+ *       value.audit: the smallest rule id of the matchSyscalls rules of that
+ *       syscall and source; value.flags KARMOR_SYSF_PATHS: matchPaths rules of
+ *       that syscall and source exist, so the path is resolved and scanned;
+ *   (target, source, nr, KARMOR_ROLE_DIR, hash of "D/")
+ *       value.audit: recursive dir rules (everything below D), value.direct:
+ *       non-recursive ones (D's direct children);
+ *   (target, source, nr, KARMOR_ROLE_EXACT, hash of "P")
+ *       value.audit: path rules of P, and the dir rules of "P/" (a dir rule
+ *       matches D itself, as in the path scan above).
+ * Verdict for syscall nr of a task of target T (sources as for the path scan):
+ *   audit = min over sources s of CALL(s).audit
+ *   if some CALL(s) has KARMOR_SYSF_PATHS and nr takes a path
+ *   (karmor_sys_path_arg): resolve it (below), then exactly the path scan above
+ *   with karmor_sys_match_* over the sources s with KARMOR_SYSF_PATHS;
+ *   audit != 0: Audit, rule = audit (the first rule, DESIGN §4.3); else no event.
+ * The path: the argument karmor_sys_path_arg names, read from user memory
+ * (at most KARMOR_SYS_USER_PATH - 1 bytes, else it matches no path rule), made
+ * absolute against the working directory or the directory descriptor (a
+ * dentry walk, as for the path hooks), then normalised lexically: "//" and "."
+ * dropped, ".." removes the component before it (not past "/"), no trailing
+ * '/' (karmor_sys_normalize in user space does the same).  Symbolic links in
+ * it are not followed: the path is the one the program named.
+ */
+#define KARMOR_SYS_COUNT	335	/* syscall numbers 0..334 (x86-64, the CRD's names) */
+#define KARMOR_SYS_ROLE_CALL	0x80u	/* a syscall key without a path */
+#define KARMOR_SYSF_PATHS	0x1u	/* ROLE_CALL: matchPaths rules of this syscall and source exist */
+#define KARMOR_SYS_USER_PATH	2048	/* bytes of a path argument read, with its NUL */
+
+struct karmor_sys_key {
+	__u64 hash;	/* karmor_hash of the path key, 0 for KARMOR_SYS_ROLE_CALL */
+	__u32 target;
+	__u16 source;
+	__u16 nr;	/* syscall number */
+	__u32 role;	/* KARMOR_SYS_ROLE_CALL, KARMOR_ROLE_EXACT or KARMOR_ROLE_DIR */
+	__u32 pad;
+};
+struct karmor_sys_value {
+	__u32 audit;	/* smallest rule id (CALL: matchSyscalls; EXACT: path; DIR: recursive) */
+	__u32 direct;	/* DIR: smallest rule id of the non-recursive dir rules, else 0 */
+	__u32 flags;	/* CALL: KARMOR_SYSF_*, else 0 */
+};
+
+/* One record of the image's syscall section (sorted by role, source, nr, string). */
+struct karmor_image_sys {
+	__u32 str;	/* string id of the path key; 0 ("") for KARMOR_SYS_ROLE_CALL */
+	__u16 source;
+	__u16 nr;
+	__u8 role;
+	__u8 pad[3];
+	struct karmor_sys_value value;
+};
+
+/* Which argument of syscall nr is the path it acts on, and relative to what:
+ * 0 = it takes no path; else KARMOR_SYSP_PATH | argument index (bits 0-2),
+ * and KARMOR_SYSP_DIRFD | the directory descriptor's index << 3 when it has
+ * one (else a relative path is relative to the working directory).  For
+ * link, symlink(at) and linkat the path is the one created; for mount, the
+ * mount point; for rename(at/at2), the one renamed. */
+#define KARMOR_SYSP_PATH	0x80u
+#define KARMOR_SYSP_DIRFD	0x40u
+#define KARMOR_SYSP(p)		(KARMOR_SYSP_PATH | (p))
+#define KARMOR_SYSP_AT(d, p)	(KARMOR_SYSP_PATH | KARMOR_SYSP_DIRFD | ((d) << 3) | (p))
+static inline unsigned karmor_sys_path_arg(unsigned nr)
+{
+	static const __u8 tab[KARMOR_SYS_COUNT] = {
+		[2] = KARMOR_SYSP(0),	/* open */
+		[4] = KARMOR_SYSP(0),	/* stat */
+		[6] = KARMOR_SYSP(0),	/* lstat */
+		[21] = KARMOR_SYSP(0),	/* access */
+		[59] = KARMOR_SYSP(0),	/* execve */
+		[76] = KARMOR_SYSP(0),	/* truncate */
+		[80] = KARMOR_SYSP(0),	/* chdir */
+		[82] = KARMOR_SYSP(0),	/* rename */
+		[83] = KARMOR_SYSP(0),	/* mkdir */
+		[84] = KARMOR_SYSP(0),	/* rmdir */
+		[85] = KARMOR_SYSP(0),	/* creat */
+		[86] = KARMOR_SYSP(1),	/* link: the new path */
+		[87] = KARMOR_SYSP(0),	/* unlink */
+		[88] = KARMOR_SYSP(1),	/* symlink: the link */
+		[89] = KARMOR_SYSP(0),	/* readlink */
+		[90] = KARMOR_SYSP(0),	/* chmod */
+		[92] = KARMOR_SYSP(0),	/* chown */
+		[94] = KARMOR_SYSP(0),	/* lchown */
+		[132] = KARMOR_SYSP(0),	/* utime */
+		[133] = KARMOR_SYSP(0),	/* mknod */
+		[134] = KARMOR_SYSP(0),	/* uselib */
+		[137] = KARMOR_SYSP(0),	/* statfs */
+		[155] = KARMOR_SYSP(0),	/* pivot_root: the new root */
+		[161] = KARMOR_SYSP(0),	/* chroot */
+		[163] = KARMOR_SYSP(0),	/* acct */
+		[165] = KARMOR_SYSP(1),	/* mount: the mount point */
+		[166] = KARMOR_SYSP(0),	/* umount2 */
+		[167] = KARMOR_SYSP(0),	/* swapon */
+		[168] = KARMOR_SYSP(0),	/* swapoff */
+		[188] = KARMOR_SYSP(0),	/* setxattr */
+		[189] = KARMOR_SYSP(0),	/* lsetxattr */
+		[191] = KARMOR_SYSP(0),	/* getxattr */
+		[192] = KARMOR_SYSP(0),	/* lgetxattr */
+		[194] = KARMOR_SYSP(0),	/* listxattr */
+		[195] = KARMOR_SYSP(0),	/* llistxattr */
+		[197] = KARMOR_SYSP(0),	/* removexattr */
+		[198] = KARMOR_SYSP(0),	/* lremovexattr */
+		[235] = KARMOR_SYSP(0),	/* utimes */
+		[257] = KARMOR_SYSP_AT(0, 1),	/* openat */
+		[258] = KARMOR_SYSP_AT(0, 1),	/* mkdirat */
+		[259] = KARMOR_SYSP_AT(0, 1),	/* mknodat */
+		[260] = KARMOR_SYSP_AT(0, 1),	/* fchownat */
+		[261] = KARMOR_SYSP_AT(0, 1),	/* futimesat */
+		[262] = KARMOR_SYSP_AT(0, 1),	/* newfstatat */
+		[263] = KARMOR_SYSP_AT(0, 1),	/* unlinkat */
+		[264] = KARMOR_SYSP_AT(0, 1),	/* renameat */
+		[265] = KARMOR_SYSP_AT(2, 3),	/* linkat: the new path */
+		[266] = KARMOR_SYSP_AT(1, 2),	/* symlinkat: the link */
+		[267] = KARMOR_SYSP_AT(0, 1),	/* readlinkat */
+		[268] = KARMOR_SYSP_AT(0, 1),	/* fchmodat */
+		[269] = KARMOR_SYSP_AT(0, 1),	/* faccessat */
+		[280] = KARMOR_SYSP_AT(0, 1),	/* utimensat */
+		[303] = KARMOR_SYSP_AT(0, 1),	/* name_to_handle_at */
+		[316] = KARMOR_SYSP_AT(0, 1),	/* renameat2 */
+		[322] = KARMOR_SYSP_AT(0, 1),	/* execveat */
+		[332] = KARMOR_SYSP_AT(0, 1),	/* statx */
+	};
+	return nr < KARMOR_SYS_COUNT ? tab[nr] : 0;
+}
+
+/* The path scan of syscall keys (the DIRECT parts count only for the parent). */
+struct karmor_sys_match {
+	__u32 audit;
+	__u32 pending;
+};
+static inline void karmor_sys_begin_prefix(struct karmor_sys_match *m)
+{
+	m->pending = 0;
+}
+static inline void karmor_sys_dir(struct karmor_sys_match *m, const struct karmor_sys_value *v)
+{
+	m->audit = karmor_min_id(m->audit, v->audit);
+	m->pending = karmor_min_id(m->pending, v->direct);
+}
+static inline void karmor_sys_end_prefixes(struct karmor_sys_match *m)
+{
+	m->audit = karmor_min_id(m->audit, m->pending);
+}
+static inline void karmor_sys_main(struct karmor_sys_match *m, const struct karmor_sys_value *v)
+{
+	m->audit = karmor_min_id(m->audit, v->audit);
+}
+
+#ifndef __bpf__
+/* The kernel's normalisation of an absolute path (see above), in place: "//" and
+ * "." dropped, ".." removes the component before it, no trailing '/' ("/" stays). */
+static inline void karmor_sys_normalize(char *p)
+{
+	char *out = p;
+	const char *in = p;
+	while (*in) {
+		while (*in == '/')
+			in++;
+		const char *c = in;
+		while (*in && *in != '/')
+			in++;
+		unsigned long n = (unsigned long)(in - c);
+		if (n == 0 || (n == 1 && c[0] == '.'))
+			continue;
+		if (n == 2 && c[0] == '.' && c[1] == '.') {
+			while (out > p && *--out != '/')
+				;
+			continue;
+		}
+		*out++ = '/';
+		for (unsigned long i = 0; i < n; i++)
+			*out++ = c[i];
+	}
+	if (out == p)
+		*out++ = '/';
+	*out = '\0';
+}
+#endif
+
 /* ------------------------------------------------------------ the image */
 /*
  * One file per target, little-endian, all offsets from the start of the file,
@@ -504,9 +702,11 @@ static inline __u64 karmor_hash_string(__u64 seed, const char *s)
  * byte-identical for the same inputs.
  * Version 2 added the identity section (ident_off, ident_size); version 1
  * images are refused (recompile them).
+ * Version 3 added the syscall section (sys_off, nsys: after the identity,
+ * before the strings; karmor_image_sys below).
  */
 #define KARMOR_IMAGE_MAGIC	"KARMORMI"	/* 8 bytes, no NUL */
-#define KARMOR_IMAGE_VERSION	2u
+#define KARMOR_IMAGE_VERSION	3u
 #define KARMOR_IMAGE_LITTLE	1u		/* endian field: 1 = little-endian */
 #define KARMOR_IMAGE_SUFFIX	".kmi"
 
@@ -530,6 +730,10 @@ struct karmor_image_header {
 	__u64 ident_off;	/* the identity section: after srcs, before strings */
 	__u32 ident_size;	/* 0: the target has no identity */
 	__u32 pad2;
+	/* syscall section */
+	__u64 sys_off;		/* nsys karmor_image_sys: after the identity, before strings */
+	__u32 nsys;
+	__u32 pad3;
 };
 
 /* rule id i (1-based) is rules[i - 1]: what an event names */
@@ -614,6 +818,7 @@ struct karmor_image_label {
 enum karmor_map_kind { KARMOR_MK_HASH, KARMOR_MK_ARRAY, KARMOR_MK_PERCPU_ARRAY, KARMOR_MK_RINGBUF };
 enum karmor_budget_map {
 	KARMOR_BM_TARGETS, KARMOR_BM_COUNTERS, KARMOR_BM_PATHS, KARMOR_BM_NET, KARMOR_BM_CAPS, KARMOR_BM_SRCS,
+	KARMOR_BM_SYSCALLS,	/* syscall rules */
 	KARMOR_BM_CGROUPS, KARMOR_BM_EVENTS, KARMOR_BM_COUNT
 };
 struct karmor_map_desc {
@@ -636,6 +841,8 @@ static inline const struct karmor_map_desc *karmor_map_desc(enum karmor_budget_m
 				    sizeof(struct karmor_id_value)},
 		[KARMOR_BM_SRCS] = {"karmor_srcs", "source map", KARMOR_MK_HASH, 1, sizeof(struct karmor_src_key),
 				    sizeof(struct karmor_src_value)},
+		[KARMOR_BM_SYSCALLS] = {"karmor_sys", "syscall map", KARMOR_MK_HASH, 1, sizeof(struct karmor_sys_key),
+					sizeof(struct karmor_sys_value)},
 		[KARMOR_BM_CGROUPS] = {"karmor_cgroups", "cgroup map", KARMOR_MK_HASH, 0, 8, 4},
 		[KARMOR_BM_EVENTS] = {"karmor_events", "ring buffer", KARMOR_MK_RINGBUF, 0, 0, 0},
 	};
@@ -645,6 +852,7 @@ static inline const struct karmor_map_desc *karmor_map_desc(enum karmor_budget_m
 /* What a set of images asks for: the targets, and the sums of their headers' counts. */
 struct karmor_map_counts {
 	__u64 targets, paths, nets, caps, srcs;
+	__u64 sys;	/* syscall section records */
 };
 
 /* The entries map m needs (before the floor of 1); a ring buffer's are its bytes. */
@@ -657,6 +865,7 @@ static inline __u64 karmor_map_entries(const struct karmor_map_counts *c, enum k
 	case KARMOR_BM_NET: return c->nets;
 	case KARMOR_BM_CAPS: return c->caps;
 	case KARMOR_BM_SRCS: return c->srcs;
+	case KARMOR_BM_SYSCALLS: return c->sys;
 	case KARMOR_BM_CGROUPS: return KARMOR_MAX_CGROUPS;
 	default: return KARMOR_RINGBUF_BYTES;
 	}

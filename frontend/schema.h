@@ -32,6 +32,8 @@ const char *fe_regex_source(enum fe_regex which);
 bool fe_is_protocol(const char *s);
 bool fe_is_capability(const char *s);
 bool fe_is_syscall(const char *s);
+/* x86-64 syscall number of a CRD syscall name, or -1 */
+int fe_syscall_number(const char *s);
 
 /* Protocol and capability lists ("tcp, UDP"): the next name, lower case, without spaces
  * (a capability without its cap_ prefix, *had_prefix then set); false past the end. */

@@ -79,7 +79,120 @@ static const struct op_info ops[KARMOR_OP_COUNT] = {
 	[KARMOR_OP_UTIMES] = {"utimes", "File", "INODE_SETATTR"},
 	[KARMOR_OP_CGROUP] = {"cgroup", "Process", "CGROUP_MOVE"},
 	[KARMOR_OP_BPF] = {"bpf", "Process", "BPF"},
+	[KARMOR_OP_SYSCALL] = {"syscall", "Syscall", NULL},	/* Data: syscall_data */
 };
+
+/* ------------------------------------------------------------ syscalls */
+
+/* x86-64 syscall numbers, the CRD's names (frontend/syscalls.def) */
+static const char *const sys_names[KARMOR_SYS_COUNT] = {
+#define FE_SYSCALL(name) #name,
+#include "../frontend/syscalls.def"
+#undef FE_SYSCALL
+};
+
+const char *kl_syscall_name(unsigned nr)
+{
+	return nr < KARMOR_SYS_COUNT ? sys_names[nr] : NULL;
+}
+
+/* open(2) flags as the kernel's names, "|"-joined (access mode first) */
+static void open_flags(char *buf, size_t len, uint64_t f)
+{
+	static const struct {
+		uint64_t bit;
+		const char *name;
+	} names[] = {
+		{0100, "O_CREAT"},	  {0200, "O_EXCL"},	    {0400, "O_NOCTTY"},	     {01000, "O_TRUNC"},
+		{02000, "O_APPEND"},	  {04000, "O_NONBLOCK"},    {010000, "O_DSYNC"},     {040000, "O_DIRECT"},
+		{0100000, "O_LARGEFILE"}, {0200000, "O_DIRECTORY"}, {0400000, "O_NOFOLLOW"}, {01000000, "O_NOATIME"},
+		{02000000, "O_CLOEXEC"},  {04000000, "O_SYNC"},	    {010000000, "O_PATH"},   {020000000, "O_TMPFILE"},
+	};
+	unsigned acc = (unsigned)(f & 3);
+	snprintf(buf, len, "%s", acc == 0 ? "O_RDONLY" : acc == 1 ? "O_WRONLY" : acc == 2 ? "O_RDWR" : "O_ACCMODE");
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		/* O_SYNC includes O_DSYNC's bit, O_TMPFILE O_DIRECTORY's */
+		if ((f & names[i].bit) == names[i].bit &&
+		    !((names[i].bit == 010000 && (f & 04000000)) || (names[i].bit == 0200000 && (f & 020000000))))
+			snprintf(buf + strlen(buf), len - strlen(buf), "|%s", names[i].name);
+	}
+}
+
+static const char *ptrace_request(uint64_t r)
+{
+	static const char *const names[] = {"PTRACE_TRACEME", "PTRACE_PEEKTEXT", "PTRACE_PEEKDATA", "PTRACE_PEEKUSR",
+					    "PTRACE_POKETEXT", "PTRACE_POKEDATA", "PTRACE_POKEUSR", "PTRACE_CONT",
+					    "PTRACE_KILL", "PTRACE_SINGLESTEP", NULL, NULL, "PTRACE_GETREGS",
+					    "PTRACE_SETREGS", "PTRACE_GETFPREGS", "PTRACE_SETFPREGS", "PTRACE_ATTACH",
+					    "PTRACE_DETACH"};
+	if (r < sizeof(names) / sizeof(names[0]) && names[r])
+		return names[r];
+	switch (r) {
+	case 0x4200: return "PTRACE_SETOPTIONS";
+	case 0x4201: return "PTRACE_GETEVENTMSG";
+	case 0x4206: return "PTRACE_SEIZE";
+	case 0x4207: return "PTRACE_INTERRUPT";
+	default: return NULL;
+	}
+}
+
+/* Data of a syscall event: KubeArmor's system monitor's (monitor/logUpdate.go) for the
+ * syscalls it traces, "syscall=SYS_NAME" for the others.  Strings the kernel does not
+ * copy (mount's source, file system type and data; ptrace's traced program) are empty;
+ * a path is the event's Resource. */
+static void syscall_data(char *buf, size_t len, const struct karmor_event *e, const char *resource)
+{
+	const char *n = kl_syscall_name(e->arg);
+	size_t k = (size_t)snprintf(buf, len, "syscall=SYS_");
+	for (const char *p = n ? n : "UNKNOWN"; *p && k + 1 < len; p++)
+		buf[k++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
+	buf[k] = '\0';
+	const __u64 *a = e->sysargs;
+	char more[320] = "", fl[256];
+	switch (e->arg) {
+	case 2: /* open */
+		open_flags(fl, sizeof(fl), a[1]);
+		snprintf(more, sizeof(more), " flags=%s", fl);
+		break;
+	case 257: /* openat */
+		open_flags(fl, sizeof(fl), a[2]);
+		snprintf(more, sizeof(more), " fd=%d flags=%s", (int32_t)a[0], fl);
+		break;
+	case 3: /* close */
+		snprintf(more, sizeof(more), " fd=%d", (int32_t)a[0]);
+		break;
+	case 263: /* unlinkat */
+		snprintf(more, sizeof(more), " flags=%s", (a[2] & 0x200) ? "AT_REMOVEDIR" : "");
+		break;
+	case 92: /* chown */
+		snprintf(more, sizeof(more), " userid=%d group=%d", (int32_t)a[1], (int32_t)a[2]);
+		break;
+	case 260: /* fchownat */
+		snprintf(more, sizeof(more), " userid=%d group=%d mode=%d", (int32_t)a[2], (int32_t)a[3], (int32_t)a[4]);
+		break;
+	case 105: /* setuid */
+	case 106: /* setgid */
+		snprintf(more, sizeof(more), " userid=%d", (int32_t)a[0]);
+		break;
+	case 165: /* mount */
+		snprintf(more, sizeof(more), " source= target=%.256s filesystem= mountflag=%d data=", resource,
+			 (int32_t)a[3]);
+		break;
+	case 166: /* umount2 */
+		snprintf(more, sizeof(more), " target=%.256s flag=%d", resource, (int32_t)a[1]);
+		break;
+	case 101: { /* ptrace */
+		const char *r = ptrace_request(a[0]);
+		char num[24];
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)a[0]);
+		snprintf(more, sizeof(more), " request=%s pid=%d process=", r ? r : num, (int32_t)a[1]);
+		break;
+	}
+	default:
+		break;
+	}
+	snprintf(buf + strlen(buf), len - strlen(buf), "%s", more);
+}
 
 const char *kl_proto_name(unsigned proto)
 {
@@ -225,6 +338,14 @@ int kl_alert_print(FILE *out, struct kl_json *j, const struct kl_alert_ctx *c, c
 		for (const char *p = arg; *p && k + 1 < sizeof(resource); p++)
 			resource[k++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
 		resource[k] = '\0';
+	} else if (e->op == KARMOR_OP_SYSCALL) {
+		const char *sn = kl_syscall_name(e->arg);
+		if (sn)
+			snprintf(arg, sizeof(arg), "%s", sn);
+		else
+			snprintf(arg, sizeof(arg), "%u", e->arg);
+		snprintf(resource, sizeof(resource), "%.*s", (int)strnlen(e->resource, sizeof(e->resource)),
+			 e->resource);
 	} else {
 		snprintf(resource, sizeof(resource), "%.*s", (int)strnlen(e->resource, sizeof(e->resource)),
 			 e->resource);
@@ -237,6 +358,8 @@ int kl_alert_print(FILE *out, struct kl_json *j, const struct kl_alert_ctx *c, c
 	}
 	if (e->op == KARMOR_OP_SOCKET || e->op == KARMOR_OP_CAPABLE)
 		snprintf(data_s, sizeof(data_s), "lsm=%s %s", op->lsm, resource);
+	else if (e->op == KARMOR_OP_SYSCALL)
+		syscall_data(data_s, sizeof(data_s), e, resource);
 	else
 		snprintf(data_s, sizeof(data_s), "lsm=%s", op ? op->lsm : "UNKNOWN");
 
@@ -271,7 +394,7 @@ int kl_alert_print(FILE *out, struct kl_json *j, const struct kl_alert_ctx *c, c
 		if (arg[0])
 			fprintf(out, "%s ", arg);
 		/* names and paths from the kernel, the images and the state: shown so no terminal acts on them */
-		if (e->op != KARMOR_OP_SOCKET && e->op != KARMOR_OP_CAPABLE)
+		if (e->op != KARMOR_OP_SOCKET && e->op != KARMOR_OP_CAPABLE && resource[0])
 			fprintf(out, "%s ", kl_visn(resource, sizeof(resource)));
 		fprintf(out, "target=%s rule=%" PRIu32 " policy=%s pid=%" PRIu32 " uid=%" PRIu32 " process=%s: %s\n",
 			t ? kl_vis(t->name) : "?", e->rule, policy[0] ? kl_vis(policy) : "?", e->pid, e->uid,
@@ -298,6 +421,9 @@ int kl_alert_print(FILE *out, struct kl_json *j, const struct kl_alert_ctx *c, c
 	/* KubeArmor's BPF enforcer says "Permission denied" for every refusal; what the
 	 * process was told (EPERM for capabilities and cgroup-mode sockets) is KarmorResult */
 	const char *result = e->retval >= 0 ? "Passed" : "Permission denied";
+	/* a syscall event is the system monitor's: what the syscall returned, as its errno text */
+	if (e->op == KARMOR_OP_SYSCALL)
+		result = errno_text(e->retval);
 	int host = t && (t->host || (t->img.hdr->flags & KARMOR_TF_HOST));
 
 	kl_json_reset(j);
@@ -355,10 +481,10 @@ int kl_alert_print(FILE *out, struct kl_json *j, const struct kl_alert_ctx *c, c
 	str_nonempty(j, "Resource", resource);
 	kl_json_str(j, "Data", data_s);
 	event_data(j, data_s, e->op == KARMOR_OP_SOCKET ? resource : "");
-	kl_json_str(j, "Enforcer", "BPFLSM");
+	kl_json_str(j, "Enforcer", e->op == KARMOR_OP_SYSCALL ? "eBPF Monitor" : "BPFLSM");
 	kl_json_str(j, "Action", action);
 	kl_json_str(j, "Result", result);
-	if (e->retval < 0 && e->retval != -EACCES)
+	if (e->retval < 0 && e->retval != -EACCES && e->op != KARMOR_OP_SYSCALL)
 		kl_json_str(j, "KarmorResult", errno_text(e->retval));
 	kl_json_str(j, "KarmorOp", op ? op->name : "unknown");
 	str_nonempty(j, "KarmorArg", arg);

@@ -65,6 +65,7 @@ struct apply {
 	unsigned nimgs;
 	uint64_t seed;
 	uint32_t max_entries[KARMOR_BM_COUNT];	/* the maps' sizes, from the images */
+	unsigned nsys;		/* images with syscall rules: the syscall tracepoints are loaded */
 	/* what this run made in the kernel and the file systems, for the rollback */
 	struct karmor *skel;
 	struct bpf_link **links;
@@ -350,7 +351,7 @@ static int check_images(struct apply *a)
 		}
 	}
 	qsort(a->imgs, a->nimgs, sizeof(*a->imgs), cmp_image);
-	struct karmor_map_counts c = {a->nimgs, 0, 0, 0, 0};
+	struct karmor_map_counts c = {a->nimgs, 0, 0, 0, 0, 0};
 	for (unsigned i = 0; i < a->nimgs; i++) {
 		if (i && !strcmp(a->imgs[i].name, a->imgs[i - 1].name)) {
 			kl_err("%s: target \"%s\" is also in %s; each target can be applied once", a->imgs[i].file,
@@ -363,6 +364,8 @@ static int check_images(struct apply *a)
 		c.nets += h->nnets;
 		c.caps += h->ncaps;
 		c.srcs += h->nsrcs;
+		c.sys += h->nsys;
+		a->nsys += (h->flags & KARMOR_TF_SYSCALLS) != 0;
 	}
 	char err[256];
 	if (kl_map_sizes(&c, a->max_entries, err, sizeof(err))) {
@@ -480,11 +483,30 @@ static int update(struct bpf_map *m, const void *k, size_t ks, const void *v, si
 	return -1;
 }
 
+/* the syscall section (bpf/karmor.h: syscall rules) into karmor_sys */
+static int fill_sys(struct karmor *s, const struct in_image *im, uint64_t seed)
+{
+	const struct karmor_image_header *h = im->img.hdr;
+	for (uint32_t k = 0; k < h->nsys; k++) {
+		const struct karmor_image_sys *p = &im->img.sys[k];
+		struct karmor_sys_key key;
+		memset(&key, 0, sizeof(key));
+		key.hash = p->role == KARMOR_SYS_ROLE_CALL ? 0 : karmor_hash_string(seed, kl_image_str(&im->img, p->str));
+		key.target = im->slot;
+		key.source = p->source;
+		key.nr = p->nr;
+		key.role = p->role;
+		if (update(s->maps.karmor_sys, &key, sizeof(key), &p->value, sizeof(p->value), BPF_NOEXIST, im->name))
+			return -1;
+	}
+	return 0;
+}
+
 static int fill_maps(struct apply *a)
 {
 	struct karmor *s = a->skel;
 	uint32_t generation = 1;
-	struct karmor_config cfg = {0, a->nbinds, generation, 0};
+	struct karmor_config cfg = {0, a->nbinds, generation, a->nsys};
 	for (unsigned i = 0; i < a->nimgs; i++) {
 		struct in_image *im = &a->imgs[i];
 		const struct karmor_image_header *h = im->img.hdr;
@@ -526,6 +548,8 @@ static int fill_maps(struct apply *a)
 					return -1;
 			}
 		}
+		if (fill_sys(s, im, a->seed))
+			return -1;
 		for (uint32_t k = 0; k < h->nsrcs; k++) {
 			const struct karmor_image_src *p = &im->img.srcs[k];
 			struct karmor_src_key key;
@@ -849,9 +873,12 @@ static int load_and_attach(struct apply *a, const char *pin_dir)
 	bpf_object__for_each_program(p, a->skel->obj)
 	{
 		int sock = !strcmp(bpf_program__name(p), KL_SOCK_PROG);
+		/* the syscall rules' raw tracepoints: in both modes (they need no LSM), and only
+		 * when an image has syscall rules (nothing to judge otherwise) */
+		int sys = !strncmp(bpf_program__name(p), KL_SYS_PROG_PREFIX, strlen(KL_SYS_PROG_PREFIX));
 		have_sock |= sock;
 		/* --without-lsm: the cgroup program only; otherwise the LSM programs do its job */
-		bpf_program__set_autoload(p, a->without_lsm ? sock : !sock);
+		bpf_program__set_autoload(p, sys ? a->nsys > 0 : a->without_lsm ? sock : !sock);
 	}
 	if (a->without_lsm && !have_sock) {
 		kl_err("the BPF object built into karmor-loader has no %s program, which --without-lsm needs",

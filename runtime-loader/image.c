@@ -24,7 +24,7 @@
 #define KL_RULE_CLASSES 7		/* process .. devices (karmor_image_rule.cls) */
 #define KL_TF_KNOWN                                                                                   \
 	(KARMOR_TF_EXECNAME_PROC | KARMOR_TF_EXECNAME_FILE | KARMOR_TF_SOURCES | KARMOR_TF_HOST | KARMOR_TF_CONFINE | \
-	 KARMOR_TF_ANC)
+	 KARMOR_TF_ANC | KARMOR_TF_SYSCALLS)
 
 static int kl_fail(char *err, size_t errlen, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -157,6 +157,68 @@ static int kl_cmp_u(uint64_t a, uint64_t b)
 	return a < b ? -1 : a > b;
 }
 
+/* A rule id of the syscall section: 0, or one of the target's syscall rules (class 4). */
+static bool kl_sys_rule_ok(const struct karmor_image_header *h, const struct karmor_image_rule *rules, uint32_t id)
+{
+	return id == 0 || (id <= h->nrules && rules[id - 1].cls == 4);
+}
+
+/* The syscall section (bpf/karmor.h: syscall rules): keys of known roles, syscalls and slots,
+ * path keys only for syscalls that take a path, rule ids of syscall rules, sorted, no
+ * duplicates, and the target's flag set exactly when there are records. */
+static int kl_validate_sys(struct kl_image *img, const char *strtab, const struct karmor_image_rule *rules,
+			   const char *name, char *err, size_t errlen)
+{
+	const struct karmor_image_header *h = img->hdr;
+	const struct karmor_image_sys *sys = (const void *)(img->data + h->sys_off);
+	if (!!(h->flags & KARMOR_TF_SYSCALLS) != (h->nsys > 0))
+		return kl_fail(err, errlen, name, "the syscall flag disagrees with %u syscall entries", h->nsys);
+	for (uint32_t i = 0; i < h->nsys; i++) {
+		const struct karmor_image_sys *e = &sys[i];
+		const struct karmor_sys_value *v = &e->value;
+		if (!kl_str_ok(h, e->str))
+			return kl_fail(err, errlen, name, "syscall entry %u: string id %u is outside the string table", i,
+				       e->str);
+		const char *str = strtab + e->str;
+		size_t len = strlen(str);
+		if (e->nr >= KARMOR_SYS_COUNT || e->source > h->nsources || e->pad[0] || e->pad[1] || e->pad[2])
+			return kl_fail(err, errlen, name, "syscall entry %u: syscall %u or source slot %u out of range", i,
+				       e->nr, e->source);
+		if (!kl_sys_rule_ok(h, rules, v->audit) || !kl_sys_rule_ok(h, rules, v->direct))
+			return kl_fail(err, errlen, name, "syscall entry %u: a rule id is not one of the target's syscall "
+				       "rules", i);
+		bool ok;
+		if (e->role == KARMOR_SYS_ROLE_CALL)
+			ok = len == 0 && !v->direct && !(v->flags & ~KARMOR_SYSF_PATHS) && (v->audit || v->flags);
+		else if (e->role == KARMOR_ROLE_EXACT)
+			ok = len > 1 && str[0] == '/' && str[len - 1] != '/' && !v->direct && !v->flags && v->audit;
+		else if (e->role == KARMOR_ROLE_DIR)
+			ok = len > 0 && str[0] == '/' && str[len - 1] == '/' && !v->flags && (v->audit || v->direct);
+		else
+			ok = false;
+		if (ok && e->role != KARMOR_SYS_ROLE_CALL)
+			ok = (karmor_sys_path_arg(e->nr) & KARMOR_SYSP_PATH) != 0;
+		if (!ok)
+			return kl_fail(err, errlen, name, "syscall entry %u ('%s', syscall %u): role %u or its value is "
+				       "invalid", i, str, e->nr, e->role);
+		if (i > 0) {
+			const struct karmor_image_sys *q = &sys[i - 1];
+			int c = kl_cmp_u(q->role, e->role);
+			if (!c)
+				c = kl_cmp_u(q->source, e->source);
+			if (!c)
+				c = kl_cmp_u(q->nr, e->nr);
+			if (!c)
+				c = strcmp(strtab + q->str, str);
+			if (c >= 0)
+				return kl_fail(err, errlen, name, "syscall entry %u ('%s') is out of order or a duplicate", i,
+					       str);
+		}
+	}
+	img->sys = sys;
+	return 0;
+}
+
 /* Validates img->data[0..size); on success sets the section pointers. */
 static int kl_validate(struct kl_image *img, const char *name, char *err, size_t errlen)
 {
@@ -192,7 +254,7 @@ static int kl_validate(struct kl_image *img, const char *name, char *err, size_t
 	if (!!(h->flags & KARMOR_TF_SOURCES) != (h->nsources > 0))
 		return kl_fail(err, errlen, name, "the sources flag disagrees with %u fromSource slots", h->nsources);
 	if (h->nrules > KARMOR_MAX_RULES || h->npaths > KARMOR_MAP_MAX_ENTRIES || h->nnets > KARMOR_MAP_MAX_ENTRIES ||
-	    h->ncaps > KARMOR_MAP_MAX_ENTRIES || h->nsrcs > KARMOR_MAP_MAX_ENTRIES)
+	    h->ncaps > KARMOR_MAP_MAX_ENTRIES || h->nsrcs > KARMOR_MAP_MAX_ENTRIES || h->nsys > KARMOR_MAP_MAX_ENTRIES)
 		return kl_fail(err, errlen, name, "a record count exceeds what a map can hold (rules %u, paths %u, "
 			       "network %u, capabilities %u, sources %u; at most %u rules, %u entries of a map)",
 			       h->nrules, h->npaths, h->nnets, h->ncaps, h->nsrcs, KARMOR_MAX_RULES, KARMOR_MAP_MAX_ENTRIES);
@@ -205,6 +267,7 @@ static int kl_validate(struct kl_image *img, const char *name, char *err, size_t
 			name) ||
 	    !kl_section(h, h->srcs_off, h->nsrcs, sizeof(struct karmor_image_src), &end, "sources", err, errlen, name) ||
 	    !kl_section(h, h->ident_off, h->ident_size, 1, &end, "identity", err, errlen, name) ||
+	    !kl_section(h, h->sys_off, h->nsys, sizeof(struct karmor_image_sys), &end, "syscall", err, errlen, name) ||
 	    !kl_section(h, h->strtab_off, h->strtab_size, 1, &end, "strings", err, errlen, name))
 		return -1;
 	if (end != size - KL_SHA_BYTES)
@@ -323,6 +386,8 @@ static int kl_validate(struct kl_image *img, const char *name, char *err, size_t
 		}
 	}
 
+	if (kl_validate_sys(img, strtab, rules, name, err, errlen))
+		return -1;
 	img->hdr = h;
 	img->rules = rules;
 	img->paths = paths;

@@ -55,6 +55,7 @@ void kl_print_help(const char *name);
 #define KL_LINK_PREFIX "link-"	/* pinned links; removed first */
 #define KL_PROG_PREFIX "prog-"	/* pinned programs (karmor_sock_create in --without-lsm mode) */
 #define KL_SOCK_PROG "karmor_sock_create"
+#define KL_SYS_PROG_PREFIX "karmor_sys_"	/* the syscall rules' raw tracepoints (karmor_sys_enter, _exit) */
 
 struct kl_starget {
 	unsigned slot;
@@ -154,6 +155,7 @@ int kl_alert_print(FILE *out, struct kl_json *j, const struct kl_alert_ctx *c, c
 const char *kl_proto_name(unsigned proto);	/* "tcp", ... or NULL */
 const char *kl_cap_name(unsigned cap);		/* "net_raw", ... or NULL */
 const char *kl_op_name(unsigned op);		/* "exec", "open", ... or NULL */
+const char *kl_syscall_name(unsigned nr);	/* "unlink", ... (x86-64 numbers) or NULL */
 
 /* ---- json.c: a streaming writer; key is NULL for array elements.  Nesting
  * deeper than KL_JSON_DEPTH (or an unbalanced close) is a caller's bug: the

@@ -265,6 +265,7 @@ int kl_cmd_status(int argc, char **argv)
 		{KARMOR_BM_NET, "network", offsetof(struct karmor_id_key, target), 0, 0, NULL, 0},
 		{KARMOR_BM_CAPS, "capabilities", offsetof(struct karmor_id_key, target), 0, 0, NULL, 0},
 		{KARMOR_BM_SRCS, "sources", offsetof(struct karmor_src_key, target), 0, 0, NULL, 0},
+		{KARMOR_BM_SYSCALLS, "syscalls", offsetof(struct karmor_sys_key, target), 0, 0, NULL, 0},
 		{KARMOR_BM_CGROUPS, NULL, 0, 0, 0, NULL, 0},
 		{KARMOR_BM_EVENTS, NULL, 0, 0, 0, NULL, 0},
 	};

@@ -373,11 +373,15 @@ static void test_header_fields(void)
 	fresh();
 	H()->version = 1;	/* the format before the identity section */
 	reseal();
-	REFUSED("format version 1, this program reads version 2");
+	REFUSED("format version 1, this program reads version 3");
 	fresh();
-	H()->version = 3;
+	H()->version = 2;	/* the format before the syscall section */
 	reseal();
-	REFUSED("format version 3");
+	REFUSED("format version 2, this program reads version 3");
+	fresh();
+	H()->version = 4;
+	reseal();
+	REFUSED("format version 4");
 	fresh();
 	H()->endian = 2;
 	reseal();
@@ -622,7 +626,7 @@ static void test_totals(void)
 	fclose(f);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "bpf: karmorc-test-00000000: 17 path entries, 1 network, 1 capability, "
 					    "1 source entries, 8 rules\n"));
-	struct karmor_map_counts c = {1, 17, 1, 1, 1};
+	struct karmor_map_counts c = {1, 17, 1, 1, 1, 0};
 	char want[200];
 	snprintf(want, sizeof(want), "bpf: total (1 target): 17 path entries, 1 network, 1 capability, 1 source entries, "
 		 "8 rules; maps %s of 268,435,456 bytes (--bpf-map-budget)\n",
@@ -656,11 +660,11 @@ static void test_map_sizes(void)
 	/* the loader's sizes: what the images need, at least 1; over a limit refused */
 	uint32_t n[KARMOR_BM_COUNT];
 	char err[256];
-	struct karmor_map_counts none = {0, 0, 0, 0, 0};
+	struct karmor_map_counts none = {0, 0, 0, 0, 0, 0};
 	CU_ASSERT_EQUAL_FATAL(kl_map_sizes(&none, n, err, sizeof(err)), 0);
 	for (int m = 0; m < KARMOR_BM_COUNT; m++)
 		CU_ASSERT(n[m] >= 1);
-	struct karmor_map_counts c = {170, 254500, 13282, 1756, 3740};
+	struct karmor_map_counts c = {170, 254500, 13282, 1756, 3740, 0};
 	CU_ASSERT_EQUAL_FATAL(kl_map_sizes(&c, n, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(n[KARMOR_BM_TARGETS], 170);
 	CU_ASSERT_EQUAL(n[KARMOR_BM_COUNTERS], 510);
@@ -826,9 +830,9 @@ static void test_identity_section(void)
 	reseal();
 	REFUSED("identity section offset");
 	fresh();
-	H()->ident_size += 8;	/* into the strings */
+	H()->ident_size += 8;	/* into the next section */
 	reseal();
-	REFUSED("strings section offset");
+	REFUSED("syscall section offset");
 	fresh();
 	H()->ident_size = 0xfffffff8u;
 	reseal();
@@ -839,6 +843,7 @@ static void test_identity_section(void)
 		uint32_t delta = H()->ident_size - 8;
 		memset(buf + H()->ident_off + 8, 0, delta);
 		H()->ident_size = 8;
+		H()->sys_off = H()->ident_off + 8;	/* no syscall records here */
 		H()->strtab_off = H()->ident_off + 8;
 		H()->strtab_size += delta;
 		H()->name += delta;
