@@ -309,48 +309,58 @@ static int do_capability(const char *name, const char *arg)
 	return EXIT_UNSUPPORTED;
 }
 
-/* AppArmor has no syscall mediation (syscall rules only ever audit, and the
- * compiler is expected to skip the cases that depend on one); the other
- * syscall cases (e.g. "a syscall nobody names is Allow") still get a real
- * answer.  PATH is the object the launcher prepared. */
+/* Exactly the syscall NAME, by number (syscall(2)), so the kernel sees that
+ * syscall and no other libc might choose (rename() may be renameat2, chown()
+ * fchownat): syscall rules are matched by name (the BPF rig's tracepoints
+ * audit them; AppArmor has none, and the compiler skips the cases that
+ * depend on one).  The other syscall cases (e.g. "a syscall nobody names is
+ * Allow") get a real answer too.  PATH is the object the launcher prepared. */
 static int do_syscall(const char *name, const char *path)
 {
 	char to[4200];
 
 	if (!strcasecmp(name, "unlink"))
-		return ret(unlink(path));
+		return ret(syscall(SYS_unlink, path));
 	if (!strcasecmp(name, "unlinkat"))
-		return ret(unlinkat(AT_FDCWD, path, 0));
+		return ret(syscall(SYS_unlinkat, AT_FDCWD, path, 0));
 	if (!strcasecmp(name, "rmdir"))
-		return ret(rmdir(path));
+		return ret(syscall(SYS_rmdir, path));
 	if (!strcasecmp(name, "rename") || !strcasecmp(name, "renameat") ||
 	    !strcasecmp(name, "renameat2")) {
 		if (strlen(path) > 4000)
 			return EXIT_SETUP;
 		strcpy(to, path);
 		strcat(to, ".vmt-renamed");
-		return ret(rename(path, to));
+		if (!strcasecmp(name, "rename"))
+			return ret(syscall(SYS_rename, path, to));
+		if (!strcasecmp(name, "renameat"))
+			return ret(syscall(SYS_renameat, AT_FDCWD, path, AT_FDCWD, to));
+		return ret(syscall(SYS_renameat2, AT_FDCWD, path, AT_FDCWD, to, 0));
 	}
-	if (!strcasecmp(name, "chown") || !strcasecmp(name, "lchown"))
-		return ret(chown(path, getuid(), getgid()));
+	if (!strcasecmp(name, "chown"))
+		return ret(syscall(SYS_chown, path, getuid(), getgid()));
+	if (!strcasecmp(name, "lchown"))
+		return ret(syscall(SYS_lchown, path, getuid(), getgid()));
 	if (!strcasecmp(name, "fchownat"))
-		return ret(fchownat(AT_FDCWD, path, getuid(), getgid(), 0));
+		return ret(syscall(SYS_fchownat, AT_FDCWD, path, getuid(), getgid(), 0));
 	if (!strcasecmp(name, "chmod"))
-		return ret(chmod(path, 0666));
+		return ret(syscall(SYS_chmod, path, 0666));
+	if (!strcasecmp(name, "fchmodat"))
+		return ret(syscall(SYS_fchmodat, AT_FDCWD, path, 0666));
 	if (!strcasecmp(name, "truncate"))
-		return ret(truncate(path, 0)); /* by path: no open, only the truncate hook */
+		return ret(syscall(SYS_truncate, path, 0L)); /* by path: no open, only the truncate hook */
 	if (!strcasecmp(name, "setuid"))
-		return ret(setuid(getuid()));
+		return ret(syscall(SYS_setuid, getuid()));
 	if (!strcasecmp(name, "setgid"))
-		return ret(setgid(getgid()));
+		return ret(syscall(SYS_setgid, getgid()));
 	if (!strcasecmp(name, "kill"))
-		return ret(kill(getpid(), 0));
+		return ret(syscall(SYS_kill, getpid(), 0));
 	if (!strcasecmp(name, "mount"))
-		return ret(mount("vmt", path, "tmpfs", 0, NULL));
-	if (!strcasecmp(name, "umount2") || !strcasecmp(name, "umount"))
-		return ret(umount2(path, 0)); /* the launcher mounted a tmpfs there */
+		return ret(syscall(SYS_mount, "vmt", path, "tmpfs", 0UL, NULL));
+	if (!strcasecmp(name, "umount2"))
+		return ret(syscall(SYS_umount2, path, 0)); /* the launcher mounted a tmpfs there */
 	if (!strcasecmp(name, "ptrace"))
-		return ret(ptrace(PTRACE_TRACEME, 0, NULL, NULL));
+		return ret(syscall(SYS_ptrace, PTRACE_TRACEME, 0, NULL, NULL));
 	return EXIT_UNSUPPORTED;
 }
 
