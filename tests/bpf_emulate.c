@@ -5,7 +5,10 @@
  * seed into hash tables keyed like the kernel's maps), and performs every case the
  * manifest does not skip exactly as the BPF programs would: the source slots from the
  * karmor_srcs scan of the executable, the path scan of bpf/karmor.h with the
- * karmor_match_* functions, the network and capability lookups, karmor_decide.  The
+ * karmor_match_* functions, the network and capability lookups, karmor_decide, and for a
+ * syscall the tracepoints' judgement (bpf/karmor.h, "syscall rules": the karmor_sys keys,
+ * karmor_sys_normalize, karmor_sys_match_*) beside the path hooks' for a syscall that
+ * writes its path.  The
  * verdict must be the case's `expect` (which `karmorc test` proves is the model's), and
  * for Audit and Block the rule an event would name (the image's rule table) must be the
  * one the verdict model names (kc_decide on the same scenario, loaded in-process):
@@ -35,6 +38,7 @@
 #include "../compiler/pipeline.h"
 #include "../compiler/scenario.h"
 #include "../compiler/verdict.h"
+#include "../frontend/schema.h"
 #include "../runtime-loader/image.h"
 
 static void emu_oom(void)
@@ -130,7 +134,14 @@ struct emu_kernel {
 	struct karmor_target *targets;
 	size_t ntargets;
 	struct emu_map paths, nets, caps, srcs;
+	struct emu_map sys;	/* karmor_sys: (hash, emu_sys_k1) */
 };
+
+/* karmor_sys's key without its hash (targets of a scenario are far fewer than 2^24) */
+static uint64_t emu_sys_k1(uint32_t target, uint16_t source, uint16_t nr, uint8_t role)
+{
+	return (uint64_t)target << 40 | (uint64_t)source << 24 | (uint64_t)nr << 8 | role;
+}
 
 static uint64_t emu_path_k1(uint32_t target, uint16_t source, uint8_t role, uint8_t cls)
 {
@@ -179,6 +190,15 @@ static bool emu_load(struct emu_kernel *k, struct kl_image *img, const char *fil
 			     (uint64_t)slot << 32 | s->role, &s->value))
 			return false;
 	}
+	for (uint32_t i = 0; i < h->nsys; i++) {
+		const struct karmor_image_sys *y = &img->sys[i];
+		uint64_t hash = y->role == KARMOR_SYS_ROLE_CALL ? 0 : karmor_hash_string(k->seed, kl_image_str(img, y->str));
+		if (slot >= 1u << 24 || !emu_put(&k->sys, hash, emu_sys_k1(slot, y->source, y->nr, y->role), &y->value)) {
+			fprintf(stderr, "bpf-emulate: %s: syscall key '%s' (syscall %u) twice (or a hash collision)\n", file,
+				kl_image_str(img, y->str), y->nr);
+			return false;
+		}
+	}
 	return true;
 }
 
@@ -192,6 +212,7 @@ static void emu_kernel_free(struct emu_kernel *k)
 	emu_map_free(&k->nets);
 	emu_map_free(&k->caps);
 	emu_map_free(&k->srcs);
+	emu_map_free(&k->sys);
 	memset(k, 0, sizeof(*k));
 }
 
@@ -286,6 +307,68 @@ static int emu_id_verdict(const struct emu_kernel *k, const struct emu_map *map,
 		}
 	}
 	return karmor_id_verdict(&acc, t->allow_list[pclass], t->posture[pclass], rule);
+}
+
+/* The syscall tracepoint's judgement (bpf/karmor.h, "syscall rules") of syscall `name` on
+ * `path` (absolute, or NULL): the rule id of its audit, 0 for none. */
+static __u32 emu_sys_audit(const struct emu_kernel *k, uint32_t target, const __u16 *slots, __u8 nslots,
+			   const char *name, const char *path)
+{
+	if (!(k->targets[target].flags & KARMOR_TF_SYSCALLS))
+		return 0;
+	int nr = fe_syscall_number(name);
+	if (nr < 0)
+		return 0;
+	__u16 sources[KARMOR_MAX_TASK_SOURCES + 1];
+	int nsrc = 0;
+	sources[nsrc++] = 0;
+	for (int i = 0; i < nslots; i++)
+		sources[nsrc++] = slots[i];
+	__u32 audit = 0, pmask = 0;
+	for (int s = 0; s < nsrc; s++) {
+		const struct karmor_sys_value *v =
+			emu_get(&k->sys, 0, emu_sys_k1(target, sources[s], (uint16_t)nr, KARMOR_SYS_ROLE_CALL));
+		if (!v)
+			continue;
+		audit = karmor_min_id(audit, v->audit);
+		if (v->flags & KARMOR_SYSF_PATHS)
+			pmask |= 1u << s;
+	}
+	/* the path: the argument the kernel reads, absolute, normalised */
+	if (!pmask || !(karmor_sys_path_arg((unsigned)nr) & KARMOR_SYSP_PATH) || !path || path[0] != '/' ||
+	    strlen(path) >= KARMOR_SYS_USER_PATH)
+		return audit;
+	char *p = emu_xstrdup(path);
+	karmor_sys_normalize(p);
+	struct karmor_sys_match m = {0, 0};
+	__u64 h = k->seed;
+	for (const char *c = p; *c; c++) {
+		h = karmor_hash_step(h, (unsigned char)*c);
+		if (*c != '/')
+			continue;
+		karmor_sys_begin_prefix(&m);
+		for (int s = 0; s < nsrc; s++) {
+			if (!(pmask & (1u << s)))
+				continue;
+			const struct karmor_sys_value *v =
+				emu_get(&k->sys, karmor_hash_final(h), emu_sys_k1(target, sources[s], (uint16_t)nr, KARMOR_ROLE_DIR));
+			if (v)
+				karmor_sys_dir(&m, v);
+		}
+	}
+	karmor_sys_end_prefixes(&m);
+	if (strcmp(p, "/") != 0) {
+		for (int s = 0; s < nsrc; s++) {
+			if (!(pmask & (1u << s)))
+				continue;
+			const struct karmor_sys_value *v = emu_get(&k->sys, karmor_hash_final(h),
+								   emu_sys_k1(target, sources[s], (uint16_t)nr, KARMOR_ROLE_EXACT));
+			if (v)
+				karmor_sys_main(&m, v);
+		}
+	}
+	free(p);
+	return karmor_min_id(audit, m.audit);
 }
 
 /* The socket the rig's actor makes for a protocol name (scripts/vm/actor.c), as the
@@ -405,11 +488,30 @@ static int emu_case(const struct emu_kernel *k, const struct emu_case *c, const 
 	emu_task_slots(k, target, c->col[C_SOURCE], slots, &nslots);
 	const char *op = c->col[C_OP], *res = c->col[C_RESOURCE];
 	bool owner = strcmp(c->col[C_OWNER], "0") != 0 && strcmp(c->col[C_OWNER], "false") != 0;
-	/* a syscall that writes its path reaches the path hooks (path_unlink, path_rmdir,
-	 * path_rename, path_chmod, ...) as a write of it (DESIGN §4.11, the verdict model's list) */
-	if (!strcmp(op, "syscall") && c->col[C_PATH][0] == '/' && kc_syscall_writes_path(res)) {
-		op = "write";
-		res = c->col[C_PATH];
+	/* a syscall: the tracepoint's audit; one that writes its path also reaches the path
+	 * hooks (path_unlink, path_rmdir, path_rename, path_chmod, ...) as a write of it
+	 * (DESIGN §4.11, the verdict model's list).  The rig sees both events: a Block from the
+	 * hook wins; else the syscall rule's audit names the event, else the hook's audit
+	 * (kc_decide's order). */
+	if (!strcmp(op, "syscall")) {
+		const char *path = c->col[C_PATH][0] == '/' ? c->col[C_PATH] : NULL;
+		__u32 sys = emu_sys_audit(k, target, slots, nslots, res, path);
+		int w = KARMOR_ALLOW;
+		__u32 wrule = KARMOR_RULE_NONE;
+		if (path && kc_syscall_writes_path(res)) {
+			char *wp = emu_xstrdup(path);
+			size_t len = strlen(wp);
+			while (len > 1 && wp[len - 1] == '/')
+				wp[--len] = '\0';
+			w = emu_path_verdict(k, target, slots, nslots, wp, KARMOR_CLS_FILE, false, true, owner, &wrule);
+			free(wp);
+		}
+		if (w == KARMOR_BLOCK || (!sys && w == KARMOR_AUDIT)) {
+			*rule = wrule;
+			return w;
+		}
+		*rule = sys;
+		return sys ? KARMOR_AUDIT : KARMOR_ALLOW;
 	}
 	if (!strcmp(op, "exec") || !strcmp(op, "read") || !strcmp(op, "write")) {
 		if (res[0] != '/') {
@@ -439,8 +541,6 @@ static int emu_case(const struct emu_kernel *k, const struct emu_case *c, const 
 		__u16 id = emu_capability(res);
 		return emu_id_verdict(k, &k->caps, KARMOR_PC_CAPABILITIES, target, slots, nslots, &id, 1, rule);
 	}
-	if (!strcmp(op, "syscall"))
-		return KARMOR_ALLOW;	/* system calls are not mediated by name */
 	*why = "unknown op";
 	return -1;
 }
