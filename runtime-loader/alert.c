@@ -394,7 +394,7 @@ int kl_alert_print(FILE *out, struct kl_json *j, const struct kl_alert_ctx *c, c
 		if (arg[0])
 			fprintf(out, "%s ", arg);
 		/* names and paths from the kernel, the images and the state: shown so no terminal acts on them */
-		if (e->op != KARMOR_OP_SOCKET && e->op != KARMOR_OP_CAPABLE && resource[0])
+		if (e->op != KARMOR_OP_SOCKET && e->op != KARMOR_OP_CAPABLE && (e->op != KARMOR_OP_SYSCALL || resource[0]))
 			fprintf(out, "%s ", kl_visn(resource, sizeof(resource)));
 		fprintf(out, "target=%s rule=%" PRIu32 " policy=%s pid=%" PRIu32 " uid=%" PRIu32 " process=%s: %s\n",
 			t ? kl_vis(t->name) : "?", e->rule, policy[0] ? kl_vis(policy) : "?", e->pid, e->uid,

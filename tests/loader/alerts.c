@@ -28,6 +28,14 @@ struct sample {
 	const char *source, *resource;
 };
 
+/* a syscall rule's audit (the raw tracepoints): the syscall, its result and arguments */
+struct sys_sample {
+	unsigned nr, flags;
+	int retval;
+	const char *source, *resource;
+	unsigned long long args[6];
+};
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -46,6 +54,7 @@ int main(int argc, char **argv)
 	t.img = img;
 	t.img_loaded = 1;
 	const unsigned R = 1;	/* the image's first rule names policy, severity, tags and message */
+	const unsigned S = 2;	/* its syscall rule (testdata/events/policies.yaml) */
 	const unsigned RW = KARMOR_EV_READ | KARMOR_EV_WRITE;
 	static const char bash[] = "/usr/bin/bash";
 	const struct sample samples[] = {
@@ -90,6 +99,25 @@ int main(int argc, char **argv)
 		{KARMOR_OP_OPEN, KARMOR_BLOCK, R, 0, KARMOR_EV_READ | KARMOR_EV_PATH_ERROR | KARMOR_EV_RES_TRUNC, -EACCES,
 		 bash, "/very/long/path/cut"},
 	};
+	/* syscall rules: the raw tracepoints' audits, with the syscall's arguments and result */
+	const struct sys_sample sys[] = {
+		{87, 0, 0, "/usr/bin/rm", "/etc/shadow", {0}},
+		{263, 0, -ENOENT, "/usr/bin/rm", "/etc/gone",
+		 {(unsigned long long)-100, 0, 0x200}},
+		{263, 0, -EACCES, "/usr/bin/rm", "/etc/shadow",
+		 {(unsigned long long)-100, 0, 0}},
+		{92, 0, 0, "/usr/bin/chown", "/etc/hosts", {0, 1000, 1000}},
+		{260, 0, 0, "/usr/bin/chown", "/etc/hosts",
+		 {(unsigned long long)-100, 0, 0, 0, 0x100}},
+		{105, 0, 0, "/usr/bin/su", "", {0}},
+		{165, 0, -EPERM, "/usr/bin/mount", "/mnt", {0, 0, 0, 0x1000}},
+		{166, 0, 0, "/usr/bin/umount", "/mnt", {0, 2}},
+		{101, 0, 0, "/usr/bin/gdb", "", {16, 77}},
+		{257, 0, 0, bash, "/etc/hosts",
+		 {(unsigned long long)-100, 0, 01 | 0100 | 01000 | 02000000}},
+		{3, 0, 0, bash, "", {3}},
+		{231, KARMOR_EV_SRC_UNKNOWN, 0, "", "", {0}},
+	};
 	struct kl_json j;
 	kl_json_init(&j);
 	int rc = 0;
@@ -118,6 +146,33 @@ int main(int argc, char **argv)
 			snprintf(e.pcomm, sizeof(e.pcomm), "%s", "bash");
 			snprintf(e.source, sizeof(e.source), "%s", s->source);
 			snprintf(e.resource, sizeof(e.resource), "%s", s->resource);
+			if (kl_alert_print(stdout, &j, &c, &t, &e))
+				rc = 1;
+		}
+		for (size_t i = 0; i < sizeof(sys) / sizeof(sys[0]); i++) {
+			const struct sys_sample *s = &sys[i];
+			struct karmor_event e;
+			memset(&e, 0, sizeof(e));
+			e.ts_boot_ns = 5000000000ULL + 223456789ULL + i * 1000ULL;
+			e.cgroup_id = 7001;
+			e.pid = 31337;
+			e.tid = 31337;
+			e.ppid = 4242;
+			e.uid = 1000;
+			e.rule = S;
+			e.retval = s->retval;
+			e.arg = s->nr;
+			e.op = KARMOR_OP_SYSCALL;
+			e.verdict = KARMOR_AUDIT;
+			e.flags = s->flags;
+			e.ns_pid = 42;
+			e.ns_ppid = 7;
+			snprintf(e.comm, sizeof(e.comm), "%s", "worker");
+			snprintf(e.pcomm, sizeof(e.pcomm), "%s", "bash");
+			snprintf(e.source, sizeof(e.source), "%s", s->source);
+			snprintf(e.resource, sizeof(e.resource), "%s", s->resource);
+			for (int a = 0; a < 6; a++)
+				e.sysargs[a] = s->args[a];
 			if (kl_alert_print(stdout, &j, &c, &t, &e))
 				rc = 1;
 		}
