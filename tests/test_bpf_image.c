@@ -921,6 +921,182 @@ static void test_identity_section(void)
 	REFUSED("identity label 0");
 }
 
+
+/* ---- the syscall section (bpf/karmor.h: syscall rules) ---- */
+
+static const char sys_yaml[] = HEAD("s-sys")
+	"spec:\n  selector:\n    matchLabels: {app: x}\n"
+	"  file:\n    matchPaths:\n    - path: /etc/shadow\n"				/* 1 Block */
+	"  syscalls:\n    matchSyscalls:\n    - syscall: [setuid, unlink]\n"		/* 2, 3 */
+	"    - syscall: [mount]\n      fromSource:\n      - path: /usr/bin/mount\n"	/* 4 */
+	"    matchPaths:\n    - path: /srv/\n      recursive: true\n      syscall: [unlink]\n"	/* 5 */
+	"    - path: /var/spool/\n      syscall: [rename]\n"			/* 6 */
+	"    - path: /etc/passwd\n      syscall: [chown]\n"			/* 7 */
+	"  action: Block\n";
+
+static const struct karmor_image_sys *find_sys(const struct kl_image *img, unsigned role, unsigned source,
+					       unsigned nr, const char *s)
+{
+	for (uint32_t i = 0; i < img->hdr->nsys; i++) {
+		const struct karmor_image_sys *e = &img->sys[i];
+		if (e->role == role && e->source == source && e->nr == nr && strcmp(kl_image_str(img, e->str), s) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+static struct built sys_src;
+static struct karmor_image_sys *SYS(void)
+{
+	return (struct karmor_image_sys *)(buf + H()->sys_off);
+}
+static void sys_fresh(void)
+{
+	free(buf);
+	buf_size = sys_src.size;
+	buf = malloc(buf_size + 64);
+	memcpy(buf, sys_src.img, buf_size);
+	memset(buf + buf_size, 0, 64);
+}
+
+static void test_sys_keys(void)
+{
+	build(&sys_src, sys_yaml);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sys_src.img);
+	CU_ASSERT_EQUAL(sys_src.u.diags.errors, 0);
+	struct kl_image img;
+	char err[256];
+	CU_ASSERT_EQUAL_FATAL(kl_image_parse(sys_src.img, sys_src.size, "mem", &img, err, sizeof(err)), 0);
+	CU_ASSERT(img.hdr->flags & KARMOR_TF_SYSCALLS);
+	const struct karmor_image_sys *e;
+	/* matchSyscalls: the smallest rule id of (source, syscall) */
+	e = find_sys(&img, KARMOR_SYS_ROLE_CALL, 0, 105, "");
+	CU_ASSERT(e && e->value.audit == 2 && !e->value.flags);
+	e = find_sys(&img, KARMOR_SYS_ROLE_CALL, 1, 165, "");
+	CU_ASSERT(e && e->value.audit == 4 && !e->value.flags);
+	/* unlink: by name (rule 3) and on paths below /srv/ (rule 5) */
+	e = find_sys(&img, KARMOR_SYS_ROLE_CALL, 0, 87, "");
+	CU_ASSERT(e && e->value.audit == 3 && e->value.flags == KARMOR_SYSF_PATHS);
+	e = find_sys(&img, KARMOR_ROLE_DIR, 0, 87, "/srv/");
+	CU_ASSERT(e && e->value.audit == 5 && !e->value.direct);
+	e = find_sys(&img, KARMOR_ROLE_EXACT, 0, 87, "/srv");
+	CU_ASSERT(e && e->value.audit == 5);
+	/* a non-recursive dir: direct children, and the directory itself */
+	e = find_sys(&img, KARMOR_ROLE_DIR, 0, 82, "/var/spool/");
+	CU_ASSERT(e && !e->value.audit && e->value.direct == 6);
+	e = find_sys(&img, KARMOR_ROLE_EXACT, 0, 82, "/var/spool");
+	CU_ASSERT(e && e->value.audit == 6);
+	e = find_sys(&img, KARMOR_SYS_ROLE_CALL, 0, 82, "");
+	CU_ASSERT(e && !e->value.audit && e->value.flags == KARMOR_SYSF_PATHS);
+	e = find_sys(&img, KARMOR_ROLE_EXACT, 0, 92, "/etc/passwd");
+	CU_ASSERT(e && e->value.audit == 7);
+	CU_ASSERT_EQUAL(img.hdr->nsys, 10);
+	kl_image_free(&img);
+
+	/* the kernel's normalisation, as the emulator and the loader's tests use it */
+	static const char *const norm[][2] = {
+		{"/", "/"}, {"//", "/"}, {"/a/./b/", "/a/b"}, {"/a/../b", "/b"}, {"/../..", "/"},
+		{"/tmp/w//x/../y/.", "/tmp/w/y"}, {"/a/b/../../../c", "/c"}, {"/a/..b/c.", "/a/..b/c."},
+	};
+	for (size_t i = 0; i < sizeof(norm) / sizeof(norm[0]); i++) {
+		char p[64];
+		snprintf(p, sizeof(p), "%s", norm[i][0]);
+		karmor_sys_normalize(p);
+		CU_ASSERT_STRING_EQUAL(p, norm[i][1]);
+	}
+	/* the path argument of a few syscalls */
+	CU_ASSERT_EQUAL(karmor_sys_path_arg(87), KARMOR_SYSP(0));
+	CU_ASSERT_EQUAL(karmor_sys_path_arg(263), KARMOR_SYSP_AT(0, 1));
+	CU_ASSERT_EQUAL(karmor_sys_path_arg(265), KARMOR_SYSP_AT(2, 3));
+	CU_ASSERT_EQUAL(karmor_sys_path_arg(105), 0);
+	CU_ASSERT_EQUAL(karmor_sys_path_arg(KARMOR_SYS_COUNT), 0);
+}
+
+/* a hostile syscall section is refused (kl_validate_sys) */
+static void test_sys_corrupt(void)
+{
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sys_src.img);
+	uint32_t n = ((const struct karmor_image_header *)sys_src.img)->nsys;
+	CU_ASSERT_FATAL(n >= 3);
+	sys_fresh();
+	H()->flags &= ~KARMOR_TF_SYSCALLS;
+	reseal();
+	REFUSED("the syscall flag disagrees with 10 syscall entries");
+	sys_fresh();
+	H()->sys_off += 4;
+	reseal();
+	REFUSED("syscall section offset");
+	sys_fresh();
+	H()->nsys += 1;	/* over the strings */
+	reseal();
+	REFUSED("strings section offset");
+	sys_fresh();
+	H()->nsys = 0xffffffffu;
+	reseal();
+	REFUSED("a record count exceeds");
+	sys_fresh();
+	SYS()[0].nr = KARMOR_SYS_COUNT;
+	reseal();
+	REFUSED("syscall entry 0: syscall 335 or source slot 0 out of range");
+	sys_fresh();
+	SYS()[0].source = 9;
+	reseal();
+	REFUSED("syscall entry 0: syscall");
+	sys_fresh();
+	SYS()[0].pad[1] = 1;
+	reseal();
+	REFUSED("out of range");
+	sys_fresh();
+	SYS()[0].str = H()->strtab_size;
+	reseal();
+	REFUSED("syscall entry 0: string id");
+	sys_fresh();
+	SYS()[0].role = 5;
+	reseal();
+	REFUSED("role 5 or its value is invalid");
+	sys_fresh();
+	SYS()[0].value.audit = H()->nrules + 1;
+	reseal();
+	REFUSED("a rule id is not one of the target's syscall rules");
+	sys_fresh();
+	SYS()[0].value.audit = 1;	/* the file rule */
+	reseal();
+	REFUSED("a rule id is not one of the target's syscall rules");
+	sys_fresh();
+	/* records sort by role: the CALL keys (0x80) come last; make one carry a path */
+	SYS()[n - 1].str = SYS()[0].str;
+	reseal();
+	REFUSED("its value is invalid");
+	sys_fresh();
+	SYS()[n - 1].value.flags = 0x2;
+	reseal();
+	REFUSED("its value is invalid");
+	sys_fresh();
+	SYS()[n - 1].value.audit = 0;
+	SYS()[n - 1].value.flags = 0;	/* a key that does nothing */
+	reseal();
+	REFUSED("its value is invalid");
+	sys_fresh();
+	SYS()[0].nr = 105;	/* a path key of setuid, which takes no path */
+	reseal();
+	REFUSED("its value is invalid");
+	sys_fresh();
+	{
+		struct karmor_image_sys t = SYS()[0];
+		SYS()[0] = SYS()[1];
+		SYS()[1] = t;
+	}
+	reseal();
+	REFUSED("out of order or a duplicate");
+	sys_fresh();
+	SYS()[1] = SYS()[0];
+	reseal();
+	REFUSED("out of order or a duplicate");
+	unbuild(&sys_src);
+	free(buf);
+	buf = NULL;
+}
+
 void test_bpf_image_register(void)
 {
 	CU_pSuite s = CU_add_suite("bpf image", NULL, NULL);
@@ -936,6 +1112,8 @@ void test_bpf_image_register(void)
 	CU_add_test(s, "read and write refused by two rules: the first is named", test_match_names_first_rule);
 	CU_add_test(s, "ancestors of protected paths: ROLE_ANC write refusals", test_ancestors);
 	CU_add_test(s, "the mapped baseline dirs are the model's", test_baseline_mapped);
+	CU_add_test(s, "syscall rules: keys of the syscall section, normalisation, path arguments", test_sys_keys);
+	CU_add_test(s, "syscall rules: a hostile syscall section is refused", test_sys_corrupt);
 	CU_pSuite c = CU_add_suite("bpf image corruptions", corrupt_init, corrupt_clean);
 	CU_add_test(c, "a resealed copy is valid", test_valid_copy);
 	CU_add_test(c, "truncated or extended", test_truncated);

@@ -1,4 +1,5 @@
 /* fe_schema and fe_lower: CRD strictness, daemon mode, lowering to effective rules. */
+#include <asm/unistd_64.h>
 #include <string.h>
 
 #include "../frontend/schema.h"
@@ -276,6 +277,27 @@ static void test_container_name_label(void)
 	unit_free(&u);
 }
 
+/* The CRD's syscall names are x86-64's table in order: each name's number is its
+ * <asm/unistd_64.h> number (the BPF programs key syscall rules by it). */
+static void test_syscall_numbers(void)
+{
+	static const struct {
+		const char *name;
+		int nr;
+	} tab[] = {
+#define FE_SYSCALL(name) {#name, __NR_##name},
+#include "../frontend/syscalls.def"
+#undef FE_SYSCALL
+	};
+	CU_ASSERT_EQUAL(sizeof(tab) / sizeof(tab[0]), 335);
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		CU_ASSERT_EQUAL(tab[i].nr, (int)i);
+		CU_ASSERT_EQUAL(fe_syscall_number(tab[i].name), tab[i].nr);
+	}
+	CU_ASSERT_EQUAL(fe_syscall_number("SYS_UNLINK"), -1);
+	CU_ASSERT_EQUAL(fe_syscall_number("umount"), -1);
+}
+
 void test_schema_register(void)
 {
 	CU_pSuite s = CU_add_suite("schema", NULL, NULL);
@@ -295,4 +317,5 @@ void test_schema_register(void)
 	CU_add_test(s, "kubearmor.io/container.name", test_container_name_label);
 	CU_add_test(s, "malformed globs are refused (KC0129)", test_bad_glob);
 	CU_add_test(s, "structure lowering relies on is refused", test_structure_lowering_relies_on);
+	CU_add_test(s, "syscall names are x86-64 numbers (asm/unistd_64.h)", test_syscall_numbers);
 }
