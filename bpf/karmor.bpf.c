@@ -2611,13 +2611,13 @@ __attribute__((noinline)) int karmor_sys_judge(__u64 regs_, __u64 nr_)
 	evflags &= ~KARMOR_EV_PATH_ERROR;	/* syscall rules only audit: judged with the sources known */
 	c.target = w.slot;
 	c.nr = (__u16)nr_;
-	p = bpf_task_storage_get(&karmor_syspend, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!p)
-		return 0;
-	/* unknown zeros (see karmor_scratch) come with the scratch buffer; the
-	 * calls' loop only takes minima of map values, which start from 0 here */
+	/* the calls' loop only takes minima of map values and sets bits */
 	bpf_loop(c.nsrc, karmor_sys_call_step, &c, 0);
 	if (!c.audit && !c.pmask)
+		return 0;
+	/* the event waits here for sys_exit (created for the tasks that meet a rule) */
+	p = bpf_task_storage_get(&karmor_syspend, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!p)
 		return 0;
 	args[0] = BPF_CORE_READ(regs, di);
 	args[1] = BPF_CORE_READ(regs, si);
@@ -2713,7 +2713,9 @@ int karmor_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	if (!p || !p->armed)
 		return 0;
 	p->armed = 0;
-	p->e.retval = (__s32)ctx->args[1];
+	/* the result of the syscall the event is for (a syscall whose exit was never
+	 * seen -- none is known -- would leave its event to the next one: no result then) */
+	p->e.retval = BPF_CORE_READ((struct pt_regs *)ctx->args[0], orig_ax) == p->e.arg ? (__s32)ctx->args[1] : 0;
 	if (bpf_ringbuf_output(&karmor_events, &p->e, sizeof(p->e), 0)) {
 		__u64 *dr = bpf_map_lookup_elem(&karmor_drops, &zero);
 

@@ -439,6 +439,9 @@ static void warn_without_lsm(const struct apply *a)
 {
 	kl_warn("--without-lsm: only the cgroup/sock_create program is attached, to each bound cgroup; "
 		"network rules without fromSource are enforced there, nothing else is");
+	if (a->nsys)
+		kl_warn("--without-lsm: syscall rules are audited (the raw tracepoints need no LSM), but those with "
+			"fromSource match no process: the executable is recorded by the BPF-LSM exec hook");
 	for (unsigned i = 0; i < a->nimgs; i++) {
 		const struct in_image *im = &a->imgs[i];
 		const struct karmor_image_header *h = im->img.hdr;
