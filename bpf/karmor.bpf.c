@@ -2260,6 +2260,7 @@ int karmor_sock_create(struct bpf_sock *sk)
  * while no loaded target has a syscall rule (karmor_config.nsys).
  */
 #define K_AT_FDCWD	(-100)
+#define K_TS_COMPAT	0x0002u	/* thread_info.status: a 32-bit syscall (another numbering) */
 #define K_NR_EXIT	60
 #define K_NR_EXIT_GROUP	231
 /* the scratch buffer during the path's resolution: the base (working
@@ -2602,7 +2603,9 @@ __attribute__((noinline)) int karmor_sys_judge(__u64 regs_, __u64 nr_)
 	unsigned pa;
 	int who, resolved = 0;
 
-	if (nr_ >= KARMOR_SYS_COUNT)
+	/* x86-64 numbers only: x32 numbers are above KARMOR_SYS_COUNT, and a 32-bit
+	 * (ia32) syscall has another table, so it is not matched */
+	if (nr_ >= KARMOR_SYS_COUNT || (bpf_get_current_task_btf()->thread_info.status & K_TS_COMPAT))
 		return 0;
 	who = karmor_who(&w, 1);
 	if (who <= 0 || !(w.tgt->flags & KARMOR_TF_SYSCALLS))
