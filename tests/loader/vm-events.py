@@ -33,7 +33,12 @@ def check(line):
         missing = [k for k in IDENTITY if k not in e]
         if missing:
             return "a container event without %s" % ", ".join(missing)
-    if e["Result"] not in ("Passed", "Permission denied"):
+    # a syscall rule's event says what the syscall returned (errno text), as KubeArmor's
+    # system monitor does; the enforcer's refusals are always "Permission denied"
+    if e["Operation"] == "Syscall":
+        if e["Enforcer"] != "eBPF Monitor" or e["Action"] != "Audit" or not e["Data"].startswith("syscall=SYS_"):
+            return "a Syscall event not from the monitor's audit: %s %s %s" % (e["Enforcer"], e["Action"], e["Data"])
+    elif e["Result"] not in ("Passed", "Permission denied"):
         return "Result %r" % e["Result"]
     return None
 
