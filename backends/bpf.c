@@ -473,14 +473,10 @@ static bool bpf_sys_classify(struct bpf_state *st, long ri, const struct ir_rule
 	if (!r->has_path)
 		return true;
 	const char *path = bpf_str(st, r->path);
-	if (!(karmor_sys_path_arg((unsigned)nr) & KARMOR_SYSP_PATH)) {
-		const char **only = fe_arena_alloc(ctx->arena, 2 * sizeof(*only));
-		only[0] = target;
-		only[1] = NULL;
-		be_gap(ctx, st->t, ri, IR_PC_COUNT, FE_BE_SYSCALL, &(struct be_gap_scope){.only = only}, "syscall '%s' "
-		       "takes no path the programs read, so matchPaths '%s' cannot match it", target, path);
+	/* a syscall that takes no path never meets a matchPaths rule, in the verdict model too
+	 * (kc_rule_matches; the schema warns, KC0130): no keys, and nothing lost */
+	if (!(karmor_sys_path_arg((unsigned)nr) & KARMOR_SYSP_PATH))
 		return false;
-	}
 	const char *why = bpf_path_problem(path, r->path_match != IR_M_PATH);
 	if (why) {
 		be_gap(ctx, st->t, ri, IR_PC_COUNT, FE_BE_PATH, NULL, "syscall matchPaths '%s' cannot be matched in the "
@@ -1466,8 +1462,7 @@ static const struct be_capability bpf_caps[] = {
 	{IR_PROCESS, IR_M_PATTERN, BE_NONE, FE_BE_PATH, "globs (matchPatterns): not compiled for the kernel yet"},
 	{IR_NETWORK, IR_M_PROTOCOL, BE_PARTIAL, FE_BE_PROTOCOL, "only INET/INET6 sockets of known protocols"},
 	{IR_CAPABILITY, IR_M_CAPABILITY, BE_PARTIAL, FE_BE_NOT_ENFORCED, "capabilities without a number"},
-	/* syscall rules (audit only): raw tracepoints; matchPaths of a syscall that takes no path is a gap */
-	{IR_SYSCALL, IR_M_SYSCALL, BE_PARTIAL, FE_BE_SYSCALL, "matchPaths of a syscall that takes no path"},
+	/* syscall rules (audit only): raw tracepoints, as the verdict model says (no row: full) */
 	{IR_NETWORK, IR_M_DOMAIN, BE_NONE, FE_BE_NOT_ENFORCED, "DNS rules"},
 	{IR_PRESET, IR_M_PRESET, BE_NONE, FE_BE_NOT_ENFORCED, "presets"},
 	{IR_DEVICE, IR_M_DEVICE, BE_NONE, FE_BE_NOT_ENFORCED, "devices"},

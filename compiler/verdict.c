@@ -1,5 +1,7 @@
 #include "verdict.h"
 
+#include "../frontend/schema.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +35,9 @@ bool kc_rule_matches(struct fe_matcher *m, const struct ir_rule *r, const struct
 	case KC_OP_SYSCALL:
 		if (r->cls != IR_SYSCALL || strcmp(ir_s(&fe_matcher_program(m)->strs, r->target), res) != 0)
 			return false;
-		return !r->has_path || (op->path && fe_path_matches(m, r->path_match, r->path, op->path));
+		/* a syscall that takes no path never meets a matchPaths rule (KC0130) */
+		return !r->has_path || (op->path && fe_syscall_takes_path(res) && fe_path_matches(m, r->path_match, r->path,
+												 op->path));
 	}
 	return false;
 }

@@ -132,6 +132,23 @@ bool fe_is_syscall(const char *s)
 	return bsearch(&s, sorted, FE_COUNT(sorted), sizeof(sorted[0]), fe_str_cmp) != NULL;
 }
 
+/* The syscalls that act on a path they are given (the one syscalls.matchPaths matches):
+ * bpf/karmor.h (karmor_sys_path_arg) says which argument it is; tests/test_bpf_image.c
+ * holds the two lists equal. */
+bool fe_syscall_takes_path(const char *s)
+{
+	static const char *const with_path[] = {
+		"open", "stat", "lstat", "access", "execve", "truncate", "chdir", "rename", "mkdir", "rmdir",
+		"creat", "link", "unlink", "symlink", "readlink", "chmod", "chown", "lchown", "utime", "mknod",
+		"uselib", "statfs", "pivot_root", "chroot", "acct", "mount", "umount2", "swapon", "swapoff",
+		"setxattr", "lsetxattr", "getxattr", "lgetxattr", "listxattr", "llistxattr", "removexattr",
+		"lremovexattr", "utimes", "openat", "mkdirat", "mknodat", "fchownat", "futimesat", "newfstatat",
+		"unlinkat", "renameat", "linkat", "symlinkat", "readlinkat", "fchmodat", "faccessat", "utimensat",
+		"name_to_handle_at", "renameat2", "execveat", "statx",
+	};
+	return fe_in(s, with_path, FE_COUNT(with_path));
+}
+
 /* The CRD's enum is x86-64's syscall table in order: a name's index is its number
  * (tests/test_schema.c holds it equal to <asm/unistd_64.h>); -1 for another name. */
 int fe_syscall_number(const char *s)
@@ -214,7 +231,7 @@ enum sch_kind { SK_OBJECT, SK_ARRAY, SK_STRING, SK_INT, SK_BOOL, SK_STRMAP, SK_O
 
 enum sch_check {
 	CK_NONE, CK_ACTION, CK_DIR, CK_PATH, CK_SOURCE_PATH, CK_EXECNAME, CK_SYSCALL_PATH, CK_PROTOCOL,
-	CK_CAPABILITY, CK_SYSCALL, CK_SOURCE_DIR, CK_NAME, CK_NAMESPACE, CK_NONEMPTY, CK_GLOB, CK_SELECTOR, CK_PROCESS_PATH, CK_SYS_SOURCE, CK_NONEMPTY_LIST,
+	CK_CAPABILITY, CK_SYSCALL, CK_SOURCE_DIR, CK_NAME, CK_NAMESPACE, CK_NONEMPTY, CK_GLOB, CK_SELECTOR, CK_PROCESS_PATH, CK_SYS_SOURCE, CK_NONEMPTY_LIST, CK_PATH_SYSCALL,
 };
 
 #define SF_REQUIRED 0x1u	/* required by the CRD */
@@ -269,6 +286,9 @@ static const struct sch_node s_protocol = {.kind = SK_STRING, .check = CK_PROTOC
 static const struct sch_node s_capability = {.kind = SK_STRING, .check = CK_CAPABILITY};
 static const struct sch_node s_syscall = {.kind = SK_STRING, .check = CK_SYSCALL};
 static const struct sch_node s_syscalls = {.kind = SK_ARRAY, .items = &s_syscall, .check = CK_NONEMPTY_LIST};
+/* in syscalls.matchPaths: also a syscall that takes a path (KC0130) */
+static const struct sch_node s_path_syscall = {.kind = SK_STRING, .check = CK_PATH_SYSCALL};
+static const struct sch_node s_path_syscalls = {.kind = SK_ARRAY, .items = &s_path_syscall, .check = CK_NONEMPTY_LIST};
 static const struct sch_node s_syscall_path = {.kind = SK_STRING, .max_len = 200, .check = CK_SYSCALL_PATH};
 
 /* severity, tags, message and action: every section and every rule has them */
@@ -363,7 +383,7 @@ static const struct sch_node s_sys_sources = {.kind = SK_ARRAY, .items = &s_sys_
 static const struct sch_field f_match_syscall[] = {
 	{"syscall", 7, &s_syscalls, SF_REQUIRED}, {"fromSource", 10, &s_sys_sources, 0}, {NULL, 0, NULL, 0}};
 static const struct sch_field f_match_syscall_path[] = {
-	{"path", 4, &s_syscall_path, SF_REQUIRED}, {"recursive", 9, &s_bool, 0}, {"syscall", 7, &s_syscalls, SF_REQUIRED},
+	{"path", 4, &s_syscall_path, SF_REQUIRED}, {"recursive", 9, &s_bool, 0}, {"syscall", 7, &s_path_syscalls, SF_REQUIRED},
 	{"fromSource", 10, &s_sys_sources, 0}, {NULL, 0, NULL, 0}};
 static const struct sch_node s_match_syscall = {.kind = SK_OBJECT, .fields = f_match_syscall};
 static const struct sch_node s_match_syscall_path = {.kind = SK_OBJECT, .fields = f_match_syscall_path};
@@ -694,11 +714,16 @@ static void sch_check_string(struct sch_ctx *c, const struct fe_ynode *n, const 
 		}
 		break;
 	case CK_SYSCALL:
+	case CK_PATH_SYSCALL:
 		if (!fe_is_syscall(n->str)) {
 			struct fe_diag *dg = sch_error(c, FE_BAD_ENUM, n, "'%s' is not a syscall the CRD knows", n->str);
 			const char *sugg = fe_suggest(n->str, fe_syscalls, FE_COUNT(fe_syscalls));
 			if (sugg)
 				fe_diag_fixit(c->d, dg, "did you mean '%s'?", sugg);
+		} else if (s->check == CK_PATH_SYSCALL && !fe_syscall_takes_path(n->str)) {
+			fe_diag_fixit(c->d, sch_warn(c, FE_SYSCALL_NO_PATH, n, "syscall '%s' takes no path, so this "
+						     "matchPaths rule never matches it (DESIGN §4.5)", n->str),
+				      "list it under matchSyscalls, or remove it");
 		}
 		break;
 	case CK_NAME:

@@ -34,6 +34,8 @@ bool fe_is_capability(const char *s);
 bool fe_is_syscall(const char *s);
 /* x86-64 syscall number of a CRD syscall name, or -1 */
 int fe_syscall_number(const char *s);
+/* Does the syscall act on a path it is given (syscalls.matchPaths can match it)? */
+bool fe_syscall_takes_path(const char *s);
 
 /* Protocol and capability lists ("tcp, UDP"): the next name, lower case, without spaces
  * (a capability without its cap_ prefix, *had_prefix then set); false past the end. */

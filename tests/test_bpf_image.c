@@ -9,6 +9,7 @@
 
 #include "../backends/backend.h"
 #include "../backends/options.h"
+#include "../frontend/schema.h"
 #include "../runtime-loader/image.h"
 #include "unit.h"
 
@@ -1010,6 +1011,15 @@ static void test_sys_keys(void)
 	CU_ASSERT_EQUAL(karmor_sys_path_arg(265), KARMOR_SYSP_AT(2, 3));
 	CU_ASSERT_EQUAL(karmor_sys_path_arg(105), 0);
 	CU_ASSERT_EQUAL(karmor_sys_path_arg(KARMOR_SYS_COUNT), 0);
+	/* the kernel's table says of every syscall what the verdict model's list says */
+	static const char *const names[] = {
+#define FE_SYSCALL(name) #name,
+#include "../frontend/syscalls.def"
+#undef FE_SYSCALL
+	};
+	CU_ASSERT_EQUAL(sizeof(names) / sizeof(names[0]), KARMOR_SYS_COUNT);
+	for (unsigned nr = 0; nr < KARMOR_SYS_COUNT; nr++)
+		CU_ASSERT_EQUAL((karmor_sys_path_arg(nr) & KARMOR_SYSP_PATH) != 0, fe_syscall_takes_path(names[nr]));
 }
 
 /* a hostile syscall section is refused (kl_validate_sys) */

@@ -33,6 +33,33 @@ static struct kc_verdict decide(const char *yaml, const struct kc_workload *w, c
 	return v;
 }
 
+/* syscalls.matchPaths matches the path a syscall acts on; a syscall that takes none never
+ * meets it (KC0130), whatever path a case gives it (DESIGN §4.5, §4.7) */
+static void test_syscall_path(void)
+{
+	static const char y[] = "apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\n"
+				"metadata: {name: s, namespace: ns}\nspec:\n  selector:\n    matchLabels: {app: x}\n"
+				"  syscalls:\n    matchPaths:\n    - path: /etc/\n      recursive: true\n"
+				"      syscall: [unlink, setuid]\n  action: Audit\n";
+	struct unit_prog u;
+	unit_load(&u, FE_SCHEMA_CRD, "v.yaml", y);
+	CU_ASSERT_EQUAL(u.diags.errors, 0);
+	CU_ASSERT_EQUAL(u.diags.warnings, 1);	/* KC0130 at setuid */
+	struct fe_matcher *m = fe_matcher_new(&u.prog);
+	struct kc_targets ts;
+	kc_targets_init(&ts);
+	size_t t = kc_targets_add_workload(&ts, &u.arena, &u.prog, &pod, audit3);
+	struct kc_operation op = {KC_OP_SYSCALL, "unlink", "/bin/rm", true, "/etc/x"};
+	CU_ASSERT_EQUAL(kc_decide(m, &ts.items[t], &op).action, IR_AUDIT);
+	op.resource = "setuid";
+	CU_ASSERT_EQUAL(kc_decide(m, &ts.items[t], &op).action, IR_ALLOW);
+	op.path = NULL;
+	CU_ASSERT_EQUAL(kc_decide(m, &ts.items[t], &op).action, IR_ALLOW);
+	kc_targets_free(&ts);
+	fe_matcher_free(m);
+	unit_free(&u);
+}
+
 static void test_block_beats_allow(void)
 {
 	static const char y[] = "apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\n"
@@ -201,5 +228,6 @@ void test_verdict_register(void)
 	CU_add_test(s, "fromSource", test_from_source);
 	CU_add_test(s, "network, capabilities, syscalls", test_network_capabilities_syscalls);
 	CU_add_test(s, "baseline", test_baseline);
+	CU_add_test(s, "syscalls.matchPaths: only syscalls that take a path", test_syscall_path);
 	CU_add_test(s, "selectors (KSP, CSP, HSP)", test_selection);
 }
