@@ -12,6 +12,7 @@
  * the same policy, file, line and column, or DefaultPosture.
  *
  *   bpf-emulate [--karmorc FILE] [--seed N] [-v] [SCENARIO_FILE...]
+ *   bpf-emulate --patterns [--seed N] [POLICY_PATH...]     (tests/bpf_patterns.c)
  *
  * Default: every scenario file under testdata/scenarios/ (not under policies/), run
  * from the source tree's top directory.  Prints one line per failed case (file, case,
@@ -36,14 +37,15 @@
 #include "../compiler/scenario.h"
 #include "../compiler/verdict.h"
 #include "../runtime-loader/image.h"
+#include "bpf_emulate.h"
 
-static void emu_oom(void)
+void emu_oom(void)
 {
 	fputs("bpf-emulate: out of memory\n", stderr);
 	exit(3);
 }
 
-static void *emu_xrealloc(void *p, size_t n)
+void *emu_xrealloc(void *p, size_t n)
 {
 	void *q = realloc(p, n ? n : 1);
 	if (!q)
@@ -51,7 +53,7 @@ static void *emu_xrealloc(void *p, size_t n)
 	return q;
 }
 
-static char *emu_xstrdup(const char *s)
+char *emu_xstrdup(const char *s)
 {
 	char *d = strdup(s);
 	if (!d)
@@ -158,8 +160,15 @@ static bool emu_load(struct emu_kernel *k, struct kl_image *img, const char *fil
 	t->nsources = h->nsources;
 	k->ntargets++;
 	img = &k->images[slot];
+	t->dfa = img->dfa ? 1 : 0;	/* (the kernel's base; here the image's own words) */
 	for (uint32_t i = 0; i < h->npaths; i++) {
 		const struct karmor_image_path *p = &img->paths[i];
+		bool set = p->role == KARMOR_ROLE_PATTERN || p->role == KARMOR_ROLE_BELOW;
+		if (set) {	/* the key of a set of globs is its id */
+			if (!emu_put(&k->paths, p->str, emu_path_k1(slot, p->source, p->role, p->cls), &p->value))
+				return false;
+			continue;
+		}
 		if (!emu_put(&k->paths, karmor_hash_string(k->seed, kl_image_str(img, p->str)),
 			     emu_path_k1(slot, p->source, p->role, p->cls), &p->value)) {
 			fprintf(stderr, "bpf-emulate: %s: path key '%s' twice (or a hash collision)\n", file,
@@ -254,6 +263,17 @@ static int emu_path_verdict(const struct emu_kernel *k, uint32_t target, const _
 		}
 	}
 	karmor_match_end_prefixes(&m);
+	const __u32 *dfa = k->images[target].dfa;
+	if (t->dfa && dfa) {
+		uint32_t st = karmor_dfa_walk(dfa, KARMOR_DFA_START, path);
+		__u32 id = dfa[karmor_dfa_accept(dfa[KARMOR_DFA_NSTATES], dfa[KARMOR_DFA_NCLASSES]) + st];
+		for (int s = 0; id && s < nsrc; s++) {
+			const struct karmor_path_value *v =
+				emu_get(&k->paths, id, emu_path_k1(target, sources[s], KARMOR_ROLE_PATTERN, cls));
+			if (v)
+				karmor_match_main(&m, v);
+		}
+	}
 	if (strcmp(path, "/") != 0) {
 		bool execname = t->flags & (cls == KARMOR_CLS_PROCESS ? KARMOR_TF_EXECNAME_PROC : KARMOR_TF_EXECNAME_FILE);
 		for (int s = 0; s < nsrc; s++) {
@@ -753,8 +773,10 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"karmorc", required_argument, NULL, 'k'}, {"seed", required_argument, NULL, 's'},
-		{"verbose", no_argument, NULL, 'v'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+		{"verbose", no_argument, NULL, 'v'}, {"help", no_argument, NULL, 'h'},
+		{"patterns", no_argument, NULL, 'p'}, {NULL, 0, NULL, 0},
 	};
+	bool patterns = false;
 	const char *karmorc = "build/karmorc";
 	uint64_t seed = 0;
 	bool seed_given = false, verbose = false;
@@ -767,8 +789,10 @@ int main(int argc, char **argv)
 			seed_given = true;
 			break;
 		case 'v': verbose = true; break;
+		case 'p': patterns = true; break;
 		case 'h':
-			puts("usage: bpf-emulate [--karmorc FILE] [--seed N] [-v] [SCENARIO_FILE...]");
+			puts("usage: bpf-emulate [--karmorc FILE] [--seed N] [-v] [SCENARIO_FILE...]\n"
+			     "       bpf-emulate --patterns [--seed N] [POLICY_PATH...]");
 			return 0;
 		default:
 			fputs("usage: bpf-emulate [--karmorc FILE] [--seed N] [-v] [SCENARIO_FILE...]\n", stderr);
@@ -779,6 +803,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bpf-emulate: getrandom: %s\n", strerror(errno));
 		return 3;
 	}
+	if (patterns)
+		return emu_patterns_main(argc - optind, argv + optind, seed);
 	char **files = NULL;
 	size_t nfiles = 0;
 	for (int i = optind; i < argc; i++) {
