@@ -51,7 +51,7 @@ _Static_assert((int)IR_PC_FILE == KARMOR_PC_FILE && (int)IR_PC_NETWORK == KARMOR
 struct bpf_usage {
 	const char *name;
 	struct fe_loc loc;	/* the target's first policy */
-	uint64_t paths, nets, caps, srcs, rules, dfa_words;
+	uint64_t paths, nets, caps, srcs, rules, dfa_words, dfa_states;
 	uint64_t slots, task_srcs;	/* fromSource slots, the most one executable matches */
 	bool task_measured;
 	struct bpf_usage *next;
@@ -1147,6 +1147,7 @@ static void bpf_emit(struct be_ctx *ctx, const struct ir_target *t)
 	u->srcs = fits ? st.nsrcs : st.nspecs;	/* keys are not built for a target over capacity */
 	u->rules = t->nrules;
 	u->dfa_words = st.dfa_words;
+	u->dfa_states = st.dfa ? st.dfa[KARMOR_DFA_NSTATES] : 0;
 	u->slots = st.nspecs;
 	u->task_srcs = st.task_srcs;
 	u->task_measured = st.task_measured;
@@ -1198,8 +1199,8 @@ static uint64_t bpf_target_bytes(const struct bpf_usage *u)
  * the loader from the images, so bounded by the kernel's limit and the memory budget), then
  * what each target may hold.  KARMOR_MAX_CGROUPS is not here: bindings are made at load
  * time, not by the compiler. */
-enum { BPF_R_PATHS, BPF_R_NETS, BPF_R_CAPS, BPF_R_SRCS, BPF_R_TARGETS, BPF_R_BYTES, BPF_R_RULES, BPF_R_SLOTS, BPF_R_TASK,
-       BPF_NR };
+enum { BPF_R_PATHS, BPF_R_NETS, BPF_R_CAPS, BPF_R_SRCS, BPF_R_DFA, BPF_R_TARGETS, BPF_R_BYTES, BPF_R_RULES, BPF_R_SLOTS,
+       BPF_R_TASK, BPF_R_STATES, BPF_NR };
 
 static const struct {
 	const char *what;
@@ -1210,12 +1211,14 @@ static const struct {
 	[BPF_R_NETS] = {"network map entries (KARMOR_MAP_MAX_ENTRIES)", KARMOR_MAP_MAX_ENTRIES, false},
 	[BPF_R_CAPS] = {"capability map entries (KARMOR_MAP_MAX_ENTRIES)", KARMOR_MAP_MAX_ENTRIES, false},
 	[BPF_R_SRCS] = {"source map entries (KARMOR_MAP_MAX_ENTRIES)", KARMOR_MAP_MAX_ENTRIES, false},
+	[BPF_R_DFA] = {"pattern map words (KARMOR_MAP_MAX_ENTRIES)", KARMOR_MAP_MAX_ENTRIES, false},
 	[BPF_R_TARGETS] = {"targets loaded at once (KARMOR_MAX_TARGETS)", KARMOR_MAX_TARGETS, false},
 	[BPF_R_BYTES] = {"bytes of kernel memory for the maps (the budget, --bpf-map-budget)", 0, false},
 	[BPF_R_RULES] = {"rules of one target (KARMOR_MAX_RULES)", KARMOR_MAX_RULES, true},
 	[BPF_R_SLOTS] = {"fromSource slots of one target (KARMOR_MAX_SOURCES)", KARMOR_MAX_SOURCES, true},
 	[BPF_R_TASK] = {"fromSource entries one executable matches at once (KARMOR_MAX_TASK_SOURCES)",
 			KARMOR_MAX_TASK_SOURCES, true},
+	[BPF_R_STATES] = {"states of one target's pattern automaton (KARMOR_DFA_MAX_STATES)", KARMOR_DFA_MAX_STATES, true},
 };
 
 static void bpf_amounts(const struct bpf_usage *u, uint64_t n[BPF_NR])
@@ -1224,11 +1227,13 @@ static void bpf_amounts(const struct bpf_usage *u, uint64_t n[BPF_NR])
 	n[BPF_R_NETS] = u->nets;
 	n[BPF_R_CAPS] = u->caps;
 	n[BPF_R_SRCS] = u->srcs;
+	n[BPF_R_DFA] = u->dfa_words;
 	n[BPF_R_TARGETS] = 1;
 	n[BPF_R_BYTES] = bpf_target_bytes(u);
 	n[BPF_R_RULES] = u->rules;
 	n[BPF_R_SLOTS] = u->slots;
 	n[BPF_R_TASK] = u->task_srcs;
+	n[BPF_R_STATES] = u->dfa_states;
 }
 
 /* Each resource's use, for `lint` (be_usage): a shared map's total (the bytes: of every
