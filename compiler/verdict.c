@@ -105,7 +105,7 @@ struct kc_verdict kc_decide(struct fe_matcher *m, const struct ir_target *t, con
 	struct kc_verdict v = kc_decide_one(m, t, op);
 	if (op->op != KC_OP_SYSCALL || !op->path || !kc_syscall_writes_path(op->resource ? op->resource : ""))
 		return v;
-	struct kc_operation write = {KC_OP_WRITE, op->path, op->source, op->owner, NULL};
+	struct kc_operation write = {KC_OP_WRITE, op->path, op->source, op->owner, NULL, false};
 	struct kc_verdict w = kc_decide_one(m, t, &write);
 	if (w.action == IR_BLOCK || (v.action == IR_ALLOW && w.action == IR_AUDIT)) {
 		w.as_write = true;
@@ -137,7 +137,9 @@ static struct kc_verdict kc_decide_one(struct fe_matcher *m, const struct ir_tar
 		if (!fe_source_matches(p, &r->source, op->source))
 			continue;
 		bool ro = r->flags & IR_RULE_READONLY, oo = r->flags & IR_RULE_OWNERONLY;
-		bool ro_refuses = ro && op->op != KC_OP_READ, oo_refuses = oo && !op->owner;
+		/* a creation's new file is its creator's (AppArmor and the BPF programs both judge it
+		 * with the creator as owner), whatever op->owner says */
+		bool ro_refuses = ro && op->op != KC_OP_READ, oo_refuses = oo && !op->owner && !op->create;
 		bool has_mod = ro || oo, refuses = ro_refuses || oo_refuses;
 		enum kc_reason why = ro_refuses ? KC_R_READONLY : KC_R_OWNERONLY;
 		/* rules are in (policy name, document order): the first hit of each kind decides */

@@ -20,6 +20,9 @@ struct kc_operation {
 	const char *source;	/* executable of the acting process */
 	bool owner;		/* the acting user owns the file */
 	const char *path;	/* syscall only: the path it touches, or NULL */
+	bool create;		/* write only: the path does not exist yet, the write creates it (an
+				 * open with O_CREAT, or mkdir when the resource ends in '/'); the new
+				 * file is its creator's, so ownerOnly never refuses it (DESIGN §4.11) */
 };
 
 enum kc_reason {

@@ -411,6 +411,13 @@ static int emu_case(const struct emu_kernel *k, const struct emu_case *c, const 
 		op = "write";
 		res = c->col[C_PATH];
 	}
+	/* a creation (`create: true`): path_mknod (open with O_CREAT) or path_mkdir judge the
+	 * new name as a write by its owner (no inode yet: karmor_owner says the creator's), and
+	 * file_open then judges the new file the same way, so one write verdict is both */
+	if (!strcmp(op, "create")) {
+		op = "write";
+		owner = true;
+	}
 	if (!strcmp(op, "exec") || !strcmp(op, "read") || !strcmp(op, "write")) {
 		if (res[0] != '/') {
 			*why = "not an absolute path";

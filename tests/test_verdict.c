@@ -17,7 +17,7 @@ static struct kc_verdict decide(const char *yaml, const struct kc_workload *w, c
 	unit_load(&u, FE_SCHEMA_CRD, "v.yaml", yaml);
 	CU_ASSERT_EQUAL(u.diags.errors, 0);
 	struct fe_matcher *m = fe_matcher_new(&u.prog);
-	struct kc_operation op = {opk, res, source, owner, NULL};
+	struct kc_operation op = {opk, res, source, owner, NULL, false};
 	struct kc_targets ts;
 	kc_targets_init(&ts);
 	size_t t = kc_targets_add_workload(&ts, &u.arena, &u.prog, w, posture);
