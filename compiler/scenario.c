@@ -210,8 +210,8 @@ static void sc_create(struct sc_ctx *c, const struct fe_ynode *cs, struct kc_cas
 			normal = false;
 	}
 	if (!normal)
-		sc_error(c, rn, "a creation needs an absolute, normalised path below '/' (no '//', '.' or '..'), "
-			 "ending in '/' for a directory: '%s'", res);
+		sc_error(c, rn, "a creation needs an absolute, normalised path below '/' (no '//', '.' or '..' "
+			 "component; a final '/' makes it a directory), not '%s'", res);
 }
 
 /* Reads a scenario file: its policies into sc->prog, its posture, and its cases.  Every
