@@ -66,7 +66,8 @@ static const char *kc_case_skip(struct fe_arena *a, const struct be_ctx *be, con
 	const char *skip = kc_op_skip(a, be, ts, ti, m, &k->op);
 	if (!skip && k->op.op == KC_OP_SYSCALL && k->op.path && k->op.resource &&
 	    kc_syscall_writes_path(k->op.resource)) {
-		struct kc_operation write = {KC_OP_WRITE, k->op.path, k->op.source, k->op.owner, NULL, false};
+		struct kc_operation write = {KC_OP_WRITE, k->op.path, k->op.source, k->op.owner, NULL,
+					     kc_syscall_creates_path(k->op.resource)};
 		skip = kc_op_skip(a, be, ts, ti, m, &write);
 	}
 	return skip;

@@ -55,6 +55,10 @@ struct kc_verdict {
  * `write` of that path. */
 bool kc_syscall_writes_path(const char *name);
 
+/* Of those, does syscall `name` create the path it is given (mkdir, mknod, creat, symlink,
+ * link: the new name)?  Such a write is a creation: the new file is its creator's. */
+bool kc_syscall_creates_path(const char *name);
+
 
 /* Does the rule's resource side match (ignoring fromSource)? */
 bool kc_rule_matches(struct fe_matcher *m, const struct ir_rule *r, const struct kc_operation *op);

@@ -408,6 +408,8 @@ static int emu_case(const struct emu_kernel *k, const struct emu_case *c, const 
 	/* a syscall that writes its path reaches the path hooks (path_unlink, path_rmdir,
 	 * path_rename, path_chmod, ...) as a write of it (DESIGN §4.11, the verdict model's list) */
 	if (!strcmp(op, "syscall") && c->col[C_PATH][0] == '/' && kc_syscall_writes_path(res)) {
+		/* mkdir, mknod, symlink, link: the new name has no inode yet, its owner is the creator */
+		owner = owner || kc_syscall_creates_path(res);
 		op = "write";
 		res = c->col[C_PATH];
 	}

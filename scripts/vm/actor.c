@@ -350,6 +350,22 @@ static int do_syscall(const char *name, const char *path)
 		strcat(to, ".vmt-renamed");
 		return ret(rename(path, to));
 	}
+	/* the creations (DESIGN §4.11): the launcher removed PATH and made its
+	 * parents; a regular file by mknod needs no capability */
+	if (!strcasecmp(name, "mkdir"))
+		return ret(mkdir(path, 0777));
+	if (!strcasecmp(name, "mkdirat"))
+		return ret(mkdirat(AT_FDCWD, path, 0777));
+	if (!strcasecmp(name, "mknod"))
+		return ret(mknod(path, S_IFREG | 0666, 0));
+	if (!strcasecmp(name, "mknodat"))
+		return ret(mknodat(AT_FDCWD, path, S_IFREG | 0666, 0));
+	if (!strcasecmp(name, "creat"))
+		return ret(creat(path, 0666));
+	if (!strcasecmp(name, "symlink"))
+		return ret(symlink("vmt-symlink-target", path));
+	if (!strcasecmp(name, "symlinkat"))
+		return ret(symlinkat("vmt-symlink-target", AT_FDCWD, path));
 	if (!strcasecmp(name, "chown") || !strcasecmp(name, "lchown"))
 		return ret(chown(path, getuid(), getgid()));
 	if (!strcasecmp(name, "fchownat"))
