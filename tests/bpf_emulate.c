@@ -428,8 +428,17 @@ static int emu_case(const struct emu_kernel *k, const struct emu_case *c, const 
 	/* a syscall that writes its path reaches the path hooks (path_unlink, path_rmdir,
 	 * path_rename, path_chmod, ...) as a write of it (DESIGN §4.11, the verdict model's list) */
 	if (!strcmp(op, "syscall") && c->col[C_PATH][0] == '/' && kc_syscall_writes_path(res)) {
+		/* mkdir, mknod, symlink, link: the new name has no inode yet, its owner is the creator */
+		owner = owner || kc_syscall_creates_path(res);
 		op = "write";
 		res = c->col[C_PATH];
+	}
+	/* a creation (`create: true`): path_mknod (open with O_CREAT) or path_mkdir judge the
+	 * new name as a write by its owner (no inode yet: karmor_owner says the creator's), and
+	 * file_open then judges the new file the same way, so one write verdict is both */
+	if (!strcmp(op, "create")) {
+		op = "write";
+		owner = true;
 	}
 	if (!strcmp(op, "exec") || !strcmp(op, "read") || !strcmp(op, "write")) {
 		if (res[0] != '/') {
