@@ -85,7 +85,7 @@ static uint32_t dfa_vintern(struct dfa_vtab *t, const uint32_t *v, uint32_t n, b
 	while (t->slots[j]) {
 		uint32_t id = t->slots[j] - 1, m;
 		const uint32_t *w = dfa_vget(t, id, &m);
-		if (m == n && memcmp(v, w, n * sizeof(*v)) == 0) {
+		if (m == n && (n == 0 || memcmp(v, w, n * sizeof(*v)) == 0)) {
 			*created = false;
 			return id;
 		}
@@ -475,6 +475,47 @@ static uint32_t dfa_columns(const struct dfa_nfa *a, uint8_t classes[256])
 	return ncls;
 }
 
+/* Columns that every state treats alike become one (the charsets may split bytes that the
+ * minimised automaton does not tell apart: {a,b} and [ab] give the same automaton). */
+static void dfa_merge_columns(struct be_dfa *d)
+{
+	uint32_t m = d->nstates, k = d->nclasses;
+	uint32_t *col = dfa_xcalloc(m, sizeof(*col)), *to = dfa_xcalloc(k, sizeof(*to)), *first = dfa_xcalloc(k, sizeof(*first));
+	struct dfa_vtab t = {0};
+	bool created;
+	/* numbered by first byte, as dfa_columns numbers them */
+	for (uint32_t c = 0; c < k; c++)
+		to[c] = DFA_NONE;
+	uint32_t nk = 0;
+	for (unsigned byte = 0; byte < 256; byte++) {
+		uint32_t c = d->classes[byte];
+		if (to[c] != DFA_NONE)
+			continue;
+		for (uint32_t q = 0; q < m; q++)
+			col[q] = d->trans[(size_t)q * k + c];
+		uint32_t id = dfa_vintern(&t, col, m, &created);
+		if (created)
+			first[id] = c;
+		to[c] = id;
+		nk = t.n;
+	}
+	dfa_vfree(&t);
+	if (nk < k) {
+		uint32_t *trans = dfa_xcalloc((size_t)m * nk, sizeof(*trans));
+		for (uint32_t q = 0; q < m; q++)
+			for (uint32_t c = 0; c < nk; c++)
+				trans[(size_t)q * nk + c] = d->trans[(size_t)q * k + first[c]];
+		for (unsigned byte = 0; byte < 256; byte++)
+			d->classes[byte] = (uint8_t)to[d->classes[byte]];
+		free(d->trans);
+		d->trans = trans;
+		d->nclasses = nk;
+	}
+	free(col);
+	free(to);
+	free(first);
+}
+
 void be_dfa_free(struct be_dfa *d)
 {
 	free(d->trans);
@@ -694,6 +735,8 @@ enum be_dfa_status be_dfa_build(const char *const *globs, size_t n, uint32_t max
 								: num[block[trans[(size_t)s * k + c]]];
 			memcpy(mtags + (size_t)q * w, tags + (size_t)s * w, w * sizeof(*mtags));
 		}
+		dfa_merge_columns(d);
+		k = d->nclasses;
 		/* below[q]: the tags reachable from q in one or more bytes (a fixed point), taken
 		 * after q's '/'; the column of NUL alone never occurs in a path */
 		bool *real = dfa_xcalloc(k, sizeof(*real));
