@@ -8,6 +8,7 @@
  *   path, dir, recursive dir, exec name -> karmor_paths keys (ROLE_EXACT, ROLE_DIR
  *                   with a DIRECT and a MAIN part, ROLE_EXECNAME); a dir rule "D/" also
  *                   puts its effects on the ROLE_EXACT key "D" (D itself, of any type)
+ *                   and on the ROLE_SELF key "D" (D a directory: no path rule applies)
  *   protocol, capability -> karmor_net / karmor_caps keys
  *   pattern (glob)  -> one automaton per class (backends/dfa.c) in the image's dfa section;
  *                   ROLE_PATTERN keys per set of globs a path can match, ROLE_BELOW keys
@@ -737,6 +738,10 @@ static void bpf_keys(struct bpf_state *st)
 			 * below them only). */
 			if (role == KARMOR_ROLE_DIR && len > 1) {
 				v = bpf_path_key(st, target, len - 1, source, KARMOR_ROLE_EXACT, cls);
+				for (unsigned var = 0; var < KARMOR_NVARIANTS; var++)
+					bpf_effect_add(&v->e[KARMOR_PART_MAIN][var], r, id, (var >> 1) != 0, (var & 1) == 0);
+				/* ... and when D is a directory, only the dir rules (no path rule names one) */
+				v = bpf_path_key(st, target, len - 1, source, KARMOR_ROLE_SELF, cls);
 				for (unsigned var = 0; var < KARMOR_NVARIANTS; var++)
 					bpf_effect_add(&v->e[KARMOR_PART_MAIN][var], r, id, (var >> 1) != 0, (var & 1) == 0);
 			}

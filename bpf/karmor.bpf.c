@@ -612,6 +612,7 @@ struct karmor_scan {
 	__u32 dstate;		/* its state after the bytes scanned so far (0: dead) */
 	__u32 dset;		/* the set of globs karmor_scan_set looks up */
 	__u8 drole;		/* ... as KARMOR_ROLE_PATTERN or KARMOR_ROLE_BELOW */
+	__u8 exact_role;	/* ROLE_EXACT, or ROLE_SELF when the object is a directory */
 	struct karmor_match m;
 };
 
@@ -698,7 +699,7 @@ static long karmor_scan_final(__u32 j, void *arg)
 	k.cls = c->cls;
 	k.source = c->src[j];
 	k.hash = c->hexact;
-	k.role = KARMOR_ROLE_EXACT;
+	k.role = c->exact_role;
 	v = bpf_map_lookup_elem(&karmor_paths, &k);
 	if (v)
 		karmor_match_main(&c->m, v);
@@ -759,6 +760,8 @@ static __always_inline __u32 karmor_dfa_word(const struct karmor_scan *c, __u64 
 static __always_inline int karmor_path_verdict(struct karmor_scan *c, const struct karmor_who *w, __u32 *rule,
 					      __u32 *evflags)
 {
+	int is_dir = (*evflags & KARMOR_EV_DIR) != 0;	/* the object is a directory */
+
 	*rule = KARMOR_RULE_NONE;
 	if (c->err || !c->len || c->len >= KARMOR_PATH_MAX || (*evflags & KARMOR_EV_PATH_ERROR)) {
 		*evflags |= KARMOR_EV_PATH_ERROR;
@@ -788,24 +791,31 @@ static __always_inline int karmor_path_verdict(struct karmor_scan *c, const stru
 	}
 	karmor_match_end_prefixes(&c->m);
 	if (c->dfa && c->dstate) {
-		/* the globs matching the whole path; for a renamed directory, those matching below it */
+		/* for a renamed directory, the globs matching below it */
 		__u32 n = karmor_dfa_word(c, KARMOR_DFA_NSTATES);
-		c->dset = karmor_dfa_word(c, karmor_dfa_accept(n, c->dcols) + c->dstate);
-		c->drole = KARMOR_ROLE_PATTERN;
-		if (c->dset)
-			bpf_loop(c->nsrc, karmor_scan_set, c, 0);
 		if (c->anc) {
 			c->dset = karmor_dfa_word(c, karmor_dfa_below(n, c->dcols) + c->dstate);
 			c->drole = KARMOR_ROLE_BELOW;
 			if (c->dset)
 				bpf_loop(c->nsrc, karmor_scan_set, c, 0);
 		}
+		/* the globs matching the whole path: a directory's with its '/', as the model reads it */
+		if (is_dir && c->len > 1 && karmor_dfa_step(c, '/')) {
+			*evflags |= KARMOR_EV_PATH_ERROR;
+			return KARMOR_BLOCK;
+		}
+		c->dset = karmor_dfa_word(c, karmor_dfa_accept(n, c->dcols) + c->dstate);
+		c->drole = KARMOR_ROLE_PATTERN;
+		if (c->dset)
+			bpf_loop(c->nsrc, karmor_scan_set, c, 0);
 	}
 	if (c->len > 1) {
 		c->hexact = karmor_hash_final(c->h);
 		c->hname = karmor_hash_final(c->hbase);
-		c->execname = (w->tgt->flags & (c->cls == KARMOR_CLS_PROCESS ? KARMOR_TF_EXECNAME_PROC
-									    : KARMOR_TF_EXECNAME_FILE)) != 0;
+		c->execname = !is_dir && (w->tgt->flags & (c->cls == KARMOR_CLS_PROCESS ? KARMOR_TF_EXECNAME_PROC
+											    : KARMOR_TF_EXECNAME_FILE)) != 0;
+		/* as a value the verifier cannot know (see karmor_scratch): the callback is checked once */
+		c->exact_role = (__u8)(c->s->zero + (is_dir ? KARMOR_ROLE_SELF : KARMOR_ROLE_EXACT));
 		bpf_loop(c->nsrc, karmor_scan_final, c, 0);
 	}
 	return karmor_match_verdict(&c->m, w->tgt->allow_list[KARMOR_PC_FILE], w->tgt->posture[KARMOR_PC_FILE],

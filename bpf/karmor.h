@@ -85,7 +85,8 @@ enum karmor_cls { KARMOR_CLS_PROCESS = 0, KARMOR_CLS_FILE = 1 };
 
 /* what a path key's string means */
 enum karmor_role {
-	KARMOR_ROLE_EXACT = 0,	 /* a full path ("/etc/passwd"); also "/etc" for the dir rules of "/etc/" */
+	KARMOR_ROLE_EXACT = 0,	 /* a full path ("/etc/passwd"); also "/etc" for the dir rules of "/etc/",
+				    which match /etc itself whatever its type */
 	KARMOR_ROLE_DIR = 1,	 /* a directory, with its '/' ("/etc/"): effect[MAIN] = recursive
 				    rules (everything below it), effect[DIRECT] = non-recursive rules
 				    (its direct children); the dir itself: its ROLE_EXACT key */
@@ -100,6 +101,10 @@ enum karmor_role {
 	KARMOR_ROLE_BELOW = 5,	 /* a set of globs matching some path below a directory: the
 				    rules' write effects, as ROLE_ANC (cls FILE, whatever the
 				    rules' class); the hash is the set's id */
+	KARMOR_ROLE_SELF = 6,	 /* a directory D ("/etc", no '/') that is the object: the dir
+				    rules of "D/" only.  A path rule names a file, so a directory
+				    object looks this key up instead of ROLE_EXACT (the verdict
+				    model reads a directory as "D/", which no path rule matches) */
 };
 enum karmor_part { KARMOR_PART_MAIN = 0, KARMOR_PART_DIRECT = 1, KARMOR_NPARTS = 2 };
 
@@ -377,9 +382,13 @@ static inline int karmor_decide(const struct karmor_effect *a, int allow_list, i
  *     for each source s:
  *       exact:  lookup {final(h), ROLE_EXACT}            -> karmor_match_main
  *               (for "D" its MAIN part also holds the dir rules of "D/",
- *               recursive or not, merged by the compiler: no "D/" lookup)
- *       target has execname keys for cls:
+ *               recursive or not, merged by the compiler: no "D/" lookup);
+ *               the object a directory: {final(h), ROLE_SELF} instead (its
+ *               dir rules only), and no exec name (the model reads it "D/")
+ *       target has execname keys for cls and the object is no directory:
  *               lookup {final(hbase), ROLE_EXECNAME}     -> karmor_match_main
+ *   the target has globs: the automaton's state after the path (a
+ *   directory: after one more '/') names the set of globs that match
  *   verdict = karmor_match_verdict(&m, allow_list, posture, &rule)
  */
 #define KARMOR_ACCESS_READ	0

@@ -290,7 +290,7 @@ static int kl_validate(struct kl_image *img, const char *name, char *err, size_t
 	const struct karmor_image_path *paths = (const void *)(d + h->paths_off);
 	for (uint32_t i = 0; i < h->npaths; i++) {
 		const struct karmor_image_path *p = &paths[i];
-		if (p->role > KARMOR_ROLE_BELOW || p->cls > KARMOR_CLS_FILE || p->source > h->nsources)
+		if (p->role > KARMOR_ROLE_SELF || p->cls > KARMOR_CLS_FILE || p->source > h->nsources)
 			return kl_fail(err, errlen, name, "path entry %u: role %u, class %u or source slot %u out of range", i,
 				       p->role, p->cls, p->source);
 		if (p->role == KARMOR_ROLE_PATTERN || p->role == KARMOR_ROLE_BELOW) {

@@ -236,7 +236,7 @@ static void emu_task_slots(const struct emu_kernel *k, uint32_t target, const ch
 /* The path scan of bpf/karmor.h for a resolved path (no trailing '/'; the root is "/").
  * The object's type does not matter: D itself of a dir rule "D/" is the exact key "D". */
 static int emu_path_verdict(const struct emu_kernel *k, uint32_t target, const __u16 *slots, __u8 nslots,
-			    const char *path, uint8_t cls, bool reads, bool writes, bool owner, __u32 *rule)
+			    const char *path, bool is_dir, uint8_t cls, bool reads, bool writes, bool owner, __u32 *rule)
 {
 	const struct karmor_target *t = &k->targets[target];
 	__u16 sources[KARMOR_MAX_TASK_SOURCES + 1];
@@ -266,6 +266,8 @@ static int emu_path_verdict(const struct emu_kernel *k, uint32_t target, const _
 	const __u32 *dfa = k->images[target].dfa;
 	if (t->dfa && dfa) {
 		uint32_t st = karmor_dfa_walk(dfa, KARMOR_DFA_START, path);
+		if (is_dir && strcmp(path, "/") != 0)
+			st = karmor_dfa_walk(dfa, st, "/");	/* a directory's glob match is with its '/' */
 		__u32 id = dfa[karmor_dfa_accept(dfa[KARMOR_DFA_NSTATES], dfa[KARMOR_DFA_NCLASSES]) + st];
 		for (int s = 0; id && s < nsrc; s++) {
 			const struct karmor_path_value *v =
@@ -275,10 +277,12 @@ static int emu_path_verdict(const struct emu_kernel *k, uint32_t target, const _
 		}
 	}
 	if (strcmp(path, "/") != 0) {
-		bool execname = t->flags & (cls == KARMOR_CLS_PROCESS ? KARMOR_TF_EXECNAME_PROC : KARMOR_TF_EXECNAME_FILE);
+		bool execname = !is_dir &&
+				(t->flags & (cls == KARMOR_CLS_PROCESS ? KARMOR_TF_EXECNAME_PROC : KARMOR_TF_EXECNAME_FILE));
 		for (int s = 0; s < nsrc; s++) {
 			const struct karmor_path_value *v =
-				emu_get(&k->paths, karmor_hash_final(h), emu_path_k1(target, sources[s], KARMOR_ROLE_EXACT, cls));
+				emu_get(&k->paths, karmor_hash_final(h),
+					emu_path_k1(target, sources[s], is_dir ? KARMOR_ROLE_SELF : KARMOR_ROLE_EXACT, cls));
 			if (v)
 				karmor_match_main(&m, v);	/* also D itself of a dir rule "D/" */
 			if (execname) {
@@ -445,14 +449,17 @@ static int emu_case(const struct emu_kernel *k, const struct emu_case *c, const 
 			*why = "not an absolute path";
 			return -1;
 		}
-		/* the kernel's path of a directory has no trailing '/' (except the root) */
+		/* the kernel's path of a directory has no trailing '/' (except the root); it knows
+		 * the object is one (KARMOR_EV_DIR) */
 		char *path = emu_xstrdup(res);
 		size_t len = strlen(path);
+		bool is_dir = path[len - 1] == '/';
 		while (len > 1 && path[len - 1] == '/')
 			path[--len] = '\0';
 		int v = !strcmp(op, "exec")
-				? emu_path_verdict(k, target, slots, nslots, path, KARMOR_CLS_PROCESS, false, true, owner, rule)
-				: emu_path_verdict(k, target, slots, nslots, path, KARMOR_CLS_FILE, !strcmp(op, "read"),
+				? emu_path_verdict(k, target, slots, nslots, path, is_dir, KARMOR_CLS_PROCESS, false, true, owner,
+						   rule)
+				: emu_path_verdict(k, target, slots, nslots, path, is_dir, KARMOR_CLS_FILE, !strcmp(op, "read"),
 						   !strcmp(op, "write"), owner, rule);
 		free(path);
 		return v;

@@ -179,6 +179,12 @@ static void test_round_trip(void)
 	CU_ASSERT_TRUE(effect_is(&v->e[KARMOR_PART_MAIN][karmor_variant(0, 0)], 0, 0, 4));
 	CU_ASSERT_TRUE(effect_is(&v->e[KARMOR_PART_MAIN][karmor_variant(1, 1)], 4, 0, 0));
 	CU_ASSERT_TRUE(effect_is(&v->e[KARMOR_PART_DIRECT][karmor_variant(0, 0)], 0, 0, 0));
+	/* ... and when /data is a directory, its ROLE_SELF key: the dir rule again, no path rule */
+	v = find_path(&img, "/data", KARMOR_ROLE_SELF, KARMOR_CLS_FILE, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	CU_ASSERT_TRUE(effect_is(&v->e[KARMOR_PART_MAIN][karmor_variant(0, 0)], 0, 0, 4));
+	CU_ASSERT_TRUE(effect_is(&v->e[KARMOR_PART_MAIN][karmor_variant(1, 1)], 4, 0, 0));
+	CU_ASSERT_PTR_NULL(find_path(&img, "/etc/shadow", KARMOR_ROLE_SELF, KARMOR_CLS_FILE, 0));
 	/* a recursive Audit dir: the MAIN part */
 	v = find_path(&img, "/var/log/", KARMOR_ROLE_DIR, KARMOR_CLS_FILE, 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
@@ -657,16 +663,17 @@ static void test_totals(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	CU_ASSERT_TRUE(be_bpf.finish(&b.be, f));
 	fclose(f);
-	/* 17 path keys, the glob's set and the set below its directory; the automaton's words */
+	/* 17 path keys, 2 directory self keys, the glob's set and the set below its directory;
+	 * the automaton's words */
 	const struct karmor_image_header *h = (const void *)b.img;
-	CU_ASSERT_EQUAL(h->npaths, 19);
+	CU_ASSERT_EQUAL(h->npaths, 21);
 	CU_ASSERT_TRUE(h->dfa_words > KARMOR_DFA_TRANS);
 	char want[300];
-	snprintf(want, sizeof(want), "bpf: karmorc-test-00000000: 19 path entries, 1 network, 1 capability, "
+	snprintf(want, sizeof(want), "bpf: karmorc-test-00000000: 21 path entries, 1 network, 1 capability, "
 		 "1 source entries, 8 rules, %s pattern words\n", be_num(&b.u.arena, h->dfa_words));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, want));
-	struct karmor_map_counts c = {1, 19, 1, 1, 1, h->dfa_words};
-	snprintf(want, sizeof(want), "bpf: total (1 target): 19 path entries, 1 network, 1 capability, 1 source entries, "
+	struct karmor_map_counts c = {1, 21, 1, 1, 1, h->dfa_words};
+	snprintf(want, sizeof(want), "bpf: total (1 target): 21 path entries, 1 network, 1 capability, 1 source entries, "
 		 "8 rules, %s pattern words; maps %s of 268,435,456 bytes (--bpf-map-budget)\n",
 		 be_num(&b.u.arena, h->dfa_words), be_num(&b.u.arena, karmor_maps_bytes(&c, KARMOR_BUDGET_CPUS, NULL)));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, want));
