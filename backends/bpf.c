@@ -331,11 +331,11 @@ static void bpf_effect_add(struct karmor_effect *e, const struct ir_rule *r, uin
 	}
 }
 
-/* the key of the first len bytes of s */
-static struct karmor_path_value *bpf_path_key(struct bpf_state *st, const char *s, size_t len, uint16_t source,
+/* The record of key (str, source, role, cls), made on first use; s: the key string, NULL for
+ * a set of globs (str is then its id: the roles differ, so the two never collide). */
+static struct karmor_path_value *bpf_path_rec(struct bpf_state *st, uint32_t str, const char *s, uint16_t source,
 					       uint8_t role, uint8_t cls)
 {
-	uint32_t str = ir_intern(&st->strs, s, len);
 	uint64_t key = (uint64_t)str << 32 | (uint64_t)source << 16 | (uint64_t)role << 8 | cls;
 	bool created;
 	uint32_t i = bpf_index_get(&st->path_index, key, (uint32_t)st->npaths, &created);
@@ -343,7 +343,7 @@ static struct karmor_path_value *bpf_path_key(struct bpf_state *st, const char *
 		st->paths = bpf_grow(st->paths, &st->paths_cap, st->npaths, sizeof(*st->paths));
 		struct bpf_pathrec *pr = &st->paths[st->npaths++];
 		memset(pr, 0, sizeof(*pr));
-		pr->s = st->strs.strs[str];
+		pr->s = s;
 		pr->str = str;
 		pr->source = source;
 		pr->role = role;
@@ -352,23 +352,19 @@ static struct karmor_path_value *bpf_path_key(struct bpf_state *st, const char *
 	return &st->paths[i].v;
 }
 
+/* the key of the first len bytes of s */
+static struct karmor_path_value *bpf_path_key(struct bpf_state *st, const char *s, size_t len, uint16_t source,
+					       uint8_t role, uint8_t cls)
+{
+	uint32_t str = ir_intern(&st->strs, s, len);
+	return bpf_path_rec(st, str, st->strs.strs[str], source, role, cls);
+}
+
 /* the key of a set of globs (ROLE_PATTERN, ROLE_BELOW): its id, not a string */
 static struct karmor_path_value *bpf_set_key(struct bpf_state *st, uint32_t id, uint16_t source, uint8_t role,
 					      uint8_t cls)
 {
-	uint64_t key = (uint64_t)id << 32 | (uint64_t)source << 16 | (uint64_t)role << 8 | cls;
-	bool created;
-	uint32_t i = bpf_index_get(&st->path_index, key, (uint32_t)st->npaths, &created);
-	if (created) {
-		st->paths = bpf_grow(st->paths, &st->paths_cap, st->npaths, sizeof(*st->paths));
-		struct bpf_pathrec *pr = &st->paths[st->npaths++];
-		memset(pr, 0, sizeof(*pr));
-		pr->str = id;
-		pr->source = source;
-		pr->role = role;
-		pr->cls = cls;
-	}
-	return &st->paths[i].v;
+	return bpf_path_rec(st, id, NULL, source, role, cls);
 }
 
 static struct karmor_effect *bpf_id_key(struct bpf_ids *ids, uint16_t source, uint16_t id)

@@ -293,46 +293,34 @@ static int kl_validate(struct kl_image *img, const char *name, char *err, size_t
 		if (p->role > KARMOR_ROLE_SELF || p->cls > KARMOR_CLS_FILE || p->source > h->nsources)
 			return kl_fail(err, errlen, name, "path entry %u: role %u, class %u or source slot %u out of range", i,
 				       p->role, p->cls, p->source);
-		if (p->role == KARMOR_ROLE_PATTERN || p->role == KARMOR_ROLE_BELOW) {
-			/* a set of globs: its id names accepting states of the automaton */
+		/* a set of globs: its id names accepting states of the automaton; else a string */
+		bool set = p->role == KARMOR_ROLE_PATTERN || p->role == KARMOR_ROLE_BELOW;
+		char what[64];
+		if (set) {
 			uint32_t most = p->role == KARMOR_ROLE_PATTERN ? max_accept : max_below;
 			if (!p->str || p->str > most || (p->role == KARMOR_ROLE_BELOW && p->cls != KARMOR_CLS_FILE))
 				return kl_fail(err, errlen, name, "path entry %u: glob set %u of role %u is not one the "
 					       "automaton names (at most %u)", i, p->str, p->role, most);
-			for (int part = 0; part < KARMOR_NPARTS; part++)
-				for (int v = 0; v < KARMOR_NVARIANTS; v++)
-					if (!kl_effect_ok(h, &p->value.e[part][v], false))
-						return kl_fail(err, errlen, name, "path entry %u (glob set %u): a rule id is "
-							       "not one of the %u rules", i, p->str, h->nrules);
-			if (i > 0) {
-				const struct karmor_image_path *q = &paths[i - 1];
-				int c = kl_cmp_u(q->role, p->role);
-				if (!c)
-					c = kl_cmp_u(q->cls, p->cls);
-				if (!c)
-					c = kl_cmp_u(q->source, p->source);
-				if (!c)
-					c = kl_cmp_u(q->str, p->str);
-				if (c >= 0)
-					return kl_fail(err, errlen, name, "path entry %u (glob set %u) is out of order or a "
-						       "duplicate", i, p->str);
-			}
-			continue;
+			snprintf(what, sizeof(what), "glob set %u", p->str);
+		} else {
+			if (!kl_str_ok(h, p->str))
+				return kl_fail(err, errlen, name, "path entry %u: string id %u is outside the string table", i,
+					       p->str);
+			const char *s = strtab + p->str;
+			size_t len = strlen(s);
+			bool ok = p->role == KARMOR_ROLE_EXECNAME ? len > 0 && !strchr(s, '/')
+				  : p->role == KARMOR_ROLE_DIR	   ? len > 0 && s[0] == '/' && s[len - 1] == '/'
+								   : len > 1 && s[0] == '/' && s[len - 1] != '/';
+			if (!ok)
+				return kl_fail(err, errlen, name, "path entry %u: '%s' is not a valid key for role %u", i, s,
+					       p->role);
+			snprintf(what, sizeof(what), "'%.58s'", s);
 		}
-		if (!kl_str_ok(h, p->str))
-			return kl_fail(err, errlen, name, "path entry %u: string id %u is outside the string table", i, p->str);
-		const char *s = strtab + p->str;
-		size_t len = strlen(s);
-		bool ok = p->role == KARMOR_ROLE_EXECNAME ? len > 0 && !strchr(s, '/')
-			  : p->role == KARMOR_ROLE_DIR	   ? len > 0 && s[0] == '/' && s[len - 1] == '/'
-							   : len > 1 && s[0] == '/' && s[len - 1] != '/';
-		if (!ok)
-			return kl_fail(err, errlen, name, "path entry %u: '%s' is not a valid key for role %u", i, s, p->role);
 		for (int part = 0; part < KARMOR_NPARTS; part++)
 			for (int v = 0; v < KARMOR_NVARIANTS; v++)
-				if (!kl_effect_ok(h, &p->value.e[part][v], true))
-					return kl_fail(err, errlen, name, "path entry %u ('%s'): a rule id is not one of the "
-						       "%u rules", i, s, h->nrules);
+				if (!kl_effect_ok(h, &p->value.e[part][v], !set))	/* the baseline grants strings only */
+					return kl_fail(err, errlen, name, "path entry %u (%s): a rule id is not one of the %u "
+						       "rules", i, what, h->nrules);
 		if (i > 0) {
 			const struct karmor_image_path *q = &paths[i - 1];
 			int c = kl_cmp_u(q->role, p->role);
@@ -341,9 +329,9 @@ static int kl_validate(struct kl_image *img, const char *name, char *err, size_t
 			if (!c)
 				c = kl_cmp_u(q->source, p->source);
 			if (!c)
-				c = strcmp(strtab + q->str, s);
+				c = set ? kl_cmp_u(q->str, p->str) : strcmp(strtab + q->str, strtab + p->str);
 			if (c >= 0)
-				return kl_fail(err, errlen, name, "path entry %u ('%s') is out of order or a duplicate", i, s);
+				return kl_fail(err, errlen, name, "path entry %u (%s) is out of order or a duplicate", i, what);
 		}
 	}
 
