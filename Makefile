@@ -27,7 +27,7 @@ endif
 
 FRONTEND_SRC := frontend/arena.c frontend/hash.c frontend/diag.c frontend/yaml.c frontend/schema.c \
                 frontend/lower.c frontend/load.c frontend/ir.c frontend/glob.c frontend/match.c frontend/workloads.c
-BACKEND_SRC  := backends/backend.c backends/couplings.c backends/apparmor.c backends/bpf.c backends/options.c
+BACKEND_SRC  := backends/backend.c backends/couplings.c backends/apparmor.c backends/bpf.c backends/dfa.c backends/options.c
 COMPILER_SRC := compiler/targets.c compiler/pipeline.c compiler/cases.c compiler/verdict.c compiler/report.c \
                 compiler/scenario.c compiler/explain.c compiler/compile.c compiler/lint.c
 MAIN_SRC     := compiler/main.c
@@ -97,7 +97,7 @@ $(BUILD)/unit-tests: $(TEST_OBJ) $(BUILD)/libkarmorc.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit
 
 # the map images judged by the kernel's algorithm on the host (tests/bpf_emulate.c)
-$(BUILD)/bpf-emulate: $(BUILD)/obj/tests/bpf_emulate.o $(BUILD)/obj/$(IMAGE_SRC:.c=.o) $(BUILD)/libkarmorc.a
+$(BUILD)/bpf-emulate: $(BUILD)/obj/tests/bpf_emulate.o $(BUILD)/obj/tests/bpf_patterns.o $(BUILD)/obj/$(IMAGE_SRC:.c=.o) $(BUILD)/libkarmorc.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # karmor-loader's event lines from its formatter, for tests/loader/alerts.sh (golden)

@@ -217,14 +217,63 @@ static const char *aa_literal(struct fe_arena *a, const char *path, const char *
 	return out;
 }
 
-/* A matchPatterns glob: AppArmor's own syntax, but `[!` is written `[^`, `@{` keeps its
- * brace escaped, and a glob with blanks or quotes is quoted.  NULL: not an absolute path,
+/* A class of a glob at *p ('['), read as the verdict model reads it (fe_glob: '!' or '^'
+ * negates, a ']' first is literal, '\\' is literal, "a-z" a range), written in the form
+ * apparmor_parser accepts: `[^` for both negations, a literal '-' first (AppArmor refuses
+ * one anywhere else), ']', '[', '^' and '\\' escaped.  Advances *p to the class's ']' and *o
+ * past what it wrote; false (nothing done) when the class has no ']'. */
+static bool aa_glob_class(const char **p, char **o)
+{
+	const char *g = *p, *k = g + 1;
+	bool neg = *k == '!' || *k == '^';
+	if (neg)
+		k++;
+	const char *end = *k == ']' ? k + 1 : k;
+	while (*end && *end != ']')
+		end++;
+	if (!*end)
+		return false;
+	char *out = *o;
+	*out++ = '[';
+	if (neg)
+		*out++ = '^';
+	bool dash = false;
+	for (const char *q = k; q < end; q++) {
+		if (q + 2 < end && q[1] == '-')
+			q += 2;	/* a range */
+		else if (*q == '-')
+			dash = true;
+	}
+	if (dash)
+		*out++ = '-';
+	for (const char *q = k; q < end; q++) {
+		bool range = q + 2 < end && q[1] == '-';
+		if (!range && *q == '-')
+			continue;
+		for (int e = 0; e < (range ? 3 : 1); e += 2) {
+			if (e)
+				*out++ = '-';
+			if (strchr("[]^\\", q[e]))
+				*out++ = '\\';
+			*out++ = q[e];
+		}
+		if (range)
+			q += 2;
+	}
+	*out++ = ']';
+	*o = out;
+	*p = end;
+	return true;
+}
+
+/* A matchPatterns glob: AppArmor's own syntax, but classes as aa_glob_class writes them,
+ * `@{` keeps its brace escaped, and a glob with blanks or quotes is quoted.  NULL: not an absolute path,
  * or control characters. */
 static const char *aa_glob(struct fe_arena *a, const char *glob)
 {
 	if (glob[0] != '/')
 		return NULL;
-	char *out = fe_arena_alloc(a, 3 * strlen(glob) + 3), *o = out;	/* "@" becomes "[@]", quotes */
+	char *out = fe_arena_alloc(a, 3 * strlen(glob) + 3), *o = out;	/* "@" becomes "[@]", "]" "\\]", quotes */
 	bool quote = strpbrk(glob, " \t\"") != NULL;
 	if (quote)
 		*o++ = '"';
@@ -237,10 +286,8 @@ static const char *aa_glob(struct fe_arena *a, const char *glob)
 				return NULL;
 			*o++ = '\\';
 			*o++ = *++p;
-		} else if (c == '[' && p[1] == '!') {
-			*o++ = '[';
-			*o++ = '^';
-			p++;
+		} else if (c == '[' && aa_glob_class(&p, &o)) {
+			continue;
 		} else if (c == '"') {
 			*o++ = '\\';
 			*o++ = '"';

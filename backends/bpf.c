@@ -8,13 +8,16 @@
  *   path, dir, recursive dir, exec name -> karmor_paths keys (ROLE_EXACT, ROLE_DIR
  *                   with a DIRECT and a MAIN part, ROLE_EXECNAME); a dir rule "D/" also
  *                   puts its effects on the ROLE_EXACT key "D" (D itself, of any type)
+ *                   and on the ROLE_SELF key "D" (D a directory: no path rule applies)
  *   protocol, capability -> karmor_net / karmor_caps keys
+ *   pattern (glob)  -> one automaton per class (backends/dfa.c) in the image's dfa section;
+ *                   ROLE_PATTERN keys per set of globs a path can match, ROLE_BELOW keys
+ *                   per set of globs some path below a directory can match (its rename)
  *   fromSource      -> slots 1..n per target, found by the kernel through karmor_srcs
  *   baseline        -> ROLE_DIR/ROLE_EXACT grants with KARMOR_RULE_BASELINE
  *   syscall rules   -> karmor_sys keys (a matchSyscalls key per (source, syscall), path and
  *                   dir keys per (source, syscall) for matchPaths), judged by the raw
  *                   tracepoints on sys_enter/sys_exit: audit only (bpf_sys_* below)
- * Globs are not matched in the kernel: those are gaps.
  */
 #include <errno.h>
 #include <sodium.h>
@@ -25,8 +28,10 @@
 #include <unistd.h>
 
 #include "../bpf/karmor.h"
+#include "../frontend/glob.h"
 #include "../frontend/schema.h"
 #include "backend.h"
+#include "dfa.h"
 #include "options.h"
 
 /* The image is little-endian and written from host structs. */
@@ -51,7 +56,7 @@ _Static_assert((int)IR_PC_FILE == KARMOR_PC_FILE && (int)IR_PC_NETWORK == KARMOR
 struct bpf_usage {
 	const char *name;
 	struct fe_loc loc;	/* the target's first policy */
-	uint64_t paths, nets, caps, srcs, rules;
+	uint64_t paths, nets, caps, srcs, rules, dfa_words, dfa_states;
 	uint64_t sys;	/* syscall section records */
 	uint64_t slots, task_srcs;	/* fromSource slots, the most one executable matches */
 	bool task_measured;
@@ -158,8 +163,8 @@ static void bpf_index_free(struct bpf_index *m)
 /* ---- the state of one target ---- */
 
 struct bpf_pathrec {
-	const char *s;	/* the key string (for sorting) */
-	uint32_t str;	/* its id in st->strs */
+	const char *s;	/* the key string (for sorting); NULL for ROLE_PATTERN and ROLE_BELOW */
+	uint32_t str;	/* its id in st->strs; the set id for ROLE_PATTERN and ROLE_BELOW */
 	uint16_t source;
 	uint8_t role, cls;
 	struct karmor_path_value v;
@@ -221,6 +226,9 @@ struct bpf_state {
 	bool task_measured;	/* task_srcs was counted (see bpf_target_capacity) */
 	bool allow_list[KARMOR_PC_COUNT];
 	uint32_t flags;
+	uint32_t *dfa;		/* the pattern automaton's words (karmor_dfa layout), or NULL */
+	uint32_t dfa_words;
+	bool failed;		/* an error stops this target's image */
 };
 
 static const char *bpf_str(const struct bpf_state *st, ir_str id)
@@ -340,11 +348,11 @@ static void bpf_effect_add(struct karmor_effect *e, const struct ir_rule *r, uin
 	}
 }
 
-/* the key of the first len bytes of s */
-static struct karmor_path_value *bpf_path_key(struct bpf_state *st, const char *s, size_t len, uint16_t source,
+/* The record of key (str, source, role, cls), made on first use; s: the key string, NULL for
+ * a set of globs (str is then its id: the roles differ, so the two never collide). */
+static struct karmor_path_value *bpf_path_rec(struct bpf_state *st, uint32_t str, const char *s, uint16_t source,
 					       uint8_t role, uint8_t cls)
 {
-	uint32_t str = ir_intern(&st->strs, s, len);
 	uint64_t key = (uint64_t)str << 32 | (uint64_t)source << 16 | (uint64_t)role << 8 | cls;
 	bool created;
 	uint32_t i = bpf_index_get(&st->path_index, key, (uint32_t)st->npaths, &created);
@@ -352,13 +360,28 @@ static struct karmor_path_value *bpf_path_key(struct bpf_state *st, const char *
 		st->paths = bpf_grow(st->paths, &st->paths_cap, st->npaths, sizeof(*st->paths));
 		struct bpf_pathrec *pr = &st->paths[st->npaths++];
 		memset(pr, 0, sizeof(*pr));
-		pr->s = st->strs.strs[str];
+		pr->s = s;
 		pr->str = str;
 		pr->source = source;
 		pr->role = role;
 		pr->cls = cls;
 	}
 	return &st->paths[i].v;
+}
+
+/* the key of the first len bytes of s */
+static struct karmor_path_value *bpf_path_key(struct bpf_state *st, const char *s, size_t len, uint16_t source,
+					       uint8_t role, uint8_t cls)
+{
+	uint32_t str = ir_intern(&st->strs, s, len);
+	return bpf_path_rec(st, str, st->strs.strs[str], source, role, cls);
+}
+
+/* the key of a set of globs (ROLE_PATTERN, ROLE_BELOW): its id, not a string */
+static struct karmor_path_value *bpf_set_key(struct bpf_state *st, uint32_t id, uint16_t source, uint8_t role,
+					      uint8_t cls)
+{
+	return bpf_path_rec(st, id, NULL, source, role, cls);
 }
 
 static struct karmor_effect *bpf_id_key(struct bpf_ids *ids, uint16_t source, uint16_t id)
@@ -581,10 +604,12 @@ static void bpf_classify(struct bpf_state *st)
 			case IR_M_DIR:
 			case IR_M_DIR_RECURSIVE: why = bpf_path_problem(target, true); break;
 			case IR_M_EXECNAME: why = bpf_execname_problem(target); break;
-			case IR_M_PATTERN:
-				be_gap(ctx, t, ri, IR_PC_FILE, FE_BE_PATH, NULL, "the BPF programs do not match globs such as '%s'",
-				       target);
-				continue;
+			case IR_M_PATTERN: {
+				const char *err;
+				if (!fe_glob_check(target, &err))
+					why = err;	/* the schema refuses these (KC0129): not reached */
+				break;
+			}
 			default: continue;
 			}
 			if (why) {
@@ -692,6 +717,97 @@ static void bpf_ancestor_keys(struct bpf_state *st, const struct ir_rule *r, uin
 	}
 }
 
+/* The globs of the target, process and file rules together: one automaton (backends/dfa.c)
+ * whose accepting states name sets of globs.  Each set gets a ROLE_PATTERN key per class and
+ * source with the effects of the rules using its globs, exactly as a ROLE_EXACT key holds
+ * the rules of one path; each set of globs that some path below a directory matches gets a
+ * ROLE_BELOW key with their write refusals and audits (a rename, as bpf_ancestor_keys). */
+static void bpf_patterns(struct bpf_state *st)
+{
+	const struct ir_target *t = st->t;
+	struct fe_arena *a = st->ctx->arena;
+	const char **globs = fe_arena_alloc(a, (t->nrules + 1) * sizeof(*globs));
+	uint32_t *first = fe_arena_alloc(a, (t->nrules + 1) * sizeof(*first));	/* a glob's first rule */
+	uint32_t *next = fe_arena_alloc(a, (t->nrules + 1) * sizeof(*next));	/* the glob's next rule */
+	uint32_t *last = fe_arena_alloc(a, (t->nrules + 1) * sizeof(*last));
+	struct bpf_index by_str = {0};
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < t->nrules; i++) {
+		const struct ir_rule *r = &st->p->rules[t->rules[i]];
+		if (!st->enforced[i] || !bpf_is_path_class(r) || r->match != IR_M_PATTERN)
+			continue;
+		bool created;
+		uint32_t g = bpf_index_get(&by_str, r->target, n, &created);
+		next[i] = UINT32_MAX;
+		if (created) {
+			globs[n++] = bpf_str(st, r->target);
+			first[g] = last[g] = i;
+		} else {
+			next[last[g]] = i;
+			last[g] = i;
+		}
+	}
+	bpf_index_free(&by_str);
+	if (!n)
+		return;
+	struct be_dfa d;
+	size_t bad = 0;
+	const char *err = NULL;
+	enum be_dfa_status rc = be_dfa_build(globs, n, KARMOR_DFA_MAX_STATES, &d, &bad, &err);
+	if (rc == BE_DFA_OK && karmor_dfa_words(d.nstates, d.nclasses) > KARMOR_DFA_MAX_WORDS) {
+		be_dfa_free(&d);
+		rc = BE_DFA_TOO_BIG;
+	}
+	if (rc != BE_DFA_OK) {
+		const struct ir_rule *r = &st->p->rules[t->rules[first[rc == BE_DFA_SYNTAX ? bad : 0]]];
+		if (rc == BE_DFA_SYNTAX)
+			fe_diag_add(st->ctx->diags, FE_ERROR, FE_BE_PATH, r->loc, "bpf: internal error: glob '%s' of target "
+				    "%s could not be compiled into an automaton: %s", globs[bad], t->name, err);
+		else
+			fe_diag_add(st->ctx->diags, FE_ERROR, FE_BE_CAPACITY, r->loc, "bpf: the %s glob%s of target %s make "
+				    "an automaton larger than the programs walk (%s states, %s words: KARMOR_DFA_MAX_STATES, "
+				    "KARMOR_DFA_MAX_WORDS): split the target's policies or use fewer '**' and '{...}'",
+				    be_num(a, n), n == 1 ? "" : "s", t->name, be_num(a, KARMOR_DFA_MAX_STATES),
+				    be_num(a, KARMOR_DFA_MAX_WORDS))->target = t->name;
+		st->failed = true;
+		return;
+	}
+	st->dfa = be_dfa_image(&d, &st->dfa_words);
+	if (!st->dfa)
+		bpf_oom();
+	for (uint32_t id = 1; id <= d.naccept; id++) {
+		const struct be_dfa_set *set = &d.accept_sets[id - 1];
+		for (uint32_t k = 0; k < set->n; k++)
+			for (uint32_t i = first[set->items[k]]; i != UINT32_MAX; i = next[i]) {
+				const struct ir_rule *r = &st->p->rules[t->rules[i]];
+				uint8_t cls = r->cls == IR_PROCESS ? KARMOR_CLS_PROCESS : KARMOR_CLS_FILE;
+				struct karmor_path_value *v =
+					bpf_set_key(st, id, bpf_slot(st, &r->source), KARMOR_ROLE_PATTERN, cls);
+				for (unsigned var = 0; var < KARMOR_NVARIANTS; var++)
+					bpf_effect_add(&v->e[KARMOR_PART_MAIN][var], r, i + 1, (var >> 1) != 0,
+						       (var & 1) == 0);
+			}
+	}
+	for (uint32_t id = 1; id <= d.nbelow; id++) {
+		const struct be_dfa_set *set = &d.below_sets[id - 1];
+		for (uint32_t k = 0; k < set->n; k++)
+			for (uint32_t i = first[set->items[k]]; i != UINT32_MAX; i = next[i]) {
+				const struct ir_rule *r = &st->p->rules[t->rules[i]];
+				struct karmor_path_value *v =
+					bpf_set_key(st, id, bpf_slot(st, &r->source), KARMOR_ROLE_BELOW, KARMOR_CLS_FILE);
+				for (unsigned var = 2; var < KARMOR_NVARIANTS; var++) {	/* writes only */
+					struct karmor_effect e = {0, 0, 0};
+					bpf_effect_add(&e, r, i + 1, true, (var & 1) == 0);
+					struct karmor_effect *to = &v->e[KARMOR_PART_MAIN][var];
+					to->block = karmor_min_id(to->block, e.block);
+					to->audit = karmor_min_id(to->audit, e.audit);
+				}
+				st->flags |= KARMOR_TF_ANC;
+			}
+	}
+	be_dfa_free(&d);
+}
+
 static void bpf_keys(struct bpf_state *st)
 {
 	const struct ir_target *t = st->t;
@@ -705,6 +821,10 @@ static void bpf_keys(struct bpf_state *st)
 		if (r->cls == IR_SYSCALL) {
 			bpf_sys_keys(st, r, id, source, target);
 			continue;
+		}
+		if (bpf_is_path_class(r) && r->match == IR_M_PATTERN) {
+			st->flags |= KARMOR_TF_CONFINE;
+			continue;	/* all globs at once: bpf_patterns */
 		}
 		if (bpf_is_path_class(r)) {
 			uint8_t cls = r->cls == IR_PROCESS ? KARMOR_CLS_PROCESS : KARMOR_CLS_FILE;
@@ -731,6 +851,10 @@ static void bpf_keys(struct bpf_state *st)
 				v = bpf_path_key(st, target, len - 1, source, KARMOR_ROLE_EXACT, cls);
 				for (unsigned var = 0; var < KARMOR_NVARIANTS; var++)
 					bpf_effect_add(&v->e[KARMOR_PART_MAIN][var], r, id, (var >> 1) != 0, (var & 1) == 0);
+				/* ... and when D is a directory, only the dir rules (no path rule names one) */
+				v = bpf_path_key(st, target, len - 1, source, KARMOR_ROLE_SELF, cls);
+				for (unsigned var = 0; var < KARMOR_NVARIANTS; var++)
+					bpf_effect_add(&v->e[KARMOR_PART_MAIN][var], r, id, (var >> 1) != 0, (var & 1) == 0);
 			}
 			if (r->match != IR_M_EXECNAME) {
 				bpf_ancestor_keys(st, r, id, source, target, len);
@@ -746,6 +870,7 @@ static void bpf_keys(struct bpf_state *st)
 			bpf_effect_add(e, r, id, true, true);
 		}
 	}
+	bpf_patterns(st);
 	/* the baseline (DESIGN §4.9): only where the file class is an allow-list */
 	if (st->allow_list[KARMOR_PC_FILE]) {
 		for (size_t b = 0; b < ir_baseline_count; b++) {
@@ -784,6 +909,8 @@ static int bpf_path_cmp(const void *pa, const void *pb)
 		return a->cls < b->cls ? -1 : 1;
 	if (a->source != b->source)
 		return a->source < b->source ? -1 : 1;
+	if (!a->s || !b->s)	/* sets of globs: by id */
+		return a->str < b->str ? -1 : a->str > b->str;
 	return strcmp(a->s, b->s);
 }
 
@@ -957,7 +1084,9 @@ static void bpf_write_image(struct bpf_state *st, struct be_buf *out)
 	h.ident_size = t->identity ? (uint32_t)(sizeof(struct karmor_image_identity) +
 						 bi.nlabels * sizeof(struct karmor_image_label))
 				   : 0;
-	h.sys_off = h.ident_off + h.ident_size;
+	h.dfa_off = h.ident_off + h.ident_size;
+	h.dfa_words = st->dfa_words;
+	h.sys_off = h.dfa_off + karmor_round8((uint64_t)st->dfa_words * sizeof(uint32_t));
 	h.nsys = (uint32_t)st->nsys;
 	h.strtab_off = h.sys_off + (uint64_t)st->nsys * sizeof(struct karmor_image_sys);
 	h.file_size = h.strtab_off + strtab_size + crypto_hash_sha256_BYTES;
@@ -992,7 +1121,7 @@ static void bpf_write_image(struct bpf_state *st, struct be_buf *out)
 	for (size_t i = 0; i < st->npaths; i++) {
 		struct karmor_image_path rec;
 		memset(&rec, 0, sizeof(rec));
-		rec.str = (uint32_t)off[st->paths[i].str];
+		rec.str = st->paths[i].s ? (uint32_t)off[st->paths[i].str] : st->paths[i].str;
 		rec.source = st->paths[i].source;
 		rec.role = st->paths[i].role;
 		rec.cls = st->paths[i].cls;
@@ -1035,6 +1164,8 @@ static void bpf_write_image(struct bpf_state *st, struct be_buf *out)
 			memcpy(img + h.ident_off + sizeof(rec) + i * sizeof(l), &l, sizeof(l));
 		}
 	}
+	if (st->dfa_words)
+		memcpy(img + h.dfa_off, st->dfa, (size_t)st->dfa_words * sizeof(uint32_t));
 	for (size_t i = 0; i < st->nsys; i++) {
 		struct karmor_image_sys rec;
 		memset(&rec, 0, sizeof(rec));
@@ -1130,6 +1261,8 @@ static void bpf_emit(struct be_ctx *ctx, const struct ir_target *t)
 		}
 		if (t->host)
 			st.flags |= KARMOR_TF_HOST;
+	}
+	if (fits && !st.failed) {
 		struct be_file *f = be_new_file(ctx, fe_arena_printf(ctx->arena, "bpf/%s%s", t->name, KARMOR_IMAGE_SUFFIX));
 		bpf_write_image(&st, &f->text);
 	}
@@ -1144,6 +1277,8 @@ static void bpf_emit(struct be_ctx *ctx, const struct ir_target *t)
 	u->srcs = fits ? st.nsrcs : st.nspecs;	/* keys are not built for a target over capacity */
 	u->rules = t->nrules;
 	u->sys = st.nsys;
+	u->dfa_words = st.dfa_words;
+	u->dfa_states = st.dfa ? st.dfa[KARMOR_DFA_NSTATES] : 0;
 	u->slots = st.nspecs;
 	u->task_srcs = st.task_srcs;
 	u->task_measured = st.task_measured;
@@ -1151,6 +1286,7 @@ static void bpf_emit(struct be_ctx *ctx, const struct ir_target *t)
 	run->tail = &u->next;
 	run->ntargets++;
 
+	free(st.dfa);
 	free(st.paths);
 	free(st.nets.items);
 	free(st.caps.items);
@@ -1166,11 +1302,13 @@ static void bpf_emit(struct be_ctx *ctx, const struct ir_target *t)
 
 static void bpf_usage_line(FILE *out, struct fe_arena *a, const char *name, const struct bpf_usage *u)
 {
-	fprintf(out, "bpf: %s: %s path entries, %s network, %s capability, %s source entries, ", name,
-		be_num(a, u->paths), be_num(a, u->nets), be_num(a, u->caps), be_num(a, u->srcs));
-	if (u->sys)	/* only then: the line stays as it was for outputs without syscall rules */
-		fprintf(out, "%s syscall entries, ", be_num(a, u->sys));
-	fprintf(out, "%s rule%s", be_num(a, u->rules), u->rules == 1 ? "" : "s");
+	fprintf(out, "bpf: %s: %s path entries, %s network, %s capability, %s source entries, %s rule%s", name,
+		be_num(a, u->paths), be_num(a, u->nets), be_num(a, u->caps), be_num(a, u->srcs), be_num(a, u->rules),
+		u->rules == 1 ? "" : "s");
+	if (u->dfa_words)
+		fprintf(out, ", %s pattern words", be_num(a, u->dfa_words));
+	if (u->sys)
+		fprintf(out, ", %s syscall entries", be_num(a, u->sys));
 }
 
 /* What a set of targets asks of the maps (bpf/karmor.h, "map sizes"). */
@@ -1181,13 +1319,14 @@ static void bpf_count(struct karmor_map_counts *c, const struct bpf_usage *u)
 	c->nets += u->nets;
 	c->caps += u->caps;
 	c->srcs += u->srcs;
+	c->dfa_words += u->dfa_words;
 	c->sys += u->sys;
 }
 
 /* The bytes one target's entries add to the maps: its share of the budget. */
 static uint64_t bpf_target_bytes(const struct bpf_usage *u)
 {
-	struct karmor_map_counts none = {0, 0, 0, 0, 0, 0}, one = none;
+	struct karmor_map_counts none = {0, 0, 0, 0, 0, 0, 0}, one = none;
 	bpf_count(&one, u);
 	return karmor_maps_bytes(&one, KARMOR_BUDGET_CPUS, NULL) - karmor_maps_bytes(&none, KARMOR_BUDGET_CPUS, NULL);
 }
@@ -1196,8 +1335,8 @@ static uint64_t bpf_target_bytes(const struct bpf_usage *u)
  * the loader from the images, so bounded by the kernel's limit and the memory budget), then
  * what each target may hold.  KARMOR_MAX_CGROUPS is not here: bindings are made at load
  * time, not by the compiler. */
-enum { BPF_R_PATHS, BPF_R_NETS, BPF_R_CAPS, BPF_R_SRCS, BPF_R_TARGETS, BPF_R_BYTES, BPF_R_RULES, BPF_R_SLOTS, BPF_R_TASK,
-       BPF_R_SYS, BPF_NR };
+enum { BPF_R_PATHS, BPF_R_NETS, BPF_R_CAPS, BPF_R_SRCS, BPF_R_DFA, BPF_R_TARGETS, BPF_R_BYTES, BPF_R_RULES, BPF_R_SLOTS,
+       BPF_R_TASK, BPF_R_STATES, BPF_R_SYS, BPF_NR };
 
 static const struct {
 	const char *what;
@@ -1208,12 +1347,14 @@ static const struct {
 	[BPF_R_NETS] = {"network map entries (KARMOR_MAP_MAX_ENTRIES)", KARMOR_MAP_MAX_ENTRIES, false},
 	[BPF_R_CAPS] = {"capability map entries (KARMOR_MAP_MAX_ENTRIES)", KARMOR_MAP_MAX_ENTRIES, false},
 	[BPF_R_SRCS] = {"source map entries (KARMOR_MAP_MAX_ENTRIES)", KARMOR_MAP_MAX_ENTRIES, false},
+	[BPF_R_DFA] = {"pattern map words (KARMOR_MAP_MAX_ENTRIES)", KARMOR_MAP_MAX_ENTRIES, false},
 	[BPF_R_TARGETS] = {"targets loaded at once (KARMOR_MAX_TARGETS)", KARMOR_MAX_TARGETS, false},
 	[BPF_R_BYTES] = {"bytes of kernel memory for the maps (the budget, --bpf-map-budget)", 0, false},
 	[BPF_R_RULES] = {"rules of one target (KARMOR_MAX_RULES)", KARMOR_MAX_RULES, true},
 	[BPF_R_SLOTS] = {"fromSource slots of one target (KARMOR_MAX_SOURCES)", KARMOR_MAX_SOURCES, true},
 	[BPF_R_TASK] = {"fromSource entries one executable matches at once (KARMOR_MAX_TASK_SOURCES)",
 			KARMOR_MAX_TASK_SOURCES, true},
+	[BPF_R_STATES] = {"states of one target's pattern automaton (KARMOR_DFA_MAX_STATES)", KARMOR_DFA_MAX_STATES, true},
 	[BPF_R_SYS] = {"syscall map entries (KARMOR_MAP_MAX_ENTRIES)", KARMOR_MAP_MAX_ENTRIES, false},
 };
 
@@ -1223,11 +1364,13 @@ static void bpf_amounts(const struct bpf_usage *u, uint64_t n[BPF_NR])
 	n[BPF_R_NETS] = u->nets;
 	n[BPF_R_CAPS] = u->caps;
 	n[BPF_R_SRCS] = u->srcs;
+	n[BPF_R_DFA] = u->dfa_words;
 	n[BPF_R_TARGETS] = 1;
 	n[BPF_R_BYTES] = bpf_target_bytes(u);
 	n[BPF_R_RULES] = u->rules;
 	n[BPF_R_SLOTS] = u->slots;
 	n[BPF_R_TASK] = u->task_srcs;
+	n[BPF_R_STATES] = u->dfa_states;
 	n[BPF_R_SYS] = u->sys;
 }
 
@@ -1298,7 +1441,7 @@ static bool bpf_finish(struct be_ctx *ctx, FILE *out)
 	struct fe_arena *a = ctx->arena;
 	/* no policy applies to any target: an empty output, still a complete one */
 	struct be_bpf_run *run = bpf_run(ctx);
-	struct karmor_map_counts c = {0, 0, 0, 0, 0, 0};
+	struct karmor_map_counts c = {0, 0, 0, 0, 0, 0, 0};
 	/* the first target that takes a map over its limit, or the maps over the budget, is
 	 * where the error points */
 	const struct bpf_usage *over[KARMOR_BM_COUNT] = {NULL}, *over_budget = NULL;
@@ -1313,6 +1456,7 @@ static bool bpf_finish(struct be_ctx *ctx, FILE *out)
 		total.srcs += u->srcs;
 		total.sys += u->sys;
 		total.rules += u->rules;
+		total.dfa_words += u->dfa_words;
 		bpf_count(&c, u);
 		for (enum karmor_budget_map m = 0; m < KARMOR_BM_COUNT; m++)
 			if (karmor_map_desc(m)->sized && !over[m] && karmor_map_entries(&c, m) > karmor_map_limit(m))
@@ -1458,8 +1602,6 @@ static bool bpf_prepare(struct be_ctx *ctx, const char *arg)
 
 /* What the BPF programs cannot do as the verdict model says (the emit code reports each). */
 static const struct be_capability bpf_caps[] = {
-	{IR_FILE, IR_M_PATTERN, BE_NONE, FE_BE_PATH, "globs (matchPatterns): not compiled for the kernel yet"},
-	{IR_PROCESS, IR_M_PATTERN, BE_NONE, FE_BE_PATH, "globs (matchPatterns): not compiled for the kernel yet"},
 	{IR_NETWORK, IR_M_PROTOCOL, BE_PARTIAL, FE_BE_PROTOCOL, "only INET/INET6 sockets of known protocols"},
 	{IR_CAPABILITY, IR_M_CAPABILITY, BE_PARTIAL, FE_BE_NOT_ENFORCED, "capabilities without a number"},
 	/* syscall rules (audit only): raw tracepoints, as the verdict model says (no row: full) */

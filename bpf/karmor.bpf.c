@@ -56,6 +56,14 @@ struct {
 	__type(value, struct karmor_path_value);
 } karmor_paths SEC(".maps");
 
+/* the targets' pattern automata, word by word (karmor.h: pattern automata) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);	/* sized by the loader (karmor.h: map sizes) */
+	__type(key, __u32);
+	__type(value, __u32);
+} karmor_dfa SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1);	/* sized by the loader (karmor.h: map sizes) */
@@ -600,8 +608,29 @@ struct karmor_scan {
 	__u16 src[KARMOR_NSRC];
 	__u64 hdir;		/* the current prefix's key */
 	__u64 hexact, hname;	/* the keys after the prefixes */
+	__u32 dfa;		/* base of the target's pattern automaton, 0 = it has no glob */
+	__u32 dcols;		/* the automaton's columns */
+	__u32 dstate;		/* its state after the bytes scanned so far (0: dead) */
+	__u32 dset;		/* the set of globs karmor_scan_set looks up */
+	__u8 drole;		/* ... as KARMOR_ROLE_PATTERN or KARMOR_ROLE_BELOW */
+	__u8 exact_role;	/* ROLE_EXACT, or ROLE_SELF when the object is a directory */
 	struct karmor_match m;
 };
+
+/* One byte through the pattern automaton: its column, then the next state. */
+static __always_inline int karmor_dfa_step(struct karmor_scan *c, unsigned char ch)
+{
+	__u32 k = c->dfa + KARMOR_DFA_CLASSES + ch;
+	__u32 *col = bpf_map_lookup_elem(&karmor_dfa, &k);
+	if (!col)
+		return -1;
+	k = c->dfa + (__u32)karmor_dfa_next(c->dstate, c->dcols, *col);
+	__u32 *to = bpf_map_lookup_elem(&karmor_dfa, &k);
+	if (!to)
+		return -1;
+	c->dstate = *to;
+	return 0;
+}
 
 /* a directory prefix, for source c->src[j] */
 static long karmor_scan_prefix(__u32 j, void *arg)
@@ -633,6 +662,10 @@ static long karmor_scan_byte(__u32 i, void *arg)
 	if (!s)
 		return 1;
 	ch = (unsigned char)s->buf[(c->off + i) & KS_MASK];
+	if (c->dstate && karmor_dfa_step(c, ch)) {
+		c->err = 1;	/* cannot happen: the loader checked every word */
+		return 1;
+	}
 	c->h = karmor_hash_step(c->h, ch);
 	if (ch != '/') {
 		c->hbase = karmor_hash_step(c->hbase, ch);
@@ -667,7 +700,7 @@ static long karmor_scan_final(__u32 j, void *arg)
 	k.cls = c->cls;
 	k.source = c->src[j];
 	k.hash = c->hexact;
-	k.role = KARMOR_ROLE_EXACT;
+	k.role = c->exact_role;
 	v = bpf_map_lookup_elem(&karmor_paths, &k);
 	if (v)
 		karmor_match_main(&c->m, v);
@@ -689,6 +722,34 @@ static long karmor_scan_final(__u32 j, void *arg)
 	return 0;
 }
 
+/* the set of globs c->dset (its accepting state's, or the one below it) for source c->src[j] */
+static long karmor_scan_set(__u32 j, void *arg)
+{
+	struct karmor_scan *c = arg;
+	struct karmor_path_key k;
+	struct karmor_path_value *v;
+
+	if (j >= KARMOR_NSRC)
+		return 1;
+	k.hash = c->dset;
+	k.target = c->target;
+	k.source = c->src[j];
+	k.role = c->drole;
+	k.cls = c->drole == KARMOR_ROLE_BELOW ? KARMOR_CLS_FILE : c->cls;
+	v = bpf_map_lookup_elem(&karmor_paths, &k);
+	if (v)
+		karmor_match_main(&c->m, v);
+	return 0;
+}
+
+/* The word at the automaton's base + off, or 0 when there is none (never: checked at load). */
+static __always_inline __u32 karmor_dfa_word(const struct karmor_scan *c, __u64 off)
+{
+	__u32 k = c->dfa + (__u32)off;
+	__u32 *w = bpf_map_lookup_elem(&karmor_dfa, &k);
+	return w ? *w : 0;
+}
+
 /*
  * The verdict for the resolved path in c (c->m initialised with the accesses).
  * A path that could not be resolved completely (longer than KARMOR_PATH_MAX,
@@ -700,6 +761,8 @@ static long karmor_scan_final(__u32 j, void *arg)
 static __always_inline int karmor_path_verdict(struct karmor_scan *c, const struct karmor_who *w, __u32 *rule,
 					      __u32 *evflags)
 {
+	int is_dir = (*evflags & KARMOR_EV_DIR) != 0;	/* the object is a directory */
+
 	*rule = KARMOR_RULE_NONE;
 	if (c->err || !c->len || c->len >= KARMOR_PATH_MAX || (*evflags & KARMOR_EV_PATH_ERROR)) {
 		*evflags |= KARMOR_EV_PATH_ERROR;
@@ -714,17 +777,46 @@ static __always_inline int karmor_path_verdict(struct karmor_scan *c, const stru
 	c->m.acc[1] = c->s->zero_eff[1];
 	c->m.pending[0] = c->s->zero_eff[2];
 	c->m.pending[1] = c->s->zero_eff[3];
+	/* the automaton starts at KARMOR_DFA_START, as a value the verifier cannot know
+	 * (see karmor_scratch); no automaton: state 0, and no step is taken */
+	c->dfa = w->tgt->dfa;
+	c->dstate = c->s->zero;
+	if (c->dfa) {
+		c->dcols = karmor_dfa_word(c, KARMOR_DFA_NCLASSES);
+		c->dstate += KARMOR_DFA_START;
+	}
 	bpf_loop(c->len, karmor_scan_byte, c, 0);
 	if (c->err) {
 		*evflags |= KARMOR_EV_PATH_ERROR;
 		return KARMOR_BLOCK;
 	}
 	karmor_match_end_prefixes(&c->m);
+	if (c->dfa && c->dstate) {
+		/* for a renamed directory, the globs matching below it */
+		__u32 n = karmor_dfa_word(c, KARMOR_DFA_NSTATES);
+		if (c->anc) {
+			c->dset = karmor_dfa_word(c, karmor_dfa_below(n, c->dcols) + c->dstate);
+			c->drole = KARMOR_ROLE_BELOW;
+			if (c->dset)
+				bpf_loop(c->nsrc, karmor_scan_set, c, 0);
+		}
+		/* the globs matching the whole path: a directory's with its '/', as the model reads it */
+		if (is_dir && c->len > 1 && karmor_dfa_step(c, '/')) {
+			*evflags |= KARMOR_EV_PATH_ERROR;
+			return KARMOR_BLOCK;
+		}
+		c->dset = karmor_dfa_word(c, karmor_dfa_accept(n, c->dcols) + c->dstate);
+		c->drole = KARMOR_ROLE_PATTERN;
+		if (c->dset)
+			bpf_loop(c->nsrc, karmor_scan_set, c, 0);
+	}
 	if (c->len > 1) {
 		c->hexact = karmor_hash_final(c->h);
 		c->hname = karmor_hash_final(c->hbase);
-		c->execname = (w->tgt->flags & (c->cls == KARMOR_CLS_PROCESS ? KARMOR_TF_EXECNAME_PROC
-									    : KARMOR_TF_EXECNAME_FILE)) != 0;
+		c->execname = !is_dir && (w->tgt->flags & (c->cls == KARMOR_CLS_PROCESS ? KARMOR_TF_EXECNAME_PROC
+											    : KARMOR_TF_EXECNAME_FILE)) != 0;
+		/* as a value the verifier cannot know (see karmor_scratch): the callback is checked once */
+		c->exact_role = (__u8)(c->s->zero + (is_dir ? KARMOR_ROLE_SELF : KARMOR_ROLE_EXACT));
 		bpf_loop(c->nsrc, karmor_scan_final, c, 0);
 	}
 	return karmor_match_verdict(&c->m, w->tgt->allow_list[KARMOR_PC_FILE], w->tgt->posture[KARMOR_PC_FILE],

@@ -85,7 +85,8 @@ enum karmor_cls { KARMOR_CLS_PROCESS = 0, KARMOR_CLS_FILE = 1 };
 
 /* what a path key's string means */
 enum karmor_role {
-	KARMOR_ROLE_EXACT = 0,	 /* a full path ("/etc/passwd"); also "/etc" for the dir rules of "/etc/" */
+	KARMOR_ROLE_EXACT = 0,	 /* a full path ("/etc/passwd"); also "/etc" for the dir rules of "/etc/",
+				    which match /etc itself whatever its type */
 	KARMOR_ROLE_DIR = 1,	 /* a directory, with its '/' ("/etc/"): effect[MAIN] = recursive
 				    rules (everything below it), effect[DIRECT] = non-recursive rules
 				    (its direct children); the dir itself: its ROLE_EXACT key */
@@ -94,6 +95,16 @@ enum karmor_role {
 				    rule names: the rules' write effects, for a rename of that
 				    directory (DESIGN §4.12: a write of every path below it that a
 				    rule protects) */
+	KARMOR_ROLE_PATTERN = 4, /* a set of globs matching the path ("pattern automata" below):
+				    the key's hash is the set's id in the target's automaton of
+				    that class, not a hashed string */
+	KARMOR_ROLE_BELOW = 5,	 /* a set of globs matching some path below a directory: the
+				    rules' write effects, as ROLE_ANC (cls FILE, whatever the
+				    rules' class); the hash is the set's id */
+	KARMOR_ROLE_SELF = 6,	 /* a directory D ("/etc", no '/') that is the object: the dir
+				    rules of "D/" only.  A path rule names a file, so a directory
+				    object looks this key up instead of ROLE_EXACT (the verdict
+				    model reads a directory as "D/", which no path rule matches) */
 };
 enum karmor_part { KARMOR_PART_MAIN = 0, KARMOR_PART_DIRECT = 1, KARMOR_NPARTS = 2 };
 
@@ -181,7 +192,8 @@ enum karmor_proto {
 #define KARMOR_TF_HOST		0x10u	/* the host target (processes in no bound cgroup) */
 #define KARMOR_TF_CONFINE	0x20u	/* path rules: mounts, pivot_root and new user namespaces are refused
 					   (DESIGN §4.12; cleared by the target's opt-out) */
-#define KARMOR_TF_ANC		0x40u	/* has ROLE_ANC keys: a rename of a directory looks its path up */
+#define KARMOR_TF_ANC		0x40u	/* has ROLE_ANC or ROLE_BELOW keys: a rename of a directory looks its
+					   path up */
 #define KARMOR_TF_SYSCALLS	0x8000u	/* has syscall rules (karmor_sys keys): the syscall tracepoints judge
 					   its tasks (see "syscall rules") */
 struct karmor_target {
@@ -190,7 +202,8 @@ struct karmor_target {
 	__u8 posture[KARMOR_PC_COUNT];		/* enum karmor_posture */
 	__u16 nsources;				/* fromSource slots 1..nsources */
 	__u32 generation;			/* bumped at every apply: invalidates task caches */
-	__u32 pad;
+	__u32 dfa;				/* base of the target's pattern automaton in karmor_dfa,
+						   0 = no pattern */
 };
 
 /* karmor_config: ARRAY[1] */
@@ -375,9 +388,13 @@ static inline int karmor_decide(const struct karmor_effect *a, int allow_list, i
  *     for each source s:
  *       exact:  lookup {final(h), ROLE_EXACT}            -> karmor_match_main
  *               (for "D" its MAIN part also holds the dir rules of "D/",
- *               recursive or not, merged by the compiler: no "D/" lookup)
- *       target has execname keys for cls:
+ *               recursive or not, merged by the compiler: no "D/" lookup);
+ *               the object a directory: {final(h), ROLE_SELF} instead (its
+ *               dir rules only), and no exec name (the model reads it "D/")
+ *       target has execname keys for cls and the object is no directory:
  *               lookup {final(hbase), ROLE_EXECNAME}     -> karmor_match_main
+ *   the target has globs: the automaton's state after the path (a
+ *   directory: after one more '/') names the set of globs that match
  *   verdict = karmor_match_verdict(&m, allow_list, posture, &rule)
  */
 #define KARMOR_ACCESS_READ	0
@@ -463,6 +480,69 @@ static inline int karmor_id_verdict(const struct karmor_effect *a, int allow_lis
 {
 	return karmor_decide(a, allow_list, posture, rule);
 }
+
+/* ------------------------------------------------- pattern automata */
+/*
+ * The globs (matchPatterns) of a target, process and file rules alike, are one
+ * deterministic automaton over the bytes of the resolved path (backends/dfa.c builds
+ * it, minimised), kept in the array map karmor_dfa (__u32 words) at the base
+ * karmor_target.dfa names.  Its accepting states are tagged with sets of globs; a set's
+ * id is a key of each class whose rules use one of its globs.  From the base b:
+ *   b + KARMOR_DFA_NSTATES         states (state 0: dead, every transition stays there;
+ *                                  state 1: the start)
+ *   b + KARMOR_DFA_NCLASSES        columns: bytes no glob tells apart share one
+ *   b + KARMOR_DFA_CLASSES + c     the column of byte c (256 words)
+ *   b + KARMOR_DFA_TRANS + s * ncolumns + col          the next state
+ *   b + karmor_dfa_accept(n, k) + s   id of the set of globs that match a path ending
+ *                                  in state s (0: none) -> ROLE_PATTERN key
+ *   b + karmor_dfa_below(n, k) + s    id of the set of globs that match some path strictly
+ *                                  below a directory ending in s -> ROLE_BELOW key
+ * The scan steps the automaton at every byte (two array lookups, none once dead), so a
+ * path costs O(length) whatever the number of globs; a target whose class has no glob
+ * does no step.  After the last byte the set ids are looked up like the path keys,
+ * once per source (fromSource slot), and add MAIN effects (karmor_match_main).
+ * Bounds: KARMOR_DFA_MAX_STATES states and KARMOR_DFA_MAX_WORDS words per automaton
+ * (the compiler refuses more with KC0408); every word is checked by the loader.
+ */
+#define KARMOR_DFA_NSTATES	0
+#define KARMOR_DFA_NCLASSES	1
+#define KARMOR_DFA_CLASSES	2
+#define KARMOR_DFA_TRANS	(KARMOR_DFA_CLASSES + 256)
+#define KARMOR_DFA_DEAD		0u
+#define KARMOR_DFA_START	1u
+#define KARMOR_DFA_MAX_STATES	32768u		/* states of one automaton */
+#define KARMOR_DFA_MAX_WORDS	(1u << 21)	/* words of one automaton: 8 MiB */
+
+static inline __u64 karmor_dfa_accept(__u64 nstates, __u64 ncolumns)
+{
+	return KARMOR_DFA_TRANS + nstates * ncolumns;
+}
+static inline __u64 karmor_dfa_below(__u64 nstates, __u64 ncolumns)
+{
+	return karmor_dfa_accept(nstates, ncolumns) + nstates;
+}
+/* the words of an automaton */
+static inline __u64 karmor_dfa_words(__u64 nstates, __u64 ncolumns)
+{
+	return karmor_dfa_below(nstates, ncolumns) + nstates;
+}
+/* the word holding the transition of state s on column col */
+static inline __u64 karmor_dfa_next(__u64 s, __u64 ncolumns, __u64 col)
+{
+	return KARMOR_DFA_TRANS + s * ncolumns + col;
+}
+
+#ifndef __bpf__
+/* The programs' walk on the host (tests, the emulator): automaton words w (validated, as
+ * kl_image_parse does) from `state` over the bytes of s; the state it ends in. */
+static inline __u32 karmor_dfa_walk(const __u32 *w, __u32 state, const char *s)
+{
+	__u32 k = w[KARMOR_DFA_NCLASSES];
+	for (; *s && state != KARMOR_DFA_DEAD; s++)
+		state = w[karmor_dfa_next(state, k, w[KARMOR_DFA_CLASSES + (unsigned char)*s])];
+	return state;
+}
+#endif
 
 /* fromSource slots of an executable: the same scan over the exe path with the
  * karmor_srcs map -- at each prefix the recursive slot counts at once and the
@@ -694,16 +774,21 @@ static inline void karmor_sys_normalize(char *p)
  *   identity  ident_size bytes: absent (0) for a target without a workload
  *             inventory (a selector), else karmor_image_identity and its
  *             nlabels karmor_image_label, nothing more
+ *   dfa       dfa_words __u32 words: the target's pattern automaton (absent: 0
+ *             words), laid out as in karmor_dfa from its base ("pattern
+ *             automata"), padded with a zero word to 8 bytes
+ *   syscalls  [nsys]       karmor_image_sys ("syscall rules")
  *   strings   strtab_size bytes: NUL-terminated strings; string id = offset
  *             (0 = ""), every id < strtab_size and the last byte is NUL
  *   sha256    32 bytes: SHA-256 of everything before it
  * Strings are stored, not hashes: the loader hashes them with its load-time
  * key (see above).  Records are sorted (by kind, then key) so the file is
  * byte-identical for the same inputs.
- * Version 2 added the identity section (ident_off, ident_size); version 1
- * images are refused (recompile them).
- * Version 3 added the syscall section (sys_off, nsys: after the identity,
- * before the strings; karmor_image_sys below).
+ * Version 2 added the identity section (ident_off, ident_size); version 3 the
+ * pattern automata (dfa_off, dfa_words) and the path roles PATTERN and BELOW, whose
+ * records hold a set id in `str`, not a string id, and the syscall section
+ * (sys_off, nsys: after the automaton, before the strings; karmor_image_sys
+ * in "syscall rules").  Older images are refused (recompile them).
  */
 #define KARMOR_IMAGE_MAGIC	"KARMORMI"	/* 8 bytes, no NUL */
 #define KARMOR_IMAGE_VERSION	3u
@@ -730,10 +815,13 @@ struct karmor_image_header {
 	__u64 ident_off;	/* the identity section: after srcs, before strings */
 	__u32 ident_size;	/* 0: the target has no identity */
 	__u32 pad2;
-	/* syscall section */
-	__u64 sys_off;		/* nsys karmor_image_sys: after the identity, before strings */
-	__u32 nsys;
+	__u64 dfa_off;		/* the automaton: after the identity, before strings */
+	__u32 dfa_words;	/* 0: no automaton */
 	__u32 pad3;
+	/* syscall section */
+	__u64 sys_off;		/* nsys karmor_image_sys: after the automaton, before strings */
+	__u32 nsys;
+	__u32 pad4;
 };
 
 /* rule id i (1-based) is rules[i - 1]: what an event names */
@@ -754,7 +842,7 @@ struct karmor_image_rule {
 };
 
 struct karmor_image_path {
-	__u32 str;		/* string id of the key string */
+	__u32 str;		/* string id of the key string; ROLE_PATTERN, ROLE_BELOW: the set id */
 	__u16 source;
 	__u8 role, cls;
 	struct karmor_path_value value;
@@ -818,6 +906,7 @@ struct karmor_image_label {
 enum karmor_map_kind { KARMOR_MK_HASH, KARMOR_MK_ARRAY, KARMOR_MK_PERCPU_ARRAY, KARMOR_MK_RINGBUF };
 enum karmor_budget_map {
 	KARMOR_BM_TARGETS, KARMOR_BM_COUNTERS, KARMOR_BM_PATHS, KARMOR_BM_NET, KARMOR_BM_CAPS, KARMOR_BM_SRCS,
+	KARMOR_BM_DFA,
 	KARMOR_BM_SYSCALLS,	/* syscall rules */
 	KARMOR_BM_CGROUPS, KARMOR_BM_EVENTS, KARMOR_BM_COUNT
 };
@@ -841,6 +930,7 @@ static inline const struct karmor_map_desc *karmor_map_desc(enum karmor_budget_m
 				    sizeof(struct karmor_id_value)},
 		[KARMOR_BM_SRCS] = {"karmor_srcs", "source map", KARMOR_MK_HASH, 1, sizeof(struct karmor_src_key),
 				    sizeof(struct karmor_src_value)},
+		[KARMOR_BM_DFA] = {"karmor_dfa", "pattern map", KARMOR_MK_ARRAY, 1, 4, 4},
 		[KARMOR_BM_SYSCALLS] = {"karmor_sys", "syscall map", KARMOR_MK_HASH, 1, sizeof(struct karmor_sys_key),
 					sizeof(struct karmor_sys_value)},
 		[KARMOR_BM_CGROUPS] = {"karmor_cgroups", "cgroup map", KARMOR_MK_HASH, 0, 8, 4},
@@ -852,6 +942,7 @@ static inline const struct karmor_map_desc *karmor_map_desc(enum karmor_budget_m
 /* What a set of images asks for: the targets, and the sums of their headers' counts. */
 struct karmor_map_counts {
 	__u64 targets, paths, nets, caps, srcs;
+	__u64 dfa_words;	/* the automata's words (word 0 is not used: base 0 means none) */
 	__u64 sys;	/* syscall section records */
 };
 
@@ -865,6 +956,7 @@ static inline __u64 karmor_map_entries(const struct karmor_map_counts *c, enum k
 	case KARMOR_BM_NET: return c->nets;
 	case KARMOR_BM_CAPS: return c->caps;
 	case KARMOR_BM_SRCS: return c->srcs;
+	case KARMOR_BM_DFA: return c->dfa_words ? c->dfa_words + 1 : 0;
 	case KARMOR_BM_SYSCALLS: return c->sys;
 	case KARMOR_BM_CGROUPS: return KARMOR_MAX_CGROUPS;
 	default: return KARMOR_RINGBUF_BYTES;

@@ -2,7 +2,8 @@
  * kc_cases: the case manifest the real-kernel rig runs (scripts/vmtest): for `compile
  * --scenario`, one line per case with the profile (or image) its process runs under and,
  * when the backend reported a gap the case depends on, that gap's code: the rig skips such
- * a case instead of failing it.
+ * a case instead of failing it.  The op column is the op the rig performs: the model's op,
+ * except `create` for a write that creates its path (`create: true` in the scenario).
  */
 #include "cases.h"
 
@@ -65,7 +66,8 @@ static const char *kc_case_skip(struct fe_arena *a, const struct be_ctx *be, con
 	const char *skip = kc_op_skip(a, be, ts, ti, m, &k->op);
 	if (!skip && k->op.op == KC_OP_SYSCALL && k->op.path && k->op.resource &&
 	    kc_syscall_writes_path(k->op.resource)) {
-		struct kc_operation write = {KC_OP_WRITE, k->op.path, k->op.source, k->op.owner, NULL};
+		struct kc_operation write = {KC_OP_WRITE, k->op.path, k->op.source, k->op.owner, NULL,
+					     kc_syscall_creates_path(k->op.resource)};
 		skip = kc_op_skip(a, be, ts, ti, m, &write);
 	}
 	return skip;
@@ -102,7 +104,9 @@ void kc_cases_manifest(struct kc_pipeline *pl, struct kc_output *o)
 		kc_tsv_field(b, subject);
 		be_puts(b, "\t");
 		kc_tsv_field(b, k->op.source);
-		be_printf(b, "\t%d\t%s\t", k->op.owner ? 1 : 0, kc_op_name(k->op.op));
+		/* the op the rig performs: a write that creates its path (`create: true`) is
+		 * `create`, for which the rig removes the path first (DESIGN §4.11) */
+		be_printf(b, "\t%d\t%s\t", k->op.owner ? 1 : 0, k->op.create ? "create" : kc_op_name(k->op.op));
 		kc_tsv_field(b, k->op.resource);
 		be_puts(b, "\t");
 		kc_tsv_field(b, k->op.path);

@@ -85,8 +85,9 @@ static void kc_explain_text(const struct ir_program *p, const struct kc_operatio
 	if (v->as_write)
 		printf(" (%s writes %s, so it is judged as that write too: DESIGN §4.11)", op->resource, op->path);
 	printf("\n");
-	printf("op:      %s %s%s%s by %s%s\n", kc_op_name(op->op), op->resource, op->path ? " on " : "",
-	       op->path ? op->path : "", op->source, op->owner ? "" : " (not the owner)");
+	printf("op:      %s %s%s%s%s by %s%s\n", kc_op_name(op->op), op->resource, op->path ? " on " : "",
+	       op->path ? op->path : "", op->create ? " (creates it: DESIGN §4.11)" : "", op->source,
+	       op->owner ? "" : " (not the owner)");
 }
 
 static void kc_explain_json(const struct ir_program *p, const struct kc_operation *op,
@@ -105,6 +106,8 @@ static void kc_explain_json(const struct ir_program *p, const struct kc_operatio
 	printf(",\"source\":");
 	kc_json_string(stdout, op->source);
 	printf(",\"owner\":%s", op->owner ? "true" : "false");
+	if (op->create)
+		printf(",\"create\":true");
 	if (v->as_write)
 		printf(",\"asWrite\":true");
 	if (op->path) {
@@ -177,7 +180,8 @@ int kc_cmd_explain(int argc, char **argv)
 		{"posture", required_argument, NULL, 'P'}, {"schema", required_argument, NULL, 'S'},
 		{"format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
 		{"workloads", required_argument, NULL, 'w'}, {"workload", required_argument, NULL, 'W'},
-		{"node", required_argument, NULL, 'D'}, {NULL, 0, NULL, 0},
+		{"node", required_argument, NULL, 'D'}, {"create", no_argument, NULL, 'C'},
+		{NULL, 0, NULL, 0},
 	};
 	struct kc_workload w;
 	memset(&w, 0, sizeof(w));
@@ -226,6 +230,7 @@ int kc_cmd_explain(int argc, char **argv)
 			break;
 		case 's': op.source = optarg; break;
 		case 'N': op.owner = false; break;
+		case 'C': op.create = true; break;
 		case 'o': op_s = optarg; break;
 		case 'r': op.resource = optarg; break;
 		case 'p': op.path = optarg; break;
@@ -254,6 +259,7 @@ int kc_cmd_explain(int argc, char **argv)
 		case 'h':
 			printf("usage: karmorc explain [--namespace NS] [--label K=V]... [--container NAME]\n"
 			       "                       [--host] [--host-label K=V]... [--source EXE] [--not-owner]\n"
+			       "                       [--create]\n"
 			       "                       [--workloads PATH... (--workload NS/[KIND/]NAME [--container NAME]\n"
 			       "                        | --node NAME)]\n"
 			       "                       [--posture CLASS=MODE,...] [--schema crd|daemon]\n"
@@ -292,6 +298,17 @@ int kc_cmd_explain(int argc, char **argv)
 	if (!kc_op_parse(op_s, &op.op)) {
 		fprintf(stderr, "karmorc: explain: op must be exec, read, write, network, capability or syscall, "
 			"not '%s'\n", op_s);
+		goto out;
+	}
+	/* the scenario reader's rules for `create: true` (compiler/scenario.c) */
+	if (op.create && op.op != KC_OP_WRITE) {
+		fprintf(stderr, "karmorc: explain: --create is only for op write (creating a file or directory is a "
+			"write of its path), not op %s\n", kc_op_name(op.op));
+		goto out;
+	}
+	if (op.create && !op.owner) {
+		fprintf(stderr, "karmorc: explain: a created file belongs to the user who creates it: --create cannot "
+			"go with --not-owner\n");
 		goto out;
 	}
 	w.labels = labels;

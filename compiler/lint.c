@@ -779,7 +779,7 @@ static void kc_lint_dead_sources(struct kc_lint *L)
 			pv = &progs[nprogs];
 			fe_hindex_add(&prog_ix, h, (uint32_t)nprogs++);
 			pv->prog = r->source.path;
-			struct kc_operation probe = {KC_OP_EXEC, prog, NULL, true, NULL};
+			struct kc_operation probe = {KC_OP_EXEC, prog, NULL, true, NULL, false};
 			struct ir_target sub = *L->t;
 			uint32_t nm = 0;
 			for (uint32_t q = 0; q < L->t->nrules; q++) {
@@ -793,7 +793,7 @@ static void kc_lint_dead_sources(struct kc_lint *L)
 			pv->dead = true;
 			for (size_t c = 0; c < ncand && pv->dead; c++) {
 				for (int ow = 0; ow < 2 && pv->dead; ow++) {
-					struct kc_operation op = {KC_OP_EXEC, prog, cand[c], ow == 0, NULL};
+					struct kc_operation op = {KC_OP_EXEC, prog, cand[c], ow == 0, NULL, false};
 					struct kc_verdict v = kc_decide(L->m, &sub, &op);
 					if (c == 0 && ow == 0)
 						pv->first = v;

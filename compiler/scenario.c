@@ -169,6 +169,51 @@ static char *sc_dirname(struct fe_arena *a, const char *path)
 	return fe_arena_strndup(a, path, (size_t)(slash - path) + (slash == path));
 }
 
+/* `create: true`: the case's path does not exist before the operation, which creates it
+ * (DESIGN §4.11: a creation is a write of the new path).  Only a write can create (the rig
+ * performs an open with O_CREAT|O_EXCL, or mkdir for a resource ending in '/'); the new
+ * file is its creator's, so `owner: false` contradicts it; and the rig must be able to
+ * remove the path first, so it is absolute, normalised and not the root. */
+static void sc_create(struct sc_ctx *c, const struct fe_ynode *cs, struct kc_case *k, bool op_ok)
+{
+	const struct fe_ynode *cr = fe_ymap_get(cs, "create");
+	if (!cr)
+		return;
+	if (cr->kind != FE_YN_SCALAR || cr->type != FE_YS_BOOL) {
+		sc_error(c, cr, "'create' must be true or false");
+		return;
+	}
+	k->op.create = fe_yscalar_bool(cr);
+	if (!k->op.create)
+		return;
+	if (op_ok && k->op.op != KC_OP_WRITE) {
+		sc_error(c, cr, "'create' is only for op: write (creating a file or directory is a write of its "
+			 "path), not op: %s", kc_op_name(k->op.op));
+		return;
+	}
+	const struct fe_ynode *own = fe_ymap_get(cs, "owner");
+	if (own && own->kind == FE_YN_SCALAR && own->type == FE_YS_BOOL && !k->op.owner)
+		sc_error(c, own, "a created file belongs to the user who creates it: 'owner: false' cannot go with "
+			 "'create: true'");
+	const char *res = k->op.resource;
+	const struct fe_ynode *rn = fe_ymap_get(cs, "resource");
+	if (!res || !rn)
+		return;
+	bool normal = res[0] == '/' && res[1] != '\0';
+	for (const char *p = res; normal && *p; p++) {
+		if (*p != '/')
+			continue;
+		/* the component after this '/': empty (but for a final '/'), "." or ".." */
+		const char *q = p + 1, *e = strchr(q, '/');
+		size_t n = e ? (size_t)(e - q) : strlen(q);
+		if ((n == 0 && e) || (n == 1 && q[0] == '.') || (n == 2 && q[0] == '.' && q[1] == '.'))
+			normal = false;
+	}
+	if (!normal)
+		sc_error(c, rn, "a creation needs an absolute, normalised path below '/' (no '//', '.' or '..' "
+			 "component; a final '/' makes it a directory), not '%s'", res);
+}
+
 /* Reads a scenario file: its policies into sc->prog, its posture, and its cases.  Every
  * problem is a diagnostic; sc->io_error is set when the file cannot be read at all. */
 bool kc_scenario_load(struct kc_scenario *sc, const char *path, enum fe_schema_mode mode)
@@ -278,7 +323,7 @@ bool kc_scenario_load(struct kc_scenario *sc, const char *path, enum fe_schema_m
 		return false;
 
 	static const char *const case_keys[] = {"name", "workload", "host", "source", "owner", "op",
-						"resource", "path", "expect", "policy"};
+						"resource", "path", "create", "expect", "policy"};
 	sc->cases = fe_arena_zalloc(arena, cases->n * sizeof(*sc->cases));
 	for (size_t i = 0; i < cases->n; i++) {
 		const struct fe_ynode *cs = cases->items[i];
@@ -295,7 +340,8 @@ bool kc_scenario_load(struct kc_scenario *sc, const char *path, enum fe_schema_m
 		k->name = sc_str(&c, cs, "name", true);
 		sc_workload(&c, cs, &k->workload, &k->ref);
 		const char *op_s = sc_str(&c, cs, "op", true);
-		if (op_s && !kc_op_parse(op_s, &k->op.op))
+		bool op_ok = op_s && kc_op_parse(op_s, &k->op.op);
+		if (op_s && !op_ok)
 			sc_error(&c, fe_ymap_get(cs, "op"), "op must be exec, read, write, network, capability or "
 				 "syscall");
 		k->op.resource = sc_str(&c, cs, "resource", true);
@@ -313,6 +359,7 @@ bool kc_scenario_load(struct kc_scenario *sc, const char *path, enum fe_schema_m
 			else
 				k->op.owner = fe_yscalar_bool(own);
 		}
+		sc_create(&c, cs, k, op_ok);
 		const char *expect_s = sc_str(&c, cs, "expect", true);
 		if (expect_s && !sc_action(expect_s, &k->expect))
 			sc_error(&c, fe_ymap_get(cs, "expect"), "expect must be Allow, Audit or Block");

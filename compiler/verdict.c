@@ -99,17 +99,30 @@ bool kc_syscall_writes_path(const char *name)
 	return false;
 }
 
+bool kc_syscall_creates_path(const char *name)
+{
+	static const char *const creates[] = {
+		"mkdir", "mkdirat", "mknod", "mknodat", "link", "linkat", "symlink", "symlinkat", "creat",
+	};
+	for (size_t i = 0; i < sizeof(creates) / sizeof(creates[0]); i++)
+		if (strcmp(name, creates[i]) == 0)
+			return true;
+	return false;
+}
+
 static struct kc_verdict kc_decide_one(struct fe_matcher *m, const struct ir_target *t, const struct kc_operation *op);
 
 /* A syscall that writes its path is that write too (DESIGN §4.11): what refuses the write
  * refuses the syscall, as the kernel's path hooks do; otherwise a syscall rule audits it
- * (and names the alert), else the write's own verdict stands. */
+ * (and names the alert), else the write's own verdict stands.  A syscall that creates its
+ * path is that creation (the creator owns the new name). */
 struct kc_verdict kc_decide(struct fe_matcher *m, const struct ir_target *t, const struct kc_operation *op)
 {
 	struct kc_verdict v = kc_decide_one(m, t, op);
 	if (op->op != KC_OP_SYSCALL || !op->path || !kc_syscall_writes_path(op->resource ? op->resource : ""))
 		return v;
-	struct kc_operation write = {KC_OP_WRITE, op->path, op->source, op->owner, NULL};
+	struct kc_operation write = {KC_OP_WRITE, op->path, op->source, op->owner, NULL,
+				     kc_syscall_creates_path(op->resource)};
 	struct kc_verdict w = kc_decide_one(m, t, &write);
 	if (w.action == IR_BLOCK || (v.action == IR_ALLOW && w.action == IR_AUDIT)) {
 		w.as_write = true;
@@ -141,7 +154,9 @@ static struct kc_verdict kc_decide_one(struct fe_matcher *m, const struct ir_tar
 		if (!fe_source_matches(p, &r->source, op->source))
 			continue;
 		bool ro = r->flags & IR_RULE_READONLY, oo = r->flags & IR_RULE_OWNERONLY;
-		bool ro_refuses = ro && op->op != KC_OP_READ, oo_refuses = oo && !op->owner;
+		/* a creation's new file is its creator's (AppArmor and the BPF programs both judge it
+		 * with the creator as owner), whatever op->owner says */
+		bool ro_refuses = ro && op->op != KC_OP_READ, oo_refuses = oo && !op->owner && !op->create;
 		bool has_mod = ro || oo, refuses = ro_refuses || oo_refuses;
 		enum kc_reason why = ro_refuses ? KC_R_READONLY : KC_R_OWNERONLY;
 		/* rules are in (policy name, document order): the first hit of each kind decides */

@@ -20,6 +20,9 @@ struct kc_operation {
 	const char *source;	/* executable of the acting process */
 	bool owner;		/* the acting user owns the file */
 	const char *path;	/* syscall only: the path it touches, or NULL */
+	bool create;		/* write only: the path does not exist yet, the write creates it (an
+				 * open with O_CREAT, or mkdir when the resource ends in '/'); the new
+				 * file is its creator's, so ownerOnly never refuses it (DESIGN §4.11) */
 };
 
 enum kc_reason {
@@ -51,6 +54,10 @@ struct kc_verdict {
  * mode, owner, size, times or attributes of it: DESIGN §4.11)?  Such an op is also a
  * `write` of that path. */
 bool kc_syscall_writes_path(const char *name);
+
+/* Of those, does syscall `name` create the path it is given (mkdir, mknod, creat, symlink,
+ * link: the new name)?  Such a write is a creation: the new file is its creator's. */
+bool kc_syscall_creates_path(const char *name);
 
 
 /* Does the rule's resource side match (ignoring fromSource)? */

@@ -351,7 +351,7 @@ static int check_images(struct apply *a)
 		}
 	}
 	qsort(a->imgs, a->nimgs, sizeof(*a->imgs), cmp_image);
-	struct karmor_map_counts c = {a->nimgs, 0, 0, 0, 0, 0};
+	struct karmor_map_counts c = {a->nimgs, 0, 0, 0, 0, 0, 0};
 	for (unsigned i = 0; i < a->nimgs; i++) {
 		if (i && !strcmp(a->imgs[i].name, a->imgs[i - 1].name)) {
 			kl_err("%s: target \"%s\" is also in %s; each target can be applied once", a->imgs[i].file,
@@ -364,6 +364,7 @@ static int check_images(struct apply *a)
 		c.nets += h->nnets;
 		c.caps += h->ncaps;
 		c.srcs += h->nsrcs;
+		c.dfa_words += h->dfa_words;
 		c.sys += h->nsys;
 		a->nsys += (h->flags & KARMOR_TF_SYSCALLS) != 0;
 	}
@@ -510,6 +511,7 @@ static int fill_maps(struct apply *a)
 	struct karmor *s = a->skel;
 	uint32_t generation = 1;
 	struct karmor_config cfg = {0, a->nbinds, generation, a->nsys};
+	uint32_t dfa_base = 1;	/* word 0 is not used: a base of 0 means "no automaton" */
 	for (unsigned i = 0; i < a->nimgs; i++) {
 		struct in_image *im = &a->imgs[i];
 		const struct karmor_image_header *h = im->img.hdr;
@@ -523,6 +525,17 @@ static int fill_maps(struct apply *a)
 		memcpy(t.posture, h->posture, sizeof(t.posture));
 		t.nsources = h->nsources;
 		t.generation = generation;
+		if (h->dfa_words) {
+			/* the automaton's words at its base (validated by kl_image_parse); the map was
+			 * sized for the sum of every image's words (check_images) */
+			t.dfa = dfa_base;
+			for (uint32_t k = 0; k < h->dfa_words; k++) {
+				uint32_t at = dfa_base + k;
+				if (update(s->maps.karmor_dfa, &at, sizeof(at), &im->img.dfa[k], sizeof(uint32_t), BPF_ANY, tn))
+					return -1;
+			}
+			dfa_base += h->dfa_words;
+		}
 		if (update(s->maps.karmor_targets, &slot, sizeof(slot), &t, sizeof(t), BPF_ANY, tn))
 			return -1;
 		if (im->host)
@@ -531,7 +544,10 @@ static int fill_maps(struct apply *a)
 			const struct karmor_image_path *p = &im->img.paths[k];
 			struct karmor_path_key key;
 			memset(&key, 0, sizeof(key));
-			key.hash = karmor_hash_string(a->seed, kl_image_str(&im->img, p->str));
+			/* a set of globs is keyed by its id, a string by its hash */
+			key.hash = p->role == KARMOR_ROLE_PATTERN || p->role == KARMOR_ROLE_BELOW
+					   ? p->str
+					   : karmor_hash_string(a->seed, kl_image_str(&im->img, p->str));
 			key.target = slot;
 			key.source = p->source;
 			key.role = p->role;

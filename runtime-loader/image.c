@@ -152,6 +152,44 @@ static int kl_validate_identity(struct kl_image *img, const char *strtab, const 
 	return 0;
 }
 
+/* The pattern automaton (bpf/karmor.h, "pattern automata"): its size is exactly its
+ * layout's, and every column, state and set id is in range, so the programs' walk can
+ * never leave it; the dead state stays dead. */
+static int kl_validate_dfa(struct kl_image *img, const char *name, char *err, size_t errlen)
+{
+	const struct karmor_image_header *h = img->hdr;
+	img->dfa = NULL;
+	if (!h->dfa_words)
+		return 0;
+	const uint32_t *w = (const void *)(img->data + h->dfa_off);
+	if (h->dfa_words < KARMOR_DFA_TRANS || h->dfa_words > KARMOR_DFA_MAX_WORDS)
+		return kl_fail(err, errlen, name, "the pattern automaton has %u words (at most %u)", h->dfa_words,
+			       KARMOR_DFA_MAX_WORDS);
+	uint32_t n = w[KARMOR_DFA_NSTATES], k = w[KARMOR_DFA_NCLASSES];
+	if (n < 2 || n > KARMOR_DFA_MAX_STATES || k < 1 || k > 256 || karmor_dfa_words(n, k) != h->dfa_words)
+		return kl_fail(err, errlen, name, "the pattern automaton's %u states and %u columns do not fill its %u "
+			       "words (2..%u states, 1..256 columns)", n, k, h->dfa_words, KARMOR_DFA_MAX_STATES);
+	for (int c = 0; c < 256; c++)
+		if (w[KARMOR_DFA_CLASSES + c] >= k)
+			return kl_fail(err, errlen, name, "the pattern automaton's byte %d is in column %u of %u", c,
+				       w[KARMOR_DFA_CLASSES + c], k);
+	for (uint64_t s = 0; s < n; s++)
+		for (uint32_t c = 0; c < k; c++) {
+			uint32_t to = w[karmor_dfa_next(s, k, c)];
+			if (to >= n || (s == KARMOR_DFA_DEAD && to != KARMOR_DFA_DEAD))
+				return kl_fail(err, errlen, name, "the pattern automaton's state %llu goes to state %u (of %u)",
+					       (unsigned long long)s, to, n);
+		}
+	for (uint32_t s = 0; s < n; s++) {
+		uint32_t a = w[karmor_dfa_accept(n, k) + s], b = w[karmor_dfa_below(n, k) + s];
+		if (a > n || b > n || (s == KARMOR_DFA_DEAD && (a || b)))
+			return kl_fail(err, errlen, name, "the pattern automaton's state %u names glob sets %u and %u", s, a,
+				       b);
+	}
+	img->dfa = w;
+	return 0;
+}
+
 static int kl_cmp_u(uint64_t a, uint64_t b)
 {
 	return a < b ? -1 : a > b;
@@ -267,6 +305,8 @@ static int kl_validate(struct kl_image *img, const char *name, char *err, size_t
 			name) ||
 	    !kl_section(h, h->srcs_off, h->nsrcs, sizeof(struct karmor_image_src), &end, "sources", err, errlen, name) ||
 	    !kl_section(h, h->ident_off, h->ident_size, 1, &end, "identity", err, errlen, name) ||
+	    !kl_section(h, h->dfa_off, karmor_round8((uint64_t)h->dfa_words * 4), 1, &end, "pattern", err, errlen,
+			name) ||
 	    !kl_section(h, h->sys_off, h->nsys, sizeof(struct karmor_image_sys), &end, "syscall", err, errlen, name) ||
 	    !kl_section(h, h->strtab_off, h->strtab_size, 1, &end, "strings", err, errlen, name))
 		return -1;
@@ -285,6 +325,18 @@ static int kl_validate(struct kl_image *img, const char *name, char *err, size_t
 	img->hdr = h;
 	if (kl_validate_identity(img, strtab, name, err, errlen))
 		return -1;
+	if (kl_validate_dfa(img, name, err, errlen))
+		return -1;
+	/* set ids (ROLE_PATTERN, ROLE_BELOW keys) are below these */
+	uint32_t max_accept = 0, max_below = 0;
+	if (img->dfa) {
+		uint32_t n = img->dfa[KARMOR_DFA_NSTATES], k = img->dfa[KARMOR_DFA_NCLASSES];
+		for (uint32_t i = 0; i < n; i++) {
+			uint32_t a = img->dfa[karmor_dfa_accept(n, k) + i], b = img->dfa[karmor_dfa_below(n, k) + i];
+			max_accept = a > max_accept ? a : max_accept;
+			max_below = b > max_below ? b : max_below;
+		}
+	}
 
 	const struct karmor_image_rule *rules = (const void *)(d + h->rules_off);
 	for (uint32_t i = 0; i < h->nrules; i++) {
@@ -301,23 +353,37 @@ static int kl_validate(struct kl_image *img, const char *name, char *err, size_t
 	const struct karmor_image_path *paths = (const void *)(d + h->paths_off);
 	for (uint32_t i = 0; i < h->npaths; i++) {
 		const struct karmor_image_path *p = &paths[i];
-		if (!kl_str_ok(h, p->str))
-			return kl_fail(err, errlen, name, "path entry %u: string id %u is outside the string table", i, p->str);
-		if (p->role > KARMOR_ROLE_ANC || p->cls > KARMOR_CLS_FILE || p->source > h->nsources)
+		if (p->role > KARMOR_ROLE_SELF || p->cls > KARMOR_CLS_FILE || p->source > h->nsources)
 			return kl_fail(err, errlen, name, "path entry %u: role %u, class %u or source slot %u out of range", i,
 				       p->role, p->cls, p->source);
-		const char *s = strtab + p->str;
-		size_t len = strlen(s);
-		bool ok = p->role == KARMOR_ROLE_EXECNAME ? len > 0 && !strchr(s, '/')
-			  : p->role == KARMOR_ROLE_DIR	   ? len > 0 && s[0] == '/' && s[len - 1] == '/'
-							   : len > 1 && s[0] == '/' && s[len - 1] != '/';
-		if (!ok)
-			return kl_fail(err, errlen, name, "path entry %u: '%s' is not a valid key for role %u", i, s, p->role);
+		/* a set of globs: its id names accepting states of the automaton; else a string */
+		bool set = p->role == KARMOR_ROLE_PATTERN || p->role == KARMOR_ROLE_BELOW;
+		char what[64];
+		if (set) {
+			uint32_t most = p->role == KARMOR_ROLE_PATTERN ? max_accept : max_below;
+			if (!p->str || p->str > most || (p->role == KARMOR_ROLE_BELOW && p->cls != KARMOR_CLS_FILE))
+				return kl_fail(err, errlen, name, "path entry %u: glob set %u of role %u is not one the "
+					       "automaton names (at most %u)", i, p->str, p->role, most);
+			snprintf(what, sizeof(what), "glob set %u", p->str);
+		} else {
+			if (!kl_str_ok(h, p->str))
+				return kl_fail(err, errlen, name, "path entry %u: string id %u is outside the string table", i,
+					       p->str);
+			const char *s = strtab + p->str;
+			size_t len = strlen(s);
+			bool ok = p->role == KARMOR_ROLE_EXECNAME ? len > 0 && !strchr(s, '/')
+				  : p->role == KARMOR_ROLE_DIR	   ? len > 0 && s[0] == '/' && s[len - 1] == '/'
+								   : len > 1 && s[0] == '/' && s[len - 1] != '/';
+			if (!ok)
+				return kl_fail(err, errlen, name, "path entry %u: '%s' is not a valid key for role %u", i, s,
+					       p->role);
+			snprintf(what, sizeof(what), "'%.58s'", s);
+		}
 		for (int part = 0; part < KARMOR_NPARTS; part++)
 			for (int v = 0; v < KARMOR_NVARIANTS; v++)
-				if (!kl_effect_ok(h, &p->value.e[part][v], true))
-					return kl_fail(err, errlen, name, "path entry %u ('%s'): a rule id is not one of the "
-						       "%u rules", i, s, h->nrules);
+				if (!kl_effect_ok(h, &p->value.e[part][v], !set))	/* the baseline grants strings only */
+					return kl_fail(err, errlen, name, "path entry %u (%s): a rule id is not one of the %u "
+						       "rules", i, what, h->nrules);
 		if (i > 0) {
 			const struct karmor_image_path *q = &paths[i - 1];
 			int c = kl_cmp_u(q->role, p->role);
@@ -326,9 +392,9 @@ static int kl_validate(struct kl_image *img, const char *name, char *err, size_t
 			if (!c)
 				c = kl_cmp_u(q->source, p->source);
 			if (!c)
-				c = strcmp(strtab + q->str, s);
+				c = set ? kl_cmp_u(q->str, p->str) : strcmp(strtab + q->str, strtab + p->str);
 			if (c >= 0)
-				return kl_fail(err, errlen, name, "path entry %u ('%s') is out of order or a duplicate", i, s);
+				return kl_fail(err, errlen, name, "path entry %u (%s) is out of order or a duplicate", i, what);
 		}
 	}
 

@@ -29,6 +29,7 @@ struct kl_image {
 	const char *strtab;			/* hdr->strtab_size bytes */
 	const struct karmor_image_identity *ident;	/* NULL: no identity (a selector's target) */
 	const struct karmor_image_label *labels;	/* ident->nlabels */
+	const __u32 *dfa;			/* hdr->dfa_words, validated; NULL: no pattern */
 	const struct karmor_image_sys *sys;	/* hdr->nsys: the syscall section */
 };
 

@@ -155,7 +155,8 @@ static enum karmor_map_kind map_kind(uint32_t type)
 }
 
 /* Its size and, for a hash map, the entries in use (per target when u->key is set);
- * an array's entries in use are the applied targets' (ntargets each). */
+ * an array's entries in use are the applied targets' (ntargets each), the pattern map's
+ * the automata's words. */
 static int measure_map(const char *pin_dir, struct map_use *u, unsigned ntargets, int ncpus)
 {
 	const struct karmor_map_desc *d = karmor_map_desc(u->m);
@@ -179,6 +180,8 @@ static int measure_map(const char *pin_dir, struct map_use *u, unsigned ntargets
 	if (d->kind != KARMOR_MK_HASH) {
 		close(fd);
 		u->total = d->kind == KARMOR_MK_RINGBUF ? 0 : (uint64_t)ntargets * (u->m == KARMOR_BM_COUNTERS ? 3 : 1);
+		if (u->m == KARMOR_BM_DFA)	/* apply sized it to the automata's words and filled them all; word 0 is unused */
+			u->total = info.max_entries > 1 ? info.max_entries - 1 : 0;
 		return 0;
 	}
 	unsigned char key[64], next[64];
@@ -265,10 +268,16 @@ int kl_cmd_status(int argc, char **argv)
 		{KARMOR_BM_NET, "network", offsetof(struct karmor_id_key, target), 0, 0, NULL, 0},
 		{KARMOR_BM_CAPS, "capabilities", offsetof(struct karmor_id_key, target), 0, 0, NULL, 0},
 		{KARMOR_BM_SRCS, "sources", offsetof(struct karmor_src_key, target), 0, 0, NULL, 0},
+		{KARMOR_BM_DFA, NULL, 0, 0, 0, NULL, 0},
 		{KARMOR_BM_SYSCALLS, "syscalls", offsetof(struct karmor_sys_key, target), 0, 0, NULL, 0},
 		{KARMOR_BM_CGROUPS, NULL, 0, 0, 0, NULL, 0},
 		{KARMOR_BM_EVENTS, NULL, 0, 0, 0, NULL, 0},
 	};
+	for (size_t k = 0; k < KARMOR_BM_COUNT; k++)
+		if (use[k].m != (enum karmor_budget_map)k) {
+			kl_err("internal error: the map table is out of order at %s", karmor_map_desc((enum karmor_budget_map)k)->name);
+			goto out;
+		}
 	int ncpus = libbpf_num_possible_cpus();
 	if (ncpus <= 0) {
 		kl_err("cannot count the CPUs");

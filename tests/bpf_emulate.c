@@ -15,6 +15,7 @@
  * the same policy, file, line and column, or DefaultPosture.
  *
  *   bpf-emulate [--karmorc FILE] [--seed N] [-v] [SCENARIO_FILE...]
+ *   bpf-emulate --patterns [--seed N] [POLICY_PATH...]     (tests/bpf_patterns.c)
  *
  * Default: every scenario file under testdata/scenarios/ (not under policies/), run
  * from the source tree's top directory.  Prints one line per failed case (file, case,
@@ -40,14 +41,15 @@
 #include "../compiler/verdict.h"
 #include "../frontend/schema.h"
 #include "../runtime-loader/image.h"
+#include "bpf_emulate.h"
 
-static void emu_oom(void)
+void emu_oom(void)
 {
 	fputs("bpf-emulate: out of memory\n", stderr);
 	exit(3);
 }
 
-static void *emu_xrealloc(void *p, size_t n)
+void *emu_xrealloc(void *p, size_t n)
 {
 	void *q = realloc(p, n ? n : 1);
 	if (!q)
@@ -55,7 +57,7 @@ static void *emu_xrealloc(void *p, size_t n)
 	return q;
 }
 
-static char *emu_xstrdup(const char *s)
+char *emu_xstrdup(const char *s)
 {
 	char *d = strdup(s);
 	if (!d)
@@ -169,8 +171,15 @@ static bool emu_load(struct emu_kernel *k, struct kl_image *img, const char *fil
 	t->nsources = h->nsources;
 	k->ntargets++;
 	img = &k->images[slot];
+	t->dfa = img->dfa ? 1 : 0;	/* (the kernel's base; here the image's own words) */
 	for (uint32_t i = 0; i < h->npaths; i++) {
 		const struct karmor_image_path *p = &img->paths[i];
+		bool set = p->role == KARMOR_ROLE_PATTERN || p->role == KARMOR_ROLE_BELOW;
+		if (set) {	/* the key of a set of globs is its id */
+			if (!emu_put(&k->paths, p->str, emu_path_k1(slot, p->source, p->role, p->cls), &p->value))
+				return false;
+			continue;
+		}
 		if (!emu_put(&k->paths, karmor_hash_string(k->seed, kl_image_str(img, p->str)),
 			     emu_path_k1(slot, p->source, p->role, p->cls), &p->value)) {
 			fprintf(stderr, "bpf-emulate: %s: path key '%s' twice (or a hash collision)\n", file,
@@ -248,7 +257,7 @@ static void emu_task_slots(const struct emu_kernel *k, uint32_t target, const ch
 /* The path scan of bpf/karmor.h for a resolved path (no trailing '/'; the root is "/").
  * The object's type does not matter: D itself of a dir rule "D/" is the exact key "D". */
 static int emu_path_verdict(const struct emu_kernel *k, uint32_t target, const __u16 *slots, __u8 nslots,
-			    const char *path, uint8_t cls, bool reads, bool writes, bool owner, __u32 *rule)
+			    const char *path, bool is_dir, uint8_t cls, bool reads, bool writes, bool owner, __u32 *rule)
 {
 	const struct karmor_target *t = &k->targets[target];
 	__u16 sources[KARMOR_MAX_TASK_SOURCES + 1];
@@ -275,11 +284,26 @@ static int emu_path_verdict(const struct emu_kernel *k, uint32_t target, const _
 		}
 	}
 	karmor_match_end_prefixes(&m);
+	const __u32 *dfa = k->images[target].dfa;
+	if (t->dfa && dfa) {
+		uint32_t st = karmor_dfa_walk(dfa, KARMOR_DFA_START, path);
+		if (is_dir && strcmp(path, "/") != 0)
+			st = karmor_dfa_walk(dfa, st, "/");	/* a directory's glob match is with its '/' */
+		__u32 id = dfa[karmor_dfa_accept(dfa[KARMOR_DFA_NSTATES], dfa[KARMOR_DFA_NCLASSES]) + st];
+		for (int s = 0; id && s < nsrc; s++) {
+			const struct karmor_path_value *v =
+				emu_get(&k->paths, id, emu_path_k1(target, sources[s], KARMOR_ROLE_PATTERN, cls));
+			if (v)
+				karmor_match_main(&m, v);
+		}
+	}
 	if (strcmp(path, "/") != 0) {
-		bool execname = t->flags & (cls == KARMOR_CLS_PROCESS ? KARMOR_TF_EXECNAME_PROC : KARMOR_TF_EXECNAME_FILE);
+		bool execname = !is_dir &&
+				(t->flags & (cls == KARMOR_CLS_PROCESS ? KARMOR_TF_EXECNAME_PROC : KARMOR_TF_EXECNAME_FILE));
 		for (int s = 0; s < nsrc; s++) {
 			const struct karmor_path_value *v =
-				emu_get(&k->paths, karmor_hash_final(h), emu_path_k1(target, sources[s], KARMOR_ROLE_EXACT, cls));
+				emu_get(&k->paths, karmor_hash_final(h),
+					emu_path_k1(target, sources[s], is_dir ? KARMOR_ROLE_SELF : KARMOR_ROLE_EXACT, cls));
 			if (v)
 				karmor_match_main(&m, v);	/* also D itself of a dir rule "D/" */
 			if (execname) {
@@ -501,9 +525,12 @@ static int emu_case(const struct emu_kernel *k, const struct emu_case *c, const 
 		if (path && kc_syscall_writes_path(res)) {
 			char *wp = emu_xstrdup(path);
 			size_t len = strlen(wp);
+			bool is_dir = wp[len - 1] == '/';	/* the kernel knows the object is one */
 			while (len > 1 && wp[len - 1] == '/')
 				wp[--len] = '\0';
-			w = emu_path_verdict(k, target, slots, nslots, wp, KARMOR_CLS_FILE, false, true, owner, &wrule);
+			/* mkdir, mknod, symlink, link: the new name has no inode yet, its owner is the creator */
+			bool wowner = owner || kc_syscall_creates_path(res);
+			w = emu_path_verdict(k, target, slots, nslots, wp, is_dir, KARMOR_CLS_FILE, false, true, wowner, &wrule);
 			free(wp);
 		}
 		if (w == KARMOR_BLOCK || (!sys && w == KARMOR_AUDIT)) {
@@ -513,19 +540,29 @@ static int emu_case(const struct emu_kernel *k, const struct emu_case *c, const 
 		*rule = sys;
 		return sys ? KARMOR_AUDIT : KARMOR_ALLOW;
 	}
+	/* a creation (`create: true`): path_mknod (open with O_CREAT) or path_mkdir judge the
+	 * new name as a write by its owner (no inode yet: karmor_owner says the creator's), and
+	 * file_open then judges the new file the same way, so one write verdict is both */
+	if (!strcmp(op, "create")) {
+		op = "write";
+		owner = true;
+	}
 	if (!strcmp(op, "exec") || !strcmp(op, "read") || !strcmp(op, "write")) {
 		if (res[0] != '/') {
 			*why = "not an absolute path";
 			return -1;
 		}
-		/* the kernel's path of a directory has no trailing '/' (except the root) */
+		/* the kernel's path of a directory has no trailing '/' (except the root); it knows
+		 * the object is one (KARMOR_EV_DIR) */
 		char *path = emu_xstrdup(res);
 		size_t len = strlen(path);
+		bool is_dir = path[len - 1] == '/';
 		while (len > 1 && path[len - 1] == '/')
 			path[--len] = '\0';
 		int v = !strcmp(op, "exec")
-				? emu_path_verdict(k, target, slots, nslots, path, KARMOR_CLS_PROCESS, false, true, owner, rule)
-				: emu_path_verdict(k, target, slots, nslots, path, KARMOR_CLS_FILE, !strcmp(op, "read"),
+				? emu_path_verdict(k, target, slots, nslots, path, is_dir, KARMOR_CLS_PROCESS, false, true, owner,
+						   rule)
+				: emu_path_verdict(k, target, slots, nslots, path, is_dir, KARMOR_CLS_FILE, !strcmp(op, "read"),
 						   !strcmp(op, "write"), owner, rule);
 		free(path);
 		return v;
@@ -853,8 +890,10 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"karmorc", required_argument, NULL, 'k'}, {"seed", required_argument, NULL, 's'},
-		{"verbose", no_argument, NULL, 'v'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+		{"verbose", no_argument, NULL, 'v'}, {"help", no_argument, NULL, 'h'},
+		{"patterns", no_argument, NULL, 'p'}, {NULL, 0, NULL, 0},
 	};
+	bool patterns = false;
 	const char *karmorc = "build/karmorc";
 	uint64_t seed = 0;
 	bool seed_given = false, verbose = false;
@@ -867,8 +906,10 @@ int main(int argc, char **argv)
 			seed_given = true;
 			break;
 		case 'v': verbose = true; break;
+		case 'p': patterns = true; break;
 		case 'h':
-			puts("usage: bpf-emulate [--karmorc FILE] [--seed N] [-v] [SCENARIO_FILE...]");
+			puts("usage: bpf-emulate [--karmorc FILE] [--seed N] [-v] [SCENARIO_FILE...]\n"
+			     "       bpf-emulate --patterns [--seed N] [POLICY_PATH...]");
 			return 0;
 		default:
 			fputs("usage: bpf-emulate [--karmorc FILE] [--seed N] [-v] [SCENARIO_FILE...]\n", stderr);
@@ -879,6 +920,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bpf-emulate: getrandom: %s\n", strerror(errno));
 		return 3;
 	}
+	if (patterns)
+		return emu_patterns_main(argc - optind, argv + optind, seed);
 	char **files = NULL;
 	size_t nfiles = 0;
 	for (int i = optind; i < argc; i++) {

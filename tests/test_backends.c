@@ -70,8 +70,8 @@ static void test_matrix_tells_the_truth(void)
 			unit_free(&u);
 		}
 	}
-	/* syscalls in apparmor, patterns in bpf (bpf audits syscall rules) */
-	CU_ASSERT(none_rows >= 3);
+	/* syscalls in apparmor (bpf audits them, and matches patterns) */
+	CU_ASSERT(none_rows >= 1);
 }
 
 /* A duplicate finding is dropped whole: the scope given with it never lands on another. */

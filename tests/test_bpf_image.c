@@ -26,7 +26,7 @@ static const char image_yaml[] =
 	"    matchDirectories:\n"
 	"    - dir: /data/\n      readOnly: true\n      action: Allow\n"	/* 4 Allow readOnly, direct */
 	"    - dir: /var/log/\n      recursive: true\n      action: Audit\n"	/* 5 Audit, recursive */
-	"    matchPatterns:\n    - pattern: /tmp/*.key\n"			/* 6 Block: a gap */
+	"    matchPatterns:\n    - pattern: /tmp/*.key\n"			/* 6 Block: the automaton */
 	"  action: Block\n"
 	"---\n" HEAD("b-net-caps")
 	"spec:\n  selector:\n    matchLabels: {app: x}\n"
@@ -89,7 +89,25 @@ static const struct karmor_path_value *find_path(const struct kl_image *img, con
 {
 	for (uint32_t i = 0; i < img->hdr->npaths; i++) {
 		const struct karmor_image_path *p = &img->paths[i];
+		if (p->role == KARMOR_ROLE_PATTERN || p->role == KARMOR_ROLE_BELOW)
+			continue;	/* a set of globs, not a string */
 		if (strcmp(kl_image_str(img, p->str), s) == 0 && p->role == role && p->cls == cls && p->source == source)
+			return &p->value;
+	}
+	return NULL;
+}
+
+/* The set key the automaton's accepting (or "below") state for path s names, or NULL. */
+static const struct karmor_path_value *find_set(const struct kl_image *img, const char *s, unsigned role, unsigned cls)
+{
+	if (!img->dfa)
+		return NULL;
+	uint32_t st = karmor_dfa_walk(img->dfa, KARMOR_DFA_START, s), n = img->dfa[KARMOR_DFA_NSTATES],
+		 k = img->dfa[KARMOR_DFA_NCLASSES];
+	uint32_t id = img->dfa[(role == KARMOR_ROLE_PATTERN ? karmor_dfa_accept(n, k) : karmor_dfa_below(n, k)) + st];
+	for (uint32_t i = 0; id && i < img->hdr->npaths; i++) {
+		const struct karmor_image_path *p = &img->paths[i];
+		if (p->role == role && p->str == id && p->cls == cls && p->source == 0)
 			return &p->value;
 	}
 	return NULL;
@@ -162,6 +180,12 @@ static void test_round_trip(void)
 	CU_ASSERT_TRUE(effect_is(&v->e[KARMOR_PART_MAIN][karmor_variant(0, 0)], 0, 0, 4));
 	CU_ASSERT_TRUE(effect_is(&v->e[KARMOR_PART_MAIN][karmor_variant(1, 1)], 4, 0, 0));
 	CU_ASSERT_TRUE(effect_is(&v->e[KARMOR_PART_DIRECT][karmor_variant(0, 0)], 0, 0, 0));
+	/* ... and when /data is a directory, its ROLE_SELF key: the dir rule again, no path rule */
+	v = find_path(&img, "/data", KARMOR_ROLE_SELF, KARMOR_CLS_FILE, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	CU_ASSERT_TRUE(effect_is(&v->e[KARMOR_PART_MAIN][karmor_variant(0, 0)], 0, 0, 4));
+	CU_ASSERT_TRUE(effect_is(&v->e[KARMOR_PART_MAIN][karmor_variant(1, 1)], 4, 0, 0));
+	CU_ASSERT_PTR_NULL(find_path(&img, "/etc/shadow", KARMOR_ROLE_SELF, KARMOR_CLS_FILE, 0));
 	/* a recursive Audit dir: the MAIN part */
 	v = find_path(&img, "/var/log/", KARMOR_ROLE_DIR, KARMOR_CLS_FILE, 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
@@ -200,12 +224,27 @@ static void test_round_trip(void)
 	CU_ASSERT_EQUAL(img.caps[0].id, 13);	/* CAP_NET_RAW */
 	CU_ASSERT_TRUE(effect_is(&img.caps[0].e, 0, 0, 8));
 
-	/* the gaps: the glob, the source's network rule is fine */
+	/* the glob: its automaton's accepting state blocks (rule 6) every access of a match, and
+	 * a rename of the directory above matches is a write of them; no gap is reported */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(img.dfa);
+	CU_ASSERT_EQUAL(h->dfa_words, karmor_dfa_words(img.dfa[KARMOR_DFA_NSTATES], img.dfa[KARMOR_DFA_NCLASSES]));
+	v = find_set(&img, "/tmp/a.key", KARMOR_ROLE_PATTERN, KARMOR_CLS_FILE);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	for (unsigned var = 0; var < KARMOR_NVARIANTS; var++)
+		CU_ASSERT_TRUE(effect_is(&v->e[KARMOR_PART_MAIN][var], 6, 0, 0));
+	CU_ASSERT_PTR_NULL(find_set(&img, "/tmp/a.txt", KARMOR_ROLE_PATTERN, KARMOR_CLS_FILE));
+	CU_ASSERT_PTR_NULL(find_set(&img, "/tmp/d/a.key", KARMOR_ROLE_PATTERN, KARMOR_CLS_FILE));	/* '*' stops at '/' */
+	CU_ASSERT_PTR_NULL(find_set(&img, "/tmp/a.key", KARMOR_ROLE_PATTERN, KARMOR_CLS_PROCESS));
+	v = find_set(&img, "/tmp", KARMOR_ROLE_BELOW, KARMOR_CLS_FILE);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	CU_ASSERT_TRUE(effect_is(&v->e[KARMOR_PART_MAIN][karmor_variant(1, 1)], 6, 0, 0));
+	CU_ASSERT_TRUE(effect_is(&v->e[KARMOR_PART_MAIN][karmor_variant(0, 1)], 0, 0, 0));	/* writes only */
+	CU_ASSERT_PTR_NULL(find_set(&img, "/etc", KARMOR_ROLE_BELOW, KARMOR_CLS_FILE));
+	CU_ASSERT_TRUE(h->flags & KARMOR_TF_ANC);
 	bool glob_gap = false;
 	for (size_t i = 0; i < b.be.ngaps; i++)
-		glob_gap |= b.be.gaps[i].code == FE_BE_PATH && b.be.gaps[i].rule == 5;
-	CU_ASSERT_TRUE(glob_gap);
-	CU_ASSERT_TRUE(unit_has(&b.u, FE_BE_PATH, FE_WARNING));
+		glob_gap |= b.be.gaps[i].rule == 5;
+	CU_ASSERT_FALSE(glob_gap);
 	kl_image_free(&img);
 	unbuild(&b);
 }
@@ -376,7 +415,7 @@ static void test_header_fields(void)
 	reseal();
 	REFUSED("format version 1, this program reads version 3");
 	fresh();
-	H()->version = 2;	/* the format before the syscall section */
+	H()->version = 2;	/* the format before the pattern automaton and the syscall section */
 	reseal();
 	REFUSED("format version 2, this program reads version 3");
 	fresh();
@@ -625,13 +664,19 @@ static void test_totals(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	CU_ASSERT_TRUE(be_bpf.finish(&b.be, f));
 	fclose(f);
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "bpf: karmorc-test-00000000: 17 path entries, 1 network, 1 capability, "
-					    "1 source entries, 8 rules\n"));
-	struct karmor_map_counts c = {1, 17, 1, 1, 1, 0};
-	char want[200];
-	snprintf(want, sizeof(want), "bpf: total (1 target): 17 path entries, 1 network, 1 capability, 1 source entries, "
-		 "8 rules; maps %s of 268,435,456 bytes (--bpf-map-budget)\n",
-		 be_num(&b.u.arena, karmor_maps_bytes(&c, KARMOR_BUDGET_CPUS, NULL)));
+	/* 17 path keys, 2 directory self keys, the glob's set and the set below its directory;
+	 * the automaton's words */
+	const struct karmor_image_header *h = (const void *)b.img;
+	CU_ASSERT_EQUAL(h->npaths, 21);
+	CU_ASSERT_TRUE(h->dfa_words > KARMOR_DFA_TRANS);
+	char want[300];
+	snprintf(want, sizeof(want), "bpf: karmorc-test-00000000: 21 path entries, 1 network, 1 capability, "
+		 "1 source entries, 8 rules, %s pattern words\n", be_num(&b.u.arena, h->dfa_words));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, want));
+	struct karmor_map_counts c = {1, 21, 1, 1, 1, h->dfa_words, 0};
+	snprintf(want, sizeof(want), "bpf: total (1 target): 21 path entries, 1 network, 1 capability, 1 source entries, "
+		 "8 rules, %s pattern words; maps %s of 268,435,456 bytes (--bpf-map-budget)\n",
+		 be_num(&b.u.arena, h->dfa_words), be_num(&b.u.arena, karmor_maps_bytes(&c, KARMOR_BUDGET_CPUS, NULL)));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, want));
 	CU_ASSERT_EQUAL(b.u.diags.errors, 0);
 	free(text);
@@ -661,11 +706,11 @@ static void test_map_sizes(void)
 	/* the loader's sizes: what the images need, at least 1; over a limit refused */
 	uint32_t n[KARMOR_BM_COUNT];
 	char err[256];
-	struct karmor_map_counts none = {0, 0, 0, 0, 0, 0};
+	struct karmor_map_counts none = {0, 0, 0, 0, 0, 0, 0};
 	CU_ASSERT_EQUAL_FATAL(kl_map_sizes(&none, n, err, sizeof(err)), 0);
 	for (int m = 0; m < KARMOR_BM_COUNT; m++)
 		CU_ASSERT(n[m] >= 1);
-	struct karmor_map_counts c = {170, 254500, 13282, 1756, 3740, 0};
+	struct karmor_map_counts c = {170, 254500, 13282, 1756, 3740, 0, 0};
 	CU_ASSERT_EQUAL_FATAL(kl_map_sizes(&c, n, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(n[KARMOR_BM_TARGETS], 170);
 	CU_ASSERT_EQUAL(n[KARMOR_BM_COUNTERS], 510);
@@ -809,6 +854,66 @@ static void test_baseline_mapped(void)
 }
 
 /* The identity section: placement, size, counts, string references, fields, order. */
+static __u32 *DFA(void)
+{
+	return (__u32 *)(buf + H()->dfa_off);
+}
+
+/* The automaton: every word is in range, or the image is refused (the programs trust it). */
+static void test_dfa_section(void)
+{
+	fresh();
+	CU_ASSERT_TRUE_FATAL(H()->dfa_words > KARMOR_DFA_TRANS);
+	__u32 n = DFA()[KARMOR_DFA_NSTATES], k = DFA()[KARMOR_DFA_NCLASSES];
+	DFA()[KARMOR_DFA_CLASSES + 'a'] = k;
+	reseal();
+	REFUSED("byte 97 is in column");
+	fresh();
+	DFA()[karmor_dfa_next(1, k, 0)] = n;
+	reseal();
+	REFUSED("state 1 goes to state");
+	fresh();
+	DFA()[karmor_dfa_next(KARMOR_DFA_DEAD, k, 0)] = 1;	/* the dead state must stay dead */
+	reseal();
+	REFUSED("state 0 goes to state 1");
+	fresh();
+	DFA()[karmor_dfa_accept(n, k) + 1] = n + 1;
+	reseal();
+	REFUSED("names glob sets");
+	fresh();
+	DFA()[KARMOR_DFA_NSTATES] = n + 1;	/* no longer fills its words */
+	reseal();
+	REFUSED("do not fill its");
+	fresh();
+	DFA()[KARMOR_DFA_NCLASSES] = 0;
+	reseal();
+	REFUSED("do not fill its");
+	fresh();
+	H()->dfa_words = KARMOR_DFA_MAX_WORDS + 1;
+	reseal();
+	REFUSED("pattern section");
+	fresh();
+	H()->dfa_off += 8;	/* into the next section (syscalls, then strings) */
+	reseal();
+	REFUSED("syscall section offset");
+	fresh();
+	for (uint32_t i = 0; i < H()->npaths; i++)
+		if (PATHS()[i].role == KARMOR_ROLE_PATTERN)
+			PATHS()[i].str = n + 1;	/* no state names it */
+	reseal();
+	REFUSED("is not one the automaton names");
+	fresh();
+	for (uint32_t i = 0; i < H()->npaths; i++)
+		if (PATHS()[i].role == KARMOR_ROLE_BELOW)
+			PATHS()[i].cls = KARMOR_CLS_PROCESS;	/* a rename is a file operation */
+	reseal();
+	REFUSED("is not one the automaton names");
+	fresh();
+	H()->dfa_words = 0;	/* the section is gone, its keys are not */
+	reseal();
+	REFUSED("is not one the automaton names (at most 0)");
+}
+
 static void test_identity_section(void)
 {
 	fresh();
@@ -833,7 +938,7 @@ static void test_identity_section(void)
 	fresh();
 	H()->ident_size += 8;	/* into the next section */
 	reseal();
-	REFUSED("syscall section offset");
+	REFUSED("pattern section offset");
 	fresh();
 	H()->ident_size = 0xfffffff8u;
 	reseal();
@@ -841,9 +946,11 @@ static void test_identity_section(void)
 	fresh();
 	{
 		/* shorter than the record: the strings start 8 bytes into it (zeroed: a valid table) */
-		uint32_t delta = H()->ident_size - 8;
+		uint32_t delta = (uint32_t)(H()->strtab_off - (H()->ident_off + 8));	/* the automaton too */
 		memset(buf + H()->ident_off + 8, 0, delta);
 		H()->ident_size = 8;
+		H()->dfa_words = 0;
+		H()->dfa_off = H()->ident_off + 8;
 		H()->sys_off = H()->ident_off + 8;	/* no syscall records here */
 		H()->strtab_off = H()->ident_off + 8;
 		H()->strtab_size += delta;
@@ -1133,4 +1240,5 @@ void test_bpf_image_register(void)
 	CU_add_test(c, "string table and string ids", test_strings);
 	CU_add_test(c, "records: roles, classes, slots, ids, order", test_records);
 	CU_add_test(c, "identity section: offsets, sizes, strings, fields, order", test_identity_section);
+	CU_add_test(c, "pattern automaton: words, columns, states, set ids", test_dfa_section);
 }

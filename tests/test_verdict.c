@@ -10,18 +10,17 @@ static const struct kc_workload pod = {false, "ns", app_x, 1, "c1"};
 static const enum ir_posture audit3[IR_PC_COUNT] = {IR_POSTURE_AUDIT, IR_POSTURE_AUDIT, IR_POSTURE_AUDIT};
 static const enum ir_posture block3[IR_PC_COUNT] = {IR_POSTURE_BLOCK, IR_POSTURE_BLOCK, IR_POSTURE_BLOCK};
 
-static struct kc_verdict decide(const char *yaml, const struct kc_workload *w, const enum ir_posture *posture,
-				enum kc_op opk, const char *res, const char *source, bool owner, const char **policy)
+static struct kc_verdict decide_op(const char *yaml, const struct kc_workload *w, const enum ir_posture *posture,
+				   const struct kc_operation *op, const char **policy)
 {
 	struct unit_prog u;
 	unit_load(&u, FE_SCHEMA_CRD, "v.yaml", yaml);
 	CU_ASSERT_EQUAL(u.diags.errors, 0);
 	struct fe_matcher *m = fe_matcher_new(&u.prog);
-	struct kc_operation op = {opk, res, source, owner, NULL};
 	struct kc_targets ts;
 	kc_targets_init(&ts);
 	size_t t = kc_targets_add_workload(&ts, &u.arena, &u.prog, w, posture);
-	struct kc_verdict v = kc_decide(m, &ts.items[t], &op);
+	struct kc_verdict v = kc_decide(m, &ts.items[t], op);
 	kc_targets_free(&ts);
 	static char name[128];
 	name[0] = '\0';
@@ -49,7 +48,7 @@ static void test_syscall_path(void)
 	struct kc_targets ts;
 	kc_targets_init(&ts);
 	size_t t = kc_targets_add_workload(&ts, &u.arena, &u.prog, &pod, audit3);
-	struct kc_operation op = {KC_OP_SYSCALL, "unlink", "/bin/rm", true, "/etc/x"};
+	struct kc_operation op = {KC_OP_SYSCALL, "unlink", "/bin/rm", true, "/etc/x", false};
 	CU_ASSERT_EQUAL(kc_decide(m, &ts.items[t], &op).action, IR_AUDIT);
 	op.resource = "setuid";
 	CU_ASSERT_EQUAL(kc_decide(m, &ts.items[t], &op).action, IR_ALLOW);
@@ -58,6 +57,50 @@ static void test_syscall_path(void)
 	kc_targets_free(&ts);
 	fe_matcher_free(m);
 	unit_free(&u);
+}
+
+static struct kc_verdict decide(const char *yaml, const struct kc_workload *w, const enum ir_posture *posture,
+				enum kc_op opk, const char *res, const char *source, bool owner, const char **policy)
+{
+	struct kc_operation op = {opk, res, source, owner, NULL, false};
+	return decide_op(yaml, w, posture, &op, policy);
+}
+
+/* DESIGN §4.11: a creation is a write of the new path, and the new file is its creator's:
+ * ownerOnly never refuses it, readOnly and Block do; a syscall that creates its path is
+ * that creation whatever `owner` says. */
+static void test_creation(void)
+{
+	static const char y[] = "apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\n"
+				"metadata: {name: p, namespace: ns}\nspec:\n  file:\n    matchDirectories:\n"
+				"    - dir: /own/\n      recursive: true\n      ownerOnly: true\n"
+				"    - dir: /ro/\n      readOnly: true\n    - dir: /no/\n  action: Block\n";
+	const char *pol;
+	struct kc_operation op = {KC_OP_WRITE, "/own/new", "/bin/sh", false, NULL, false};
+	struct kc_verdict v = decide_op(y, &pod, audit3, &op, &pol);
+	CU_ASSERT_EQUAL(v.action, IR_BLOCK);	/* a non-owner's write of an existing file */
+	CU_ASSERT_EQUAL(v.reason, KC_R_OWNERONLY);
+	op.create = true;
+	v = decide_op(y, &pod, audit3, &op, &pol);
+	CU_ASSERT_EQUAL(v.action, IR_ALLOW);	/* the creator owns what it creates */
+	op = (struct kc_operation){KC_OP_WRITE, "/ro/new", "/bin/sh", true, NULL, true};
+	v = decide_op(y, &pod, audit3, &op, &pol);
+	CU_ASSERT_EQUAL(v.action, IR_BLOCK);
+	CU_ASSERT_EQUAL(v.reason, KC_R_READONLY);
+	op = (struct kc_operation){KC_OP_WRITE, "/no/d/", "/bin/sh", true, NULL, true};
+	v = decide_op(y, &pod, audit3, &op, &pol);
+	CU_ASSERT_EQUAL(v.action, IR_BLOCK);	/* mkdir of a direct child */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pol);
+	CU_ASSERT_STRING_EQUAL(pol, "p");
+	op = (struct kc_operation){KC_OP_SYSCALL, "mknod", "/bin/sh", false, "/own/node", false};
+	v = decide_op(y, &pod, audit3, &op, &pol);
+	CU_ASSERT_EQUAL(v.action, IR_ALLOW);	/* mknod creates: the node is the creator's */
+	op.resource = "chmod";
+	v = decide_op(y, &pod, audit3, &op, &pol);
+	CU_ASSERT_EQUAL(v.action, IR_BLOCK);	/* chmod of someone else's file does not create */
+	CU_ASSERT(v.as_write);
+	CU_ASSERT(kc_syscall_creates_path("mkdirat") && kc_syscall_creates_path("symlink"));
+	CU_ASSERT(!kc_syscall_creates_path("unlink") && !kc_syscall_creates_path("rename"));
 }
 
 static void test_block_beats_allow(void)
@@ -224,6 +267,7 @@ void test_verdict_register(void)
 	CU_add_test(s, "Block beats Allow", test_block_beats_allow);
 	CU_add_test(s, "allow-list: posture before Audit; classes", test_posture_then_audit);
 	CU_add_test(s, "readOnly and ownerOnly are static", test_static_modifiers);
+	CU_add_test(s, "a creation is a write by the new file's owner", test_creation);
 	CU_add_test(s, "dir, execname and pattern matching", test_matching_kinds);
 	CU_add_test(s, "fromSource", test_from_source);
 	CU_add_test(s, "network, capabilities, syscalls", test_network_capabilities_syscalls);

@@ -17,6 +17,7 @@ void test_bpf_image_register(void);
 void test_workloads_register(void);
 void test_backends_register(void);
 void test_identity_register(void);
+void test_dfa_register(void);
 
 /* A compilation of in-memory YAML: arena, diagnostics, program. */
 struct unit_prog {

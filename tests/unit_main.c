@@ -51,6 +51,7 @@ int main(void)
 	test_workloads_register();
 	test_backends_register();
 	test_identity_register();
+	test_dfa_register();
 	CU_basic_set_mode(CU_BRM_NORMAL);
 	CU_basic_run_tests();
 	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -16,6 +16,10 @@
  *   actor read PATH                    open O_RDONLY + read 1 byte (getdents on
  *                                      a directory)
  *   actor write PATH                   open O_WRONLY|O_APPEND + write 1 byte
+ *   actor create PATH                  the creation of PATH, which the launcher
+ *                                      removed (DESIGN §4.11): mkdir when PATH
+ *                                      ends in '/', else open O_WRONLY|O_CREAT|
+ *                                      O_EXCL + write 1 byte
  *   actor network PROTO                socket() of that protocol (table below)
  *   actor capability NAME [PID]        one syscall that needs exactly NAME
  *   actor syscall NAME PATH            that syscall on PATH
@@ -129,6 +133,21 @@ static int do_write(const char *path)
 		static const int errs[] = { ENXIO, ENODEV, 0 };
 		return past_lsm(-1, errs);
 	}
+	return ret(write(fd, "x", 1));
+}
+
+static int do_create(const char *path)
+{
+	size_t n = strlen(path);
+	int fd;
+
+	if (n > 1 && path[n - 1] == '/')
+		return ret(mkdir(path, 0777));
+	/* O_EXCL: the open must create the file; EEXIST means the rig failed
+	 * to remove it, which the host reports as a failure, not a verdict */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0666);
+	if (fd < 0)
+		return ret(fd);
 	return ret(write(fd, "x", 1));
 }
 
@@ -337,6 +356,22 @@ static int do_syscall(const char *name, const char *path)
 			return ret(syscall(SYS_renameat, AT_FDCWD, path, AT_FDCWD, to));
 		return ret(syscall(SYS_renameat2, AT_FDCWD, path, AT_FDCWD, to, 0));
 	}
+	/* the creations (DESIGN §4.11): the launcher removed PATH and made its
+	 * parents; a regular file by mknod needs no capability */
+	if (!strcasecmp(name, "mkdir"))
+		return ret(syscall(SYS_mkdir, path, 0777));
+	if (!strcasecmp(name, "mkdirat"))
+		return ret(syscall(SYS_mkdirat, AT_FDCWD, path, 0777));
+	if (!strcasecmp(name, "mknod"))
+		return ret(syscall(SYS_mknod, path, S_IFREG | 0666, 0));
+	if (!strcasecmp(name, "mknodat"))
+		return ret(syscall(SYS_mknodat, AT_FDCWD, path, S_IFREG | 0666, 0));
+	if (!strcasecmp(name, "creat"))
+		return ret(syscall(SYS_creat, path, 0666));
+	if (!strcasecmp(name, "symlink"))
+		return ret(syscall(SYS_symlink, "vmt-symlink-target", path));
+	if (!strcasecmp(name, "symlinkat"))
+		return ret(syscall(SYS_symlinkat, "vmt-symlink-target", AT_FDCWD, path));
 	if (!strcasecmp(name, "chown"))
 		return ret(syscall(SYS_chown, path, getuid(), getgid()));
 	if (!strcasecmp(name, "lchown"))
@@ -392,6 +427,8 @@ int main(int argc, char **argv)
 		return do_read(res);
 	if (!strcmp(op, "write"))
 		return do_write(res);
+	if (!strcmp(op, "create"))
+		return do_create(res);
 	if (!strcmp(op, "network"))
 		return do_network(res);
 	if (!strcmp(op, "capability"))

@@ -2,14 +2,15 @@
  * bench -- the in-guest driver of scripts/bench-vm (issue 4): the cost of the
  * BPF-LSM programs on open()+close() of an existing file and on
  * fork+execve+wait of a small static program, with no program attached
- * ("none"), with a 10-rule target and with a 10,000-rule target bound to the
- * benchmark's cgroup.  Runs as PID 1's child in the guest, in the root cgroup
+ * ("none"), with a 10-rule target, with a 10,000-rule target and with a target
+ * of 100 globs (matchPatterns: one automaton walked over every path) bound to
+ * the benchmark's cgroup.  Runs as PID 1's child in the guest, in the root cgroup
  * (no target covers it), and prints machine-readable lines on stdout.
  *
  *   bench run [CONF]      CONF default /.vmt/bench.conf, lines KEY=VALUE:
  *     loader=PATH         karmor-loader (static)
  *     cgroup=DIR          the benchmark's cgroup v2 directory (made here)
- *     p10=DIR p10k=DIR    one map image each (DIR/TARGET.kmi)
+ *     p10=DIR p10k=DIR ppat=DIR   one map image each (DIR/TARGET.kmi)
  *     file=PATH           the file opened (no rule matches it)
  *     exe=PATH            the program exec'd (no rule matches it): a copy
  *                         of this binary, which exits 0 at once unless its
@@ -22,8 +23,8 @@
  * Why paired rounds (../shared/reference/bpf-overhead-calibration.md): under
  * qemu's software emulation the speed of the guest drifts by tens of percent
  * over tens of seconds, so numbers from separate times cannot be compared.
- * Each round measures the configurations in the order none, 10, 10k, 10k,
- * 10, none; a ratio is taken within one round between the two slots of each
+ * Each round measures the configurations in the order none, 10, 10k,
+ * patterns, patterns, 10k, 10, none; a ratio is taken within one round between the two slots of each
  * configuration, whose mean times are symmetric around the round's middle, so
  * a drift that is linear over the round cancels.  The reported value is the
  * median of the per-round ratios, with their inter-quartile range.
@@ -62,19 +63,20 @@
 
 #define MAX_ROUNDS 200
 #define MAX_BATCH 64
-#define NSLOTS 6
+#define NSLOTS 8
+#define NCFG 4
 
-enum { CFG_NONE = 0, CFG_10 = 1, CFG_10K = 2 };
-static const int slot_cfg[NSLOTS] = { CFG_NONE, CFG_10, CFG_10K, CFG_10K, CFG_10, CFG_NONE };
-static const char *const cfg_name[] = { "none", "10", "10000" };
+enum { CFG_NONE = 0, CFG_10 = 1, CFG_10K = 2, CFG_PAT = 3 };
+static const int slot_cfg[NSLOTS] = { CFG_NONE, CFG_10, CFG_10K, CFG_PAT, CFG_PAT, CFG_10K, CFG_10, CFG_NONE };
+static const char *const cfg_name[NCFG] = { "none", "10", "10000", "patterns" };
 
 static struct {
-	char loader[256], cgroup[256], p10[256], p10k[256], file[256], exe[256];
+	char loader[256], cgroup[256], dir[NCFG][256], file[256], exe[256];
 	char blocked_file[256], blocked_exe[256];
 	double budget;
 	int oi, ob, ei, eb;
-} conf = { "/.vmt/karmor-loader", "/sys/fs/cgroup/bench", "/.vmt/policy/b10", "/.vmt/policy/b10k",
-	   "/srv/app/config.json", "/srv/app/bench-true", "/srv/data/d0000/file0000",
+} conf = { "/.vmt/karmor-loader", "/sys/fs/cgroup/bench", { "", "/.vmt/policy/b10", "/.vmt/policy/b10k",
+	   "/.vmt/policy/bpat" }, "/srv/app/config.json", "/srv/app/bench-true", "/srv/data/d0000/file0000",
 	   "/srv/tools/tool0000", 200, 1000, 7, 10, 5 };
 
 /* per round and slot: open ns, open normalized, its reference ns; the same
@@ -141,9 +143,11 @@ static int read_conf(const char *path)
 		else if (!strcmp(line, "cgroup"))
 			set_str(conf.cgroup, sizeof conf.cgroup, v);
 		else if (!strcmp(line, "p10"))
-			set_str(conf.p10, sizeof conf.p10, v);
+			set_str(conf.dir[CFG_10], sizeof conf.dir[0], v);
 		else if (!strcmp(line, "p10k"))
-			set_str(conf.p10k, sizeof conf.p10k, v);
+			set_str(conf.dir[CFG_10K], sizeof conf.dir[0], v);
+		else if (!strcmp(line, "ppat"))
+			set_str(conf.dir[CFG_PAT], sizeof conf.dir[0], v);
 		else if (!strcmp(line, "file"))
 			set_str(conf.file, sizeof conf.file, v);
 		else if (!strcmp(line, "exe"))
@@ -233,7 +237,7 @@ static int target_of(const char *dir, char *name, size_t size)
 	return n == 1 ? 0 : -1;
 }
 
-static char t10[256], t10k[256];
+static char tname[NCFG][256];
 static int cur = CFG_NONE;
 
 /* make configuration c current; the time the apply took into *ms */
@@ -260,8 +264,8 @@ static int set_cfg(int c, double *ms)
 	cur = CFG_NONE;
 	if (c == CFG_NONE)
 		return 0;
-	snprintf(bind, sizeof bind, "%s=%s", c == CFG_10 ? t10 : t10k, conf.cgroup);
-	char *apply[] = { "apply", c == CFG_10 ? conf.p10 : conf.p10k, "--bind", bind, NULL };
+	snprintf(bind, sizeof bind, "%s=%s", tname[c], conf.cgroup);
+	char *apply[] = { "apply", conf.dir[c], "--bind", bind, NULL };
 
 	t0 = now_s();
 	r = loader(apply);
@@ -479,7 +483,7 @@ static void summary(const char *what, int k, int n, int num, int den, const char
 
 static void absolute(const char *what, int k, int n)
 {
-	for (int c = 0; c < 3; c++) {
+	for (int c = 0; c < NCFG; c++) {
 		double a[MAX_ROUNDS * 2];
 		int m = 0;
 
@@ -493,7 +497,7 @@ static void absolute(const char *what, int k, int n)
 
 int main(int argc, char **argv)
 {
-	double t_start = now_s(), ms, apply_ms[3] = { 0, 0, 0 }, round_s = 0;
+	double t_start = now_s(), ms, apply_ms[NCFG] = { 0, 0, 0, 0 }, round_s = 0;
 	int rounds = 0;
 
 	if (argc < 2 || strcmp(argv[1], "run"))
@@ -505,11 +509,12 @@ int main(int argc, char **argv)
 		printf("BENCH-ERROR mkdir %s: %s\n", conf.cgroup, strerror(errno));
 		return 1;
 	}
-	if (target_of(conf.p10, t10, sizeof t10) || target_of(conf.p10k, t10k, sizeof t10k)) {
-		printf("BENCH-ERROR no .kmi in %s or %s\n", conf.p10, conf.p10k);
-		return 1;
-	}
-	printf("TARGETS 10=%s 10000=%s\n", t10, t10k);
+	for (int c = CFG_10; c < NCFG; c++)
+		if (target_of(conf.dir[c], tname[c], sizeof tname[c])) {
+			printf("BENCH-ERROR not one .kmi in %s\n", conf.dir[c]);
+			return 1;
+		}
+	printf("TARGETS 10=%s 10000=%s patterns=%s\n", tname[CFG_10], tname[CFG_10K], tname[CFG_PAT]);
 	while (rounds < MAX_ROUNDS) {
 		double r0 = now_s();
 
@@ -537,8 +542,8 @@ int main(int argc, char **argv)
 		printf("ROUND %d %.1fs\n", rounds, round_s);
 	}
 	set_cfg(CFG_NONE, &ms);
-	printf("PARAMS rounds=%d open=%dx%d exec=%dx%d apply_ms_10=%.0f apply_ms_10000=%.0f\n", rounds, conf.ob,
-	       conf.oi, conf.eb, conf.ei, apply_ms[1], apply_ms[2]);
+	printf("PARAMS rounds=%d open=%dx%d exec=%dx%d apply_ms_10=%.0f apply_ms_10000=%.0f apply_ms_patterns=%.0f\n",
+	       rounds, conf.ob, conf.oi, conf.eb, conf.ei, apply_ms[1], apply_ms[2], apply_ms[3]);
 	absolute("open", 0, rounds);
 	absolute("exec", 3, rounds);
 	/* the ratios of the normalized values, then of the raw times */
@@ -548,9 +553,11 @@ int main(int argc, char **argv)
 		summary(o, k, rounds, CFG_10, CFG_NONE, "10/none");
 		summary(o, k, rounds, CFG_10K, CFG_10, "10000/10");
 		summary(o, k, rounds, CFG_10K, CFG_NONE, "10000/none");
+		summary(o, k, rounds, CFG_PAT, CFG_NONE, "patterns/none");
 		summary(x, k + 3, rounds, CFG_10, CFG_NONE, "10/none");
 		summary(x, k + 3, rounds, CFG_10K, CFG_10, "10000/10");
 		summary(x, k + 3, rounds, CFG_10K, CFG_NONE, "10000/none");
+		summary(x, k + 3, rounds, CFG_PAT, CFG_NONE, "patterns/none");
 	}
 	printf("BENCH-DONE\n");
 	return 0;

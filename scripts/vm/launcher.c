@@ -20,7 +20,9 @@
  *       1. prepares the files the case names: TARGET as PREP (exe: a hard
  *          link to the actor; file: a root-owned 0666 file holding "x\n";
  *          dir: a 0777 directory; mnt: a directory with a tmpfs mounted on
- *          it; none), and SOURCE as a hard link to the actor (root, 0755).
+ *          it; absent: nothing there, the missing parent directories made
+ *          (0777), for a case whose op creates TARGET; none), and SOURCE as
+ *          a hard link to the actor (root, 0755).
  *          Plain Unix permissions therefore never decide a case.
  *       2. starts SOURCE in PROFILE: the child writes `exec PROFILE` to
  *          /proc/self/attr/exec (AppArmor change_onexec), drops to uid/gid
@@ -224,6 +226,39 @@ fail:
 	return -1;
 }
 
+/* A creation's path (DESIGN §4.11): absent, its parent directories there.
+ * The parents are made here, by the unconfined launcher, so that only the
+ * actor's creating open or mkdir of the last component is judged.  A
+ * directory's resource ends in '/'; the trailing slashes are not a
+ * component of their own (mkparents makes a directory for every '/'). */
+static int prep_absent(const char *path)
+{
+	char p[4096];
+	size_t n = strlen(path);
+
+	if (n >= sizeof p) {
+		snprintf(errbuf, sizeof errbuf, "bad path %.400s", path);
+		return -1;
+	}
+	memcpy(p, path, n + 1);
+	while (n > 1 && p[n - 1] == '/')
+		p[--n] = 0;
+	if (protected(p)) {
+		snprintf(errbuf, sizeof errbuf, "the rig cannot create %.400s (a kernel filesystem, the rig, or the root)",
+			 path);
+		return -1;
+	}
+	if (mkparents(p))
+		return -1;
+	unmount_all(p);
+	if (rmrf(p)) {
+		if (!errbuf[0])
+			snprintf(errbuf, sizeof errbuf, "remove %s: %s", p, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int prep(const char *path, const char *kind)
 {
 	struct stat st, actor;
@@ -231,6 +266,8 @@ static int prep(const char *path, const char *kind)
 
 	if (!strcmp(kind, "none") || !strcmp(path, "-"))
 		return 0;
+	if (!strcmp(kind, "absent"))
+		return prep_absent(path);
 	if (protected(path)) {
 		/* /dev/null, /dev/tty, ...: use what the kernel provides */
 		if (lstat(path, &st)) {

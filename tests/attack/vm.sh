@@ -71,6 +71,7 @@ userns            gap:KC0409:userns  refused
 userns-chroot     refused  refused
 userns-mount      refused  refused
 rename-parent     refused  refused
+rename-glob       refused  refused
 fd-inherit        gap:KC0409:descriptors  refused
 mmap              gap:KC0409:descriptors  refused
 scm-rights        gap:KC0409:descriptors  refused
@@ -149,8 +150,9 @@ chmod 1777 /tmp
 echo 0 >/proc/sys/kernel/yama/ptrace_scope
 # the protected objects (plain Unix permissions let everyone in: only the
 # LSM can refuse)
-mkdir -p /k/secret /k/bdir /k/data/ro /k/own /k/pub /k/fs /k/.old /mnt/x /mnt/y /sys/fs/cgroup/escape
+mkdir -p /k/secret /k/bdir /k/data/ro /k/own /k/pub /k/fs /k/.old /k/glob/secA /mnt/x /mnt/y /sys/fs/cgroup/escape
 echo SECRET-blocked >/k/secret/blocked
+echo SECRET-glob >/k/glob/secA/key.pem
 echo SECRET-bdir >/k/bdir/f
 echo RO-data >/k/data/ro/f
 echo RO-user >/k/data/ro/u
@@ -159,8 +161,8 @@ echo public >/k/pub/f
 echo control >/k/pub/ctl
 echo SECRET-fs >/k/fs/secret
 mkfifo /k/bdir/fifo /k/pub/fifo
-chmod 777 /k /k/secret /k/bdir /k/data /k/data/ro /k/own /k/pub /k/fs /mnt/x /mnt/y
-chmod 666 /k/secret/blocked /k/bdir/f /k/data/ro/f /k/data/ro/u /k/own/f /k/pub/f /k/pub/ctl /k/fs/secret /k/bdir/fifo /k/pub/fifo
+chmod 777 /k /k/secret /k/bdir /k/data /k/data/ro /k/own /k/pub /k/fs /k/glob /k/glob/secA /mnt/x /mnt/y
+chmod 666 /k/glob/secA/key.pem /k/secret/blocked /k/bdir/f /k/data/ro/f /k/data/ro/u /k/own/f /k/pub/f /k/pub/ctl /k/fs/secret /k/bdir/fifo /k/pub/fifo
 chown 1000:1000 /k/own/f /k/data/ro/u
 cp /opt/blocked/prog /opt/blocked/delprog
 printf '#!/opt/blocked/prog\n' >/opt/script.sh
@@ -246,6 +248,7 @@ echo "SUITE uptime=$(up)"
 # the rules themselves, and the granted accesses
 K S rule victim root -- cat /k/secret/blocked
 K S rule victim root -- cat /k/bdir/f
+K S rule victim root -- cat /k/glob/secA/key.pem
 K C rule victim root -- cat /k/data/ro/f
 K S rule victim root -- -w cat /k/data/ro/f
 K S rule victim root -- cat /k/own/f
@@ -320,6 +323,13 @@ K A rename-parent allow root -- rename-parent /k/secret /k/secret2 blocked
 back /k/secret /k/secret2
 K C rename-parent none root -- rename-parent /k/secret /k/secret2 blocked
 back /k/secret /k/secret2
+# ... of a file a glob protects, to a name the glob does not match
+K A rename-glob victim root -- rename-parent /k/glob/secA /k/glob/open key.pem
+back /k/glob/secA /k/glob/open
+K A rename-glob victim user -- rename-parent /k/glob/secA /k/glob/open key.pem
+back /k/glob/secA /k/glob/open
+K C rename-glob none root -- rename-parent /k/glob/secA /k/glob/open key.pem
+back /k/glob/secA /k/glob/open
 
 # descriptors opened by an unconfined parent before the task was confined
 exec 5</k/secret/blocked
