@@ -36,6 +36,25 @@ struct sys_sample {
 	unsigned long long args[6];
 };
 
+/* The task every sample event comes from (worker, pid 31337 in the node's namespace, 42 in
+ * its own, child of bash), at boot time ts, with its source and resource. */
+static void sample_event(struct karmor_event *e, uint64_t ts, const char *source, const char *resource)
+{
+	memset(e, 0, sizeof(*e));
+	e->ts_boot_ns = ts;
+	e->cgroup_id = 7001;
+	e->pid = 31337;
+	e->tid = 31337;
+	e->ppid = 4242;
+	e->uid = 1000;
+	e->ns_pid = 42;
+	e->ns_ppid = 7;
+	snprintf(e->comm, sizeof(e->comm), "%s", "worker");
+	snprintf(e->pcomm, sizeof(e->pcomm), "%s", "bash");
+	snprintf(e->source, sizeof(e->source), "%s", source);
+	snprintf(e->resource, sizeof(e->resource), "%s", resource);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -126,13 +145,7 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
 			const struct sample *s = &samples[i];
 			struct karmor_event e;
-			memset(&e, 0, sizeof(e));
-			e.ts_boot_ns = 5000000000ULL + 123456789ULL + i * 1000ULL;
-			e.cgroup_id = 7001;
-			e.pid = 31337;
-			e.tid = 31337;
-			e.ppid = 4242;
-			e.uid = 1000;
+			sample_event(&e, 5000000000ULL + 123456789ULL + i * 1000ULL, s->source, s->resource);
 			e.target = 0;
 			e.rule = s->rule;
 			e.retval = s->retval;
@@ -140,37 +153,19 @@ int main(int argc, char **argv)
 			e.op = (uint16_t)s->op;
 			e.verdict = (uint8_t)s->verdict;
 			e.flags = s->flags;
-			e.ns_pid = 42;
-			e.ns_ppid = 7;
-			snprintf(e.comm, sizeof(e.comm), "%s", "worker");
-			snprintf(e.pcomm, sizeof(e.pcomm), "%s", "bash");
-			snprintf(e.source, sizeof(e.source), "%s", s->source);
-			snprintf(e.resource, sizeof(e.resource), "%s", s->resource);
 			if (kl_alert_print(stdout, &j, &c, &t, &e))
 				rc = 1;
 		}
 		for (size_t i = 0; i < sizeof(sys) / sizeof(sys[0]); i++) {
 			const struct sys_sample *s = &sys[i];
 			struct karmor_event e;
-			memset(&e, 0, sizeof(e));
-			e.ts_boot_ns = 5000000000ULL + 223456789ULL + i * 1000ULL;
-			e.cgroup_id = 7001;
-			e.pid = 31337;
-			e.tid = 31337;
-			e.ppid = 4242;
-			e.uid = 1000;
+			sample_event(&e, 5000000000ULL + 223456789ULL + i * 1000ULL, s->source, s->resource);
 			e.rule = S;
 			e.retval = s->retval;
 			e.arg = s->nr;
 			e.op = KARMOR_OP_SYSCALL;
 			e.verdict = KARMOR_AUDIT;
 			e.flags = s->flags;
-			e.ns_pid = 42;
-			e.ns_ppid = 7;
-			snprintf(e.comm, sizeof(e.comm), "%s", "worker");
-			snprintf(e.pcomm, sizeof(e.pcomm), "%s", "bash");
-			snprintf(e.source, sizeof(e.source), "%s", s->source);
-			snprintf(e.resource, sizeof(e.resource), "%s", s->resource);
 			for (int a = 0; a < 6; a++)
 				e.sysargs[a] = s->args[a];
 			if (kl_alert_print(stdout, &j, &c, &t, &e))
