@@ -365,6 +365,8 @@ static struct karmor_path_value *bpf_path_rec(struct bpf_state *st, uint32_t str
 		pr->source = source;
 		pr->role = role;
 		pr->cls = cls;
+		if (role == KARMOR_ROLE_DIR)
+			st->flags |= cls == KARMOR_CLS_PROCESS ? KARMOR_TF_DIRS_PROC : KARMOR_TF_DIRS_FILE;
 	}
 	return &st->paths[i].v;
 }

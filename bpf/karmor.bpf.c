@@ -129,6 +129,8 @@ struct {
 #define KS_BUF_SIZE	(2 * KARMOR_PATH_MAX)
 #define KS_MASK		(KS_BUF_SIZE - 1)
 #define KS_SLOTS	4
+#define KS_PREFIXES	128	/* > KARMOR_MAX_DEPTH + 1: the scan counts past the limit before refusing */
+#define KS_PREFIX_MASK	(KS_PREFIXES - 1)
 struct karmor_scratch {
 	char buf[KS_BUF_SIZE + 256];
 	/* programs between their increment and decrement of it; the buffer
@@ -143,6 +145,13 @@ struct karmor_scratch {
 	 * it, so loop state starts from these. */
 	struct karmor_effect zero_eff[4];
 	__u32 zero;
+	/* the path scan's prefixes (karmor_scan_bytes): prefix d's running
+	 * hash and the position of the '/' that ends it */
+	struct karmor_prefix {
+		__u64 h;
+		__u32 pos;
+		__u32 pad;
+	} pref[KS_PREFIXES];
 };
 
 struct {
@@ -605,6 +614,7 @@ struct karmor_scan {
 	__u8 err;
 	__u8 execname;		/* look up the last component */
 	__u8 anc;		/* look up ROLE_ANC too: the rename of a directory */
+	__u8 dirs;		/* the target has ROLE_DIR keys of this class: look the prefixes up */
 	__u16 src[KARMOR_NSRC];
 	__u64 hdir;		/* the current prefix's key */
 	__u64 hexact, hname;	/* the keys after the prefixes */
@@ -652,36 +662,117 @@ static long karmor_scan_prefix(__u32 j, void *arg)
 	return 0;
 }
 
-/* one byte of the scan (karmor.h: the path scan) */
-static long karmor_scan_byte(__u32 i, void *arg)
+/*
+ * The bytes of the scan (karmor.h: the path scan), KARMOR_SCAN_CHUNK per
+ * bpf_loop round: the running hash, the depth and the automaton's state stay
+ * in registers within a round, and no byte branches (the '/' test is
+ * arithmetic), so the verifier checks a round once and the kernel runs a
+ * dozen instructions a byte.  Every byte stores the running hash and its
+ * position at pref[depth]: the last store at depth d is the '/' that ends
+ * prefix d, so after the scan pref[0 .. depth) are the directory prefixes,
+ * looked up afterwards (karmor_scan_dir) only by a target with dir keys.
+ */
+#define KARMOR_SCAN_CHUNK 8
+
+static __always_inline long karmor_scan_bytes(__u32 i, struct karmor_scan *c, int with_dfa)
 {
-	struct karmor_scan *c = arg;
 	struct karmor_scratch *s = c->s;
-	unsigned char ch;
+	__u64 h = c->h, depth = c->depth, state = c->dstate;
+	__u32 pos = i * KARMOR_SCAN_CHUNK, key;
+	long done = 0;
 
 	if (!s)
 		return 1;
-	ch = (unsigned char)s->buf[(c->off + i) & KS_MASK];
-	if (c->dstate && karmor_dfa_step(c, ch)) {
-		c->err = 1;	/* cannot happen: the loader checked every word */
+#pragma unroll
+	for (int k = 0; k < KARMOR_SCAN_CHUNK; k++) {
+		__u64 ch, slash;
+		struct karmor_prefix *p;
+
+		if (pos >= c->len) {
+			done = 1;
+			break;
+		}
+		ch = (unsigned char)s->buf[(c->off + pos) & KS_MASK];
+		if (with_dfa) {
+			__u32 *w;
+
+			/* c's fields read at each byte: fewer registers to spill (the
+			 * callback's frame adds to the hook's 512 bytes) */
+			key = c->dfa + KARMOR_DFA_CLASSES + (__u32)ch;
+			w = bpf_map_lookup_elem(&karmor_dfa, &key);
+
+			if (!w) {
+				c->err = 1;	/* cannot happen: the loader checked every word */
+				return 1;
+			}
+			key = c->dfa + (__u32)karmor_dfa_next(state, c->dcols, *w);
+			w = bpf_map_lookup_elem(&karmor_dfa, &key);
+			if (!w) {
+				c->err = 1;
+				return 1;
+			}
+			state = *w;
+		}
+		h = karmor_hash_step(h, (unsigned char)ch);
+		p = &s->pref[depth & KS_PREFIX_MASK];
+		p->h = h;
+		p->pos = pos;
+		/* 1 for '/', else 0, with no branch (the compiler must not make one) */
+		slash = (ch ^ '/') - 1;
+		asm volatile("" : "+r"(slash));
+		depth += slash >> 63;
+		pos++;
+	}
+	c->h = h;
+	c->depth = (__u32)depth;
+	c->dstate = (__u32)state;
+	return done;
+}
+
+/* A target with globs steps its automaton at every byte (a dead state stays
+ * dead, as the loader checked).  One callback for both, so that the hook
+ * after the loop is verified once, not once per kind of target. */
+static long karmor_scan_chunk(__u32 i, void *arg)
+{
+	struct karmor_scan *c = arg;
+
+	if (c->dfa)
+		return karmor_scan_bytes(i, c, 1);
+	return karmor_scan_bytes(i, c, 0);
+}
+
+/* directory prefix d (pref[d]): its dir keys, for every source */
+static long karmor_scan_dir(__u32 d, void *arg)
+{
+	struct karmor_scan *c = arg;
+	struct karmor_scratch *s = c->s;
+
+	if (!s)
 		return 1;
-	}
-	c->h = karmor_hash_step(c->h, ch);
-	if (ch != '/') {
-		c->hbase = karmor_hash_step(c->hbase, ch);
-		return 0;
-	}
-	if (++c->depth > KARMOR_MAX_DEPTH) {
-		c->err = 1;
-		return 1;
-	}
 	karmor_match_begin_prefix(&c->m);
 	/* the same zeros, unknown to the verifier (see karmor_scratch) */
 	c->m.pending[0] = s->zero_eff[2];
 	c->m.pending[1] = s->zero_eff[3];
-	c->hdir = karmor_hash_final(c->h);
+	c->hdir = karmor_hash_final(s->pref[d & KS_PREFIX_MASK].h);
 	bpf_loop(c->nsrc, karmor_scan_prefix, c, 0);
-	c->hbase = karmor_hash_seed;
+	return 0;
+}
+
+/* the last component (after the '/' that ends the last prefix) */
+static __always_inline __u32 karmor_scan_name_at(const struct karmor_scan *c)
+{
+	return c->s->pref[(c->depth - 1) & KS_PREFIX_MASK].pos + 1;
+}
+
+/* one byte of the last component: its hash for the exec-name keys */
+static long karmor_scan_name(__u32 i, void *arg)
+{
+	struct karmor_scan *c = arg;
+	struct karmor_scratch *s = c->s;
+
+	if (!s)
+		return 1;
+	c->hbase = karmor_hash_step(c->hbase, (unsigned char)s->buf[(c->off + karmor_scan_name_at(c) + i) & KS_MASK]);
 	return 0;
 }
 
@@ -772,6 +863,7 @@ static __always_inline int karmor_path_verdict(struct karmor_scan *c, const stru
 	c->hbase = karmor_hash_seed;
 	c->depth = c->s->zero;
 	c->target = w->slot;
+	c->dirs = (w->tgt->flags & (c->cls == KARMOR_CLS_PROCESS ? KARMOR_TF_DIRS_PROC : KARMOR_TF_DIRS_FILE)) != 0;
 	/* the accumulators are 0 (karmor_match_init): as unknown zeros */
 	c->m.acc[0] = c->s->zero_eff[0];
 	c->m.acc[1] = c->s->zero_eff[1];
@@ -785,11 +877,14 @@ static __always_inline int karmor_path_verdict(struct karmor_scan *c, const stru
 		c->dcols = karmor_dfa_word(c, KARMOR_DFA_NCLASSES);
 		c->dstate += KARMOR_DFA_START;
 	}
-	bpf_loop(c->len, karmor_scan_byte, c, 0);
-	if (c->err) {
+	bpf_loop((c->len + KARMOR_SCAN_CHUNK - 1) / KARMOR_SCAN_CHUNK, karmor_scan_chunk, c, 0);
+	if (c->err || c->depth > KARMOR_MAX_DEPTH) {
 		*evflags |= KARMOR_EV_PATH_ERROR;
 		return KARMOR_BLOCK;
 	}
+	/* the prefixes, only for a target with dir keys of the class: as a
+	 * count, not a branch (one continuation for the verifier) */
+	bpf_loop(c->depth & -(__u32)c->dirs, karmor_scan_dir, c, 0);
 	karmor_match_end_prefixes(&c->m);
 	if (c->dfa && c->dstate) {
 		/* for a renamed directory, the globs matching below it */
@@ -812,9 +907,12 @@ static __always_inline int karmor_path_verdict(struct karmor_scan *c, const stru
 	}
 	if (c->len > 1) {
 		c->hexact = karmor_hash_final(c->h);
-		c->hname = karmor_hash_final(c->hbase);
 		c->execname = !is_dir && (w->tgt->flags & (c->cls == KARMOR_CLS_PROCESS ? KARMOR_TF_EXECNAME_PROC
 											    : KARMOR_TF_EXECNAME_FILE)) != 0;
+		/* the bytes after the last '/' (the path starts with one), only for
+		 * a target with exec-name keys; a count again, not a branch */
+		bpf_loop((c->len - karmor_scan_name_at(c)) & -(__u32)c->execname, karmor_scan_name, c, 0);
+		c->hname = karmor_hash_final(c->hbase);
 		/* as a value the verifier cannot know (see karmor_scratch): the callback is checked once */
 		c->exact_role = (__u8)(c->s->zero + (is_dir ? KARMOR_ROLE_SELF : KARMOR_ROLE_EXACT));
 		bpf_loop(c->nsrc, karmor_scan_final, c, 0);

@@ -194,6 +194,8 @@ enum karmor_proto {
 					   (DESIGN §4.12; cleared by the target's opt-out) */
 #define KARMOR_TF_ANC		0x40u	/* has ROLE_ANC or ROLE_BELOW keys: a rename of a directory looks its
 					   path up */
+#define KARMOR_TF_DIRS_PROC	0x80u	/* has process ROLE_DIR keys: the scan looks each directory prefix up */
+#define KARMOR_TF_DIRS_FILE	0x100u	/* ... file ROLE_DIR keys (without them the prefixes cost nothing) */
 #define KARMOR_TF_SYSCALLS	0x8000u	/* has syscall rules (karmor_sys keys): the syscall tracepoints judge
 					   its tasks (see "syscall rules") */
 struct karmor_target {
@@ -377,7 +379,8 @@ static inline int karmor_decide(const struct karmor_effect *a, int allow_list, i
  *   h = seed; hbase = seed;  karmor_match_init(&m, ...)
  *   for each byte c:
  *     h = karmor_hash_step(h, c)
- *     if c == '/':  karmor_match_begin_prefix(&m)
+ *     if c == '/' and the target has dir keys of cls (KARMOR_TF_DIRS_*):
+ *                   karmor_match_begin_prefix(&m)
  *                   for each source s in {0, task's slots...}:
  *                     v = lookup(paths, {karmor_hash_final(h), T, s, ROLE_DIR, cls})
  *                     if v: karmor_match_dir(&m, v)
@@ -788,10 +791,13 @@ static inline void karmor_sys_normalize(char *p)
  * pattern automata (dfa_off, dfa_words) and the path roles PATTERN and BELOW, whose
  * records hold a set id in `str`, not a string id, and the syscall section
  * (sys_off, nsys: after the automaton, before the strings; karmor_image_sys
- * in "syscall rules").  Older images are refused (recompile them).
+ * in "syscall rules").  Version 4 the target flags KARMOR_TF_DIRS_PROC and
+ * KARMOR_TF_DIRS_FILE, without which the programs skip the directory-prefix
+ * lookups (an older image would lose its dir rules).  Older images are refused
+ * (recompile them).
  */
 #define KARMOR_IMAGE_MAGIC	"KARMORMI"	/* 8 bytes, no NUL */
-#define KARMOR_IMAGE_VERSION	3u
+#define KARMOR_IMAGE_VERSION	4u
 #define KARMOR_IMAGE_LITTLE	1u		/* endian field: 1 = little-endian */
 #define KARMOR_IMAGE_SUFFIX	".kmi"
 

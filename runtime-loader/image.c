@@ -24,7 +24,7 @@
 #define KL_RULE_CLASSES 7		/* process .. devices (karmor_image_rule.cls) */
 #define KL_TF_KNOWN                                                                                   \
 	(KARMOR_TF_EXECNAME_PROC | KARMOR_TF_EXECNAME_FILE | KARMOR_TF_SOURCES | KARMOR_TF_HOST | KARMOR_TF_CONFINE | \
-	 KARMOR_TF_ANC | KARMOR_TF_SYSCALLS)
+	 KARMOR_TF_ANC | KARMOR_TF_DIRS_PROC | KARMOR_TF_DIRS_FILE | KARMOR_TF_SYSCALLS)
 
 static int kl_fail(char *err, size_t errlen, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -351,11 +351,14 @@ static int kl_validate(struct kl_image *img, const char *name, char *err, size_t
 	}
 
 	const struct karmor_image_path *paths = (const void *)(d + h->paths_off);
+	uint32_t dirs = 0;	/* the KARMOR_TF_DIRS_* flags the keys call for */
 	for (uint32_t i = 0; i < h->npaths; i++) {
 		const struct karmor_image_path *p = &paths[i];
 		if (p->role > KARMOR_ROLE_SELF || p->cls > KARMOR_CLS_FILE || p->source > h->nsources)
 			return kl_fail(err, errlen, name, "path entry %u: role %u, class %u or source slot %u out of range", i,
 				       p->role, p->cls, p->source);
+		if (p->role == KARMOR_ROLE_DIR)
+			dirs |= p->cls == KARMOR_CLS_PROCESS ? KARMOR_TF_DIRS_PROC : KARMOR_TF_DIRS_FILE;
 		/* a set of globs: its id names accepting states of the automaton; else a string */
 		bool set = p->role == KARMOR_ROLE_PATTERN || p->role == KARMOR_ROLE_BELOW;
 		char what[64];
@@ -397,6 +400,10 @@ static int kl_validate(struct kl_image *img, const char *name, char *err, size_t
 				return kl_fail(err, errlen, name, "path entry %u (%s) is out of order or a duplicate", i, what);
 		}
 	}
+	/* the programs skip the prefix lookups of a class whose flag is clear */
+	if ((h->flags & (KARMOR_TF_DIRS_PROC | KARMOR_TF_DIRS_FILE)) != dirs)
+		return kl_fail(err, errlen, name, "the directory flags (0x%x) do not match the directory keys (0x%x)",
+			       h->flags & (KARMOR_TF_DIRS_PROC | KARMOR_TF_DIRS_FILE), dirs);
 
 	const struct karmor_image_id *sets[2] = {(const void *)(d + h->nets_off), (const void *)(d + h->caps_off)};
 	const uint32_t counts[2] = {h->nnets, h->ncaps};

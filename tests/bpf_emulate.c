@@ -272,7 +272,9 @@ static int emu_path_verdict(const struct emu_kernel *k, uint32_t target, const _
 		h = karmor_hash_step(h, (unsigned char)*c);
 		if (*c == '/') {
 			karmor_match_begin_prefix(&m);
-			for (int s = 0; s < nsrc; s++) {
+			/* as the programs: a class without dir keys skips the lookups */
+			bool dirs = t->flags & (cls == KARMOR_CLS_PROCESS ? KARMOR_TF_DIRS_PROC : KARMOR_TF_DIRS_FILE);
+			for (int s = 0; dirs && s < nsrc; s++) {
 				const struct karmor_path_value *v =
 					emu_get(&k->paths, karmor_hash_final(h), emu_path_k1(target, sources[s], KARMOR_ROLE_DIR, cls));
 				if (v)

@@ -132,7 +132,8 @@ static void test_round_trip(void)
 	CU_ASSERT_STRING_EQUAL(kl_image_str(&img, h->name), "karmorc-test-00000000");
 	CU_ASSERT_STRING_EQUAL(kl_image_str(&img, h->describe), "the test target");
 	CU_ASSERT_STRING_EQUAL(kl_image_str(&img, h->karmorc_version), "9.9.9");
-	CU_ASSERT_EQUAL(h->flags, KARMOR_TF_SOURCES | KARMOR_TF_EXECNAME_PROC | KARMOR_TF_CONFINE | KARMOR_TF_ANC);
+	CU_ASSERT_EQUAL(h->flags, KARMOR_TF_SOURCES | KARMOR_TF_EXECNAME_PROC | KARMOR_TF_CONFINE | KARMOR_TF_ANC |
+				 KARMOR_TF_DIRS_FILE);	/* file dir rules, no process one */
 	CU_ASSERT_EQUAL(h->nsources, 1);
 	CU_ASSERT_EQUAL(h->allow_list[KARMOR_PC_FILE], 1);
 	CU_ASSERT_EQUAL(h->allow_list[KARMOR_PC_NETWORK], 0);
@@ -413,15 +414,19 @@ static void test_header_fields(void)
 	fresh();
 	H()->version = 1;	/* the format before the identity section */
 	reseal();
-	REFUSED("format version 1, this program reads version 3");
+	REFUSED("format version 1, this program reads version 4");
 	fresh();
 	H()->version = 2;	/* the format before the pattern automaton and the syscall section */
 	reseal();
-	REFUSED("format version 2, this program reads version 3");
+	REFUSED("format version 2, this program reads version 4");
 	fresh();
-	H()->version = 4;
+	H()->version = 3;	/* the format before the directory flags */
 	reseal();
-	REFUSED("format version 4");
+	REFUSED("format version 3, this program reads version 4");
+	fresh();
+	H()->version = 5;
+	reseal();
+	REFUSED("format version 5");
 	fresh();
 	H()->endian = 2;
 	reseal();
@@ -438,6 +443,14 @@ static void test_header_fields(void)
 	H()->flags &= ~KARMOR_TF_SOURCES;
 	reseal();
 	REFUSED("sources flag disagrees");
+	fresh();
+	H()->flags ^= KARMOR_TF_DIRS_FILE;	/* the programs would skip (or look for) dir keys */
+	reseal();
+	REFUSED("directory flags");
+	fresh();
+	H()->flags ^= KARMOR_TF_DIRS_PROC;
+	reseal();
+	REFUSED("directory flags");
 	fresh();
 	H()->posture[1] = 7;
 	reseal();

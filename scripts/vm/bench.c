@@ -56,7 +56,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/bpf.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -75,9 +77,10 @@ static struct {
 	char blocked_file[256], blocked_exe[256];
 	double budget;
 	int oi, ob, ei, eb;
+	int profile;
 } conf = { "/.vmt/karmor-loader", "/sys/fs/cgroup/bench", { "", "/.vmt/policy/b10", "/.vmt/policy/b10k",
 	   "/.vmt/policy/bpat" }, "/srv/app/config.json", "/srv/app/bench-true", "/srv/data/d0000/file0000",
-	   "/srv/tools/tool0000", 200, 1000, 7, 10, 5 };
+	   "/srv/tools/tool0000", 200, 1000, 7, 10, 5, 0 };
 
 /* per round and slot: open ns, open normalized, its reference ns; the same
  * for exec */
@@ -158,6 +161,8 @@ static int read_conf(const char *path)
 			set_str(conf.blocked_exe, sizeof conf.blocked_exe, v);
 		else if (!strcmp(line, "budget"))
 			conf.budget = atof(v);
+		else if (!strcmp(line, "profile"))
+			conf.profile = atoi(v);
 		else if (!strcmp(line, "oi"))
 			conf.oi = atoi(v);
 		else if (!strcmp(line, "ob"))
@@ -210,8 +215,13 @@ static void loader_log(void)
 	char line[512];
 	FILE *f = fopen("/.vmt/loader.log", "r");
 
-	for (int i = 0; f && i < 8 && fgets(line, sizeof line, f); i++)
-		printf("BENCH-ERROR   %s", line);
+	/* the first lines, then the verifier's verdicts (its log is long) */
+	for (int i = 0, n = 0; f && n < 24 && fgets(line, sizeof line, f); i++)
+		if (i < 6 || strstr(line, "processed") || strstr(line, "Too large") || strstr(line, "failed") ||
+		    strstr(line, "too ") || strstr(line, "combined")) {
+			printf("BENCH-ERROR   %s", line);
+			n++;
+		}
 	if (f)
 		fclose(f);
 }
@@ -495,6 +505,122 @@ static void absolute(const char *what, int k, int n)
 	}
 }
 
+/* ------------------------------------------------------------ profile */
+/*
+ * `profile=1` (scripts/bench-vm --profile): where the time goes, not a
+ * ratio.  Once per configuration: kernel.bpf_stats_enabled on, ob batches of
+ * oi opens in the cgroup, then every loaded program's run count and run time
+ * (BPF_OBJ_GET_INFO_BY_FD) as the difference over the batches.  The stats
+ * themselves cost two clock reads per program run, so these numbers say
+ * which program and how many ns per open, never a ratio to compare with the
+ * targets.
+ */
+#define MAX_PROGS 128
+struct prog_stat {
+	__u32 id;
+	char name[BPF_OBJ_NAME_LEN];
+	__u64 cnt, ns;
+	__u32 verified;	/* instructions the verifier processed (its limit: 1,000,000) */
+};
+
+static long bpf_call(int cmd, union bpf_attr *a)
+{
+	return syscall(SYS_bpf, cmd, a, sizeof *a);
+}
+
+/* every loaded program's counters into st; their number */
+static int prog_stats(struct prog_stat *st, int max)
+{
+	union bpf_attr a;
+	__u32 id = 0;
+	int n = 0;
+
+	while (n < max) {
+		struct bpf_prog_info info;
+		int fd;
+
+		memset(&a, 0, sizeof a);
+		a.start_id = id;
+		if (bpf_call(BPF_PROG_GET_NEXT_ID, &a))
+			break;
+		id = a.next_id;
+		memset(&a, 0, sizeof a);
+		a.prog_id = id;
+		fd = (int)bpf_call(BPF_PROG_GET_FD_BY_ID, &a);
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof info);
+		memset(&a, 0, sizeof a);
+		a.info.bpf_fd = (__u32)fd;
+		a.info.info_len = sizeof info;
+		a.info.info = (__u64)(unsigned long)&info;
+		if (!bpf_call(BPF_OBJ_GET_INFO_BY_FD, &a)) {
+			st[n].id = id;
+			memcpy(st[n].name, info.name, sizeof st[n].name);
+			st[n].cnt = info.run_cnt;
+			st[n].ns = info.run_time_ns;
+			st[n].verified = info.verified_insns;
+			n++;
+		}
+		close(fd);
+	}
+	return n;
+}
+
+static int set_stats(int on)
+{
+	int fd = open("/proc/sys/kernel/bpf_stats_enabled", O_WRONLY), ok;
+
+	ok = fd >= 0 && write(fd, on ? "1" : "0", 1) == 1;
+	if (fd >= 0)
+		close(fd);
+	return ok ? 0 : -1;
+}
+
+static int profile(void)
+{
+	static struct prog_stat before[MAX_PROGS], after[MAX_PROGS];
+	static const int order[] = { CFG_NONE, CFG_10, CFG_10K, CFG_PAT };
+	double ms, res[NVALUES];
+
+	for (unsigned i = 0; i < sizeof order / sizeof *order; i++) {
+		int c = order[i], nb, na;
+
+		if (set_cfg(c, &ms))
+			return 1;
+		if (set_stats(1)) {
+			printf("BENCH-ERROR cannot enable kernel.bpf_stats_enabled: %s\n", strerror(errno));
+			return 1;
+		}
+		nb = prog_stats(before, MAX_PROGS);
+		if (slot(c, res)) {
+			printf("BENCH-ERROR profile of config %s failed\n", cfg_name[c]);
+			return 1;
+		}
+		na = prog_stats(after, MAX_PROGS);
+		set_stats(0);
+		if (c == CFG_10)
+			for (int k = 0; k < na; k++)
+				printf("VERIFIED %s %u\n", after[k].name, after[k].verified);
+		printf("PROFILE %s open_ns=%.0f ref_ns=%.0f exec_ns=%.0f\n", cfg_name[c], res[0], res[2], res[3]);
+		for (int k = 0; k < na; k++) {
+			__u64 cnt = after[k].cnt, ns = after[k].ns;
+
+			for (int j = 0; j < nb; j++)
+				if (before[j].id == after[k].id) {
+					cnt -= before[j].cnt;
+					ns -= before[j].ns;
+				}
+			if (cnt)
+				printf("PROG %s %s runs=%llu ns_per_run=%.0f\n", cfg_name[c], after[k].name,
+				       (unsigned long long)cnt, (double)ns / (double)cnt);
+		}
+	}
+	set_cfg(CFG_NONE, &ms);
+	printf("BENCH-DONE\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	double t_start = now_s(), ms, apply_ms[NCFG] = { 0, 0, 0, 0 }, round_s = 0;
@@ -515,6 +641,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	printf("TARGETS 10=%s 10000=%s patterns=%s\n", tname[CFG_10], tname[CFG_10K], tname[CFG_PAT]);
+	if (conf.profile)
+		return profile();
 	while (rounds < MAX_ROUNDS) {
 		double r0 = now_s();
 
