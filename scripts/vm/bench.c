@@ -4,13 +4,17 @@
  * fork+execve+wait of a small static program, with no program attached
  * ("none"), with a 10-rule target, with a 10,000-rule target and with a target
  * of 100 globs (matchPatterns: one automaton walked over every path) bound to
- * the benchmark's cgroup.  Runs as PID 1's child in the guest, in the root cgroup
+ * the benchmark's cgroup; and unlink() of a fresh file, whose cost with
+ * syscall audit on (the 10-rule target plus an Audit rule on unlink/unlinkat:
+ * the syscall tracepoint programs load and every unlink emits a Syscall event)
+ * is compared with the 10-rule target alone (the path_unlink hook, no
+ * tracepoint program).  Runs as PID 1's child in the guest, in the root cgroup
  * (no target covers it), and prints machine-readable lines on stdout.
  *
  *   bench run [CONF]      CONF default /.vmt/bench.conf, lines KEY=VALUE:
  *     loader=PATH         karmor-loader (static)
  *     cgroup=DIR          the benchmark's cgroup v2 directory (made here)
- *     p10=DIR p10k=DIR ppat=DIR   one map image each (DIR/TARGET.kmi)
+ *     p10=DIR p10k=DIR ppat=DIR psys=DIR   one map image each (DIR/TARGET.kmi)
  *     file=PATH           the file opened (no rule matches it)
  *     exe=PATH            the program exec'd (no rule matches it): a copy
  *                         of this binary, which exits 0 at once unless its
@@ -18,13 +22,15 @@
  *     blocked_file=PATH   a file both policies Block (the liveness check)
  *     blocked_exe=PATH    a program both policies Block
  *     budget=SECONDS      guest time for the whole benchmark
- *     oi= ob= ei= eb=     open: ob batches of oi ops; exec: eb batches of ei
+ *     udir=DIR            where the unlinked files are made (no rule matches)
+ *     oi= ob= ei= eb= ui= ub=   open: ob batches of oi ops; exec: eb batches
+ *                         of ei; unlink: ub batches of ui
  *
  * Why paired rounds (../shared/reference/bpf-overhead-calibration.md): under
  * qemu's software emulation the speed of the guest drifts by tens of percent
  * over tens of seconds, so numbers from separate times cannot be compared.
  * Each round measures the configurations in the order none, 10, 10k,
- * patterns, patterns, 10k, 10, none; a ratio is taken within one round between the two slots of each
+ * patterns, sys, sys, patterns, 10k, 10, none; a ratio is taken within one round between the two slots of each
  * configuration, whose mean times are symmetric around the round's middle, so
  * a drift that is linear over the round cancels.  The reported value is the
  * median of the per-round ratios, with their inter-quartile range.
@@ -65,26 +71,28 @@
 
 #define MAX_ROUNDS 200
 #define MAX_BATCH 64
-#define NSLOTS 8
-#define NCFG 4
+#define MAX_UNLINK 4096	/* files per unlink batch */
+#define NSLOTS 10
+#define NCFG 5
 
-enum { CFG_NONE = 0, CFG_10 = 1, CFG_10K = 2, CFG_PAT = 3 };
-static const int slot_cfg[NSLOTS] = { CFG_NONE, CFG_10, CFG_10K, CFG_PAT, CFG_PAT, CFG_10K, CFG_10, CFG_NONE };
-static const char *const cfg_name[NCFG] = { "none", "10", "10000", "patterns" };
+enum { CFG_NONE = 0, CFG_10 = 1, CFG_10K = 2, CFG_PAT = 3, CFG_SYS = 4 };
+static const int slot_cfg[NSLOTS] = { CFG_NONE, CFG_10, CFG_10K, CFG_PAT, CFG_SYS,
+				      CFG_SYS,  CFG_PAT, CFG_10K, CFG_10, CFG_NONE };
+static const char *const cfg_name[NCFG] = { "none", "10", "10000", "patterns", "sys" };
 
 static struct {
-	char loader[256], cgroup[256], dir[NCFG][256], file[256], exe[256];
+	char loader[256], cgroup[256], dir[NCFG][256], file[256], exe[256], udir[256];
 	char blocked_file[256], blocked_exe[256];
 	double budget;
-	int oi, ob, ei, eb;
+	int oi, ob, ei, eb, ui, ub;
 	int profile;
 } conf = { "/.vmt/karmor-loader", "/sys/fs/cgroup/bench", { "", "/.vmt/policy/b10", "/.vmt/policy/b10k",
-	   "/.vmt/policy/bpat" }, "/srv/app/config.json", "/srv/app/bench-true", "/srv/data/d0000/file0000",
-	   "/srv/tools/tool0000", 200, 1000, 7, 10, 5, 0 };
+	   "/.vmt/policy/bpat", "/.vmt/policy/bsys" }, "/srv/app/config.json", "/srv/app/bench-true",
+	   "/srv/app/u", "/srv/data/d0000/file0000", "/srv/tools/tool0000", 200, 1000, 7, 10, 5, 500, 7, 0 };
 
 /* per round and slot: open ns, open normalized, its reference ns; the same
- * for exec */
-#define NVALUES 6
+ * for exec, then for unlink */
+#define NVALUES 9
 static double results[MAX_ROUNDS][NSLOTS][NVALUES];
 
 static double now_s(void)
@@ -151,6 +159,10 @@ static int read_conf(const char *path)
 			set_str(conf.dir[CFG_10K], sizeof conf.dir[0], v);
 		else if (!strcmp(line, "ppat"))
 			set_str(conf.dir[CFG_PAT], sizeof conf.dir[0], v);
+		else if (!strcmp(line, "psys"))
+			set_str(conf.dir[CFG_SYS], sizeof conf.dir[0], v);
+		else if (!strcmp(line, "udir"))
+			set_str(conf.udir, sizeof conf.udir, v);
 		else if (!strcmp(line, "file"))
 			set_str(conf.file, sizeof conf.file, v);
 		else if (!strcmp(line, "exe"))
@@ -171,9 +183,14 @@ static int read_conf(const char *path)
 			conf.ei = atoi(v);
 		else if (!strcmp(line, "eb"))
 			conf.eb = atoi(v);
+		else if (!strcmp(line, "ui"))
+			conf.ui = atoi(v);
+		else if (!strcmp(line, "ub"))
+			conf.ub = atoi(v);
 	}
 	fclose(f);
-	if (conf.ob < 1 || conf.ob > MAX_BATCH || conf.eb < 1 || conf.eb > MAX_BATCH || conf.oi < 1 || conf.ei < 1) {
+	if (conf.ob < 1 || conf.ob > MAX_BATCH || conf.eb < 1 || conf.eb > MAX_BATCH || conf.oi < 1 || conf.ei < 1 ||
+	    conf.ub < 1 || conf.ub > MAX_BATCH || conf.ui < 1 || conf.ui > MAX_UNLINK) {
 		printf("BENCH-ERROR batch sizes out of range in %s\n", path);
 		return -1;
 	}
@@ -290,6 +307,42 @@ static int set_cfg(int c, double *ms)
 	return 0;
 }
 
+/* After a slot of the sys configuration: drain the ring buffer (so that the
+ * next slot's events have room, as with a reader running) and check that its
+ * unlinks were audited: the number of Syscall events naming SYS_UNLINK*, or -1. */
+static int sys_events(void)
+{
+	char line[4096];
+	char *drain[] = { "events", "--json", "--drain", NULL };
+	FILE *f;
+	int n = 0;
+
+	if (loader(drain))
+		return -1;
+	f = fopen("/.vmt/loader.log", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f))
+		if (strstr(line, "\"Syscall\"") && strstr(line, "SYS_UNLINK"))
+			n++;
+	fclose(f);
+	return n;
+}
+
+static int sys_check(void)
+{
+	int n = sys_events();
+
+	/* at least the measured unlinks (the ring holds far more) */
+	if (n < conf.ub * conf.ui) {
+		printf("BENCH-ERROR syscall audit not live: %d SYS_UNLINK events after a sys slot of %d unlinks\n", n,
+		       conf.ub * conf.ui);
+		return -1;
+	}
+	printf("EVENTS sys %d\n", n);
+	return 0;
+}
+
 /* ------------------------------------------------------------ a slot */
 
 static int exec_true(const char *path)
@@ -370,6 +423,37 @@ static double batch_ref(int n)
 	return (now_s() - t0) * 1e9 / n;
 }
 
+/* n files made in udir first (not timed), then unlinked (timed) */
+static double batch_unlink(int n)
+{
+	char name[MAX_UNLINK][16];
+	int dir = open(conf.udir, O_RDONLY | O_DIRECTORY);
+	double t0;
+
+	if (dir < 0)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		int fd;
+
+		snprintf(name[i], sizeof name[i], "f%d", i);
+		fd = openat(dir, name[i], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0) {
+			close(dir);
+			return -1;
+		}
+		close(fd);
+	}
+	t0 = now_s();
+	for (int i = 0; i < n; i++)
+		if (unlinkat(dir, name[i], 0)) {
+			close(dir);
+			return -1;
+		}
+	t0 = (now_s() - t0) * 1e9 / n;
+	close(dir);
+	return t0;
+}
+
 static double batch_exec(int n)
 {
 	double t0 = now_s();
@@ -409,7 +493,7 @@ static int measure(double (*op)(int), int n, int nb, double v[3])
 }
 
 /* one slot in a child inside the cgroup: res = open {ns, normalized, reference
- * ns}, exec {the same} */
+ * ns}, exec {the same}, unlink {the same} */
 static int slot(int cfg, double res[NVALUES])
 {
 	int p[2], st;
@@ -439,7 +523,8 @@ static int slot(int cfg, double res[NVALUES])
 			_exit(1);
 		}
 		if (check(cfg) || measure(batch_open, conf.oi, conf.ob, res) ||
-		    measure(batch_exec, conf.ei, conf.eb, res + 3)) {
+		    measure(batch_exec, conf.ei, conf.eb, res + 3) ||
+		    measure(batch_unlink, conf.ui, conf.ub, res + 6)) {
 			printf("BENCH-ERROR config %s: a measured operation failed\n", cfg_name[cfg]);
 			fflush(stdout);
 			_exit(1);
@@ -580,7 +665,7 @@ static int set_stats(int on)
 static int profile(void)
 {
 	static struct prog_stat before[MAX_PROGS], after[MAX_PROGS];
-	static const int order[] = { CFG_NONE, CFG_10, CFG_10K, CFG_PAT };
+	static const int order[] = { CFG_NONE, CFG_10, CFG_10K, CFG_PAT, CFG_SYS };
 	double ms, res[NVALUES];
 
 	for (unsigned i = 0; i < sizeof order / sizeof *order; i++) {
@@ -602,7 +687,10 @@ static int profile(void)
 		if (c == CFG_10)
 			for (int k = 0; k < na; k++)
 				printf("VERIFIED %s %u\n", after[k].name, after[k].verified);
-		printf("PROFILE %s open_ns=%.0f ref_ns=%.0f exec_ns=%.0f\n", cfg_name[c], res[0], res[2], res[3]);
+		if (c == CFG_SYS && sys_check())
+			return 1;
+		printf("PROFILE %s open_ns=%.0f ref_ns=%.0f exec_ns=%.0f unlink_ns=%.0f\n", cfg_name[c], res[0], res[2],
+		       res[3], res[6]);
 		for (int k = 0; k < na; k++) {
 			__u64 cnt = after[k].cnt, ns = after[k].ns;
 
@@ -623,7 +711,7 @@ static int profile(void)
 
 int main(int argc, char **argv)
 {
-	double t_start = now_s(), ms, apply_ms[NCFG] = { 0, 0, 0, 0 }, round_s = 0;
+	double t_start = now_s(), ms, apply_ms[NCFG] = { 0 }, round_s = 0;
 	int rounds = 0;
 
 	if (argc < 2 || strcmp(argv[1], "run"))
@@ -640,7 +728,12 @@ int main(int argc, char **argv)
 			printf("BENCH-ERROR not one .kmi in %s\n", conf.dir[c]);
 			return 1;
 		}
-	printf("TARGETS 10=%s 10000=%s patterns=%s\n", tname[CFG_10], tname[CFG_10K], tname[CFG_PAT]);
+	if (mkdir(conf.udir, 0755) && errno != EEXIST) {
+		printf("BENCH-ERROR mkdir %s: %s\n", conf.udir, strerror(errno));
+		return 1;
+	}
+	printf("TARGETS 10=%s 10000=%s patterns=%s sys=%s\n", tname[CFG_10], tname[CFG_10K], tname[CFG_PAT],
+	       tname[CFG_SYS]);
 	if (conf.profile)
 		return profile();
 	while (rounds < MAX_ROUNDS) {
@@ -660,20 +753,24 @@ int main(int argc, char **argv)
 				       rounds + 1);
 				return 1;
 			}
+			if (slot_cfg[s] == CFG_SYS && sys_check())
+				return 1;
 			printf("SLOT %d %d %s open_ns=%.0f open_norm=%.4f ref_ns=%.0f exec_ns=%.0f exec_norm=%.2f"
-			       " apply_ms=%.0f\n", rounds + 1, s, cfg_name[slot_cfg[s]], results[rounds][s][0],
-			       results[rounds][s][1], results[rounds][s][2], results[rounds][s][3],
-			       results[rounds][s][4], ms);
+			       " unlink_ns=%.0f unlink_norm=%.4f apply_ms=%.0f\n", rounds + 1, s, cfg_name[slot_cfg[s]],
+			       results[rounds][s][0], results[rounds][s][1], results[rounds][s][2], results[rounds][s][3],
+			       results[rounds][s][4], results[rounds][s][6], results[rounds][s][7], ms);
 		}
 		round_s = now_s() - r0;
 		rounds++;
 		printf("ROUND %d %.1fs\n", rounds, round_s);
 	}
 	set_cfg(CFG_NONE, &ms);
-	printf("PARAMS rounds=%d open=%dx%d exec=%dx%d apply_ms_10=%.0f apply_ms_10000=%.0f apply_ms_patterns=%.0f\n",
-	       rounds, conf.ob, conf.oi, conf.eb, conf.ei, apply_ms[1], apply_ms[2], apply_ms[3]);
+	printf("PARAMS rounds=%d open=%dx%d exec=%dx%d unlink=%dx%d apply_ms_10=%.0f apply_ms_10000=%.0f"
+	       " apply_ms_patterns=%.0f apply_ms_sys=%.0f\n", rounds, conf.ob, conf.oi, conf.eb, conf.ei, conf.ub,
+	       conf.ui, apply_ms[1], apply_ms[2], apply_ms[3], apply_ms[4]);
 	absolute("open", 0, rounds);
 	absolute("exec", 3, rounds);
+	absolute("unlink", 6, rounds);
 	/* the ratios of the normalized values, then of the raw times */
 	for (int k = 1; k >= 0; k -= 1) {
 		const char *o = k ? "open" : "open-raw", *x = k ? "exec" : "exec-raw";
@@ -686,6 +783,17 @@ int main(int argc, char **argv)
 		summary(x, k + 3, rounds, CFG_10K, CFG_10, "10000/10");
 		summary(x, k + 3, rounds, CFG_10K, CFG_NONE, "10000/none");
 		summary(x, k + 3, rounds, CFG_PAT, CFG_NONE, "patterns/none");
+		/* syscall audit on vs off; the 10-rule target's unlink vs none; and what
+		 * the loaded tracepoint programs cost an open they do not audit.  In
+		 * the sys slots the reference (faccessat) passes the tracepoints too,
+		 * so the normalized sys ratios understate and the raw ones bound them
+		 * from the other side. */
+		const char *u = k ? "unlink" : "unlink-raw";
+
+		summary(u, k + 6, rounds, CFG_SYS, CFG_10, "sys/10");
+		summary(u, k + 6, rounds, CFG_10, CFG_NONE, "10/none");
+		summary(u, k + 6, rounds, CFG_SYS, CFG_NONE, "sys/none");
+		summary(o, k, rounds, CFG_SYS, CFG_10, "sys/10");
 	}
 	printf("BENCH-DONE\n");
 	return 0;
