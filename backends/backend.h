@@ -158,6 +158,7 @@ struct be_backend {
 
 extern const struct be_backend be_apparmor;
 extern const struct be_backend be_bpf;
+extern const struct be_backend be_selinux;
 /* Every backend, in output order; NULL-terminated. */
 extern const struct be_backend *const be_backends[];
 const struct be_backend *be_find(const char *name);

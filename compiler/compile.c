@@ -20,6 +20,8 @@ static void kc_compile_usage(FILE *f)
 	      "                       [--workloads PATH]... [--apparmor-binary FEATURES_FILE] PATH...\n"
 	      "       karmorc compile --target=bpf -o DIR [--posture CLASS=MODE,...] [--schema=crd|daemon]\n"
 	      "                       [--workloads PATH]... [--bpf-object FILE] [--bpf-map-budget SIZE] PATH...\n"
+	      "       karmorc compile --target=selinux -o DIR [--posture CLASS=MODE,...] [--schema=crd|daemon]\n"
+	      "                       [--workloads PATH]... PATH...                  (host targets only)\n"
 	      "       karmorc compile --target=all -o DIR [--posture CLASS=MODE,...] [--schema=crd|daemon]\n"
 	      "                       [--workloads PATH]... [--apparmor-binary FEATURES_FILE] [--bpf-object FILE]\n"
 	      "                       [--bpf-map-budget SIZE] PATH...\n"

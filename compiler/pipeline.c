@@ -296,12 +296,17 @@ static const char *kc_emit(struct kc_pipeline *pl)
 		size_t errors = pl->diags->errors;
 		o->be.prog = pl->prog;
 		o->be.diags = pl->diags;
+		const struct ir_target *unserved = NULL;	/* the first target the backend does not serve */
+		size_t nunserved = 0;
 		for (size_t t = 0; t < pl->targets.n; t++) {
 			const struct ir_target *tg = &pl->targets.items[t];
 			if (!tg->npolicies)
 				continue;	/* no policy applies: the workload runs unconfined */
-			if (!(o->backend->subjects & (tg->host ? BE_HOSTS : BE_CONTAINERS)))
+			if (!(o->backend->subjects & (tg->host ? BE_HOSTS : BE_CONTAINERS))) {
+				if (!nunserved++)
+					unserved = tg;
 				continue;
+			}
 			o->be.target_index = (uint32_t)t;
 			size_t from = pl->diags->len, nfiles = o->be.nfiles;
 			o->backend->emit(&o->be, tg);
@@ -313,6 +318,17 @@ static const char *kc_emit(struct kc_pipeline *pl)
 					pl->staging_failed = true;
 				be_buf_free(&o->be.files[f].text);
 			}
+		}
+		if (unserved) {
+			/* never silently nothing: one finding per backend and run */
+			bool hosts = o->backend->subjects == BE_HOSTS;
+			/* a warning when this backend alone was asked for (--target=all: a note) */
+			size_t from = pl->diags->len;
+			fe_diag_add(pl->diags, pl->noutputs == 1 ? FE_WARNING : FE_NOTE, FE_BE_SUBJECTS, pl->prog->policies[unserved->policies[0]].loc,
+				    "%s: serves %s targets only: %zu %s target%s get%s nothing from it (the first: %s)",
+				    o->backend->name, hosts ? "host" : "container", nunserved, hosts ? "container" : "host",
+				    nunserved == 1 ? "" : "s", nunserved == 1 ? "s" : "", unserved->name);
+			kc_stamp(pl->diags, from, o->backend->name, NULL);
 		}
 		if (o->backend->finish) {
 			size_t from = pl->diags->len;

@@ -1883,7 +1883,7 @@ t_target_all() {
 	rc_is 0
 	kc compile --target=nope -o four v.yaml
 	rc_is 2
-	err_has "--target must name a backend (apparmor or bpf) or all, not nope"
+	err_has "--target must name a backend (apparmor, bpf or selinux) or all, not nope"
 	printf 'policies: [v.yaml]\ncases:\n  - {name: c, workload: {namespace: ns}, op: read, resource: /x, expect: Allow}\n' >sc.yaml
 	KARMORC_BPF_OBJECT=obj.o kc compile --target=all -o five --scenario sc.yaml
 	rc_is 2
@@ -2139,7 +2139,11 @@ t_workloads_compile() {
 	KARMORC_BPF_OBJECT=obj.o kc compile --target=all --workloads inv/ns.yaml --workloads inv/rest.yaml -o one \
 		allow-web.yaml hosts.yaml wrong-label.yaml
 	rc_is 0
-	err_re "^karmorc: compile: 3 targets, 7 files written to one/"
+	err_re "^karmorc: compile: 3 targets, 8 files written to one/"
+	# selinux serves the node only; with --target=all its KC0411 is a note (not printed)
+	ls one/selinux | grep -q '^karmorc-host-worker-1-.*\.cil$' || fail "no SELinux module for the node worker-1"
+	[ "$(ls one/selinux | wc -l)" -eq 1 ] || fail "SELinux modules for containers: $(ls one/selinux | tr '\n' ' ')"
+	grep -q KC0411 "$ERR" && fail "KC0411 printed with --target=all (it is a note there)"
 	ls one/apparmor | grep -q '^karmorc-wl-shop-web-nginx-' || fail "no profile named after shop/web/nginx: $(ls one/apparmor | tr '\n' ' ')"
 	ls one/apparmor | grep -q '^karmorc-host-worker-1-' || fail "no profile for the node worker-1"
 	[ "$(ls one/apparmor | wc -l)" -eq 3 ] || fail "expected 3 profiles: $(ls one/apparmor | tr '\n' ' ')"
@@ -2153,6 +2157,16 @@ t_workloads_compile() {
 	grep -q 'flags=(.*complain' one/apparmor/karmorc-wl-shop-web-nginx-* &&
 		fail "the nginx profile is in complain mode under a block posture"
 }
+t_selinux_hosts_only() {
+	# containers only: one warning that counts them, and no module
+	cp "$INV/allow-web.yaml" .
+	kc compile --target=selinux --workloads "$INV/inventory" -o out allow-web.yaml
+	rc_is 0
+	err_re "warning: selinux: serves host targets only: 2 container targets get nothing from it .*\[KC0411\]"
+	[ "$(grep -c KC0411 "$ERR")" -eq 1 ] || fail "KC0411 more than once"
+	[ ! -e out/selinux ] || [ -z "$(ls out/selinux)" ] || fail "modules written for containers: $(ls out/selinux)"
+}
+t selinux_serves_hosts_only t_selinux_hosts_only
 t_workloads_compile_errors() {
 	cp "$INV/allow-web.yaml" .
 	mkdir bad

@@ -1,0 +1,483 @@
+/*
+ * The SELinux backend: one CIL module per host target (DESIGN §5), compiled by stock
+ * secilc against any base that provides the names below.  SELinux decides on labels,
+ * not paths, and has no deny rule, so the verdict model (DESIGN §4) becomes:
+ *
+ *   every path a rule names   -> file contexts (filecon): an exact path; a dir D/ as D
+ *                                itself, its direct children D/[^/]+ and, where some rule
+ *                                reaches further, D/[^/]+/.+; each entry's type is the set
+ *                                of rules the verdict model matches there (computed with
+ *                                the model's own matcher on a witness path of the entry)
+ *   Block                     -> the type is in no attribute the base grants through, and
+ *                                `domain` is granted every permission but the blocked ones
+ *   Audit                     -> the permissions are granted, and `auditallow` logs them
+ *   readOnly                  -> only the write permissions are blocked (or audited)
+ *   new files                 -> they take their parent directory's type; where the model
+ *                                gives the new child other rules (below a non-recursive
+ *                                dir), a typetransition names the right type
+ *
+ * What a host's processes may do elsewhere is the base's business: the module names only
+ * `domain` (every process type), `fs_t` and `tmpfs_t` (filesystems that store labels),
+ * `system_u`, `object_r`, `s0` and the kernel's file classes.  Debian's reference policy
+ * and the rig's small base (scripts/vm/selinux-base.cil) both provide them.
+ *
+ * Not expressed (yet, or ever), each a located diagnostic and a gap: container targets
+ * (KC0411: hosts only), ownerOnly and reads of a file whose exec is allowed (KC0412:
+ * labels, not paths), fromSource and therefore network and capability rules, and
+ * allow-lists (KC0413), globs and exec names (KC0406), syscall rules (KC0401).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../frontend/match.h"
+#include "backend.h"
+
+/* the verdict model's operations on a path, as bits */
+enum { SE_READ = 1, SE_WRITE = 2, SE_EXEC = 4 };
+
+/* One file-context entry of the target. */
+struct se_entry {
+	const char *regex;	/* the filecon path (a regex, anchored by libselinux) */
+	const char *filetype;	/* "any" or "dir" */
+	const char *witness;	/* a path the entry labels and no other entry does */
+	const char *child;	/* a path created inside it (NULL: not a directory entry) */
+	const char *shows;	/* the path as the policy wrote it, for the comment */
+	unsigned denied, audited;	/* SE_* over the rules matching the witness */
+	const char *set;	/* the rules matching the witness: "3,17" (rule indices) */
+	const char *child_set;	/* the same for `child`; NULL without one */
+	uint32_t type;		/* index into the target's types */
+};
+
+/* One type of the module: a rule set and the set its new children get. */
+struct se_type {
+	const char *set, *child_set;
+	unsigned denied, audited;
+	uint32_t child_type;	/* UINT32_MAX: inherits (the child set is its own) */
+	const struct se_entry *first;	/* the first entry labelled with it */
+};
+
+struct se_state {
+	struct be_ctx *ctx;
+	const struct ir_target *t;
+	const struct ir_program *p;
+	struct fe_matcher *m;
+	struct fe_arena *a;
+	uint32_t *rules;	/* the rules the module expresses (indices into p->rules) */
+	size_t nrules;
+	struct se_entry *entries;
+	size_t nentries, entries_cap;
+	struct se_type *types;
+	size_t ntypes;
+};
+
+/* The file classes and their permissions (the kernel's, as Debian's reference policy
+ * and the small base declare them), split by the operation of the verdict model that
+ * needs them.  Permissions in no list (getattr, search, open, ...) are always granted:
+ * the model judges no stat and no path walk. */
+static const char *const se_file_classes[] = {"file", "lnk_file", "chr_file", "blk_file", "sock_file", "fifo_file"};
+static const char se_always[] = "getattr open relabelto audit_access";
+static const char se_read[] = "read map ioctl lock watch watch_reads watch_mount watch_sb watch_with_perm";
+/* metadata and relabelling are writes (DESIGN §4.12): relabelfrom would let a process move a
+ * blocked file out of its type */
+static const char se_write[] = "write append create setattr unlink link rename relabelfrom quotaon mounton";
+static const char se_exec[] = "execute execute_no_trans entrypoint execmod";
+/* a directory: reading it lists it; writing it removes, renames or creates it itself, or
+ * changes its metadata.  Its entries (add_name, remove_name, write) are judged on the
+ * child's own type. */
+static const char se_dir_always[] = "getattr open search add_name remove_name write relabelto audit_access";
+static const char se_dir_read[] = "read ioctl lock watch watch_reads watch_mount watch_sb watch_with_perm";
+static const char se_dir_write[] = "create setattr rename reparent rmdir relabelfrom quotaon mounton";
+
+/* ------------------------------------------------------------ which rules */
+
+static bool se_expressed(struct se_state *st, uint32_t ri)
+{
+	struct be_ctx *ctx = st->ctx;
+	const struct ir_rule *r = &st->p->rules[ri];
+	const char *what = ir_s(&st->p->strs, r->target);
+
+	if (r->cls == IR_SYSCALL) {
+		be_gap(ctx, st->t, ri, IR_PC_COUNT, FE_BE_SYSCALL, NULL,
+		       "syscall rules only audit, and SELinux cannot audit a system call by name");
+		return false;
+	}
+	if (r->cls == IR_NETWORK && r->match == IR_M_DOMAIN) {
+		be_gap(ctx, st->t, ri, IR_PC_NETWORK, FE_BE_NOT_ENFORCED, NULL, "DNS rules are not enforced by SELinux");
+		return false;
+	}
+	if (r->cls == IR_PRESET || r->cls == IR_DEVICE) {
+		be_gap(ctx, st->t, ri, IR_PC_FILE, FE_BE_NOT_ENFORCED, NULL, "%s rules are not enforced by SELinux",
+		       ir_class_name(r->cls));
+		return false;
+	}
+	enum ir_posture_class pc = ir_posture_class_of(r->cls);
+	if (r->source.kind != IR_SRC_ANY || r->action == IR_ALLOW) {
+		/* a host rule with fromSource needs a domain for its program (an exec type, an
+		 * entrypoint and a transition); an Allow makes its class an allow-list */
+		be_gap(ctx, st->t, ri, pc, FE_BE_SOURCE, NULL,
+		       "%s rule on %s: fromSource programs and allow-lists are not expressed by the SELinux "
+		       "backend", ir_class_name(r->cls), what);
+		return false;
+	}
+	if (r->cls != IR_PROCESS && r->cls != IR_FILE) {
+		be_gap(ctx, st->t, ri, pc, FE_BE_SOURCE, NULL, "%s rule on %s without fromSource",
+		       ir_class_name(r->cls), what);
+		return false;
+	}
+	if (r->match == IR_M_PATTERN || r->match == IR_M_EXECNAME) {
+		/* a file context names paths by prefix; a glob or an exec name can match below any
+		 * more specific entry, which libselinux would prefer */
+		be_gap(ctx, st->t, ri, IR_PC_FILE, FE_BE_PATH, NULL,
+		       "%s %s: globs and exec names are not written as file contexts", ir_class_name(r->cls), what);
+		return false;
+	}
+	if (r->flags & IR_RULE_OWNERONLY) {
+		be_gap(ctx, st->t, ri, IR_PC_FILE, FE_BE_LABELS, NULL,
+		       "ownerOnly on %s: SELinux decides on labels and cannot compare the file's owner with the "
+		       "process's user", what);
+		return false;
+	}
+	for (const char *c = what; *c; c++)
+		if (*c == '"' || (unsigned char)*c < 0x20 || *c == 0x7f) {
+			be_gap(ctx, st->t, ri, IR_PC_FILE, FE_BE_PATH, NULL,
+			       "%s: a path with a quote or a control character cannot be written as a file context",
+			       what);
+			return false;
+		}
+	if (r->cls == IR_FILE && r->action == IR_BLOCK && !(r->flags & IR_RULE_READONLY))
+		/* the kernel opens a program for reading to run it, and SELinux checks that read */
+		fe_diag_add(ctx->diags, FE_WARNING, FE_BE_LABELS, r->loc,
+			    "selinux: file Block on %s (target %s) also refuses running it: the kernel reads a "
+			    "program to execute it, and SELinux checks that read", what, st->t->name);
+	return true;
+}
+
+/* ------------------------------------------------------------ entries */
+
+/* p with the regex metacharacters escaped (file contexts are regexes) */
+static const char *se_escape(struct fe_arena *a, const char *p)
+{
+	size_t n = strlen(p);
+	char *s = fe_arena_alloc(a, 2 * n + 1), *o = s;
+	for (; *p; p++) {
+		if (strchr(".^$*+?()[]{}|\\", *p))
+			*o++ = '\\';
+		*o++ = *p;
+	}
+	*o = '\0';
+	return s;
+}
+
+static void se_add_entry(struct se_state *st, const char *regex, const char *filetype, const char *witness,
+			 const char *child, const char *shows)
+{
+	for (size_t i = 0; i < st->nentries; i++)
+		if (strcmp(st->entries[i].regex, regex) == 0 && strcmp(st->entries[i].filetype, filetype) == 0)
+			return;
+	if (st->nentries == st->entries_cap) {
+		size_t cap = st->entries_cap ? 2 * st->entries_cap : 16;
+		struct se_entry *e = fe_arena_alloc(st->a, cap * sizeof(*e));
+		if (st->nentries)
+			memcpy(e, st->entries, st->nentries * sizeof(*e));
+		st->entries = e;
+		st->entries_cap = cap;
+	}
+	struct se_entry *e = &st->entries[st->nentries++];
+	memset(e, 0, sizeof(*e));
+	e->regex = regex;
+	e->filetype = filetype;
+	e->witness = witness;
+	e->child = child;
+	e->shows = shows;
+}
+
+/* A component no rule names: the witnesses' stand-in for "any name". */
+#define SE_ANY "\x7f"
+
+static void se_entries_of(struct se_state *st, uint32_t ri)
+{
+	const struct ir_rule *r = &st->p->rules[ri];
+	const char *path = ir_s(&st->p->strs, r->target);
+	struct fe_arena *a = st->a;
+
+	if (r->match == IR_M_PATH) {
+		se_add_entry(st, se_escape(a, path), "any", path, NULL, path);
+		return;
+	}
+	/* a dir D/ (recursive or not): D itself, its children, and everything deeper */
+	size_t n = strlen(path);
+	char *base = fe_arena_alloc(a, n + 1);
+	memcpy(base, path, n + 1);
+	if (n > 1 && base[n - 1] == '/')
+		base[n - 1] = '\0';
+	bool root = strcmp(base, "/") == 0;
+	const char *stem = root ? "" : se_escape(a, base), *b = root ? "" : base;
+	const char *child = fe_arena_printf(a, "%s/" SE_ANY, b), *deeper = fe_arena_printf(a, "%s/" SE_ANY "/" SE_ANY, b);
+	se_add_entry(st, root ? "/" : stem, "dir", fe_arena_printf(a, "%s/", b), child, path);
+	se_add_entry(st, fe_arena_printf(a, "%s/[^/]+", stem), "any", child, deeper, path);
+	se_add_entry(st, fe_arena_printf(a, "%s/[^/]+/.+", stem), "any", deeper,
+		     fe_arena_printf(a, "%s/" SE_ANY, deeper), path);
+}
+
+/* The rules matching `path`, as "i,j,..." and as the denied and audited operations. */
+static const char *se_rule_set(struct se_state *st, const char *path, unsigned *denied, unsigned *audited)
+{
+	struct be_buf ids = {0};
+	*denied = *audited = 0;
+	for (size_t k = 0; k < st->nrules; k++) {
+		const struct ir_rule *r = &st->p->rules[st->rules[k]];
+		/* a dir's witness ends in '/': the model's way of naming the directory itself,
+		 * which no `path:` rule matches */
+		if (!fe_path_matches(st->m, r->match, r->target, path))
+			continue;
+		unsigned ops = r->cls == IR_PROCESS ? SE_EXEC : (r->flags & IR_RULE_READONLY) ? SE_WRITE : SE_READ | SE_WRITE;
+		if (r->action == IR_BLOCK)
+			*denied |= ops;
+		else
+			*audited |= ops;
+		be_printf(&ids, "%s%u", ids.len ? "," : "", st->rules[k]);
+	}
+	const char *s = fe_arena_strdup(st->a, ids.len ? ids.s : "");
+	be_buf_free(&ids);
+	return s;
+}
+
+static int se_entry_cmp(const void *pa, const void *pb)
+{
+	const struct se_entry *a = pa, *b = pb;
+	int c = strcmp(a->regex, b->regex);
+	return c ? c : strcmp(a->filetype, b->filetype);
+}
+
+/* the type for (set, child set), made on first use */
+static uint32_t se_type_of(struct se_state *st, struct se_entry *e)
+{
+	const char *cs = e->child_set ? e->child_set : e->set;
+	for (size_t i = 0; i < st->ntypes; i++)
+		if (strcmp(st->types[i].set, e->set) == 0 && strcmp(st->types[i].child_set, cs) == 0)
+			return (uint32_t)i;
+	struct se_type *ty = &st->types[st->ntypes];
+	ty->set = e->set;
+	ty->child_set = cs;
+	ty->denied = e->denied;
+	ty->audited = e->audited & ~e->denied;
+	ty->child_type = UINT32_MAX;
+	ty->first = e;
+	return (uint32_t)st->ntypes++;
+}
+
+/* ------------------------------------------------------------ writing */
+
+static void se_perms(struct be_buf *out, const char *always, const char *read, const char *write, const char *exec,
+		     unsigned ops)
+{
+	be_puts(out, always);
+	if (read && (ops & SE_READ))
+		be_printf(out, " %s", read);
+	if (write && (ops & SE_WRITE))
+		be_printf(out, " %s", write);
+	if (exec && (ops & SE_EXEC))
+		be_printf(out, " %s", exec);
+}
+
+static void se_grants(struct be_buf *out, const char *type, unsigned permitted, unsigned audited)
+{
+	for (size_t c = 0; c < sizeof(se_file_classes) / sizeof(se_file_classes[0]); c++) {
+		bool file = strcmp(se_file_classes[c], "file") == 0;
+		be_printf(out, "    (allow domain %s (%s (", type, se_file_classes[c]);
+		se_perms(out, se_always, se_read, se_write, file ? se_exec : NULL, permitted);
+		be_puts(out, ")))\n");
+		unsigned au = audited & permitted & (file ? ~0u : ~(unsigned)SE_EXEC);
+		if (au) {
+			be_printf(out, "    (auditallow domain %s (%s (", type, se_file_classes[c]);
+			se_perms(out, "open", se_read, se_write, file ? se_exec : NULL, au);
+			be_puts(out, ")))\n");
+		}
+	}
+	be_printf(out, "    (allow domain %s (dir (", type);
+	se_perms(out, se_dir_always, se_dir_read, se_dir_write, NULL, permitted);
+	be_puts(out, ")))\n");
+	if (audited & permitted & (SE_READ | SE_WRITE)) {
+		be_printf(out, "    (auditallow domain %s (dir (", type);
+		se_perms(out, "open", se_dir_read, se_dir_write, NULL, audited & permitted);
+		be_puts(out, ")))\n");
+	}
+	/* labels are kept on ext4 and friends (fs_t) and on tmpfs */
+	be_printf(out, "    (allow %s fs_t (filesystem (associate)))\n", type);
+	be_printf(out, "    (allow %s tmpfs_t (filesystem (associate)))\n", type);
+}
+
+static const char *se_ops_text(struct fe_arena *a, unsigned ops)
+{
+	return fe_arena_printf(a, "%s%s%s%s", ops & SE_READ ? " read" : "", ops & SE_WRITE ? " write" : "",
+			       ops & SE_EXEC ? " exec" : "", ops ? "" : " nothing");
+}
+
+/* CIL names: letters, digits and '_' (the block's name comes from the target's) */
+static const char *se_block_name(struct fe_arena *a, const char *target)
+{
+	char *s = fe_arena_printf(a, "karmor_%s", target);
+	for (char *c = s; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')))
+			*c = '_';
+	return s;
+}
+
+static void se_write_module(struct se_state *st, struct be_buf *out)
+{
+	const struct ir_target *t = st->t;
+	const char *block = se_block_name(st->a, t->name);
+
+	be_printf(out, "; karmorc %s: SELinux CIL module for host target %s (%s)\n",
+		  st->ctx->version ? st->ctx->version : "", t->name, t->describe ? t->describe : "");
+	be_puts(out, "; compile with the base:  secilc BASE.cil... THIS.cil   (or semodule -i THIS.cil)\n");
+	be_puts(out, "; every type below is the set of rules the verdict model matches on the paths it labels\n");
+	be_printf(out, "(block %s\n", block);
+	for (size_t i = 0; i < st->ntypes; i++) {
+		const struct se_type *ty = &st->types[i];
+		const char *name = fe_arena_printf(st->a, "r%zu", i + 1);
+		unsigned permitted = (SE_READ | SE_WRITE | SE_EXEC) & ~ty->denied;
+		be_printf(out, "    ; %s: blocked%s; audited%s; rules", name, se_ops_text(st->a, ty->denied),
+			  se_ops_text(st->a, ty->audited));
+		if (!*ty->set)
+			be_puts(out, " none");
+		for (const char *c = ty->set; *c;) {
+			uint32_t ri = (uint32_t)strtoul(c, (char **)&c, 10);
+			const struct ir_rule *r = &st->p->rules[ri];
+			be_printf(out, " %s(%s:%u)", ir_s(&st->p->strs, st->p->policies[r->policy].name),
+				  r->loc.src && r->loc.src->name ? r->loc.src->name : "-", r->loc.line);
+			if (*c == ',')
+				c++;
+		}
+		be_puts(out, "\n");
+		be_printf(out, "    (type %s)\n    (roletype object_r %s)\n", name, name);
+		if (!*ty->set)
+			be_printf(out, "    (typeattributeset file_type (%s))\n", name);	/* no rule: the base decides */
+		else
+			se_grants(out, name, permitted, ty->audited);
+	}
+	/* new files inside a directory of one type that the model gives other rules */
+	for (size_t i = 0; i < st->ntypes; i++) {
+		const struct se_type *ty = &st->types[i];
+		if (ty->child_type == UINT32_MAX)
+			continue;
+		for (size_t c = 0; c < sizeof(se_file_classes) / sizeof(se_file_classes[0]); c++)
+			be_printf(out, "    (typetransition domain r%zu %s r%u)\n", i + 1, se_file_classes[c],
+				  ty->child_type + 1);
+		be_printf(out, "    (typetransition domain r%zu dir r%u)\n", i + 1, ty->child_type + 1);
+	}
+	for (size_t i = 0; i < st->nentries; i++) {
+		const struct se_entry *e = &st->entries[i];
+		if (!*e->set)
+			continue;	/* no rule there: the base's own label stays */
+		be_printf(out, "    (filecon \"%s\" %s (system_u object_r r%u ((s0) (s0))))\n", e->regex, e->filetype,
+			  e->type + 1);
+	}
+	be_puts(out, ")\n");
+}
+
+/* ------------------------------------------------------------ emit */
+
+static void se_emit(struct be_ctx *ctx, const struct ir_target *t)
+{
+	struct se_state st;
+	memset(&st, 0, sizeof(st));
+	st.ctx = ctx;
+	st.t = t;
+	st.p = ctx->prog;
+	struct fe_arena scratch;
+	fe_arena_init(&scratch);
+	st.a = &scratch;
+	st.m = fe_matcher_new(ctx->prog);
+
+	st.rules = fe_arena_alloc(st.a, (t->nrules + 1) * sizeof(*st.rules));
+	for (uint32_t i = 0; i < t->nrules; i++)
+		if (se_expressed(&st, t->rules[i]))
+			st.rules[st.nrules++] = t->rules[i];
+	be_kernel_couplings(ctx, t);
+	for (uint32_t i = 0; i < t->npolicies; i++) {
+		const struct ir_policy *pol = &st.p->policies[t->policies[i]];
+		if (pol->apparmor) {
+			static const struct be_gap_scope any_class = {.all_classes = true};
+			be_gap_at(ctx, t, pol->loc, IR_PC_FILE, FE_BE_NATIVE, &any_class,
+				  "the native AppArmor lines of policy %s are not SELinux", ir_s(&st.p->strs, pol->name));
+		}
+	}
+
+	for (size_t k = 0; k < st.nrules; k++)
+		se_entries_of(&st, st.rules[k]);
+	if (st.nentries > 1)
+		qsort(st.entries, st.nentries, sizeof(*st.entries), se_entry_cmp);
+	st.types = fe_arena_alloc(st.a, (2 * st.nentries + 1) * sizeof(*st.types));
+	for (size_t i = 0; i < st.nentries; i++) {
+		struct se_entry *e = &st.entries[i];
+		unsigned d, au;
+		e->set = se_rule_set(&st, e->witness, &e->denied, &e->audited);
+		if (e->child)
+			e->child_set = se_rule_set(&st, e->child, &d, &au);
+	}
+	for (size_t i = 0; i < st.nentries; i++)
+		if (*st.entries[i].set)
+			st.entries[i].type = se_type_of(&st, &st.entries[i]);
+	/* the children's types: a directory entry whose new children get other rules */
+	for (size_t i = 0; i < st.ntypes; i++) {
+		struct se_type *ty = &st.types[i];
+		if (strcmp(ty->set, ty->child_set) == 0)
+			continue;
+		struct se_entry child = {.set = ty->child_set, .child_set = NULL};
+		se_rule_set(&st, ty->first->child, &child.denied, &child.audited);
+		/* the child's own children: a new directory inside it gets its rules again
+		 * (below a non-recursive dir every depth has the same rules) */
+		child.child_set = ty->child_set;
+		uint32_t ct = se_type_of(&st, &child);
+		st.types[i].child_type = ct;
+	}
+
+	if (st.ntypes && !ctx->findings_only) {
+		struct be_file *f = be_new_file(ctx, fe_arena_printf(st.a, "selinux/%s.cil", t->name));
+		se_write_module(&st, &f->text);
+	}
+	if (st.nrules)
+		fe_diag_add(ctx->diags, FE_WARNING, FE_BE_LABELS, st.p->rules[st.rules[0]].loc,
+			    "selinux: SELinux labels files, not paths (target %s): its rules hold for the files that "
+			    "exist when the module's file contexts are applied (setfiles, restorecon) and for files "
+			    "created in a directory they label; a hard link elsewhere shares its file's label, and a "
+			    "file keeps its label when its directory is renamed", t->name);
+	fe_matcher_free(st.m);
+	fe_arena_free(&scratch);
+}
+
+static const char *se_subject_for(struct be_ctx *ctx, const struct ir_target *t, const char *source)
+{
+	(void)ctx;
+	(void)source;
+	return t->name;
+}
+
+/* What SELinux cannot do as the verdict model says (the emit code reports each). */
+static const struct be_capability se_caps[] = {
+	{IR_FILE, IR_M_PATTERN, BE_NONE, FE_BE_PATH, "globs"},
+	{IR_PROCESS, IR_M_PATTERN, BE_NONE, FE_BE_PATH, "globs"},
+	{IR_PROCESS, IR_M_EXECNAME, BE_NONE, FE_BE_PATH, "exec names"},
+	{IR_FILE, IR_M_EXECNAME, BE_NONE, FE_BE_PATH, "exec names"},
+	{IR_FILE, IR_M_PATH, BE_PARTIAL, FE_BE_LABELS, "labels: ownerOnly, files made later"},
+	{IR_FILE, IR_M_DIR, BE_PARTIAL, FE_BE_LABELS, "labels: ownerOnly"},
+	{IR_FILE, IR_M_DIR_RECURSIVE, BE_PARTIAL, FE_BE_LABELS, "labels: ownerOnly"},
+	{IR_PROCESS, IR_M_PATH, BE_PARTIAL, FE_BE_SOURCE, "fromSource, Allow"},
+	{IR_PROCESS, IR_M_DIR, BE_PARTIAL, FE_BE_SOURCE, "fromSource, Allow"},
+	{IR_PROCESS, IR_M_DIR_RECURSIVE, BE_PARTIAL, FE_BE_SOURCE, "fromSource, Allow"},
+	{IR_NETWORK, IR_M_PROTOCOL, BE_NONE, FE_BE_SOURCE, "needs fromSource (a domain per program)"},
+	{IR_CAPABILITY, IR_M_CAPABILITY, BE_NONE, FE_BE_SOURCE, "needs fromSource (a domain per program)"},
+	BE_CAPS_NOT_ENFORCED,
+};
+
+const struct be_backend be_selinux = {
+	.name = "selinux",
+	.folder = "selinux",
+	.subjects = BE_HOSTS,
+	.caps = se_caps,
+	.ncaps = sizeof(se_caps) / sizeof(se_caps[0]),
+	.emit = se_emit,
+	.subject_for = se_subject_for,
+};
