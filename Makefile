@@ -122,7 +122,7 @@ bench: $(BUILD)/karmorc
 # last the attack suite (DESIGN §4.12: every known way around a rule, one boot per backend)
 vmtest: $(BUILD)/karmorc $(BUILD)/karmor-loader $(BPF_OBJ)
 	KARMORC=$(BUILD)/karmorc KARMOR_LOADER=$(BUILD)/karmor-loader scripts/vm/selftest/run
-	KARMORC=$(BUILD)/karmorc KARMOR_LOADER=$(BUILD)/karmor-loader scripts/vmtest --backend apparmor --backend bpf \
+	KARMORC=$(BUILD)/karmorc KARMOR_LOADER=$(BUILD)/karmor-loader scripts/vmtest --backend apparmor --backend bpf --backend selinux \
 		--events $(BUILD)/vm-events.jsonl
 	tests/loader/vm-events.py $(BUILD)/vm-events.jsonl
 	tests/loader/vm.sh $(BUILD)

@@ -98,6 +98,9 @@ void kc_cases_manifest(struct kc_pipeline *pl, struct kc_output *o)
 		const char *skip = confined ? kc_case_skip(&pl->arena, be, &pl->targets, (uint32_t)t, m, k) : NULL;
 		if (!skip && k->malformed)
 			skip = "KC0300";
+		/* a kind of target the backend does not serve (selinux: containers) is not its case */
+		if (!skip && !(o->backend->subjects & (tg->host ? BE_HOSTS : BE_CONTAINERS)))
+			skip = "KC0411";
 		be_printf(b, "%zu\t", i);
 		kc_tsv_field(b, k->name);
 		be_puts(b, "\t");

@@ -16,6 +16,13 @@
  *       The same lines for the BPF-LSM rig (issue 4): PROFILE is the target,
  *       whose cgroup the guest made and bound; see "BPF-LSM" below.
  *
+ *   launcher seload FILE
+ *       Load a binary SELinux policy (base + one target's module, compiled by
+ *       secilc on the host) through /sys/fs/selinux/load, in one write.
+ *
+ *   launcher secases FILE LABELS
+ *       The same lines for the SELinux rig (issue 11); see "SELinux" below.
+ *
  *   launcher case SID IDX PROFILE OWNER SOURCE OP RESOURCE ARG PREP TARGET
  *       1. prepares the files the case names: TARGET as PREP (exe: a hard
  *          link to the actor; file: a root-owned 0666 file holding "x\n";
@@ -88,6 +95,7 @@
 #include <linux/audit.h>
 #include <linux/netlink.h>
 #include <sys/mount.h>
+#include <sys/xattr.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -123,6 +131,8 @@ static void close_fds_above(int keep, int errfd)
 }
 
 static char events[8192], noise[4096], errbuf[512];
+static int selinux_rig;			/* secases: the SELinux rig (see "SELinux") */
+static const char *selinux_labels;	/* its LABELS file */
 
 static void append(char *buf, size_t size, const char *s, size_t n)
 {
@@ -259,6 +269,8 @@ static int prep_absent(const char *path)
 	return 0;
 }
 
+static int copy_file(const char *src, const char *dst, mode_t mode);
+
 static int prep(const char *path, const char *kind)
 {
 	struct stat st, actor;
@@ -281,6 +293,13 @@ static int prep(const char *path, const char *kind)
 	if (!strcmp(kind, "exe")) {
 		if (stat(ACTOR, &actor))
 			return -1;
+		if (selinux_rig) {
+			/* SELinux labels inodes: every program path needs its own copy of
+			 * the actor, or a label on one would be the label of all */
+			if (rmrf(path) || copy_file(ACTOR, path, 0755))
+				goto fail;
+			return 0;
+		}
 		if (lstat(path, &st) == 0 && st.st_ino == actor.st_ino)
 			return 0;
 		if (rmrf(path) || link(ACTOR, path))
@@ -315,6 +334,28 @@ fail:
 	if (!errbuf[0])
 		snprintf(errbuf, sizeof errbuf, "prep %s %s: %s", kind, path, strerror(errno));
 	return -1;
+}
+
+/* a copy of src at dst (mode), for the SELinux rig's programs */
+static int copy_file(const char *src, const char *dst, mode_t mode)
+{
+	static char buf[1 << 16];
+	int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, r = -1;
+	ssize_t n;
+
+	if (in >= 0)
+		out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (out >= 0) {
+		while ((n = read(in, buf, sizeof buf)) > 0)
+			if (write(out, buf, (size_t)n) != n)
+				break;
+		r = n == 0 && fchmod(out, mode) == 0 ? 0 : -1;
+	}
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	return r;
 }
 
 /* ---------------------------------------------------------------- audit */
@@ -414,8 +455,8 @@ static int audit_collect(int s, pid_t pid, pid_t ignore, const char *fence)
 			}
 			if (h->nlmsg_type == AUDIT_USER_AVC && find(d, n, fence))
 				return 0;
-			aa = find(d, n, "apparmor=");
-			if (!aa || find(d, n, "apparmor=\"STATUS\""))
+			aa = selinux_rig ? find(d, n, "avc:") : find(d, n, "apparmor=");
+			if (!aa || (!selinux_rig && find(d, n, "apparmor=\"STATUS\"")))
 				continue;
 			p = field_pid(d, n);
 			if (p == pid)
@@ -495,7 +536,7 @@ static void child(const char *profile, int owner, int errfd, char *const argv[])
 		goto fail;
 	}
 	close_fds_above(2, errfd);
-	if (strcmp(profile, "unconfined") &&
+	if (!selinux_rig && strcmp(profile, "unconfined") &&
 	    write_attr("/proc/self/attr/exec", "exec %s", profile)) {
 		st[0] = ST_ONEXEC;
 		goto fail;
@@ -561,6 +602,63 @@ static int case_prep(char **a, char *arg, size_t argsize, pid_t *victim, char *s
 	return 0;
 }
 
+/* ---------------------------------------------------------------- SELinux */
+
+/*
+ * The SELinux rig (`secases`): a host target's module holds for every process
+ * (the rig too: SELinux has no cgroup to bind), so the launcher prepares each
+ * case with SELinux permissive (writes 0 to /sys/fs/selinux/enforce), labels
+ * the case's paths with the contexts the host computed from the compiled file
+ * contexts (LABELS: "PATH<TAB>CONTEXT" lines; setxattr security.selinux on
+ * each path that exists), switches to enforcing just before the actor starts
+ * and back once it has exited.  Switching flushes the AVC, so no decision of
+ * the permissive phase is reused.  The actor's AVC records (audit type 1400:
+ * "avc:  denied" or "avc:  granted") come from the same audit multicast group
+ * as AppArmor's.
+ */
+#define SEFS "/sys/fs/selinux"
+
+static int selinux_enforce(int on)
+{
+	int fd = open(SEFS "/enforce", O_WRONLY | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return -1;
+	r = write(fd, on ? "1" : "0", 1) == 1 ? 0 : -1;
+	close(fd);
+	return r;
+}
+
+/* every labelled path that exists gets its context; 0, or -1 with errbuf set */
+static int selinux_label(void)
+{
+	static char line[8400];
+	FILE *f = fopen(selinux_labels, "r");
+
+	if (!f) {
+		snprintf(errbuf, sizeof errbuf, "labels %.200s: %s", selinux_labels, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof line, f)) {
+		char *tab = strchr(line, '\t');
+		struct stat sb;
+
+		line[strcspn(line, "\n")] = 0;
+		if (!tab)
+			continue;
+		*tab = 0;
+		if (lstat(line, &sb))
+			continue;
+		if (lsetxattr(line, "security.selinux", tab + 1, strlen(tab + 1) + 1, 0)) {
+			snprintf(errbuf, sizeof errbuf, "setxattr %.200s %.200s: %s", line, tab + 1, strerror(errno));
+			fclose(f);
+			return -1;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
 static int run_case(char **a)
 {
 	const char *sid = a[0], *idx = a[1], *profile = a[2], *source = a[4];
@@ -578,9 +676,17 @@ static int run_case(char **a)
 	CPU_SET(0, &cpu);
 	sched_setaffinity(0, sizeof cpu, &cpu);
 
-	/* 1. the case's files */
+	/* 1. the case's files (SELinux: permissive meanwhile, then labelled) */
+	if (selinux_rig && selinux_enforce(0)) {
+		snprintf(status, sizeof status, "prep=enforce 0: %s", strerror(errno));
+		goto report;
+	}
 	if (case_prep(a, arg, sizeof arg, &victim, status, sizeof status))
 		goto report;
+	if (selinux_rig && selinux_label()) {
+		snprintf(status, sizeof status, "prep=%s", errbuf);
+		goto report;
+	}
 
 	/* 2. audit channel, open before anything of the case happens */
 	s = audit_open();
@@ -588,8 +694,12 @@ static int run_case(char **a)
 		snprintf(status, sizeof status, "audit=%s", strerror(errno));
 		goto report;
 	}
-	if (!strcmp(op, "capability") || !strcmp(op, "network") || !strcmp(op, "syscall"))
+	if (!selinux_rig && (!strcmp(op, "capability") || !strcmp(op, "network") || !strcmp(op, "syscall")))
 		flush = flush_cap_cache();
+	if (selinux_rig && selinux_enforce(1)) {
+		snprintf(status, sizeof status, "prep=enforce 1: %s", strerror(errno));
+		goto report;
+	}
 
 	/* 3. the acting process */
 	argv[0] = (char *)source;
@@ -619,6 +729,8 @@ static int run_case(char **a)
 	while (waitpid(pid, &wst, 0) < 0 && errno == EINTR)
 		;
 	alarm(0);
+	if (selinux_rig)
+		selinux_enforce(0);
 	if (timed_out)
 		snprintf(status, sizeof status, "timeout");
 	else if (got == (ssize_t)sizeof st)
@@ -1028,7 +1140,7 @@ report:
 
 /* ---------------------------------------------------------------- load */
 
-static int load(int n, char **files)
+static int load_to(const char *dest, int n, char **files)
 {
 	int bad = 0;
 
@@ -1040,7 +1152,7 @@ static int load(int n, char **files)
 
 		if (fd >= 0 && fstat(fd, &st) == 0 && (buf = malloc(st.st_size + 1)) &&
 		    read(fd, buf, st.st_size) == st.st_size) {
-			out = open(AAFS "/.replace", O_WRONLY);
+			out = open(dest, O_WRONLY);
 			if (out >= 0) {
 				w = write(out, buf, st.st_size); /* one write: see top */
 				close(out);
@@ -1058,6 +1170,11 @@ static int load(int n, char **files)
 	}
 	fflush(stdout);
 	return bad;
+}
+
+static int load(int n, char **files)
+{
+	return load_to(AAFS "/.replace", n, files);
 }
 
 /* One case per line, the fields of `case` TAB-separated.  Each case runs in a
@@ -1114,7 +1231,15 @@ int main(int argc, char **argv)
 		return run_file(argv[2], run_case);
 	if (argc == 3 && !strcmp(argv[1], "bpfcases"))
 		return run_file(argv[2], run_bpf_case);
+	if (argc == 3 && !strcmp(argv[1], "seload"))
+		return load_to(SEFS "/load", 1, argv + 2);
+	if (argc == 4 && !strcmp(argv[1], "secases")) {
+		selinux_rig = 1;
+		selinux_labels = argv[3];
+		return run_file(argv[2], run_case);
+	}
 	fprintf(stderr, "usage: launcher load FILE... | case SID IDX PROFILE OWNER SOURCE OP RESOURCE ARG PREP TARGET"
-		" | cases FILE (lines of the case fields, TAB-separated) | bpfcases FILE (the same for the BPF-LSM rig)\n");
+		" | cases FILE (lines of the case fields, TAB-separated) | bpfcases FILE (the same for the BPF-LSM rig)"
+		" | seload FILE | secases FILE LABELS (the SELinux rig)\n");
 	return 2;
 }
