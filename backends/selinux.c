@@ -377,6 +377,50 @@ static void se_write_module(struct se_state *st, struct be_buf *out)
 	be_puts(out, ")\n");
 }
 
+/* The rule table karmor-loader attributes AVC records with (karmor-loader(8), events
+ * --selinux): a line per (type, rule matching it), in the type's rule order (program
+ * order), TAB-separated: the qualified type, action, policy, severity, tags (comma-
+ * separated), message, location, class and the rule's own target. */
+static void se_tsv(struct be_buf *out, const char *s)
+{
+	for (; *s; s++)
+		be_write(out, (*s == '\t' || *s == '\n' || *s == '\r') ? " " : s, 1);
+}
+
+static void se_write_rules(struct se_state *st, struct be_buf *out)
+{
+	const char *block = se_block_name(st->a, st->t->name);
+	be_printf(out, "# karmorc %s: rule table of the SELinux module of %s (karmor-loader events --selinux)\n",
+		  st->ctx->version ? st->ctx->version : "", st->t->name);
+	be_puts(out, "# type\taction\tpolicy\tseverity\ttags\tmessage\tlocation\tclass\trule\ttarget\n");
+	for (size_t i = 0; i < st->ntypes; i++) {
+		for (const char *c = st->types[i].set; *c;) {
+			uint32_t ri = (uint32_t)strtoul(c, (char **)&c, 10);
+			const struct ir_rule *r = &st->p->rules[ri];
+			const struct ir_strtab *strs = &st->p->strs;
+			be_printf(out, "%s.r%zu\t%s\t", block, i + 1, ir_action_name(r->action));
+			se_tsv(out, ir_s(strs, st->p->policies[r->policy].name));
+			be_printf(out, "\t%d\t", r->severity);
+			for (uint32_t k = 0; k < r->tags.n; k++) {
+				if (k)
+					be_puts(out, ",");
+				se_tsv(out, ir_s(strs, r->tags.items[k]));
+			}
+			be_puts(out, "\t");
+			se_tsv(out, ir_s(strs, r->message));
+			be_puts(out, "\t");
+			se_tsv(out, r->loc.src && r->loc.src->name ? r->loc.src->name : "-");
+			be_printf(out, ":%u:%u\t%s\t", r->loc.line, r->loc.col, ir_class_name(r->cls));
+			se_tsv(out, ir_s(strs, r->target));
+			be_puts(out, "\t");
+			se_tsv(out, st->t->name);
+			be_puts(out, "\n");
+			if (*c == ',')
+				c++;
+		}
+	}
+}
+
 /* ------------------------------------------------------------ emit */
 
 static void se_emit(struct be_ctx *ctx, const struct ir_target *t)
@@ -437,6 +481,8 @@ static void se_emit(struct be_ctx *ctx, const struct ir_target *t)
 	if (st.ntypes && !ctx->findings_only) {
 		struct be_file *f = be_new_file(ctx, fe_arena_printf(st.a, "selinux/%s.cil", t->name));
 		se_write_module(&st, &f->text);
+		f = be_new_file(ctx, fe_arena_printf(st.a, "selinux/%s.rules", t->name));
+		se_write_rules(&st, &f->text);
 	}
 	if (st.nrules)
 		fe_diag_add(ctx->diags, FE_WARNING, FE_BE_LABELS, st.p->rules[st.rules[0]].loc,

@@ -304,6 +304,22 @@ static void event_data(struct kl_json *j, const char *data, const char *resource
 	kl_json_close(j, '}');
 }
 
+void kl_alert_tags(struct kl_json *j, const char *tags)
+{
+	str_nonempty(j, "Tags", tags);
+	if (*tags) {
+		kl_json_open(j, "ATags", '[');
+		for (const char *p = tags; *p;) {
+			size_t n = strcspn(p, ",");
+			kl_json_strn(j, NULL, p, n);
+			p += n;
+			if (*p)
+				p++;
+		}
+		kl_json_close(j, ']');
+	}
+}
+
 int kl_alert_print(FILE *out, struct kl_json *j, const struct kl_alert_ctx *c, const struct kl_starget *t,
 		   const struct karmor_event *e)
 {
@@ -461,19 +477,7 @@ int kl_alert_print(FILE *out, struct kl_json *j, const struct kl_alert_ctx *c, c
 		snprintf(sev, sizeof(sev), "%u", rule->severity);
 		kl_json_str(j, "Severity", sev);
 	}
-	const char *tags = rule ? kl_image_str(&t->img, rule->tags) : "";
-	str_nonempty(j, "Tags", tags);
-	if (*tags) {
-		kl_json_open(j, "ATags", '[');
-		for (const char *p = tags; *p;) {
-			size_t n = strcspn(p, ",");
-			kl_json_strn(j, NULL, p, n);
-			p += n;
-			if (*p)
-				p++;
-		}
-		kl_json_close(j, ']');
-	}
+	kl_alert_tags(j, rule ? kl_image_str(&t->img, rule->tags) : "");
 	str_nonempty(j, "Message", rule ? kl_image_str(&t->img, rule->message) : "");
 	kl_json_str(j, "Type", host ? "MatchedHostPolicy" : "MatchedPolicy");
 	strn_nonempty(j, "Source", src_known ? src : e->comm, src_known ? sizeof(e->source) : sizeof(e->comm));

@@ -90,13 +90,17 @@ int kl_cmd_events(int argc, char **argv)
 {
 	struct kl_dirs d = {NULL, KARMOR_STATE_DIR};
 	int json = 0, drain = 0, follow = 0;
+	const char *selinux = NULL, *from = NULL;
 	for (int i = 1; i < argc; i++) {
 		int r = kl_opt_dirs(argc, argv, &i, &d);
 		if (r < 0)
 			return KL_EXIT_USAGE;
 		if (r > 0)
 			continue;
-		if (!strcmp(argv[i], "--json")) {
+		if ((r = kl_opt(argc, argv, &i, "--selinux", &selinux)) || (r = kl_opt(argc, argv, &i, "--from", &from))) {
+			if (r < 0)
+				return KL_EXIT_USAGE;
+		} else if (!strcmp(argv[i], "--json")) {
 			json = 1;
 		} else if (!strcmp(argv[i], "--drain")) {
 			drain = 1;
@@ -110,6 +114,18 @@ int kl_cmd_events(int argc, char **argv)
 	if (drain && follow) {
 		kl_usage_err("--drain and --follow exclude each other");
 		return KL_EXIT_USAGE;
+	}
+	if (from && !selinux) {
+		kl_usage_err("--from goes with --selinux DIR");
+		return KL_EXIT_USAGE;
+	}
+	if (selinux) {
+		/* SELinux's records are read live or from a file: no ring buffer to drain */
+		if (drain) {
+			kl_usage_err("--drain is for the BPF ring buffer; with --selinux use --from FILE");
+			return KL_EXIT_USAGE;
+		}
+		return kl_selinux_events(selinux, from, json);
 	}
 	struct kl_state st;
 	int have = kl_state_read(d.state_dir, &st);

@@ -150,6 +150,12 @@ struct kl_alert_ctx {
  * output cannot be written. */
 int kl_alert_print(FILE *out, struct kl_json *j, const struct kl_alert_ctx *c, const struct kl_starget *t,
 		   const struct karmor_event *e);
+/* "Tags" (comma-separated, as KubeArmor prints them) and "ATags" (the list), when any */
+void kl_alert_tags(struct kl_json *j, const char *tags);
+
+/* ---- avc.c: events --selinux DIR: AVC records (from FILE, "-", or live when NULL)
+ * attributed through DIR's rule tables; an exit status */
+int kl_selinux_events(const char *dir, const char *from, int json);
 
 /* ---- names (alert.c) */
 const char *kl_proto_name(unsigned proto);	/* "tcp", ... or NULL */

@@ -164,13 +164,18 @@ static const struct kl_command commands[] = {
 	 0},
 	{"events", kl_cmd_events,
 	 "usage: karmor-loader events [--json] [--drain|--follow] [--pin-dir DIR] [--state-dir DIR]\n"
+	 "       karmor-loader events --selinux DIR [--json] [--from FILE]\n"
 	 "\n"
 	 "Prints the enforcement events of the ring buffer, one line each, attributed to the\n"
 	 "policy, severity, tags and message of the deciding rule.\n"
 	 "\n"
 	 "  --json                    one JSON object per line, with KubeArmor's alert field names\n"
 	 "  --drain                   print the events there are now and exit\n"
-	 "  --follow                  keep printing until SIGINT or SIGTERM (the default)\n",
+	 "  --follow                  keep printing until SIGINT or SIGTERM (the default)\n"
+	 "  --selinux DIR             SELinux's AVC records instead, attributed through the rule\n"
+	 "                            tables (*.rules) karmorc compile --target=selinux wrote to DIR\n"
+	 "  --from FILE               with --selinux: read the records from FILE (audit.log, dmesg;\n"
+	 "                            - for stdin) instead of the audit multicast group\n",
 	 0},
 };
 
