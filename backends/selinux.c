@@ -15,6 +15,11 @@
  *   new files                 -> they take their parent directory's type; where the model
  *                                gives the new child other rules (below a non-recursive
  *                                dir), a typetransition names the right type
+ *   fromSource (a program)    -> a domain dN per program, entered when its path (a type of
+ *                                its own, the entrypoint) is executed; every type grants each
+ *                                domain what that program's rules leave (the grants of
+ *                                everything else go to `others`); a program a source runs
+ *                                enters d0, which has the rules of every other process
  *
  * What a host's processes may do elsewhere is the base's business: the module names only
  * `domain` (every process type), `fs_t` and `tmpfs_t` (filesystems that store labels),
@@ -23,7 +28,7 @@
  *
  * Not expressed (yet, or ever), each a located diagnostic and a gap: container targets
  * (KC0411: hosts only), ownerOnly and reads of a file whose exec is allowed (KC0412:
- * labels, not paths), fromSource and therefore network and capability rules, and
+ * labels, not paths), fromSource directories, network and capability rules, and
  * allow-lists (KC0413), globs and exec names (KC0406), syscall rules (KC0401).
  */
 #include <stdio.h>
@@ -43,16 +48,23 @@ struct se_entry {
 	const char *witness;	/* a path the entry labels and no other entry does */
 	const char *child;	/* a path created inside it (NULL: not a directory entry) */
 	const char *shows;	/* the path as the policy wrote it, for the comment */
-	unsigned denied, audited;	/* SE_* over the rules matching the witness */
-	const char *set;	/* the rules matching the witness: "3,17" (rule indices) */
-	const char *child_set;	/* the same for `child`; NULL without one */
+	uint32_t enters;	/* 1 + the fromSource program this path is (its exec enters that
+				 * program's domain), or 0 */
+	/* the rules matching the witness, per subject (0: any process, 1 + i: the
+	 * program sources[i]): "0:3,17;1:3,17,20" (rule indices) */
+	const char *set;
+	const char *rules;	/* every rule among them, "3,17,20", in program order */
+	const char *child_set;	/* the same as set for `child`; NULL without one */
+	unsigned *denied, *audited;	/* per subject: SE_* */
 	uint32_t type;		/* index into the target's types */
 };
 
-/* One type of the module: a rule set and the set its new children get. */
+/* One type of the module: rule sets, the sets its new children get, and the domain
+ * its exec enters. */
 struct se_type {
-	const char *set, *child_set;
-	unsigned denied, audited;
+	const char *set, *child_set, *rules;
+	uint32_t enters;
+	unsigned *denied, *audited;	/* per subject */
 	uint32_t child_type;	/* UINT32_MAX: inherits (the child set is its own) */
 	const struct se_entry *first;	/* the first entry labelled with it */
 };
@@ -69,6 +81,10 @@ struct se_state {
 	size_t nentries, entries_cap;
 	struct se_type *types;
 	size_t ntypes;
+	/* the fromSource programs (exact paths), sorted: each gets a domain d1, d2, ...
+	 * (subject 1 + i); subject 0 is every other process */
+	const char **sources;
+	size_t nsources;
 };
 
 /* The file classes and their permissions (the kernel's, as Debian's reference policy
@@ -112,16 +128,22 @@ static bool se_expressed(struct se_state *st, uint32_t ri)
 		return false;
 	}
 	enum ir_posture_class pc = ir_posture_class_of(r->cls);
-	if (r->source.kind != IR_SRC_ANY || r->action == IR_ALLOW) {
-		/* a host rule with fromSource needs a domain for its program (an exec type, an
-		 * entrypoint and a transition); an Allow makes its class an allow-list */
+	if (r->action == IR_ALLOW) {
+		/* an Allow makes its class an allow-list */
 		be_gap(ctx, st->t, ri, pc, FE_BE_SOURCE, NULL,
-		       "%s rule on %s: fromSource programs and allow-lists are not expressed by the SELinux "
-		       "backend", ir_class_name(r->cls), what);
+		       "%s Allow rule on %s: allow-lists are not expressed by the SELinux backend",
+		       ir_class_name(r->cls), what);
+		return false;
+	}
+	if (r->source.kind == IR_SRC_DIR || r->source.kind == IR_SRC_DIR_RECURSIVE) {
+		be_gap(ctx, st->t, ri, pc, FE_BE_SOURCE, NULL,
+		       "%s rule on %s: fromSource directories (every program below one) are not expressed by "
+		       "the SELinux backend; a fromSource path is", ir_class_name(r->cls), what);
 		return false;
 	}
 	if (r->cls != IR_PROCESS && r->cls != IR_FILE) {
-		be_gap(ctx, st->t, ri, pc, FE_BE_SOURCE, NULL, "%s rule on %s without fromSource",
+		be_gap(ctx, st->t, ri, pc, FE_BE_SOURCE, NULL,
+		       "%s rule on %s: network and capability rules are not expressed by the SELinux backend",
 		       ir_class_name(r->cls), what);
 		return false;
 	}
@@ -220,27 +242,46 @@ static void se_entries_of(struct se_state *st, uint32_t ri)
 		     fe_arena_printf(a, "%s/" SE_ANY, deeper), path);
 }
 
-/* The rules matching `path`, as "i,j,..." and as the denied and audited operations. */
-static const char *se_rule_set(struct se_state *st, const char *path, unsigned *denied, unsigned *audited)
+/* The rules matching `path` for each subject (a rule with fromSource only for its own
+ * program's), as se_entry.set, with the denied and audited operations per subject and
+ * every rule among them (*rules). */
+static const char *se_rule_set(struct se_state *st, const char *path, unsigned *denied, unsigned *audited,
+			       const char **rules)
 {
-	struct be_buf ids = {0};
-	*denied = *audited = 0;
+	struct be_buf key = {0}, all = {0};
+	for (size_t sub = 0; sub <= st->nsources; sub++) {
+		denied[sub] = audited[sub] = 0;
+		be_printf(&key, "%s%zu:", sub ? ";" : "", sub);
+		bool first = true;
+		for (size_t k = 0; k < st->nrules; k++) {
+			const struct ir_rule *r = &st->p->rules[st->rules[k]];
+			if (r->source.kind == IR_SRC_PATH &&
+			    (!sub || strcmp(ir_s(&st->p->strs, r->source.path), st->sources[sub - 1]) != 0))
+				continue;
+			/* a dir's witness ends in '/': the model's way of naming the directory
+			 * itself, which no `path:` rule matches */
+			if (!fe_path_matches(st->m, r->match, r->target, path))
+				continue;
+			unsigned ops = r->cls == IR_PROCESS ? SE_EXEC
+				       : (r->flags & IR_RULE_READONLY) ? SE_WRITE : SE_READ | SE_WRITE;
+			if (r->action == IR_BLOCK)
+				denied[sub] |= ops;
+			else
+				audited[sub] |= ops;
+			be_printf(&key, "%s%u", first ? "" : ",", st->rules[k]);
+			first = false;
+		}
+	}
 	for (size_t k = 0; k < st->nrules; k++) {
 		const struct ir_rule *r = &st->p->rules[st->rules[k]];
-		/* a dir's witness ends in '/': the model's way of naming the directory itself,
-		 * which no `path:` rule matches */
-		if (!fe_path_matches(st->m, r->match, r->target, path))
-			continue;
-		unsigned ops = r->cls == IR_PROCESS ? SE_EXEC : (r->flags & IR_RULE_READONLY) ? SE_WRITE : SE_READ | SE_WRITE;
-		if (r->action == IR_BLOCK)
-			*denied |= ops;
-		else
-			*audited |= ops;
-		be_printf(&ids, "%s%u", ids.len ? "," : "", st->rules[k]);
+		if (fe_path_matches(st->m, r->match, r->target, path))
+			be_printf(&all, "%s%u", all.len ? "," : "", st->rules[k]);
 	}
-	const char *s = fe_arena_strdup(st->a, ids.len ? ids.s : "");
-	be_buf_free(&ids);
-	return s;
+	*rules = fe_arena_strdup(st->a, all.len ? all.s : "");
+	const char *out = fe_arena_strdup(st->a, key.s);
+	be_buf_free(&key);
+	be_buf_free(&all);
+	return out;
 }
 
 static int se_entry_cmp(const void *pa, const void *pb)
@@ -255,13 +296,18 @@ static uint32_t se_type_of(struct se_state *st, struct se_entry *e)
 {
 	const char *cs = e->child_set ? e->child_set : e->set;
 	for (size_t i = 0; i < st->ntypes; i++)
-		if (strcmp(st->types[i].set, e->set) == 0 && strcmp(st->types[i].child_set, cs) == 0)
+		if (strcmp(st->types[i].set, e->set) == 0 && strcmp(st->types[i].child_set, cs) == 0 &&
+		    st->types[i].enters == e->enters)
 			return (uint32_t)i;
 	struct se_type *ty = &st->types[st->ntypes];
 	ty->set = e->set;
 	ty->child_set = cs;
+	ty->rules = e->rules;
+	ty->enters = e->enters;
 	ty->denied = e->denied;
-	ty->audited = e->audited & ~e->denied;
+	ty->audited = fe_arena_alloc(st->a, (st->nsources + 1) * sizeof(*ty->audited));
+	for (size_t sub = 0; sub <= st->nsources; sub++)
+		ty->audited[sub] = e->audited[sub] & ~e->denied[sub];
 	ty->child_type = UINT32_MAX;
 	ty->first = e;
 	return (uint32_t)st->ntypes++;
@@ -281,31 +327,28 @@ static void se_perms(struct be_buf *out, const char *always, const char *read, c
 		be_printf(out, " %s", exec);
 }
 
-static void se_grants(struct be_buf *out, const char *type, unsigned permitted, unsigned audited)
+static void se_grants(struct be_buf *out, const char *who, const char *type, unsigned permitted, unsigned audited)
 {
 	for (size_t c = 0; c < sizeof(se_file_classes) / sizeof(se_file_classes[0]); c++) {
 		bool file = strcmp(se_file_classes[c], "file") == 0;
-		be_printf(out, "    (allow domain %s (%s (", type, se_file_classes[c]);
+		be_printf(out, "    (allow %s %s (%s (", who, type, se_file_classes[c]);
 		se_perms(out, se_always, se_read, se_write, file ? se_exec : NULL, permitted);
 		be_puts(out, ")))\n");
 		unsigned au = audited & permitted & (file ? ~0u : ~(unsigned)SE_EXEC);
 		if (au) {
-			be_printf(out, "    (auditallow domain %s (%s (", type, se_file_classes[c]);
+			be_printf(out, "    (auditallow %s %s (%s (", who, type, se_file_classes[c]);
 			se_perms(out, "open", se_read, se_write, file ? se_exec : NULL, au);
 			be_puts(out, ")))\n");
 		}
 	}
-	be_printf(out, "    (allow domain %s (dir (", type);
+	be_printf(out, "    (allow %s %s (dir (", who, type);
 	se_perms(out, se_dir_always, se_dir_read, se_dir_write, NULL, permitted);
 	be_puts(out, ")))\n");
 	if (audited & permitted & (SE_READ | SE_WRITE)) {
-		be_printf(out, "    (auditallow domain %s (dir (", type);
+		be_printf(out, "    (auditallow %s %s (dir (", who, type);
 		se_perms(out, "open", se_dir_read, se_dir_write, NULL, audited & permitted);
 		be_puts(out, ")))\n");
 	}
-	/* labels are kept on ext4 and friends (fs_t) and on tmpfs */
-	be_printf(out, "    (allow %s fs_t (filesystem (associate)))\n", type);
-	be_printf(out, "    (allow %s tmpfs_t (filesystem (associate)))\n", type);
 }
 
 static const char *se_ops_text(struct fe_arena *a, unsigned ops)
@@ -324,6 +367,30 @@ static const char *se_block_name(struct fe_arena *a, const char *target)
 	return s;
 }
 
+/* the rules of a rule list ("3,17"), as " POLICY(FILE:LINE)" each */
+static void se_rule_names(struct se_state *st, struct be_buf *out, const char *list)
+{
+	if (!*list)
+		be_puts(out, " none");
+	for (const char *c = list; *c;) {
+		uint32_t ri = (uint32_t)strtoul(c, (char **)&c, 10);
+		const struct ir_rule *r = &st->p->rules[ri];
+		be_printf(out, " %s(%s:%u)", ir_s(&st->p->strs, st->p->policies[r->policy].name),
+			  r->loc.src && r->loc.src->name ? r->loc.src->name : "-", r->loc.line);
+		if (*c == ',')
+			c++;
+	}
+}
+
+/* who a subject's grants name: every process (no fromSource program), every process but
+ * the programs' domains, or one program's domain */
+static const char *se_subject(struct se_state *st, size_t sub)
+{
+	if (!sub)
+		return st->nsources ? "others" : "domain";
+	return fe_arena_printf(st->a, "d%zu", sub);
+}
+
 static void se_write_module(struct se_state *st, struct be_buf *out)
 {
 	const struct ir_target *t = st->t;
@@ -334,28 +401,49 @@ static void se_write_module(struct se_state *st, struct be_buf *out)
 	be_puts(out, "; compile with the base:  secilc BASE.cil... THIS.cil   (or semodule -i THIS.cil)\n");
 	be_puts(out, "; every type below is the set of rules the verdict model matches on the paths it labels\n");
 	be_printf(out, "(block %s\n", block);
+	if (st->nsources) {
+		/* a domain per fromSource program, entered when it is executed; a program it runs
+		 * enters d0, every other process's rules (DESIGN §4: the acting program is the
+		 * executable of the process) */
+		be_puts(out, "    (typeattribute sources)\n    (typeattributeset sources (");
+		for (size_t i = 0; i < st->nsources; i++)
+			be_printf(out, "%sd%zu", i ? " " : "", i + 1);
+		be_puts(out, "))\n    (typeattribute others)\n    (typeattributeset others (and domain (not sources)))\n");
+		for (size_t i = 0; i <= st->nsources; i++) {
+			be_printf(out, "    ; d%zu: processes running %s\n", i, i ? st->sources[i - 1] : "a program of no fromSource rule, started by one that is");
+			be_printf(out, "    (type d%zu)\n    (roletype system_r d%zu)\n    (typeattributeset domain (d%zu))\n", i, i, i);
+		}
+		be_puts(out, "    (allow sources d0 (process (transition)))\n");
+		be_puts(out, "    (typetransition sources file_type process d0)\n");
+	}
 	for (size_t i = 0; i < st->ntypes; i++) {
 		const struct se_type *ty = &st->types[i];
 		const char *name = fe_arena_printf(st->a, "r%zu", i + 1);
-		unsigned permitted = (SE_READ | SE_WRITE | SE_EXEC) & ~ty->denied;
-		be_printf(out, "    ; %s: blocked%s; audited%s; rules", name, se_ops_text(st->a, ty->denied),
-			  se_ops_text(st->a, ty->audited));
-		if (!*ty->set)
-			be_puts(out, " none");
-		for (const char *c = ty->set; *c;) {
-			uint32_t ri = (uint32_t)strtoul(c, (char **)&c, 10);
-			const struct ir_rule *r = &st->p->rules[ri];
-			be_printf(out, " %s(%s:%u)", ir_s(&st->p->strs, st->p->policies[r->policy].name),
-				  r->loc.src && r->loc.src->name ? r->loc.src->name : "-", r->loc.line);
-			if (*c == ',')
-				c++;
-		}
+		be_printf(out, "    ; %s: blocked%s; audited%s; rules", name, se_ops_text(st->a, ty->denied[0]),
+			  se_ops_text(st->a, ty->audited[0]));
+		se_rule_names(st, out, ty->rules);
 		be_puts(out, "\n");
+		for (size_t sub = 1; sub <= st->nsources; sub++)
+			be_printf(out, "    ;   for d%zu (%s): blocked%s; audited%s\n", sub, st->sources[sub - 1],
+				  se_ops_text(st->a, ty->denied[sub]), se_ops_text(st->a, ty->audited[sub]));
 		be_printf(out, "    (type %s)\n    (roletype object_r %s)\n", name, name);
-		if (!*ty->set)
+		if (!*ty->rules && !ty->enters) {
 			be_printf(out, "    (typeattributeset file_type (%s))\n", name);	/* no rule: the base decides */
-		else
-			se_grants(out, name, permitted, ty->audited);
+		} else {
+			for (size_t sub = 0; sub <= st->nsources; sub++)
+				se_grants(out, se_subject(st, sub), name, (SE_READ | SE_WRITE | SE_EXEC) & ~ty->denied[sub],
+					  ty->audited[sub]);
+			/* labels are kept on ext4 and friends (fs_t) and on tmpfs */
+			be_printf(out, "    (allow %s fs_t (filesystem (associate)))\n", name);
+			be_printf(out, "    (allow %s tmpfs_t (filesystem (associate)))\n", name);
+		}
+		if (ty->enters) {
+			be_printf(out, "    (typetransition domain %s process d%u)\n", name, ty->enters);
+			be_printf(out, "    (allow domain d%u (process (transition)))\n", ty->enters);
+			be_printf(out, "    (allow d%u %s (file (entrypoint)))\n", ty->enters, name);
+		} else if (st->nsources && *ty->rules) {
+			be_printf(out, "    (typetransition sources %s process d0)\n", name);
+		}
 	}
 	/* new files inside a directory of one type that the model gives other rules */
 	for (size_t i = 0; i < st->ntypes; i++) {
@@ -369,7 +457,7 @@ static void se_write_module(struct se_state *st, struct be_buf *out)
 	}
 	for (size_t i = 0; i < st->nentries; i++) {
 		const struct se_entry *e = &st->entries[i];
-		if (!*e->set)
+		if (!*e->rules && !e->enters)
 			continue;	/* no rule there: the base's own label stays */
 		be_printf(out, "    (filecon \"%s\" %s (system_u object_r r%u ((s0) (s0))))\n", e->regex, e->filetype,
 			  e->type + 1);
@@ -394,7 +482,7 @@ static void se_write_rules(struct se_state *st, struct be_buf *out)
 		  st->ctx->version ? st->ctx->version : "", st->t->name);
 	be_puts(out, "# type\taction\tpolicy\tseverity\ttags\tmessage\tlocation\tclass\trule\ttarget\n");
 	for (size_t i = 0; i < st->ntypes; i++) {
-		for (const char *c = st->types[i].set; *c;) {
+		for (const char *c = st->types[i].rules; *c;) {
 			uint32_t ri = (uint32_t)strtoul(c, (char **)&c, 10);
 			const struct ir_rule *r = &st->p->rules[ri];
 			const struct ir_strtab *strs = &st->p->strs;
@@ -449,32 +537,62 @@ static void se_emit(struct be_ctx *ctx, const struct ir_target *t)
 		}
 	}
 
+	/* the fromSource programs, sorted (se_expressed kept exact paths only) */
+	st.sources = fe_arena_alloc(st.a, (st.nrules + 1) * sizeof(*st.sources));
+	for (size_t k = 0; k < st.nrules; k++) {
+		const struct ir_rule *r = &st.p->rules[st.rules[k]];
+		if (r->source.kind != IR_SRC_PATH)
+			continue;
+		const char *src = ir_s(&st.p->strs, r->source.path);
+		size_t j = 0;
+		while (j < st.nsources && strcmp(st.sources[j], src) < 0)
+			j++;
+		if (j < st.nsources && strcmp(st.sources[j], src) == 0)
+			continue;
+		memmove(&st.sources[j + 1], &st.sources[j], (st.nsources - j) * sizeof(*st.sources));
+		st.sources[j] = src;
+		st.nsources++;
+	}
 	for (size_t k = 0; k < st.nrules; k++)
 		se_entries_of(&st, st.rules[k]);
+	for (size_t i = 0; i < st.nsources; i++)
+		se_add_entry(&st, se_escape(st.a, st.sources[i]), "any", st.sources[i], NULL, st.sources[i]);
 	if (st.nentries > 1)
 		qsort(st.entries, st.nentries, sizeof(*st.entries), se_entry_cmp);
+	size_t nsub = st.nsources + 1;
 	st.types = fe_arena_alloc(st.a, (2 * st.nentries + 1) * sizeof(*st.types));
+	unsigned *scratch_ops = fe_arena_alloc(st.a, 2 * nsub * sizeof(*scratch_ops));
 	for (size_t i = 0; i < st.nentries; i++) {
 		struct se_entry *e = &st.entries[i];
-		unsigned d, au;
-		e->set = se_rule_set(&st, e->witness, &e->denied, &e->audited);
+		const char *ignored;
+		e->denied = fe_arena_alloc(st.a, nsub * sizeof(*e->denied));
+		e->audited = fe_arena_alloc(st.a, nsub * sizeof(*e->audited));
+		e->set = se_rule_set(&st, e->witness, e->denied, e->audited, &e->rules);
 		if (e->child)
-			e->child_set = se_rule_set(&st, e->child, &d, &au);
+			e->child_set = se_rule_set(&st, e->child, scratch_ops, scratch_ops + nsub, &ignored);
+		/* a fromSource program's own path: its exec enters the program's domain */
+		for (size_t k = 0; k < st.nsources && !e->child; k++)
+			if (strcmp(e->witness, st.sources[k]) == 0)
+				e->enters = (uint32_t)k + 1;
 	}
 	for (size_t i = 0; i < st.nentries; i++)
-		if (*st.entries[i].set)
+		if (*st.entries[i].rules || st.entries[i].enters)
 			st.entries[i].type = se_type_of(&st, &st.entries[i]);
 	/* the children's types: a directory entry whose new children get other rules */
 	for (size_t i = 0; i < st.ntypes; i++) {
 		struct se_type *ty = &st.types[i];
 		if (strcmp(ty->set, ty->child_set) == 0)
 			continue;
-		struct se_entry child = {.set = ty->child_set, .child_set = NULL};
-		se_rule_set(&st, ty->first->child, &child.denied, &child.audited);
+		struct se_entry *child = fe_arena_alloc(st.a, sizeof(*child));
+		memset(child, 0, sizeof(*child));
+		child->denied = fe_arena_alloc(st.a, nsub * sizeof(*child->denied));
+		child->audited = fe_arena_alloc(st.a, nsub * sizeof(*child->audited));
+		child->set = se_rule_set(&st, ty->first->child, child->denied, child->audited, &child->rules);
 		/* the child's own children: a new directory inside it gets its rules again
 		 * (below a non-recursive dir every depth has the same rules) */
-		child.child_set = ty->child_set;
-		uint32_t ct = se_type_of(&st, &child);
+		child->child_set = child->set;
+		child->witness = ty->first->child;
+		uint32_t ct = se_type_of(&st, child);
 		st.types[i].child_type = ct;
 	}
 

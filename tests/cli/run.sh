@@ -2139,10 +2139,10 @@ t_workloads_compile() {
 	KARMORC_BPF_OBJECT=obj.o kc compile --target=all --workloads inv/ns.yaml --workloads inv/rest.yaml -o one \
 		allow-web.yaml hosts.yaml wrong-label.yaml
 	rc_is 0
-	err_re "^karmorc: compile: 3 targets, 8 files written to one/"
+	err_re "^karmorc: compile: 3 targets, 9 files written to one/"
 	# selinux serves the node only; with --target=all its KC0411 is a note (not printed)
 	ls one/selinux | grep -q '^karmorc-host-worker-1-.*\.cil$' || fail "no SELinux module for the node worker-1"
-	[ "$(ls one/selinux | wc -l)" -eq 1 ] || fail "SELinux modules for containers: $(ls one/selinux | tr '\n' ' ')"
+	[ "$(ls one/selinux | wc -l)" -eq 2 ] || fail "SELinux files other than the node's module and rule table: $(ls one/selinux | tr '\n' ' ')"
 	grep -q KC0411 "$ERR" && fail "KC0411 printed with --target=all (it is a note there)"
 	ls one/apparmor | grep -q '^karmorc-wl-shop-web-nginx-' || fail "no profile named after shop/web/nginx: $(ls one/apparmor | tr '\n' ' ')"
 	ls one/apparmor | grep -q '^karmorc-host-worker-1-' || fail "no profile for the node worker-1"
