@@ -351,8 +351,12 @@ static int avc_live(struct avc_ctx *c)
 			rc = -1;
 			break;
 		}
-		int rem = (int)len;
-		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, rem) && rc == 0; h = NLMSG_NEXT(h, rem)) {
+		/* the messages of one read, walked by hand: NLMSG_OK mixes signed and unsigned */
+		for (size_t off = 0; rc == 0 && off + NLMSG_HDRLEN <= (size_t)len;) {
+			struct nlmsghdr *h = (struct nlmsghdr *)(buf + off);
+			if (h->nlmsg_len < NLMSG_HDRLEN || off + h->nlmsg_len > (size_t)len)
+				break;
+			off += NLMSG_ALIGN(h->nlmsg_len);
 			if (h->nlmsg_type != AUDIT_AVC)
 				continue;
 			char rec[8192];
