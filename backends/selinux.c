@@ -47,7 +47,6 @@ struct se_entry {
 	const char *filetype;	/* "any" or "dir" */
 	const char *witness;	/* a path the entry labels and no other entry does */
 	const char *child;	/* a path created inside it (NULL: not a directory entry) */
-	const char *shows;	/* the path as the policy wrote it, for the comment */
 	uint32_t enters;	/* 1 + the fromSource program this path is (its exec enters that
 				 * program's domain), or 0 */
 	/* the rules matching the witness, per subject (0: any process, 1 + i: the
@@ -77,10 +76,13 @@ struct se_state {
 	struct fe_arena *a;
 	uint32_t *rules;	/* the rules the module expresses (indices into p->rules) */
 	size_t nrules;
+	bool *hit;		/* se_rule_set's scratch: which of them match a path */
 	struct se_entry *entries;
 	size_t nentries, entries_cap;
+	struct fe_hindex entry_index;	/* (regex, file type) -> entries[], while they are added */
 	struct se_type *types;
 	size_t ntypes;
+	struct fe_hindex type_index;	/* (set, child set, enters) -> types[] */
 	/* the fromSource programs (exact paths), sorted: each gets a domain d1, d2, ...
 	 * (subject 1 + i); subject 0 is every other process */
 	const char **sources;
@@ -192,11 +194,14 @@ static const char *se_escape(struct fe_arena *a, const char *p)
 }
 
 static void se_add_entry(struct se_state *st, const char *regex, const char *filetype, const char *witness,
-			 const char *child, const char *shows)
+			 const char *child)
 {
-	for (size_t i = 0; i < st->nentries; i++)
-		if (strcmp(st->entries[i].regex, regex) == 0 && strcmp(st->entries[i].filetype, filetype) == 0)
+	/* one entry per (regex, file type): a path several rules name is one entry */
+	uint32_t h = fe_hash_more(fe_hash(regex, strlen(regex) + 1), filetype, strlen(filetype)), id;
+	for (uint32_t c = fe_hindex_first(&st->entry_index, h); fe_hindex_next(&st->entry_index, h, &c, &id);)
+		if (strcmp(st->entries[id].regex, regex) == 0 && strcmp(st->entries[id].filetype, filetype) == 0)
 			return;
+	fe_hindex_add(&st->entry_index, h, (uint32_t)st->nentries);
 	if (st->nentries == st->entries_cap) {
 		size_t cap = st->entries_cap ? 2 * st->entries_cap : 16;
 		struct se_entry *e = fe_arena_alloc(st->a, cap * sizeof(*e));
@@ -211,7 +216,6 @@ static void se_add_entry(struct se_state *st, const char *regex, const char *fil
 	e->filetype = filetype;
 	e->witness = witness;
 	e->child = child;
-	e->shows = shows;
 }
 
 /* A component no rule names: the witnesses' stand-in for "any name". */
@@ -224,7 +228,7 @@ static void se_entries_of(struct se_state *st, uint32_t ri)
 	struct fe_arena *a = st->a;
 
 	if (r->match == IR_M_PATH) {
-		se_add_entry(st, se_escape(a, path), "any", path, NULL, path);
+		se_add_entry(st, se_escape(a, path), "any", path, NULL);
 		return;
 	}
 	/* a dir D/ (recursive or not): D itself, its children, and everything deeper */
@@ -236,10 +240,9 @@ static void se_entries_of(struct se_state *st, uint32_t ri)
 	bool root = strcmp(base, "/") == 0;
 	const char *stem = root ? "" : se_escape(a, base), *b = root ? "" : base;
 	const char *child = fe_arena_printf(a, "%s/" SE_ANY, b), *deeper = fe_arena_printf(a, "%s/" SE_ANY "/" SE_ANY, b);
-	se_add_entry(st, root ? "/" : stem, "dir", fe_arena_printf(a, "%s/", b), child, path);
-	se_add_entry(st, fe_arena_printf(a, "%s/[^/]+", stem), "any", child, deeper, path);
-	se_add_entry(st, fe_arena_printf(a, "%s/[^/]+/.+", stem), "any", deeper,
-		     fe_arena_printf(a, "%s/" SE_ANY, deeper), path);
+	se_add_entry(st, root ? "/" : stem, "dir", fe_arena_printf(a, "%s/", b), child);
+	se_add_entry(st, fe_arena_printf(a, "%s/[^/]+", stem), "any", child, deeper);
+	se_add_entry(st, fe_arena_printf(a, "%s/[^/]+/.+", stem), "any", deeper, fe_arena_printf(a, "%s/" SE_ANY, deeper));
 }
 
 /* The rules matching `path` for each subject (a rule with fromSource only for its own
@@ -249,18 +252,23 @@ static const char *se_rule_set(struct se_state *st, const char *path, unsigned *
 			       const char **rules)
 {
 	struct be_buf key = {0}, all = {0};
+	/* which rules match the path, once (a dir's witness ends in '/': the model's way of
+	 * naming the directory itself, which no `path:` rule matches); then per subject */
+	bool *hit = st->hit;
+	for (size_t k = 0; k < st->nrules; k++) {
+		const struct ir_rule *r = &st->p->rules[st->rules[k]];
+		hit[k] = fe_path_matches(st->m, r->match, r->target, path);
+		if (hit[k])
+			be_printf(&all, "%s%u", all.len ? "," : "", st->rules[k]);
+	}
 	for (size_t sub = 0; sub <= st->nsources; sub++) {
 		denied[sub] = audited[sub] = 0;
 		be_printf(&key, "%s%zu:", sub ? ";" : "", sub);
 		bool first = true;
 		for (size_t k = 0; k < st->nrules; k++) {
 			const struct ir_rule *r = &st->p->rules[st->rules[k]];
-			if (r->source.kind == IR_SRC_PATH &&
-			    (!sub || strcmp(ir_s(&st->p->strs, r->source.path), st->sources[sub - 1]) != 0))
-				continue;
-			/* a dir's witness ends in '/': the model's way of naming the directory
-			 * itself, which no `path:` rule matches */
-			if (!fe_path_matches(st->m, r->match, r->target, path))
+			if (!hit[k] || (r->source.kind == IR_SRC_PATH &&
+					(!sub || strcmp(ir_s(&st->p->strs, r->source.path), st->sources[sub - 1]) != 0)))
 				continue;
 			unsigned ops = r->cls == IR_PROCESS ? SE_EXEC
 				       : (r->flags & IR_RULE_READONLY) ? SE_WRITE : SE_READ | SE_WRITE;
@@ -271,11 +279,6 @@ static const char *se_rule_set(struct se_state *st, const char *path, unsigned *
 			be_printf(&key, "%s%u", first ? "" : ",", st->rules[k]);
 			first = false;
 		}
-	}
-	for (size_t k = 0; k < st->nrules; k++) {
-		const struct ir_rule *r = &st->p->rules[st->rules[k]];
-		if (fe_path_matches(st->m, r->match, r->target, path))
-			be_printf(&all, "%s%u", all.len ? "," : "", st->rules[k]);
 	}
 	*rules = fe_arena_strdup(st->a, all.len ? all.s : "");
 	const char *out = fe_arena_strdup(st->a, key.s);
@@ -295,10 +298,13 @@ static int se_entry_cmp(const void *pa, const void *pb)
 static uint32_t se_type_of(struct se_state *st, struct se_entry *e)
 {
 	const char *cs = e->child_set ? e->child_set : e->set;
-	for (size_t i = 0; i < st->ntypes; i++)
-		if (strcmp(st->types[i].set, e->set) == 0 && strcmp(st->types[i].child_set, cs) == 0 &&
-		    st->types[i].enters == e->enters)
-			return (uint32_t)i;
+	uint32_t h = fe_hash_more(fe_hash_more(fe_hash(e->set, strlen(e->set) + 1), cs, strlen(cs) + 1), &e->enters,
+				  sizeof(e->enters)), id;
+	for (uint32_t c = fe_hindex_first(&st->type_index, h); fe_hindex_next(&st->type_index, h, &c, &id);)
+		if (strcmp(st->types[id].set, e->set) == 0 && strcmp(st->types[id].child_set, cs) == 0 &&
+		    st->types[id].enters == e->enters)
+			return id;
+	fe_hindex_add(&st->type_index, h, (uint32_t)st->ntypes);
 	struct se_type *ty = &st->types[st->ntypes];
 	ty->set = e->set;
 	ty->child_set = cs;
@@ -553,10 +559,12 @@ static void se_emit(struct be_ctx *ctx, const struct ir_target *t)
 		st.sources[j] = src;
 		st.nsources++;
 	}
+	st.hit = fe_arena_alloc(st.a, (st.nrules + 1) * sizeof(*st.hit));
 	for (size_t k = 0; k < st.nrules; k++)
 		se_entries_of(&st, st.rules[k]);
 	for (size_t i = 0; i < st.nsources; i++)
-		se_add_entry(&st, se_escape(st.a, st.sources[i]), "any", st.sources[i], NULL, st.sources[i]);
+		se_add_entry(&st, se_escape(st.a, st.sources[i]), "any", st.sources[i], NULL);
+	fe_hindex_free(&st.entry_index);	/* the entries are sorted next: the index would be stale */
 	if (st.nentries > 1)
 		qsort(st.entries, st.nentries, sizeof(*st.entries), se_entry_cmp);
 	size_t nsub = st.nsources + 1;
@@ -608,6 +616,7 @@ static void se_emit(struct be_ctx *ctx, const struct ir_target *t)
 			    "exist when the module's file contexts are applied (setfiles, restorecon) and for files "
 			    "created in a directory they label; a hard link elsewhere shares its file's label, and a "
 			    "file keeps its label when its directory is renamed", t->name);
+	fe_hindex_free(&st.type_index);
 	fe_matcher_free(st.m);
 	fe_arena_free(&scratch);
 }
