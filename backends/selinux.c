@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../frontend/match.h"
 #include "backend.h"
@@ -55,6 +56,7 @@ struct se_entry {
 	const char *rules;	/* every rule among them, "3,17,20", in program order */
 	const char *child_set;	/* the same as set for `child`; NULL without one */
 	unsigned *denied, *audited;	/* per subject: SE_* */
+	unsigned *posture;	/* per subject: the operations the class's posture decides */
 	uint32_t type;		/* index into the target's types */
 };
 
@@ -63,7 +65,7 @@ struct se_entry {
 struct se_type {
 	const char *set, *child_set, *rules;
 	uint32_t enters;
-	unsigned *denied, *audited;	/* per subject */
+	unsigned *denied, *audited, *posture;	/* per subject */
 	uint32_t child_type;	/* UINT32_MAX: inherits (the child set is its own) */
 	const struct se_entry *first;	/* the first entry labelled with it */
 };
@@ -87,6 +89,19 @@ struct se_state {
 	 * (subject 1 + i); subject 0 is every other process */
 	const char **sources;
 	size_t nsources;
+	/* the classes in allow-list mode (DESIGN §4.3: any Allow rule of the class, the
+	 * rules the module does not express included) */
+	bool allowlist[IR_PC_COUNT];
+	/* per subject, the decision on each socket class and each capability */
+	struct se_decision *sockets, *caps;	/* [sub * SE_NSOCKETS + c], [sub * SE_NCAPS + c] */
+};
+
+/* How a subject's socket class or capability is decided: the verdict, and the rules
+ * (and the posture) that decide it, for the rule table. */
+struct se_decision {
+	enum ir_action action;
+	bool posture;		/* the class's default posture decides (no Allow grants it) */
+	const char *rules;	/* "3,17": the rules matching it for the subject, in program order */
 };
 
 /* The file classes and their permissions (the kernel's, as Debian's reference policy
@@ -107,7 +122,72 @@ static const char se_dir_always[] = "getattr open search add_name remove_name wr
 static const char se_dir_read[] = "read ioctl lock watch watch_reads watch_mount watch_sb watch_with_perm";
 static const char se_dir_write[] = "create setattr rename reparent rmdir relabelfrom quotaon mounton";
 
+/* The socket classes (with the policy capability extended_socket_class, which both bases
+ * declare) and the verdict model's network operations whose sockets the kernel puts in
+ * each, as scripts/vm/actor.c makes them (the policy language's socket types name the
+ * INET socket of that type and protocol 0, seqpacket the unix one).  SELinux decides a
+ * class as a whole: names that share one share its decision. */
+#define SE_NSOCKETS 9
+static const struct se_socket_class {
+	const char *cls;
+	const char *names[6];
+} se_socket_classes[SE_NSOCKETS] = {
+	{"tcp_socket", {"tcp", "stream", "all"}},
+	{"udp_socket", {"udp", "dgram"}},
+	{"sctp_socket", {"sctp"}},
+	{"icmp_socket", {"icmp", "icmpv6"}},	/* ping sockets: SOCK_DGRAM */
+	{"rawip_socket", {"raw", "icmp", "icmpv6", "udplite", "rdm"}},
+	{"packet_socket", {"packet"}},
+	{"unix_stream_socket", {"unix", "seqpacket"}},
+	{"unix_dgram_socket", {"unix"}},
+	{"dccp_socket", {"dccp"}},
+};
+
+/* The capabilities: SELinux's capability class holds 0-31, capability2 the rest. */
+static const struct se_capability {
+	const char *name;
+	unsigned number;
+} se_capabilities[] = {
+#define FE_CAPABILITY(name, number, crd) {#name, number},
+#include "../frontend/names.def"
+};
+#define SE_NCAPS (sizeof(se_capabilities) / sizeof(se_capabilities[0]))
+
+/* Capabilities Debian's reference policy reserves (its neverallow rules: mac_override for
+ * every domain, sys_module for the module loaders): a module's domains never get them. */
+static const char *const se_reserved_caps[] = {"sys_module", "mac_override", NULL};
+
+static bool se_reserved(const char *cap)
+{
+	for (size_t k = 0; se_reserved_caps[k]; k++)
+		if (!strcmp(se_reserved_caps[k], cap))
+			return true;
+	return false;
+}
+
 /* ------------------------------------------------------------ which rules */
+
+/* a protocol or capability name of a rule against an operation's (DESIGN §4.7: case does
+ * not matter, `all` is every protocol, a cap_ prefix is ignored) */
+static bool se_name_matches(const char *rule, const char *name, bool capability)
+{
+	if (capability && strncasecmp(rule, "cap_", 4) == 0)
+		rule += 4;
+	if (!capability && strcasecmp(rule, "all") == 0)
+		return true;
+	return strcasecmp(rule, name) == 0;
+}
+
+static bool se_socket_name_known(const char *name)
+{
+	if (strcasecmp(name, "all") == 0)
+		return true;
+	for (size_t c = 0; c < SE_NSOCKETS; c++)
+		for (size_t k = 0; k < 6 && se_socket_classes[c].names[k]; k++)
+			if (se_name_matches(name, se_socket_classes[c].names[k], false))
+				return true;
+	return false;
+}
 
 static bool se_expressed(struct se_state *st, uint32_t ri)
 {
@@ -130,23 +210,40 @@ static bool se_expressed(struct se_state *st, uint32_t ri)
 		return false;
 	}
 	enum ir_posture_class pc = ir_posture_class_of(r->cls);
-	if (r->action == IR_ALLOW) {
-		/* an Allow makes its class an allow-list */
-		be_gap(ctx, st->t, ri, pc, FE_BE_SOURCE, NULL,
-		       "%s Allow rule on %s: allow-lists are not expressed by the SELinux backend",
-		       ir_class_name(r->cls), what);
-		return false;
-	}
 	if (r->source.kind == IR_SRC_DIR || r->source.kind == IR_SRC_DIR_RECURSIVE) {
 		be_gap(ctx, st->t, ri, pc, FE_BE_SOURCE, NULL,
 		       "%s rule on %s: fromSource directories (every program below one) are not expressed by "
 		       "the SELinux backend; a fromSource path is", ir_class_name(r->cls), what);
 		return false;
 	}
-	if (r->cls != IR_PROCESS && r->cls != IR_FILE) {
+	if (r->cls == IR_NETWORK || r->cls == IR_CAPABILITY) {
+		/* a module can take nothing from the base's own domains: these rules hold for the
+		 * domains of fromSource programs, which are the module's */
+		if (r->source.kind != IR_SRC_PATH) {
+			be_gap(ctx, st->t, ri, pc, FE_BE_SOURCE, NULL,
+			       "%s rule on %s without fromSource: the SELinux backend confines the sockets and "
+			       "capabilities of fromSource programs only (a domain of their own)", ir_class_name(r->cls),
+			       what);
+			return false;
+		}
+		bool known = r->cls == IR_NETWORK ? se_socket_name_known(what) : false;
+		for (size_t c = 0; r->cls == IR_CAPABILITY && c < SE_NCAPS; c++)
+			known = known || se_name_matches(what, se_capabilities[c].name, true);
+		if (!known) {
+			const char **only = fe_arena_alloc(ctx->arena, 2 * sizeof(*only));
+			only[0] = what;
+			only[1] = NULL;
+			be_gap(ctx, st->t, ri, pc, r->cls == IR_NETWORK ? FE_BE_PROTOCOL : FE_BE_NOT_ENFORCED,
+			       &(struct be_gap_scope){.only = only}, "%s '%s' is not one SELinux has a class or "
+			       "permission for here", r->cls == IR_NETWORK ? "protocol" : "capability", what);
+			return false;
+		}
+		return true;
+	}
+	if (r->action == IR_ALLOW && r->source.kind != IR_SRC_PATH) {
 		be_gap(ctx, st->t, ri, pc, FE_BE_SOURCE, NULL,
-		       "%s rule on %s: network and capability rules are not expressed by the SELinux backend",
-		       ir_class_name(r->cls), what);
+		       "%s Allow rule on %s without fromSource: the SELinux backend grants through the domains of "
+		       "fromSource programs", ir_class_name(r->cls), what);
 		return false;
 	}
 	if (r->match == IR_M_PATTERN || r->match == IR_M_EXECNAME) {
@@ -221,17 +318,16 @@ static void se_add_entry(struct se_state *st, const char *regex, const char *fil
 /* A component no rule names: the witnesses' stand-in for "any name". */
 #define SE_ANY "\x7f"
 
-static void se_entries_of(struct se_state *st, uint32_t ri)
+/* the entries labelling `path`: an exact path, or a dir D/ (recursive or not) as D itself,
+ * its children, and everything deeper */
+static void se_entries_for(struct se_state *st, const char *path, bool dir)
 {
-	const struct ir_rule *r = &st->p->rules[ri];
-	const char *path = ir_s(&st->p->strs, r->target);
 	struct fe_arena *a = st->a;
 
-	if (r->match == IR_M_PATH) {
+	if (!dir) {
 		se_add_entry(st, se_escape(a, path), "any", path, NULL);
 		return;
 	}
-	/* a dir D/ (recursive or not): D itself, its children, and everything deeper */
 	size_t n = strlen(path);
 	char *base = fe_arena_alloc(a, n + 1);
 	memcpy(base, path, n + 1);
@@ -245,11 +341,26 @@ static void se_entries_of(struct se_state *st, uint32_t ri)
 	se_add_entry(st, fe_arena_printf(a, "%s/[^/]+/.+", stem), "any", deeper, fe_arena_printf(a, "%s/" SE_ANY, deeper));
 }
 
+/* whether a type of this rule set is the module's own (else the base's label stays) */
+static bool se_own(const char *set, const char *rules, uint32_t enters)
+{
+	return *rules || enters || set[0] == 'b';
+}
+
+/* whether rule r holds for subject sub (0: every process but the fromSource programs') */
+static bool se_applies(const struct se_state *st, const struct ir_rule *r, size_t sub)
+{
+	return r->source.kind != IR_SRC_PATH ||
+	       (sub && strcmp(ir_s(&st->p->strs, r->source.path), st->sources[sub - 1]) == 0);
+}
+
 /* The rules matching `path` for each subject (a rule with fromSource only for its own
  * program's), as se_entry.set, with the denied and audited operations per subject and
- * every rule among them (*rules). */
+ * every rule among them (*rules).  In an allow-list file class, what no Allow rule (nor
+ * the baseline, DESIGN §4.9) grants a subject falls to the posture; the set then also
+ * names the baseline's grants, which make the path's type. */
 static const char *se_rule_set(struct se_state *st, const char *path, unsigned *denied, unsigned *audited,
-			       const char **rules)
+			       unsigned *posture, const char **rules)
 {
 	struct be_buf key = {0}, all = {0};
 	/* which rules match the path, once (a dir's witness ends in '/': the model's way of
@@ -257,27 +368,48 @@ static const char *se_rule_set(struct se_state *st, const char *path, unsigned *
 	bool *hit = st->hit;
 	for (size_t k = 0; k < st->nrules; k++) {
 		const struct ir_rule *r = &st->p->rules[st->rules[k]];
-		hit[k] = fe_path_matches(st->m, r->match, r->target, path);
+		hit[k] = (r->cls == IR_FILE || r->cls == IR_PROCESS) && fe_path_matches(st->m, r->match, r->target, path);
 		if (hit[k])
 			be_printf(&all, "%s%u", all.len ? "," : "", st->rules[k]);
 	}
+	unsigned baseline = 0;
+	if (st->allowlist[IR_PC_FILE]) {
+		baseline = (ir_baseline_find(path, false) >= 0 ? SE_READ : 0) |
+			   (ir_baseline_find(path, true) >= 0 ? SE_WRITE : 0);
+		if (baseline)
+			be_printf(&key, "b%u;", baseline);
+	}
 	for (size_t sub = 0; sub <= st->nsources; sub++) {
-		denied[sub] = audited[sub] = 0;
+		unsigned granted = baseline;
+		denied[sub] = audited[sub] = posture[sub] = 0;
 		be_printf(&key, "%s%zu:", sub ? ";" : "", sub);
 		bool first = true;
 		for (size_t k = 0; k < st->nrules; k++) {
 			const struct ir_rule *r = &st->p->rules[st->rules[k]];
-			if (!hit[k] || (r->source.kind == IR_SRC_PATH &&
-					(!sub || strcmp(ir_s(&st->p->strs, r->source.path), st->sources[sub - 1]) != 0)))
+			if (!hit[k] || !se_applies(st, r, sub))
 				continue;
-			unsigned ops = r->cls == IR_PROCESS ? SE_EXEC
-				       : (r->flags & IR_RULE_READONLY) ? SE_WRITE : SE_READ | SE_WRITE;
+			bool ro = r->cls == IR_FILE && (r->flags & IR_RULE_READONLY);
+			unsigned ops = r->cls == IR_PROCESS ? SE_EXEC : ro ? SE_WRITE : SE_READ | SE_WRITE;
 			if (r->action == IR_BLOCK)
 				denied[sub] |= ops;
-			else
+			else if (r->action == IR_AUDIT)
 				audited[sub] |= ops;
+			else if (ro) {
+				/* readOnly refuses the writes whatever the action; the reads are granted */
+				denied[sub] |= SE_WRITE;
+				granted |= SE_READ;
+			} else
+				granted |= ops;
 			be_printf(&key, "%s%u", first ? "" : ",", st->rules[k]);
 			first = false;
+		}
+		if (st->allowlist[IR_PC_FILE]) {
+			unsigned rest = (SE_READ | SE_WRITE | SE_EXEC) & ~granted & ~denied[sub];
+			posture[sub] = rest;
+			if (st->t->posture[IR_PC_FILE] == IR_POSTURE_BLOCK)
+				denied[sub] |= rest;
+			else
+				audited[sub] |= rest;
 		}
 	}
 	*rules = fe_arena_strdup(st->a, all.len ? all.s : "");
@@ -311,12 +443,89 @@ static uint32_t se_type_of(struct se_state *st, struct se_entry *e)
 	ty->rules = e->rules;
 	ty->enters = e->enters;
 	ty->denied = e->denied;
+	ty->posture = e->posture;
 	ty->audited = fe_arena_alloc(st->a, (st->nsources + 1) * sizeof(*ty->audited));
 	for (size_t sub = 0; sub <= st->nsources; sub++)
 		ty->audited[sub] = e->audited[sub] & ~e->denied[sub];
 	ty->child_type = UINT32_MAX;
 	ty->first = e;
 	return (uint32_t)st->ntypes++;
+}
+
+/* ------------------------------------------------------------ sockets and capabilities */
+
+/* The verdict model (DESIGN §4.3) on network or capability operation `name` for subject
+ * sub, with the rules that match it there */
+static struct se_decision se_decide_name(struct se_state *st, enum ir_class cls, const char *name, size_t sub)
+{
+	struct se_decision d = {IR_ALLOW, false, ""};
+	struct be_buf list = {0};
+	bool blocked = false, granted = false, audited = false;
+	for (size_t k = 0; k < st->nrules; k++) {
+		const struct ir_rule *r = &st->p->rules[st->rules[k]];
+		if (r->cls != cls || !se_applies(st, r, sub) ||
+		    !se_name_matches(ir_s(&st->p->strs, r->target), name, cls == IR_CAPABILITY))
+			continue;
+		be_printf(&list, "%s%u", list.len ? "," : "", st->rules[k]);
+		blocked = blocked || r->action == IR_BLOCK;
+		granted = granted || r->action == IR_ALLOW;
+		audited = audited || r->action == IR_AUDIT;
+	}
+	enum ir_posture_class pc = ir_posture_class_of(cls);
+	if (blocked)
+		d.action = IR_BLOCK;
+	else if (st->allowlist[pc] && !granted) {
+		d.posture = true;
+		d.action = st->t->posture[pc] == IR_POSTURE_BLOCK ? IR_BLOCK : IR_AUDIT;
+	} else if (audited)
+		d.action = IR_AUDIT;
+	d.rules = fe_arena_strdup(st->a, list.len ? list.s : "");
+	be_buf_free(&list);
+	return d;
+}
+
+/* Every subject's decision on each socket class (its names must agree, else the first name
+ * or a Block rule decides and the others are a gap) and each capability. */
+static void se_decide_sockets_caps(struct se_state *st)
+{
+	size_t nsub = st->nsources + 1;
+	st->sockets = fe_arena_alloc(st->a, nsub * SE_NSOCKETS * sizeof(*st->sockets));
+	st->caps = fe_arena_alloc(st->a, nsub * SE_NCAPS * sizeof(*st->caps));
+	for (size_t sub = 0; sub < nsub; sub++) {
+		for (size_t c = 0; c < SE_NSOCKETS; c++) {
+			const struct se_socket_class *sc = &se_socket_classes[c];
+			struct se_decision names[6];
+			size_t n = 0, best = 0;
+			/* the class's first name decides it, unless a Block rule refuses another name
+			 * (a Block is never weakened) */
+			for (; n < 6 && sc->names[n]; n++) {
+				names[n] = se_decide_name(st, IR_NETWORK, sc->names[n], sub);
+				if (names[n].action == IR_BLOCK && !names[n].posture && names[best].action != IR_BLOCK)
+					best = n;
+			}
+			st->sockets[sub * SE_NSOCKETS + c] = names[best];
+			const char **differ = fe_arena_alloc(st->ctx->arena, (n + 1) * sizeof(*differ));
+			size_t nd = 0;
+			for (size_t k = 0; k < n; k++)
+				if (names[k].action != names[best].action)
+					differ[nd++] = sc->names[k];
+			differ[nd] = NULL;
+			if (nd)
+				be_gap_at(st->ctx, st->t, st->p->rules[st->rules[0]].loc, IR_PC_NETWORK, FE_BE_PROTOCOL,
+					  &(struct be_gap_scope){.only = differ},
+					  "%s sockets of %s share SELinux's class %s with %s sockets, which are %s for %s: "
+					  "SELinux decides the class as a whole", differ[0], sub ? st->sources[sub - 1] :
+					  "other programs", sc->cls, sc->names[best], ir_action_name(names[best].action),
+					  sub ? "it" : "them");
+		}
+		for (size_t c = 0; c < SE_NCAPS; c++)
+			st->caps[sub * SE_NCAPS + c] = se_decide_name(st, IR_CAPABILITY, se_capabilities[c].name, sub);
+	}
+	if (st->nsources)
+		be_gap_at(st->ctx, st->t, st->p->rules[st->rules[0]].loc, IR_PC_CAPABILITIES, FE_BE_SOURCE,
+			  &(struct be_gap_scope){.only = se_reserved_caps},
+			  "the domains of fromSource programs never have CAP_SYS_MODULE and CAP_MAC_OVERRIDE: Debian's "
+			  "reference policy reserves them (neverallow), so a module grants neither");
 }
 
 /* ------------------------------------------------------------ writing */
@@ -397,6 +606,62 @@ static const char *se_subject(struct se_state *st, size_t sub)
 	return fe_arena_printf(st->a, "d%zu", sub);
 }
 
+/* One subject's sockets and capabilities.  A module domain (d0, d1, ...) is granted what
+ * its decisions permit and nothing else (the bases grant sockets and capabilities to
+ * their own domains only), and a `neverallow` guards each refusal: secilc fails on a base
+ * that would grant it anyway.  The base's own domains (others) can only be audited. */
+static void se_write_sockets_caps(struct se_state *st, struct be_buf *out, size_t sub, const char *who, bool own)
+{
+	for (size_t c = 0; c < SE_NSOCKETS; c++) {
+		const struct se_decision *d = &st->sockets[sub * SE_NSOCKETS + c];
+		const char *cls = se_socket_classes[c].cls;
+		if (own && d->action == IR_BLOCK)
+			be_printf(out, "    (neverallow %s self (%s (create)))\n", who, cls);
+		else if (own)
+			be_printf(out, "    (allow %s self (%s (all)))\n", who, cls);
+		if (d->action == IR_AUDIT)
+			be_printf(out, "    (auditallow %s self (%s (create)))\n", who, cls);
+	}
+	static const char *const cap_classes[] = {"capability", "capability2"};
+	for (size_t k = 0; k < 2; k++) {
+		struct be_buf allowed = {0}, audited = {0}, refused = {0};
+		for (size_t c = 0; c < SE_NCAPS; c++) {
+			if ((se_capabilities[c].number >= 32) != (k == 1))
+				continue;
+			const struct se_decision *d = &st->caps[sub * SE_NCAPS + c];
+			if (se_reserved(se_capabilities[c].name))
+				continue;	/* neither granted nor refused here: the base's */
+			struct be_buf *b = d->action == IR_BLOCK ? &refused : &allowed;
+			be_printf(b, "%s%s", b->len ? " " : "", se_capabilities[c].name);
+			if (d->action == IR_AUDIT)
+				be_printf(&audited, "%s%s", audited.len ? " " : "", se_capabilities[c].name);
+		}
+		if (own && allowed.len)
+			be_printf(out, "    (allow %s self (%s (%s)))\n", who, cap_classes[k], allowed.s);
+		if (own && refused.len)
+			be_printf(out, "    (neverallow %s self (%s (%s)))\n", who, cap_classes[k], refused.s);
+		if (audited.len)
+			be_printf(out, "    (auditallow %s self (%s (%s)))\n", who, cap_classes[k], audited.s);
+		be_buf_free(&allowed);
+		be_buf_free(&audited);
+		be_buf_free(&refused);
+	}
+}
+
+/* what a subject's file posture audits on every file the module does not label */
+static void se_write_file_posture(struct be_buf *out, const char *who)
+{
+	for (size_t c = 0; c < sizeof(se_file_classes) / sizeof(se_file_classes[0]); c++) {
+		bool file = strcmp(se_file_classes[c], "file") == 0;
+		be_printf(out, "    (auditallow %s file_type (%s (", who, se_file_classes[c]);
+		se_perms(out, "open", se_read, se_write, file ? se_exec : NULL, SE_READ | SE_WRITE | SE_EXEC);
+		be_puts(out, ")))\n");
+	}
+	be_printf(out, "    (auditallow %s file_type (dir (", who);
+	se_perms(out, "open", se_dir_read, se_dir_write, NULL, SE_READ | SE_WRITE);
+	be_puts(out, ")))\n");
+}
+
 static void se_write_module(struct se_state *st, struct be_buf *out)
 {
 	const struct ir_target *t = st->t;
@@ -421,6 +686,18 @@ static void se_write_module(struct se_state *st, struct be_buf *out)
 		}
 		be_puts(out, "    (allow sources d0 (process (transition)))\n");
 		be_puts(out, "    (typetransition sources file_type process d0)\n");
+		/* sockets and capabilities: each domain's own, then what the base's domains
+		 * have audited */
+		for (size_t sub = 0; sub <= st->nsources; sub++)
+			se_write_sockets_caps(st, out, sub, fe_arena_printf(st->a, "d%zu", sub), true);
+		se_write_sockets_caps(st, out, 0, "others", false);
+	}
+	if (st->allowlist[IR_PC_FILE] && st->t->posture[IR_PC_FILE] == IR_POSTURE_AUDIT) {
+		/* an allow-list file class audits every file the module leaves to the base */
+		if (!st->nsources)
+			se_write_file_posture(out, "domain");
+		for (size_t sub = 0; st->nsources && sub <= st->nsources; sub++)
+			se_write_file_posture(out, sub ? fe_arena_printf(st->a, "d%zu", sub) : "others");
 	}
 	for (size_t i = 0; i < st->ntypes; i++) {
 		const struct se_type *ty = &st->types[i];
@@ -433,7 +710,7 @@ static void se_write_module(struct se_state *st, struct be_buf *out)
 			be_printf(out, "    ;   for d%zu (%s): blocked%s; audited%s\n", sub, st->sources[sub - 1],
 				  se_ops_text(st->a, ty->denied[sub]), se_ops_text(st->a, ty->audited[sub]));
 		be_printf(out, "    (type %s)\n    (roletype object_r %s)\n", name, name);
-		if (!*ty->rules && !ty->enters) {
+		if (!se_own(ty->set, ty->rules, ty->enters)) {
 			be_printf(out, "    (typeattributeset file_type (%s))\n", name);	/* no rule: the base decides */
 		} else {
 			for (size_t sub = 0; sub <= st->nsources; sub++)
@@ -447,7 +724,7 @@ static void se_write_module(struct se_state *st, struct be_buf *out)
 			be_printf(out, "    (typetransition domain %s process d%u)\n", name, ty->enters);
 			be_printf(out, "    (allow domain d%u (process (transition)))\n", ty->enters);
 			be_printf(out, "    (allow d%u %s (file (entrypoint)))\n", ty->enters, name);
-		} else if (st->nsources && *ty->rules) {
+		} else if (st->nsources && se_own(ty->set, ty->rules, ty->enters)) {
 			be_printf(out, "    (typetransition sources %s process d0)\n", name);
 		}
 	}
@@ -463,7 +740,7 @@ static void se_write_module(struct se_state *st, struct be_buf *out)
 	}
 	for (size_t i = 0; i < st->nentries; i++) {
 		const struct se_entry *e = &st->entries[i];
-		if (!*e->rules && !e->enters)
+		if (!se_own(e->set, e->rules, e->enters))
 			continue;	/* no rule there: the base's own label stays */
 		be_printf(out, "    (filecon \"%s\" %s (system_u object_r r%u ((s0) (s0))))\n", e->regex, e->filetype,
 			  e->type + 1);
@@ -472,13 +749,123 @@ static void se_write_module(struct se_state *st, struct be_buf *out)
 }
 
 /* The rule table karmor-loader attributes AVC records with (karmor-loader(8), events
- * --selinux): a line per (type, rule matching it), in the type's rule order (program
- * order), TAB-separated: the qualified type, action, policy, severity, tags (comma-
- * separated), message, location, class and the rule's own target. */
+ * --selinux), TAB-separated: a key, the action the record stands for, policy, severity,
+ * tags (comma-separated), message, location, class, the rule's own target, the target's
+ * name, and the operations (r, w, x; "-": any) the line decides.  The key of a file
+ * record is its target type ("BLOCK.rN"), or "BLOCK.rN@BLOCK.dK" where program K's rules
+ * differ there; a file the module does not label is "*" ("*@BLOCK.dK").  A socket or
+ * capability record's key is its source type and class ("BLOCK.dK/tcp_socket",
+ * "BLOCK.dK/capability:net_raw"; "* /..." for the base's domains).  For one key, lines come
+ * in the verdict model's order: Block rules, the posture, Audit rules; the first line of
+ * the record's action and operation names the alert. */
 static void se_tsv(struct be_buf *out, const char *s)
 {
 	for (; *s; s++)
 		be_write(out, (*s == '\t' || *s == '\n' || *s == '\r') ? " " : s, 1);
+}
+
+static const char *se_ops_letters(struct fe_arena *a, unsigned ops)
+{
+	return fe_arena_printf(a, "%s%s%s", ops & SE_READ ? "r" : "", ops & SE_WRITE ? "w" : "", ops & SE_EXEC ? "x" : "");
+}
+
+/* one line after its key: a rule's, or the posture's (ri < 0) */
+static void se_row(struct se_state *st, struct be_buf *out, long ri, const char *action, enum ir_posture_class pc,
+		   const char *name, const char *ops)
+{
+	const struct ir_strtab *strs = &st->p->strs;
+	if (ri < 0) {
+		be_printf(out, "\t%s\tDefaultPosture\t0\t\t\t-:0:0\t%s\t", action, ir_posture_class_name(pc));
+		se_tsv(out, name);
+	} else {
+		const struct ir_rule *r = &st->p->rules[ri];
+		be_printf(out, "\t%s\t", action);
+		se_tsv(out, ir_s(strs, st->p->policies[r->policy].name));
+		be_printf(out, "\t%d\t", r->severity);
+		for (uint32_t k = 0; k < r->tags.n; k++) {
+			if (k)
+				be_puts(out, ",");
+			se_tsv(out, ir_s(strs, r->tags.items[k]));
+		}
+		be_puts(out, "\t");
+		se_tsv(out, ir_s(strs, r->message));
+		be_puts(out, "\t");
+		se_tsv(out, r->loc.src && r->loc.src->name ? r->loc.src->name : "-");
+		be_printf(out, ":%u:%u\t%s\t", r->loc.line, r->loc.col, ir_class_name(r->cls));
+		se_tsv(out, ir_s(strs, r->target));
+	}
+	be_puts(out, "\t");
+	se_tsv(out, st->t->name);
+	be_printf(out, "\t%s\n", ops);
+}
+
+/* the lines of a type for one subject, each starting with KEY (a placeholder) */
+static void se_type_rows(struct se_state *st, struct be_buf *out, const struct se_type *ty, size_t sub)
+{
+	for (int pass = 0; pass < 3; pass++) {
+		if (pass == 1) {
+			if (ty->posture[sub]) {
+				be_puts(out, "KEY");
+				se_row(st, out, -1, st->t->posture[IR_PC_FILE] == IR_POSTURE_BLOCK ? "Block" : "Audit",
+				       IR_PC_FILE, "", se_ops_letters(st->a, ty->posture[sub]));
+			}
+			continue;
+		}
+		for (const char *c = ty->rules; *c;) {
+			uint32_t ri = (uint32_t)strtoul(c, (char **)&c, 10);
+			if (*c == ',')
+				c++;
+			const struct ir_rule *r = &st->p->rules[ri];
+			if (!se_applies(st, r, sub))
+				continue;
+			bool ro = r->cls == IR_FILE && (r->flags & IR_RULE_READONLY);
+			unsigned ops = r->cls == IR_PROCESS ? SE_EXEC : ro ? SE_WRITE : SE_READ | SE_WRITE;
+			const char *action = r->action == IR_AUDIT ? "Audit" : "Block";
+			if ((pass == 0) != (r->action != IR_AUDIT) || (r->action == IR_ALLOW && !ro))
+				continue;
+			be_puts(out, "KEY");
+			se_row(st, out, ri, action, IR_PC_FILE, "", se_ops_letters(st->a, ops));
+		}
+	}
+}
+
+/* the lines of a socket class or capability decision */
+static void se_decision_rows(struct se_state *st, struct be_buf *out, const char *key, const struct se_decision *d,
+			     enum ir_posture_class pc, const char *name)
+{
+	if (d->action == IR_ALLOW)
+		return;
+	for (int pass = 0; pass < 3; pass++) {
+		if (pass == 1) {
+			if (d->posture) {
+				be_puts(out, key);
+				se_row(st, out, -1, d->action == IR_BLOCK ? "Block" : "Audit", pc, name, "-");
+			}
+			continue;
+		}
+		for (const char *c = d->rules; *c;) {
+			uint32_t ri = (uint32_t)strtoul(c, (char **)&c, 10);
+			if (*c == ',')
+				c++;
+			enum ir_action act = st->p->rules[ri].action;
+			if (act == IR_ALLOW || (pass == 0) != (act == IR_BLOCK))
+				continue;
+			be_puts(out, key);
+			se_row(st, out, ri, ir_action_name(act), pc, "", "-");
+		}
+	}
+}
+
+/* buf's lines with KEY replaced by key */
+static void se_keyed(struct be_buf *out, const struct be_buf *rows, const char *key)
+{
+	for (const char *c = rows->s; c && *c;) {
+		const char *nl = strchr(c, '\n');
+		size_t n = nl ? (size_t)(nl - c) + 1 : strlen(c);
+		be_puts(out, key);
+		be_write(out, c + 3, n - 3);
+		c += n;
+	}
 }
 
 static void se_write_rules(struct se_state *st, struct be_buf *out)
@@ -486,32 +873,37 @@ static void se_write_rules(struct se_state *st, struct be_buf *out)
 	const char *block = se_block_name(st->a, st->t->name);
 	be_printf(out, "# karmorc %s: rule table of the SELinux module of %s (karmor-loader events --selinux)\n",
 		  st->ctx->version ? st->ctx->version : "", st->t->name);
-	be_puts(out, "# type\taction\tpolicy\tseverity\ttags\tmessage\tlocation\tclass\trule\ttarget\n");
+	be_puts(out, "# key\taction\tpolicy\tseverity\ttags\tmessage\tlocation\tclass\trule\ttarget\tops\n");
 	for (size_t i = 0; i < st->ntypes; i++) {
-		for (const char *c = st->types[i].rules; *c;) {
-			uint32_t ri = (uint32_t)strtoul(c, (char **)&c, 10);
-			const struct ir_rule *r = &st->p->rules[ri];
-			const struct ir_strtab *strs = &st->p->strs;
-			be_printf(out, "%s.r%zu\t%s\t", block, i + 1, ir_action_name(r->action));
-			se_tsv(out, ir_s(strs, st->p->policies[r->policy].name));
-			be_printf(out, "\t%d\t", r->severity);
-			for (uint32_t k = 0; k < r->tags.n; k++) {
-				if (k)
-					be_puts(out, ",");
-				se_tsv(out, ir_s(strs, r->tags.items[k]));
-			}
-			be_puts(out, "\t");
-			se_tsv(out, ir_s(strs, r->message));
-			be_puts(out, "\t");
-			se_tsv(out, r->loc.src && r->loc.src->name ? r->loc.src->name : "-");
-			be_printf(out, ":%u:%u\t%s\t", r->loc.line, r->loc.col, ir_class_name(r->cls));
-			se_tsv(out, ir_s(strs, r->target));
-			be_puts(out, "\t");
-			se_tsv(out, st->t->name);
-			be_puts(out, "\n");
-			if (*c == ',')
-				c++;
+		struct be_buf first = {0};
+		se_type_rows(st, &first, &st->types[i], 0);
+		se_keyed(out, &first, fe_arena_printf(st->a, "%s.r%zu", block, i + 1));
+		for (size_t sub = 1; sub <= st->nsources; sub++) {
+			struct be_buf rows = {0};
+			se_type_rows(st, &rows, &st->types[i], sub);
+			if (rows.len != first.len || (rows.len && memcmp(rows.s, first.s, rows.len)))
+				se_keyed(out, &rows, fe_arena_printf(st->a, "%s.r%zu@%s.d%zu", block, i + 1, block, sub));
+			be_buf_free(&rows);
 		}
+		be_buf_free(&first);
+	}
+	if (st->allowlist[IR_PC_FILE] && st->t->posture[IR_PC_FILE] == IR_POSTURE_AUDIT) {
+		/* the files the module leaves to the base */
+		for (size_t sub = 0; sub <= st->nsources; sub++) {
+			be_puts(out, sub ? fe_arena_printf(st->a, "*@%s.d%zu", block, sub) : "*");
+			se_row(st, out, -1, "Audit", IR_PC_FILE, "", "rwx");
+		}
+	}
+	for (size_t sub = 0; st->nsources && sub <= st->nsources + 1; sub++) {
+		/* sub nsources + 1: the base's domains, which have subject 0's decisions */
+		size_t dsub = sub > st->nsources ? 0 : sub;
+		const char *who = sub > st->nsources ? "*" : fe_arena_printf(st->a, "%s.d%zu", block, sub);
+		for (size_t c = 0; c < SE_NSOCKETS; c++)
+			se_decision_rows(st, out, fe_arena_printf(st->a, "%s/%s", who, se_socket_classes[c].cls),
+					 &st->sockets[dsub * SE_NSOCKETS + c], IR_PC_NETWORK, se_socket_classes[c].names[0]);
+		for (size_t c = 0; c < SE_NCAPS; c++)
+			se_decision_rows(st, out, fe_arena_printf(st->a, "%s/capability:%s", who, se_capabilities[c].name),
+					 &st->caps[dsub * SE_NCAPS + c], IR_PC_CAPABILITIES, se_capabilities[c].name);
 	}
 }
 
@@ -559,9 +951,36 @@ static void se_emit(struct be_ctx *ctx, const struct ir_target *t)
 		st.sources[j] = src;
 		st.nsources++;
 	}
+	/* allow-list mode, from every rule of the target (DESIGN §4.3) */
+	for (uint32_t i = 0; i < t->nrules; i++) {
+		const struct ir_rule *r = &st.p->rules[t->rules[i]];
+		if (r->action != IR_ALLOW || r->cls == IR_SYSCALL || r->cls == IR_PRESET || r->cls == IR_DEVICE ||
+		    (r->cls == IR_NETWORK && r->match != IR_M_PROTOCOL))
+			continue;
+		st.allowlist[ir_posture_class_of(r->cls)] = true;
+	}
+	static const char *const class_what[IR_PC_COUNT] = {
+		[IR_PC_FILE] = "every file the module does not label",
+		[IR_PC_NETWORK] = "the sockets of every program without a fromSource rule",
+		[IR_PC_CAPABILITIES] = "the capabilities of every program without a fromSource rule",
+	};
+	for (int pc = 0; pc < IR_PC_COUNT; pc++)
+		if (st.allowlist[pc] && t->posture[pc] == IR_POSTURE_BLOCK)
+			be_gap_at(ctx, t, st.p->rules[t->rules[0]].loc, (enum ir_posture_class)pc, FE_BE_POSTURE, NULL,
+				  "the %s class is an allow-list with posture block: a module cannot take from the base's "
+				  "domains what the base grants them (%s); it refuses only what it labels and its own "
+				  "domains", ir_posture_class_name((enum ir_posture_class)pc), class_what[pc]);
 	st.hit = fe_arena_alloc(st.a, (st.nrules + 1) * sizeof(*st.hit));
-	for (size_t k = 0; k < st.nrules; k++)
-		se_entries_of(&st, st.rules[k]);
+	for (size_t k = 0; k < st.nrules; k++) {
+		const struct ir_rule *r = &st.p->rules[st.rules[k]];
+		if (r->cls == IR_FILE || r->cls == IR_PROCESS)
+			se_entries_for(&st, ir_s(&st.p->strs, r->target), r->match != IR_M_PATH);
+	}
+	if (st.allowlist[IR_PC_FILE])
+		for (size_t b = 0; b < ir_baseline_count; b++) {
+			const char *bp = ir_baseline[b].path;
+			se_entries_for(&st, bp, bp[strlen(bp) - 1] == '/');
+		}
 	for (size_t i = 0; i < st.nsources; i++)
 		se_add_entry(&st, se_escape(st.a, st.sources[i]), "any", st.sources[i], NULL);
 	fe_hindex_free(&st.entry_index);	/* the entries are sorted next: the index would be stale */
@@ -569,23 +988,26 @@ static void se_emit(struct be_ctx *ctx, const struct ir_target *t)
 		qsort(st.entries, st.nentries, sizeof(*st.entries), se_entry_cmp);
 	size_t nsub = st.nsources + 1;
 	st.types = fe_arena_alloc(st.a, (2 * st.nentries + 1) * sizeof(*st.types));
-	unsigned *scratch_ops = fe_arena_alloc(st.a, 2 * nsub * sizeof(*scratch_ops));
+	unsigned *scratch_ops = fe_arena_alloc(st.a, 3 * nsub * sizeof(*scratch_ops));
 	for (size_t i = 0; i < st.nentries; i++) {
 		struct se_entry *e = &st.entries[i];
 		const char *ignored;
 		e->denied = fe_arena_alloc(st.a, nsub * sizeof(*e->denied));
 		e->audited = fe_arena_alloc(st.a, nsub * sizeof(*e->audited));
-		e->set = se_rule_set(&st, e->witness, e->denied, e->audited, &e->rules);
+		e->posture = fe_arena_alloc(st.a, nsub * sizeof(*e->posture));
+		e->set = se_rule_set(&st, e->witness, e->denied, e->audited, e->posture, &e->rules);
 		if (e->child)
-			e->child_set = se_rule_set(&st, e->child, scratch_ops, scratch_ops + nsub, &ignored);
+			e->child_set = se_rule_set(&st, e->child, scratch_ops, scratch_ops + nsub, scratch_ops + 2 * nsub,
+						   &ignored);
 		/* a fromSource program's own path: its exec enters the program's domain */
 		for (size_t k = 0; k < st.nsources && !e->child; k++)
 			if (strcmp(e->witness, st.sources[k]) == 0)
 				e->enters = (uint32_t)k + 1;
 	}
 	for (size_t i = 0; i < st.nentries; i++)
-		if (*st.entries[i].rules || st.entries[i].enters)
+		if (se_own(st.entries[i].set, st.entries[i].rules, st.entries[i].enters))
 			st.entries[i].type = se_type_of(&st, &st.entries[i]);
+	se_decide_sockets_caps(&st);
 	/* the children's types: a directory entry whose new children get other rules */
 	for (size_t i = 0; i < st.ntypes; i++) {
 		struct se_type *ty = &st.types[i];
@@ -595,7 +1017,9 @@ static void se_emit(struct be_ctx *ctx, const struct ir_target *t)
 		memset(child, 0, sizeof(*child));
 		child->denied = fe_arena_alloc(st.a, nsub * sizeof(*child->denied));
 		child->audited = fe_arena_alloc(st.a, nsub * sizeof(*child->audited));
-		child->set = se_rule_set(&st, ty->first->child, child->denied, child->audited, &child->rules);
+		child->posture = fe_arena_alloc(st.a, nsub * sizeof(*child->posture));
+		child->set = se_rule_set(&st, ty->first->child, child->denied, child->audited, child->posture,
+					 &child->rules);
 		/* the child's own children: a new directory inside it gets its rules again
 		 * (below a non-recursive dir every depth has the same rules) */
 		child->child_set = child->set;

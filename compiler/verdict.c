@@ -73,15 +73,7 @@ static long kc_baseline_grant(const struct kc_operation *op)
 {
 	if (op->op != KC_OP_READ && op->op != KC_OP_WRITE)
 		return -1;	/* the baseline never includes exec */
-	for (size_t i = 0; i < ir_baseline_count; i++) {
-		const struct ir_baseline_entry *b = &ir_baseline[i];
-		size_t len = strlen(b->path);
-		bool hit = b->path[len - 1] == '/' ? strncmp(op->resource, b->path, len) == 0
-						   : strcmp(op->resource, b->path) == 0;
-		if (hit && (op->op == KC_OP_READ ? b->read : b->write))
-			return (long)i;
-	}
-	return -1;
+	return ir_baseline_find(op->resource, op->op == KC_OP_WRITE);
 }
 
 bool kc_syscall_writes_path(const char *name)

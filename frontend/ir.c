@@ -236,6 +236,18 @@ const struct ir_baseline_entry ir_baseline[] = {
 };
 const size_t ir_baseline_count = sizeof(ir_baseline) / sizeof(ir_baseline[0]);
 
+long ir_baseline_find(const char *path, bool write)
+{
+	for (size_t i = 0; i < ir_baseline_count; i++) {
+		const struct ir_baseline_entry *b = &ir_baseline[i];
+		size_t len = strlen(b->path);
+		bool hit = b->path[len - 1] == '/' ? strncmp(path, b->path, len) == 0 : strcmp(path, b->path) == 0;
+		if (hit && (write ? b->write : b->read))
+			return (long)i;
+	}
+	return -1;
+}
+
 const struct ir_policy *ir_target_allows_mount(const struct ir_program *p, const struct ir_target *t)
 {
 	for (uint32_t i = 0; i < t->npolicies; i++)

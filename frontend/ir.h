@@ -214,6 +214,8 @@ struct ir_baseline_entry {
 };
 extern const struct ir_baseline_entry ir_baseline[];
 extern const size_t ir_baseline_count;
+/* The baseline entry granting a read (write: a write) of `path`, or -1. */
+long ir_baseline_find(const char *path, bool write);
 
 /* The annotation of the DESIGN §4.12 opt-out, and whether a target has it (any of
  * its policies asks): a policy that selects a target opts the whole target out. */

@@ -411,8 +411,11 @@ static const char *find(const char *d, size_t n, const char *needle)
 	return NULL;
 }
 
-/* Read records until the fence comes back; keep the AppArmor ones of pid. */
-static int audit_collect(int s, pid_t pid, pid_t ignore, const char *fence)
+/* Read records until the fence comes back; keep the AppArmor (SELinux) ones of
+ * pid, but on SELinux, where a module's rules hold for every process, those of
+ * starting the actor (`self`: its own program; NULL: none) and of its /proc
+ * lookups (proc_noise) go with the noise. */
+static int audit_collect(int s, pid_t pid, pid_t ignore, const char *fence, const char *self, int proc_noise)
 {
 	static char buf[1 << 16];
 	long deadline = now_ms() + FENCE_TIMEOUT_MS;
@@ -459,7 +462,14 @@ static int audit_collect(int s, pid_t pid, pid_t ignore, const char *fence)
 			if (!aa || (!selinux_rig && find(d, n, "apparmor=\"STATUS\"")))
 				continue;
 			p = field_pid(d, n);
-			if (p == pid)
+			/* SELinux: the checks of starting the actor (exec of the
+			 * source, a non-owner's setuid) are the launcher's, made in
+			 * the actor's pid before exec gives it the source's name */
+			if (p == pid && selinux_rig &&
+			    (find(d, n, "comm=\"launcher\"") || (self && find(d, n, self)) ||
+			     (proc_noise && find(d, n, "dev=\"proc\""))))
+				append(noise, sizeof noise, aa, n - (size_t)(aa - d));
+			else if (p == pid)
 				append(events, sizeof events, aa, n - (size_t)(aa - d));
 			else if (p != ignore)
 				append(noise, sizeof noise, aa, n - (size_t)(aa - d));
@@ -664,7 +674,7 @@ static int run_case(char **a)
 	const char *sid = a[0], *idx = a[1], *profile = a[2], *source = a[4];
 	const char *op = a[5], *res = a[6];
 	int owner = atoi(a[3]);
-	char arg[4200], fence[128], status[700];
+	char arg[4200], self[4200], fence[128], status[700];
 	char *argv[5];
 	int s, ep[2], st[2] = { 0, 0 }, wst;
 	pid_t pid, victim = 0, flush = 0;
@@ -742,7 +752,12 @@ static int run_case(char **a)
 
 	/* 4. everything the kernel said about pid, up to the fence */
 	snprintf(fence, sizeof fence, "vmt-fence %d %s %s", (int)pid, sid, idx);
-	if (audit_fence(s, fence) || audit_collect(s, pid, flush, fence))
+	/* SELinux: the actor's own program (mapped by exec) and /proc are not
+	 * the case's unless the case is about them */
+	snprintf(self, sizeof self, "path=\"%s\"", source);
+	if (audit_fence(s, fence) ||
+	    audit_collect(s, pid, flush, fence, selinux_rig && strcmp(source, res) ? self : NULL,
+			  strncmp(res, "/proc/", 6) != 0))
 		snprintf(status + strlen(status), sizeof status - strlen(status),
 			 ",fence=%s", strerror(errno));
 	close(s);

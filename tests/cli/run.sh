@@ -2167,6 +2167,45 @@ t_selinux_hosts_only() {
 	[ ! -e out/selinux ] || [ -z "$(ls out/selinux)" ] || fail "modules written for containers: $(ls out/selinux)"
 }
 t selinux_serves_hosts_only t_selinux_hosts_only
+t_selinux_domains() {
+	# fromSource programs are domains: each gets exactly the sockets and capabilities the
+	# verdict model leaves it, refusals guarded by neverallow; Allow rules make allow-lists
+	# whose audit posture is auditallow on what no Allow grants
+	cp "$ROOT/testdata/selinux/sources.yaml" .
+	kc compile --target=selinux -o out sources.yaml
+	rc_is 0
+	local src allow
+	src=$(ls out/selinux/karmorc-host-*selinux-sourc*.cil) || fail "no module for node selinux-sources"
+	allow=$(ls out/selinux/karmorc-host-*selinux-allow*.cil) || fail "no module for node selinux-allowlist"
+	grep -q '^    (neverallow d1 self (udp_socket (create)))$' "$src" || fail "nc's udp Block is no neverallow"
+	grep -q '^    (allow d1 self (udp_socket' "$src" && fail "nc is granted udp sockets"
+	grep -q '^    (auditallow d1 self (tcp_socket (create)))$' "$src" || fail "nc's tcp Audit is no auditallow"
+	grep -q '^    (neverallow d1 self (capability (chown)))$' "$src" || fail "nc's chown Block is no neverallow"
+	grep -q '^    (auditallow d1 self (capability (kill)))$' "$src" || fail "nc's kill Audit is no auditallow"
+	grep -q '^    (allow d0 self (udp_socket (all)))$' "$src" || fail "programs nc runs lost udp sockets"
+	grep -q 'sys_module\|mac_override' "$src" && fail "a domain is granted a capability the reference policy reserves"
+	grep -q 'auditallow others' "$src" && fail "no allow-list on selinux-sources, yet something is audited for others"
+	# the allow-list node: posture audit on the base's files, sockets and capabilities
+	grep -q '^    (auditallow others file_type (file (open read ' "$allow" || fail "no posture audit of others' files"
+	grep -q '^    (auditallow others self (tcp_socket (create)))$' "$allow" || fail "no posture audit of others' tcp"
+	grep -q '^    (auditallow d3 self (tcp_socket (create)))$' "$allow" && fail "curl's Allow on tcp is audited"
+	grep -q '^    (auditallow d3 self (udp_socket (create)))$' "$allow" || fail "curl's udp is not audited by the posture"
+	grep -q '^    (filecon "/dev/null" any ' "$allow" || fail "the baseline's /dev/null has no type of its own"
+	err_re "warning: selinux: stream sockets of /usr/bin/curl share SELinux's class tcp_socket with tcp sockets, which are Allow for it.*\[KC0400\]"
+	# the rule table: the posture and the rules, keyed by domain and class
+	grep -q $'^karmor_[a-z0-9_]*sourc[a-z0-9_]*\.d1/udp_socket\tBlock\thsp-sources-block\t' out/selinux/*sourc*.rules ||
+		fail "no rule table line for nc's udp Block"
+	grep -q $'^\*/tcp_socket\tAudit\tDefaultPosture\t' out/selinux/*allow*.rules || fail "no posture line for others' tcp"
+	# posture block: a module cannot take from the base's domains (KC0402), and audits nothing
+	kc compile --target=selinux --posture file=block,network=block -o blk sources.yaml
+	rc_is 0
+	err_re "warning: selinux: the file class is an allow-list with posture block: .*\[KC0402\]"
+	err_re "warning: selinux: the network class is an allow-list with posture block: .*\[KC0402\]"
+	grep -q 'auditallow others file_type' blk/selinux/*allow*.cil && fail "posture block still audits others' files"
+	grep -q '^    (neverallow d3 self (udp_socket (create)))$' blk/selinux/*allow*.cil ||
+		fail "posture block does not refuse curl's udp"
+}
+t selinux_domains_and_allow_lists t_selinux_domains
 t_workloads_compile_errors() {
 	cp "$INV/allow-web.yaml" .
 	mkdir bad

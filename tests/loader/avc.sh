@@ -2,8 +2,9 @@
 # karmor-loader events --selinux (runtime-loader/avc.c), on the host: AVC records of
 # testdata/selinux/avc.log (captured in the VM, in audit.log and dmesg form) attributed
 # through the rule table karmorc writes for testdata/selinux/labels.yaml, compared with
-# testdata/selinux/avc.expected.jsonl (HostName, this machine's, left out); then the
-# command's refusals.  Usage: tests/loader/avc.sh BUILD_DIR
+# testdata/selinux/avc.expected.jsonl (HostName, this machine's, left out); the same for
+# testdata/selinux/avc-sources.log (records of the VM's run of host-sources.yaml, given an
+# audit header) through sources.yaml's table; then the command's refusals.  Usage: tests/loader/avc.sh BUILD_DIR
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
@@ -29,6 +30,20 @@ if [ $rc -eq 0 ] && diff -u testdata/selinux/avc.expected.jsonl "$work/got" >"$w
 else
 	bad "events --selinux --json (exit $rc): $(head -c 600 "$work/diff" "$work/err")"
 fi
+# sockets, capabilities and the posture: testdata/selinux/sources.yaml's domains
+"$build/karmorc" compile --target=selinux -o "$work/src" testdata/selinux/sources.yaml >/dev/null 2>&1
+"$loader" events --selinux "$work/src/selinux" --json --from testdata/selinux/avc-sources.log >"$work/json2" 2>"$work/err"
+rc=$?
+python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    e = json.loads(l); e.pop("HostName", None); print(json.dumps(e, separators=(",", ":")))' "$work/json2" >"$work/got2"
+if [ $rc -eq 0 ] && diff -u testdata/selinux/avc-sources.expected.jsonl "$work/got2" >"$work/diff"; then
+	ok "socket and capability records of a program's domain, and the posture's, become the expected alerts"
+else
+	bad "events --selinux --json, sources (exit $rc): $(head -c 600 "$work/diff" "$work/err")"
+fi
+cat "$work/json2" >>"$work/json"
 python3 tests/loader/vm-events.py "$work/json" >"$work/fmt" && ok "the alerts have KubeArmor's keys, in its order" ||
 	bad "alert format: $(grep -v '^ok' "$work/fmt" | head -3)"
 "$loader" events --selinux "$work/out/selinux" --from testdata/selinux/avc.log >"$work/text" 2>&1
