@@ -40,6 +40,7 @@ struct be_gap_scope {
 	bool matching_only;		/* only ops the rule matches depend on it (not its allow-list effect) */
 	bool reads_of_target;		/* only reads of paths the rule's target matches depend on it */
 	bool all_classes;		/* every op of the target depends on it */
+	bool posture_only;		/* only ops the class's default posture decides depend on it */
 };
 
 /* Something a backend could not express for a target: a case that depends on it is

@@ -966,7 +966,8 @@ static void se_emit(struct be_ctx *ctx, const struct ir_target *t)
 	};
 	for (int pc = 0; pc < IR_PC_COUNT; pc++)
 		if (st.allowlist[pc] && t->posture[pc] == IR_POSTURE_BLOCK)
-			be_gap_at(ctx, t, st.p->rules[t->rules[0]].loc, (enum ir_posture_class)pc, FE_BE_POSTURE, NULL,
+			be_gap_at(ctx, t, st.p->rules[t->rules[0]].loc, (enum ir_posture_class)pc, FE_BE_POSTURE,
+				  &(struct be_gap_scope){.posture_only = true},
 				  "the %s class is an allow-list with posture block: a module cannot take from the base's "
 				  "domains what the base grants them (%s); it refuses only what it labels and its own "
 				  "domains", ir_posture_class_name((enum ir_posture_class)pc), class_what[pc]);

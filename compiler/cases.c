@@ -41,6 +41,8 @@ static const char *kc_op_skip(struct fe_arena *a, const struct be_ctx *be, const
 			if (!listed)
 				continue;
 		}
+		if (gap->scope.posture_only && kc_decide(m, &ts->items[ti], op).reason != KC_R_POSTURE)
+			continue;
 		bool depends = gap->rule < 0;
 		if (!depends && gap->scope.matching_only) {
 			/* only a Block this very rule decides is affected (e.g. a denial without a record) */
