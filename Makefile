@@ -29,7 +29,7 @@ FRONTEND_SRC := frontend/arena.c frontend/hash.c frontend/diag.c frontend/yaml.c
                 frontend/lower.c frontend/load.c frontend/ir.c frontend/glob.c frontend/match.c frontend/workloads.c
 BACKEND_SRC  := backends/backend.c backends/couplings.c backends/apparmor.c backends/bpf.c backends/selinux.c backends/dfa.c backends/options.c
 COMPILER_SRC := compiler/targets.c compiler/pipeline.c compiler/cases.c compiler/verdict.c compiler/report.c \
-                compiler/scenario.c compiler/explain.c compiler/compile.c compiler/lint.c
+                compiler/scenario.c compiler/explain.c compiler/compile.c compiler/bundle.c compiler/lint.c
 MAIN_SRC     := compiler/main.c
 TEST_SRC     := $(wildcard tests/test_*.c) tests/unit_main.c
 # the image reader is shared by the loader and the unit tests

@@ -1534,6 +1534,7 @@ static const struct be_capability aa_caps[] = {
 const struct be_backend be_apparmor = {
 	.name = "apparmor",
 	.folder = "apparmor",
+	.built_for = "AppArmor 3 profiles as text for apparmor_parser (Debian 12: apparmor 3.0); the kernel with AppArmor an active LSM",
 	.subjects = BE_BOTH,
 	.caps = aa_caps,
 	.ncaps = sizeof(aa_caps) / sizeof(aa_caps[0]),

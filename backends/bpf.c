@@ -1615,6 +1615,7 @@ static const struct be_capability bpf_caps[] = {
 const struct be_backend be_bpf = {
 	.name = "bpf",
 	.folder = "bpf",
+	.built_for = "BPF-LSM: Linux >= 5.17 with BTF and bpf in lsm= (proven on Debian 12, 6.1); map images for bpf/karmor.bpf.o",
 	.subjects = BE_BOTH,
 	.caps = bpf_caps,
 	.ncaps = sizeof(bpf_caps) / sizeof(bpf_caps[0]),

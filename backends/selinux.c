@@ -1073,6 +1073,7 @@ static const struct be_capability se_caps[] = {
 const struct be_backend be_selinux = {
 	.name = "selinux",
 	.folder = "selinux",
+	.built_for = "SELinux CIL modules for secilc or semodule, over a base with domain, file_type, fs_t, tmpfs_t and extended_socket_class; host targets",
 	.subjects = BE_HOSTS,
 	.caps = se_caps,
 	.ncaps = sizeof(se_caps) / sizeof(se_caps[0]),

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bundle.h"
 #include "explain.h"
 #include "pipeline.h"
 
@@ -33,14 +34,18 @@ static void kc_compile_usage(FILE *f)
 #define KC_BACKEND_OPT 256
 #define KC_EXTRA_OPT 512
 
-int kc_cmd_compile(int argc, char **argv)
+/* compile, or bundle (the same options, but -o FILE and --sign; every backend unless
+ * --target names them) */
+static int kc_compile_main(int argc, char **argv, bool bundle)
 {
 	static const struct option fixed[] = {
 		{"target", required_argument, NULL, 't'}, {"output", required_argument, NULL, 'o'},
 		{"posture", required_argument, NULL, 'P'}, {"schema", required_argument, NULL, 'S'},
 		{"scenario", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
-		{"workloads", required_argument, NULL, 'w'},
+		{"workloads", required_argument, NULL, 'w'}, {"sign", required_argument, NULL, 'K'},
+		{"password-file", required_argument, NULL, 'W'},
 	};
+	const char *cmd = bundle ? "bundle" : "compile";
 	enum { NFIXED = sizeof(fixed) / sizeof(fixed[0]) };
 	/* the fixed options, then one per backend that has its own (--bpf-object FILE, ...), then
 	 * the backends' further ones (be_options: --bpf-map-budget SIZE, ...) */
@@ -58,8 +63,9 @@ int kc_cmd_compile(int argc, char **argv)
 	opts[nopts] = (struct option){NULL, 0, NULL, 0};
 
 	struct kc_pipeline pl;
-	kc_pipeline_init(&pl, "compile");
+	kc_pipeline_init(&pl, cmd);
 	pl.refusal = "the input has errors; nothing written";
+	const char *sign_key = NULL, *password_file = NULL;
 	pl.need_policy = true;
 	pl.version = KC_VERSION;
 	pl.totals = stdout;	/* the capacity lines (bpf) */
@@ -76,10 +82,18 @@ int kc_cmd_compile(int argc, char **argv)
 		case 'o': pl.outdir = optarg; break;
 		case 's': pl.scenario = optarg; break;
 		case 'w': workloads[pl.nworkload_paths++] = optarg; break;
+		case 'K':
+		case 'W':
+			if (!bundle) {
+				kc_compile_usage(stderr);
+				goto out;
+			}
+			*(c == 'K' ? &sign_key : &password_file) = optarg;
+			break;
 		case 'P':
 			posture_given = true;
 			if (!kc_parse_posture(optarg, pl.posture)) {
-				fprintf(stderr, "karmorc: compile: bad --posture '%s'\n", optarg);
+				fprintf(stderr, "karmorc: %s: bad --posture '%s'\n", cmd, optarg);
 				goto out;
 			}
 			break;
@@ -89,12 +103,15 @@ int kc_cmd_compile(int argc, char **argv)
 			else if (strcmp(optarg, "daemon") == 0)
 				pl.mode = FE_SCHEMA_DAEMON;
 			else {
-				fprintf(stderr, "karmorc: compile: --schema must be crd or daemon\n");
+				fprintf(stderr, "karmorc: %s: --schema must be crd or daemon\n", cmd);
 				goto out;
 			}
 			break;
 		case 'h':
-			kc_compile_usage(stdout);
+			if (bundle)
+				kc_bundle_usage(stdout);
+			else
+				kc_compile_usage(stdout);
 			rc = 0;
 			goto out;
 		default:
@@ -106,7 +123,10 @@ int kc_cmd_compile(int argc, char **argv)
 				extra_arg[c - KC_EXTRA_OPT] = optarg;
 				break;
 			}
-			kc_compile_usage(stderr);
+			if (bundle)
+				kc_bundle_usage(stderr);
+			else
+				kc_compile_usage(stderr);
 			goto out;
 		}
 	}
@@ -115,7 +135,9 @@ int kc_cmd_compile(int argc, char **argv)
 		rc = 3;
 		goto out;
 	}
-	/* the backends: one by name, or every one of the table */
+	/* the backends: one by name, or every one of the table (a bundle: every one by default) */
+	if (bundle && !target)
+		target = "all";
 	bool all = target && strcmp(target, "all") == 0;
 	for (size_t i = 0; i < nbackends; i++) {
 		const struct be_backend *b = be_backends[i];
@@ -123,7 +145,7 @@ int kc_cmd_compile(int argc, char **argv)
 			pl.outputs[pl.noutputs++] = (struct kc_output){.backend = b, .arg = backend_arg[i]};
 	}
 	if (!pl.noutputs) {
-		fprintf(stderr, "karmorc: compile: --target must name a backend (");
+		fprintf(stderr, "karmorc: %s: --target must name a backend (", cmd);
 		for (size_t i = 0; i < nbackends; i++)
 			fprintf(stderr, "%s%s", i == 0 ? "" : i + 1 == nbackends ? " or " : ", ", be_backends[i]->name);
 		fprintf(stderr, ") or all%s%s\n", target ? ", not " : "", target ? target : "");
@@ -132,18 +154,23 @@ int kc_cmd_compile(int argc, char **argv)
 	for (size_t i = 0; i < nbackends; i++) {
 		const struct be_backend *b = be_backends[i];
 		if (backend_arg[i] && !all && strcmp(target, b->name) != 0) {
-			fprintf(stderr, "karmorc: compile: --%s goes with --target=%s only\n", b->option, b->name);
+			fprintf(stderr, "karmorc: %s: --%s goes with --target=%s only\n", cmd, b->option, b->name);
 			goto out;
 		}
 	}
 	for (size_t k = 0; k < nextra; k++) {
 		const struct be_backend *b = be_options[k].backend;
 		if (extra_arg[k] && !all && strcmp(target, b->name) != 0) {
-			fprintf(stderr, "karmorc: compile: --%s goes with --target=%s only\n", be_options[k].name, b->name);
+			fprintf(stderr, "karmorc: %s: --%s goes with --target=%s only\n", cmd, be_options[k].name,
+				b->name);
 			goto out;
 		}
 	}
 	pl.option_args = extra_arg;
+	if (bundle && pl.scenario) {
+		fprintf(stderr, "karmorc: bundle: --scenario is compile's (a bundle holds policies, not cases)\n");
+		goto out;
+	}
 	if (pl.scenario && posture_given) {
 		fprintf(stderr, "karmorc: compile: --posture and --scenario do not go together: the scenario file "
 			"states its posture\n");
@@ -160,14 +187,31 @@ int kc_cmd_compile(int argc, char **argv)
 		goto out;
 	}
 	if (!pl.outdir || (!pl.scenario && optind >= argc) || (pl.scenario && optind < argc)) {
-		kc_compile_usage(stderr);
+		if (bundle)
+			kc_bundle_usage(stderr);
+		else
+			kc_compile_usage(stderr);
 		goto out;
 	}
 	pl.paths = argv + optind;
 	pl.npaths = (size_t)(argc - optind);
+	if (bundle) {
+		rc = kc_bundle(&pl, sign_key, password_file);
+		goto out;
+	}
 	rc = kc_pipeline_run(&pl, KC_STAGE_WRITE);
 out:
 	kc_pipeline_free(&pl);
 	free(workloads);
 	return rc;
+}
+
+int kc_cmd_compile(int argc, char **argv)
+{
+	return kc_compile_main(argc, argv, false);
+}
+
+int kc_cmd_bundle(int argc, char **argv)
+{
+	return kc_compile_main(argc, argv, true);
 }

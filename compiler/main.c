@@ -31,6 +31,9 @@ static const char kc_usage_text[] =
 	"  compile --target=apparmor|bpf|selinux|all -o DIR [--posture CLASS=MODE,...] [--workloads PATH]... PATH...\n"
 	"          --target=apparmor|bpf -o DIR --scenario SCENARIO_FILE\n"
 	"                                                               write enforcement artifacts\n"
+	"  bundle  -o FILE [--sign SECRET_KEY] [compile's options] PATH...\n"
+	"                                                               one reproducible, signed file\n"
+	"                                                               of every backend's artifacts\n"
 	"  help                                                         this text\n"
 	"  version                                                      print the version\n"
 	"\n"
@@ -207,6 +210,8 @@ int main(int argc, char **argv)
 		return kc_cmd_test(argc - 1, argv + 1);
 	if (strcmp(cmd, "compile") == 0)
 		return kc_cmd_compile(argc - 1, argv + 1);
+	if (strcmp(cmd, "bundle") == 0)
+		return kc_cmd_bundle(argc - 1, argv + 1);
 	if (strcmp(cmd, "lint") == 0)
 		return kc_cmd_lint(argc - 1, argv + 1);
 	if (strcmp(cmd, "explain") == 0)

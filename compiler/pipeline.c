@@ -392,9 +392,10 @@ static int kc_write(struct kc_pipeline *pl)
 	size_t nt = pl->targets.n;
 	/* a gap is counted per target it holds for (each decides skipped cases), though it is
 	 * warned once */
-	fprintf(stderr, "karmorc: %s: %zu target%s, %zu file%s written to %s/, %zu rule%s not expressible "
-		"(counted per target)\n", pl->command, nt, nt == 1 ? "" : "s", nfiles, nfiles == 1 ? "" : "s",
-		pl->outdir, ngaps, ngaps == 1 ? "" : "s");
+	if (!pl->no_summary)
+		fprintf(stderr, "karmorc: %s: %zu target%s, %zu file%s written to %s/, %zu rule%s not "
+			"expressible (counted per target)\n", pl->command, nt, nt == 1 ? "" : "s", nfiles,
+			nfiles == 1 ? "" : "s", pl->outdir, ngaps, ngaps == 1 ? "" : "s");
 	return 0;
 }
 

@@ -69,6 +69,7 @@ struct kc_pipeline {
 	size_t noutputs;
 	FILE *totals;			/* emit: where the backends' finish prints capacity totals (NULL: nowhere) */
 	const char *outdir;		/* write: -o DIR */
+	bool no_summary;		/* write: no "N files written" line (bundle: DIR is its scratch) */
 	const char *version;		/* recorded in artifacts */
 
 	/* ---- results, filled by the stages ---- */
