@@ -106,10 +106,15 @@ ALERTS_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,tests/loader/alerts.c runtime-load
 $(BUILD)/alerts: $(ALERTS_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ -lsodium
 
+# karmor-bundle(5)'s tamper test: flipped bytes against the loader's checks, in memory
+$(BUILD)/bundle-tamper: $(BUILD)/obj/tests/bundle_tamper.o $(BUILD)/obj/runtime-loader/bundle.o
+	$(CC) $(LDFLAGS) -o $@ $^ -lsodium
+
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
 
-test: $(BUILD)/karmorc $(BUILD)/unit-tests $(BUILD)/karmor-loader $(BPF_OBJ) $(BUILD)/bpf-emulate $(BUILD)/alerts
+test: $(BUILD)/karmorc $(BUILD)/unit-tests $(BUILD)/karmor-loader $(BPF_OBJ) $(BUILD)/bpf-emulate $(BUILD)/alerts \
+      $(BUILD)/bundle-tamper
 	scripts/run-tests $(BUILD)
 
 bench: $(BUILD)/karmorc

@@ -7,6 +7,8 @@
  *   events.c  the ring buffer -> text or KubeArmor-style JSON
  *   run.c     run CMD in a fresh cgroup bound to a target
  *   json.c    a small JSON writer (escapes anything a path can hold)
+ *   bundle.c  a bundle's structure, hashes and minisign signature, in memory (bundle.h)
+ *   verify.c  verify: those checks on files
  */
 #ifndef KL_LOADER_H
 #define KL_LOADER_H
@@ -134,6 +136,7 @@ int kl_cmd_detach(int argc, char **argv);
 int kl_cmd_status(int argc, char **argv);
 int kl_cmd_events(int argc, char **argv);
 int kl_cmd_run(int argc, char **argv);
+int kl_cmd_verify(int argc, char **argv);	/* verify.c */
 /* detach with dirs already parsed */
 int kl_detach(const struct kl_dirs *d);
 

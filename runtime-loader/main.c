@@ -103,6 +103,7 @@ static const char usage_text[] =
 	"  detach                                      remove every pin and the state (idempotent)\n"
 	"  status  [--json]                            targets, cgroups, map entries and counters\n"
 	"  events  [--json] [--drain|--follow]         print the enforcement events\n"
+	"  verify  FILE [--key PUB] [--signature PATH] check a bundle's structure, hashes and signature\n"
 	"  help    [COMMAND]                           this text, or one command's\n"
 	"  version                                     print the version\n"
 	"\n"
@@ -160,6 +161,18 @@ static const struct kl_command commands[] = {
 	 "Whether images are applied, and per target: slot, bound cgroups, rules, map entries in\n"
 	 "use of each map's capacity, and the allowed/audited/blocked counters.\n"
 	 "\n"
+	 "  --json                    one JSON object instead of text\n",
+	 0},
+	{"verify", kl_cmd_verify,
+	 "usage: karmor-loader verify FILE [--key PUB] [--signature PATH] [--require-signature] [--json]\n"
+	 "\n"
+	 "Checks a bundle of karmorc bundle (karmor-bundle(5)): its structure, every section's\n"
+	 "SHA-256, the manifest against the sections and the hash over every byte; with --key, its\n"
+	 "minisign signature.  Exit 0, or 1 with the first problem stated.\n"
+	 "\n"
+	 "  --key PUB                 a minisign public key file (minisign -G), or the key itself\n"
+	 "  --signature PATH          the signature (default FILE.minisig)\n"
+	 "  --require-signature       refuse to check without --key\n"
 	 "  --json                    one JSON object instead of text\n",
 	 0},
 	{"events", kl_cmd_events,
