@@ -27,12 +27,13 @@
 
 void kc_bundle_usage(FILE *f)
 {
-	fputs("usage: karmorc bundle -o FILE [--sign SECRET_KEY [--password-file FILE]]\n"
+	fputs("usage: karmorc bundle -o FILE [--sign SECRET_KEY [--password-file FILE]] [--oci DIR]\n"
 	      "                      [--target=all|apparmor|bpf|selinux] [--posture CLASS=MODE,...]\n"
 	      "                      [--schema=crd|daemon] [--workloads PATH]... [--bpf-object FILE]\n"
 	      "                      [--bpf-map-budget SIZE] PATH...\n"
 	      "Compiles every backend (or the one --target names) into one reproducible file\n"
-	      "(karmor-bundle(5)); --sign writes FILE.minisig with a minisign secret key.\n", f);
+	      "(karmor-bundle(5)); --sign writes FILE.minisig with a minisign secret key; --oci\n"
+	      "writes both as an OCI artifact in an image layout (skopeo copy oci:DIR:latest ...).\n", f);
 }
 
 /* ------------------------------------------------------------ the artifacts */
@@ -404,7 +405,113 @@ static void kc_add_section(struct be_buf *b, const char *name, const void *data,
 	be_puts(b, "\n");
 }
 
-int kc_bundle(struct kc_pipeline *pl, const char *sign_key, const char *password_file)
+/* ------------------------------------------------------------ OCI */
+
+/* The media types of the artifact (karmor-bundle(5), OCI): the bundle and its signature
+ * are layers of a manifest whose artifactType is the bundle's, with the empty config. */
+#define KC_OCI_BUNDLE "application/vnd.karmor.bundle.v1"
+#define KC_OCI_SIGNATURE "application/vnd.karmor.bundle.signature.v1"
+#define KC_OCI_EMPTY "application/vnd.oci.empty.v1+json"
+#define KC_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define KC_OCI_INDEX "application/vnd.oci.image.index.v1+json"
+
+/* a blob into DIR/blobs/sha256/; its digest ("sha256:HEX") in digest */
+static bool kc_oci_blob(const char *dir, const void *data, size_t len, char digest[72])
+{
+	char hex[65], path[4300];
+	kc_sha256_hex(data, len, hex);
+	snprintf(digest, 72, "sha256:%s", hex);
+	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, hex);
+	return kc_write_file(path, data, len);
+}
+
+static void kc_json_esc(struct be_buf *b, const char *s)
+{
+	be_puts(b, "\"");
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			be_printf(b, "\\%c", c);
+		else if (c < 0x20)
+			be_printf(b, "\\u%04x", c);
+		else
+			be_write(b, s, 1);
+	}
+	be_puts(b, "\"");
+}
+
+static void kc_oci_layer(struct be_buf *m, const char *type, const char *digest, size_t size, const char *title)
+{
+	/* keys in byte order, no spaces: one spelling, so one digest */
+	be_puts(m, "{\"annotations\":{\"org.opencontainers.image.title\":");
+	kc_json_esc(m, title);
+	be_printf(m, "},\"digest\":\"%s\",\"mediaType\":\"%s\",\"size\":%zu}", digest, type, size);
+}
+
+/* An OCI image layout in dir (made anew: written beside it, then swapped in) holding the
+ * bundle, and its signature when there is one, as one artifact tagged "latest". */
+static bool kc_write_oci(const char *dir, const struct be_buf *bundle, const struct be_buf *sig, const char *name)
+{
+	char tmp[4200], old[4200], path[4300];
+	snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", dir, (long)getpid());
+	snprintf(old, sizeof(old), "%s.old-%ld", dir, (long)getpid());
+	snprintf(path, sizeof(path), "%s/blobs/sha256", tmp);
+	struct stat sb;
+	if (stat(dir, &sb) == 0) {
+		char layout[4300];
+		snprintf(layout, sizeof(layout), "%s/oci-layout", dir);
+		if (!S_ISDIR(sb.st_mode) || (access(layout, F_OK) != 0 && rmdir(dir) != 0 && errno == ENOTEMPTY)) {
+			fprintf(stderr, "karmorc: bundle: --oci %s: exists and is not an OCI image layout (nothing replaced)\n",
+				dir);
+			return false;
+		}
+	}
+	if (!be_mkdirs(path)) {
+		fprintf(stderr, "karmorc: bundle: %s: %s\n", path, strerror(errno));
+		return false;
+	}
+	char cfg[72], bd[72], sd[72], md[72];
+	struct be_buf m = {0}, idx = {0};
+	bool ok = kc_oci_blob(tmp, "{}", 2, cfg) && kc_oci_blob(tmp, bundle->s, bundle->len, bd) &&
+		  (!sig || kc_oci_blob(tmp, sig->s, sig->len, sd));
+	if (ok) {
+		be_printf(&m, "{\"artifactType\":\"%s\",\"config\":{\"digest\":\"%s\",\"mediaType\":\"%s\",\"size\":2},"
+			  "\"layers\":[", KC_OCI_BUNDLE, cfg, KC_OCI_EMPTY);
+		kc_oci_layer(&m, KC_OCI_BUNDLE, bd, bundle->len, name);
+		if (sig) {
+			char signame[4200];
+			snprintf(signame, sizeof(signame), "%s.minisig", name);
+			be_puts(&m, ",");
+			kc_oci_layer(&m, KC_OCI_SIGNATURE, sd, sig->len, signame);
+		}
+		be_printf(&m, "],\"mediaType\":\"%s\",\"schemaVersion\":2}", KC_OCI_MANIFEST);
+		ok = kc_oci_blob(tmp, m.s, m.len, md);
+	}
+	if (ok) {
+		be_printf(&idx, "{\"manifests\":[{\"annotations\":{\"org.opencontainers.image.ref.name\":\"latest\"},"
+			  "\"artifactType\":\"%s\",\"digest\":\"%s\",\"mediaType\":\"%s\",\"size\":%zu}],"
+			  "\"mediaType\":\"%s\",\"schemaVersion\":2}", KC_OCI_BUNDLE, md, KC_OCI_MANIFEST, m.len, KC_OCI_INDEX);
+		snprintf(path, sizeof(path), "%s/index.json", tmp);
+		ok = kc_write_file(path, idx.s, idx.len);
+		snprintf(path, sizeof(path), "%s/oci-layout", tmp);
+		ok = ok && kc_write_file(path, "{\"imageLayoutVersion\":\"1.0.0\"}", 30);
+	}
+	bool had = ok && rename(dir, old) == 0;
+	if (ok && rename(tmp, dir) != 0) {
+		fprintf(stderr, "karmorc: bundle: --oci %s: %s\n", dir, strerror(errno));
+		if (had)
+			rename(old, dir);
+		ok = false;
+	}
+	nftw(ok ? old : tmp, kc_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	if (ok)
+		fprintf(stderr, "karmorc: bundle: OCI image layout %s: artifact %s, tag latest\n", dir, md);
+	be_buf_free(&m);
+	be_buf_free(&idx);
+	return ok;
+}
+
+int kc_bundle(struct kc_pipeline *pl, const char *sign_key, const char *password_file, const char *oci)
 {
 	const char *file = pl->outdir;
 	for (size_t i = 0; i < pl->npaths; i++)
@@ -479,6 +586,8 @@ int kc_bundle(struct kc_pipeline *pl, const char *sign_key, const char *password
 		remove(sigtmp);
 		goto done;
 	}
+	if (oci && !kc_write_oci(oci, &out, sign_key ? &sig : NULL, base))
+		goto done;	/* the bundle is written; the layout is not (said) */
 	/* a signature of an earlier bundle must not stay beside this one */
 	if (!sign_key && remove(sigpath) == 0)
 		fprintf(stderr, "karmorc: bundle: removed %s: it signed an earlier bundle\n", sigpath);

@@ -9,8 +9,9 @@
 void kc_bundle_usage(FILE *f);
 /* Runs the pipeline of pl (its outdir is the bundle file) into a scratch directory and
  * packs what it wrote; signs it with the minisign secret key `sign_key` when not NULL
- * (an encrypted key's password from password_file, else asked on the terminal).  The exit
- * status: 0, 1 (the input), 2 (usage), 3 (output, keys). */
-int kc_bundle(struct kc_pipeline *pl, const char *sign_key, const char *password_file);
+ * (an encrypted key's password from password_file, else asked on the terminal); writes
+ * it as an OCI artifact into the image layout `oci` when not NULL.  The exit status: 0,
+ * 1 (the input), 2 (usage), 3 (output, keys). */
+int kc_bundle(struct kc_pipeline *pl, const char *sign_key, const char *password_file, const char *oci);
 
 #endif

@@ -43,7 +43,7 @@ static int kc_compile_main(int argc, char **argv, bool bundle)
 		{"posture", required_argument, NULL, 'P'}, {"schema", required_argument, NULL, 'S'},
 		{"scenario", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
 		{"workloads", required_argument, NULL, 'w'}, {"sign", required_argument, NULL, 'K'},
-		{"password-file", required_argument, NULL, 'W'},
+		{"password-file", required_argument, NULL, 'W'}, {"oci", required_argument, NULL, 'O'},
 	};
 	const char *cmd = bundle ? "bundle" : "compile";
 	enum { NFIXED = sizeof(fixed) / sizeof(fixed[0]) };
@@ -65,7 +65,7 @@ static int kc_compile_main(int argc, char **argv, bool bundle)
 	struct kc_pipeline pl;
 	kc_pipeline_init(&pl, cmd);
 	pl.refusal = "the input has errors; nothing written";
-	const char *sign_key = NULL, *password_file = NULL;
+	const char *sign_key = NULL, *password_file = NULL, *oci = NULL;
 	pl.need_policy = true;
 	pl.version = KC_VERSION;
 	pl.totals = stdout;	/* the capacity lines (bpf) */
@@ -84,11 +84,12 @@ static int kc_compile_main(int argc, char **argv, bool bundle)
 		case 'w': workloads[pl.nworkload_paths++] = optarg; break;
 		case 'K':
 		case 'W':
+		case 'O':
 			if (!bundle) {
 				kc_compile_usage(stderr);
 				goto out;
 			}
-			*(c == 'K' ? &sign_key : &password_file) = optarg;
+			*(c == 'K' ? &sign_key : c == 'W' ? &password_file : &oci) = optarg;
 			break;
 		case 'P':
 			posture_given = true;
@@ -196,7 +197,7 @@ static int kc_compile_main(int argc, char **argv, bool bundle)
 	pl.paths = argv + optind;
 	pl.npaths = (size_t)(argc - optind);
 	if (bundle) {
-		rc = kc_bundle(&pl, sign_key, password_file);
+		rc = kc_bundle(&pl, sign_key, password_file, oci);
 		goto out;
 	}
 	rc = kc_pipeline_run(&pl, KC_STAGE_WRITE);

@@ -3,7 +3,8 @@
 # inputs in any order and directory give the same bytes; signatures in minisign's format
 # both ways (minisign verifies karmorc's, the loader verifies minisign's; keys with and
 # without a password); every flipped byte refused (in memory by build/bundle-tamper, and
-# a sample through the command); and the commands' refusals.
+# a sample through the command); the commands' refusals; and the OCI artifact, through a
+# registry on the loopback address (Debian's docker-registry) with skopeo.
 # Usage: tests/loader/bundle.sh BUILD_DIR
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -16,7 +17,9 @@ trap 'rm -rf "$work"' EXIT
 pass=0 fail=0
 ok() { pass=$((pass + 1)); echo "ok $1"; }
 bad() { fail=$((fail + 1)); echo "FAIL $1"; }
-command -v minisign >/dev/null || { echo "FAIL minisign is missing (scripts/install-deps installs it)"; echo "0 passed, 1 failed"; exit 1; }
+for tool in minisign skopeo docker-registry; do
+	command -v $tool >/dev/null || { echo "FAIL $tool is missing (scripts/install-deps installs it)"; echo "0 passed, 1 failed"; exit 1; }
+done
 
 # --- reproducible: two directories, the inputs in another order, another TMPDIR
 for d in one two; do
@@ -114,5 +117,51 @@ cp s.kb.minisig old.sig
 "$kc" bundle -o s.kb one/policies/labels.yaml >r.log 2>&1
 [ ! -e s.kb.minisig ] && grep -q 'removed s.kb.minisig' r.log && ok "an unsigned rebuild removes the earlier signature" ||
 	bad "stale signature kept: $(tail -1 r.log)"
+# --- OCI: the layout is deterministic, skopeo moves it through a registry on the
+# loopback address unchanged, and the bundle that comes back verifies
+rm -rf lay1 lay2 pulled reg
+(cd one && "$kc" bundle -o o.kb --sign ../nopw.key --oci ../lay1 policies/sources.yaml) >o1.log 2>&1
+(cd two && "$kc" bundle -o o.kb --sign ../nopw.key --oci ../lay2 policies/sources.yaml) >o2.log 2>&1
+cp one/o.kb o1.kb
+if [ -f lay1/index.json ] && diff -r lay1 lay2 >/dev/null 2>&1; then
+	ok "the OCI layout is byte-identical when built again elsewhere"
+else
+	bad "OCI layouts differ: $(diff -rq lay1 lay2 2>&1 | head -2) $(tail -1 o1.log)"
+fi
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p reg
+printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s/reg\nhttp:\n  addr: 127.0.0.1:%s\n' \
+	"$work" "$port" >reg.yml
+docker-registry serve reg.yml >reg.log 2>&1 &
+regpid=$!
+trap 'kill $regpid 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 50); do
+	curl -sf "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break
+	python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/v2/')" 2>/dev/null && break
+	sleep 0.1
+done
+ref=127.0.0.1:$port/karmor/policies:v1
+if skopeo copy --dest-tls-verify=false oci:lay1:latest "docker://$ref" >push.log 2>&1 &&
+	skopeo copy --src-tls-verify=false "docker://$ref" oci:pulled:latest >pull.log 2>&1; then
+	want=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["digest"])' lay1/index.json)
+	got=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["digest"])' pulled/index.json)
+	remote=$(skopeo inspect --raw --tls-verify=false "docker://$ref" | sha256sum | cut -d' ' -f1)
+	blob=$(python3 -c '
+import json, sys
+m = json.load(open(sys.argv[1] + "/blobs/sha256/" + sys.argv[2].split(":")[1]))
+for l in m["layers"]:
+    print(l["mediaType"], l["digest"].split(":")[1])' pulled "$got")
+	b=$(awk '$1 == "application/vnd.karmor.bundle.v1" { print $2 }' <<<"$blob")
+	s=$(awk '$1 == "application/vnd.karmor.bundle.signature.v1" { print $2 }' <<<"$blob")
+	if [ "$want" = "$got" ] && [ "sha256:$remote" = "$want" ] && cmp -s "pulled/blobs/sha256/$b" o1.kb &&
+		"$loader" verify "pulled/blobs/sha256/$b" --key nopw.pub --signature "pulled/blobs/sha256/$s" >v.out 2>&1; then
+		ok "skopeo round trip through a registry on 127.0.0.1: manifest digest unchanged ($want), the bundle byte-identical and verified"
+	else
+		bad "round trip: digests $want / $got / sha256:$remote; $(cat v.out 2>/dev/null)"
+	fi
+else
+	bad "skopeo through the registry: $(tail -2 push.log pull.log)"
+fi
+kill $regpid 2>/dev/null
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
