@@ -167,24 +167,13 @@ static bool se_reserved(const char *cap)
 
 /* ------------------------------------------------------------ which rules */
 
-/* a protocol or capability name of a rule against an operation's (DESIGN §4.7: case does
- * not matter, `all` is every protocol, a cap_ prefix is ignored) */
-static bool se_name_matches(const char *rule, const char *name, bool capability)
-{
-	if (capability && strncasecmp(rule, "cap_", 4) == 0)
-		rule += 4;
-	if (!capability && strcasecmp(rule, "all") == 0)
-		return true;
-	return strcasecmp(rule, name) == 0;
-}
-
 static bool se_socket_name_known(const char *name)
 {
 	if (strcasecmp(name, "all") == 0)
 		return true;
 	for (size_t c = 0; c < SE_NSOCKETS; c++)
 		for (size_t k = 0; k < 6 && se_socket_classes[c].names[k]; k++)
-			if (se_name_matches(name, se_socket_classes[c].names[k], false))
+			if (fe_name_matches(name, se_socket_classes[c].names[k], false))
 				return true;
 	return false;
 }
@@ -228,7 +217,7 @@ static bool se_expressed(struct se_state *st, uint32_t ri)
 		}
 		bool known = r->cls == IR_NETWORK ? se_socket_name_known(what) : false;
 		for (size_t c = 0; r->cls == IR_CAPABILITY && c < SE_NCAPS; c++)
-			known = known || se_name_matches(what, se_capabilities[c].name, true);
+			known = known || fe_name_matches(what, se_capabilities[c].name, true);
 		if (!known) {
 			const char **only = fe_arena_alloc(ctx->arena, 2 * sizeof(*only));
 			only[0] = what;
@@ -464,7 +453,7 @@ static struct se_decision se_decide_name(struct se_state *st, enum ir_class cls,
 	for (size_t k = 0; k < st->nrules; k++) {
 		const struct ir_rule *r = &st->p->rules[st->rules[k]];
 		if (r->cls != cls || !se_applies(st, r, sub) ||
-		    !se_name_matches(ir_s(&st->p->strs, r->target), name, cls == IR_CAPABILITY))
+		    !fe_name_matches(ir_s(&st->p->strs, r->target), name, cls == IR_CAPABILITY))
 			continue;
 		be_printf(&list, "%s%u", list.len ? "," : "", st->rules[k]);
 		blocked = blocked || r->action == IR_BLOCK;

@@ -5,18 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-
-/* Protocols and capabilities: case-insensitive, `all` is every protocol, cap_ ignored. */
-static bool kc_name_matches(const char *rule, const char *name, bool capability)
-{
-	if (capability && strncasecmp(name, "cap_", 4) == 0)
-		name += 4;
-	if (!capability && strcmp(rule, "all") == 0)
-		return true;
-	return strcasecmp(rule, name) == 0;
-}
 
 bool kc_rule_matches(struct fe_matcher *m, const struct ir_rule *r, const struct kc_operation *op)
 {
@@ -29,9 +18,9 @@ bool kc_rule_matches(struct fe_matcher *m, const struct ir_rule *r, const struct
 		return r->cls == IR_FILE && fe_path_matches(m, r->match, r->target, res);
 	case KC_OP_NETWORK:
 		return r->cls == IR_NETWORK && r->match == IR_M_PROTOCOL &&
-		       kc_name_matches(ir_s(&fe_matcher_program(m)->strs, r->target), res, false);
+		       fe_name_matches(ir_s(&fe_matcher_program(m)->strs, r->target), res, false);
 	case KC_OP_CAPABILITY:
-		return r->cls == IR_CAPABILITY && kc_name_matches(ir_s(&fe_matcher_program(m)->strs, r->target), res, true);
+		return r->cls == IR_CAPABILITY && fe_name_matches(ir_s(&fe_matcher_program(m)->strs, r->target), res, true);
 	case KC_OP_SYSCALL:
 		if (r->cls != IR_SYSCALL || strcmp(ir_s(&fe_matcher_program(m)->strs, r->target), res) != 0)
 			return false;

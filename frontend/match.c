@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "glob.h"
 
@@ -178,3 +179,13 @@ bool fe_path_matches(struct fe_matcher *m, enum ir_match match, ir_str target, c
 	}
 }
 
+bool fe_name_matches(const char *rule, const char *name, bool capability)
+{
+	if (capability && strncasecmp(rule, "cap_", 4) == 0)
+		rule += 4;
+	if (capability && strncasecmp(name, "cap_", 4) == 0)
+		name += 4;
+	if (!capability && strcasecmp(rule, "all") == 0)
+		return true;
+	return strcasecmp(rule, name) == 0;
+}

@@ -19,6 +19,9 @@ const struct ir_program *fe_matcher_program(const struct fe_matcher *m);
 bool fe_dir_match(const char *dir, const char *path, bool recursive);
 /* `target` read as a path, dir, recursive dir, pattern or exec name, against `path`. */
 bool fe_path_matches(struct fe_matcher *m, enum ir_match match, ir_str target, const char *path);
+/* A rule's protocol or capability name against an operation's (DESIGN §4.7): case does
+ * not matter, the protocol `all` is every protocol, a cap_ prefix is ignored on either. */
+bool fe_name_matches(const char *rule, const char *name, bool capability);
 bool fe_source_matches(const struct ir_program *p, const struct ir_source *s, const char *source);
 
 #endif
