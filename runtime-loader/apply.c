@@ -25,6 +25,8 @@
 #include <bpf/libbpf.h>
 
 #include "karmor.skel.h"
+#include "../backends/bundle.h"
+#include "bundle.h"
 #include "loader.h"
 
 #ifndef CAP_PERFMON
@@ -56,6 +58,8 @@ struct in_image {
 struct apply {
 	int without_lsm, verbose;
 	const char *host;
+	const char *key;	/* a bundle's signature is checked against it (--key) */
+	int require_signature;
 	struct kl_dirs dirs;
 	char **inputs;
 	int ninputs;
@@ -222,6 +226,29 @@ static int list_images(const char *dir, char ***out)
 	return n;
 }
 
+/* an image in memory (a bundle's section), named `label` in messages */
+static int add_image_data(struct apply *a, const void *data, size_t size, const char *label)
+{
+	struct in_image *v = realloc(a->imgs, (a->nimgs + 1) * sizeof(*v));
+	if (!v)
+		return -1;
+	a->imgs = v;
+	struct in_image *im = &a->imgs[a->nimgs];
+	memset(im, 0, sizeof(*im));
+	im->file = strdup(label);
+	if (!im->file)
+		return -1;
+	char err[1024];
+	if (kl_image_parse(data, size, label, &im->img, err, sizeof(err))) {
+		free(im->file);
+		kl_err("%s", err);
+		return -2;
+	}
+	im->name = kl_image_str(&im->img, im->img.hdr->name);
+	a->nimgs++;
+	return 0;
+}
+
 static int add_image(struct apply *a, const char *file)
 {
 	struct in_image *v = realloc(a->imgs, (a->nimgs + 1) * sizeof(*v));
@@ -244,6 +271,83 @@ static int add_image(struct apply *a, const char *file)
 	return 0;
 }
 
+/* A bundle (karmor-bundle(5)): checked whole first (and its signature, given a key), then
+ * its BPF map images; 0, 1 (not a bundle: an image file), -1 (reported) */
+static int bundle_input(struct apply *a, const char *file)
+{
+	char head[sizeof(KB_MAGIC) - 1];
+	FILE *f = fopen(file, "rb");
+	size_t got = f ? fread(head, 1, sizeof(head), f) : 0;
+	if (f)
+		fclose(f);
+	if (got != sizeof(head) || memcmp(head, KB_MAGIC, sizeof(head)))
+		return 1;
+	size_t len = 0;
+	unsigned char *b = kl_slurp(file, &len, KB_MAX_SIZE);
+	char err[512], trusted[512];
+	struct kl_bundle_info info;
+	int rc = -1;
+	if (!b) {
+		kl_err("%s: %s", file, strerror(errno));
+		return -1;
+	}
+	if (kl_bundle_check(b, len, &info, err, sizeof(err))) {
+		kl_err("%s: %s (nothing applied)", file, err);
+		goto out;
+	}
+	const char *signature = "not checked (no --key)";
+	if (a->key) {
+		char sigpath[PATH_MAX];
+		snprintf(sigpath, sizeof(sigpath), "%s.minisig", file);
+		if (kl_signature_verify_files(a->key, sigpath, b, len, trusted, sizeof(trusted), err, sizeof(err))) {
+			kl_err("%s (nothing applied)", err);
+			goto out;
+		}
+		signature = "good";
+	}
+	/* the backend: this loader applies the BPF artifacts; check_kernel says whether the
+	 * host has BPF-LSM (or --without-lsm asks for the cgroup program only) */
+	if (!strstr(info.backends, "bpf")) {
+		kl_err("%s: the bundle has no BPF artifacts (backends: %s); karmor-loader applies BPF only", file,
+		       info.backends);
+		goto out;
+	}
+	fprintf(stderr, "karmor-loader: apply: %s: verified (signature %s); backend bpf%s\n", file, signature,
+		a->without_lsm ? " (--without-lsm: the cgroup/sock_create program only)" : " (BPF-LSM)");
+	rc = 0;
+	size_t nimages = 0;
+	for (size_t off = sizeof(KB_MAGIC) - 1; off < len;) {
+		/* the sections are checked: "section NAME SIZE SHA256\n" BYTES "\n" ... "end ..." */
+		const char *line = (const char *)b + off, *nl = memchr(line, '\n', len - off);
+		if (strncmp(line, "section ", 8))
+			break;
+		const char *name = line + 8, *sp = memchr(name, ' ', (size_t)(nl - name));
+		size_t size = strtoul(sp + 1, NULL, 10), nlen = (size_t)(sp - name);
+		const unsigned char *data = (const unsigned char *)nl + 1;
+		size_t sl = strlen(KARMOR_IMAGE_SUFFIX);
+		if (nlen > 4 + sl && !memcmp(name, "bpf/", 4) && !memcmp(name + nlen - sl, KARMOR_IMAGE_SUFFIX, sl)) {
+			char label[PATH_MAX];
+			snprintf(label, sizeof(label), "%s:%.*s", file, (int)nlen, name);
+			int r = add_image_data(a, data, size, label);
+			if (r == -1)
+				kl_err("%s: out of memory", label);
+			if (r) {
+				rc = -1;
+				break;
+			}
+			nimages++;
+		}
+		off = (size_t)(data - b) + size + 1;
+	}
+	if (rc == 0 && !nimages) {
+		kl_err("%s: the bundle's BPF artifacts hold no map image (no target of its policies is a BPF one)", file);
+		rc = -1;
+	}
+out:
+	free(b);
+	return rc;
+}
+
 static int read_inputs(struct apply *a)
 {
 	for (int i = 0; i < a->ninputs; i++) {
@@ -251,6 +355,16 @@ static int read_inputs(struct apply *a)
 		struct stat sb;
 		if (stat(in, &sb)) {
 			kl_err("%s: %s", in, strerror(errno));
+			return -1;
+		}
+		int kb = S_ISREG(sb.st_mode) ? bundle_input(a, in) : 1;
+		if (kb <= 0) {
+			if (kb < 0)
+				return -1;
+			continue;
+		}
+		if (a->key || a->require_signature) {
+			kl_err("%s: --key and --require-signature are for bundles; a map image carries no signature", in);
 			return -1;
 		}
 		if (!S_ISDIR(sb.st_mode)) {
@@ -982,6 +1096,12 @@ int kl_cmd_apply(int argc, char **argv)
 				goto out;
 			}
 			a.host = v;
+		} else if ((r = kl_opt(argc, argv, &i, "--key", &v)) != 0) {
+			if (r < 0)
+				goto out;
+			a.key = v;
+		} else if (!strcmp(argv[i], "--require-signature")) {
+			a.require_signature = 1;
 		} else if (!strcmp(argv[i], "--without-lsm")) {
 			a.without_lsm = 1;
 		} else if (!strcmp(argv[i], "--verbose")) {
@@ -997,7 +1117,11 @@ int kl_cmd_apply(int argc, char **argv)
 		}
 	}
 	if (!a.ninputs) {
-		kl_usage_err("no map image given (DIR or FILE.kmi)");
+		kl_usage_err("no map image given (DIR, FILE.kmi or a bundle)");
+		goto out;
+	}
+	if (a.require_signature && !a.key) {
+		kl_usage_err("--require-signature needs --key: a signature is checked against a key");
 		goto out;
 	}
 	rc = KL_EXIT_FAIL;

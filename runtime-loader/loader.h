@@ -137,6 +137,12 @@ int kl_cmd_status(int argc, char **argv);
 int kl_cmd_events(int argc, char **argv);
 int kl_cmd_run(int argc, char **argv);
 int kl_cmd_verify(int argc, char **argv);	/* verify.c */
+/* verify.c: a regular file of at most max bytes, whole; NULL with errno set */
+unsigned char *kl_slurp(const char *path, size_t *len, size_t max);
+/* verify.c: the minisign signature in sigpath of the bundle b, against key (a key file or
+ * the base64 key); 0, or -1 with "PATH: why" in err */
+int kl_signature_verify_files(const char *key, const char *sigpath, const unsigned char *b, size_t len,
+			      char *trusted, size_t tlen, char *err, size_t errlen);
 /* detach with dirs already parsed */
 int kl_detach(const struct kl_dirs *d);
 

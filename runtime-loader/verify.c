@@ -13,8 +13,7 @@
 #include "bundle.h"
 #include "loader.h"
 
-/* a regular file of at most max bytes, whole; NULL with errno set */
-static unsigned char *kl_slurp(const char *path, size_t *len, size_t max)
+unsigned char *kl_slurp(const char *path, size_t *len, size_t max)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)
@@ -41,6 +40,35 @@ static unsigned char *kl_slurp(const char *path, size_t *len, size_t max)
 out:
 	fclose(f);
 	return buf;
+}
+
+int kl_signature_verify_files(const char *key, const char *sigpath, const unsigned char *b, size_t len,
+			      char *trusted, size_t tlen, char *err, size_t errlen)
+{
+	struct kl_pubkey pk;
+	size_t keylen = 0, siglen = 0;
+	char why[512];
+	unsigned char *keytext = kl_slurp(key, &keylen, 4096), *sig = NULL;
+	int rc = -1;
+	if (keytext ? kl_pubkey_parse((const char *)keytext, keylen, &pk, why, sizeof(why))
+		    : kl_pubkey_parse(key, strlen(key), &pk, why, sizeof(why))) {
+		snprintf(err, errlen, "%s: %s", key, keytext ? why : "neither a readable key file nor a minisign public key");
+		goto out;
+	}
+	sig = kl_slurp(sigpath, &siglen, 65536);
+	if (!sig) {
+		snprintf(err, errlen, "%s: %s%s", sigpath, strerror(errno), errno == ENOENT ? " (the bundle is not signed)" : "");
+		goto out;
+	}
+	if (kl_signature_check(b, len, (const char *)sig, siglen, &pk, trusted, tlen, why, sizeof(why))) {
+		snprintf(err, errlen, "%s: %s", sigpath, why);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(keytext);
+	free(sig);
+	return rc;
 }
 
 int kl_cmd_verify(int argc, char **argv)
@@ -84,7 +112,7 @@ int kl_cmd_verify(int argc, char **argv)
 		kl_err("libsodium cannot be initialised");
 		return KL_EXIT_FAIL;
 	}
-	size_t len = 0, siglen = 0, keylen = 0;
+	size_t len = 0, keylen = 0;
 	unsigned char *b = kl_slurp(file, &len, KB_MAX_SIZE);
 	if (!b) {
 		kl_err("%s: %s", file, strerror(errno));
@@ -92,7 +120,7 @@ int kl_cmd_verify(int argc, char **argv)
 	}
 	int rc = KL_EXIT_FAIL;
 	char err[512], trusted[512] = "", defsig[4200], keyid[17] = "";
-	unsigned char *sig = NULL, *keytext = NULL;
+	unsigned char *keytext = NULL;
 	struct kl_bundle_info info;
 	if (kl_bundle_check(b, len, &info, err, sizeof(err))) {
 		kl_err("%s: %s", file, err);
@@ -101,26 +129,18 @@ int kl_cmd_verify(int argc, char **argv)
 	const char *signature = "not checked (no --key)";
 	if (key) {
 		struct kl_pubkey pk;
+		/* the key ID, as minisign prints it (the key number, little-endian) */
 		keytext = kl_slurp(key, &keylen, 4096);
-		int parsed = keytext ? kl_pubkey_parse((const char *)keytext, keylen, &pk, err, sizeof(err))
-				     : kl_pubkey_parse(key, strlen(key), &pk, err, sizeof(err));
-		if (parsed) {
-			kl_err("%s: %s", key, keytext ? err : "neither a readable key file nor a minisign public key");
-			goto out;
-		}
-		for (int i = 0; i < 8; i++)	/* minisign prints the key number little-endian */
-			snprintf(keyid + 2 * i, 3, "%02X", pk.keynum[7 - i]);
+		if (!(keytext ? kl_pubkey_parse((const char *)keytext, keylen, &pk, err, sizeof(err))
+			      : kl_pubkey_parse(key, strlen(key), &pk, err, sizeof(err))))
+			for (int i = 0; i < 8; i++)
+				snprintf(keyid + 2 * i, 3, "%02X", pk.keynum[7 - i]);
 		if (!sigpath) {
 			snprintf(defsig, sizeof(defsig), "%s.minisig", file);
 			sigpath = defsig;
 		}
-		sig = kl_slurp(sigpath, &siglen, 65536);
-		if (!sig) {
-			kl_err("%s: %s%s", sigpath, strerror(errno), errno == ENOENT ? " (the bundle is not signed)" : "");
-			goto out;
-		}
-		if (kl_signature_check(b, len, (const char *)sig, siglen, &pk, trusted, sizeof(trusted), err, sizeof(err))) {
-			kl_err("%s: %s", sigpath, err);
+		if (kl_signature_verify_files(key, sigpath, b, len, trusted, sizeof(trusted), err, sizeof(err))) {
+			kl_err("%s", err);
 			goto out;
 		}
 		signature = "good";
@@ -152,7 +172,6 @@ int kl_cmd_verify(int argc, char **argv)
 	rc = KL_EXIT_OK;
 out:
 	free(b);
-	free(sig);
 	free(keytext);
 	return rc;
 }

@@ -184,12 +184,12 @@ TGT=$(basename "$IMG" .kmi)
 
 # ---------------------------------------------------------------- command line
 run help
-if [ "$rc" -eq 0 ] && for c in apply run detach status events help version; do grep -qE "^  $c " <<<"$out" || exit 1; done; then
+if [ "$rc" -eq 0 ] && for c in apply run detach status events verify help version; do grep -qE "^  $c " <<<"$out" || exit 1; done; then
 	ok "help lists every command"
 else
 	bad "help lists every command" "exit $rc: $out"
 fi
-for c in apply run detach status events; do
+for c in apply run detach status events verify; do
 	run "$c" --help
 	if [ "$rc" -eq 0 ] && grep -q "usage: karmor-loader $c" <<<"$out"; then ok "$c --help"; else bad "$c --help" "exit $rc: $out$err"; fi
 done
@@ -200,11 +200,11 @@ MAN=$ROOT/man/karmor-loader.8
 COMP=$ROOT/scripts/completion/karmor-loader
 docs_agree() {
 	local c o opts
-	for c in apply run detach status events help version; do
+	for c in apply run detach status events verify help version; do
 		grep -q "^\.SS $c\$" "$MAN" || { echo "$c is not a section of $MAN"; return 1; }
 		grep -qE "commands=\".*\b$c\b" "$COMP" || { echo "$c is not in the commands of $COMP"; return 1; }
 	done
-	for c in apply run detach status events; do
+	for c in apply run detach status events verify; do
 		opts=$("$L" "$c" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u)
 		for o in $opts; do
 			# the page escapes every hyphen: \-\-pin\-dir
@@ -301,6 +301,49 @@ fi
 expect_fail "late failure undoes the pins and the attachment" 1 "nothing was applied" \
 	apply --without-lsm --pin-dir "$PIN" --state-dir "$T/no/such/dir" --bind "$TGT=$CG" "$IMG"
 if [ "$(tcp_socket "$CG")" = "created" ]; then ok "after the failed apply the cgroup is not enforced"; else bad "after the failed apply the cgroup is not enforced" "socket refused"; fi
+
+# ---------------------------------------------------------------- a bundle as apply's input
+# karmor-bundle(5): checked whole (and its signature, given --key) before anything loads
+if ! command -v minisign >/dev/null; then
+	bad "bundles" "minisign is missing (scripts/install-deps installs it)"
+elif ! minisign -G -W -p "$T/k.pub" -s "$T/k.key" >/dev/null 2>&1 ||
+	! minisign -G -W -p "$T/k2.pub" -s "$T/k2.key" >/dev/null 2>&1 ||
+	! "$KC" bundle --target=bpf --sign "$T/k.key" --workloads "$T/inventory.yaml" -o "$T/p.kb" "$POL" \
+		>/dev/null 2>"$T/kb.err"; then
+	bad "bundles" "keys or karmorc bundle: $(cat "$T/kb.err")"
+else
+	python3 - "$T/p.kb" "$T/flip.kb" <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+at = b.index(b".kmi ") + 80	# inside the first map image's bytes
+b[at] ^= 0xff
+open(sys.argv[2], "wb").write(b)
+PY
+	cp "$T/p.kb.minisig" "$T/flip.kb.minisig"
+	expect_fail "apply refuses a bundle with a changed byte, nothing applied" 1 "flip.kb: section bpf/.*SHA-256 does not match.*nothing applied" \
+		apply --without-lsm "${D[@]}" --bind "$TGT=$CG" "$T/flip.kb"
+	expect_fail "apply refuses a bundle signed with another key" 1 "made with another key.*nothing applied" \
+		apply --without-lsm "${D[@]}" --key "$T/k2.pub" --bind "$TGT=$CG" "$T/p.kb"
+	cp "$T/p.kb" "$T/unsigned.kb"
+	expect_fail "apply --require-signature refuses an unsigned bundle" 1 "unsigned.kb.minisig: .*not signed" \
+		apply --without-lsm "${D[@]}" --require-signature --key "$T/k.pub" --bind "$TGT=$CG" "$T/unsigned.kb"
+	expect_fail "--require-signature without --key: usage error" 2 "needs --key" \
+		apply --without-lsm "${D[@]}" --require-signature --bind "$TGT=$CG" "$T/p.kb"
+	expect_fail "--key with map images (no signature to check): refused" 1 "--key and --require-signature are for bundles" \
+		apply --without-lsm "${D[@]}" --key "$T/k.pub" --bind "$TGT=$CG" "$IMG"
+	run apply --without-lsm "${D[@]}" --require-signature --key "$T/k.pub" --bind "$TGT=$CG" "$T/p.kb"
+	ares=$rc aerr=$err
+	r=$(tcp_socket "$CG")
+	run status "${D[@]}"
+	if [ "$ares" -eq 0 ] && grep -q "p.kb: verified (signature good); backend bpf" <<<"$aerr" &&
+		[ "$r" = "Operation not permitted" ] && grep -q "target $TGT: slot 0" <<<"$out"; then
+		ok "apply a signed bundle: verified, its BPF images applied and enforcing"
+	else
+		bad "apply a signed bundle" "apply exit $ares: $aerr; socket: $r; status: $(head -c 300 <<<"$out")"
+	fi
+	run detach "${D[@]}"
+	if [ "$rc" -eq 0 ] && why=$(nothing_left); then ok "detach after a bundle leaves nothing"; else bad "detach after a bundle" "exit $rc: $err ${why:-}"; fi
+fi
 
 # ---------------------------------------------------------------- apply, enforce, observe
 run apply --without-lsm "${D[@]}" --bind "$TGT=$CG" "$T/out"

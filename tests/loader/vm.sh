@@ -67,6 +67,11 @@ spec:
 POL
 "$KC" compile --target=bpf -o "$T/out" "$T/p.yaml" >"$T/kc.log" 2>&1 || { bad setup "karmorc: $(cat "$T/kc.log")"; finish; }
 TGT=$(basename "$(ls "$T"/out/bpf/*.kmi | head -n 1)" .kmi)
+# the same policy as a signed bundle (karmor-bundle(5)), applied after the images are detached
+command -v minisign >/dev/null || { bad setup "minisign is missing (scripts/install-deps installs it)"; finish; }
+minisign -G -W -p "$T/k.pub" -s "$T/k.key" >/dev/null 2>&1 &&
+	"$KC" bundle --target=bpf --sign "$T/k.key" -o "$T/p.kb" "$T/p.yaml" >"$T/kb.log" 2>&1 ||
+	{ bad setup "karmorc bundle: $(cat "$T/kb.log")"; finish; }
 # the bench corpus: more path and network entries than the object used to fix (65,536 and 4,096)
 GEN=$ROOT/../shared/bench/gen-corpus.py
 [ -r "$GEN" ] || { bad setup "no $GEN (../shared beside the clone)"; finish; }
@@ -83,6 +88,7 @@ for a in sh cat mkdir mount dd printf nc sleep poweroff sync rm mv ln rmdir chmo
 install -m 755 "$L" "$R/.vmt/karmor-loader"
 install -m 755 "$ACTOR" "$R/.vmt/actor"
 cp -r "$T/out/bpf" "$R/.vmt/img"
+cp "$T/p.kb" "$T/p.kb.minisig" "$T/k.pub" "$R/.vmt/"
 mkdir "$R/.vmt/big" && cp "$T"/c10k-out/bpf/*.kmi "$R/.vmt/big/"
 echo "top secret" >"$R/etc/secret"
 # the path hooks, in the bound cgroup: every way of changing a readOnly tree,
@@ -152,6 +158,9 @@ ls /sys/fs/bpf/karmor >/dev/null && echo "PINS-KEPT"
 \$L detach; echo "DETACH rc=\$?"
 ls /sys/fs/bpf; echo "PINS-END"
 cat /etc/secret >/dev/null; sh -c 'echo \$\$ > /sys/fs/cgroup/web/cgroup.procs; cat /etc/secret >/dev/null'; echo "READ-AFTER rc=\$?"
+\$L apply /.vmt/p.kb --key /.vmt/k.pub --require-signature --bind $TGT=/sys/fs/cgroup/web; echo "KB-APPLY rc=\$?"
+sh -c 'echo \$\$ > /sys/fs/cgroup/web/cgroup.procs; cat /etc/secret >/dev/null'; echo "KB-READ rc=\$?"
+\$L detach; echo "KB-DETACH rc=\$?"
 mkdir /sys/fs/cgroup/big
 B0=\$(cut -d' ' -f1 /proc/uptime)
 \$L apply /.vmt/big --bind $BIGTGT=/sys/fs/cgroup/big >/dev/null; echo "BIG-APPLY rc=\$? \$B0 \$(cut -d' ' -f1 /proc/uptime)"
@@ -176,6 +185,10 @@ out=$(tr -d '\r' <"$T/results" 2>/dev/null)
 [ "$qrc" -eq 1 ] && ok "the guest ran to the end" || bad "guest" "qemu exit $qrc: $(tail -5 "$T/console")"
 grep -q '^LSM .*bpf' <<<"$out" && ok "BPF-LSM active in the guest" || bad "BPF-LSM active" "$(grep '^LSM' <<<"$out")"
 grep -q '^APPLY rc=0' <<<"$out" && ok "apply (BPF-LSM programs)" || bad "apply" "$(grep -B5 '^APPLY' <<<"$out")"
+grep -q 'p.kb: verified (signature good); backend bpf (BPF-LSM)' <<<"$out" && grep -q '^KB-APPLY rc=0' <<<"$out" &&
+	grep -q '^KB-READ rc=1' <<<"$out" && grep -q '^KB-DETACH rc=0' <<<"$out" &&
+	ok "a signed bundle: verified, applied with BPF-LSM, enforcing, detached" ||
+	bad "bundle in the VM" "$(grep -B3 -A1 '^KB-' <<<"$out")"
 grep -q 'Permission denied' <<<"$(grep -B2 '^READ-IN' <<<"$out")" && grep -q '^READ-IN rc=1' <<<"$out" &&
 	ok "a read of /etc/secret in the bound cgroup is refused" || bad "blocked read" "$(grep -B2 '^READ-IN' <<<"$out")"
 grep -q '^READ-OUT rc=0' <<<"$out" && ok "the same read outside is allowed" || bad "read outside" "$(grep '^READ-OUT' <<<"$out")"
