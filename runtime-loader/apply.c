@@ -226,8 +226,9 @@ static int list_images(const char *dir, char ***out)
 	return n;
 }
 
-/* an image in memory (a bundle's section), named `label` in messages */
-static int add_image_data(struct apply *a, const void *data, size_t size, const char *label)
+/* an image: the file `label` (data NULL), or bytes in memory (a bundle's section) named
+ * `label` in messages; 0, -1 (out of memory), -2 (reported) */
+static int add_image_from(struct apply *a, const char *label, const void *data, size_t size)
 {
 	struct in_image *v = realloc(a->imgs, (a->nimgs + 1) * sizeof(*v));
 	if (!v)
@@ -239,7 +240,8 @@ static int add_image_data(struct apply *a, const void *data, size_t size, const 
 	if (!im->file)
 		return -1;
 	char err[1024];
-	if (kl_image_parse(data, size, label, &im->img, err, sizeof(err))) {
+	if (data ? kl_image_parse(data, size, label, &im->img, err, sizeof(err))
+		 : kl_image_read(label, &im->img, err, sizeof(err))) {
 		free(im->file);
 		kl_err("%s", err);
 		return -2;
@@ -251,24 +253,7 @@ static int add_image_data(struct apply *a, const void *data, size_t size, const 
 
 static int add_image(struct apply *a, const char *file)
 {
-	struct in_image *v = realloc(a->imgs, (a->nimgs + 1) * sizeof(*v));
-	if (!v)
-		return -1;
-	a->imgs = v;
-	struct in_image *im = &a->imgs[a->nimgs];
-	memset(im, 0, sizeof(*im));
-	im->file = strdup(file);
-	if (!im->file)
-		return -1;
-	char err[1024];
-	if (kl_image_read(file, &im->img, err, sizeof(err))) {
-		free(im->file);
-		kl_err("%s", err);
-		return -2;
-	}
-	im->name = kl_image_str(&im->img, im->img.hdr->name);
-	a->nimgs++;
-	return 0;
+	return add_image_from(a, file, NULL, 0);
 }
 
 /* A bundle (karmor-bundle(5)): checked whole first (and its signature, given a key), then
@@ -328,7 +313,7 @@ static int bundle_input(struct apply *a, const char *file)
 		if (nlen > 4 + sl && !memcmp(name, "bpf/", 4) && !memcmp(name + nlen - sl, KARMOR_IMAGE_SUFFIX, sl)) {
 			char label[PATH_MAX];
 			snprintf(label, sizeof(label), "%s:%.*s", file, (int)nlen, name);
-			int r = add_image_data(a, data, size, label);
+			int r = add_image_from(a, label, data, size);
 			if (r == -1)
 				kl_err("%s: out of memory", label);
 			if (r) {
