@@ -255,6 +255,11 @@ static bool se_expressed(struct se_state *st, uint32_t ri)
 			       what);
 			return false;
 		}
+	if (r->cls == IR_PROCESS && r->action == IR_ALLOW)
+		be_gap(ctx, st->t, ri, IR_PC_FILE, FE_BE_LABELS, &(struct be_gap_scope){.reads_of_target = true},
+		       "process Allow on %s: the kernel reads a program to execute it and maps it as the new process, and "
+		       "SELinux checks both, so reading it is granted too (to the rule's program, and to the programs "
+		       "that programs run); the verdict model grants only the exec", what);
 	if (r->cls == IR_FILE && r->action == IR_BLOCK && !(r->flags & IR_RULE_READONLY))
 		/* the kernel opens a program for reading to run it, and SELinux checks that read */
 		fe_diag_add(ctx->diags, FE_WARNING, FE_BE_LABELS, r->loc,
@@ -388,7 +393,9 @@ static const char *se_rule_set(struct se_state *st, const char *path, unsigned *
 				denied[sub] |= SE_WRITE;
 				granted |= SE_READ;
 			} else
-				granted |= ops;
+				/* the kernel reads a program to run it, and SELinux checks that read: a
+				 * granted exec grants it too (a gap, se_expressed) */
+				granted |= r->cls == IR_PROCESS ? SE_EXEC | SE_READ : ops;
 			be_printf(&key, "%s%u", first ? "" : ",", st->rules[k]);
 			first = false;
 		}
@@ -709,6 +716,14 @@ static void se_write_module(struct se_state *st, struct be_buf *out)
 			be_printf(out, "    (allow %s fs_t (filesystem (associate)))\n", name);
 			be_printf(out, "    (allow %s tmpfs_t (filesystem (associate)))\n", name);
 		}
+		/* a program a source may run enters d0 (its transition below), whatever d0's own
+		 * rules say of running it: the exec is the source's, and so are the kernel's
+		 * mappings of the program that complete it (made as d0) */
+		bool source_runs = false;
+		for (size_t sub = 1; sub <= st->nsources && !ty->enters; sub++)
+			source_runs = source_runs || !(ty->denied[sub] & SE_EXEC);
+		if (source_runs && (ty->denied[0] & (SE_EXEC | SE_READ)))
+			be_printf(out, "    (allow d0 %s (file (entrypoint execute read map open getattr)))\n", name);
 		if (ty->enters) {
 			be_printf(out, "    (typetransition domain %s process d%u)\n", name, ty->enters);
 			be_printf(out, "    (allow domain d%u (process (transition)))\n", ty->enters);
