@@ -62,6 +62,12 @@ void be_printf(struct be_buf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
+void be_put_field(struct be_buf *b, const char *s)
+{
+	for (; *s; s++)
+		be_write(b, (*s == '\t' || *s == '\n' || *s == '\r') ? " " : s, 1);
+}
+
 void be_buf_free(struct be_buf *b)
 {
 	free(b->s);

@@ -23,6 +23,8 @@ void be_puts(struct be_buf *b, const char *s);
 void be_write(struct be_buf *b, const void *data, size_t n);
 void be_printf(struct be_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void be_buf_free(struct be_buf *b);
+/* s as one field of a TAB-separated line: TAB, CR and LF become spaces */
+void be_put_field(struct be_buf *b, const char *s);
 
 /* One generated file, relative to the output directory.  A file a backend makes while
  * emitting a target is final when emit returns: compile writes it then (to a temporary name,

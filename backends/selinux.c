@@ -762,12 +762,6 @@ static void se_write_module(struct se_state *st, struct be_buf *out)
  * "BLOCK.dK/capability:net_raw"; "* /..." for the base's domains).  For one key, lines come
  * in the verdict model's order: Block rules, the posture, Audit rules; the first line of
  * the record's action and operation names the alert. */
-static void se_tsv(struct be_buf *out, const char *s)
-{
-	for (; *s; s++)
-		be_write(out, (*s == '\t' || *s == '\n' || *s == '\r') ? " " : s, 1);
-}
-
 static const char *se_ops_letters(struct fe_arena *a, unsigned ops)
 {
 	return fe_arena_printf(a, "%s%s%s", ops & SE_READ ? "r" : "", ops & SE_WRITE ? "w" : "", ops & SE_EXEC ? "x" : "");
@@ -780,26 +774,26 @@ static void se_row(struct se_state *st, struct be_buf *out, long ri, const char 
 	const struct ir_strtab *strs = &st->p->strs;
 	if (ri < 0) {
 		be_printf(out, "\t%s\tDefaultPosture\t0\t\t\t-:0:0\t%s\t", action, ir_posture_class_name(pc));
-		se_tsv(out, name);
+		be_put_field(out, name);
 	} else {
 		const struct ir_rule *r = &st->p->rules[ri];
 		be_printf(out, "\t%s\t", action);
-		se_tsv(out, ir_s(strs, st->p->policies[r->policy].name));
+		be_put_field(out, ir_s(strs, st->p->policies[r->policy].name));
 		be_printf(out, "\t%d\t", r->severity);
 		for (uint32_t k = 0; k < r->tags.n; k++) {
 			if (k)
 				be_puts(out, ",");
-			se_tsv(out, ir_s(strs, r->tags.items[k]));
+			be_put_field(out, ir_s(strs, r->tags.items[k]));
 		}
 		be_puts(out, "\t");
-		se_tsv(out, ir_s(strs, r->message));
+		be_put_field(out, ir_s(strs, r->message));
 		be_puts(out, "\t");
-		se_tsv(out, r->loc.src && r->loc.src->name ? r->loc.src->name : "-");
+		be_put_field(out, r->loc.src && r->loc.src->name ? r->loc.src->name : "-");
 		be_printf(out, ":%u:%u\t%s\t", r->loc.line, r->loc.col, ir_class_name(r->cls));
-		se_tsv(out, ir_s(strs, r->target));
+		be_put_field(out, ir_s(strs, r->target));
 	}
 	be_puts(out, "\t");
-	se_tsv(out, st->t->name);
+	be_put_field(out, st->t->name);
 	be_printf(out, "\t%s\n", ops);
 }
 

@@ -24,6 +24,7 @@
 
 #include "../backends/bundle.h"
 #include "compile.h"
+#include "report.h"
 
 void kc_bundle_usage(FILE *f)
 {
@@ -149,12 +150,6 @@ static int kc_rm_one(const char *path, const struct stat *sb, int type, struct F
 
 /* ------------------------------------------------------------ the manifest */
 
-static void kc_field(struct be_buf *b, const char *s)
-{
-	for (; s && *s; s++)
-		be_write(b, (*s == '\t' || *s == '\n' || *s == '\r') ? " " : s, 1);
-}
-
 static int kc_str_cmp(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -192,7 +187,7 @@ static bool kc_manifest_inputs(const struct kc_pipeline *pl, struct be_buf *m)
 		kc_sha256_hex(data, len, sha);
 		free(data);
 		be_printf(m, "input\t%s\t", sha);
-		kc_field(m, names[i]);
+		be_put_field(m, names[i]);
 		be_puts(m, "\n");
 	}
 	free(names);
@@ -209,15 +204,15 @@ static bool kc_manifest(const struct kc_pipeline *pl, const struct kc_sections *
 		if (!t->npolicies)
 			continue;	/* unconfined: no artifact */
 		be_puts(m, "target\t");
-		kc_field(m, t->name);
+		be_put_field(m, t->name);
 		be_printf(m, "\t%s\t", t->host ? "host" : "container");
-		kc_field(m, t->describe);
+		be_put_field(m, t->describe);
 		be_puts(m, "\n");
 	}
 	for (size_t i = 0; i < pl->noutputs; i++) {
 		const struct be_backend *b = pl->outputs[i].backend;
 		be_printf(m, "backend\t%s\t%s\t", b->name, b->folder);
-		kc_field(m, b->built_for);
+		be_put_field(m, b->built_for);
 		be_puts(m, "\n");
 	}
 	for (size_t i = 0; i < s->n; i++)
@@ -363,7 +358,7 @@ static bool kc_sign(const struct kc_seckey *key, const unsigned char *data, size
 		return false;
 	struct be_buf trusted = {0};
 	be_puts(&trusted, "karmor-bundle\tfile:");
-	kc_field(&trusted, name);
+	be_put_field(&trusted, name);
 	struct be_buf both = {0};
 	be_write(&both, sigbin + 10, 64);
 	be_write(&both, trusted.s, trusted.len);
@@ -425,26 +420,19 @@ static bool kc_oci_blob(const char *dir, const void *data, size_t len, char dige
 	return kc_write_file(path, data, len);
 }
 
-static void kc_json_esc(struct be_buf *b, const char *s)
-{
-	be_puts(b, "\"");
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			be_printf(b, "\\%c", c);
-		else if (c < 0x20)
-			be_printf(b, "\\u%04x", c);
-		else
-			be_write(b, s, 1);
-	}
-	be_puts(b, "\"");
-}
-
 static void kc_oci_layer(struct be_buf *m, const char *type, const char *digest, size_t size, const char *title)
 {
 	/* keys in byte order, no spaces: one spelling, so one digest */
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f)
+		abort();	/* out of memory, as be_buf's growth */
+	kc_json_string(f, title);	/* report.c's escaping: one spelling of any name */
+	fclose(f);
 	be_puts(m, "{\"annotations\":{\"org.opencontainers.image.title\":");
-	kc_json_esc(m, title);
+	be_write(m, text, len);
+	free(text);
 	be_printf(m, "},\"digest\":\"%s\",\"mediaType\":\"%s\",\"size\":%zu}", digest, type, size);
 }
 

@@ -75,13 +75,10 @@ static const char *kc_case_skip(struct fe_arena *a, const struct be_ctx *be, con
 	return skip;
 }
 
+/* a field of cases.tsv: "-" for none */
 static void kc_tsv_field(struct be_buf *b, const char *s)
 {
-	for (const char *p = s ? s : "-"; *p; p++) {
-		char c = *p == '\t' || *p == '\n' || *p == '\r' ? ' ' : *p;
-		char one[2] = {c, 0};
-		be_puts(b, one);
-	}
+	be_put_field(b, s ? s : "-");
 }
 
 void kc_cases_manifest(struct kc_pipeline *pl, struct kc_output *o)

@@ -46,6 +46,7 @@ static int kc_compile_main(int argc, char **argv, bool bundle)
 		{"password-file", required_argument, NULL, 'W'}, {"oci", required_argument, NULL, 'O'},
 	};
 	const char *cmd = bundle ? "bundle" : "compile";
+	void (*usage)(FILE *) = bundle ? kc_bundle_usage : kc_compile_usage;
 	enum { NFIXED = sizeof(fixed) / sizeof(fixed[0]) };
 	/* the fixed options, then one per backend that has its own (--bpf-object FILE, ...), then
 	 * the backends' further ones (be_options: --bpf-map-budget SIZE, ...) */
@@ -109,10 +110,7 @@ static int kc_compile_main(int argc, char **argv, bool bundle)
 			}
 			break;
 		case 'h':
-			if (bundle)
-				kc_bundle_usage(stdout);
-			else
-				kc_compile_usage(stdout);
+			usage(stdout);
 			rc = 0;
 			goto out;
 		default:
@@ -124,10 +122,7 @@ static int kc_compile_main(int argc, char **argv, bool bundle)
 				extra_arg[c - KC_EXTRA_OPT] = optarg;
 				break;
 			}
-			if (bundle)
-				kc_bundle_usage(stderr);
-			else
-				kc_compile_usage(stderr);
+			usage(stderr);
 			goto out;
 		}
 	}
@@ -188,10 +183,7 @@ static int kc_compile_main(int argc, char **argv, bool bundle)
 		goto out;
 	}
 	if (!pl.outdir || (!pl.scenario && optind >= argc) || (pl.scenario && optind < argc)) {
-		if (bundle)
-			kc_bundle_usage(stderr);
-		else
-			kc_compile_usage(stderr);
+		usage(stderr);
 		goto out;
 	}
 	pl.paths = argv + optind;

@@ -256,6 +256,30 @@ static int add_image(struct apply *a, const char *file)
 	return add_image_from(a, file, NULL, 0);
 }
 
+/* kl_bundle_walk's visit: each BPF map image of a bundle becomes an input image */
+struct bundle_walk {
+	struct apply *a;
+	const char *file;
+	size_t nimages;
+	int failed;		/* an image was refused (reported) */
+};
+
+static int bundle_image(void *ctx, const char *name, size_t nlen, const unsigned char *data, size_t size)
+{
+	struct bundle_walk *w = ctx;
+	size_t sl = strlen(KARMOR_IMAGE_SUFFIX);
+	if (nlen <= 4 + sl || memcmp(name, "bpf/", 4) || memcmp(name + nlen - sl, KARMOR_IMAGE_SUFFIX, sl))
+		return 0;
+	char label[PATH_MAX];
+	snprintf(label, sizeof(label), "%s:%.*s", w->file, (int)nlen, name);
+	int r = add_image_from(w->a, label, data, size);
+	if (r == -1)
+		kl_err("%s: out of memory", label);
+	w->nimages += r == 0;
+	w->failed = r != 0;
+	return r;
+}
+
 /* A bundle (karmor-bundle(5)): checked whole first (and its signature, given a key), then
  * its BPF map images; 0, 1 (not a bundle: an image file), -1 (reported) */
 static int bundle_input(struct apply *a, const char *file)
@@ -276,10 +300,8 @@ static int bundle_input(struct apply *a, const char *file)
 		kl_err("%s: %s", file, strerror(errno));
 		return -1;
 	}
-	if (kl_bundle_check(b, len, &info, err, sizeof(err))) {
-		kl_err("%s: %s (nothing applied)", file, err);
-		goto out;
-	}
+	/* the signature first (given a key), then one walk: the structure and every hash,
+	 * and the map images once all of it holds */
 	const char *signature = "not checked (no --key)";
 	if (a->key) {
 		char sigpath[PATH_MAX];
@@ -290,6 +312,12 @@ static int bundle_input(struct apply *a, const char *file)
 		}
 		signature = "good";
 	}
+	struct bundle_walk w = {a, file, 0, 0};
+	if (kl_bundle_walk(b, len, &info, bundle_image, &w, err, sizeof(err))) {
+		if (!w.failed)	/* else the image's own problem is reported */
+			kl_err("%s: %s (nothing applied)", file, err);
+		goto out;
+	}
 	/* the backend: this loader applies the BPF artifacts; check_kernel says whether the
 	 * host has BPF-LSM (or --without-lsm asks for the cgroup program only) */
 	if (!strstr(info.backends, "bpf")) {
@@ -297,37 +325,13 @@ static int bundle_input(struct apply *a, const char *file)
 		       info.backends);
 		goto out;
 	}
+	if (!w.nimages) {
+		kl_err("%s: the bundle's BPF artifacts hold no map image (no target of its policies is a BPF one)", file);
+		goto out;
+	}
 	fprintf(stderr, "karmor-loader: apply: %s: verified (signature %s); backend bpf%s\n", file, signature,
 		a->without_lsm ? " (--without-lsm: the cgroup/sock_create program only)" : " (BPF-LSM)");
 	rc = 0;
-	size_t nimages = 0;
-	for (size_t off = sizeof(KB_MAGIC) - 1; off < len;) {
-		/* the sections are checked: "section NAME SIZE SHA256\n" BYTES "\n" ... "end ..." */
-		const char *line = (const char *)b + off, *nl = memchr(line, '\n', len - off);
-		if (strncmp(line, "section ", 8))
-			break;
-		const char *name = line + 8, *sp = memchr(name, ' ', (size_t)(nl - name));
-		size_t size = strtoul(sp + 1, NULL, 10), nlen = (size_t)(sp - name);
-		const unsigned char *data = (const unsigned char *)nl + 1;
-		size_t sl = strlen(KARMOR_IMAGE_SUFFIX);
-		if (nlen > 4 + sl && !memcmp(name, "bpf/", 4) && !memcmp(name + nlen - sl, KARMOR_IMAGE_SUFFIX, sl)) {
-			char label[PATH_MAX];
-			snprintf(label, sizeof(label), "%s:%.*s", file, (int)nlen, name);
-			int r = add_image_from(a, label, data, size);
-			if (r == -1)
-				kl_err("%s: out of memory", label);
-			if (r) {
-				rc = -1;
-				break;
-			}
-			nimages++;
-		}
-		off = (size_t)(data - b) + size + 1;
-	}
-	if (rc == 0 && !nimages) {
-		kl_err("%s: the bundle's BPF artifacts hold no map image (no target of its policies is a BPF one)", file);
-		rc = -1;
-	}
 out:
 	free(b);
 	return rc;

@@ -166,6 +166,12 @@ static int kl_manifest_check(const unsigned char *m, size_t len, const struct kl
 
 int kl_bundle_check(const unsigned char *b, size_t len, struct kl_bundle_info *info, char *err, size_t errlen)
 {
+	return kl_bundle_walk(b, len, info, NULL, NULL, err, errlen);
+}
+
+int kl_bundle_walk(const unsigned char *b, size_t len, struct kl_bundle_info *info, kl_bundle_each each, void *ctx,
+		   char *err, size_t errlen)
+{
 	if (info)
 		memset(info, 0, sizeof(*info));
 	if (len > KB_MAX_SIZE)
@@ -259,6 +265,9 @@ int kl_bundle_check(const unsigned char *b, size_t len, struct kl_bundle_info *i
 	if (info)
 		info->nsections = nsec - 1;
 	rc = 0;
+	/* a section's bytes start after its line: the digest, then '\n' */
+	for (size_t i = 1; each && rc == 0 && i < nsec; i++)
+		rc = each(ctx, sec[i].name, sec[i].nlen, (const unsigned char *)sec[i].sha + 65, sec[i].size);
 out:
 	free(sec);
 	return rc;

@@ -24,6 +24,11 @@ struct kl_bundle_info {
 /* 0 when `b` is a well-formed bundle whose every hash holds, else -1 with the first
  * problem in err.  info may be NULL. */
 int kl_bundle_check(const unsigned char *b, size_t len, struct kl_bundle_info *info, char *err, size_t errlen);
+/* The same, then, once all of it holds, each(ctx, ...) for every section but the manifest
+ * in the file's order; a non-zero return stops the walk and is returned. */
+typedef int (*kl_bundle_each)(void *ctx, const char *name, size_t nlen, const unsigned char *data, size_t size);
+int kl_bundle_walk(const unsigned char *b, size_t len, struct kl_bundle_info *info, kl_bundle_each each, void *ctx,
+		   char *err, size_t errlen);
 /* A minisign public key: the key file's text, or the bare base64 key (minisign -P). */
 int kl_pubkey_parse(const char *text, size_t len, struct kl_pubkey *k, char *err, size_t errlen);
 /* 0 when sig (a .minisig file's text) is key's signature of b, its trusted comment copied

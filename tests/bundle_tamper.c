@@ -44,6 +44,18 @@ static int accepted(const unsigned char *b, size_t len, const unsigned char *sig
 	       kl_signature_check(b, len, (const char *)sig, siglen, k, NULL, 0, err, sizeof(err)) == 0;
 }
 
+/* *at flipped: refused is a pass, accepted a failure; then put back */
+static void flip(unsigned char *at, const char *what, size_t pos, const unsigned char *b, size_t len,
+		 const unsigned char *sig, size_t siglen, const struct kl_pubkey *k, size_t *pass, size_t *fail)
+{
+	*at ^= 0xff;
+	if (!accepted(b, len, sig, siglen, k))
+		(*pass)++;
+	else if ((*fail)++ < 10)
+		printf("FAIL %s byte %zu flipped, still accepted\n", what, pos);
+	*at ^= 0xff;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 4) {
@@ -67,25 +79,10 @@ int main(int argc, char **argv)
 	size_t pass = 0, fail = 0, npos = len <= max ? len : max;
 	for (size_t i = 0; i < npos; i++) {
 		size_t pos = len <= max ? i : (size_t)((unsigned long long)i * (len - 1) / (npos - 1));
-		b[pos] ^= 0xff;
-		if (accepted(b, len, sig, siglen, &k)) {
-			if (fail++ < 10)
-				printf("FAIL bundle byte %zu flipped, still accepted\n", pos);
-		} else {
-			pass++;
-		}
-		b[pos] ^= 0xff;
+		flip(b + pos, "bundle", pos, b, len, sig, siglen, &k, &pass, &fail);
 	}
-	for (size_t pos = 0; pos < siglen; pos++) {
-		sig[pos] ^= 0xff;
-		if (accepted(b, len, sig, siglen, &k)) {
-			if (fail++ < 10)
-				printf("FAIL signature byte %zu flipped, still accepted\n", pos);
-		} else {
-			pass++;
-		}
-		sig[pos] ^= 0xff;
-	}
+	for (size_t pos = 0; pos < siglen; pos++)
+		flip(sig + pos, "signature", pos, b, len, sig, siglen, &k, &pass, &fail);
 	printf("bundle-tamper: %zu of %zu bundle bytes flipped%s, and all %zu signature bytes\n", npos, len,
 	       len <= max ? " (every one)" : " (spread evenly)", siglen);
 	printf("%zu passed, %zu failed\n", pass, fail);
