@@ -48,14 +48,14 @@ BPFTOOL     ?= bpftool
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 BPF_OBJ     := build/bpf/karmor.bpf.o
 BPF_SKEL    := build/bpf/karmor.skel.h
-# karmor-loader is one static binary (libbpf, libelf, zlib, libsodium linked in);
+# karmor-loader is one static binary (libbpf, libelf, zlib, libsodium, libapparmor linked in);
 # under SAN=1 it is linked dynamically, as the sanitizers need
 ifeq ($(SAN),1)
 LOADER_LINK := $(LDFLAGS)
-LOADER_LIBS := -lbpf -lelf -lz -lsodium
+LOADER_LIBS := -lbpf -lelf -lz -lsodium -lapparmor
 else
 LOADER_LINK := -static
-LOADER_LIBS := -lbpf -lelf -lz -lsodium
+LOADER_LIBS := -lbpf -lelf -lz -lsodium -lapparmor
 endif
 LOADER_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(LOADER_SRC) $(IMAGE_SRC))
 

@@ -244,10 +244,25 @@ struct karmor_anc {
  * without an event, since no target can be named) */
 #define KARMOR_WHO_REFUSE	(-1)
 
+/* apply --mode=monitor: a Block becomes an Audit (reported, permitted) here, at
+ * the last step, so the images and every lookup stay those of enforce mode */
+static __always_inline int karmor_monitoring(void)
+{
+	__u32 zero = 0;
+	struct karmor_config *cfg = bpf_map_lookup_elem(&karmor_config, &zero);
+
+	return cfg && cfg->monitor;
+}
+
+static __always_inline int karmor_mode(int verdict)
+{
+	return verdict == KARMOR_BLOCK && karmor_monitoring() ? KARMOR_AUDIT : verdict;
+}
+
 /* what a hook returns for a task karmor_who did not place in a target */
 static __always_inline int karmor_unjudged(int who, int err)
 {
-	return who == KARMOR_WHO_REFUSE ? -err : 0;
+	return who == KARMOR_WHO_REFUSE && !karmor_monitoring() ? -err : 0;
 }
 
 /* ancestor levels, deepest first */
@@ -509,6 +524,7 @@ static __always_inline struct karmor_task *karmor_task_get(int sleepable)
 /* count, emit (Audit and Block only), turn the verdict into the hook's return */
 static __always_inline int karmor_finish(struct karmor_report *r, int verdict, int err, int sleepable)
 {
+	verdict = karmor_mode(verdict);
 	r->verdict = (__u8)verdict;
 	r->retval = verdict == KARMOR_BLOCK ? -err : 0;
 	karmor_count(r->slot, verdict);
@@ -1353,7 +1369,7 @@ int BPF_PROG(karmor_task_alloc, struct task_struct *task, unsigned long clone_fl
 		int who = karmor_who(&w, 1);
 
 		if (who < 0)
-			return -K_EPERM;
+			return karmor_unjudged(who, K_EPERM);
 		if (who > 0)
 			return karmor_confine(&w, KARMOR_OP_CGROUP, 0, 0, 0, K_EPERM);
 	}
@@ -1885,8 +1901,10 @@ int BPF_PROG(karmor_ptrace, struct task_struct *child, unsigned int mode, int re
 	if (peer == (long)w.slot + 1)
 		return 0;
 	if (mode & K_PTRACE_MODE_NOAUDIT) {
-		karmor_count(w.slot, KARMOR_BLOCK);
-		return -K_EPERM;
+		int v = karmor_mode(KARMOR_BLOCK);
+
+		karmor_count(w.slot, v);
+		return v == KARMOR_BLOCK ? -K_EPERM : 0;
 	}
 	return karmor_confine(&w, KARMOR_OP_PTRACE, mode, 0, 0, K_EPERM);
 }
@@ -2397,6 +2415,7 @@ int BPF_PROG(karmor_capable, const struct cred *cred, struct user_namespace *ns,
 	r.arg = (__u32)cap;
 	if (opts & K_CAP_OPT_NOAUDIT) {
 		/* enforced, but the caller asked for no audit trail */
+		verdict = karmor_mode(verdict);
 		karmor_count(w.slot, verdict);
 		return verdict == KARMOR_BLOCK ? -K_EPERM : 0;
 	}
@@ -2420,10 +2439,10 @@ int karmor_sock_create(struct bpf_sock *sk)
 		return 1;
 	who = karmor_who(&w, 0);
 	if (who <= 0)
-		return who == KARMOR_WHO_REFUSE ? 0 : 1;
+		return karmor_unjudged(who, K_EPERM) ? 0 : 1;
 	c.id = proto;
 	c.id_all = KARMOR_PROTO_ALL;
-	verdict = karmor_id_lookup(&c, &w, 1, KARMOR_PC_NETWORK, &r.rule, &r.flags);
+	verdict = karmor_mode(karmor_id_lookup(&c, &w, 1, KARMOR_PC_NETWORK, &r.rule, &r.flags));
 	r.cgid = w.cgid;
 	r.slot = w.slot;
 	r.op = KARMOR_OP_SOCKET;

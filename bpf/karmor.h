@@ -215,6 +215,8 @@ struct karmor_config {
 	__u32 generation;
 	__u32 nsys;		/* targets with syscall rules (KARMOR_TF_SYSCALLS): 0 = the syscall
 				   tracepoints return at once (see "syscall rules" below) */
+	__u32 monitor;		/* apply --mode=monitor: every Block is reported as Audit and
+				   permitted, no policy edited (karmor_mode) */
 };
 
 /* karmor_cgroups: HASH cgroup id (u64, as bpf_get_current_cgroup_id) -> target slot (u32) */

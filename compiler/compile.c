@@ -44,6 +44,7 @@ static int kc_compile_main(int argc, char **argv, bool bundle)
 		{"scenario", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
 		{"workloads", required_argument, NULL, 'w'}, {"sign", required_argument, NULL, 'K'},
 		{"password-file", required_argument, NULL, 'W'}, {"oci", required_argument, NULL, 'O'},
+		{"apparmor-features", required_argument, NULL, 'F'},
 	};
 	const char *cmd = bundle ? "bundle" : "compile";
 	void (*usage)(FILE *) = bundle ? kc_bundle_usage : kc_compile_usage;
@@ -66,7 +67,7 @@ static int kc_compile_main(int argc, char **argv, bool bundle)
 	struct kc_pipeline pl;
 	kc_pipeline_init(&pl, cmd);
 	pl.refusal = "the input has errors; nothing written";
-	const char *sign_key = NULL, *password_file = NULL, *oci = NULL;
+	struct kc_bundle_opts bo = {0};
 	pl.need_policy = true;
 	pl.version = KC_VERSION;
 	pl.totals = stdout;	/* the capacity lines (bpf) */
@@ -86,11 +87,13 @@ static int kc_compile_main(int argc, char **argv, bool bundle)
 		case 'K':
 		case 'W':
 		case 'O':
+		case 'F':
 			if (!bundle) {
 				kc_compile_usage(stderr);
 				goto out;
 			}
-			*(c == 'K' ? &sign_key : c == 'W' ? &password_file : &oci) = optarg;
+			*(c == 'K' ? &bo.sign_key : c == 'W' ? &bo.password_file : c == 'O' ? &bo.oci
+										 : &bo.apparmor_features) = optarg;
 			break;
 		case 'P':
 			posture_given = true;
@@ -189,7 +192,11 @@ static int kc_compile_main(int argc, char **argv, bool bundle)
 	pl.paths = argv + optind;
 	pl.npaths = (size_t)(argc - optind);
 	if (bundle) {
-		rc = kc_bundle(&pl, sign_key, password_file, oci);
+		if (bo.apparmor_features && !all && strcmp(target, "apparmor") != 0) {
+			fputs("karmorc: bundle: --apparmor-features goes with --target=apparmor or all\n", stderr);
+			goto out;
+		}
+		rc = kc_bundle(&pl, &bo);
 		goto out;
 	}
 	rc = kc_pipeline_run(&pl, KC_STAGE_WRITE);

@@ -57,9 +57,16 @@ struct in_image {
 
 struct apply {
 	int without_lsm, verbose;
+	int monitor;		/* --mode=monitor */
 	const char *host;
 	const char *key;	/* a bundle's signature is checked against it (--key) */
 	int require_signature;
+	enum kl_backend want;	/* --backend, else KL_BACKEND_NONE */
+	/* the bundles among the inputs: how many, which backends they carry, their AppArmor
+	 * profiles (a bundle's other artifacts are not kept) */
+	unsigned nbundles;
+	int in_bundle[KL_BACKEND_COUNT];
+	struct kl_aa_set *aa;
 	struct kl_dirs dirs;
 	char **inputs;
 	int ninputs;
@@ -268,6 +275,11 @@ static int bundle_image(void *ctx, const char *name, size_t nlen, const unsigned
 {
 	struct bundle_walk *w = ctx;
 	size_t sl = strlen(KARMOR_IMAGE_SUFFIX);
+	if (kl_aa_set_add(w->a->aa, name, nlen, data, size)) {
+		kl_err("%s: out of memory", w->file);
+		w->failed = 1;
+		return -1;
+	}
 	if (nlen <= 4 + sl || memcmp(name, "bpf/", 4) || memcmp(name + nlen - sl, KARMOR_IMAGE_SUFFIX, sl))
 		return 0;
 	char label[PATH_MAX];
@@ -318,19 +330,13 @@ static int bundle_input(struct apply *a, const char *file)
 			kl_err("%s: %s (nothing applied)", file, err);
 		goto out;
 	}
-	/* the backend: this loader applies the BPF artifacts; check_kernel says whether the
-	 * host has BPF-LSM (or --without-lsm asks for the cgroup program only) */
-	if (!strstr(info.backends, "bpf")) {
-		kl_err("%s: the bundle has no BPF artifacts (backends: %s); karmor-loader applies BPF only", file,
-		       info.backends);
-		goto out;
-	}
-	if (!w.nimages) {
-		kl_err("%s: the bundle's BPF artifacts hold no map image (no target of its policies is a BPF one)", file);
-		goto out;
-	}
-	fprintf(stderr, "karmor-loader: apply: %s: verified (signature %s); backend bpf%s\n", file, signature,
-		a->without_lsm ? " (--without-lsm: the cgroup/sock_create program only)" : " (BPF-LSM)");
+	/* which backends it carries: choose_backend picks one once every input is read */
+	a->nbundles++;
+	a->in_bundle[KL_BACKEND_BPF] |= w.nimages > 0;
+	a->in_bundle[KL_BACKEND_APPARMOR] |= kl_aa_set_count(a->aa) > 0;
+	a->in_bundle[KL_BACKEND_SELINUX] |= strstr(info.backends, "selinux") != NULL;
+	fprintf(stderr, "karmor-loader: apply: %s: verified (signature %s); backends %s\n", file, signature,
+		info.backends);
 	rc = 0;
 out:
 	free(b);
@@ -565,6 +571,36 @@ static void warn_without_lsm(const struct apply *a)
 	}
 }
 
+/* The backend of the bundles: --backend, else the best the host has (kl_backend_choose).
+ * Plain map images are BPF's; AppArmor comes from one bundle alone. */
+static enum kl_backend choose_backend(struct apply *a)
+{
+	if (!a->nbundles) {
+		if (a->want != KL_BACKEND_NONE && a->want != KL_BACKEND_BPF) {
+			kl_err("--backend %s: map images are BPF artifacts; only a bundle carries %s ones",
+			       kl_backend_name(a->want), kl_backend_name(a->want));
+			return KL_BACKEND_NONE;
+		}
+		return KL_BACKEND_BPF;
+	}
+	struct kl_host h;
+	kl_host_probe(&h);
+	int in[KL_BACKEND_COUNT];
+	memcpy(in, a->in_bundle, sizeof(in));
+	if ((unsigned)a->ninputs != a->nbundles || a->nbundles > 1 || a->without_lsm || a->nbinds || a->host)
+		in[KL_BACKEND_APPARMOR] = in[KL_BACKEND_SELINUX] = 0;	/* only BPF takes those */
+	char why[1024];
+	enum kl_backend b = kl_backend_choose(&h, in, a->want, a->without_lsm, why, sizeof(why));
+	if (b == KL_BACKEND_NONE) {
+		kl_err("no backend of the bundle can enforce here: %s (nothing applied)", why);
+		if (!a->in_bundle[KL_BACKEND_BPF] && (a->without_lsm || a->nbinds || a->host))
+			kl_err("--bind, --host and --without-lsm are BPF's, and the bundle has no BPF map image");
+		return KL_BACKEND_NONE;
+	}
+	fprintf(stderr, "karmor-loader: apply: backend %s (%s)\n", kl_backend_name(b), why);
+	return b;
+}
+
 /* ------------------------------------------------------------ the kernel side */
 
 static int fault(const char *what, const char *name, int err)
@@ -613,7 +649,7 @@ static int fill_maps(struct apply *a)
 {
 	struct karmor *s = a->skel;
 	uint32_t generation = 1;
-	struct karmor_config cfg = {0, a->nbinds, generation, a->nsys};
+	struct karmor_config cfg = {0, a->nbinds, generation, a->nsys, (uint32_t)a->monitor};
 	uint32_t dfa_base = 1;	/* word 0 is not used: a base of 0 means "no automaton" */
 	for (unsigned i = 0; i < a->nimgs; i++) {
 		struct in_image *im = &a->imgs[i];
@@ -867,6 +903,7 @@ static int write_state(struct apply *a, const char *pin_dir)
 	struct kl_state st;
 	memset(&st, 0, sizeof(st));
 	st.without_lsm = a->without_lsm;
+	st.monitor = a->monitor;
 	st.pin_dir = (char *)pin_dir;
 	st.generation = 1;
 	st.ntargets = a->nimgs;
@@ -970,6 +1007,7 @@ static void release(struct apply *a, int keep_links)
 	free(a->binds);
 	free(a->inputs);
 	free(a->state_tmp);
+	kl_aa_set_free(a->aa);
 }
 
 static int load_and_attach(struct apply *a, const char *pin_dir)
@@ -1021,10 +1059,12 @@ static int already_applied(const char *pin_dir, const char *state_dir)
 	int r = kl_state_read(state_dir, &st);
 	if (r < 0)
 		return 1;
-	if (r > 0) {
-		kl_err("images are already applied (%s/%s); run 'karmor-loader detach' first", state_dir,
-		       KL_STATE_FILE);
-		kl_state_free(&st);
+	if (r > 0 || kl_aa_applied(state_dir)) {
+		kl_err("%s applied (%s/%s); run 'karmor-loader detach' first",
+		       r > 0 ? "images are already" : "a bundle's AppArmor profiles are", state_dir,
+		       r > 0 ? KL_STATE_FILE : KL_AA_STATE_FILE);
+		if (r > 0)
+			kl_state_free(&st);
 		return 1;
 	}
 	DIR *d = opendir(pin_dir);
@@ -1047,9 +1087,11 @@ int kl_cmd_apply(int argc, char **argv)
 	struct apply a;
 	memset(&a, 0, sizeof(a));
 	a.dirs.state_dir = KARMOR_STATE_DIR;
+	a.want = KL_BACKEND_NONE;
 	a.inputs = calloc((size_t)argc, sizeof(*a.inputs));
 	a.binds = calloc((size_t)argc, sizeof(*a.binds));
-	if (!a.inputs || !a.binds) {
+	a.aa = kl_aa_set_new();
+	if (!a.inputs || !a.binds || !a.aa) {
 		kl_err("out of memory");
 		release(&a, 0);
 		return KL_EXIT_FAIL;
@@ -1089,6 +1131,22 @@ int kl_cmd_apply(int argc, char **argv)
 			if (r < 0)
 				goto out;
 			a.key = v;
+		} else if ((r = kl_opt(argc, argv, &i, "--backend", &v)) != 0) {
+			if (r < 0)
+				goto out;
+			a.want = kl_backend_parse(v);
+			if (a.want == KL_BACKEND_NONE) {
+				kl_usage_err("--backend %s: expected bpf, apparmor or selinux", v);
+				goto out;
+			}
+		} else if ((r = kl_opt(argc, argv, &i, "--mode", &v)) != 0) {
+			if (r < 0)
+				goto out;
+			if (strcmp(v, "enforce") && strcmp(v, "monitor")) {
+				kl_usage_err("--mode %s: expected enforce or monitor", v);
+				goto out;
+			}
+			a.monitor = !strcmp(v, "monitor");
 		} else if (!strcmp(argv[i], "--require-signature")) {
 			a.require_signature = 1;
 		} else if (!strcmp(argv[i], "--without-lsm")) {
@@ -1122,7 +1180,21 @@ int kl_cmd_apply(int argc, char **argv)
 		kl_err("--pin-dir %s: must be an absolute path without TAB or newline", pin_dir);
 		goto out;
 	}
-	if (check_kernel(&a, pin_dir) || read_inputs(&a) || check_images(&a))
+	if (read_inputs(&a))
+		goto out;
+	enum kl_backend backend = choose_backend(&a);
+	if (backend == KL_BACKEND_NONE)
+		goto out;
+	if (backend == KL_BACKEND_APPARMOR) {
+		int lock = kl_lock(a.dirs.state_dir);
+		if (lock < 0)
+			kl_err("cannot lock the parent of %s: %s", a.dirs.state_dir, strerror(errno));
+		else if (!already_applied(pin_dir, a.dirs.state_dir))
+			rc = kl_aa_apply(a.aa, a.dirs.state_dir, a.monitor, a.inputs[0]);
+		kl_unlock(lock);
+		goto out;
+	}
+	if (check_kernel(&a, pin_dir) || check_images(&a))
 		goto out;
 	if (a.without_lsm)
 		warn_without_lsm(&a);
@@ -1160,9 +1232,9 @@ int kl_cmd_apply(int argc, char **argv)
 					printf("  bound to %s (cgroup %" PRIu64 ")\n", kl_vis(a.binds[k].real),
 					       a.binds[k].cgid);
 		}
-		printf("applied %u target%s (%s): %u link%s pinned under %s, state in %s\n", a.nimgs,
+		printf("applied %u target%s (%s%s): %u link%s pinned under %s, state in %s\n", a.nimgs,
 		       a.nimgs == 1 ? "" : "s", a.without_lsm ? "without LSM: cgroup/sock_create only" : "BPF-LSM",
-		       a.nlinks, a.nlinks == 1 ? "" : "s", kl_vis(pin_dir), kl_vis(a.dirs.state_dir));
+		       a.monitor ? ", mode monitor: Blocks reported as Audit" : "", a.nlinks, a.nlinks == 1 ? "" : "s", kl_vis(pin_dir), kl_vis(a.dirs.state_dir));
 	}
 	release(&a, rc == KL_EXIT_OK);
 	sigprocmask(SIG_SETMASK, &old, NULL);

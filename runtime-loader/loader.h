@@ -75,6 +75,7 @@ struct kl_sbind {
 };
 struct kl_state {
 	int without_lsm;
+	int monitor;	/* apply --mode=monitor: Blocks reported as Audit, permitted */
 	char *pin_dir;
 	uint32_t generation;
 	unsigned ntargets, nbinds;
@@ -130,6 +131,42 @@ char *kl_target_labels(const struct kl_image *img);
  * container, init, image, labels {k: v}} into the open JSON object */
 void kl_target_json(struct kl_json *j, const struct kl_image *img);
 
+/* ---- host.c: what the kernel offers, and which of a bundle's backends apply uses */
+enum kl_backend { KL_BACKEND_NONE = -1, KL_BACKEND_BPF = 0, KL_BACKEND_APPARMOR, KL_BACKEND_SELINUX };
+#define KL_BACKEND_COUNT 3
+struct kl_host {
+	char lsm[256];		/* /sys/kernel/security/lsm */
+	int have_lsm_list;
+	int bpf_lsm, apparmor, selinux;
+	int landlock_abi;	/* 0: none */
+};
+void kl_host_probe(struct kl_host *h);
+const char *kl_backend_name(enum kl_backend b);
+enum kl_backend kl_backend_parse(const char *name);	/* KL_BACKEND_NONE: not a name */
+/* want (KL_BACKEND_NONE: the best the host has, BPF-LSM, then AppArmor, then SELinux) among
+ * those in_bundle; why says why (or why none, KL_BACKEND_NONE) */
+enum kl_backend kl_backend_choose(const struct kl_host *h, const int in_bundle[KL_BACKEND_COUNT],
+				  enum kl_backend want, int without_lsm, char *why, size_t len);
+
+/* ---- apparmor.c: a bundle's AppArmor profiles, loaded through libapparmor */
+#define KL_AA_STATE_FILE "apparmor"	/* STATE_DIR/apparmor: what apply loaded */
+struct kl_aa_set;
+struct kl_aa_set *kl_aa_set_new(void);
+void kl_aa_set_free(struct kl_aa_set *s);
+/* one section of a bundle: kept when it is an AppArmor one; 0, or -1 out of memory */
+int kl_aa_set_add(struct kl_aa_set *s, const char *name, size_t nlen, const unsigned char *data, size_t size);
+unsigned kl_aa_set_count(const struct kl_aa_set *s);
+/* loads every profile of s (all or nothing) and writes the state; an exit status */
+int kl_aa_apply(struct kl_aa_set *s, const char *state_dir, int monitor, const char *label);
+/* 1 when state_dir holds an AppArmor state */
+int kl_aa_applied(const char *state_dir);
+int kl_aa_detach(const char *state_dir);
+int kl_aa_status(const char *state_dir, int json);
+/* execs argv confined by TARGET's profile (change_onexec); returns only on failure: 125, 126 or 127 */
+int kl_aa_run(const char *state_dir, const char *target, char **argv);
+/* the kernel's AppArmor feature set, as --apparmor-features reads it, to f; -1 on failure */
+int kl_aa_write_features(FILE *f);
+
 /* ---- subcommands; argv[0] is the subcommand's name */
 int kl_cmd_apply(int argc, char **argv);
 int kl_cmd_detach(int argc, char **argv);
@@ -137,6 +174,7 @@ int kl_cmd_status(int argc, char **argv);
 int kl_cmd_events(int argc, char **argv);
 int kl_cmd_run(int argc, char **argv);
 int kl_cmd_verify(int argc, char **argv);	/* verify.c */
+int kl_cmd_probe(int argc, char **argv);	/* main.c */
 /* verify.c: a regular file of at most max bytes, whole; NULL with errno set */
 unsigned char *kl_slurp(const char *path, size_t *len, size_t max);
 /* verify.c: the minisign signature in sigpath of the bundle b, against key (a key file or

@@ -104,6 +104,7 @@ static const char usage_text[] =
 	"  status  [--json]                            targets, cgroups, map entries and counters\n"
 	"  events  [--json] [--drain|--follow]         print the enforcement events\n"
 	"  verify  FILE [--key PUB] [--signature PATH] check a bundle's structure, hashes and signature\n"
+	"  probe   [--json] [--apparmor-features]     what this kernel can enforce with\n"
 	"  help    [COMMAND]                           this text, or one command's\n"
 	"  version                                     print the version\n"
 	"\n"
@@ -166,6 +167,16 @@ static const struct kl_command commands[] = {
 	 "use of each map's capacity, and the allowed/audited/blocked counters.\n"
 	 "\n"
 	 "  --json                    one JSON object instead of text\n",
+	 0},
+	{"probe", kl_cmd_probe,
+	 "usage: karmor-loader probe [--json] [--apparmor-features]\n"
+	 "\n"
+	 "What this kernel offers a bundle: the active LSMs, BPF-LSM, AppArmor, SELinux and the\n"
+	 "Landlock ABI, and the backend apply would pick for a bundle that has them all.\n"
+	 "\n"
+	 "  --json                    one JSON object instead of text\n"
+	 "  --apparmor-features       print the kernel's AppArmor feature set instead, the FILE of\n"
+	 "                            karmorc bundle --apparmor-features FILE for hosts like this one\n",
 	 0},
 	{"verify", kl_cmd_verify,
 	 "usage: karmor-loader verify FILE [--key PUB] [--signature PATH] [--require-signature] [--json]\n"
@@ -315,4 +326,61 @@ int kl_opt_dirs(int argc, char **argv, int *i, struct kl_dirs *d)
 		return 1;
 	}
 	return r;
+}
+
+int kl_cmd_probe(int argc, char **argv)
+{
+	int json = 0, features = 0;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = 1;
+		} else if (!strcmp(argv[i], "--apparmor-features")) {
+			features = 1;
+		} else {
+			kl_usage_err("unexpected argument '%s'", argv[i]);
+			return KL_EXIT_USAGE;
+		}
+	}
+	if (features) {
+		if (json) {
+			kl_usage_err("--apparmor-features prints the feature set itself, not JSON");
+			return KL_EXIT_USAGE;
+		}
+		if (kl_aa_write_features(stdout)) {
+			kl_err("cannot read the kernel's AppArmor features: %s", strerror(errno));
+			return KL_EXIT_FAIL;
+		}
+		return KL_EXIT_OK;
+	}
+	struct kl_host h;
+	kl_host_probe(&h);
+	int all[KL_BACKEND_COUNT] = {1, 1, 1};
+	char why[1024];
+	enum kl_backend b = kl_backend_choose(&h, all, KL_BACKEND_NONE, 0, why, sizeof(why));
+	if (json) {
+		struct kl_json j;
+		kl_json_init(&j);
+		kl_json_open(&j, NULL, '{');
+		if (h.have_lsm_list)
+			kl_json_str(&j, "lsm", h.lsm);
+		kl_json_bool(&j, "bpf_lsm", h.bpf_lsm);
+		kl_json_bool(&j, "apparmor", h.apparmor);
+		kl_json_bool(&j, "selinux", h.selinux);
+		kl_json_u64(&j, "landlock_abi", (uint64_t)h.landlock_abi);
+		kl_json_str(&j, "backend", kl_backend_name(b));
+		kl_json_str(&j, "why", why);
+		kl_json_close(&j, '}');
+		int r = kl_json_print(&j, stdout);
+		kl_json_free(&j);
+		return r ? KL_EXIT_FAIL : KL_EXIT_OK;
+	}
+	printf("lsm: %s\n", h.have_lsm_list ? h.lsm : "(unknown: securityfs is not mounted)");
+	printf("bpf-lsm: %s\napparmor: %s\nselinux: %s\n", h.bpf_lsm ? "active" : "no",
+	       h.apparmor ? "enabled" : "no", h.selinux ? "active" : "no");
+	if (h.landlock_abi)
+		printf("landlock: ABI %d\n", h.landlock_abi);
+	else
+		printf("landlock: no\n");
+	printf("backend: %s (%s)\n", kl_backend_name(b), why);
+	return fflush(stdout) ? KL_EXIT_FAIL : KL_EXIT_OK;
 }

@@ -270,6 +270,8 @@ int kl_cmd_run(int argc, char **argv)
 	}
 	char **cmd = argv + i;
 
+	if (kl_aa_applied(d.state_dir))
+		return kl_aa_run(d.state_dir, target, cmd);
 	struct run r;
 	memset(&r, 0, sizeof(r));
 	r.link_fd = -1;

@@ -5,6 +5,7 @@
  *                          mode<TAB>lsm|without-lsm
  *                          pin-dir<TAB>PATH
  *                          generation<TAB>N
+ *                          enforcement<TAB>enforce|monitor   (absent: enforce)
  *                          target<TAB>SLOT<TAB>host|-<TAB>NAME<TAB>IMAGE_FILE
  *                          bind<TAB>SLOT<TAB>CGROUP_ID<TAB>CGROUP_DIR
  *   STATE_DIR/NAME.kmi   a copy of each applied image (events and status read
@@ -207,6 +208,9 @@ int kl_state_read(const char *state_dir, struct kl_state *st)
 			free(st->pin_dir);
 			st->pin_dir = strdup(f[1]);
 			ok = st->pin_dir != NULL;
+		} else if (!strcmp(f[0], "enforcement") && n == 2 &&
+			   (!strcmp(f[1], "enforce") || !strcmp(f[1], "monitor"))) {
+			st->monitor = !strcmp(f[1], "monitor");
 		} else if (!strcmp(f[0], "generation") && n == 2 && !parse_u64(f[1], UINT32_MAX, &v)) {
 			st->generation = (uint32_t)v;
 		} else if (!strcmp(f[0], "target") && n == 5 && !parse_u64(f[1], KARMOR_MAX_TARGETS - 1, &slot) &&
@@ -260,6 +264,7 @@ int kl_state_write_file(const char *path, const struct kl_state *st)
 		return -1;
 	fprintf(f, "%s\nmode\t%s\npin-dir\t%s\ngeneration\t%" PRIu32 "\n", KL_STATE_MAGIC,
 		st->without_lsm ? "without-lsm" : "lsm", st->pin_dir, st->generation);
+	fprintf(f, "enforcement\t%s\n", st->monitor ? "monitor" : "enforce");
 	for (unsigned i = 0; i < st->ntargets; i++) {
 		const struct kl_starget *t = &st->targets[i];
 		fprintf(f, "target\t%u\t%s\t%s\t%s\n", t->slot, t->host ? "host" : "-", t->name, t->file);
@@ -478,7 +483,8 @@ int kl_remove_state_dir(const char *state_dir)
 	while ((de = readdir(d))) {
 		const char *n = de->d_name;
 		size_t len = strlen(n), sl = strlen(KARMOR_IMAGE_SUFFIX);
-		int ours = !strcmp(n, KL_STATE_FILE) || !strncmp(n, KL_RUN_PREFIX, strlen(KL_RUN_PREFIX)) ||
+		int ours = !strcmp(n, KL_STATE_FILE) || !strcmp(n, KL_AA_STATE_FILE) ||
+			   !strncmp(n, KL_RUN_PREFIX, strlen(KL_RUN_PREFIX)) ||
 			   (len > sl && !strcmp(n + len - sl, KARMOR_IMAGE_SUFFIX));
 		if (ours && unlinkat(dirfd(d), n, 0) && errno != ENOENT) {
 			kl_err("%s/%s: cannot remove: %s", state_dir, n, strerror(errno));

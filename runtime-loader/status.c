@@ -28,6 +28,12 @@
  */
 int kl_detach(const struct kl_dirs *d)
 {
+	if (kl_aa_applied(d->state_dir)) {
+		int lock = kl_lock(d->state_dir);
+		int rc = kl_aa_detach(d->state_dir);
+		kl_unlock(lock);
+		return rc;
+	}
 	struct kl_state st;
 	int have = kl_state_read(d->state_dir, &st);
 	int damaged = have < 0;
@@ -235,6 +241,8 @@ int kl_cmd_status(int argc, char **argv)
 			return KL_EXIT_USAGE;
 		}
 	}
+	if (kl_aa_applied(d.state_dir))
+		return kl_aa_status(d.state_dir, json);
 	struct kl_state st;
 	int have = kl_state_read(d.state_dir, &st);
 	if (have < 0)
@@ -337,6 +345,7 @@ int kl_cmd_status(int argc, char **argv)
 		kl_json_open(&j, NULL, '{');
 		kl_json_bool(&j, "attached", 1);
 		kl_json_str(&j, "mode", st.without_lsm ? "without-lsm" : "lsm");
+		kl_json_str(&j, "enforcement", st.monitor ? "monitor" : "enforce");
 		kl_json_str(&j, "pin_dir", pin_dir);
 		kl_json_str(&j, "state_dir", d.state_dir);
 		if (have_drops)
@@ -346,6 +355,8 @@ int kl_cmd_status(int argc, char **argv)
 		printf("attached (%s), pinned under %s, state in %s\n",
 		       st.without_lsm ? "without LSM: cgroup/sock_create on bound cgroups only" : "BPF-LSM",
 		       kl_vis(pin_dir), kl_vis(d.state_dir));
+		if (st.monitor)
+			printf("mode monitor: every Block is reported as Audit and permitted (apply --mode=monitor)\n");
 	}
 	for (unsigned i = 0; i < st.ntargets; i++) {
 		const struct kl_starget *t = &st.targets[i];

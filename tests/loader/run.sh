@@ -335,7 +335,8 @@ PY
 	ares=$rc aerr=$err
 	r=$(tcp_socket "$CG")
 	run status "${D[@]}"
-	if [ "$ares" -eq 0 ] && grep -q "p.kb: verified (signature good); backend bpf" <<<"$aerr" &&
+	if [ "$ares" -eq 0 ] && grep -q "p.kb: verified (signature good); backends bpf" <<<"$aerr" &&
+		grep -q "apply: backend bpf (--without-lsm)" <<<"$aerr" &&
 		[ "$r" = "Operation not permitted" ] && grep -q "target $TGT: slot 0" <<<"$out"; then
 		ok "apply a signed bundle: verified, its BPF images applied and enforcing"
 	else

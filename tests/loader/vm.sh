@@ -185,7 +185,8 @@ out=$(tr -d '\r' <"$T/results" 2>/dev/null)
 [ "$qrc" -eq 1 ] && ok "the guest ran to the end" || bad "guest" "qemu exit $qrc: $(tail -5 "$T/console")"
 grep -q '^LSM .*bpf' <<<"$out" && ok "BPF-LSM active in the guest" || bad "BPF-LSM active" "$(grep '^LSM' <<<"$out")"
 grep -q '^APPLY rc=0' <<<"$out" && ok "apply (BPF-LSM programs)" || bad "apply" "$(grep -B5 '^APPLY' <<<"$out")"
-grep -q 'p.kb: verified (signature good); backend bpf (BPF-LSM)' <<<"$out" && grep -q '^KB-APPLY rc=0' <<<"$out" &&
+grep -q 'p.kb: verified (signature good); backends bpf' <<<"$out" &&
+	grep -q 'apply: backend bpf (BPF-LSM is active)' <<<"$out" && grep -q '^KB-APPLY rc=0' <<<"$out" &&
 	grep -q '^KB-READ rc=1' <<<"$out" && grep -q '^KB-DETACH rc=0' <<<"$out" &&
 	ok "a signed bundle: verified, applied with BPF-LSM, enforcing, detached" ||
 	bad "bundle in the VM" "$(grep -B3 -A1 '^KB-' <<<"$out")"
