@@ -593,8 +593,9 @@ static enum kl_backend choose_backend(struct apply *a)
 	enum kl_backend b = kl_backend_choose(&h, in, a->want, a->without_lsm, why, sizeof(why));
 	if (b == KL_BACKEND_NONE) {
 		kl_err("no backend of the bundle can enforce here: %s (nothing applied)", why);
-		if (!a->in_bundle[KL_BACKEND_BPF] && (a->without_lsm || a->nbinds || a->host))
-			kl_err("--bind, --host and --without-lsm are BPF's, and the bundle has no BPF map image");
+		if (a->without_lsm || a->nbinds || a->host)
+			kl_err("--bind, --host and --without-lsm are BPF's options: with them, the bundle's other "
+			       "backends are not considered");
 		return KL_BACKEND_NONE;
 	}
 	fprintf(stderr, "karmor-loader: apply: backend %s (%s)\n", kl_backend_name(b), why);

@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# karmor-loader's bundle backends and modes, for real, in two boots of Debian's 6.1
+# kernel (the one scripts/vmtest caches under build/vm):
+#   boot 1, lsm=...,apparmor,bpf   probe picks bpf; a signed bundle applied with BPF-LSM
+#                                   blocks a read (Block event); the same bundle with
+#                                   --mode=monitor permits it (Audit event, status says
+#                                   monitor); --backend apparmor insists on AppArmor
+#   boot 2, lsm=...,apparmor        (no BPF-LSM) probe picks apparmor; apply picks
+#                                   AppArmor and loads the bundle's binary policy (built
+#                                   for the guest's feature set); run confines a command
+#                                   (blocked file refused, others read); monitor loads the
+#                                   complain build (read permitted, logged ALLOWED);
+#                                   detach removes the profiles; BPF options are refused
+#
+#   tests/loader/vm-bundle.sh [BUILD_DIR]      (default build; the loader must be static)
+#
+# One line per check ("ok   name" / "FAIL name: why"), then "N passed, M failed".
+set -u
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+BUILD=${1:-build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+L=$BUILD/karmor-loader
+KC=$BUILD/karmorc
+VMDIR=${VMDIR:-$ROOT/build/vm}
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL $1: $2"; }
+finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit; }
+
+KERNEL=$(ls "$VMDIR"/kernel/vmlinu[xz]-* 2>/dev/null | head -n 1)
+[ -n "$KERNEL" ] || { bad setup "no kernel under $VMDIR/kernel (run scripts/vmtest once)"; finish; }
+command -v qemu-system-x86_64 >/dev/null || { bad setup "no qemu-system-x86_64"; finish; }
+[ -x /bin/busybox ] || { bad setup "no static /bin/busybox"; finish; }
+command -v minisign >/dev/null || { bad setup "minisign is missing (scripts/install-deps installs it)"; finish; }
+command -v apparmor_parser >/dev/null || { bad setup "apparmor_parser is missing (scripts/install-deps installs it)"; finish; }
+if LC_ALL=C readelf -l "$L" 2>/dev/null | grep -q INTERP; then bad setup "$L is not static"; finish; fi
+
+T=$(mktemp -d /tmp/karmor-loader-vmb.XXXXXX) || exit 1
+trap 'rm -rf "$T"' EXIT
+cat >"$T/p.yaml" <<'POL'
+apiVersion: security.kubearmor.com/v1
+kind: KubeArmorPolicy
+metadata:
+  name: ksp-web
+  namespace: default
+spec:
+  severity: 7
+  message: "web is confined"
+  selector:
+    matchLabels:
+      app: web
+  file:
+    matchPaths:
+    - path: /etc/secret
+  action: Block
+POL
+# the bundle carries every backend, and AppArmor binary policy for the guest's kernel
+minisign -G -W -p "$T/k.pub" -s "$T/k.key" >/dev/null 2>&1 &&
+	"$KC" bundle --sign "$T/k.key" --apparmor-features "$ROOT/testdata/apparmor-features-debian-6.1" \
+		-o "$T/p.kb" "$T/p.yaml" >"$T/kb.log" 2>&1 || { bad setup "karmorc bundle: $(cat "$T/kb.log")"; finish; }
+TGT=$(grep -a '^target	' "$T/p.kb" | head -n 1 | cut -f2)
+[ -n "$TGT" ] || { bad setup "no target in the bundle's manifest"; finish; }
+
+R=$T/root
+mkdir -p "$R/.vmt/bin" "$R/proc" "$R/sys" "$R/dev" "$R/run" "$R/tmp" "$R/etc"
+cp /bin/busybox "$R/.vmt/bin/"
+for a in sh cat mkdir mount dd printf sleep poweroff sync rm grep dmesg ls; do ln -s busybox "$R/.vmt/bin/$a"; done
+install -m 755 "$L" "$R/.vmt/karmor-loader"
+cp "$T/p.kb" "$T/p.kb.minisig" "$T/k.pub" "$R/.vmt/"
+echo "top secret" >"$R/etc/secret"
+echo "127.0.0.1 localhost" >"$R/etc/hosts"
+cat >"$R/.vmt/common.sh" <<'COMMON'
+export PATH=/.vmt/bin
+mount -t proc proc /proc; mount -t sysfs sysfs /sys; mount -t devtmpfs dev /dev
+mount -t securityfs securityfs /sys/kernel/security; mount -t bpf bpf /sys/fs/bpf
+mount -t cgroup2 cgroup2 /sys/fs/cgroup; mount -t tmpfs tmpfs /run
+exec >/dev/ttyS1 2>&1
+L=/.vmt/karmor-loader
+web() { sh -c 'echo $$ > /sys/fs/cgroup/web/cgroup.procs; exec "$@"' web "$@"; }
+mkdir /sys/fs/cgroup/web
+COMMON
+cat >"$R/.vmt/boot1.sh" <<BOOT1
+. /.vmt/common.sh
+\$L probe; echo "PROBE rc=\$?"
+\$L apply /.vmt/p.kb --key /.vmt/k.pub --require-signature --bind $TGT=/sys/fs/cgroup/web; echo "E-APPLY rc=\$?"
+web cat /etc/secret; echo "E-READ rc=\$?"
+\$L status --json; echo "E-STATUS rc=\$?"
+\$L events --json --drain; echo "E-EVENTS rc=\$?"
+\$L detach; echo "E-DETACH rc=\$?"
+\$L apply /.vmt/p.kb --mode=monitor --bind $TGT=/sys/fs/cgroup/web; echo "M-APPLY rc=\$?"
+web cat /etc/secret >/dev/null; echo "M-READ rc=\$?"
+\$L status --json; echo "M-STATUS rc=\$?"
+\$L status; echo "M-STATUS-TEXT rc=\$?"
+\$L events --json --drain; echo "M-EVENTS rc=\$?"
+\$L detach; echo "M-DETACH rc=\$?"
+\$L apply /.vmt/p.kb --backend apparmor; echo "F-APPLY rc=\$?"
+\$L run --target $TGT -- cat /etc/secret; echo "F-READ rc=\$?"
+\$L detach; echo "F-DETACH rc=\$?"
+BOOT1
+cat >"$R/.vmt/boot2.sh" <<BOOT2
+. /.vmt/common.sh
+\$L probe; echo "PROBE rc=\$?"
+\$L apply /.vmt/p.kb --bind $TGT=/sys/fs/cgroup/web; echo "X-APPLY rc=\$?"
+\$L apply /.vmt/p.kb --backend bpf; echo "Y-APPLY rc=\$?"
+\$L apply /.vmt/p.kb --key /.vmt/k.pub --require-signature; echo "E-APPLY rc=\$?"
+\$L run --target $TGT -- cat /etc/secret; echo "E-READ rc=\$?"
+\$L run --target $TGT -- cat /etc/hosts >/dev/null; echo "E-OTHER rc=\$?"
+cat /etc/secret >/dev/null; echo "E-UNCONFINED rc=\$?"
+\$L status --json; echo "E-STATUS rc=\$?"
+\$L apply /.vmt/p.kb; echo "E-AGAIN rc=\$?"
+\$L events --json --drain; echo "E-EVENTS rc=\$?"
+\$L detach; echo "E-DETACH rc=\$?"
+grep -c karmorc /sys/kernel/security/apparmor/profiles; echo "E-GONE"
+\$L apply /.vmt/p.kb --mode=monitor; echo "M-APPLY rc=\$?"
+\$L run --target $TGT -- cat /etc/secret >/dev/null; echo "M-READ rc=\$?"
+\$L status --json; echo "M-STATUS rc=\$?"
+dmesg | grep 'apparmor=' | grep 'name="/etc/secret"'; echo "M-LOG"
+\$L detach; echo "M-DETACH rc=\$?"
+BOOT2
+cat >"$R/init" <<'INIT'
+#!/.vmt/bin/sh
+/.vmt/bin/mount -t proc proc /proc
+case " $(/.vmt/bin/cat /proc/cmdline) " in *" vmb=2 "*) s=/.vmt/boot2.sh ;; *) s=/.vmt/boot1.sh ;; esac
+/.vmt/bin/umount /proc 2>/dev/null
+/.vmt/bin/sh $s
+/.vmt/bin/sync
+/.vmt/bin/printf '\000' | /.vmt/bin/dd of=/dev/port bs=1 seek=244 count=1 2>/dev/null
+/.vmt/bin/poweroff -f
+INIT
+ln -s busybox "$R/.vmt/bin/umount"
+chmod 755 "$R/init"
+(cd "$R" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1) >"$T/initrd.gz"
+
+# boot N LSM_LIST: the guest's results in $T/results-N
+boot() {
+	local accel=()
+	[ -w /dev/kvm ] && accel=(-accel kvm)
+	timeout 300 qemu-system-x86_64 "${accel[@]}" -accel tcg,thread=multi -cpu max -smp 2 -m 512 -no-reboot \
+		-nodefaults -display none -monitor none -serial "file:$T/console-$1" -serial "file:$T/results-$1" \
+		-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$KERNEL" -initrd "$T/initrd.gz" \
+		-append "console=ttyS0 quiet panic=-1 lsm=$2 vmb=$1" </dev/null >"$T/qemu-$1" 2>&1
+}
+
+# ---- boot 1: BPF-LSM and AppArmor
+boot 1 lockdown,capability,landlock,yama,apparmor,bpf
+qrc=$?
+out=$(tr -d '\r' <"$T/results-1" 2>/dev/null)
+[ -n "${VERBOSE:-}" ] && echo "$out"
+[ "$qrc" -eq 1 ] && ok "boot 1 (BPF-LSM and AppArmor): the guest ran to the end" ||
+	bad "boot 1" "qemu exit $qrc: $(tail -5 "$T/console-1")"
+grep -q '^backend: bpf (BPF-LSM is active)' <<<"$out" && ok "probe: bpf, BPF-LSM active" ||
+	bad "probe (boot 1)" "$(sed -n '1,/^PROBE/p' <<<"$out")"
+grep -q 'apply: backend bpf (BPF-LSM is active)' <<<"$out" && grep -q '^E-APPLY rc=0' <<<"$out" &&
+	grep -q '^E-READ rc=1' <<<"$out" && grep -B1 '^E-READ' <<<"$out" | grep -q 'Permission denied' &&
+	ok "enforce: a signed bundle applied with BPF-LSM refuses the blocked read" ||
+	bad "enforce (BPF)" "$(sed -n '/^PROBE rc/,/^E-READ/p' <<<"$out")"
+events() { sed -n "/^$1-STATUS rc=/,/^$1-EVENTS rc=/p" <<<"$out" | grep '^{'; }
+python3 - "$(events E)" Block "Permission denied" <<'PY' 2>"$T/py.err" &&
+import json, sys
+evs = [json.loads(l) for l in sys.argv[1].splitlines()]
+mine = [e for e in evs if e["Resource"] == "/etc/secret"]
+assert mine and all(e["Action"] == sys.argv[2] and e["PolicyName"] == "ksp-web" for e in mine), mine
+assert all(e["Result"] == sys.argv[3] for e in mine), mine
+PY
+	ok "enforce: the event says Block, Permission denied, policy ksp-web" || bad "enforce events" "$(events E) $(tail -n 1 "$T/py.err")"
+grep -q '^M-APPLY rc=0' <<<"$out" && grep -q '^M-READ rc=0' <<<"$out" &&
+	ok "monitor: the same bundle with --mode=monitor permits the read" ||
+	bad "monitor (BPF)" "$(sed -n '/^E-DETACH/,/^M-READ/p' <<<"$out")"
+python3 - "$(events M)" Audit Passed <<'PY' 2>"$T/py.err" &&
+import json, sys
+evs = [json.loads(l) for l in sys.argv[1].splitlines()]
+mine = [e for e in evs if e["Resource"] == "/etc/secret"]
+assert mine and all(e["Action"] == sys.argv[2] and e["PolicyName"] == "ksp-web" for e in mine), mine
+assert all(e["Result"] == sys.argv[3] for e in mine), mine
+PY
+	ok "monitor: the event says Audit, Passed, policy ksp-web" || bad "monitor events" "$(events M) $(tail -n 1 "$T/py.err")"
+st=$(grep -B1 '^M-STATUS rc=0' <<<"$out" | head -n 1)
+python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["enforcement"]=="monitor" and d["targets"][0]["counters"]["blocked"]==0 and d["targets"][0]["counters"]["audited"]>=1, d' "$st" 2>/dev/null &&
+	grep -q '^mode monitor: every Block is reported as Audit' <<<"$out" &&
+	ok "status: mode monitor, nothing blocked, the read audited" || bad "monitor status" "$st"
+grep -q 'apply: backend apparmor (--backend apparmor)' <<<"$out" && grep -q '^F-APPLY rc=0' <<<"$out" &&
+	grep -q '^F-READ rc=1' <<<"$out" && grep -q '^F-DETACH rc=0' <<<"$out" &&
+	ok "--backend apparmor while BPF-LSM is active: AppArmor enforces" ||
+	bad "--backend apparmor" "$(sed -n '/^M-DETACH/,/^F-DETACH/p' <<<"$out")"
+
+# ---- boot 2: AppArmor, no BPF-LSM
+boot 2 lockdown,capability,landlock,yama,apparmor
+qrc=$?
+out=$(tr -d '\r' <"$T/results-2" 2>/dev/null)
+[ -n "${VERBOSE:-}" ] && echo "$out"
+[ "$qrc" -eq 1 ] && ok "boot 2 (AppArmor, no BPF-LSM): the guest ran to the end" ||
+	bad "boot 2" "qemu exit $qrc: $(tail -5 "$T/console-2")"
+grep -q '^bpf-lsm: no' <<<"$out" && grep -q '^backend: apparmor (bpf: BPF-LSM is not active' <<<"$out" &&
+	ok "probe: apparmor, and why not bpf" || bad "probe (boot 2)" "$(sed -n '1,/^PROBE/p' <<<"$out")"
+grep -q '^X-APPLY rc=1' <<<"$out" && grep -q -- '--bind, --host and --without-lsm are BPF' <<<"$out" &&
+	grep -q '^Y-APPLY rc=1' <<<"$out" && grep -q -- '--backend bpf: BPF-LSM is not active' <<<"$out" &&
+	ok "BPF options and --backend bpf are refused, saying why" || bad "refusals" "$(sed -n '/^PROBE rc/,/^Y-APPLY/p' <<<"$out")"
+e=$(sed -n '/^Y-APPLY/,/^E-APPLY/p' <<<"$out")
+grep -q 'apply: backend apparmor (bpf: BPF-LSM is not active.*so AppArmor is enabled)' <<<"$e" &&
+	grep -q "binary policy, built for this kernel's AppArmor features" <<<"$e" && grep -q '^E-APPLY rc=0' <<<"$e" &&
+	ok "apply picks AppArmor and loads the bundle's binary policy" || bad "apply (AppArmor)" "$e"
+grep -q '^E-READ rc=1' <<<"$out" && grep -B1 '^E-READ' <<<"$out" | grep -q 'Permission denied' &&
+	grep -q '^E-OTHER rc=0' <<<"$out" && grep -q '^E-UNCONFINED rc=0' <<<"$out" &&
+	ok "run: the blocked file is refused, another file is read, nothing outside run is confined" ||
+	bad "run (AppArmor)" "$(sed -n '/^E-APPLY/,/^E-UNCONFINED/p' <<<"$out")"
+st=$(grep -B1 '^E-STATUS rc=0' <<<"$out" | head -n 1)
+python3 -c 'import json,sys; d=json.loads(sys.argv[1]); t=d["targets"][0]; assert d["backend"]=="apparmor" and d["enforcement"]=="enforce" and d["source"]=="binary" and t["loaded"] and t["profile_mode"]=="enforce", d' "$st" 2>/dev/null &&
+	ok "status: AppArmor, enforce, the profile loaded" || bad "status (AppArmor)" "$st"
+grep -q '^E-AGAIN rc=1' <<<"$out" && grep -q "AppArmor profiles are applied" <<<"$out" &&
+	grep -q '^E-EVENTS rc=1' <<<"$out" &&
+	ok "a second apply and events are refused, saying why" || bad "again/events" "$(sed -n '/^E-STATUS/,/^E-EVENTS/p' <<<"$out")"
+grep -q '^E-DETACH rc=0' <<<"$out" && grep -B1 '^E-GONE' <<<"$out" | grep -q '^0$' &&
+	ok "detach removes every profile" || bad "detach (AppArmor)" "$(sed -n '/^E-EVENTS/,/^E-GONE/p' <<<"$out")"
+grep -q '^M-APPLY rc=0' <<<"$out" && grep -q '^M-READ rc=0' <<<"$out" &&
+	ok "monitor: the complain build permits the read" || bad "monitor (AppArmor)" "$(sed -n '/^E-GONE/,/^M-READ/p' <<<"$out")"
+st=$(grep -B1 '^M-STATUS rc=0' <<<"$out" | head -n 1)
+python3 -c 'import json,sys; d=json.loads(sys.argv[1]); t=d["targets"][0]; assert d["enforcement"]=="monitor" and t["profile_mode"]=="complain", d' "$st" 2>/dev/null &&
+	ok "status: monitor, the profile in complain mode" || bad "monitor status (AppArmor)" "$st"
+log=$(sed -n '/^M-STATUS rc=/,/^M-LOG/p' <<<"$out")
+grep -q 'apparmor="ALLOWED".*name="/etc/secret"' <<<"$log" && grep -q 'apparmor="DENIED".*name="/etc/secret"' <<<"$log" &&
+	ok "the kernel logged the read DENIED in enforce mode and ALLOWED in monitor mode" || bad "AppArmor log" "$log"
+grep -q '^M-DETACH rc=0' <<<"$out" && ok "detach (monitor)" || bad "detach (monitor)" "$(grep '^M-DETACH' <<<"$out")"
+finish
