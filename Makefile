@@ -82,6 +82,16 @@ $(patsubst %.c,$(BUILD)/obj/%.o,$(LOADER_SRC)): CFLAGS += -Ibuild/bpf
 $(BUILD)/karmor-loader: $(LOADER_OBJ)
 	$(CC) $(LOADER_LINK) -o $@ $^ $(LOADER_LIBS)
 
+# the same loader with KL_CHECKPOINT steps: KARMOR_LOADER_KILL_AT=N kills it at its N-th
+# step (tests/loader/kill.sh, tests/loader/vm-bundle.sh); never installed
+FAULTS_OBJ := $(patsubst %.c,$(BUILD)/obj-faults/%.o,$(LOADER_SRC) $(IMAGE_SRC))
+$(FAULTS_OBJ): $(BPF_SKEL)
+$(BUILD)/obj-faults/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Ibuild/bpf -DKL_FAULTS -MMD -MP -c -o $@ $<
+$(BUILD)/karmor-loader-faults: $(FAULTS_OBJ)
+	$(CC) $(LOADER_LINK) -o $@ $^ $(LOADER_LIBS)
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
@@ -114,7 +124,7 @@ unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
 
 test: $(BUILD)/karmorc $(BUILD)/unit-tests $(BUILD)/karmor-loader $(BPF_OBJ) $(BUILD)/bpf-emulate $(BUILD)/alerts \
-      $(BUILD)/bundle-tamper
+      $(BUILD)/bundle-tamper $(BUILD)/karmor-loader-faults
 	scripts/run-tests $(BUILD)
 
 bench: $(BUILD)/karmorc
@@ -125,12 +135,13 @@ bench: $(BUILD)/karmorc
 # then karmor-loader's own checks in the VM (path hooks, nested cgroups, run, events, and the
 # 10,000-policy bench corpus applied with every map sized from its images),
 # last the attack suite (DESIGN §4.12: every known way around a rule, one boot per backend)
-vmtest: $(BUILD)/karmorc $(BUILD)/karmor-loader $(BPF_OBJ)
+vmtest: $(BUILD)/karmorc $(BUILD)/karmor-loader $(BUILD)/karmor-loader-faults $(BPF_OBJ)
 	KARMORC=$(BUILD)/karmorc KARMOR_LOADER=$(BUILD)/karmor-loader scripts/vm/selftest/run
 	KARMORC=$(BUILD)/karmorc KARMOR_LOADER=$(BUILD)/karmor-loader scripts/vmtest --backend apparmor --backend bpf --backend selinux \
 		--events $(BUILD)/vm-events.jsonl
 	tests/loader/vm-events.py $(BUILD)/vm-events.jsonl
 	tests/loader/vm.sh $(BUILD)
+	tests/loader/vm-bundle.sh $(BUILD)
 	tests/attack/vm.sh $(BUILD)
 
 # BPF-LSM overhead in the VM, paired A/B/B/A (scripts/bench-vm)

@@ -42,6 +42,14 @@ struct {
 	__type(value, struct karmor_config);
 } karmor_config SEC(".maps");
 
+/* karmor_active: ARRAY[1], the generation that judges (karmor.h: generations) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} karmor_active SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, KARMOR_MAX_CGROUPS);
@@ -323,13 +331,28 @@ struct karmor_who {
 /* The target of the current task, or 0.  Runs for every hooked operation of
  * every process on the host: an unbound task costs one cgroup-id read and one
  * hash miss (plus the ancestor walk only while some cgroup is bound). */
+/* this copy's generation is the active one (bpf/karmor.h: generations); a
+ * subprogram of its own, so its few stack bytes are not added to the hooks' */
+static __noinline int karmor_judging(void)
+{
+	__u32 zero = 0;
+	struct karmor_config *cfg = bpf_map_lookup_elem(&karmor_config, &zero);
+	__u32 *live = bpf_map_lookup_elem(&karmor_active, &zero);
+
+	return cfg && live && *live == cfg->generation;
+}
+
 static __always_inline int karmor_who(struct karmor_who *w, int lsm)
 {
 	__u64 id = bpf_get_current_cgroup_id();
-	__u32 *sl = bpf_map_lookup_elem(&karmor_cgroups, &id);
+	__u32 *sl;
 	__u32 slot;
 
 	w->cgid = id;
+	/* a generation that is not (or no longer) the active one judges nothing */
+	if (!karmor_judging())
+		return 0;
+	sl = bpf_map_lookup_elem(&karmor_cgroups, &id);
 	if (sl) {
 		slot = *sl;
 	} else {

@@ -208,6 +208,13 @@ struct karmor_target {
 						   0 = no pattern */
 };
 
+/* Generations (karmor-loader apply): each apply loads a new copy of this object, whose
+ * karmor_config.generation is one more than the previous one's, and reuses the previous
+ * copy's karmor_active map (ARRAY[1] of __u32).  A copy judges only while karmor_active
+ * holds its generation: the loader attaches and pins the new copy while the old one
+ * judges, then switches with one map update, so at every instant exactly one copy
+ * decides (a loader killed at any step leaves the old policy or the new one, never both). */
+
 /* karmor_config: ARRAY[1] */
 struct karmor_config {
 	__u32 host_target;	/* slot + 1 of the host target, 0 = none */

@@ -75,6 +75,13 @@ struct apply {
 	struct in_image *imgs;	/* sorted by name = slot order */
 	unsigned nimgs;
 	uint64_t seed;
+	/* generations (bpf/karmor.h): this apply's, and whether it replaces an applied one */
+	uint32_t generation, old_generation;
+	int replacing;
+	int active_fd;		/* the applied generation's karmor_active, reused */
+	int committed;		/* karmor_active names this generation: no rollback any more */
+	char stage_pin[PATH_MAX], stage_state[PATH_MAX];	/* PIN_DIR-next, STATE_DIR-next */
+	int state_staged;	/* STATE_DIR-next is this run's */
 	uint32_t max_entries[KARMOR_BM_COUNT];	/* the maps' sizes, from the images */
 	unsigned nsys;		/* images with syscall rules: the syscall tracepoints are loaded */
 	/* what this run made in the kernel and the file systems, for the rollback */
@@ -616,6 +623,7 @@ static int update(struct bpf_map *m, const void *k, size_t ks, const void *v, si
 		  const char *target)
 {
 	int r = bpf_map__update_elem(m, k, ks, v, vs, flags);
+	KL_CHECKPOINT("a map update");
 	if (!r)
 		return 0;
 	if (r == -EEXIST)
@@ -649,7 +657,7 @@ static int fill_sys(struct karmor *s, const struct in_image *im, uint64_t seed)
 static int fill_maps(struct apply *a)
 {
 	struct karmor *s = a->skel;
-	uint32_t generation = 1;
+	uint32_t generation = a->generation;
 	struct karmor_config cfg = {0, a->nbinds, generation, a->nsys, (uint32_t)a->monitor};
 	uint32_t dfa_base = 1;	/* word 0 is not used: a base of 0 means "no automaton" */
 	for (unsigned i = 0; i < a->nimgs; i++) {
@@ -750,6 +758,7 @@ static int add_link(struct apply *a, struct bpf_link *l, const char *name)
 	a->links[a->nlinks] = l;
 	a->link_names[a->nlinks] = n;
 	a->nlinks++;
+	KL_CHECKPOINT("an attach");
 	return 0;
 }
 
@@ -815,6 +824,7 @@ static int add_pin(struct apply *a, const char *path)
 		return -1;
 	}
 	a->pins[a->npins++] = p;
+	KL_CHECKPOINT("a pin");
 	return 0;
 }
 
@@ -906,7 +916,7 @@ static int write_state(struct apply *a, const char *pin_dir)
 	st.without_lsm = a->without_lsm;
 	st.monitor = a->monitor;
 	st.pin_dir = (char *)pin_dir;
-	st.generation = 1;
+	st.generation = a->generation;
 	st.ntargets = a->nimgs;
 	st.nbinds = a->nbinds;
 	st.targets = calloc(a->nimgs ? a->nimgs : 1, sizeof(*st.targets));
@@ -945,16 +955,20 @@ static int write_state(struct apply *a, const char *pin_dir)
 		fault("cannot write", path, errno);
 		goto out;
 	}
-	if (rename(a->state_tmp, sd)) {
+	/* staged as STATE_DIR-next: commit puts it in place */
+	if (rename(a->state_tmp, a->stage_state)) {
 		int e = errno;
 		if (e == ENOTEMPTY || e == EEXIST)
-			kl_err("%s exists and holds files that are not a karmor-loader state; remove it first", sd);
+			kl_err("%s exists and holds files that are not a karmor-loader state; remove it first",
+			       a->stage_state);
 		else
-			fault("cannot make the state directory", sd, e);
+			fault("cannot make the state directory", a->stage_state, e);
 		goto out;
 	}
 	free(a->state_tmp);
 	a->state_tmp = NULL;
+	a->state_staged = 1;
+	KL_CHECKPOINT("the state written");
 	rc = 0;
 out:
 	for (unsigned i = 0; i < st.ntargets && st.targets; i++)
@@ -964,16 +978,19 @@ out:
 	return rc;
 }
 
-/* undoes everything this run made: pins, links (which detaches), the object */
+/* undoes everything this run made before the switch: pins, links (which detaches), the
+ * object; after the switch, commit has either finished or handed back to the old one */
 static void rollback(struct apply *a)
 {
 	for (unsigned i = a->npins; i-- > 0;)
 		if (unlink(a->pins[i]) && errno != ENOENT)
 			kl_err("rollback: cannot remove %s: %s", a->pins[i], strerror(errno));
-	if (a->made_pin_dir && a->dirs.pin_dir && rmdir(a->dirs.pin_dir) && errno != ENOENT)
-		kl_err("rollback: cannot remove %s: %s", a->dirs.pin_dir, strerror(errno));
+	if (a->made_pin_dir && rmdir(a->stage_pin) && errno != ENOENT)
+		kl_err("rollback: cannot remove %s: %s", a->stage_pin, strerror(errno));
 	if (a->state_tmp)
 		kl_remove_state_dir(a->state_tmp);
+	if (a->state_staged)
+		kl_remove_state_dir(a->stage_state);
 	for (unsigned i = 0; i < a->nlinks; i++) {
 		bpf_link__destroy(a->links[i]);
 		a->links[i] = NULL;
@@ -1009,6 +1026,71 @@ static void release(struct apply *a, int keep_links)
 	free(a->inputs);
 	free(a->state_tmp);
 	kl_aa_set_free(a->aa);
+	if (a->active_fd >= 0)
+		close(a->active_fd);
+}
+
+static int path_exists(const char *p)
+{
+	struct stat sb;
+	return lstat(p, &sb) == 0;
+}
+
+/* The switch, then the renames (generation.c): from the karmor_active update on, this
+ * generation judges.  A rename that fails hands back to the applied generation (or to
+ * none) and lets kl_recover put the directories right. */
+static int commit(struct apply *a, const char *pin_dir)
+{
+	const char *sd = a->dirs.state_dir;
+	char prev_pin[PATH_MAX], prev_state[PATH_MAX];
+	kl_side_path(prev_pin, sizeof(prev_pin), pin_dir, KL_PREV_SUFFIX);
+	kl_side_path(prev_state, sizeof(prev_state), sd, KL_PREV_SUFFIX);
+	uint32_t zero = 0, g = a->generation;
+	if (bpf_map__update_elem(a->skel->maps.karmor_active, &zero, sizeof(zero), &g, sizeof(g), BPF_ANY))
+		return fault("cannot switch to the new generation", NULL, errno);
+	a->committed = 1;
+	/* what rollback would undo is now commit's (or kl_recover's) */
+	a->npins = 0;
+	a->made_pin_dir = 0;
+	a->state_staged = 0;
+	KL_CHECKPOINT("the switch");
+	const char *failed = NULL;
+	int e = 0;
+	if (a->replacing && rename(pin_dir, prev_pin))
+		failed = pin_dir, e = errno;
+	if (!failed)
+		KL_CHECKPOINT("the applied pins moved aside");
+	if (!failed && rename(a->stage_pin, pin_dir))
+		failed = a->stage_pin, e = errno;
+	if (!failed)
+		KL_CHECKPOINT("the new pins in place");
+	if (!failed && a->replacing && rename(sd, prev_state))
+		failed = sd, e = errno;
+	if (!failed)
+		KL_CHECKPOINT("the applied state moved aside");
+	if (!failed && rename(a->stage_state, sd))
+		failed = a->stage_state, e = errno;
+	if (failed) {
+		kl_err("cannot rename %s: %s", failed, strerror(e));
+		uint32_t back = a->replacing ? a->old_generation : 0;
+		if (bpf_map__update_elem(a->skel->maps.karmor_active, &zero, sizeof(zero), &back, sizeof(back), BPF_ANY))
+			kl_err("cannot switch back to generation %u: %s; the new one enforces, run 'karmor-loader "
+			       "detach' or apply again", back, strerror(errno));
+		else
+			kl_recover(pin_dir, sd);
+		return -1;
+	}
+	KL_CHECKPOINT("the new state in place");
+	/* the replaced generation judges nothing any more: its pins and state go */
+	if (a->replacing) {
+		if (kl_unpin_all(prev_pin) < 0)
+			kl_warn("%s: the replaced generation's pins stay (it judges nothing); the next apply or "
+				"detach removes them", prev_pin);
+		KL_CHECKPOINT("the replaced pins removed");
+		if (path_exists(prev_state) && kl_remove_state_dir(prev_state))
+			kl_warn("%s: the replaced state stays; the next apply or detach removes it", prev_state);
+	}
+	return 0;
 }
 
 static int load_and_attach(struct apply *a, const char *pin_dir)
@@ -1019,6 +1101,12 @@ static int load_and_attach(struct apply *a, const char *pin_dir)
 	if (!a->skel)
 		return fault("cannot open the built-in BPF object", NULL, errno);
 	a->skel->rodata->karmor_hash_seed = a->seed;
+	/* the applied generation's switch, shared: this copy judges once it names it */
+	if (a->replacing) {
+		int r = bpf_map__reuse_fd(a->skel->maps.karmor_active, a->active_fd);
+		if (r)
+			return fault("cannot share karmor_active with the applied generation", NULL, r);
+	}
 	/* the object declares these with one entry: the images say how many they get */
 	for (enum karmor_budget_map m = 0; m < KARMOR_BM_COUNT; m++) {
 		const struct karmor_map_desc *d = karmor_map_desc(m);
@@ -1049,9 +1137,10 @@ static int load_and_attach(struct apply *a, const char *pin_dir)
 	int r = karmor__load(a->skel);
 	if (r)
 		return fault("cannot load the BPF programs", NULL, r);
-	if (fill_maps(a) || attach(a) || pin_all(a, pin_dir) || write_state(a, pin_dir))
+	KL_CHECKPOINT("the load");
+	if (fill_maps(a) || attach(a) || pin_all(a, a->stage_pin) || write_state(a, pin_dir))
 		return -1;
-	return 0;
+	return commit(a, pin_dir);
 }
 
 static int already_applied(const char *pin_dir, const char *state_dir)
@@ -1083,12 +1172,57 @@ static int already_applied(const char *pin_dir, const char *state_dir)
 	return found;
 }
 
+/* the applied generation this apply replaces, if any (a->replacing); 0, -1 (reported) */
+static int prepare(struct apply *a, const char *pin_dir)
+{
+	const char *sd = a->dirs.state_dir;
+	kl_side_path(a->stage_pin, sizeof(a->stage_pin), pin_dir, KL_NEXT_SUFFIX);
+	kl_side_path(a->stage_state, sizeof(a->stage_state), sd, KL_NEXT_SUFFIX);
+	a->generation = 1;
+	if (kl_aa_applied(sd)) {
+		kl_err("a bundle's AppArmor profiles are applied (%s/%s); run 'karmor-loader detach' first", sd,
+		       KL_AA_STATE_FILE);
+		return -1;
+	}
+	struct kl_state st;
+	int r = kl_state_read(sd, &st);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return already_applied(pin_dir, sd) ? -1 : 0;	/* pins without a state */
+	int rc = -1, running = 0;
+	for (unsigned i = 0; i < st.nbinds; i++)
+		running |= st.binds[i].run;
+	if (strcmp(st.pin_dir, pin_dir))
+		kl_err("the applied images are pinned under %s, not %s: use --pin-dir %s, or detach first", st.pin_dir,
+		       pin_dir, st.pin_dir);
+	else if (running)
+		kl_err("'karmor-loader run' is running with the applied images (%s/%s*): a new apply would leave its "
+		       "cgroup unbound; wait for it to end, or detach first",
+		       sd, KL_RUN_PREFIX);
+	else if ((a->active_fd = kl_pin_open(pin_dir, "karmor_active")) < 0)
+		kl_err("%s/karmor_active: %s: the applied images cannot be replaced in place (applied by an older "
+		       "karmor-loader?); run 'karmor-loader detach' first",
+		       pin_dir, strerror(errno));
+	else if (st.generation == UINT32_MAX)
+		kl_err("generation %u is the last one; run 'karmor-loader detach' first", st.generation);
+	else {
+		a->replacing = 1;
+		a->old_generation = st.generation;
+		a->generation = st.generation + 1;
+		rc = 0;
+	}
+	kl_state_free(&st);
+	return rc;
+}
+
 int kl_cmd_apply(int argc, char **argv)
 {
 	struct apply a;
 	memset(&a, 0, sizeof(a));
 	a.dirs.state_dir = KARMOR_STATE_DIR;
 	a.want = KL_BACKEND_NONE;
+	a.active_fd = -1;
 	a.inputs = calloc((size_t)argc, sizeof(*a.inputs));
 	a.binds = calloc((size_t)argc, sizeof(*a.binds));
 	a.aa = kl_aa_set_new();
@@ -1206,10 +1340,11 @@ int kl_cmd_apply(int argc, char **argv)
 	int lock = kl_lock(pin_dir);
 	if (lock < 0) {
 		kl_err("cannot lock the parent of %s: %s", pin_dir, strerror(errno));
-	} else if (!already_applied(pin_dir, a.dirs.state_dir)) {
+	} else if (kl_recover(pin_dir, a.dirs.state_dir) == 0 && prepare(&a, pin_dir) == 0) {
 		if (load_and_attach(&a, pin_dir)) {
-			rollback(&a);
-			kl_err("nothing was applied");
+			if (!a.committed)
+				rollback(&a);
+			kl_err("nothing was applied%s", a.replacing ? "; the images applied before enforce" : "");
 		} else {
 			rc = KL_EXIT_OK;
 		}
@@ -1233,9 +1368,13 @@ int kl_cmd_apply(int argc, char **argv)
 					printf("  bound to %s (cgroup %" PRIu64 ")\n", kl_vis(a.binds[k].real),
 					       a.binds[k].cgid);
 		}
-		printf("applied %u target%s (%s%s): %u link%s pinned under %s, state in %s\n", a.nimgs,
+		printf("applied %u target%s (%s%s): %u link%s pinned under %s, state in %s%s\n", a.nimgs,
 		       a.nimgs == 1 ? "" : "s", a.without_lsm ? "without LSM: cgroup/sock_create only" : "BPF-LSM",
-		       a.monitor ? ", mode monitor: Blocks reported as Audit" : "", a.nlinks, a.nlinks == 1 ? "" : "s", kl_vis(pin_dir), kl_vis(a.dirs.state_dir));
+		       a.monitor ? ", mode monitor: Blocks reported as Audit" : "", a.nlinks, a.nlinks == 1 ? "" : "s",
+		       kl_vis(pin_dir), kl_vis(a.dirs.state_dir), a.replacing ? "; it replaced the images applied before" : "");
+#ifdef KL_FAULTS
+		fprintf(stderr, "karmor-loader: fault injection: %u steps\n", kl_checkpoints());
+#endif
 	}
 	release(&a, rc == KL_EXIT_OK);
 	sigprocmask(SIG_SETMASK, &old, NULL);

@@ -127,6 +127,7 @@ int kl_cmd_events(int argc, char **argv)
 		}
 		return kl_selinux_events(selinux, from, json);
 	}
+	kl_recover_dirs(&d);
 	if (kl_aa_applied(d.state_dir)) {
 		kl_err("the applied backend is AppArmor: its events are the kernel's audit records (apparmor=\"DENIED\", "
 		       "\"ALLOWED\" in monitor mode), which karmor-loader does not read yet; see the audit log");

@@ -131,6 +131,30 @@ char *kl_target_labels(const struct kl_image *img);
  * container, init, image, labels {k: v}} into the open JSON object */
 void kl_target_json(struct kl_json *j, const struct kl_image *img);
 
+/* ---- generation.c: replacing an applied policy (bpf/karmor.h: generations) */
+#define KL_NEXT_SUFFIX "-next"	/* PIN_DIR-next, STATE_DIR-next (bpffs refuses dots in names): the generation being applied */
+#define KL_PREV_SUFFIX "-prev"	/* ... the one it replaced, until removed */
+/* DIR + SUFFIX into buf */
+void kl_side_path(char *buf, size_t len, const char *dir, const char *suffix);
+/* the generation karmor_active (pinned in pin_dir) names; -1 when there is none */
+int kl_active_read(const char *pin_dir, uint32_t *gen);
+/* finishes or undoes an apply that was killed half-way (the caller holds kl_lock);
+ * 0 (nothing to do, or done; said on stderr), -1 (reported) */
+int kl_recover(const char *pin_dir, const char *state_dir);
+/* the same for the directories of a command (--pin-dir, else the one the state records),
+ * under the lock, when an interrupted apply left anything */
+int kl_recover_dirs(const struct kl_dirs *d);
+/* detach: removes PIN_DIR-next/-prev and STATE_DIR-next/-prev whatever they hold; -1 (reported) */
+int kl_remove_sides(const char *pin_dir, const char *state_dir);
+#ifdef KL_FAULTS
+/* the fault-injection build: KARMOR_LOADER_KILL_AT=N kills the loader at its N-th step */
+void kl_checkpoint(const char *what);
+unsigned kl_checkpoints(void);
+#define KL_CHECKPOINT(what) kl_checkpoint(what)
+#else
+#define KL_CHECKPOINT(what) ((void)0)
+#endif
+
 /* ---- host.c: what the kernel offers, and which of a bundle's backends apply uses */
 enum kl_backend { KL_BACKEND_NONE = -1, KL_BACKEND_BPF = 0, KL_BACKEND_APPARMOR, KL_BACKEND_SELINUX };
 #define KL_BACKEND_COUNT 3

@@ -270,6 +270,7 @@ int kl_cmd_run(int argc, char **argv)
 	}
 	char **cmd = argv + i;
 
+	kl_recover_dirs(&d);
 	if (kl_aa_applied(d.state_dir))
 		return kl_aa_run(d.state_dir, target, cmd);
 	struct run r;

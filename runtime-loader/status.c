@@ -28,6 +28,7 @@
  */
 int kl_detach(const struct kl_dirs *d)
 {
+	int recovered = kl_recover_dirs(d);
 	if (kl_aa_applied(d->state_dir)) {
 		int lock = kl_lock(d->state_dir);
 		int rc = kl_aa_detach(d->state_dir);
@@ -68,6 +69,9 @@ int kl_detach(const struct kl_dirs *d)
 	int n = kl_unpin_all(pin);
 	char names[512];
 	int rc = KL_EXIT_OK, keep = 0;
+	/* what an interrupted apply left and kl_recover could not sort out: judges nothing */
+	if (recovered < 0 && kl_remove_sides(pin, d->state_dir))
+		keep = 1;
 	if (n < 0) {
 		int left = kl_pins_left(pin, names, sizeof(names));
 		if (left > 0)
@@ -241,6 +245,7 @@ int kl_cmd_status(int argc, char **argv)
 			return KL_EXIT_USAGE;
 		}
 	}
+	kl_recover_dirs(&d);
 	if (kl_aa_applied(d.state_dir))
 		return kl_aa_status(d.state_dir, json);
 	struct kl_state st;

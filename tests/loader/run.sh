@@ -355,10 +355,11 @@ else
 fi
 compgen -G "$PIN/link-karmor_sock_create-*" >/dev/null && ok "the cgroup link is pinned" || bad "the cgroup link is pinned" "$(ls "$PIN")"
 run apply --without-lsm "${D[@]}" --bind "$TGT=$CG" "$IMG"
-if [ "$rc" -eq 1 ] && grep -q "already applied" <<<"$err" && [ -e "$PIN/karmor_events" ]; then
-	ok "a second apply is refused and changes nothing"
+if [ "$rc" -eq 0 ] && grep -q "it replaced the images applied before" <<<"$out" && [ -e "$PIN/karmor_events" ] &&
+	grep -q "^generation	2$" "$STATE/state" && ! compgen -G "$PIN-*" >/dev/null && ! compgen -G "$STATE-*" >/dev/null; then
+	ok "a second apply replaces the first: generation 2, nothing left beside the pins and the state"
 else
-	bad "a second apply is refused" "exit $rc: $err"
+	bad "a second apply replaces the first" "exit $rc: $out $err $(ls -d "$PIN"* "$STATE"*)"
 fi
 
 r=$(tcp_socket "$CG")

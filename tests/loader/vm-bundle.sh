@@ -4,7 +4,16 @@
 #   boot 1, lsm=...,apparmor,bpf   probe picks bpf; a signed bundle applied with BPF-LSM
 #                                   blocks a read (Block event); the same bundle with
 #                                   --mode=monitor permits it (Audit event, status says
-#                                   monitor); --backend apparmor insists on AppArmor
+#                                   monitor); --backend apparmor insists on AppArmor;
+#                                   an apply replacing bundle A by B killed (SIGKILL) at
+#                                   the steps where both generations' LSM programs are
+#                                   attached: the last attach, the last pin, the state
+#                                   written (A enforces), the switch and a rename after it
+#                                   (B enforces); never both or neither, and the next
+#                                   command finishes or undoes it (no -next/-prev left).
+#                                   Every step is killed on the host (tests/loader/kill.sh,
+#                                   the same generation switch with the cgroup program):
+#                                   under TCG one apply here verifies every program, ~40 s
 #   boot 2, lsm=...,apparmor        (no BPF-LSM) probe picks apparmor; apply picks
 #                                   AppArmor and loads the bundle's binary policy (built
 #                                   for the guest's feature set); run confines a command
@@ -61,14 +70,24 @@ minisign -G -W -p "$T/k.pub" -s "$T/k.key" >/dev/null 2>&1 &&
 		-o "$T/p.kb" "$T/p.yaml" >"$T/kb.log" 2>&1 || { bad setup "karmorc bundle: $(cat "$T/kb.log")"; finish; }
 TGT=$(grep -a '^target	' "$T/p.kb" | head -n 1 | cut -f2)
 [ -n "$TGT" ] || { bad setup "no target in the bundle's manifest"; finish; }
+# bundles A and B for the kill test: the same workload, A blocks /etc/secret-a, B /etc/secret-b
+LF=$BUILD/karmor-loader-faults
+[ -x "$LF" ] || { bad setup "no $LF (make $LF)"; finish; }
+for n in a b; do
+	sed -e "s/ksp-web/ksp-$n/" -e "s|/etc/secret$|/etc/secret-$n|" "$T/p.yaml" >"$T/$n.yaml"
+	"$KC" bundle --target=bpf -o "$T/k$n.kb" "$T/$n.yaml" >"$T/kb.log" 2>&1 || { bad setup "karmorc bundle $n: $(cat "$T/kb.log")"; finish; }
+done
 
 R=$T/root
 mkdir -p "$R/.vmt/bin" "$R/proc" "$R/sys" "$R/dev" "$R/run" "$R/tmp" "$R/etc"
 cp /bin/busybox "$R/.vmt/bin/"
-for a in sh cat mkdir mount dd printf sleep poweroff sync rm grep dmesg ls; do ln -s busybox "$R/.vmt/bin/$a"; done
+for a in sh cat mkdir mount dd printf sleep poweroff sync rm grep dmesg ls sed wc awk tr; do ln -s busybox "$R/.vmt/bin/$a"; done
 install -m 755 "$L" "$R/.vmt/karmor-loader"
-cp "$T/p.kb" "$T/p.kb.minisig" "$T/k.pub" "$R/.vmt/"
+install -m 755 "$LF" "$R/.vmt/karmor-loader-faults"
+cp "$T/p.kb" "$T/p.kb.minisig" "$T/k.pub" "$T/ka.kb" "$T/kb.kb" "$R/.vmt/"
 echo "top secret" >"$R/etc/secret"
+echo "a" >"$R/etc/secret-a"
+echo "b" >"$R/etc/secret-b"
 echo "127.0.0.1 localhost" >"$R/etc/hosts"
 cat >"$R/.vmt/common.sh" <<'COMMON'
 export PATH=/.vmt/bin
@@ -97,6 +116,35 @@ web cat /etc/secret >/dev/null; echo "M-READ rc=\$?"
 \$L apply /.vmt/p.kb --backend apparmor; echo "F-APPLY rc=\$?"
 \$L run --target $TGT -- cat /etc/secret; echo "F-READ rc=\$?"
 \$L detach; echo "F-DETACH rc=\$?"
+# kill at every step: which of A and B enforces in the bound cgroup
+which() {
+	a=0; b=0
+	web cat /etc/secret-a >/dev/null 2>&1 || a=1
+	web cat /etc/secret-b >/dev/null 2>&1 || b=1
+	case \$a\$b in 10) echo A ;; 01) echo B ;; 00) echo none ;; *) echo both ;; esac
+}
+LF=/.vmt/karmor-loader-faults
+KB="--bind $TGT=/sys/fs/cgroup/web"
+\$L apply /.vmt/ka.kb \$KB >/dev/null 2>&1; echo "K-A rc=\$? \$(which)"
+KARMOR_LOADER_TRACE=1 \$LF apply /.vmt/kb.kb \$KB >/dev/null 2>/tmp/trace; echo "K-B rc=\$? \$(which)"
+# the steps: the last attach, the last pin, and from the state written to the first rename after the switch
+KS=\$(awk -F': ' '/: step [0-9]+: / { n = substr(\$2, 6) + 0; last[\$3] = n; if (\$3 == "the state written" || \$3 == "the switch" || \$3 == "the applied state moved aside") pick[n] = 1 }
+	END { pick[last["an attach"]] = 1; pick[last["a pin"]] = 1; for (n in pick) print n }' /tmp/trace | sort -n | tr '\n' ' ')
+SW=\$(grep ': the switch\$' /tmp/trace | sed 's/.*step \([0-9]*\):.*/\1/')
+echo "K-STEPS \$(grep -c ': step [0-9]*:' /tmp/trace) \$SW \$KS"
+# each kill replaces the one that enforces by the other (A and B take the same steps)
+from=B
+for k in \$KS; do
+	to=A; [ \$from = A ] && to=B
+	KARMOR_LOADER_KILL_AT=\$k \$LF apply /.vmt/k\$(echo \$to | tr AB ab).kb \$KB >/dev/null 2>/tmp/kerr; rc=\$?
+	now=\$(which)
+	\$L status >/dev/null 2>&1; st=\$?
+	after=\$(which)
+	left=\$(ls -d /sys/fs/bpf/karmor-* /run/karmor-* 2>/dev/null | wc -l)
+	echo "K \$k from=\$from rc=\$rc now=\$now status=\$st after=\$after left=\$left (\$(sed -n 's/.*killed at step [0-9]*, //p' /tmp/kerr))"
+	from=\$after
+done
+\$L detach >/dev/null; echo "K-DETACH rc=\$? \$(ls /sys/fs/bpf | grep -c karmor) \$(which)"
 BOOT1
 cat >"$R/.vmt/boot2.sh" <<BOOT2
 . /.vmt/common.sh
@@ -136,7 +184,7 @@ chmod 755 "$R/init"
 boot() {
 	local accel=()
 	[ -w /dev/kvm ] && accel=(-accel kvm)
-	timeout 300 qemu-system-x86_64 "${accel[@]}" -accel tcg,thread=multi -cpu max -smp 2 -m 512 -no-reboot \
+	timeout 900 qemu-system-x86_64 "${accel[@]}" -accel tcg,thread=multi -cpu max -smp 2 -m 512 -no-reboot \
 		-nodefaults -display none -monitor none -serial "file:$T/console-$1" -serial "file:$T/results-$1" \
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$KERNEL" -initrd "$T/initrd.gz" \
 		-append "console=ttyS0 quiet panic=-1 lsm=$2 vmb=$1" </dev/null >"$T/qemu-$1" 2>&1
@@ -183,6 +231,29 @@ grep -q 'apply: backend apparmor (--backend apparmor)' <<<"$out" && grep -q '^F-
 	grep -q '^F-READ rc=1' <<<"$out" && grep -q '^F-DETACH rc=0' <<<"$out" &&
 	ok "--backend apparmor while BPF-LSM is active: AppArmor enforces" ||
 	bad "--backend apparmor" "$(sed -n '/^M-DETACH/,/^F-DETACH/p' <<<"$out")"
+read -r _ nsteps switch ksteps <<<"$(grep '^K-STEPS ' <<<"$out")"
+if grep -q '^K-A rc=0 A$' <<<"$out" && grep -q '^K-B rc=0 B$' <<<"$out" && [ "${nsteps:-0}" -gt 10 ] && [ -n "${switch:-}" ] &&
+	[ "$(wc -w <<<"${ksteps:-}")" -eq 5 ]; then
+	kbad="" from=B names=""
+	for k in $ksteps; do
+		line=$(grep "^K $k " <<<"$out")
+		to=A
+		[ $from = A ] && to=B
+		want=$from
+		[ "$k" -ge "$switch" ] && want=$to
+		[[ $line == "K $k from=$from rc=137 now=$want status=0 after=$want left=0 "* ]] || kbad+=" [$line, wanted $want]"
+		n=${line##*(}
+		names+="${n%)}, "
+		from=$want
+	done
+	[ -z "$kbad" ] &&
+		ok "BPF-LSM: an apply replacing one bundle by another killed at steps ${ksteps% } of $nsteps (${names%, }): the old one enforces before the switch (step $switch), the new one from it on, never both or neither; status finishes or undoes it" ||
+		bad "kill at the steps (BPF-LSM)" "$kbad"
+else
+	bad "kill at the steps (BPF-LSM)" "$(grep -E '^K-(A|B|STEPS)' <<<"$out")"
+fi
+grep -q '^K-DETACH rc=0 0 none$' <<<"$out" && ok "detach after it: no pins, nothing enforced" ||
+	bad "detach after the kill test" "$(grep '^K-DETACH' <<<"$out")"
 
 # ---- boot 2: AppArmor, no BPF-LSM
 boot 2 lockdown,capability,landlock,yama,apparmor

@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# karmor-loader apply killed at every step (SIGKILL, as a crash or `kill -9`), on this
+# host with the cgroup/sock_create program (--without-lsm; BPF-LSM runs the same
+# steps in tests/loader/vm-bundle.sh).  Two policies for one workload: A blocks TCP
+# sockets, B blocks UDP ones.  For every step N of the steps `apply` takes:
+#   - a first apply of A killed at N: afterwards nothing or A enforces, never part of it;
+#   - with A applied, an apply of B killed at N: afterwards A enforces before the switch
+#     step and B from it on -- exactly one of them, never both, never neither;
+#   then `status` (which finishes or undoes the interrupted apply) leaves no PIN_DIR-next,
+#   -prev or STATE_DIR-next, -prev behind, the same policy still enforces, and the state
+#   names the generation karmor_active does.  Last, detach leaves nothing.
+#
+#   tests/loader/kill.sh [BUILD_DIR]    (needs BUILD_DIR/karmor-loader-faults)
+#
+# One line per check ("ok   name" / "FAIL name: why"), then "N passed, M failed".
+set -u
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+BUILD=${1:-build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+L=$BUILD/karmor-loader
+LF=$BUILD/karmor-loader-faults
+KC=$BUILD/karmorc
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL $1: $2"; }
+finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit; }
+
+for f in "$L" "$LF" "$KC"; do
+	[ -x "$f" ] || { bad setup "no executable $f (make $f)"; finish; }
+done
+if [ "$(id -u)" -ne 0 ]; then
+	echo "SKIP: the loader tests need root (BPF maps, cgroups)"
+	finish
+fi
+CG2=$(awk '$9 == "cgroup2" && $4 == "/" { print $5; exit }' /proc/self/mountinfo 2>/dev/null)
+[ -n "$CG2" ] || { bad setup "no cgroup v2 mount"; finish; }
+
+T=$(mktemp -d /tmp/karmor-loader-kill.XXXXXX) || exit 1
+BPFFS=$T/bpffs
+PIN=$BPFFS/karmor
+STATE=$T/state
+CG=$CG2/karmor-loader-kill-$$
+cleanup() {
+	"$L" detach --pin-dir "$PIN" --state-dir "$STATE" >/dev/null 2>&1
+	rmdir "$CG" 2>/dev/null
+	mountpoint -q "$BPFFS" 2>/dev/null && umount "$BPFFS"
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+mkdir -p "$BPFFS" && mount -t bpf bpf "$BPFFS" || { bad setup "cannot mount a bpf file system at $BPFFS"; finish; }
+mkdir "$CG" || { bad setup "cannot make cgroup $CG"; finish; }
+D=(--pin-dir "$PIN" --state-dir "$STATE")
+
+for p in A:tcp B:udp; do
+	n=${p%%:*} proto=${p#*:}
+	cat >"$T/$n.yaml" <<POL
+apiVersion: security.kubearmor.com/v1
+kind: KubeArmorPolicy
+metadata:
+  name: ksp-${n,,}
+  namespace: default
+spec:
+  selector:
+    matchLabels:
+      app: web
+  network:
+    matchProtocols:
+    - protocol: $proto
+  action: Block
+POL
+	"$KC" compile --target=bpf -o "$T/$n" "$T/$n.yaml" >"$T/kc.log" 2>&1 || { bad setup "karmorc: $(cat "$T/kc.log")"; finish; }
+done
+TGT=$(basename "$(ls "$T"/A/bpf/*.kmi)" .kmi)
+[ "$TGT" = "$(basename "$(ls "$T"/B/bpf/*.kmi)" .kmi)" ] || { bad setup "A and B name different targets"; finish; }
+
+# which policy enforces in the cgroup: A (TCP refused), B (UDP refused), none, or both
+enforcing() {
+	sh -c 'echo $$ > "$1/cgroup.procs" && exec python3 -c "$2"' sh "$CG" '
+import socket
+def refused(t):
+    try:
+        socket.socket(socket.AF_INET, t).close(); return False
+    except OSError:
+        return True
+tcp, udp = refused(socket.SOCK_STREAM), refused(socket.SOCK_DGRAM)
+print({(True, False): "A", (False, True): "B", (False, False): "none", (True, True): "both"}[(tcp, udp)])'
+}
+sides() { ls -d "$PIN"-* "$STATE"-* 2>/dev/null | tr '\n' ' '; }
+# the bpf file system's own entries (maps.debug, progs.debug: the kernel's preloaded iterators) aside
+ours() { ls -A "$BPFFS" | grep -v '\.debug$' | tr '\n' ' '; }
+apply() { "$1" apply --without-lsm "${D[@]}" --bind "$TGT=$CG" "$T/$2/bpf" 2>&1; }
+
+# the steps, named, from one traced run (first apply, then a replacement)
+KARMOR_LOADER_TRACE=1 apply "$LF" A >"$T/trace-first" || { bad setup "apply A: $(cat "$T/trace-first")"; finish; }
+KARMOR_LOADER_TRACE=1 apply "$LF" B >"$T/trace-replace" || { bad setup "apply B: $(cat "$T/trace-replace")"; finish; }
+"$L" detach "${D[@]}" >/dev/null
+nfirst=$(grep -c ': step [0-9]*:' "$T/trace-first")
+nrep=$(grep -c ': step [0-9]*:' "$T/trace-replace")
+switch=$(grep -m1 ': the switch$' "$T/trace-replace" | sed 's/.*step \([0-9]*\):.*/\1/')
+[ "$nfirst" -gt 10 ] && [ "$nrep" -gt 10 ] && [ -n "$switch" ] ||
+	{ bad setup "no steps traced: $(head -c 300 "$T/trace-replace")"; finish; }
+echo "     apply takes $nfirst steps (first), $nrep (replacing); the switch is step $switch"
+
+# a first apply killed at every step: nothing, or A
+bad_first=""
+for k in $(seq 1 "$nfirst"); do
+	KARMOR_LOADER_KILL_AT=$k apply "$LF" A >"$T/out" 2>&1
+	rc=$?
+	[ $rc -eq 137 ] || { bad_first+=" step $k: exit $rc (not killed)"; continue; }
+	now=$(enforcing)
+	"$L" status "${D[@]}" >"$T/status" 2>&1
+	after=$(enforcing)
+	left=$(sides)
+	case $now in none | A) ;; *) bad_first+=" step $k: $now enforces" ;; esac
+	[ "$after" = "$now" ] || bad_first+=" step $k: $now before status, $after after"
+	[ -z "$left" ] || bad_first+=" step $k: left $left"
+	"$L" detach "${D[@]}" >/dev/null 2>&1 || bad_first+=" step $k: detach failed"
+	[ -z "$(ours)$(ls -A "$STATE" 2>/dev/null)" ] || bad_first+=" step $k: detach left $(ours)"
+done
+[ -z "$bad_first" ] && ok "a first apply killed at each of its $nfirst steps: nothing or all of it enforces; status cleans up, detach leaves nothing" ||
+	bad "first apply killed" "$bad_first"
+
+# with A applied, an apply of B killed at every step: A before the switch, B from it on
+bad_rep="" counts=""
+nA=0 nB=0
+for k in $(seq 1 "$nrep"); do
+	if ! out=$(apply "$L" A) || [ "$(enforcing)" != A ]; then
+		bad_rep+=" step $k: cannot start from A ($out)"
+		continue
+	fi
+	KARMOR_LOADER_KILL_AT=$k apply "$LF" B >"$T/out" 2>&1
+	rc=$?
+	[ $rc -eq 137 ] || { bad_rep+=" step $k: exit $rc (not killed)"; continue; }
+	want=A
+	[ "$k" -ge "$switch" ] && want=B
+	now=$(enforcing)
+	[ "$now" = "$want" ] || bad_rep+=" step $k ($(sed -n 's/.*killed at step [0-9]*, //p' "$T/out")): $now enforces, wanted $want"
+	"$L" status "${D[@]}" >"$T/status" 2>&1 || bad_rep+=" step $k: status failed: $(head -c 200 "$T/status")"
+	after=$(enforcing)
+	[ "$after" = "$now" ] || bad_rep+=" step $k: $now before status, $after after"
+	left=$(sides)
+	[ -z "$left" ] || bad_rep+=" step $k: left $left"
+	gen=$(sed -n 's/^generation\t//p' "$STATE/state" 2>/dev/null)
+	pol=$(grep -c "ksp-$want" "$T/status")
+	[ -n "$gen" ] && [ "$pol" -ge 0 ] || bad_rep+=" step $k: no state after status"
+	[ "$now" = A ] && nA=$((nA + 1)) || nB=$((nB + 1))
+done
+[ -z "$bad_rep" ] &&
+	ok "a replacing apply killed at each of its $nrep steps: A enforces before the switch ($nA steps), B from it on ($nB), never both or neither; status completes or undoes it" ||
+	bad "replacing apply killed" "$bad_rep"
+"$L" detach "${D[@]}" >"$T/out" 2>&1 && [ -z "$(ours)$(sides)" ] && [ ! -e "$STATE" ] &&
+	ok "detach after all of it leaves nothing" || bad "detach" "$(cat "$T/out") $(ours) $(sides)"
+finish
