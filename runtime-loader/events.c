@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +87,8 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+static int follow_generation(struct ev_ctx *c, const struct kl_dirs *d, struct kl_state *st, int drain);
+
 int kl_cmd_events(int argc, char **argv)
 {
 	struct kl_dirs d = {NULL, KARMOR_STATE_DIR};
@@ -133,76 +136,114 @@ int kl_cmd_events(int argc, char **argv)
 		       "\"ALLOWED\" in monitor mode), which karmor-loader does not read yet; see the audit log");
 		return KL_EXIT_FAIL;
 	}
-	struct kl_state st;
-	int have = kl_state_read(d.state_dir, &st);
-	if (have < 0)
-		return KL_EXIT_FAIL;
-	if (!have) {
-		kl_err("nothing is attached (no state in %s)", d.state_dir);
-		return KL_EXIT_FAIL;
-	}
-	int rc = KL_EXIT_FAIL;
-	struct ring_buffer *rb = NULL;
 	struct ev_ctx c;
 	memset(&c, 0, sizeof(c));
 	c.alert.json = json;
 	c.alert.host = c.host;
 	c.alert.parent_exe = proc_parent_exe;
-	c.st = &st;
 	kl_json_init(&c.j);
 	struct utsname u;
 	if (uname(&u) == 0)
 		snprintf(c.host, sizeof(c.host), "%s", u.nodename);
 	c.alert.boot_to_real_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
-	const char *pin_dir = kl_pin_dir(&d, &st, have);
+	if (!drain) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;	/* no SA_RESTART: the poll returns at once */
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
+	/* one generation at a time: --follow goes on with the one an apply puts in its place,
+	 * and waits while nothing is applied */
+	int rc = KL_EXIT_FAIL;
+	for (int first = 1, waiting = 0;; first = 0) {
+		struct kl_state st;
+		int have = kl_state_read(d.state_dir, &st);
+		if (have < 0)
+			break;
+		if (!have) {
+			if (first) {
+				kl_err("nothing is attached (no state in %s)", d.state_dir);
+				break;
+			}
+			if (!waiting)
+				kl_warn("nothing is applied any more: waiting for an apply");
+			waiting = 1;
+			if (stop) {
+				rc = KL_EXIT_OK;
+				break;
+			}
+			poll(NULL, 0, 500);
+			kl_recover_dirs(&d);
+			continue;
+		}
+		if (waiting || !first)
+			kl_warn("following generation %u", st.generation);
+		waiting = 0;
+		int r = follow_generation(&c, &d, &st, drain);
+		kl_state_free(&st);
+		if (r <= 0) {
+			rc = r == 0 ? KL_EXIT_OK : KL_EXIT_FAIL;
+			break;
+		}
+	}
+	kl_json_free(&c.j);
+	return rc;
+}
+
+/* the events of the generation st names: 0 done (drained, or stopped), 1 another
+ * generation replaced it (or it was detached): go on, -1 failed (reported) */
+static int follow_generation(struct ev_ctx *c, const struct kl_dirs *d, struct kl_state *st, int drain)
+{
+	int rc = -1;
+	struct ring_buffer *rb = NULL;
+	c->st = st;
+	const char *pin_dir = kl_pin_dir(d, st, 1);
 	int fd = -1;
-	if (kl_state_load_images(d.state_dir, &st))
+	if (kl_state_load_images(d->state_dir, st))
 		goto out;
 	fd = kl_pin_open(pin_dir, "karmor_events");
 	if (fd < 0) {
 		kl_err("%s/karmor_events: %s (run 'karmor-loader detach' and apply again)", pin_dir, strerror(errno));
 		goto out;
 	}
-	rb = ring_buffer__new(fd, handle_event, &c, NULL);
+	rb = ring_buffer__new(fd, handle_event, c, NULL);
 	if (!rb) {
 		kl_err("%s/karmor_events: cannot read the ring buffer: %s", pin_dir, strerror(errno));
 		goto out;
 	}
+	int replaced = 0;
 	if (drain) {
-		c.drain_until = (uint64_t)clock_ns(CLOCK_BOOTTIME);
+		c->drain_until = (uint64_t)clock_ns(CLOCK_BOOTTIME);
 		int r = ring_buffer__consume(rb);
-		if (r < 0 && r != -ECANCELED && !c.failed) {
+		if (r < 0 && r != -ECANCELED && !c->failed) {
 			kl_err("reading the ring buffer: %s", strerror(-r));
 			goto out;
 		}
 	} else {
-		struct sigaction sa;
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_signal;	/* no SA_RESTART: the poll returns at once */
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-		while (!stop && !c.failed) {
+		while (!stop && !c->failed && !replaced) {
 			int r = ring_buffer__poll(rb, 500);
 			if (r < 0 && r != -EINTR) {
-				if (!c.failed)
+				if (!c->failed)
 					kl_err("reading the ring buffer: %s", strerror(-r));
 				goto out;
 			}
+			/* still the judging generation? (karmor_active is shared by all of them) */
+			uint32_t active = 0;
+			replaced = kl_active_read(pin_dir, &active) || active != st->generation;
 		}
-		/* what arrived before the signal is printed too */
-		if (!c.failed)
+		/* what arrived before the signal or the switch is printed too */
+		if (!c->failed)
 			ring_buffer__consume(rb);
 	}
-	if (c.failed) {
+	if (c->failed) {
 		kl_err("cannot write the output");
 		goto out;
 	}
-	rc = KL_EXIT_OK;
+	rc = replaced;
 out:
 	ring_buffer__free(rb);
 	if (fd >= 0)
 		close(fd);
-	kl_json_free(&c.j);
-	kl_state_free(&st);
 	return rc;
 }

@@ -469,6 +469,31 @@ if [ "$frc" -eq 0 ] && [ "$(grep -c '"Action":"Block"' "$T/follow")" -eq 1 ]; th
 else
 	bad "events --follow" "exit $frc: $(cat "$T/follow" "$T/follow.err")"
 fi
+# --follow goes on with the generation an apply puts in place, and waits through a detach
+timeout 60 "$L" events --json --follow "${D[@]}" >"$T/follow" 2>"$T/follow.err" &
+fpid=$!
+sleep 0.5
+tcp_socket "$CG" >/dev/null
+gen=$(sed -n 's/^generation\t//p' "$STATE/state")
+"$L" apply --without-lsm "${D[@]}" --bind "$TGT=$CG" "$IMG" >/dev/null 2>&1
+sleep 1
+tcp_socket "$CG" >/dev/null
+"$L" detach "${D[@]}" >/dev/null 2>&1
+sleep 1
+"$L" apply --without-lsm "${D[@]}" --bind "$TGT=$CG" "$IMG" >/dev/null 2>&1
+sleep 1
+tcp_socket "$CG" >/dev/null
+sleep 0.7
+kill -TERM $fpid
+wait $fpid
+frc=$?
+if [ "$frc" -eq 0 ] && [ "$(grep -c '"Action":"Block"' "$T/follow")" -eq 3 ] &&
+	grep -q "following generation $((gen + 1))" "$T/follow.err" && grep -q "waiting for an apply" "$T/follow.err" &&
+	grep -q "following generation 1" "$T/follow.err"; then
+	ok "events --follow goes on across a re-apply (generation $gen, then $((gen + 1))) and a detach and apply"
+else
+	bad "events --follow across generations" "exit $frc: $(cat "$T/follow" "$T/follow.err")"
+fi
 
 # ---------------------------------------------------------------- run
 PY='import socket
