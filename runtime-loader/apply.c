@@ -61,6 +61,7 @@ struct apply {
 	const char *host;
 	const char *key;	/* a bundle's signature is checked against it (--key) */
 	int require_signature;
+	struct kl_config conf;	/* loader.conf */
 	enum kl_backend want;	/* --backend, else KL_BACKEND_NONE */
 	/* the bundles among the inputs: how many, which backends they carry, their AppArmor
 	 * profiles (a bundle's other artifacts are not kept) */
@@ -365,8 +366,13 @@ static int read_inputs(struct apply *a)
 				return -1;
 			continue;
 		}
-		if (a->key || a->require_signature) {
-			kl_err("%s: --key and --require-signature are for bundles; a map image carries no signature", in);
+		if (a->require_signature) {
+			kl_err("%s: a map image carries no signature, and one is required (%s)", in,
+			       a->conf.require_signature ? a->conf.path : "--require-signature");
+			return -1;
+		}
+		if (a->key && a->key != a->conf.key) {
+			kl_err("%s: --key is for bundles; a map image carries no signature", in);
 			return -1;
 		}
 		if (!S_ISDIR(sb.st_mode)) {
@@ -1026,6 +1032,7 @@ static void release(struct apply *a, int keep_links)
 	free(a->inputs);
 	free(a->state_tmp);
 	kl_aa_set_free(a->aa);
+	kl_config_free(&a->conf);
 	if (a->active_fd >= 0)
 		close(a->active_fd);
 }
@@ -1301,6 +1308,21 @@ int kl_cmd_apply(int argc, char **argv)
 	if (!a.ninputs) {
 		kl_usage_err("no map image given (DIR, FILE.kmi or a bundle)");
 		goto out;
+	}
+	/* the operator's defaults (loader.conf): the command line wins */
+	if (kl_config_read(&a.conf)) {
+		rc = KL_EXIT_USAGE;
+		goto out;
+	}
+	if (!a.key && a.conf.key)
+		a.key = a.conf.key;
+	if (a.conf.require_signature && !a.require_signature) {
+		a.require_signature = 1;
+		if (!a.key) {
+			kl_usage_err("%s says require-signature yes, but names no key: add 'key PATH' there, or give --key",
+				     a.conf.path);
+			goto out;
+		}
 	}
 	if (a.require_signature && !a.key) {
 		kl_usage_err("--require-signature needs --key: a signature is checked against a key");

@@ -131,6 +131,19 @@ char *kl_target_labels(const struct kl_image *img);
  * container, init, image, labels {k: v}} into the open JSON object */
 void kl_target_json(struct kl_json *j, const struct kl_image *img);
 
+/* ---- config.c: the defaults of /etc/karmor/loader.conf */
+#ifndef KARMOR_LOADER_CONF
+#define KARMOR_LOADER_CONF "/etc/karmor/loader.conf"
+#endif
+struct kl_config {
+	const char *path;	/* the file read */
+	int require_signature;	/* require-signature yes */
+	char *key;		/* key PATH */
+};
+/* 0 (a missing file gives the defaults), -1 (reported, with file:line) */
+int kl_config_read(struct kl_config *c);
+void kl_config_free(struct kl_config *c);
+
 /* ---- generation.c: replacing an applied policy (bpf/karmor.h: generations) */
 #define KL_NEXT_SUFFIX "-next"	/* PIN_DIR-next, STATE_DIR-next (bpffs refuses dots in names): the generation being applied */
 #define KL_PREV_SUFFIX "-prev"	/* ... the one it replaced, until removed */

@@ -52,6 +52,7 @@ trap 'exit 130' INT TERM HUP
 mkdir -p "$BPFFS" && mount -t bpf bpf "$BPFFS" || { bad setup "cannot mount a bpf file system at $BPFFS"; finish; }
 mkdir "$CG" || { bad setup "cannot make cgroup $CG"; finish; }
 D=(--pin-dir "$PIN" --state-dir "$STATE")
+export KARMOR_LOADER_CONF=$T/no-loader.conf	# never the host's /etc/karmor/loader.conf
 
 for p in A:tcp B:udp; do
 	n=${p%%:*} proto=${p#*:}

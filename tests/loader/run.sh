@@ -80,6 +80,7 @@ mkdir "$CG" || {
 	finish
 }
 D=(--pin-dir "$PIN" --state-dir "$STATE")
+export KARMOR_LOADER_CONF=$T/no-loader.conf	# never the host's /etc/karmor/loader.conf
 
 # runs the loader: $out, $err, $rc; a hang, a crash or sanitizer report is a failure of its own
 run() {
@@ -329,8 +330,25 @@ PY
 		apply --without-lsm "${D[@]}" --require-signature --key "$T/k.pub" --bind "$TGT=$CG" "$T/unsigned.kb"
 	expect_fail "--require-signature without --key: usage error" 2 "needs --key" \
 		apply --without-lsm "${D[@]}" --require-signature --bind "$TGT=$CG" "$T/p.kb"
-	expect_fail "--key with map images (no signature to check): refused" 1 "--key and --require-signature are for bundles" \
+	expect_fail "--key with map images (no signature to check): refused" 1 "--key is for bundles" \
 		apply --without-lsm "${D[@]}" --key "$T/k.pub" --bind "$TGT=$CG" "$IMG"
+	# loader.conf: the operator's defaults
+	printf '# bundles must be signed\nrequire-signature yes\nkey %s\n' "$T/k.pub" >"$T/loader.conf"
+	KARMOR_LOADER_CONF=$T/loader.conf expect_fail "loader.conf require-signature yes refuses an unsigned bundle" 1 \
+		"unsigned.kb.minisig: .*not signed" apply --without-lsm "${D[@]}" --bind "$TGT=$CG" "$T/unsigned.kb"
+	KARMOR_LOADER_CONF=$T/loader.conf expect_fail "loader.conf require-signature yes refuses map images" 1 \
+		"carries no signature, and one is required \\($T/loader.conf\\)" apply --without-lsm "${D[@]}" --bind "$TGT=$CG" "$IMG"
+	printf 'require-signature yes\n' >"$T/nokey.conf"
+	KARMOR_LOADER_CONF=$T/nokey.conf expect_fail "loader.conf require-signature yes without a key: usage error" 2 \
+		"nokey.conf says require-signature yes, but names no key" apply --without-lsm "${D[@]}" --bind "$TGT=$CG" "$T/p.kb"
+	printf 'require-signature\tyes\nrequire-signatures yes\n' >"$T/bad.conf"
+	KARMOR_LOADER_CONF=$T/bad.conf expect_fail "a bad loader.conf line: usage error with file:line" 2 \
+		"bad.conf:2:1: expected 'require-signature yes\\|no' or 'key PATH', not 'require-signatures yes'" \
+		apply --without-lsm "${D[@]}" --bind "$TGT=$CG" "$T/p.kb"
+	KARMOR_LOADER_CONF=$T/loader.conf run apply --without-lsm "${D[@]}" --bind "$TGT=$CG" "$T/p.kb"
+	[ "$rc" -eq 0 ] && grep -q "p.kb: verified (signature good)" <<<"$err" &&
+		ok "loader.conf's key checks a signed bundle (no --key)" || bad "loader.conf key" "exit $rc: $err"
+	run detach "${D[@]}"
 	run apply --without-lsm "${D[@]}" --require-signature --key "$T/k.pub" --bind "$TGT=$CG" "$T/p.kb"
 	ares=$rc aerr=$err
 	r=$(tcp_socket "$CG")
