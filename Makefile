@@ -150,13 +150,18 @@ bench-vm: $(BUILD)/karmorc $(BUILD)/karmor-loader $(BPF_OBJ)
 
 install: all $(BPF_OBJ)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/karmorc \
-		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8 \
-		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/lib/systemd/system \
+		$(DESTDIR)$(PREFIX)/share/karmorc/deploy/kubernetes
 	install -m 755 $(BUILD)/karmorc $(DESTDIR)$(PREFIX)/bin/karmorc
 	install -m 755 $(BUILD)/karmor-loader $(DESTDIR)$(PREFIX)/sbin/karmor-loader
 	install -m 644 $(BPF_OBJ) $(DESTDIR)$(PREFIX)/lib/karmorc/karmor.bpf.o
 	install -m 644 man/karmorc.1 $(DESTDIR)$(PREFIX)/share/man/man1/karmorc.1
 	install -m 644 man/karmor-loader.8 $(DESTDIR)$(PREFIX)/share/man/man8/karmor-loader.8
+	install -m 644 man/karmor-bundle.5 $(DESTDIR)$(PREFIX)/share/man/man5/karmor-bundle.5
+	install -m 644 deploy/systemd/karmor-*.service deploy/systemd/karmor-*.path $(DESTDIR)$(PREFIX)/lib/systemd/system/
+	install -m 644 deploy/systemd/loader.conf $(DESTDIR)$(PREFIX)/share/karmorc/deploy/loader.conf
+	install -m 644 deploy/kubernetes/*.yaml $(DESTDIR)$(PREFIX)/share/karmorc/deploy/kubernetes/
 	install -m 644 scripts/completion/karmor-loader $(DESTDIR)$(PREFIX)/share/bash-completion/completions/karmor-loader
 	install -m 644 scripts/completion/karmorc $(DESTDIR)$(PREFIX)/share/bash-completion/completions/karmorc
 

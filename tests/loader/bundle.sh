@@ -162,6 +162,23 @@ for l in m["layers"]:
 else
 	bad "skopeo through the registry: $(tail -2 push.log pull.log)"
 fi
+# the fetch script of deploy/kubernetes/karmor-loader-oci.yaml's init container, run here
+# against the same registry: it must hand apply the bundle and its signature unchanged
+python3 -c '
+import sys, yaml
+for d in yaml.safe_load_all(open(sys.argv[1])):
+    if d and d["kind"] == "DaemonSet":
+        print([c for c in d["spec"]["template"]["spec"]["initContainers"] if c["name"] == "fetch"][0]["args"][0])' \
+	"$top/deploy/kubernetes/karmor-loader-oci.yaml" >fetch.sh
+mkdir -p fetched
+if KARMOR_BUNDLE_REF=$ref KARMOR_SKOPEO_FLAGS=--src-tls-verify=false KARMOR_FETCH_DIR=$work/fetch \
+	KARMOR_BUNDLE_DIR=$work/fetched sh fetch.sh >fetch.log 2>&1 && cmp -s fetched/bundle.kb o1.kb &&
+	cmp -s fetched/bundle.kb.minisig one/o.kb.minisig &&
+	"$loader" verify fetched/bundle.kb --key nopw.pub --require-signature >v2.out 2>&1; then
+	ok "the DaemonSet's fetch script (karmor-loader-oci.yaml) pulls the bundle and its signature from the registry byte-identical; verified"
+else
+	bad "the DaemonSet's fetch script: $(tail -3 fetch.log) $(cat v2.out 2>/dev/null)"
+fi
 kill $regpid 2>/dev/null
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
