@@ -1055,11 +1055,7 @@ static int commit(struct apply *a, const char *pin_dir)
 	uint32_t zero = 0, g = a->generation;
 	if (bpf_map__update_elem(a->skel->maps.karmor_active, &zero, sizeof(zero), &g, sizeof(g), BPF_ANY))
 		return fault("cannot switch to the new generation", NULL, errno);
-	a->committed = 1;
-	/* what rollback would undo is now commit's (or kl_recover's) */
-	a->npins = 0;
-	a->made_pin_dir = 0;
-	a->state_staged = 0;
+	a->committed = 1;	/* no rollback from here: what it would undo is commit's (or kl_recover's) */
 	KL_CHECKPOINT("the switch");
 	const char *failed = NULL;
 	int e = 0;
