@@ -227,6 +227,7 @@ out:
 
 struct aa_state {
 	int monitor;
+	int lines;	/* read so far */
 	char source[32];
 	unsigned n;
 	char **target, **name;
@@ -250,59 +251,52 @@ int kl_aa_applied(const char *state_dir)
 	return access(path, F_OK) == 0;
 }
 
+static int aa_state_line(void *ctx, char *line, int lineno, int complete)
+{
+	struct aa_state *st = ctx;
+	char *tab = strchr(line, '\t'), *tab2 = tab ? strchr(tab + 1, '\t') : NULL;
+	int ok = 1;
+	st->lines = lineno;
+	if (!complete)
+		return -1;	/* written whole, then renamed: a line without its newline is damage */
+	if (lineno == 1) {
+		ok = !strcmp(line, KL_AA_MAGIC);
+	} else if (tab && !tab2 && !strncmp(line, "enforcement\t", 12)) {
+		ok = !strcmp(tab + 1, "enforce") || !strcmp(tab + 1, "monitor");
+		st->monitor = !strcmp(tab + 1, "monitor");
+	} else if (tab && !tab2 && !strncmp(line, "source\t", 7)) {
+		snprintf(st->source, sizeof(st->source), "%s", tab + 1);
+	} else if (tab2 && !strchr(tab2 + 1, '\t') && !strncmp(line, "profile\t", 8) && tab2 > tab + 1 && tab2[1]) {
+		char **t = realloc(st->target, (st->n + 1) * sizeof(*t));
+		if (t)
+			st->target = t;
+		char **nm = t ? realloc(st->name, (st->n + 1) * sizeof(*nm)) : NULL;
+		if (nm)
+			st->name = nm;
+		ok = t && nm;
+		if (ok) {
+			st->target[st->n] = strndup(tab + 1, (size_t)(tab2 - tab - 1));
+			st->name[st->n] = strdup(tab2 + 1);
+			st->n++;
+			ok = st->target[st->n - 1] && st->name[st->n - 1];
+		}
+	} else {
+		ok = 0;
+	}
+	return ok ? 0 : -1;
+}
+
 /* 1 read, 0 none, -1 damaged or unreadable (reported) */
 static int aa_state_read(const char *state_dir, struct aa_state *st)
 {
 	char path[PATH_MAX];
 	memset(st, 0, sizeof(*st));
 	snprintf(path, sizeof(path), "%s/%s", state_dir, KL_AA_STATE_FILE);
-	FILE *f = fopen(path, "re");
-	if (!f) {
-		if (errno == ENOENT)
-			return 0;
-		kl_err("%s: %s", path, strerror(errno));
-		return -1;
-	}
-	char line[4096];
-	int lineno = 0, ok = 1;
-	while (ok && fgets(line, sizeof(line), f)) {
-		lineno++;
-		size_t len = strlen(line);
-		if (!len || line[len - 1] != '\n') {
-			ok = 0;
-			break;
-		}
-		line[len - 1] = '\0';
-		char *tab = strchr(line, '\t'), *tab2 = tab ? strchr(tab + 1, '\t') : NULL;
-		if (lineno == 1) {
-			ok = !strcmp(line, KL_AA_MAGIC);
-		} else if (tab && !tab2 && !strncmp(line, "enforcement\t", 12)) {
-			ok = !strcmp(tab + 1, "enforce") || !strcmp(tab + 1, "monitor");
-			st->monitor = !strcmp(tab + 1, "monitor");
-		} else if (tab && !tab2 && !strncmp(line, "source\t", 7)) {
-			snprintf(st->source, sizeof(st->source), "%s", tab + 1);
-		} else if (tab2 && !strchr(tab2 + 1, '\t') && !strncmp(line, "profile\t", 8) && tab2 > tab + 1 &&
-			   tab2[1]) {
-			char **t = realloc(st->target, (st->n + 1) * sizeof(*t));
-			if (t)
-				st->target = t;
-			char **nm = t ? realloc(st->name, (st->n + 1) * sizeof(*nm)) : NULL;
-			if (nm)
-				st->name = nm;
-			ok = t && nm;
-			if (ok) {
-				st->target[st->n] = strndup(tab + 1, (size_t)(tab2 - tab - 1));
-				st->name[st->n] = strdup(tab2 + 1);
-				st->n++;
-				ok = st->target[st->n - 1] && st->name[st->n - 1];
-			}
-		} else {
-			ok = 0;
-		}
-	}
-	fclose(f);
-	if (!ok || lineno < 1) {
-		kl_err("%s:%d: not a karmor-loader AppArmor state, or damaged", path, lineno);
+	int r = kl_read_lines(path, aa_state_line, st);
+	if (r == 0)
+		return 0;
+	if (r < 0 || st->lines < 1) {
+		kl_err("%s:%d: not a karmor-loader AppArmor state, or damaged", path, st->lines);
 		aa_state_free(st);
 		return -1;
 	}

@@ -143,6 +143,10 @@ struct kl_config {
 /* 0 (a missing file gives the defaults), -1 (reported, with file:line) */
 int kl_config_read(struct kl_config *c);
 void kl_config_free(struct kl_config *c);
+/* each line of path, its newline taken off (complete: it had one), to fn, which returns 0 to
+ * go on or -1 (reported) to stop; 1 when every line was read, 0 when there is no such file,
+ * -1 (reported: a line longer than 4095 bytes, a read error, fn's -1) */
+int kl_read_lines(const char *path, int (*fn)(void *ctx, char *line, int lineno, int complete), void *ctx);
 
 /* ---- generation.c: replacing an applied policy (bpf/karmor.h: generations) */
 #define KL_NEXT_SUFFIX "-next"	/* PIN_DIR-next, STATE_DIR-next (bpffs refuses dots in names): the generation being applied */

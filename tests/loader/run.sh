@@ -513,6 +513,33 @@ else
 	bad "events --follow across generations" "exit $frc: $(cat "$T/follow" "$T/follow.err")"
 fi
 
+# ---------------------------------------------------------------- an AppArmor state, on a host without AppArmor
+AAS=$T/aa-state
+mkdir -p "$AAS"
+printf 'karmor-loader-apparmor 1\nenforcement\tmonitor\nsource\tbinary\nprofile\tt1\tkarmorc-t1\n' >"$AAS/apparmor"
+run status --json --state-dir "$AAS"
+[ "$rc" -eq 1 ] && grep -q '"backend":"apparmor","enforcement":"monitor","source":"binary"' <<<"$out" &&
+	grep -q '"profile":"karmorc-t1","loaded":false' <<<"$out" && grep -q "1 of 1 profiles are not loaded" <<<"$err" &&
+	ok "status of an AppArmor state: the profile not loaded here is said, exit 1" || bad "AppArmor status" "exit $rc: $out $err"
+run detach --state-dir "$AAS"
+[ "$rc" -eq 1 ] && grep -q "cannot open AppArmor's policy interface" <<<"$err" && [ -f "$AAS/apparmor" ] &&
+	ok "detach of an AppArmor state without AppArmor: refused, the state kept" || bad "AppArmor detach" "exit $rc: $out $err"
+run run --target t1 --state-dir "$AAS" -- true
+[ "$rc" -eq 125 ] && grep -q "cannot confine the command with the profile karmorc-t1" <<<"$err" &&
+	ok "run under an AppArmor state without AppArmor: 125, CMD not run" || bad "AppArmor run" "exit $rc: $out $err"
+printf 'karmor-loader-apparmor 1\nprofile\tt1\tkarmorc-t1' >"$AAS/apparmor"
+run status --state-dir "$AAS"
+[ "$rc" -eq 1 ] && grep -q "aa-state/apparmor:2: not a karmor-loader AppArmor state, or damaged" <<<"$err" &&
+	ok "a cut AppArmor state (no newline at the end) is damaged, with file:line" || bad "damaged AppArmor state" "exit $rc: $err"
+printf 'karmor-loader-apparmor 1\nprofile\tt1\n' >"$AAS/apparmor"
+run status --state-dir "$AAS"
+[ "$rc" -eq 1 ] && grep -q "aa-state/apparmor:2: not a karmor-loader AppArmor state" <<<"$err" &&
+	ok "a profile line without its name is damage" || bad "damaged AppArmor state (2)" "exit $rc: $err"
+run apply --without-lsm "${D[@]}" --state-dir "$AAS" --bind "$TGT=$CG" "$IMG"
+[ "$rc" -eq 1 ] && grep -q "AppArmor profiles are applied" <<<"$err" &&
+	ok "apply over an AppArmor state is refused (detach first)" || bad "apply over AppArmor" "exit $rc: $err"
+rm -rf "$AAS"
+
 # ---------------------------------------------------------------- run
 PY='import socket
 try:
