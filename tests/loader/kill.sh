@@ -21,10 +21,7 @@ case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 L=$BUILD/karmor-loader
 LF=$BUILD/karmor-loader-faults
 KC=$BUILD/karmorc
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1: $2"; }
-finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit; }
+. "$HERE/lib.sh"
 
 for f in "$L" "$LF" "$KC"; do
 	[ -x "$f" ] || { bad setup "no executable $f (make $f)"; finish; }

@@ -32,18 +32,10 @@ case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 L=$BUILD/karmor-loader
 KC=$BUILD/karmorc
 VMDIR=${VMDIR:-$ROOT/build/vm}
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1: $2"; }
-finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit; }
-
-KERNEL=$(ls "$VMDIR"/kernel/vmlinu[xz]-* 2>/dev/null | head -n 1)
-[ -n "$KERNEL" ] || { bad setup "no kernel under $VMDIR/kernel (run scripts/vmtest once)"; finish; }
-command -v qemu-system-x86_64 >/dev/null || { bad setup "no qemu-system-x86_64"; finish; }
-[ -x /bin/busybox ] || { bad setup "no static /bin/busybox"; finish; }
+. "$HERE/lib.sh"
+vm_ready "$L"
 command -v minisign >/dev/null || { bad setup "minisign is missing (scripts/install-deps installs it)"; finish; }
 command -v apparmor_parser >/dev/null || { bad setup "apparmor_parser is missing (scripts/install-deps installs it)"; finish; }
-if LC_ALL=C readelf -l "$L" 2>/dev/null | grep -q INTERP; then bad setup "$L is not static"; finish; fi
 
 T=$(mktemp -d /tmp/karmor-loader-vmb.XXXXXX) || exit 1
 trap 'rm -rf "$T"' EXIT
