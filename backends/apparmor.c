@@ -1476,15 +1476,18 @@ static const char *aa_subject_for(struct be_ctx *ctx, const struct ir_target *t,
 }
 
 /* --apparmor-binary: each profile precompiled by the real parser for a declared kernel
- * feature set (apparmor_parser -Q -S -M FEATURES), so a host needs no parser. */
-static bool aa_precompile(const char *dir, const char *rel, const char *features)
+ * feature set (apparmor_parser -Q -S -M FEATURES), so a host needs no parser: as it is into
+ * SUB = apparmor-binary/, and with every profile in complain mode (-C) into
+ * apparmor-complain/ (karmor-loader apply --mode=monitor loads those). */
+static bool aa_precompile(const char *dir, const char *rel, const char *features, bool complain)
 {
+	const char *sub = complain ? "apparmor-complain" : "apparmor-binary";
 	char src[4096], dst[4200];
 	snprintf(src, sizeof(src), "%s/%s", dir, rel);
 	const char *base = strrchr(rel, '/');
-	snprintf(dst, sizeof(dst), "%s/apparmor-binary/%s", dir, base ? base + 1 : rel);
+	snprintf(dst, sizeof(dst), "%s/%s/%s", dir, sub, base ? base + 1 : rel);
 	char bindir[4200];
-	snprintf(bindir, sizeof(bindir), "%s/apparmor-binary", dir);
+	snprintf(bindir, sizeof(bindir), "%s/%s", dir, sub);
 	if (!be_mkdirs(bindir)) {
 		fprintf(stderr, "karmorc: %s: %s\n", bindir, strerror(errno));
 		return false;
@@ -1498,7 +1501,8 @@ static bool aa_precompile(const char *dir, const char *rel, const char *features
 		FILE *out = freopen(dst, "wb", stdout);
 		if (!out)
 			_exit(126);
-		execlp("apparmor_parser", "apparmor_parser", "-Q", "-S", "-M", features, src, (char *)NULL);
+		execlp("apparmor_parser", "apparmor_parser", "-Q", "-S", "-M", features, src, complain ? "-C" : (char *)NULL,
+		       (char *)NULL);
 		fprintf(stderr, "karmorc: apparmor_parser: %s\n", strerror(errno));
 		_exit(127);
 	}
@@ -1506,21 +1510,46 @@ static bool aa_precompile(const char *dir, const char *rel, const char *features
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "karmorc: apparmor_parser -Q -S -M %s %s failed (status %d)\n", features, src,
-			WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		fprintf(stderr, "karmorc: apparmor_parser -Q -S -M %s%s %s failed (status %d)\n", features,
+			complain ? " -C" : "", src, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 		unlink(dst);
 		return false;
 	}
 	return true;
 }
 
+/* the feature set the binaries are for, as DIR/apparmor-features (the loader compares it
+ * with the host's before it loads them) */
+static bool aa_copy_features(const char *dir, const char *features)
+{
+	char dst[4200];
+	snprintf(dst, sizeof(dst), "%s/apparmor-features", dir);
+	FILE *in = fopen(features, "rb"), *out = in ? fopen(dst, "wb") : NULL;
+	char buf[65536];
+	size_t n;
+	bool ok = in && out;
+	while (ok && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+		ok = fwrite(buf, 1, n, out) == n;
+	ok = ok && !ferror(in);
+	if (out && fclose(out) != 0)
+		ok = false;
+	if (in)
+		fclose(in);
+	if (!ok)
+		fprintf(stderr, "karmorc: --apparmor-binary %s: cannot copy it to %s: %s\n", features, dst, strerror(errno));
+	return ok;
+}
+
 static bool aa_after_write(const struct be_ctx *ctx, const char *dir, const char *features)
 {
 	for (size_t i = 0; i < ctx->nfiles; i++)
-		if (strncmp(ctx->files[i].path, "apparmor/", 9) == 0 && !aa_precompile(dir, ctx->files[i].path, features))
+		if (strncmp(ctx->files[i].path, "apparmor/", 9) == 0 &&
+		    (!aa_precompile(dir, ctx->files[i].path, features, false) ||
+		     !aa_precompile(dir, ctx->files[i].path, features, true)))
 			return false;
 	be_remove_stale(dir, "apparmor-binary", ctx, "apparmor/");
-	return true;
+	be_remove_stale(dir, "apparmor-complain", ctx, "apparmor/");
+	return aa_copy_features(dir, features);
 }
 
 /* What AppArmor cannot do as the verdict model says (the emit code reports each). */

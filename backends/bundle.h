@@ -20,13 +20,12 @@
 #define KB_MAGIC "karmor-bundle 1\n"
 #define KB_VERSION 1
 #define KB_MANIFEST "manifest"
-/* karmorc bundle --apparmor-features: binary AppArmor policy, KB_AA_BINARY_DIR/NAME.enforce and
- * NAME.complain for the profile file apparmor/NAME, built for the feature set stored as
- * KB_AA_BINARY_DIR/KB_AA_FEATURES */
-#define KB_AA_BINARY_DIR "apparmor-binary"
-#define KB_AA_FEATURES "features"
-#define KB_AA_ENFORCE ".enforce"
-#define KB_AA_COMPLAIN ".complain"
+/* binary AppArmor policy (karmorc bundle --apparmor-binary FEATURES_FILE): the profile
+ * file apparmor/NAME built as KB_AA_ENFORCE_DIR/NAME and, in complain mode,
+ * KB_AA_COMPLAIN_DIR/NAME, for the feature set stored as KB_AA_FEATURES */
+#define KB_AA_ENFORCE_DIR "apparmor-binary"
+#define KB_AA_COMPLAIN_DIR "apparmor-complain"
+#define KB_AA_FEATURES "apparmor-features"
 /* bounds a reader holds a bundle to */
 #define KB_MAX_SIZE (1ull << 30)	/* the whole file */
 #define KB_MAX_SECTIONS 65536

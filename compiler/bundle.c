@@ -13,14 +13,12 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <ftw.h>
 #include <sodium.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -31,14 +29,13 @@
 void kc_bundle_usage(FILE *f)
 {
 	fputs("usage: karmorc bundle -o FILE [--sign SECRET_KEY [--password-file FILE]] [--oci DIR]\n"
-	      "                      [--apparmor-features FILE] [--target=all|apparmor|bpf|selinux]\n"
-	      "                      [--posture CLASS=MODE,...]\n"
+	      "                      [--target=all|apparmor|bpf|selinux] [--posture CLASS=MODE,...]\n"
 	      "                      [--schema=crd|daemon] [--workloads PATH]... [--bpf-object FILE]\n"
 	      "                      [--bpf-map-budget SIZE] PATH...\n"
 	      "Compiles every backend (or the one --target names) into one reproducible file\n"
 	      "(karmor-bundle(5)); --sign writes FILE.minisig with a minisign secret key; --oci\n"
 	      "writes both as an OCI artifact in an image layout (skopeo copy oci:DIR:latest ...);\n"
-	      "--apparmor-features adds binary AppArmor policy for that feature set (apparmor_parser).\n", f);
+	      "--apparmor-binary adds binary AppArmor policy for that feature set (apparmor_parser).\n", f);
 }
 
 /* ------------------------------------------------------------ the artifacts */
@@ -503,81 +500,6 @@ static bool kc_write_oci(const char *dir, const struct be_buf *bundle, const str
 	return ok;
 }
 
-/* ------------------------------------------------------------ AppArmor binary policy */
-
-/* apparmor_parser -Q -K -S -M FEATURES [-C] PROFILE > OUT: one profile's binary policy for
- * the feature set FEATURES (complain: every profile in complain mode, for the loader's
- * --mode=monitor); its messages go to stderr; true when it succeeded */
-static bool kc_aa_binary(const char *features, const char *profile, const char *out, bool complain)
-{
-	int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		fprintf(stderr, "karmorc: bundle: %s: %s\n", out, strerror(errno));
-		return false;
-	}
-	pid_t pid = fork();
-	if (pid == 0) {
-		if (dup2(fd, 1) < 0)
-			_exit(127);
-		char *argv[] = {"apparmor_parser", "-Q", "-K", "-S", "-M", (char *)features, (char *)profile,
-				complain ? "-C" : NULL, NULL};
-		execvp(argv[0], argv);
-		fprintf(stderr, "karmorc: bundle: --apparmor-features needs apparmor_parser: %s\n", strerror(errno));
-		_exit(127);
-	}
-	close(fd);
-	int st = 0;
-	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		if (pid < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 127)
-			fprintf(stderr, "karmorc: bundle: apparmor_parser -M %s refused %s\n", features, profile);
-		return false;
-	}
-	return true;
-}
-
-/* SCRATCH/apparmor-binary/: the feature set as "features", and per profile file NAME of
- * SCRATCH/apparmor/ NAME.enforce and NAME.complain (karmor-bundle(5)) */
-static bool kc_aa_binaries(const char *scratch, const char *features)
-{
-	char dir[4200], src[4200], out[4600];
-	size_t flen = 0;
-	unsigned char *ftext = kc_read_all(features, &flen);
-	if (!ftext) {
-		fprintf(stderr, "karmorc: bundle: --apparmor-features %s: %s\n", features, strerror(errno));
-		return false;
-	}
-	snprintf(dir, sizeof(dir), "%s/%s", scratch, KB_AA_BINARY_DIR);
-	snprintf(out, sizeof(out), "%s/%s", dir, KB_AA_FEATURES);
-	bool ok = mkdir(dir, 0755) == 0 && kc_write_file(out, ftext, flen);
-	free(ftext);
-	if (!ok) {
-		fprintf(stderr, "karmorc: bundle: %s: %s\n", dir, strerror(errno));
-		return false;
-	}
-	snprintf(src, sizeof(src), "%s/apparmor", scratch);
-	struct dirent **names = NULL;
-	int n = scandir(src, &names, NULL, alphasort);
-	if (n < 0) {
-		fprintf(stderr, "karmorc: bundle: --apparmor-features: no AppArmor profiles were written (%s)\n",
-			strerror(errno));
-		return false;
-	}
-	for (int i = 0; i < n; i++) {
-		const char *name = names[i]->d_name;
-		if (ok && name[0] != '.') {
-			char profile[4500];
-			snprintf(profile, sizeof(profile), "%s/%s", src, name);
-			for (int complain = 0; ok && complain < 2; complain++) {
-				snprintf(out, sizeof(out), "%s/%s%s", dir, name, complain ? KB_AA_COMPLAIN : KB_AA_ENFORCE);
-				ok = kc_aa_binary(features, profile, out, complain);
-			}
-		}
-		free(names[i]);
-	}
-	free(names);
-	return ok;
-}
-
 int kc_bundle(struct kc_pipeline *pl, const struct kc_bundle_opts *o)
 {
 	const char *sign_key = o->sign_key, *password_file = o->password_file, *oci = o->oci;
@@ -609,8 +531,6 @@ int kc_bundle(struct kc_pipeline *pl, const struct kc_bundle_opts *o)
 	if (rc != 0)
 		goto done;
 	rc = 3;
-	if (o->apparmor_features && !kc_aa_binaries(scratch, o->apparmor_features))
-		goto done;
 	kc_walk_into = &s;
 	kc_walk_root = scratch;
 	if (nftw(scratch, kc_walk_one, 16, FTW_PHYS) != 0) {

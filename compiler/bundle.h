@@ -11,12 +11,9 @@ void kc_bundle_usage(FILE *f);
  * packs what it wrote; signs it with the minisign secret key `sign_key` when not NULL
  * (an encrypted key's password from password_file, else asked on the terminal); writes
  * it as an OCI artifact into the image layout `oci` when not NULL.  The exit status: 0,
- * 1 (the input), 2 (usage), 3 (output, keys, apparmor_parser). */
+ * 1 (the input), 2 (usage), 3 (output, keys). */
 struct kc_bundle_opts {
 	const char *sign_key, *password_file, *oci;
-	/* an AppArmor feature set (apparmor_parser's --features-file format): every profile is
-	 * also compiled by apparmor_parser into binary policy for it, enforce and complain */
-	const char *apparmor_features;
 };
 int kc_bundle(struct kc_pipeline *pl, const struct kc_bundle_opts *o);
 

@@ -44,7 +44,6 @@ static int kc_compile_main(int argc, char **argv, bool bundle)
 		{"scenario", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
 		{"workloads", required_argument, NULL, 'w'}, {"sign", required_argument, NULL, 'K'},
 		{"password-file", required_argument, NULL, 'W'}, {"oci", required_argument, NULL, 'O'},
-		{"apparmor-features", required_argument, NULL, 'F'},
 	};
 	const char *cmd = bundle ? "bundle" : "compile";
 	void (*usage)(FILE *) = bundle ? kc_bundle_usage : kc_compile_usage;
@@ -87,13 +86,11 @@ static int kc_compile_main(int argc, char **argv, bool bundle)
 		case 'K':
 		case 'W':
 		case 'O':
-		case 'F':
 			if (!bundle) {
 				kc_compile_usage(stderr);
 				goto out;
 			}
-			*(c == 'K' ? &bo.sign_key : c == 'W' ? &bo.password_file : c == 'O' ? &bo.oci
-										 : &bo.apparmor_features) = optarg;
+			*(c == 'K' ? &bo.sign_key : c == 'W' ? &bo.password_file : &bo.oci) = optarg;
 			break;
 		case 'P':
 			posture_given = true;
@@ -192,10 +189,6 @@ static int kc_compile_main(int argc, char **argv, bool bundle)
 	pl.paths = argv + optind;
 	pl.npaths = (size_t)(argc - optind);
 	if (bundle) {
-		if (bo.apparmor_features && !all && strcmp(target, "apparmor") != 0) {
-			fputs("karmorc: bundle: --apparmor-features goes with --target=apparmor or all\n", stderr);
-			goto out;
-		}
 		rc = kc_bundle(&pl, &bo);
 		goto out;
 	}

@@ -1,7 +1,7 @@
 /*
  * AppArmor from a bundle (karmor-loader(8), BACKENDS): the bundle's profiles go into
  * the kernel through libapparmor, all or nothing.  The binary policy karmorc bundle
- * --apparmor-features built is used when the kernel's feature set is the one it was built
+ * --apparmor-binary built is used when the kernel's feature set is the one it was built
  * for; otherwise apparmor_parser, if installed, compiles the profiles' text for this
  * kernel; otherwise nothing is loaded and the reason is said.  --mode=monitor loads the
  * complain-mode build of every profile: AppArmor then permits and logs what the enforce
@@ -106,44 +106,34 @@ static int has_prefix(const char *s, size_t len, const char *pre)
 	return len > n && !memcmp(s, pre, n);
 }
 
-static int has_suffix_n(const char *s, size_t len, const char *suf)
-{
-	size_t n = strlen(suf);
-	return len > n && !memcmp(s + len - n, suf, n);
-}
-
 int kl_aa_set_add(struct kl_aa_set *s, const char *name, size_t nlen, const unsigned char *data, size_t size)
 {
-	const char *bdir = KB_AA_BINARY_DIR "/";
-	if (has_prefix(name, nlen, "apparmor/")) {
-		const char *t = name + strlen("apparmor/");
-		size_t tl = nlen - strlen("apparmor/");
-		if (memchr(t, '/', tl))
-			return 0;
-		struct kl_aa_profile *p = profile_of(s, t, tl);
-		if (!p || !(p->text = copy(data, size)))
-			return -1;
-		p->tlen = size;
-		return 0;
-	}
-	if (!has_prefix(name, nlen, bdir))
-		return 0;
-	const char *t = name + strlen(bdir);
-	size_t tl = nlen - strlen(bdir);
-	if (tl == strlen(KB_AA_FEATURES) && !memcmp(t, KB_AA_FEATURES, tl)) {
+	/* apparmor/T (the text), apparmor-binary/T and apparmor-complain/T (its two builds) */
+	static const char *const dirs[3] = {"apparmor/", KB_AA_ENFORCE_DIR "/", KB_AA_COMPLAIN_DIR "/"};
+	if (nlen == strlen(KB_AA_FEATURES) && !memcmp(name, KB_AA_FEATURES, nlen)) {
 		if (!(s->features = copy(data, size)))
 			return -1;
 		s->flen = size;
 		return 0;
 	}
-	for (int complain = 0; complain < 2; complain++) {
-		const char *suf = complain ? KB_AA_COMPLAIN : KB_AA_ENFORCE;
-		if (!has_suffix_n(t, tl, suf))
+	for (int k = 0; k < 3; k++) {
+		if (!has_prefix(name, nlen, dirs[k]))
 			continue;
-		struct kl_aa_profile *p = profile_of(s, t, tl - strlen(suf));
-		if (!p || !(p->bin[complain] = copy(data, size)))
+		const char *t = name + strlen(dirs[k]);
+		size_t tl = nlen - strlen(dirs[k]);
+		if (memchr(t, '/', tl))
+			return 0;
+		struct kl_aa_profile *p = profile_of(s, t, tl);
+		unsigned char *c = p ? copy(data, size) : NULL;
+		if (!c)
 			return -1;
-		p->blen[complain] = size;
+		if (k == 0) {
+			p->text = c;
+			p->tlen = size;
+		} else {
+			p->bin[k - 1] = c;
+			p->blen[k - 1] = size;
+		}
 	}
 	return 0;
 }
@@ -419,13 +409,13 @@ int kl_aa_apply(struct kl_aa_set *s, const char *state_dir, int monitor, const c
 		why = have_bin ? "compiled by apparmor_parser: the bundle's binary policy was built for other AppArmor "
 				 "features"
 			       : "compiled by apparmor_parser: the bundle has no binary policy (karmorc bundle "
-				 "--apparmor-features)";
+				 "--apparmor-binary)";
 		for (unsigned i = 0; i < s->n; i++)
 			if (parser_compile(parser, &s->p[i], monitor))
 				goto out;
 	} else {
 		kl_err("%s: AppArmor profiles cannot be loaded here: %s, and apparmor_parser is not installed; build "
-		       "the bundle with karmorc bundle --apparmor-features FILE, FILE from 'karmor-loader probe "
+		       "the bundle with karmorc bundle --apparmor-binary FILE, FILE from 'karmor-loader probe "
 		       "--apparmor-features' on this host (nothing applied)",
 		       label,
 		       have_bin ? "the bundle's binary policy was built for other AppArmor features"

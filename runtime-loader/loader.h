@@ -205,7 +205,8 @@ int kl_aa_detach(const char *state_dir);
 int kl_aa_status(const char *state_dir, int json);
 /* execs argv confined by TARGET's profile (change_onexec); returns only on failure: 125, 126 or 127 */
 int kl_aa_run(const char *state_dir, const char *target, char **argv);
-/* the kernel's AppArmor feature set, as --apparmor-features reads it, to f; -1 on failure */
+/* the kernel's AppArmor feature set, as apparmor_parser -M (karmorc --apparmor-binary) reads it, to f;
+ * -1 on failure */
 int kl_aa_write_features(FILE *f);
 
 /* ---- subcommands; argv[0] is the subcommand's name */

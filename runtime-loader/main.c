@@ -182,7 +182,7 @@ static const struct kl_command commands[] = {
 	 "\n"
 	 "  --json                    one JSON object instead of text\n"
 	 "  --apparmor-features       print the kernel's AppArmor feature set instead, the FILE of\n"
-	 "                            karmorc bundle --apparmor-features FILE for hosts like this one\n",
+	 "                            karmorc bundle --apparmor-binary FILE for hosts like this one\n",
 	 0},
 	{"verify", kl_cmd_verify,
 	 "usage: karmor-loader verify FILE [--key PUB] [--signature PATH] [--require-signature] [--json]\n"

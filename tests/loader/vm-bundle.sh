@@ -58,7 +58,7 @@ spec:
 POL
 # the bundle carries every backend, and AppArmor binary policy for the guest's kernel
 minisign -G -W -p "$T/k.pub" -s "$T/k.key" >/dev/null 2>&1 &&
-	"$KC" bundle --sign "$T/k.key" --apparmor-features "$ROOT/testdata/apparmor-features-debian-6.1" \
+	"$KC" bundle --sign "$T/k.key" --apparmor-binary "$ROOT/testdata/apparmor-features-debian-6.1" \
 		-o "$T/p.kb" "$T/p.yaml" >"$T/kb.log" 2>&1 || { bad setup "karmorc bundle: $(cat "$T/kb.log")"; finish; }
 TGT=$(grep -a '^target	' "$T/p.kb" | head -n 1 | cut -f2)
 [ -n "$TGT" ] || { bad setup "no target in the bundle's manifest"; finish; }
