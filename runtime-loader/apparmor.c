@@ -5,11 +5,15 @@
  * for; otherwise apparmor_parser, if installed, compiles the profiles' text for this
  * kernel; otherwise nothing is loaded and the reason is said.  --mode=monitor loads the
  * complain-mode build of every profile: AppArmor then permits and logs what the enforce
- * build refuses.  What was loaded is STATE_DIR/apparmor:
+ * build would refuse.  What was loaded is STATE_DIR/apparmor:
  *   karmor-loader-apparmor 1
  *   enforcement<TAB>enforce|monitor
  *   source<TAB>binary|apparmor_parser
  *   profile<TAB>TARGET<TAB>PROFILE_NAME      (one per target)
+ * and each loaded build as STATE_DIR/TARGET.aa.  A re-apply replaces the profiles in
+ * place (the kernel swaps each one whole), adds the new ones, and removes the ones the new
+ * bundle no longer has; if the kernel refuses one, the profiles it replaced get their
+ * loaded builds back and the ones it added are removed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +42,8 @@ struct kl_aa_profile {
 	size_t tlen, blen[2];
 	unsigned char *compiled;	/* apparmor_parser's build for this kernel */
 	size_t clen;
+	const unsigned char *loaded;	/* the build loaded: one of the above */
+	size_t llen;
 };
 
 struct kl_aa_set {
@@ -319,27 +325,41 @@ static const char *loaded_mode(const char *name, char *buf, size_t len)
 	return found;
 }
 
-static int remove_profiles(aa_kernel_interface *ki, struct kl_aa_set *s, unsigned upto)
+static int write_file(const char *path, const void *data, size_t len)
 {
-	int rc = 0;
-	for (unsigned i = upto; i-- > 0;)
-		if (aa_kernel_interface_remove_policy(ki, s->p[i].name) && errno != ENOENT) {
-			kl_err("rollback: cannot remove the profile %s: %s", s->p[i].name, strerror(errno));
-			rc = -1;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	const unsigned char *p = data;
+	while (len) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			int e = errno;
+			close(fd);
+			errno = e;
+			return -1;
 		}
-	return rc;
+		p += w;
+		len -= (size_t)w;
+	}
+	return close(fd);
 }
 
-static int write_state(const struct kl_aa_set *s, const char *state_dir, int monitor, const char *source)
+/* the state file and each build, in dir, as NAME + suffix */
+static int write_files(const struct kl_aa_set *s, const char *dir, const char *suffix, int monitor, const char *source)
 {
-	char tmp[PATH_MAX], path[PATH_MAX + 32];
-	snprintf(tmp, sizeof(tmp), "%s.new-%ld", state_dir, (long)getpid());
-	if (mkdir(tmp, 0700)) {
-		kl_err("cannot make the state directory %s: %s", tmp, strerror(errno));
-		return -1;
+	char path[PATH_MAX + 300];
+	for (unsigned i = 0; i < s->n; i++) {
+		snprintf(path, sizeof(path), "%s/%s%s%s", dir, s->p[i].target, KL_AA_BUILD_SUFFIX, suffix);
+		if (write_file(path, s->p[i].loaded, s->p[i].llen)) {
+			kl_err("cannot write the state %s: %s", path, strerror(errno));
+			return -1;
+		}
 	}
-	snprintf(path, sizeof(path), "%s/%s", tmp, KL_AA_STATE_FILE);
-	FILE *f = fopen(path, "wxe");
+	snprintf(path, sizeof(path), "%s/%s%s", dir, KL_AA_STATE_FILE, suffix);
+	FILE *f = fopen(path, "we");
 	int ok = f != NULL;
 	if (f) {
 		fprintf(f, "%s\nenforcement\t%s\nsource\t%s\n", KL_AA_MAGIC, monitor ? "monitor" : "enforce", source);
@@ -348,17 +368,82 @@ static int write_state(const struct kl_aa_set *s, const char *state_dir, int mon
 		ok = !ferror(f);
 		ok &= fclose(f) == 0;
 	}
-	if (!ok || rename(tmp, state_dir)) {
+	if (!ok)
+		kl_err("cannot write the state %s: %s", path, strerror(errno));
+	return ok ? 0 : -1;
+}
+
+/* A first apply: the directory made whole beside STATE_DIR, then renamed.  A re-apply:
+ * the files written as *.new in STATE_DIR, then STATE_DIR/apparmor.new renamed over
+ * STATE_DIR/apparmor (from there on the new state holds), then the builds. */
+static int write_state(const struct kl_aa_set *s, const char *state_dir, int monitor, const char *source,
+		       const struct aa_state *old)
+{
+	char tmp[PATH_MAX], from[PATH_MAX + 300], to[PATH_MAX + 300];
+	if (old) {
+		if (write_files(s, state_dir, ".new", monitor, source))
+			return -1;
+		snprintf(from, sizeof(from), "%s/%s.new", state_dir, KL_AA_STATE_FILE);
+		snprintf(to, sizeof(to), "%s/%s", state_dir, KL_AA_STATE_FILE);
+		if (rename(from, to)) {
+			kl_err("cannot write the state %s: %s", to, strerror(errno));
+			return -1;
+		}
+		for (unsigned i = 0; i < s->n; i++) {
+			snprintf(from, sizeof(from), "%s/%s%s.new", state_dir, s->p[i].target, KL_AA_BUILD_SUFFIX);
+			snprintf(to, sizeof(to), "%s/%s%s", state_dir, s->p[i].target, KL_AA_BUILD_SUFFIX);
+			if (rename(from, to))
+				kl_warn("%s: %s (a later re-apply that fails cannot restore this profile)", to, strerror(errno));
+		}
+		return 0;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.new-%ld", state_dir, (long)getpid());
+	if (mkdir(tmp, 0700)) {
+		kl_err("cannot make the state directory %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	if (write_files(s, tmp, "", monitor, source) || rename(tmp, state_dir)) {
 		int e = errno;
-		if (ok && (e == ENOTEMPTY || e == EEXIST))
+		if (e == ENOTEMPTY || e == EEXIST)
 			kl_err("%s exists and holds files that are not a karmor-loader state; remove it first", state_dir);
-		else
-			kl_err("cannot write the state %s: %s", ok ? state_dir : path, strerror(e));
-		unlink(path);
-		rmdir(tmp);
+		else if (e)
+			kl_err("cannot write the state %s: %s", state_dir, strerror(e));
+		kl_remove_state_dir(tmp);
 		return -1;
 	}
 	return 0;
+}
+
+/* the applied profile of old named name: its index, or -1 */
+static int old_index(const struct aa_state *old, const char *name)
+{
+	for (unsigned i = 0; old && i < old->n; i++)
+		if (!strcmp(old->name[i], name))
+			return (int)i;
+	return -1;
+}
+
+/* undoes the first n loads of this apply: a replaced profile gets its applied build back
+ * (STATE_DIR/TARGET.aa), an added one goes */
+static void undo_loads(aa_kernel_interface *ki, struct kl_aa_set *s, unsigned n, const struct aa_state *old,
+		       const char *state_dir)
+{
+	for (unsigned i = n; i-- > 0;) {
+		int k = old_index(old, s->p[i].name);
+		if (k < 0) {
+			if (aa_kernel_interface_remove_policy(ki, s->p[i].name) && errno != ENOENT)
+				kl_err("rollback: cannot remove the profile %s: %s", s->p[i].name, strerror(errno));
+			continue;
+		}
+		char path[PATH_MAX + 300];
+		snprintf(path, sizeof(path), "%s/%s%s", state_dir, old->target[k], KL_AA_BUILD_SUFFIX);
+		size_t len = 0;
+		unsigned char *b = kl_slurp(path, &len, KL_AA_MAX_TEXT);
+		if (!b || aa_kernel_interface_replace_policy(ki, (const char *)b, len))
+			kl_err("rollback: cannot restore the profile %s from %s: %s; it stays the new bundle's",
+			       s->p[i].name, path, strerror(errno));
+		free(b);
+	}
 }
 
 static int cmp_profile(const void *x, const void *y)
@@ -382,8 +467,13 @@ int kl_aa_apply(struct kl_aa_set *s, const char *state_dir, int monitor, const c
 			return KL_EXIT_FAIL;
 		}
 	}
+	struct aa_state old;
+	int have_old = aa_state_read(state_dir, &old);
+	if (have_old < 0)
+		return KL_EXIT_FAIL;
 	aa_features *kf = NULL, *bf = NULL;
 	if (aa_features_new_from_kernel(&kf)) {
+		aa_state_free(&old);
 		kl_err("cannot read the kernel's AppArmor features: %s (is securityfs mounted?)", strerror(errno));
 		return KL_EXIT_FAIL;
 	}
@@ -426,15 +516,19 @@ int kl_aa_apply(struct kl_aa_set *s, const char *state_dir, int monitor, const c
 		kl_err("cannot open AppArmor's policy interface: %s", strerror(errno));
 		goto out;
 	}
+	for (unsigned i = 0; i < s->n; i++) {
+		s->p[i].loaded = match ? s->p[i].bin[monitor] : s->p[i].compiled;
+		s->p[i].llen = match ? s->p[i].blen[monitor] : s->p[i].clen;
+	}
 	/* from here on a signal must not leave half the profiles loaded */
-	sigset_t old;
-	kl_hold_signals(&old);
+	sigset_t old_mask;
+	kl_hold_signals(&old_mask);
 	unsigned loaded = 0;
 	for (; loaded < s->n; loaded++) {
 		struct kl_aa_profile *p = &s->p[loaded];
-		const unsigned char *buf = match ? p->bin[monitor] : p->compiled;
-		size_t len = match ? p->blen[monitor] : p->clen;
-		if (aa_kernel_interface_load_policy(ki, (const char *)buf, len)) {
+		int replace = old_index(have_old ? &old : NULL, p->name) >= 0;
+		if (replace ? aa_kernel_interface_replace_policy(ki, (const char *)p->loaded, p->llen)
+			    : aa_kernel_interface_load_policy(ki, (const char *)p->loaded, p->llen)) {
 			int e = errno;
 			if (e == EEXIST)
 				kl_err("%s: a profile %s is already loaded, not by this loader's state; remove it first",
@@ -448,24 +542,41 @@ int kl_aa_apply(struct kl_aa_set *s, const char *state_dir, int monitor, const c
 			break;
 		}
 	}
-	if (loaded == s->n && write_state(s, state_dir, monitor, source) == 0) {
+	if (loaded == s->n && write_state(s, state_dir, monitor, source, have_old ? &old : NULL) == 0) {
 		rc = KL_EXIT_OK;
+		/* the applied profiles the new bundle does not have, and their builds */
+		for (unsigned i = 0; have_old && i < old.n; i++) {
+			int kept = 0;
+			for (unsigned k = 0; k < s->n && !kept; k++)
+				kept = !strcmp(s->p[k].name, old.name[i]);
+			if (!kept && aa_kernel_interface_remove_policy(ki, old.name[i]) && errno != ENOENT)
+				kl_warn("cannot remove the profile %s, which the new bundle does not have: %s",
+					kl_vis(old.name[i]), strerror(errno));
+			kept = 0;
+			for (unsigned k = 0; k < s->n && !kept; k++)
+				kept = !strcmp(s->p[k].target, old.target[i]);
+			char path[PATH_MAX + 300];
+			snprintf(path, sizeof(path), "%s/%s%s", state_dir, old.target[i], KL_AA_BUILD_SUFFIX);
+			if (!kept)
+				unlink(path);
+		}
 	} else {
-		remove_profiles(ki, s, loaded);
-		kl_err("nothing was applied");
+		undo_loads(ki, s, loaded, have_old ? &old : NULL, state_dir);
+		kl_err("nothing was applied%s", have_old ? "; the profiles applied before enforce" : "");
 	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
 	if (rc == KL_EXIT_OK) {
 		for (unsigned i = 0; i < s->n; i++)
 			printf("%s: profile %s (%s)\n", kl_vis(s->p[i].target), kl_vis(s->p[i].name),
 			       monitor ? "complain" : "enforce");
-		printf("applied %u target%s (AppArmor%s; %s): %u profile%s loaded, state in %s\n", s->n,
+		printf("applied %u target%s (AppArmor%s; %s): %u profile%s loaded, state in %s%s\n", s->n,
 		       s->n == 1 ? "" : "s", monitor ? ", mode monitor: every profile in complain mode" : "", why, s->n,
-		       s->n == 1 ? "" : "s", kl_vis(state_dir));
+		       s->n == 1 ? "" : "s", kl_vis(state_dir), have_old ? "; it replaced the profiles applied before" : "");
 	}
 out:
 	aa_kernel_interface_unref(ki);
 	aa_features_unref(kf);
+	aa_state_free(&old);
 	return rc;
 }
 

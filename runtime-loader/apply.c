@@ -1146,13 +1146,15 @@ static int load_and_attach(struct apply *a, const char *pin_dir)
 	return commit(a, pin_dir);
 }
 
-static int already_applied(const char *pin_dir, const char *state_dir)
+/* something applied that this apply cannot replace: BPF images or pins (aa: an AppArmor
+ * apply, which replaces AppArmor profiles), or AppArmor profiles (!aa) */
+static int already_applied(const char *pin_dir, const char *state_dir, int aa)
 {
 	struct kl_state st;
 	int r = kl_state_read(state_dir, &st);
 	if (r < 0)
 		return 1;
-	if (r > 0 || kl_aa_applied(state_dir)) {
+	if (r > 0 || (!aa && kl_aa_applied(state_dir))) {
 		kl_err("%s applied (%s/%s); run 'karmor-loader detach' first",
 		       r > 0 ? "images are already" : "a bundle's AppArmor profiles are", state_dir,
 		       r > 0 ? KL_STATE_FILE : KL_AA_STATE_FILE);
@@ -1192,7 +1194,7 @@ static int prepare(struct apply *a, const char *pin_dir)
 	if (r < 0)
 		return -1;
 	if (r == 0)
-		return already_applied(pin_dir, sd) ? -1 : 0;	/* pins without a state */
+		return already_applied(pin_dir, sd, 0) ? -1 : 0;	/* pins without a state */
 	int rc = -1, running = 0;
 	for (unsigned i = 0; i < st.nbinds; i++)
 		running |= st.binds[i].run;
@@ -1342,7 +1344,7 @@ int kl_cmd_apply(int argc, char **argv)
 		int lock = kl_lock(a.dirs.state_dir);
 		if (lock < 0)
 			kl_err("cannot lock the parent of %s: %s", a.dirs.state_dir, strerror(errno));
-		else if (!already_applied(pin_dir, a.dirs.state_dir))
+		else if (!already_applied(pin_dir, a.dirs.state_dir, 1))
 			rc = kl_aa_apply(a.aa, a.dirs.state_dir, a.monitor, a.inputs[0]);
 		kl_unlock(lock);
 		goto out;

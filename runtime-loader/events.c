@@ -157,6 +157,10 @@ int kl_cmd_events(int argc, char **argv)
 	 * and waits while nothing is applied */
 	int rc = KL_EXIT_FAIL;
 	for (int first = 1, waiting = 0;; first = 0) {
+		/* an apply switching generations now: this waits for its lock (its side directories
+		 * exist until it is done), or finishes what a killed one left */
+		if (!first)
+			kl_recover_dirs(&d);
 		struct kl_state st;
 		int have = kl_state_read(d.state_dir, &st);
 		if (have < 0)
@@ -174,7 +178,6 @@ int kl_cmd_events(int argc, char **argv)
 				break;
 			}
 			poll(NULL, 0, 500);
-			kl_recover_dirs(&d);
 			continue;
 		}
 		if (waiting || !first)

@@ -191,6 +191,7 @@ enum kl_backend kl_backend_choose(const struct kl_host *h, const int in_bundle[K
 
 /* ---- apparmor.c: a bundle's AppArmor profiles, loaded through libapparmor */
 #define KL_AA_STATE_FILE "apparmor"	/* STATE_DIR/apparmor: what apply loaded */
+#define KL_AA_BUILD_SUFFIX ".aa"	/* STATE_DIR/TARGET.aa: the build loaded for TARGET */
 struct kl_aa_set;
 struct kl_aa_set *kl_aa_set_new(void);
 void kl_aa_set_free(struct kl_aa_set *s);

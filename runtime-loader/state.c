@@ -483,8 +483,13 @@ int kl_remove_state_dir(const char *state_dir)
 	while ((de = readdir(d))) {
 		const char *n = de->d_name;
 		size_t len = strlen(n), sl = strlen(KARMOR_IMAGE_SUFFIX);
-		int ours = !strcmp(n, KL_STATE_FILE) || !strcmp(n, KL_AA_STATE_FILE) ||
-			   !strncmp(n, KL_RUN_PREFIX, strlen(KL_RUN_PREFIX)) ||
+		size_t al = strlen(KL_AA_BUILD_SUFFIX);
+		/* an AppArmor state's files, and the *.new ones a killed re-apply left */
+		char base[256];
+		snprintf(base, sizeof(base), "%.*s", len > 4 && !strcmp(n + len - 4, ".new") ? (int)(len - 4) : (int)len, n);
+		size_t bl = strlen(base);
+		int aa = !strcmp(base, KL_AA_STATE_FILE) || (bl > al && !strcmp(base + bl - al, KL_AA_BUILD_SUFFIX));
+		int ours = !strcmp(n, KL_STATE_FILE) || aa || !strncmp(n, KL_RUN_PREFIX, strlen(KL_RUN_PREFIX)) ||
 			   (len > sl && !strcmp(n + len - sl, KARMOR_IMAGE_SUFFIX));
 		if (ours && unlinkat(dirfd(d), n, 0) && errno != ENOENT) {
 			kl_err("%s/%s: cannot remove: %s", state_dir, n, strerror(errno));

@@ -19,7 +19,10 @@
 #                                   for the guest's feature set); run confines a command
 #                                   (blocked file refused, others read); monitor loads the
 #                                   complain build (read permitted, logged ALLOWED);
-#                                   detach removes the profiles; BPF options are refused
+#                                   a re-apply replaces the profiles in place, and one
+#                                   that cannot load (no binary policy for this kernel, no
+#                                   apparmor_parser) leaves them as they were; detach
+#                                   removes the profiles; BPF options are refused
 #
 #   tests/loader/vm-bundle.sh [BUILD_DIR]      (default build; the loader must be static)
 #
@@ -69,6 +72,8 @@ for n in a b; do
 	sed -e "s/ksp-web/ksp-$n/" -e "s|/etc/secret$|/etc/secret-$n|" "$T/p.yaml" >"$T/$n.yaml"
 	"$KC" bundle --target=bpf -o "$T/k$n.kb" "$T/$n.yaml" >"$T/kb.log" 2>&1 || { bad setup "karmorc bundle $n: $(cat "$T/kb.log")"; finish; }
 done
+# the same policy without binary AppArmor policy: the guest has no apparmor_parser to build it
+"$KC" bundle -o "$T/nobin.kb" "$T/p.yaml" >"$T/kb.log" 2>&1 || { bad setup "karmorc bundle (no binary): $(cat "$T/kb.log")"; finish; }
 
 R=$T/root
 mkdir -p "$R/.vmt/bin" "$R/proc" "$R/sys" "$R/dev" "$R/run" "$R/tmp" "$R/etc"
@@ -76,7 +81,7 @@ cp /bin/busybox "$R/.vmt/bin/"
 for a in sh cat mkdir mount dd printf sleep poweroff sync rm grep dmesg ls sed wc awk tr; do ln -s busybox "$R/.vmt/bin/$a"; done
 install -m 755 "$L" "$R/.vmt/karmor-loader"
 install -m 755 "$LF" "$R/.vmt/karmor-loader-faults"
-cp "$T/p.kb" "$T/p.kb.minisig" "$T/k.pub" "$T/ka.kb" "$T/kb.kb" "$R/.vmt/"
+cp "$T/p.kb" "$T/p.kb.minisig" "$T/k.pub" "$T/ka.kb" "$T/kb.kb" "$T/nobin.kb" "$R/.vmt/"
 echo "top secret" >"$R/etc/secret"
 echo "a" >"$R/etc/secret-a"
 echo "b" >"$R/etc/secret-b"
@@ -149,14 +154,20 @@ cat >"$R/.vmt/boot2.sh" <<BOOT2
 cat /etc/secret >/dev/null; echo "E-UNCONFINED rc=\$?"
 \$L status --json; echo "E-STATUS rc=\$?"
 \$L apply /.vmt/p.kb; echo "E-AGAIN rc=\$?"
+\$L run --target $TGT -- cat /etc/secret; echo "E-READ2 rc=\$?"
 \$L events --json --drain; echo "E-EVENTS rc=\$?"
 \$L detach; echo "E-DETACH rc=\$?"
 grep -c karmorc /sys/kernel/security/apparmor/profiles; echo "E-GONE"
+\$L apply /.vmt/p.kb; echo "R-APPLY rc=\$?"
 \$L apply /.vmt/p.kb --mode=monitor; echo "M-APPLY rc=\$?"
 \$L run --target $TGT -- cat /etc/secret >/dev/null; echo "M-READ rc=\$?"
 \$L status --json; echo "M-STATUS rc=\$?"
+\$L apply /.vmt/nobin.kb; echo "N-APPLY rc=\$?"
+\$L run --target $TGT -- cat /etc/secret >/dev/null; echo "N-READ rc=\$?"
+\$L status --json; echo "N-STATUS rc=\$?"
 dmesg | grep 'apparmor=' | grep 'name="/etc/secret"'; echo "M-LOG"
 \$L detach; echo "M-DETACH rc=\$?"
+ls /run; echo "M-RUN"
 BOOT2
 cat >"$R/init" <<'INIT'
 #!/.vmt/bin/sh
@@ -270,18 +281,29 @@ grep -q '^E-READ rc=1' <<<"$out" && grep -B1 '^E-READ' <<<"$out" | grep -q 'Perm
 st=$(grep -B1 '^E-STATUS rc=0' <<<"$out" | head -n 1)
 python3 -c 'import json,sys; d=json.loads(sys.argv[1]); t=d["targets"][0]; assert d["backend"]=="apparmor" and d["enforcement"]=="enforce" and d["source"]=="binary" and t["loaded"] and t["profile_mode"]=="enforce", d' "$st" 2>/dev/null &&
 	ok "status: AppArmor, enforce, the profile loaded" || bad "status (AppArmor)" "$st"
-grep -q '^E-AGAIN rc=1' <<<"$out" && grep -q "AppArmor profiles are applied" <<<"$out" &&
-	grep -q '^E-EVENTS rc=1' <<<"$out" &&
-	ok "a second apply and events are refused, saying why" || bad "again/events" "$(sed -n '/^E-STATUS/,/^E-EVENTS/p' <<<"$out")"
+grep -q '^E-AGAIN rc=0' <<<"$out" && grep -q "it replaced the profiles applied before" <<<"$out" &&
+	grep -q '^E-READ2 rc=1' <<<"$out" &&
+	ok "a second apply replaces the profiles in place: still enforcing" || bad "re-apply" "$(sed -n '/^E-STATUS/,/^E-READ2/p' <<<"$out")"
+grep -q '^E-EVENTS rc=1' <<<"$out" && grep -q "does not read yet" <<<"$out" &&
+	ok "events says that AppArmor's records are not read yet" || bad "events (AppArmor)" "$(sed -n '/^E-READ2/,/^E-EVENTS/p' <<<"$out")"
 grep -q '^E-DETACH rc=0' <<<"$out" && grep -B1 '^E-GONE' <<<"$out" | grep -q '^0$' &&
 	ok "detach removes every profile" || bad "detach (AppArmor)" "$(sed -n '/^E-EVENTS/,/^E-GONE/p' <<<"$out")"
-grep -q '^M-APPLY rc=0' <<<"$out" && grep -q '^M-READ rc=0' <<<"$out" &&
-	ok "monitor: the complain build permits the read" || bad "monitor (AppArmor)" "$(sed -n '/^E-GONE/,/^M-READ/p' <<<"$out")"
+grep -q '^R-APPLY rc=0' <<<"$out" && grep -q '^M-APPLY rc=0' <<<"$out" && grep -q '^M-READ rc=0' <<<"$out" &&
+	ok "monitor: a re-apply with --mode=monitor loads the complain build in place; the read is permitted" ||
+	bad "monitor (AppArmor)" "$(sed -n '/^E-GONE/,/^M-READ/p' <<<"$out")"
 st=$(grep -B1 '^M-STATUS rc=0' <<<"$out" | head -n 1)
 python3 -c 'import json,sys; d=json.loads(sys.argv[1]); t=d["targets"][0]; assert d["enforcement"]=="monitor" and t["profile_mode"]=="complain", d' "$st" 2>/dev/null &&
 	ok "status: monitor, the profile in complain mode" || bad "monitor status (AppArmor)" "$st"
 log=$(sed -n '/^M-STATUS rc=/,/^M-LOG/p' <<<"$out")
 grep -q 'apparmor="ALLOWED".*name="/etc/secret"' <<<"$log" && grep -q 'apparmor="DENIED".*name="/etc/secret"' <<<"$log" &&
 	ok "the kernel logged the read DENIED in enforce mode and ALLOWED in monitor mode" || bad "AppArmor log" "$log"
-grep -q '^M-DETACH rc=0' <<<"$out" && ok "detach (monitor)" || bad "detach (monitor)" "$(grep '^M-DETACH' <<<"$out")"
+e=$(sed -n '/^M-STATUS rc=/,/^N-APPLY/p' <<<"$out")
+st=$(grep -B1 '^N-STATUS rc=0' <<<"$out" | head -n 1)
+grep -q '^N-APPLY rc=1' <<<"$e" && grep -q "the bundle has no binary policy, and apparmor_parser is not installed" <<<"$e" &&
+	grep -q '^N-READ rc=0' <<<"$out" &&
+	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["enforcement"]=="monitor" and d["targets"][0]["profile_mode"]=="complain", d' "$st" 2>/dev/null &&
+	ok "a re-apply that cannot load (no binary policy, no apparmor_parser) is refused and leaves the profiles as they were" ||
+	bad "refused re-apply" "$e $st"
+grep -q '^M-DETACH rc=0' <<<"$out" && ! grep -B3 '^M-RUN' <<<"$out" | grep -q '^karmor' &&
+	ok "detach (monitor): the state and the builds it kept are gone" || bad "detach (monitor)" "$(sed -n '/^M-LOG/,/^M-RUN/p' <<<"$out")"
 finish
