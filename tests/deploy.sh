@@ -125,7 +125,9 @@ done <"$work/fields"
 
 # ---- systemd: installed into a scratch root, verified there
 root=$work/root
-if make -s install DESTDIR="$root" BUILD="${build#"$top"/}" >"$work/install.log" 2>&1; then
+mk=(BUILD="${build#"$top"/}")
+[[ $build == */san ]] && mk=(SAN=1)	# the same build, its flags included
+if make -s install DESTDIR="$root" "${mk[@]}" >"$work/install.log" 2>&1; then
 	mkdir -p "$root/usr/lib/systemd"
 	cp -r /usr/lib/systemd/system "$root/usr/lib/systemd/"	# sysinit.target and the like
 	units=$(cd "$root/usr/local/lib/systemd/system" && ls karmor-*)
