@@ -325,35 +325,13 @@ static const char *loaded_mode(const char *name, char *buf, size_t len)
 	return found;
 }
 
-static int write_file(const char *path, const void *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
-	const unsigned char *p = data;
-	while (len) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			int e = errno;
-			close(fd);
-			errno = e;
-			return -1;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return close(fd);
-}
-
 /* the state file and each build, in dir, as NAME + suffix */
 static int write_files(const struct kl_aa_set *s, const char *dir, const char *suffix, int monitor, const char *source)
 {
 	char path[PATH_MAX + 300];
 	for (unsigned i = 0; i < s->n; i++) {
 		snprintf(path, sizeof(path), "%s/%s%s%s", dir, s->p[i].target, KL_AA_BUILD_SUFFIX, suffix);
-		if (write_file(path, s->p[i].loaded, s->p[i].llen)) {
+		if (kl_write_file(path, s->p[i].loaded, s->p[i].llen, O_TRUNC)) {
 			kl_err("cannot write the state %s: %s", path, strerror(errno));
 			return -1;
 		}

@@ -880,28 +880,6 @@ static int pin_all(struct apply *a, const char *pin_dir)
 	return 0;
 }
 
-static int copy_file(const char *path, const void *data, size_t size)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
-	const unsigned char *p = data;
-	while (size) {
-		ssize_t w = write(fd, p, size);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			int e = errno;
-			close(fd);
-			errno = e;
-			return -1;
-		}
-		p += w;
-		size -= (size_t)w;
-	}
-	return close(fd);
-}
-
 /* STATE_DIR.new-PID, filled, then renamed to STATE_DIR */
 static int write_state(struct apply *a, const char *pin_dir)
 {
@@ -946,7 +924,7 @@ static int write_state(struct apply *a, const char *pin_dir)
 			goto out;
 		}
 		snprintf(path, sizeof(path), "%s/%s", a->state_tmp, file);
-		if (copy_file(path, im->img.data, im->img.size)) {
+		if (kl_write_file(path, im->img.data, im->img.size, O_EXCL)) {
 			fault("cannot write", path, errno);
 			goto out;
 		}
@@ -1037,12 +1015,6 @@ static void release(struct apply *a, int keep_links)
 		close(a->active_fd);
 }
 
-static int path_exists(const char *p)
-{
-	struct stat sb;
-	return lstat(p, &sb) == 0;
-}
-
 /* The switch, then the renames (generation.c): from the karmor_active update on, this
  * generation judges.  A rename that fails hands back to the applied generation (or to
  * none) and lets kl_recover put the directories right. */
@@ -1090,7 +1062,7 @@ static int commit(struct apply *a, const char *pin_dir)
 			kl_warn("%s: the replaced generation's pins stay (it judges nothing); the next apply or "
 				"detach removes them", prev_pin);
 		KL_CHECKPOINT("the replaced pins removed");
-		if (path_exists(prev_state) && kl_remove_state_dir(prev_state))
+		if (kl_remove_state_dir(prev_state))
 			kl_warn("%s: the replaced state stays; the next apply or detach removes it", prev_state);
 	}
 	return 0;

@@ -117,9 +117,10 @@ enum kl_backend kl_backend_choose(const struct kl_host *h, const int in_bundle[K
 		if (!in_bundle[b])
 			continue;
 		if (host_has(h, b, without_lsm, reason, sizeof(reason))) {
+			/* host_has never takes SELinux: the loader does not load its modules */
 			snprintf(why + off, len - off, "%s%s", off ? "; so " : "",
 				 b == KL_BACKEND_BPF ? (without_lsm ? "--without-lsm" : "BPF-LSM is active")
-						     : b == KL_BACKEND_APPARMOR ? "AppArmor is enabled" : "SELinux");
+						     : "AppArmor is enabled");
 			return b;
 		}
 		int w = snprintf(why + off, len - off, "%s%s: %s", off ? "; " : "", kl_backend_name(b), reason);

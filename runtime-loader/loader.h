@@ -112,6 +112,9 @@ int kl_pins_left(const char *pin_dir, char *buf, size_t len);
 /* the pin-dir line of a state file kl_state_read refused (damaged), if it has
  * exactly one usable such line: malloc'd, else NULL */
 char *kl_state_salvage_pin_dir(const char *state_dir);
+/* data into path, made 0600 (flag: O_EXCL for a new file, O_TRUNC to replace one); -1
+ * with errno on failure */
+int kl_write_file(const char *path, const void *data, size_t len, int flag);
 /* removes the state directory's files and the directory; -1 on failure */
 int kl_remove_state_dir(const char *state_dir);
 /* the mount point of cgroup v2 (cached); NULL if there is none */

@@ -473,6 +473,28 @@ char *kl_state_salvage_pin_dir(const char *state_dir)
 	return r;
 }
 
+int kl_write_file(const char *path, const void *data, size_t len, int flag)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | flag, 0600);
+	if (fd < 0)
+		return -1;
+	const unsigned char *p = data;
+	while (len) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = errno;
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return close(fd);
+}
+
 int kl_remove_state_dir(const char *state_dir)
 {
 	DIR *d = opendir(state_dir);

@@ -8,7 +8,7 @@
 #     step and B from it on -- exactly one of them, never both, never neither;
 #   then `status` (which finishes or undoes the interrupted apply) leaves no PIN_DIR-next,
 #   -prev or STATE_DIR-next, -prev behind, the same policy still enforces, and the state
-#   names the generation karmor_active does.  Last, detach leaves nothing.
+#   and karmor_active (read with bpftool) both name its generation.  Last, detach leaves nothing.
 #
 #   tests/loader/kill.sh [BUILD_DIR]    (needs BUILD_DIR/karmor-loader-faults)
 #
@@ -26,6 +26,7 @@ KC=$BUILD/karmorc
 for f in "$L" "$LF" "$KC"; do
 	[ -x "$f" ] || { bad setup "no executable $f (make $f)"; finish; }
 done
+command -v bpftool >/dev/null || { bad setup "bpftool is missing (scripts/install-deps installs it)"; finish; }
 if [ "$(id -u)" -ne 0 ]; then
 	echo "SKIP: the loader tests need root (BPF maps, cgroups)"
 	finish
@@ -86,6 +87,12 @@ tcp, udp = refused(socket.SOCK_STREAM), refused(socket.SOCK_DGRAM)
 print({(True, False): "A", (False, True): "B", (False, False): "none", (True, True): "both"}[(tcp, udp)])'
 }
 sides() { ls -d "$PIN"-* "$STATE"-* 2>/dev/null | tr '\n' ' '; }
+gen_of_state() { sed -n 's/^generation\t//p' "$STATE/state" 2>/dev/null; }
+# the generation the pinned karmor_active names (bpftool prints the value's bytes)
+gen_active() {
+	bpftool -j map lookup pinned "$PIN/karmor_active" key 0 0 0 0 2>/dev/null |
+		python3 -c 'import json,sys; print(int.from_bytes(bytes(int(b, 16) for b in json.load(sys.stdin)["value"]), "little"))' 2>/dev/null
+}
 # the bpf file system's own entries (maps.debug, progs.debug: the kernel's preloaded iterators) aside
 ours() { ls -A "$BPFFS" | grep -v '\.debug$' | tr '\n' ' '; }
 apply() { "$1" apply --without-lsm "${D[@]}" --bind "$TGT=$CG" "$T/$2/bpf" 2>&1; }
@@ -128,6 +135,7 @@ for k in $(seq 1 "$nrep"); do
 		bad_rep+=" step $k: cannot start from A ($out)"
 		continue
 	fi
+	genA=$(gen_of_state)
 	KARMOR_LOADER_KILL_AT=$k apply "$LF" B >"$T/out" 2>&1
 	rc=$?
 	[ $rc -eq 137 ] || { bad_rep+=" step $k: exit $rc (not killed)"; continue; }
@@ -140,9 +148,13 @@ for k in $(seq 1 "$nrep"); do
 	[ "$after" = "$now" ] || bad_rep+=" step $k: $now before status, $after after"
 	left=$(sides)
 	[ -z "$left" ] || bad_rep+=" step $k: left $left"
-	gen=$(sed -n 's/^generation\t//p' "$STATE/state" 2>/dev/null)
-	pol=$(grep -c "ksp-$want" "$T/status")
-	[ -n "$gen" ] && [ "$pol" -ge 0 ] || bad_rep+=" step $k: no state after status"
+	# the state names the generation that judges: A's before the switch, the next one after
+	wantgen=$genA
+	[ $want = B ] && wantgen=$((genA + 1))
+	gen=$(gen_of_state)
+	act=$(gen_active)
+	[ "$gen" = "$wantgen" ] && [ "$act" = "$wantgen" ] ||
+		bad_rep+=" step $k: state generation '$gen', karmor_active '$act', wanted $wantgen"
 	[ "$now" = A ] && nA=$((nA + 1)) || nB=$((nB + 1))
 done
 [ -z "$bad_rep" ] &&
