@@ -52,10 +52,10 @@ BPF_SKEL    := build/bpf/karmor.skel.h
 # under SAN=1 it is linked dynamically, as the sanitizers need
 ifeq ($(SAN),1)
 LOADER_LINK := $(LDFLAGS)
-LOADER_LIBS := -lbpf -lelf -lz -lsodium -lapparmor
+LOADER_LIBS := -lbpf -lelf -lz -lsodium -lapparmor -lpcre2-8
 else
 LOADER_LINK := -static
-LOADER_LIBS := -lbpf -lelf -lz -lsodium -lapparmor
+LOADER_LIBS := -lbpf -lelf -lz -lsodium -lapparmor -lpcre2-8
 endif
 LOADER_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(LOADER_SRC) $(IMAGE_SRC))
 

@@ -13,12 +13,14 @@
  * The start-up baseline (ir_baseline, DESIGN §4.9) is written out explicitly; no
  * abstraction is included.  What cannot be expressed is a diagnostic and a gap.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1365,6 +1367,168 @@ static void aa_prepare(struct aa_state *st)
 		st->npaths = aa_rank_paths(st);
 }
 
+/* ---- the rule table (karmor-loader events) ---- */
+
+/* The table karmor-loader attributes AppArmor's audit records with (karmor-loader(8),
+ * EVENTS), apparmor-rules/TARGET.rules, TAB-separated.  A line "@target" first: the target's
+ * name, "host" or "container", and its identity (namespace, kind, workload, pod,
+ * container, image, labels as k=v,...; "-" for none).  Then be_table_row's columns after a
+ * key PROFILE/CLASS (CLASS file, network or capability), and a last column, what the line
+ * matches: for file lines a PCRE2 pattern over the record's path (fe_match_regex), for
+ * network lines AppArmor's protocol keyword, for capability lines the capability; "-" for
+ * everything.  Ops say which operations a file line decides: r, w, x, and o when only a
+ * non-owner's, O when only an owner's.  For one key, lines come in the verdict model's
+ * order (DESIGN §4): Block rules (and the refusals of readOnly and ownerOnly Allow rules),
+ * the posture of an allow-list after its grants ("Allow" lines: the Allow rules, and for
+ * files the baseline; the posture does not decide what they grant), Audit rules; the
+ * first line that fits a record names its alert. */
+static void aa_table_field(struct be_buf *out, const char *s)
+{
+	be_puts(out, "\t");
+	be_put_field(out, s && *s ? s : "-");
+}
+
+static void aa_table_target(struct aa_state *st, struct be_buf *out)
+{
+	const struct ir_identity *id = st->t->identity;
+	be_puts(out, "@target");
+	aa_table_field(out, st->t->name);
+	aa_table_field(out, st->t->host ? "host" : "container");
+	aa_table_field(out, id ? id->namespace : NULL);
+	aa_table_field(out, id ? id->kind : NULL);
+	aa_table_field(out, id ? id->workload : NULL);
+	aa_table_field(out, id ? id->pod : NULL);
+	aa_table_field(out, id ? id->container : NULL);
+	aa_table_field(out, id ? id->image : NULL);
+	struct be_buf labels = {0};
+	uint32_t n = 0;
+	const struct ir_kv *kv = id ? be_identity_labels(st->a, id, &n) : NULL;
+	for (uint32_t k = 0; k < n; k++)
+		be_printf(&labels, "%s%s=%s", k ? "," : "", kv[k].key, kv[k].value);
+	aa_table_field(out, labels.len ? labels.s : NULL);
+	be_buf_free(&labels);
+	be_puts(out, "\n");
+}
+
+/* one line: key, be_table_row's columns, what it matches */
+static void aa_table_line(struct aa_state *st, struct be_buf *out, const char *key, long ri, const char *action,
+			  enum ir_posture_class pc, const char *ops, const char *match)
+{
+	be_put_field(out, key);
+	be_table_row(out, st->p, ri, action, pc, "", st->t->name, ops);
+	aa_table_field(out, match);
+	be_puts(out, "\n");
+}
+
+/* what a rule's line matches in its class; NULL: nothing a record can show */
+static const char *aa_table_match(struct aa_state *st, const struct ir_rule *r)
+{
+	const char *target = ir_s(&st->p->strs, r->target);
+	if (r->cls == IR_FILE || r->cls == IR_PROCESS)
+		return fe_match_regex(st->a, r->match, target);
+	if (r->cls == IR_NETWORK && r->match == IR_M_PROTOCOL) {
+		const char *kw = aa_protocol(target);
+		return kw && *kw ? kw : kw ? "-" : NULL;
+	}
+	if (r->cls == IR_CAPABILITY) {
+		if (strncasecmp(target, "cap_", 4) == 0)
+			target += 4;
+		char *lower = fe_arena_strdup(st->a, target);
+		for (char *c = lower; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+		return lower;
+	}
+	return NULL;
+}
+
+/* the lines of one class of profile ps (key PROFILE/CLASS) */
+static void aa_table_class(struct aa_state *st, struct be_buf *out, int ps, const char *profile,
+			   enum ir_posture_class pc)
+{
+	static const char *const cls_name[IR_PC_COUNT] = {[IR_PC_FILE] = "file", [IR_PC_NETWORK] = "network",
+							  [IR_PC_CAPABILITIES] = "capability"};
+	const char *key = fe_arena_printf(st->a, "%s/%s", profile, cls_name[pc]);
+	for (int pass = 0; pass < 3; pass++) {
+		if (pass == 1) {
+			if (!st->allow_list[pc])
+				continue;
+			/* what the Allow rules (and, for files, the baseline) grant is no posture's:
+			 * the grants come first, as "Allow" lines (the kernel logs AUDIT for an
+			 * audited grant and for an audit posture alike) */
+			for (uint32_t i = 0; i < st->t->nrules; i++) {
+				const struct ir_rule *r = &st->p->rules[st->t->rules[i]];
+				const char *match = r->action == IR_ALLOW && ir_posture_class_of(r->cls) == pc &&
+						    aa_applies(st, i, ps) ? aa_table_match(st, r) : NULL;
+				if (!match)
+					continue;
+				/* a file rule grants reads and writes (readOnly: reads; ownerOnly: an
+				 * owner's, O), a process rule execs */
+				bool ro = r->flags & IR_RULE_READONLY, oo = r->flags & IR_RULE_OWNERONLY;
+				const char *ops = pc != IR_PC_FILE ? "-" : r->cls == IR_PROCESS ? "x" : ro ? "r" : "rw";
+				aa_table_line(st, out, key, st->t->rules[i], "Allow", pc,
+					      oo && pc == IR_PC_FILE ? fe_arena_printf(st->a, "%sO", ops) : ops, match);
+			}
+			for (size_t b = 0; b < ir_baseline_count && pc == IR_PC_FILE; b++) {
+				const char *bp = ir_baseline[b].path;
+				bool dir = bp[strlen(bp) - 1] == '/';
+				be_puts(out, key);
+				be_puts(out, "\tAllow\t(baseline)\t0\t\t\t-:0:0\tfile\t");
+				be_put_field(out, bp);
+				aa_table_field(out, st->t->name);
+				be_printf(out, "\t%s%s", ir_baseline[b].read ? "r" : "", ir_baseline[b].write ? "w" : "");
+				/* D/ in the baseline: everything below D, not D itself (aa_prepare) */
+				aa_table_field(out, fe_match_regex(st->a, dir ? IR_M_PATTERN : IR_M_PATH, st->baseline[b].s));
+				be_puts(out, "\n");
+			}
+			aa_table_line(st, out, key, -1, st->t->posture[pc] == IR_POSTURE_BLOCK ? "Block" : "Audit", pc,
+				      pc == IR_PC_FILE ? "rwx" : "-", "-");
+			continue;
+		}
+		for (uint32_t i = 0; i < st->t->nrules; i++) {
+			long ri = st->t->rules[i];
+			const struct ir_rule *r = &st->p->rules[ri];
+			if (ir_posture_class_of(r->cls) != pc || !aa_applies(st, i, ps))
+				continue;
+			bool ro = r->flags & IR_RULE_READONLY, oo = r->flags & IR_RULE_OWNERONLY;
+			bool refuses = r->action == IR_BLOCK || (r->action == IR_ALLOW && (ro || oo));
+			if (pass == 0 ? !refuses : r->action != IR_AUDIT)
+				continue;
+			const char *match = aa_table_match(st, r);
+			if (!match)
+				continue;
+			const char *action = pass == 0 ? "Block" : "Audit";
+			if (pc != IR_PC_FILE) {
+				aa_table_line(st, out, key, ri, action, pc, "-", match);
+				continue;
+			}
+			/* what the rule decides: readOnly everyone's writes, ownerOnly a non-owner's all */
+			const char *all = r->cls == IR_PROCESS ? "x" : "rw";
+			if (ro)
+				aa_table_line(st, out, key, ri, action, pc, r->cls == IR_PROCESS ? "x" : "w", match);
+			if (oo)
+				aa_table_line(st, out, key, ri, action, pc, fe_arena_printf(st->a, "%so", all), match);
+			if (!ro && !oo)
+				aa_table_line(st, out, key, ri, action, pc, all, match);
+		}
+	}
+}
+
+static void aa_write_rules(struct aa_state *st)
+{
+	struct be_buf *out = &be_new_file(st->ctx, fe_arena_printf(st->a, "apparmor-rules/%s.rules", st->t->name))->text;
+	be_printf(out, "# karmorc %s: rule table of the AppArmor profiles of %s (karmor-loader events)\n",
+		  st->ctx->version ? st->ctx->version : "", st->t->name);
+	be_puts(out, "# @target\tname\thost|container\tnamespace\tkind\tworkload\tpod\tcontainer\timage\tlabels\n");
+	be_puts(out, "# key\taction\tpolicy\tseverity\ttags\tmessage\tlocation\tclass\trule\ttarget\tops\tmatch\n");
+	aa_table_target(st, out);
+	for (int ps = AA_MAIN; ps < (int)st->nsources; ps++) {
+		const char *profile = ps == AA_MAIN ? st->t->name
+						    : fe_arena_printf(st->a, "%s//%s", st->t->name, st->sources[ps].child);
+		for (int pc = 0; pc < IR_PC_COUNT; pc++)
+			aa_table_class(st, out, ps, profile, (enum ir_posture_class)pc);
+	}
+}
+
 static void aa_emit(struct be_ctx *ctx, const struct ir_target *t)
 {
 	struct aa_state st;
@@ -1456,8 +1620,10 @@ static void aa_emit(struct be_ctx *ctx, const struct ir_target *t)
 			be_puts(out, "  }\n");
 		}
 	}
-	if (out)
+	if (out) {
 		be_puts(out, "}\n");
+		aa_write_rules(&st);
+	}
 	aa_body_free(&body);
 	fe_hindex_free(&st.source_index);
 	fe_arena_free(&scratch);

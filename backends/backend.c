@@ -68,6 +68,35 @@ void be_put_field(struct be_buf *b, const char *s)
 		be_write(b, (*s == '\t' || *s == '\n' || *s == '\r') ? " " : s, 1);
 }
 
+void be_table_row(struct be_buf *out, const struct ir_program *p, long ri, const char *action,
+		  enum ir_posture_class pc, const char *name, const char *target, const char *ops)
+{
+	const struct ir_strtab *strs = &p->strs;
+	if (ri < 0) {
+		be_printf(out, "\t%s\tDefaultPosture\t0\t\t\t-:0:0\t%s\t", action, ir_posture_class_name(pc));
+		be_put_field(out, name);
+	} else {
+		const struct ir_rule *r = &p->rules[ri];
+		be_printf(out, "\t%s\t", action);
+		be_put_field(out, ir_s(strs, p->policies[r->policy].name));
+		be_printf(out, "\t%d\t", r->severity);
+		for (uint32_t k = 0; k < r->tags.n; k++) {
+			if (k)
+				be_puts(out, ",");
+			be_put_field(out, ir_s(strs, r->tags.items[k]));
+		}
+		be_puts(out, "\t");
+		be_put_field(out, ir_s(strs, r->message));
+		be_puts(out, "\t");
+		be_put_field(out, r->loc.src && r->loc.src->name ? r->loc.src->name : "-");
+		be_printf(out, ":%u:%u\t%s\t", r->loc.line, r->loc.col, ir_class_name(r->cls));
+		be_put_field(out, ir_s(strs, r->target));
+	}
+	be_puts(out, "\t");
+	be_put_field(out, target);
+	be_printf(out, "\t%s", ops);
+}
+
 void be_buf_free(struct be_buf *b)
 {
 	free(b->s);

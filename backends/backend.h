@@ -25,6 +25,12 @@ void be_printf(struct be_buf *b, const char *fmt, ...) __attribute__((format(pri
 void be_buf_free(struct be_buf *b);
 /* s as one field of a TAB-separated line: TAB, CR and LF become spaces */
 void be_put_field(struct be_buf *b, const char *s);
+/* The columns of a rule table line after its key (karmor-loader attributes audit records
+ * with them): TAB action, policy, severity, tags, message, location, class, the rule's
+ * own target, then target's name and ops; no newline.  ri < 0: the default posture of
+ * class pc (name: what the posture line is about, for its rule column). */
+void be_table_row(struct be_buf *out, const struct ir_program *p, long ri, const char *action,
+		  enum ir_posture_class pc, const char *name, const char *target, const char *ops);
 
 /* One generated file, relative to the output directory.  A file a backend makes while
  * emitting a target is final when emit returns: compile writes it then (to a temporary name,

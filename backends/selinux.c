@@ -771,30 +771,8 @@ static const char *se_ops_letters(struct fe_arena *a, unsigned ops)
 static void se_row(struct se_state *st, struct be_buf *out, long ri, const char *action, enum ir_posture_class pc,
 		   const char *name, const char *ops)
 {
-	const struct ir_strtab *strs = &st->p->strs;
-	if (ri < 0) {
-		be_printf(out, "\t%s\tDefaultPosture\t0\t\t\t-:0:0\t%s\t", action, ir_posture_class_name(pc));
-		be_put_field(out, name);
-	} else {
-		const struct ir_rule *r = &st->p->rules[ri];
-		be_printf(out, "\t%s\t", action);
-		be_put_field(out, ir_s(strs, st->p->policies[r->policy].name));
-		be_printf(out, "\t%d\t", r->severity);
-		for (uint32_t k = 0; k < r->tags.n; k++) {
-			if (k)
-				be_puts(out, ",");
-			be_put_field(out, ir_s(strs, r->tags.items[k]));
-		}
-		be_puts(out, "\t");
-		be_put_field(out, ir_s(strs, r->message));
-		be_puts(out, "\t");
-		be_put_field(out, r->loc.src && r->loc.src->name ? r->loc.src->name : "-");
-		be_printf(out, ":%u:%u\t%s\t", r->loc.line, r->loc.col, ir_class_name(r->cls));
-		be_put_field(out, ir_s(strs, r->target));
-	}
-	be_puts(out, "\t");
-	be_put_field(out, st->t->name);
-	be_printf(out, "\t%s\n", ops);
+	be_table_row(out, st->p, ri, action, pc, name, st->t->name, ops);
+	be_puts(out, "\n");
 }
 
 /* the lines of a type for one subject, each starting with KEY (a placeholder) */

@@ -87,7 +87,7 @@ void kc_cases_manifest(struct kc_pipeline *pl, struct kc_output *o)
 	const struct kc_scenario *sc = &pl->sc;
 	struct be_buf *b = &be_new_file(be, "cases.tsv")->text;
 	struct fe_matcher *m = fe_matcher_new(pl->prog);
-	be_puts(b, "index\tname\tprofile\tsource\towner\top\tresource\tpath\texpect\tskip\n");
+	be_puts(b, "index\tname\tprofile\tsource\towner\top\tresource\tpath\texpect\tskip\tpolicy\n");
 	for (size_t i = 0; i < sc->ncases; i++) {
 		const struct kc_case *k = &sc->cases[i];
 		size_t t = pl->case_target[i];
@@ -114,6 +114,9 @@ void kc_cases_manifest(struct kc_pipeline *pl, struct kc_output *o)
 		kc_tsv_field(b, k->op.path);
 		be_printf(b, "\t%s\t", ir_action_name(k->expect));
 		kc_tsv_field(b, skip);
+		/* the policy the case expects to name its event, if it says */
+		be_puts(b, "\t");
+		kc_tsv_field(b, k->policy);
 		be_puts(b, "\n");
 	}
 	fe_matcher_free(m);

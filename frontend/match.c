@@ -179,6 +179,51 @@ bool fe_path_matches(struct fe_matcher *m, enum ir_match match, ir_str target, c
 	}
 }
 
+/* s with every byte but letters, digits and '/' escaped: PCRE2 reads "\\X" as X for any
+ * other ASCII X, and bytes >= 0x80 and controls stand for themselves when written as \x{HH} */
+static char *fe_regex_literal(struct fe_arena *a, const char *s, size_t n)
+{
+	char *out = fe_arena_alloc(a, 8 * n + 1), *o = out;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/')
+			*o++ = (char)c;
+		else if (c < 0x20 || c >= 0x7f)
+			o += sprintf(o, "\\x{%02x}", c);
+		else {
+			*o++ = '\\';
+			*o++ = (char)c;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+char *fe_match_regex(struct fe_arena *a, enum ir_match match, const char *t)
+{
+	size_t n = strlen(t);
+	switch (match) {
+	case IR_M_PATH:
+		return fe_arena_printf(a, "^%s$", fe_regex_literal(a, t, n));
+	case IR_M_DIR:
+	case IR_M_DIR_RECURSIVE:
+		/* fe_dir_match: "D" itself, "D/", and its children (direct ones, with or without
+		 * their own slash), or everything below */
+		if (n == 0 || t[n - 1] != '/')
+			return NULL;
+		return fe_arena_printf(a, "^%s(/%s)?$", fe_regex_literal(a, t, n - 1),
+				       match == IR_M_DIR ? "([^/]+/?)?" : ".*");
+	case IR_M_PATTERN: {
+		const char *err;
+		return fe_glob_to_regex(a, t, &err);
+	}
+	case IR_M_EXECNAME:
+		return fe_arena_printf(a, "^(.*/)?%s$", fe_regex_literal(a, t, n));
+	default:
+		return NULL;
+	}
+}
+
 bool fe_name_matches(const char *rule, const char *name, bool capability)
 {
 	if (capability && strncasecmp(rule, "cap_", 4) == 0)

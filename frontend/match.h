@@ -23,5 +23,10 @@ bool fe_path_matches(struct fe_matcher *m, enum ir_match match, ir_str target, c
  * not matter, the protocol `all` is every protocol, a cap_ prefix is ignored on either. */
 bool fe_name_matches(const char *rule, const char *name, bool capability);
 bool fe_source_matches(const struct ir_program *p, const struct ir_source *s, const char *source);
+/* What fe_path_matches(match, target, PATH) answers, as a PCRE2 pattern anchored at both ends
+ * (compiled with PCRE2_DOLLAR_ENDONLY | PCRE2_DOTALL): for tools that match paths without
+ * the IR, such as karmor-loader attributing AppArmor records.  NULL: not a path match, or
+ * a glob that does not convert. */
+char *fe_match_regex(struct fe_arena *a, enum ir_match match, const char *target);
 
 #endif

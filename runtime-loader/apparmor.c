@@ -44,6 +44,8 @@ struct kl_aa_profile {
 	size_t clen;
 	const unsigned char *loaded;	/* the build loaded: one of the above */
 	size_t llen;
+	unsigned char *rules;	/* apparmor-rules/TARGET.rules: events attribute records with it */
+	size_t rlen;
 };
 
 struct kl_aa_set {
@@ -69,6 +71,7 @@ void kl_aa_set_free(struct kl_aa_set *s)
 		free(s->p[i].bin[0]);
 		free(s->p[i].bin[1]);
 		free(s->p[i].compiled);
+		free(s->p[i].rules);
 	}
 	free(s->p);
 	free(s->features);
@@ -120,6 +123,15 @@ int kl_aa_set_add(struct kl_aa_set *s, const char *name, size_t nlen, const unsi
 		if (!(s->features = copy(data, size)))
 			return -1;
 		s->flen = size;
+		return 0;
+	}
+	size_t rl = strlen(KL_AA_RULES_DIR "/"), sl = strlen(KL_AA_RULES_SUFFIX);
+	if (has_prefix(name, nlen, KL_AA_RULES_DIR "/") && nlen > rl + sl &&
+	    !memcmp(name + nlen - sl, KL_AA_RULES_SUFFIX, sl) && !memchr(name + rl, '/', nlen - rl)) {
+		struct kl_aa_profile *p = profile_of(s, name + rl, nlen - rl - sl);
+		if (!p || !(p->rules = copy(data, size)))
+			return -1;
+		p->rlen = size;
 		return 0;
 	}
 	for (int k = 0; k < 3; k++) {
@@ -299,6 +311,16 @@ static int aa_state_read(const char *state_dir, struct aa_state *st)
 	return 1;
 }
 
+int kl_aa_monitor(const char *state_dir)
+{
+	struct aa_state st;
+	int have = aa_state_read(state_dir, &st);
+	int monitor = have > 0 ? st.monitor : -1;
+	if (have > 0)
+		aa_state_free(&st);
+	return monitor;
+}
+
 /* ------------------------------------------------------------ the kernel */
 
 /* "NAME (MODE)" lines of the kernel's profile list: the mode of name, or NULL if it is not
@@ -332,6 +354,11 @@ static int write_files(const struct kl_aa_set *s, const char *dir, const char *s
 	for (unsigned i = 0; i < s->n; i++) {
 		snprintf(path, sizeof(path), "%s/%s%s%s", dir, s->p[i].target, KL_AA_BUILD_SUFFIX, suffix);
 		if (kl_write_file(path, s->p[i].loaded, s->p[i].llen, O_TRUNC)) {
+			kl_err("cannot write the state %s: %s", path, strerror(errno));
+			return -1;
+		}
+		snprintf(path, sizeof(path), "%s/%s%s%s", dir, s->p[i].target, KL_AA_RULES_SUFFIX, suffix);
+		if (s->p[i].rules && kl_write_file(path, s->p[i].rules, s->p[i].rlen, O_TRUNC)) {
 			kl_err("cannot write the state %s: %s", path, strerror(errno));
 			return -1;
 		}
@@ -372,6 +399,10 @@ static int write_state(const struct kl_aa_set *s, const char *state_dir, int mon
 			snprintf(to, sizeof(to), "%s/%s%s", state_dir, s->p[i].target, KL_AA_BUILD_SUFFIX);
 			if (rename(from, to))
 				kl_warn("%s: %s (a later re-apply that fails cannot restore this profile)", to, strerror(errno));
+			snprintf(from, sizeof(from), "%s/%s%s.new", state_dir, s->p[i].target, KL_AA_RULES_SUFFIX);
+			snprintf(to, sizeof(to), "%s/%s%s", state_dir, s->p[i].target, KL_AA_RULES_SUFFIX);
+			if (s->p[i].rules ? rename(from, to) != 0 : unlink(to) != 0 && errno != ENOENT)
+				kl_warn("%s: %s (events may name the rules of the profile replaced)", to, strerror(errno));
 		}
 		return 0;
 	}
@@ -441,7 +472,7 @@ int kl_aa_apply(struct kl_aa_set *s, const char *state_dir, int monitor, const c
 		if (!p->text || !(p->name = profile_name(p->text, p->tlen)) || strpbrk(p->target, "\t\n") ||
 		    strpbrk(p->name, "\t\n")) {
 			kl_err("%s: apparmor/%s: %s", label, kl_vis(p->target),
-			       p->text ? "declares no profile karmor-loader can name" : "binary policy without its profile");
+			       p->text ? "declares no profile karmor-loader can name" : "a build or rule table without its profile");
 			return KL_EXIT_FAIL;
 		}
 	}
@@ -535,6 +566,9 @@ int kl_aa_apply(struct kl_aa_set *s, const char *state_dir, int monitor, const c
 				kept = !strcmp(s->p[k].target, old.target[i]);
 			char path[PATH_MAX + 300];
 			snprintf(path, sizeof(path), "%s/%s%s", state_dir, old.target[i], KL_AA_BUILD_SUFFIX);
+			if (!kept)
+				unlink(path);
+			snprintf(path, sizeof(path), "%s/%s%s", state_dir, old.target[i], KL_AA_RULES_SUFFIX);
 			if (!kept)
 				unlink(path);
 		}

@@ -93,14 +93,15 @@ int kl_cmd_events(int argc, char **argv)
 {
 	struct kl_dirs d = {NULL, KARMOR_STATE_DIR};
 	int json = 0, drain = 0, follow = 0;
-	const char *selinux = NULL, *from = NULL;
+	const char *selinux = NULL, *apparmor = NULL, *from = NULL;
 	for (int i = 1; i < argc; i++) {
 		int r = kl_opt_dirs(argc, argv, &i, &d);
 		if (r < 0)
 			return KL_EXIT_USAGE;
 		if (r > 0)
 			continue;
-		if ((r = kl_opt(argc, argv, &i, "--selinux", &selinux)) || (r = kl_opt(argc, argv, &i, "--from", &from))) {
+		if ((r = kl_opt(argc, argv, &i, "--selinux", &selinux)) || (r = kl_opt(argc, argv, &i, "--apparmor", &apparmor)) ||
+		    (r = kl_opt(argc, argv, &i, "--from", &from))) {
 			if (r < 0)
 				return KL_EXIT_USAGE;
 		} else if (!strcmp(argv[i], "--json")) {
@@ -118,23 +119,35 @@ int kl_cmd_events(int argc, char **argv)
 		kl_usage_err("--drain and --follow exclude each other");
 		return KL_EXIT_USAGE;
 	}
-	if (from && !selinux) {
-		kl_usage_err("--from goes with --selinux DIR");
+	if (selinux && apparmor) {
+		kl_usage_err("--selinux and --apparmor exclude each other");
 		return KL_EXIT_USAGE;
 	}
-	if (selinux) {
-		/* SELinux's records are read live or from a file: no ring buffer to drain */
-		if (drain) {
-			kl_usage_err("--drain is for the BPF ring buffer; with --selinux use --from FILE");
-			return KL_EXIT_USAGE;
-		}
-		return kl_selinux_events(selinux, from, json);
+	if (from && !selinux && !apparmor) {
+		kl_usage_err("--from goes with --selinux DIR or --apparmor DIR");
+		return KL_EXIT_USAGE;
 	}
+	/* the audit records of SELinux and AppArmor are read live or from a file: no ring
+	 * buffer to drain, and no generation to follow */
+	if ((selinux || apparmor) && (drain || follow)) {
+		kl_usage_err("--drain and --follow are for the BPF ring buffer; with --%s use --from FILE, or read live",
+			     selinux ? "selinux" : "apparmor");
+		return KL_EXIT_USAGE;
+	}
+	if (selinux)
+		return kl_selinux_events(selinux, from, json);
+	if (apparmor)
+		return kl_apparmor_events(apparmor, from, json, 0);
 	kl_recover_dirs(&d);
 	if (kl_aa_applied(d.state_dir)) {
-		kl_err("the applied backend is AppArmor: its events are the kernel's audit records (apparmor=\"DENIED\", "
-		       "\"ALLOWED\" in monitor mode), which karmor-loader does not read yet; see the audit log");
-		return KL_EXIT_FAIL;
+		/* the applied profiles' records, live, through the rule tables apply kept */
+		if (drain || follow) {
+			kl_usage_err("the applied backend is AppArmor: its events are read live from the audit records, "
+				     "without --drain or --follow");
+			return KL_EXIT_USAGE;
+		}
+		int monitor = kl_aa_monitor(d.state_dir);
+		return monitor < 0 ? KL_EXIT_FAIL : kl_apparmor_events(d.state_dir, NULL, json, monitor);
 	}
 	struct ev_ctx c;
 	memset(&c, 0, sizeof(c));

@@ -195,6 +195,8 @@ enum kl_backend kl_backend_choose(const struct kl_host *h, const int in_bundle[K
 /* ---- apparmor.c: a bundle's AppArmor profiles, loaded through libapparmor */
 #define KL_AA_STATE_FILE "apparmor"	/* STATE_DIR/apparmor: what apply loaded */
 #define KL_AA_BUILD_SUFFIX ".aa"	/* STATE_DIR/TARGET.aa: the build loaded for TARGET */
+#define KL_AA_RULES_DIR "apparmor-rules"	/* a bundle's apparmor-rules/TARGET.rules ... */
+#define KL_AA_RULES_SUFFIX ".rules"	/* ... kept as STATE_DIR/TARGET.rules for events */
 struct kl_aa_set;
 struct kl_aa_set *kl_aa_set_new(void);
 void kl_aa_set_free(struct kl_aa_set *s);
@@ -205,6 +207,8 @@ unsigned kl_aa_set_count(const struct kl_aa_set *s);
 int kl_aa_apply(struct kl_aa_set *s, const char *state_dir, int monitor, const char *label);
 /* 1 when state_dir holds an AppArmor state */
 int kl_aa_applied(const char *state_dir);
+/* the applied state's mode: 1 monitor, 0 enforce, -1 none or damaged (reported) */
+int kl_aa_monitor(const char *state_dir);
 int kl_aa_detach(const char *state_dir);
 int kl_aa_status(const char *state_dir, int json);
 /* execs argv confined by TARGET's profile (change_onexec); returns only on failure: 125, 126 or 127 */
@@ -246,9 +250,61 @@ int kl_alert_print(FILE *out, struct kl_json *j, const struct kl_alert_ctx *c, c
 /* "Tags" (comma-separated, as KubeArmor prints them) and "ATags" (the list), when any */
 void kl_alert_tags(struct kl_json *j, const char *tags);
 
+/* ---- audit.c: audit records -> alerts, through the rule tables karmorc writes beside
+ * SELinux modules (selinux/T.rules: 11 columns) and AppArmor profiles
+ * (apparmor-rules/T.rules: 12, and @target lines); see backends/selinux.c, apparmor.c */
+#define KL_AUDIT_FIELDS 12
+struct kl_audit_target {	/* an @target line; "" for what it does not have */
+	const char *name;
+	int host;
+	const char *ns, *kind, *workload, *pod, *container, *image, *labels;
+};
+struct kl_audit_row {
+	const char *key, *action, *policy, *severity, *tags, *message, *location, *cls, *rule, *target, *ops;
+	const char *match;	/* "-": anything */
+	void *code;		/* a file line's match, compiled (pcre2_code) */
+	size_t who;		/* 1 + its @target line's index, 0 none */
+};
+struct kl_audit_table {
+	struct kl_audit_row *rows;
+	size_t n, cap;
+	struct kl_audit_target *targets;
+	size_t ntargets, tcap;
+	char **kept;		/* the lines, which every field points into */
+	size_t nkept, kcap;
+};
+/* every DIR/NAME.rules of `fields` columns, in name order; 0, or -1 reported */
+int kl_audit_tables_read(const char *dir, struct kl_audit_table *t, int fields, const char *writer);
+void kl_audit_tables_free(struct kl_audit_table *t);
+/* does row r's match take s (a path, for file lines)? */
+int kl_audit_row_matches(const struct kl_audit_row *r, const char *s);
+/* the value of ` key=` in rec (quoted: without its quotes), or NULL; *n its length */
+const char *kl_audit_field(const char *rec, const char *key, size_t *n);
+/* a string field into buf, decoding the kernel's hex form; 0, or -1 when absent */
+int kl_audit_string(const char *rec, const char *key, char *buf, size_t len);
+long long kl_audit_time(const char *rec);	/* audit(SECONDS...), else now */
+/* each record from FILE ("-": stdin), or live from the audit multicast group until
+ * SIGINT or SIGTERM (from NULL), to fn; 0, or -1 reported */
+int kl_audit_read(const char *from, int (*fn)(void *ctx, const char *rec), void *ctx);
+/* one alert as KubeArmor's JSON (or a line of text) on stdout */
+struct kl_audit_alert {
+	long long secs;
+	const char *host;
+	char pid[24];
+	const char *comm, *parent, *process;
+	const struct kl_audit_row *row;
+	const struct kl_audit_target *who;	/* NULL: a host target */
+	const char *operation, *resource, *data, *enforcer, *action, *result, *kop, *karg, *ktype, *flags;
+};
+int kl_audit_print(struct kl_json *j, int json, const struct kl_audit_alert *a);
+
 /* ---- avc.c: events --selinux DIR: AVC records (from FILE, "-", or live when NULL)
  * attributed through DIR's rule tables; an exit status */
 int kl_selinux_events(const char *dir, const char *from, int json);
+/* ---- aa_audit.c: events --apparmor DIR, and events while AppArmor is applied (DIR the
+ * state directory): AppArmor's records the same way; monitor: the profiles are the
+ * complain builds (--mode=monitor) */
+int kl_apparmor_events(const char *dir, const char *from, int json, int monitor);
 
 /* ---- names (alert.c) */
 const char *kl_proto_name(unsigned proto);	/* "tcp", ... or NULL */

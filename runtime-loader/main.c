@@ -198,18 +198,22 @@ static const struct kl_command commands[] = {
 	 0},
 	{"events", kl_cmd_events,
 	 "usage: karmor-loader events [--json] [--drain|--follow] [--pin-dir DIR] [--state-dir DIR]\n"
-	 "       karmor-loader events --selinux DIR [--json] [--from FILE]\n"
+	 "       karmor-loader events --selinux|--apparmor DIR [--json] [--from FILE]\n"
 	 "\n"
 	 "Prints the enforcement events of the ring buffer, one line each, attributed to the\n"
-	 "policy, severity, tags and message of the deciding rule.\n"
+	 "policy, severity, tags and message of the deciding rule; with AppArmor applied, its\n"
+	 "audit records, live (attributed through the rule tables the state keeps).\n"
 	 "\n"
 	 "  --json                    one JSON object per line, with KubeArmor's alert field names\n"
 	 "  --drain                   print the events there are now and exit\n"
 	 "  --follow                  keep printing until SIGINT or SIGTERM (the default)\n"
 	 "  --selinux DIR             SELinux's AVC records instead, attributed through the rule\n"
 	 "                            tables (*.rules) karmorc compile --target=selinux wrote to DIR\n"
-	 "  --from FILE               with --selinux: read the records from FILE (audit.log, dmesg;\n"
-	 "                            - for stdin) instead of the audit multicast group\n",
+	 "  --apparmor DIR            AppArmor's records instead, through the rule tables in DIR\n"
+	 "                            (apparmor-rules/ of karmorc compile --target=apparmor)\n"
+	 "  --from FILE               with --selinux or --apparmor: read the records from FILE\n"
+	 "                            (audit.log, dmesg; - for stdin) instead of the audit\n"
+	 "                            multicast group\n",
 	 0},
 };
 

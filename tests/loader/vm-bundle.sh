@@ -19,6 +19,8 @@
 #                                   for the guest's feature set); run confines a command
 #                                   (blocked file refused, others read); monitor loads the
 #                                   complain build (read permitted, logged ALLOWED);
+#                                   events reads the audit records live: the refused
+#                                   read is a Block alert, the monitored one an Audit;
 #                                   a re-apply replaces the profiles in place, and one
 #                                   that cannot load (no binary policy for this kernel, no
 #                                   apparmor_parser) leaves them as they were; detach
@@ -154,13 +156,21 @@ cat >"$R/.vmt/boot2.sh" <<BOOT2
 cat /etc/secret >/dev/null; echo "E-UNCONFINED rc=\$?"
 \$L status --json; echo "E-STATUS rc=\$?"
 \$L apply /.vmt/p.kb; echo "E-AGAIN rc=\$?"
+# events, live from the audit records, while a read is refused and while it is permitted
+# in monitor mode (AE- and AM- blocks)
+\$L events --json --drain; echo "E-DRAIN rc=\$?"
+\$L events --json >/tmp/ae 2>&1 & ev=\$!
+sleep 1
 \$L run --target $TGT -- cat /etc/secret; echo "E-READ2 rc=\$?"
-\$L events --json --drain; echo "E-EVENTS rc=\$?"
+sleep 1; kill \$ev; wait \$ev; echo "AE-BEGIN"; cat /tmp/ae; echo "AE-EVENTS rc=\$?"
 \$L detach; echo "E-DETACH rc=\$?"
 grep -c karmorc /sys/kernel/security/apparmor/profiles; echo "E-GONE"
 \$L apply /.vmt/p.kb; echo "R-APPLY rc=\$?"
 \$L apply /.vmt/p.kb --mode=monitor; echo "M-APPLY rc=\$?"
+\$L events --json >/tmp/am 2>&1 & ev=\$!
+sleep 1
 \$L run --target $TGT -- cat /etc/secret >/dev/null; echo "M-READ rc=\$?"
+sleep 1; kill \$ev; wait \$ev; echo "AM-BEGIN"; cat /tmp/am; echo "AM-EVENTS rc=\$?"
 \$L status --json; echo "M-STATUS rc=\$?"
 \$L apply /.vmt/nobin.kb; echo "N-APPLY rc=\$?"
 \$L run --target $TGT -- cat /etc/secret >/dev/null; echo "N-READ rc=\$?"
@@ -207,24 +217,24 @@ grep -q 'apply: backend bpf (BPF-LSM is active)' <<<"$out" && grep -q '^E-APPLY 
 	ok "enforce: a signed bundle applied with BPF-LSM refuses the blocked read" ||
 	bad "enforce (BPF)" "$(sed -n '/^PROBE rc/,/^E-READ/p' <<<"$out")"
 events() { sed -n "/^$1-STATUS rc=/,/^$1-EVENTS rc=/p" <<<"$out" | grep '^{'; }
-python3 - "$(events E)" Block "Permission denied" <<'PY' 2>"$T/py.err" &&
+# events_say LINES ACTION RESULT ENFORCER [FLAGS]: the alerts about /etc/secret say so, policy ksp-web
+events_say() {
+	python3 - "$@" <<'PY' 2>"$T/py.err"
 import json, sys
 evs = [json.loads(l) for l in sys.argv[1].splitlines()]
 mine = [e for e in evs if e["Resource"] == "/etc/secret"]
 assert mine and all(e["Action"] == sys.argv[2] and e["PolicyName"] == "ksp-web" for e in mine), mine
-assert all(e["Result"] == sys.argv[3] for e in mine), mine
+assert all(e["Result"] == sys.argv[3] and e["Enforcer"] == sys.argv[4] for e in mine), mine
+assert all(e.get("KarmorFlags", "") == (sys.argv[5] if len(sys.argv) > 5 else "") for e in mine), mine
+assert all(e["Severity"] == "7" and e["Message"] == "web is confined" and e["Operation"] == "File" for e in mine), mine
 PY
+}
+events_say "$(events E)" Block "Permission denied" BPFLSM &&
 	ok "enforce: the event says Block, Permission denied, policy ksp-web" || bad "enforce events" "$(events E) $(tail -n 1 "$T/py.err")"
 grep -q '^M-APPLY rc=0' <<<"$out" && grep -q '^M-READ rc=0' <<<"$out" &&
 	ok "monitor: the same bundle with --mode=monitor permits the read" ||
 	bad "monitor (BPF)" "$(sed -n '/^E-DETACH/,/^M-READ/p' <<<"$out")"
-python3 - "$(events M)" Audit Passed <<'PY' 2>"$T/py.err" &&
-import json, sys
-evs = [json.loads(l) for l in sys.argv[1].splitlines()]
-mine = [e for e in evs if e["Resource"] == "/etc/secret"]
-assert mine and all(e["Action"] == sys.argv[2] and e["PolicyName"] == "ksp-web" for e in mine), mine
-assert all(e["Result"] == sys.argv[3] for e in mine), mine
-PY
+events_say "$(events M)" Audit Passed BPFLSM &&
 	ok "monitor: the event says Audit, Passed, policy ksp-web" || bad "monitor events" "$(events M) $(tail -n 1 "$T/py.err")"
 st=$(grep -B1 '^M-STATUS rc=0' <<<"$out" | head -n 1)
 python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["enforcement"]=="monitor" and d["targets"][0]["counters"]["blocked"]==0 and d["targets"][0]["counters"]["audited"]>=1, d' "$st" 2>/dev/null &&
@@ -284,16 +294,23 @@ python3 -c 'import json,sys; d=json.loads(sys.argv[1]); t=d["targets"][0]; asser
 grep -q '^E-AGAIN rc=0' <<<"$out" && grep -q "it replaced the profiles applied before" <<<"$out" &&
 	grep -q '^E-READ2 rc=1' <<<"$out" &&
 	ok "a second apply replaces the profiles in place: still enforcing" || bad "re-apply" "$(sed -n '/^E-STATUS/,/^E-READ2/p' <<<"$out")"
-grep -q '^E-EVENTS rc=1' <<<"$out" && grep -q "does not read yet" <<<"$out" &&
-	ok "events says that AppArmor's records are not read yet" || bad "events (AppArmor)" "$(sed -n '/^E-READ2/,/^E-EVENTS/p' <<<"$out")"
+grep -q '^E-DRAIN rc=2' <<<"$out" && grep -q "its events are read live from the audit records" <<<"$out" &&
+	ok "events --drain: AppArmor's events are read live, said so" || bad "events --drain (AppArmor)" "$(sed -n '/^E-AGAIN/,/^E-DRAIN/p' <<<"$out")"
+aevents() { sed -n "/^$1-BEGIN/,/^$1-EVENTS rc=/p" <<<"$out" | grep '^{'; }
+events_say "$(aevents AE)" Block "Permission denied" AppArmor &&
+	ok "events (AppArmor, enforce): the audit record as an alert: Block, Permission denied, policy ksp-web" ||
+	bad "events (AppArmor, enforce)" "$(sed -n '/^AE-BEGIN/,/^AE-EVENTS/p' <<<"$out") $(tail -n 1 "$T/py.err")"
 grep -q '^E-DETACH rc=0' <<<"$out" && grep -B1 '^E-GONE' <<<"$out" | grep -q '^0$' &&
-	ok "detach removes every profile" || bad "detach (AppArmor)" "$(sed -n '/^E-EVENTS/,/^E-GONE/p' <<<"$out")"
+	ok "detach removes every profile" || bad "detach (AppArmor)" "$(sed -n '/^AE-EVENTS/,/^E-GONE/p' <<<"$out")"
 grep -q '^R-APPLY rc=0' <<<"$out" && grep -q '^M-APPLY rc=0' <<<"$out" && grep -q '^M-READ rc=0' <<<"$out" &&
 	ok "monitor: a re-apply with --mode=monitor loads the complain build in place; the read is permitted" ||
 	bad "monitor (AppArmor)" "$(sed -n '/^E-GONE/,/^M-READ/p' <<<"$out")"
 st=$(grep -B1 '^M-STATUS rc=0' <<<"$out" | head -n 1)
 python3 -c 'import json,sys; d=json.loads(sys.argv[1]); t=d["targets"][0]; assert d["enforcement"]=="monitor" and t["profile_mode"]=="complain", d' "$st" 2>/dev/null &&
 	ok "status: monitor, the profile in complain mode" || bad "monitor status (AppArmor)" "$st"
+events_say "$(aevents AM)" Audit Passed AppArmor monitor &&
+	ok "events (AppArmor, monitor): the ALLOWED record as an alert: Audit, Passed, policy ksp-web" ||
+	bad "events (AppArmor, monitor)" "$(sed -n '/^AM-BEGIN/,/^AM-EVENTS/p' <<<"$out") $(tail -n 1 "$T/py.err")"
 log=$(sed -n '/^M-STATUS rc=/,/^M-LOG/p' <<<"$out")
 grep -q 'apparmor="ALLOWED".*name="/etc/secret"' <<<"$log" && grep -q 'apparmor="DENIED".*name="/etc/secret"' <<<"$log" &&
 	ok "the kernel logged the read DENIED in enforce mode and ALLOWED in monitor mode" || bad "AppArmor log" "$log"
