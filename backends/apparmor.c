@@ -1515,7 +1515,7 @@ static void aa_table_class(struct aa_state *st, struct be_buf *out, int ps, cons
 
 static void aa_write_rules(struct aa_state *st)
 {
-	struct be_buf *out = &be_new_file(st->ctx, fe_arena_printf(st->a, "apparmor-rules/%s.rules", st->t->name))->text;
+	struct be_buf *out = &be_new_file(st->ctx, fe_arena_printf(st->a, "%s/%s.rules", be_apparmor.tables, st->t->name))->text;
 	be_printf(out, "# karmorc %s: rule table of the AppArmor profiles of %s (karmor-loader events)\n",
 		  st->ctx->version ? st->ctx->version : "", st->t->name);
 	be_puts(out, "# @target\tname\thost|container\tnamespace\tkind\tworkload\tpod\tcontainer\timage\tlabels\n");
@@ -1729,6 +1729,7 @@ static const struct be_capability aa_caps[] = {
 const struct be_backend be_apparmor = {
 	.name = "apparmor",
 	.folder = "apparmor",
+	.tables = "apparmor-rules",
 	.built_for = "AppArmor 3 profiles as text for apparmor_parser (Debian 12: apparmor 3.0); the kernel with AppArmor an active LSM",
 	.subjects = BE_BOTH,
 	.caps = aa_caps,

@@ -143,6 +143,7 @@ struct be_capability {
 struct be_backend {
 	const char *name;		/* --target=NAME */
 	const char *folder;		/* its files go to DIR/<folder>/ (and nothing else does) */
+	const char *tables;		/* NULL, or the folder of its rule tables (karmor-loader events) */
 	const char *built_for;		/* what its artifacts need of a host (a bundle's manifest) */
 	unsigned subjects;		/* enum be_subjects: the targets it is given */
 	const struct be_capability *caps;	/* the capability matrix: every rule kind not listed is BE_FULL */

@@ -388,6 +388,9 @@ static int kc_write(struct kc_pipeline *pl)
 	for (size_t i = 0; i < pl->noutputs; i++) {
 		const char *folder = pl->outputs[i].backend->folder;
 		be_remove_stale(pl->outdir, folder, &pl->outputs[i].be, fe_arena_printf(&pl->arena, "%s/", folder));
+		const char *tables = pl->outputs[i].backend->tables;
+		if (tables)
+			be_remove_stale(pl->outdir, tables, &pl->outputs[i].be, fe_arena_printf(&pl->arena, "%s/", tables));
 	}
 	size_t nt = pl->targets.n;
 	/* a gap is counted per target it holds for (each decides skipped cases), though it is

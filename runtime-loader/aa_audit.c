@@ -144,7 +144,7 @@ static int aa_record(void *vctx, const char *rec)
 		kl_audit_string(aa, "family", sock.family, sizeof(sock.family));
 		kl_audit_string(aa, "sock_type", sock.type, sizeof(sock.type));
 		char num[16] = "";
-		kl_audit_string(aa, "protocol", num, sizeof(num));
+		kl_audit_raw(aa, "protocol", num, sizeof(num));
 		sock.protocol = (unsigned)strtoul(num, NULL, 10);
 		snprintf(sock.proto, sizeof(sock.proto), "%s", aa_proto_name(sock.protocol));
 		/* protocol 0: the family's default for the type */
@@ -173,7 +173,7 @@ static int aa_record(void *vctx, const char *rec)
 		kl_audit_string(aa, denied ? "denied_mask" : "requested_mask", mask, sizeof(mask));
 		op = aa_file_op(mask, operation);
 		char fsuid[24] = "", ouid[24] = "";
-		if (!kl_audit_string(aa, "fsuid", fsuid, sizeof(fsuid)) && !kl_audit_string(aa, "ouid", ouid, sizeof(ouid)))
+		if (!kl_audit_raw(aa, "fsuid", fsuid, sizeof(fsuid)) && !kl_audit_raw(aa, "ouid", ouid, sizeof(ouid)))
 			owner = !strcmp(fsuid, ouid);
 		opname = op == 'x' ? "Process" : "File", kop = op == 'x' ? "exec" : operation;
 		snprintf(resource, sizeof(resource), "%s", subject);

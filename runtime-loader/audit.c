@@ -216,6 +216,19 @@ static int hexval(char c)
 	return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
+int kl_audit_raw(const char *rec, const char *key, char *buf, size_t len)
+{
+	size_t n = 0;
+	const char *v = kl_audit_field(rec, key, &n);
+	if (!v || len == 0)
+		return -1;
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, v, n);
+	buf[n] = '\0';
+	return 0;
+}
+
 int kl_audit_string(const char *rec, const char *key, char *buf, size_t len)
 {
 	size_t n = 0;

@@ -9,6 +9,8 @@
  *   json.c    a small JSON writer (escapes anything a path can hold)
  *   bundle.c  a bundle's structure, hashes and minisign signature, in memory (bundle.h)
  *   verify.c  verify: those checks on files
+ *   audit.c   audit records -> alerts through karmorc's rule tables: avc.c (SELinux),
+ *             aa_audit.c (AppArmor)
  */
 #ifndef KL_LOADER_H
 #define KL_LOADER_H
@@ -280,8 +282,11 @@ void kl_audit_tables_free(struct kl_audit_table *t);
 int kl_audit_row_matches(const struct kl_audit_row *r, const char *s);
 /* the value of ` key=` in rec (quoted: without its quotes), or NULL; *n its length */
 const char *kl_audit_field(const char *rec, const char *key, size_t *n);
-/* a string field into buf, decoding the kernel's hex form; 0, or -1 when absent */
+/* a string field (name, comm, profile: what the kernel may write in hex) into buf,
+ * decoded; 0, or -1 when absent */
 int kl_audit_string(const char *rec, const char *key, char *buf, size_t len);
+/* a field as written (a number) into buf; 0, or -1 when absent */
+int kl_audit_raw(const char *rec, const char *key, char *buf, size_t len);
 long long kl_audit_time(const char *rec);	/* audit(SECONDS...), else now */
 /* each record from FILE ("-": stdin), or live from the audit multicast group until
  * SIGINT or SIGTERM (from NULL), to fn; 0, or -1 reported */
