@@ -239,12 +239,8 @@ static const char *errno_text(int32_t retval)
 	return strerror(-retval);
 }
 
-/* Go's omitempty, as KubeArmor's encoder writes its alerts: no empty string, no zero */
-static void str_nonempty(struct kl_json *j, const char *key, const char *s)
-{
-	if (s && *s)
-		kl_json_str(j, key, s);
-}
+/* Go's omitempty, as KubeArmor's encoder writes its alerts: no empty string, no zero
+ * (kl_json_str_nonempty) */
 static void strn_nonempty(struct kl_json *j, const char *key, const char *s, size_t n)
 {
 	if (n && s[0])
@@ -306,7 +302,7 @@ static void event_data(struct kl_json *j, const char *data, const char *resource
 
 void kl_alert_tags(struct kl_json *j, const char *tags)
 {
-	str_nonempty(j, "Tags", tags);
+	kl_json_str_nonempty(j, "Tags", tags);
 	if (*tags) {
 		kl_json_open(j, "ATags", '[');
 		for (const char *p = tags; *p;) {
@@ -446,23 +442,23 @@ int kl_alert_print(FILE *out, struct kl_json *j, const struct kl_alert_ctx *c, c
 	kl_json_open(j, NULL, '{');
 	kl_json_i64(j, "Timestamp", real_ns / 1000000000);
 	kl_json_str(j, "UpdatedTime", when);
-	str_nonempty(j, "HostName", c->host);
+	kl_json_str_nonempty(j, "HostName", c->host);
 	/* a container target from a workload inventory: who it is, in KubeArmor's keys
 	 * (PodName is the inventory's: "NAME-*" for a controller's pods) */
 	const struct karmor_image_identity *id = t ? t->img.ident : NULL;
 	if (id && !(id->flags & KARMOR_IDENT_HOST)) {
-		str_nonempty(j, "NamespaceName", kl_image_ref(&t->img, id->namespace_));
+		kl_json_str_nonempty(j, "NamespaceName", kl_image_ref(&t->img, id->namespace_));
 		kl_json_open(j, "Owner", '{');
-		str_nonempty(j, "Ref", kl_image_ref(&t->img, id->kind));
-		str_nonempty(j, "Name", kl_image_ref(&t->img, id->workload));
-		str_nonempty(j, "Namespace", kl_image_ref(&t->img, id->namespace_));
+		kl_json_str_nonempty(j, "Ref", kl_image_ref(&t->img, id->kind));
+		kl_json_str_nonempty(j, "Name", kl_image_ref(&t->img, id->workload));
+		kl_json_str_nonempty(j, "Namespace", kl_image_ref(&t->img, id->namespace_));
 		kl_json_close(j, '}');
-		str_nonempty(j, "PodName", kl_image_ref(&t->img, id->pod));
+		kl_json_str_nonempty(j, "PodName", kl_image_ref(&t->img, id->pod));
 		char *labels = kl_target_labels(&t->img);
-		str_nonempty(j, "Labels", labels);
+		kl_json_str_nonempty(j, "Labels", labels);
 		free(labels);
-		str_nonempty(j, "ContainerName", kl_image_ref(&t->img, id->container));
-		str_nonempty(j, "ContainerImage", kl_image_ref(&t->img, id->image));
+		kl_json_str_nonempty(j, "ContainerName", kl_image_ref(&t->img, id->container));
+		kl_json_str_nonempty(j, "ContainerImage", kl_image_ref(&t->img, id->image));
 	}
 	u64_nonzero(j, "HostPPID", e->ppid);
 	u64_nonzero(j, "HostPID", e->pid);
@@ -471,18 +467,18 @@ int kl_alert_print(FILE *out, struct kl_json *j, const struct kl_alert_ctx *c, c
 	u64_nonzero(j, "UID", e->uid);
 	strn_nonempty(j, "ParentProcessName", ppname, ppname_n);
 	strn_nonempty(j, "ProcessName", pname, pname_n);
-	str_nonempty(j, "PolicyName", policy);
+	kl_json_str_nonempty(j, "PolicyName", policy);
 	if (rule && rule->severity) {
 		char sev[8];
 		snprintf(sev, sizeof(sev), "%u", rule->severity);
 		kl_json_str(j, "Severity", sev);
 	}
 	kl_alert_tags(j, rule ? kl_image_str(&t->img, rule->tags) : "");
-	str_nonempty(j, "Message", rule ? kl_image_str(&t->img, rule->message) : "");
+	kl_json_str_nonempty(j, "Message", rule ? kl_image_str(&t->img, rule->message) : "");
 	kl_json_str(j, "Type", host ? "MatchedHostPolicy" : "MatchedPolicy");
 	strn_nonempty(j, "Source", src_known ? src : e->comm, src_known ? sizeof(e->source) : sizeof(e->comm));
 	kl_json_str(j, "Operation", operation);
-	str_nonempty(j, "Resource", resource);
+	kl_json_str_nonempty(j, "Resource", resource);
 	kl_json_str(j, "Data", data_s);
 	event_data(j, data_s, e->op == KARMOR_OP_SOCKET ? resource : "");
 	kl_json_str(j, "Enforcer", e->op == KARMOR_OP_SYSCALL ? "eBPF Monitor" : "BPFLSM");
@@ -491,8 +487,8 @@ int kl_alert_print(FILE *out, struct kl_json *j, const struct kl_alert_ctx *c, c
 	if (e->retval < 0 && e->retval != -EACCES && e->op != KARMOR_OP_SYSCALL)
 		kl_json_str(j, "KarmorResult", errno_text(e->retval));
 	kl_json_str(j, "KarmorOp", op ? op->name : "unknown");
-	str_nonempty(j, "KarmorArg", arg);
-	str_nonempty(j, "KarmorTarget", t ? t->name : "");
+	kl_json_str_nonempty(j, "KarmorArg", arg);
+	kl_json_str_nonempty(j, "KarmorTarget", t ? t->name : "");
 	u64_nonzero(j, "KarmorRuleId", e->rule);
 	if (rule) {
 		char loc[PATH_MAX + 32];
@@ -500,7 +496,7 @@ int kl_alert_print(FILE *out, struct kl_json *j, const struct kl_alert_ctx *c, c
 		kl_json_str(j, "KarmorLocation", loc);
 	}
 	u64_nonzero(j, "KarmorCgroup", e->cgroup_id);
-	str_nonempty(j, "KarmorFlags", flags);
+	kl_json_str_nonempty(j, "KarmorFlags", flags);
 	kl_json_close(j, '}');
 	return kl_json_print(j, out);
 }

@@ -258,12 +258,6 @@ int kl_audit_string(const char *rec, const char *key, char *buf, size_t len)
 
 /* ------------------------------------------------------------ the alert */
 
-static void str_nonempty(struct kl_json *j, const char *key, const char *s)
-{
-	if (s && *s)
-		kl_json_str(j, key, s);
-}
-
 int kl_audit_print(struct kl_json *j, int json, const struct kl_audit_alert *a)
 {
 	const struct kl_audit_row *r = a->row;
@@ -283,43 +277,43 @@ int kl_audit_print(struct kl_json *j, int json, const struct kl_audit_alert *a)
 	kl_json_open(j, NULL, '{');
 	kl_json_i64(j, "Timestamp", a->secs);
 	kl_json_str(j, "UpdatedTime", when);
-	str_nonempty(j, "HostName", a->host);
+	kl_json_str_nonempty(j, "HostName", a->host);
 	/* a container target: who it is, as BPF events of its image say */
 	if (w && !w->host) {
-		str_nonempty(j, "NamespaceName", w->ns);
+		kl_json_str_nonempty(j, "NamespaceName", w->ns);
 		kl_json_open(j, "Owner", '{');
-		str_nonempty(j, "Ref", w->kind);
-		str_nonempty(j, "Name", w->workload);
-		str_nonempty(j, "Namespace", w->ns);
+		kl_json_str_nonempty(j, "Ref", w->kind);
+		kl_json_str_nonempty(j, "Name", w->workload);
+		kl_json_str_nonempty(j, "Namespace", w->ns);
 		kl_json_close(j, '}');
-		str_nonempty(j, "PodName", w->pod);
-		str_nonempty(j, "Labels", w->labels);
-		str_nonempty(j, "ContainerName", w->container);
-		str_nonempty(j, "ContainerImage", w->image);
+		kl_json_str_nonempty(j, "PodName", w->pod);
+		kl_json_str_nonempty(j, "Labels", w->labels);
+		kl_json_str_nonempty(j, "ContainerName", w->container);
+		kl_json_str_nonempty(j, "ContainerImage", w->image);
 	}
 	if (a->pid[0])
 		kl_json_i64(j, "HostPID", strtoll(a->pid, NULL, 10));
-	str_nonempty(j, "ParentProcessName", a->parent);
-	str_nonempty(j, "ProcessName", a->process);
+	kl_json_str_nonempty(j, "ParentProcessName", a->parent);
+	kl_json_str_nonempty(j, "ProcessName", a->process);
 	kl_json_str(j, "PolicyName", r->policy);
 	if (strcmp(r->severity, "0"))
 		kl_json_str(j, "Severity", r->severity);
 	kl_alert_tags(j, r->tags);
-	str_nonempty(j, "Message", r->message);
+	kl_json_str_nonempty(j, "Message", r->message);
 	kl_json_str(j, "Type", w && !w->host ? "MatchedPolicy" : "MatchedHostPolicy");
-	str_nonempty(j, "Source", a->comm);
+	kl_json_str_nonempty(j, "Source", a->comm);
 	kl_json_str(j, "Operation", a->operation);
-	str_nonempty(j, "Resource", a->resource);
+	kl_json_str_nonempty(j, "Resource", a->resource);
 	kl_json_str(j, "Data", a->data);
 	kl_json_str(j, "Enforcer", a->enforcer);
 	kl_json_str(j, "Action", a->action);
 	kl_json_str(j, "Result", a->result);
 	kl_json_str(j, "KarmorOp", a->kop);
-	str_nonempty(j, "KarmorArg", a->karg);
+	kl_json_str_nonempty(j, "KarmorArg", a->karg);
 	kl_json_str(j, "KarmorTarget", r->target);
 	kl_json_str(j, "KarmorLocation", r->location);
-	str_nonempty(j, "KarmorType", a->ktype);
-	str_nonempty(j, "KarmorFlags", a->flags);
+	kl_json_str_nonempty(j, "KarmorType", a->ktype);
+	kl_json_str_nonempty(j, "KarmorFlags", a->flags);
 	kl_json_close(j, '}');
 	return kl_json_print(j, stdout);
 }

@@ -279,3 +279,9 @@ const char *kl_vis(const char *s)
 {
 	return kl_visn(s, s ? strlen(s) : 0);
 }
+
+void kl_json_str_nonempty(struct kl_json *j, const char *key, const char *s)
+{
+	if (s && *s)
+		kl_json_str(j, key, s);
+}

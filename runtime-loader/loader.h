@@ -336,6 +336,8 @@ void kl_json_free(struct kl_json *j);
 void kl_json_open(struct kl_json *j, const char *key, char brace);	/* '{' or '[' */
 void kl_json_close(struct kl_json *j, char brace);			/* '}' or ']' */
 void kl_json_str(struct kl_json *j, const char *key, const char *s);
+/* s unless NULL or empty (Go's omitempty, as KubeArmor's encoder writes its alerts) */
+void kl_json_str_nonempty(struct kl_json *j, const char *key, const char *s);
 /* at most n bytes of s, up to a NUL: for fixed-size fields */
 void kl_json_strn(struct kl_json *j, const char *key, const char *s, size_t n);
 void kl_json_u64(struct kl_json *j, const char *key, uint64_t v);

@@ -505,12 +505,14 @@ int kl_remove_state_dir(const char *state_dir)
 	while ((de = readdir(d))) {
 		const char *n = de->d_name;
 		size_t len = strlen(n), sl = strlen(KARMOR_IMAGE_SUFFIX);
-		size_t al = strlen(KL_AA_BUILD_SUFFIX);
-		/* an AppArmor state's files, and the *.new ones a killed re-apply left */
+		size_t al = strlen(KL_AA_BUILD_SUFFIX), rl = strlen(KL_AA_RULES_SUFFIX);
+		/* an AppArmor state's files (its builds and rule tables), and the *.new ones a
+		 * killed re-apply left */
 		char base[256];
 		snprintf(base, sizeof(base), "%.*s", len > 4 && !strcmp(n + len - 4, ".new") ? (int)(len - 4) : (int)len, n);
 		size_t bl = strlen(base);
-		int aa = !strcmp(base, KL_AA_STATE_FILE) || (bl > al && !strcmp(base + bl - al, KL_AA_BUILD_SUFFIX));
+		int aa = !strcmp(base, KL_AA_STATE_FILE) || (bl > al && !strcmp(base + bl - al, KL_AA_BUILD_SUFFIX)) ||
+			 (bl > rl && !strcmp(base + bl - rl, KL_AA_RULES_SUFFIX));
 		int ours = !strcmp(n, KL_STATE_FILE) || aa || !strncmp(n, KL_RUN_PREFIX, strlen(KL_RUN_PREFIX)) ||
 			   (len > sl && !strcmp(n + len - sl, KARMOR_IMAGE_SUFFIX));
 		if (ours && unlinkat(dirfd(d), n, 0) && errno != ENOENT) {
