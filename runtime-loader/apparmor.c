@@ -10,11 +10,15 @@
  *   enforcement<TAB>enforce|monitor
  *   source<TAB>binary|apparmor_parser
  *   profile<TAB>TARGET<TAB>PROFILE_NAME      (one per target)
- * and each loaded build as STATE_DIR/TARGET.aa.  A re-apply replaces the profiles in
- * place (the kernel swaps each one whole), adds the new ones, and removes the ones the new
- * bundle no longer has; if the kernel refuses one, the profiles it replaced get their
- * loaded builds back and the ones it added are removed.
+ *   rules<TAB>TARGET                         (a target with a rule table)
+ * and each loaded build as STATE_DIR/TARGET.aa, each rule table as TARGET.rules (events
+ * attribute the audit records with it).  Every profile of an apply goes to the kernel in
+ * one write, which replaces the loaded ones in place and loads the others, all or none;
+ * a re-apply then removes the profiles the new bundle no longer has.  The apply is
+ * journaled (below), so a loader killed at any step leaves the old profiles or the new ones
+ * enforcing, and the next command finishes or undoes it.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -239,6 +243,8 @@ struct aa_state {
 	char source[32];
 	unsigned n;
 	char **target, **name;
+	unsigned nrules;
+	char **rules;	/* the targets with a rule table (TARGET.rules) */
 };
 
 static void aa_state_free(struct aa_state *st)
@@ -247,9 +253,20 @@ static void aa_state_free(struct aa_state *st)
 		free(st->target[i]);
 		free(st->name[i]);
 	}
+	for (unsigned i = 0; i < st->nrules; i++)
+		free(st->rules[i]);
 	free(st->target);
 	free(st->name);
+	free(st->rules);
 	memset(st, 0, sizeof(*st));
+}
+
+static int aa_state_has_rules(const struct aa_state *st, const char *target)
+{
+	for (unsigned i = 0; i < st->nrules; i++)
+		if (!strcmp(st->rules[i], target))
+			return 1;
+	return 0;
 }
 
 int kl_aa_applied(const char *state_dir)
@@ -274,6 +291,13 @@ static int aa_state_line(void *ctx, char *line, int lineno, int complete)
 		st->monitor = !strcmp(tab + 1, "monitor");
 	} else if (tab && !tab2 && !strncmp(line, "source\t", 7)) {
 		snprintf(st->source, sizeof(st->source), "%s", tab + 1);
+	} else if (tab && !tab2 && !strncmp(line, "rules\t", 6) && tab[1]) {
+		char **r = realloc(st->rules, (st->nrules + 1) * sizeof(*r));
+		if (r)
+			st->rules = r;
+		ok = r && (r[st->nrules] = strdup(tab + 1));
+		if (ok)
+			st->nrules++;
 	} else if (tab2 && !strchr(tab2 + 1, '\t') && !strncmp(line, "profile\t", 8) && tab2 > tab + 1 && tab2[1]) {
 		char **t = realloc(st->target, (st->n + 1) * sizeof(*t));
 		if (t)
@@ -294,12 +318,13 @@ static int aa_state_line(void *ctx, char *line, int lineno, int complete)
 	return ok ? 0 : -1;
 }
 
-/* 1 read, 0 none, -1 damaged or unreadable (reported) */
-static int aa_state_read(const char *state_dir, struct aa_state *st)
+/* STATE_DIR/apparmor + suffix ("": the applied state; ".new", ".next": an apply's, see
+ * the journal below): 1 read, 0 none, -1 damaged or unreadable (reported) */
+static int aa_state_read_as(const char *state_dir, const char *suffix, struct aa_state *st)
 {
 	char path[PATH_MAX];
 	memset(st, 0, sizeof(*st));
-	snprintf(path, sizeof(path), "%s/%s", state_dir, KL_AA_STATE_FILE);
+	snprintf(path, sizeof(path), "%s/%s%s", state_dir, KL_AA_STATE_FILE, suffix);
 	int r = kl_read_lines(path, aa_state_line, st);
 	if (r == 0)
 		return 0;
@@ -309,6 +334,11 @@ static int aa_state_read(const char *state_dir, struct aa_state *st)
 		return -1;
 	}
 	return 1;
+}
+
+static int aa_state_read(const char *state_dir, struct aa_state *st)
+{
+	return aa_state_read_as(state_dir, "", st);
 }
 
 int kl_aa_monitor(const char *state_dir)
@@ -347,7 +377,26 @@ static const char *loaded_mode(const char *name, char *buf, size_t len)
 	return found;
 }
 
-/* the state file and each build, in dir, as NAME + suffix */
+/* ------------------------------------------------------------ the journal
+ *
+ * An apply is journaled in STATE_DIR, so that a loader killed at any step leaves either
+ * the profiles applied before or the new ones enforcing (never a mix, never neither), and
+ * the next command settles on one with its state:
+ *   1. staged: each build and rule table as TARGET.aa.new, TARGET.rules.new, then the new
+ *      state as apparmor.new (the kernel untouched);
+ *   2. recorded: apparmor.new renamed apparmor.next, the point of no return;
+ *   3. loaded: every profile in one write to the kernel's replace interface, which takes
+ *      all of them or none (it replaces what is loaded, loads the rest);
+ *   4. finished: the applied profiles the new bundle lacks removed, the builds renamed,
+ *      the tables of the targets that went removed, apparmor.next renamed apparmor.
+ * kl_aa_recover (run by the next apply, detach, status, run, events) deletes what an apply
+ * killed before step 2 staged, and does steps 3 and 4 again for one killed after it (each
+ * step is idempotent, so recovery may be killed too). */
+
+#define KL_AA_STAGED ".new"
+#define KL_AA_LOADED ".next"
+
+/* the state file and each build and rule table, in dir, with suffix */
 static int write_files(const struct kl_aa_set *s, const char *dir, const char *suffix, int monitor, const char *source)
 {
 	char path[PATH_MAX + 300];
@@ -370,57 +419,15 @@ static int write_files(const struct kl_aa_set *s, const char *dir, const char *s
 		fprintf(f, "%s\nenforcement\t%s\nsource\t%s\n", KL_AA_MAGIC, monitor ? "monitor" : "enforce", source);
 		for (unsigned i = 0; i < s->n; i++)
 			fprintf(f, "profile\t%s\t%s\n", s->p[i].target, s->p[i].name);
+		for (unsigned i = 0; i < s->n; i++)
+			if (s->p[i].rules)
+				fprintf(f, "rules\t%s\n", s->p[i].target);
 		ok = !ferror(f);
 		ok &= fclose(f) == 0;
 	}
 	if (!ok)
 		kl_err("cannot write the state %s: %s", path, strerror(errno));
 	return ok ? 0 : -1;
-}
-
-/* A first apply: the directory made whole beside STATE_DIR, then renamed.  A re-apply:
- * the files written as *.new in STATE_DIR, then STATE_DIR/apparmor.new renamed over
- * STATE_DIR/apparmor (from there on the new state holds), then the builds. */
-static int write_state(const struct kl_aa_set *s, const char *state_dir, int monitor, const char *source,
-		       const struct aa_state *old)
-{
-	char tmp[PATH_MAX], from[PATH_MAX + 300], to[PATH_MAX + 300];
-	if (old) {
-		if (write_files(s, state_dir, ".new", monitor, source))
-			return -1;
-		snprintf(from, sizeof(from), "%s/%s.new", state_dir, KL_AA_STATE_FILE);
-		snprintf(to, sizeof(to), "%s/%s", state_dir, KL_AA_STATE_FILE);
-		if (rename(from, to)) {
-			kl_err("cannot write the state %s: %s", to, strerror(errno));
-			return -1;
-		}
-		for (unsigned i = 0; i < s->n; i++) {
-			snprintf(from, sizeof(from), "%s/%s%s.new", state_dir, s->p[i].target, KL_AA_BUILD_SUFFIX);
-			snprintf(to, sizeof(to), "%s/%s%s", state_dir, s->p[i].target, KL_AA_BUILD_SUFFIX);
-			if (rename(from, to))
-				kl_warn("%s: %s (a later re-apply that fails cannot restore this profile)", to, strerror(errno));
-			snprintf(from, sizeof(from), "%s/%s%s.new", state_dir, s->p[i].target, KL_AA_RULES_SUFFIX);
-			snprintf(to, sizeof(to), "%s/%s%s", state_dir, s->p[i].target, KL_AA_RULES_SUFFIX);
-			if (s->p[i].rules ? rename(from, to) != 0 : unlink(to) != 0 && errno != ENOENT)
-				kl_warn("%s: %s (events may name the rules of the profile replaced)", to, strerror(errno));
-		}
-		return 0;
-	}
-	snprintf(tmp, sizeof(tmp), "%s.new-%ld", state_dir, (long)getpid());
-	if (mkdir(tmp, 0700)) {
-		kl_err("cannot make the state directory %s: %s", tmp, strerror(errno));
-		return -1;
-	}
-	if (write_files(s, tmp, "", monitor, source) || rename(tmp, state_dir)) {
-		int e = errno;
-		if (e == ENOTEMPTY || e == EEXIST)
-			kl_err("%s exists and holds files that are not a karmor-loader state; remove it first", state_dir);
-		else if (e)
-			kl_err("cannot write the state %s: %s", state_dir, strerror(e));
-		kl_remove_state_dir(tmp);
-		return -1;
-	}
-	return 0;
 }
 
 /* the applied profile of old named name: its index, or -1 */
@@ -432,27 +439,185 @@ static int old_index(const struct aa_state *old, const char *name)
 	return -1;
 }
 
-/* undoes the first n loads of this apply: a replaced profile gets its applied build back
- * (STATE_DIR/TARGET.aa), an added one goes */
-static void undo_loads(aa_kernel_interface *ki, struct kl_aa_set *s, unsigned n, const struct aa_state *old,
-		       const char *state_dir)
+/* STATE_DIR/TARGET + suffix + suffix2 into path */
+static void state_path(char *path, size_t len, const char *state_dir, const char *target, const char *suffix,
+		       const char *suffix2)
 {
-	for (unsigned i = n; i-- > 0;) {
-		int k = old_index(old, s->p[i].name);
-		if (k < 0) {
-			if (aa_kernel_interface_remove_policy(ki, s->p[i].name) && errno != ENOENT)
-				kl_err("rollback: cannot remove the profile %s: %s", s->p[i].name, strerror(errno));
+	snprintf(path, len, "%s/%s%s%s", state_dir, target, suffix, suffix2);
+}
+
+/* every staged file (NAME.new) of state_dir: removed (remove), or is there one? */
+static int staged_files(const char *state_dir, int remove)
+{
+	DIR *d = opendir(state_dir);
+	if (!d)
+		return 0;
+	struct dirent *e;
+	size_t sl = strlen(KL_AA_STAGED);
+	int found = 0;
+	while ((e = readdir(d)) && (remove || !found)) {
+		size_t n = strlen(e->d_name);
+		if (n <= sl || strcmp(e->d_name + n - sl, KL_AA_STAGED))
 			continue;
-		}
+		found = 1;
+		if (remove && unlinkat(dirfd(d), e->d_name, 0) && errno != ENOENT)
+			kl_warn("%s/%s: cannot remove: %s", state_dir, e->d_name, strerror(errno));
+	}
+	closedir(d);
+	return found;
+}
+
+/* what an apply staged before recording it, deleted (the kernel was not touched); 0, or
+ * -1 reported */
+static int undo_apply(const char *state_dir)
+{
+	staged_files(state_dir, 1);
+	char path[PATH_MAX + 32];
+	snprintf(path, sizeof(path), "%s/%s", state_dir, KL_AA_STATE_FILE);
+	/* a first apply's directory goes with it */
+	if (access(path, F_OK) == 0 || errno != ENOENT)
+		return 0;
+	return kl_remove_state_dir(state_dir);
+}
+
+/* the new builds of a recorded apply (TARGET.aa.new, or TARGET.aa once finish_apply moved
+ * it), in one write to the kernel; 0, or -1 reported */
+static int load_recorded(aa_kernel_interface *ki, const char *state_dir, const struct aa_state *next)
+{
+	unsigned char *all = NULL;
+	size_t len = 0;
+	int rc = 0;
+	for (unsigned i = 0; i < next->n && rc == 0; i++) {
 		char path[PATH_MAX + 300];
-		snprintf(path, sizeof(path), "%s/%s%s", state_dir, old->target[k], KL_AA_BUILD_SUFFIX);
-		size_t len = 0;
-		unsigned char *b = kl_slurp(path, &len, KL_AA_MAX_TEXT);
-		if (!b || aa_kernel_interface_replace_policy(ki, (const char *)b, len))
-			kl_err("rollback: cannot restore the profile %s from %s: %s; it stays the new bundle's",
-			       s->p[i].name, path, strerror(errno));
+		state_path(path, sizeof(path), state_dir, next->target[i], KL_AA_BUILD_SUFFIX, KL_AA_STAGED);
+		if (access(path, F_OK))
+			state_path(path, sizeof(path), state_dir, next->target[i], KL_AA_BUILD_SUFFIX, "");
+		size_t n = 0;
+		unsigned char *b = kl_slurp(path, &n, KL_AA_MAX_TEXT);
+		unsigned char *more = b ? realloc(all, len + n + 1) : NULL;
+		if (!more) {
+			kl_err("%s: %s", path, strerror(errno));
+			rc = -1;
+		} else {
+			all = more;
+			memcpy(all + len, b, n);
+			len += n;
+		}
 		free(b);
 	}
+	if (rc == 0 && len && aa_kernel_interface_replace_policy(ki, (const char *)all, len)) {
+		kl_err("the kernel refused the profiles: %s", strerror(errno));
+		rc = -1;
+	}
+	free(all);
+	return rc;
+}
+
+/* step 4 of a recorded and loaded apply; 0, or -1 reported */
+static int finish_apply(aa_kernel_interface *ki, const char *state_dir)
+{
+	struct aa_state next, old;
+	int have_next = aa_state_read_as(state_dir, KL_AA_LOADED, &next);
+	int have_old = aa_state_read(state_dir, &old);
+	int rc = have_next <= 0 || have_old < 0 ? -1 : 0;
+	char from[PATH_MAX + 300], to[PATH_MAX + 300];
+	/* the applied profiles the new bundle does not have */
+	for (unsigned i = 0; rc == 0 && have_old > 0 && i < old.n; i++) {
+		if (old_index(&next, old.name[i]) >= 0)
+			continue;
+		if (aa_kernel_interface_remove_policy(ki, old.name[i]) && errno != ENOENT) {
+			kl_err("cannot remove the profile %s, which the new bundle does not have: %s", kl_vis(old.name[i]),
+			       strerror(errno));
+			rc = -1;
+		}
+		KL_CHECKPOINT("a profile the new bundle lacks removed");
+	}
+	/* the new builds and tables in place (a table the new bundle lacks goes) */
+	for (unsigned i = 0; rc == 0 && i < next.n; i++) {
+		const char *t = next.target[i];
+		state_path(from, sizeof(from), state_dir, t, KL_AA_BUILD_SUFFIX, KL_AA_STAGED);
+		state_path(to, sizeof(to), state_dir, t, KL_AA_BUILD_SUFFIX, "");
+		if (rename(from, to) && errno != ENOENT)
+			rc = -1;
+		state_path(from, sizeof(from), state_dir, t, KL_AA_RULES_SUFFIX, KL_AA_STAGED);
+		if (rc == 0)
+			state_path(to, sizeof(to), state_dir, t, KL_AA_RULES_SUFFIX, "");
+		if (rc == 0 && (aa_state_has_rules(&next, t) ? rename(from, to) : unlink(to)) && errno != ENOENT)
+			rc = -1;
+		if (rc)
+			kl_err("cannot put %s in place: %s", to, strerror(errno));
+		KL_CHECKPOINT("a build in place");
+	}
+	/* the builds and tables of the targets that went */
+	for (unsigned i = 0; rc == 0 && have_old > 0 && i < old.n; i++) {
+		int kept = 0;
+		for (unsigned k = 0; k < next.n && !kept; k++)
+			kept = !strcmp(next.target[k], old.target[i]);
+		for (int k = 0; k < 2 && !kept; k++) {
+			state_path(to, sizeof(to), state_dir, old.target[i], k ? KL_AA_RULES_SUFFIX : KL_AA_BUILD_SUFFIX, "");
+			unlink(to);
+		}
+	}
+	snprintf(from, sizeof(from), "%s/%s%s", state_dir, KL_AA_STATE_FILE, KL_AA_LOADED);
+	snprintf(to, sizeof(to), "%s/%s", state_dir, KL_AA_STATE_FILE);
+	if (rc == 0 && rename(from, to)) {
+		kl_err("cannot put %s in place: %s", to, strerror(errno));
+		rc = -1;
+	}
+	aa_state_free(&next);
+	aa_state_free(&old);
+	return rc;
+}
+
+int kl_aa_recover(const char *state_dir)
+{
+	char path[PATH_MAX + 32];
+	snprintf(path, sizeof(path), "%s/%s%s", state_dir, KL_AA_STATE_FILE, KL_AA_LOADED);
+	int recorded = access(path, F_OK) == 0;
+	if (!recorded && !staged_files(state_dir, 0))
+		return 0;
+	sigset_t old;
+	kl_hold_signals(&old);
+	int rc = 0;
+	if (recorded) {
+		aa_kernel_interface *ki = NULL;
+		struct aa_state next;
+		if (aa_kernel_interface_new(&ki, NULL, NULL)) {
+			kl_err("AppArmor's policy interface: %s", strerror(errno));
+			rc = -1;
+		} else if (aa_state_read_as(state_dir, KL_AA_LOADED, &next) <= 0) {
+			rc = -1;
+		} else {
+			rc = load_recorded(ki, state_dir, &next);
+			aa_state_free(&next);
+			if (rc == 0)
+				rc = finish_apply(ki, state_dir);
+		}
+		aa_kernel_interface_unref(ki);
+	} else {
+		rc = undo_apply(state_dir);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (rc)
+		kl_err("an AppArmor apply that was interrupted left %s, which could not be %s; run 'karmor-loader "
+		       "detach'", state_dir, recorded ? "finished" : "undone");
+	else
+		kl_warn("an AppArmor apply that was interrupted was %s", recorded ? "finished" : "undone");
+	return rc;
+}
+
+/* an empty directory? */
+static int dir_empty(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	struct dirent *e;
+	int empty = 1;
+	while (empty && (e = readdir(d)))
+		empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+	closedir(d);
+	return empty;
 }
 
 static int cmp_profile(const void *x, const void *y)
@@ -476,6 +641,8 @@ int kl_aa_apply(struct kl_aa_set *s, const char *state_dir, int monitor, const c
 			return KL_EXIT_FAIL;
 		}
 	}
+	if (kl_aa_recover(state_dir))
+		return KL_EXIT_FAIL;
 	struct aa_state old;
 	int have_old = aa_state_read(state_dir, &old);
 	if (have_old < 0)
@@ -529,53 +696,72 @@ int kl_aa_apply(struct kl_aa_set *s, const char *state_dir, int monitor, const c
 		s->p[i].loaded = match ? s->p[i].bin[monitor] : s->p[i].compiled;
 		s->p[i].llen = match ? s->p[i].blen[monitor] : s->p[i].clen;
 	}
-	/* from here on a signal must not leave half the profiles loaded */
+	/* a profile of the bundle already loaded, not by this state: not ours to replace */
+	for (unsigned i = 0; i < s->n; i++) {
+		char mode[32];
+		if (old_index(have_old ? &old : NULL, s->p[i].name) < 0 && loaded_mode(s->p[i].name, mode, sizeof(mode))) {
+			kl_err("%s: a profile %s is already loaded, not by this loader's state; remove it first",
+			       s->p[i].target, kl_vis(s->p[i].name));
+			goto out;
+		}
+	}
+	if (!have_old && mkdir(state_dir, 0700) && (errno != EEXIST || !dir_empty(state_dir))) {
+		if (errno == EEXIST)
+			kl_err("%s exists and holds files that are not a karmor-loader state; remove it first", state_dir);
+		else
+			kl_err("cannot make the state directory %s: %s", state_dir, strerror(errno));
+		goto out;
+	}
+	/* every profile in one write: the kernel takes all of them or none */
+	size_t total = 0;
+	for (unsigned i = 0; i < s->n; i++)
+		total += s->p[i].llen;
+	unsigned char *all = malloc(total ? total : 1);
+	if (!all) {
+		kl_err("out of memory");
+		goto out;
+	}
+	for (size_t i = 0, off = 0; i < s->n; off += s->p[i].llen, i++)
+		memcpy(all + off, s->p[i].loaded, s->p[i].llen);
+
+	/* from here on a signal must not leave half an apply (a kill is kl_aa_recover's) */
 	sigset_t old_mask;
 	kl_hold_signals(&old_mask);
-	unsigned loaded = 0;
-	for (; loaded < s->n; loaded++) {
-		struct kl_aa_profile *p = &s->p[loaded];
-		int replace = old_index(have_old ? &old : NULL, p->name) >= 0;
-		if (replace ? aa_kernel_interface_replace_policy(ki, (const char *)p->loaded, p->llen)
-			    : aa_kernel_interface_load_policy(ki, (const char *)p->loaded, p->llen)) {
+	char staged[PATH_MAX + 32], recorded_path[PATH_MAX + 32];
+	snprintf(staged, sizeof(staged), "%s/%s%s", state_dir, KL_AA_STATE_FILE, KL_AA_STAGED);
+	snprintf(recorded_path, sizeof(recorded_path), "%s/%s%s", state_dir, KL_AA_STATE_FILE, KL_AA_LOADED);
+	int recorded = 0, loaded = 0;
+	if (write_files(s, state_dir, KL_AA_STAGED, monitor, source) == 0) {
+		KL_CHECKPOINT("the new state staged");
+		recorded = rename(staged, recorded_path) == 0;
+		if (!recorded)
+			kl_err("cannot write the state %s: %s", recorded_path, strerror(errno));
+	}
+	if (recorded) {
+		KL_CHECKPOINT("the apply recorded");
+		if (aa_kernel_interface_replace_policy(ki, (const char *)all, total)) {
 			int e = errno;
-			if (e == EEXIST)
-				kl_err("%s: a profile %s is already loaded, not by this loader's state; remove it first",
-				       p->target, kl_vis(p->name));
-			else if (e == EACCES || e == EPERM)
-				kl_err("%s: the kernel refused the profile %s: %s (loading AppArmor policy needs "
-				       "CAP_MAC_ADMIN)",
-				       p->target, kl_vis(p->name), strerror(e));
-			else
-				kl_err("%s: the kernel refused the profile %s: %s", p->target, kl_vis(p->name), strerror(e));
-			break;
+			kl_err("the kernel refused the profiles: %s%s", strerror(e),
+			       e == EACCES || e == EPERM ? " (loading AppArmor policy needs CAP_MAC_ADMIN)" : "");
+			/* it took none of them: the record goes too */
+			if (unlink(recorded_path))
+				kl_err("cannot remove %s: %s", recorded_path, strerror(errno));
+		} else {
+			loaded = 1;
 		}
 	}
-	if (loaded == s->n && write_state(s, state_dir, monitor, source, have_old ? &old : NULL) == 0) {
+	if (loaded) {
+		KL_CHECKPOINT("the profiles loaded");
 		rc = KL_EXIT_OK;
-		/* the applied profiles the new bundle does not have, and their builds */
-		for (unsigned i = 0; have_old && i < old.n; i++) {
-			int kept = 0;
-			for (unsigned k = 0; k < s->n && !kept; k++)
-				kept = !strcmp(s->p[k].name, old.name[i]);
-			if (!kept && aa_kernel_interface_remove_policy(ki, old.name[i]) && errno != ENOENT)
-				kl_warn("cannot remove the profile %s, which the new bundle does not have: %s",
-					kl_vis(old.name[i]), strerror(errno));
-			kept = 0;
-			for (unsigned k = 0; k < s->n && !kept; k++)
-				kept = !strcmp(s->p[k].target, old.target[i]);
-			char path[PATH_MAX + 300];
-			snprintf(path, sizeof(path), "%s/%s%s", state_dir, old.target[i], KL_AA_BUILD_SUFFIX);
-			if (!kept)
-				unlink(path);
-			snprintf(path, sizeof(path), "%s/%s%s", state_dir, old.target[i], KL_AA_RULES_SUFFIX);
-			if (!kept)
-				unlink(path);
-		}
+		if (finish_apply(ki, state_dir))
+			kl_warn("the new profiles enforce; the next karmor-loader command finishes the state in %s",
+				kl_vis(state_dir));
 	} else {
-		undo_loads(ki, s, loaded, have_old ? &old : NULL, state_dir);
+		if (undo_apply(state_dir))
+			kl_err("the state in %s could not be put back; run 'karmor-loader detach'", kl_vis(state_dir));
 		kl_err("nothing was applied%s", have_old ? "; the profiles applied before enforce" : "");
 	}
+	free(all);
 	sigprocmask(SIG_SETMASK, &old_mask, NULL);
 	if (rc == KL_EXIT_OK) {
 		for (unsigned i = 0; i < s->n; i++)

@@ -195,6 +195,15 @@ int kl_recover_dirs(const struct kl_dirs *d)
 	kl_side_path(pin_next, sizeof(pin_next), pin_dir, KL_NEXT_SUFFIX);
 	kl_side_path(pin_prev, sizeof(pin_prev), pin_dir, KL_PREV_SUFFIX);
 	int rc = 0;
+	/* an AppArmor apply that was killed (under the lock its apply holds) */
+	char aa_loaded[PATH_MAX + 32], aa_staged[PATH_MAX + 32];
+	snprintf(aa_loaded, sizeof(aa_loaded), "%s/%s.next", d->state_dir, KL_AA_STATE_FILE);
+	snprintf(aa_staged, sizeof(aa_staged), "%s/%s.new", d->state_dir, KL_AA_STATE_FILE);
+	if (exists(aa_loaded) || exists(aa_staged)) {
+		int lock = kl_lock(d->state_dir);
+		rc = kl_aa_recover(d->state_dir);
+		kl_unlock(lock);
+	}
 	if (exists(state_next) || exists(state_prev) || exists(pin_next) || exists(pin_prev)) {
 		sigset_t old;
 		kl_hold_signals(&old);

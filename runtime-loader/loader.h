@@ -211,6 +211,9 @@ int kl_aa_apply(struct kl_aa_set *s, const char *state_dir, int monitor, const c
 int kl_aa_applied(const char *state_dir);
 /* the applied state's mode: 1 monitor, 0 enforce, -1 none or damaged (reported) */
 int kl_aa_monitor(const char *state_dir);
+/* undoes or finishes an AppArmor apply that was killed (see apparmor.c, the journal); 0
+ * when there was none or it is done, -1 reported */
+int kl_aa_recover(const char *state_dir);
 int kl_aa_detach(const char *state_dir);
 int kl_aa_status(const char *state_dir, int json);
 /* execs argv confined by TARGET's profile (change_onexec); returns only on failure: 125, 126 or 127 */

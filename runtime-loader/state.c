@@ -506,10 +506,11 @@ int kl_remove_state_dir(const char *state_dir)
 		const char *n = de->d_name;
 		size_t len = strlen(n), sl = strlen(KARMOR_IMAGE_SUFFIX);
 		size_t al = strlen(KL_AA_BUILD_SUFFIX), rl = strlen(KL_AA_RULES_SUFFIX);
-		/* an AppArmor state's files (its builds and rule tables), and the *.new ones a
-		 * killed re-apply left */
+		/* an AppArmor state's files (its builds and rule tables), and the *.new and
+		 * apparmor.next an apply left (see apparmor.c, the journal) */
 		char base[256];
-		snprintf(base, sizeof(base), "%.*s", len > 4 && !strcmp(n + len - 4, ".new") ? (int)(len - 4) : (int)len, n);
+		int side = len > 4 && (!strcmp(n + len - 4, ".new") || !strcmp(n + len - 5, ".next"));
+		snprintf(base, sizeof(base), "%.*s", side ? (int)(len - (n[len - 1] == 'w' ? 4 : 5)) : (int)len, n);
 		size_t bl = strlen(base);
 		int aa = !strcmp(base, KL_AA_STATE_FILE) || (bl > al && !strcmp(base + bl - al, KL_AA_BUILD_SUFFIX)) ||
 			 (bl > rl && !strcmp(base + bl - rl, KL_AA_RULES_SUFFIX));

@@ -24,7 +24,11 @@
 #                                   a re-apply replaces the profiles in place, and one
 #                                   that cannot load (no binary policy for this kernel, no
 #                                   apparmor_parser) leaves them as they were; detach
-#                                   removes the profiles; BPF options are refused
+#                                   removes the profiles; BPF options are refused;
+#                                   an AppArmor apply killed at every step (a first one,
+#                                   and one replacing bundle A by B): A (or nothing)
+#                                   enforces until the one write that loads B, B from it
+#                                   on, and status undoes or finishes it
 #
 #   tests/loader/vm-bundle.sh [BUILD_DIR]      (default build; the loader must be static)
 #
@@ -74,6 +78,22 @@ for n in a b; do
 	sed -e "s/ksp-web/ksp-$n/" -e "s|/etc/secret$|/etc/secret-$n|" "$T/p.yaml" >"$T/$n.yaml"
 	"$KC" bundle --target=bpf -o "$T/k$n.kb" "$T/$n.yaml" >"$T/kb.log" 2>&1 || { bad setup "karmorc bundle $n: $(cat "$T/kb.log")"; finish; }
 done
+# AppArmor bundles for the kill test: A confines web (/etc/secret-a) and old, B web
+# (/etc/secret-b) and db, so a re-apply replaces one profile, removes one and adds one
+for n in a b; do
+	other=old
+	[ $n = b ] && other=db
+	{
+		sed -e "s/ksp-web/ksp-$n/" -e "s|/etc/secret$|/etc/secret-$n|" "$T/p.yaml"
+		echo "---"
+		sed -e "s/ksp-web/ksp-$other/" -e "s|/etc/secret$|/etc/secret-$other|" -e "s/app: web/app: $other/" "$T/p.yaml"
+	} >"$T/aa$n.yaml"
+	"$KC" bundle --target=apparmor --apparmor-binary "$ROOT/testdata/apparmor-features-debian-6.1" -o "$T/aa$n.kb" \
+		"$T/aa$n.yaml" >"$T/kb.log" 2>&1 || { bad setup "karmorc bundle aa$n: $(cat "$T/kb.log")"; finish; }
+done
+TOLD=$(grep -a '^target	' "$T/aaa.kb" | cut -f2 | grep -vx "$TGT")
+TDB=$(grep -a '^target	' "$T/aab.kb" | cut -f2 | grep -vx "$TGT")
+[ -n "$TOLD" ] && [ -n "$TDB" ] || { bad setup "the AppArmor kill bundles lack their second target"; finish; }
 # the same policy without binary AppArmor policy: the guest has no apparmor_parser to build it
 "$KC" bundle -o "$T/nobin.kb" "$T/p.yaml" >"$T/kb.log" 2>&1 || { bad setup "karmorc bundle (no binary): $(cat "$T/kb.log")"; finish; }
 
@@ -83,10 +103,12 @@ cp /bin/busybox "$R/.vmt/bin/"
 for a in sh cat mkdir mount dd printf sleep poweroff sync rm grep dmesg ls sed wc awk tr; do ln -s busybox "$R/.vmt/bin/$a"; done
 install -m 755 "$L" "$R/.vmt/karmor-loader"
 install -m 755 "$LF" "$R/.vmt/karmor-loader-faults"
-cp "$T/p.kb" "$T/p.kb.minisig" "$T/k.pub" "$T/ka.kb" "$T/kb.kb" "$T/nobin.kb" "$R/.vmt/"
+cp "$T/p.kb" "$T/p.kb.minisig" "$T/k.pub" "$T/ka.kb" "$T/kb.kb" "$T/nobin.kb" "$T/aaa.kb" "$T/aab.kb" "$R/.vmt/"
 echo "top secret" >"$R/etc/secret"
 echo "a" >"$R/etc/secret-a"
 echo "b" >"$R/etc/secret-b"
+echo "old" >"$R/etc/secret-old"
+echo "db" >"$R/etc/secret-db"
 echo "127.0.0.1 localhost" >"$R/etc/hosts"
 cat >"$R/.vmt/common.sh" <<'COMMON'
 export PATH=/.vmt/bin
@@ -178,6 +200,41 @@ sleep 1; kill \$ev; wait \$ev; echo "AM-BEGIN"; cat /tmp/am; echo "AM-EVENTS rc=
 dmesg | grep 'apparmor=' | grep 'name="/etc/secret"'; echo "M-LOG"
 \$L detach; echo "M-DETACH rc=\$?"
 ls /run; echo "M-RUN"
+# AppArmor killed at every step of an apply, a first one (nothing -> A) and a replacing one
+# (A -> B).  Which bundle enforces is read without the loader (whose commands recover):
+# web's profile run directly; then status (which finishes or undoes the apply) and again.
+LF=/.vmt/karmor-loader-faults
+P=/sys/kernel/security/apparmor/profiles
+aaw() {
+	grep -q "^$TGT " \$P || { echo none; return; }
+	a=0; b=0
+	sh -c "printf 'exec $TGT' >/proc/self/attr/exec && exec cat /etc/secret-a" >/dev/null 2>&1 || a=1
+	sh -c "printf 'exec $TGT' >/proc/self/attr/exec && exec cat /etc/secret-b" >/dev/null 2>&1 || b=1
+	o=; grep -q "^$TOLD " \$P && o=+old; grep -q "^$TDB " \$P && o=\$o+db
+	case \$a\$b in 10) echo A\$o ;; 01) echo B\$o ;; 00) echo open\$o ;; *) echo both\$o ;; esac
+}
+aakill() { # aakill NAME FROM BUNDLE: every step of applying BUNDLE over FROM (none or aaa.kb)
+	\$L detach >/dev/null 2>&1
+	[ \$2 = none ] || \$L apply /.vmt/\$2 >/dev/null 2>&1
+	KARMOR_LOADER_TRACE=1 \$LF apply /.vmt/\$3 >/dev/null 2>/tmp/trace; r=\$?
+	echo "\$1-STEPS rc=\$r \$(grep -c ': step [0-9]*:' /tmp/trace) \$(sed -n 's/.*step \\([0-9]*\\): the apply recorded\$/\\1/p' /tmp/trace) \$(sed -n 's/.*step \\([0-9]*\\): the profiles loaded\$/\\1/p' /tmp/trace) \$(aaw) \$(sed -n 's/.*step \\([0-9]*\\): a profile the new bundle lacks removed\$/\\1/p' /tmp/trace)"
+	n=\$(grep -c ': step [0-9]*:' /tmp/trace)
+	k=1
+	while [ \$k -le \$n ]; do
+		\$L detach >/dev/null 2>&1
+		[ \$2 = none ] || \$L apply /.vmt/\$2 >/dev/null 2>&1
+		KARMOR_LOADER_KILL_AT=\$k \$LF apply /.vmt/\$3 >/dev/null 2>/tmp/kerr; rc=\$?
+		now=\$(aaw)
+		\$L status >/dev/null 2>&1; st=\$?
+		after=\$(aaw)
+		left=\$(ls /run/karmor 2>/dev/null | grep -cE '[.]new\$|[.]next\$')
+		echo "\$1 \$k rc=\$rc now=\$now status=\$st after=\$after left=\$left (\$(sed -n 's/.*killed at step [0-9]*, //p' /tmp/kerr))"
+		k=\$((k + 1))
+	done
+	\$L detach >/dev/null 2>&1
+}
+aakill AK1 none aaa.kb
+aakill AK2 aaa.kb aab.kb
 BOOT2
 cat >"$R/init" <<'INIT'
 #!/.vmt/bin/sh
@@ -323,4 +380,30 @@ grep -q '^N-APPLY rc=1' <<<"$e" && grep -q "the bundle has no binary policy, and
 	bad "refused re-apply" "$e $st"
 grep -q '^M-DETACH rc=0' <<<"$out" && ! grep -B3 '^M-RUN' <<<"$out" | grep -q '^karmor' &&
 	ok "detach (monitor): the state and the builds it kept are gone" || bad "detach (monitor)" "$(sed -n '/^M-LOG/,/^M-RUN/p' <<<"$out")"
+# the AppArmor kill test: before the apply is recorded the old bundle enforces and status
+# undoes it; once recorded, status finishes it (the new one enforces from its load on)
+aakill_check() { # NAME FROM TO MIX WHAT: MIX, what enforces between the load and the removal of
+	# the profiles only FROM has (AppArmor cannot remove and replace in one write)
+	local name=$1 from=$2 to=$3 mix=$4 what=$5 kbad="" names="" line want_now want_after
+	read -r _ rc n rec ld first rm <<<"$(grep "^$name-STEPS " <<<"$out")"
+	if [ "$rc" != rc=0 ] || [ "$first" != "$to" ] || [ -z "$rec" ] || [ -z "$ld" ] || [ "${n:-0}" -lt 4 ]; then
+		bad "AppArmor: $what killed at every step" "$(grep "^$name-STEPS " <<<"$out")"
+		return
+	fi
+	for ((k = 1; k <= n; k++)); do
+		line=$(grep "^$name $k " <<<"$out")
+		want_now=$from want_after=$from
+		[ "$k" -ge "$rec" ] && want_after=$to
+		[ "$k" -ge "$ld" ] && want_now=$to
+		[ "$k" -ge "$ld" ] && [ -n "$rm" ] && [ "$k" -lt "$rm" ] && want_now=$mix
+		[[ $line == "$name $k rc=137 now=$want_now status=0 after=$want_after left=0 "* ]] || kbad+=" [$line, wanted now=$want_now after=$want_after]"
+		n2=${line##*(}
+		names+="${n2%)}, "
+	done
+	[ -z "$kbad" ] &&
+		ok "AppArmor: $what killed at each of its $n steps (${names%, }): $from enforces until the profiles load in one write (step $ld), $to from it on${rm:+ (the profiles only $from has go at step $rm)}; status undoes an apply not yet recorded (step $rec) and finishes one that was; nothing staged is left" ||
+		bad "AppArmor: $what killed at every step" "$kbad"
+}
+aakill_check AK1 none A+old - "a first apply"
+aakill_check AK2 A+old B+db B+old+db "an apply replacing A by B (one profile replaced, one removed, one added)"
 finish
