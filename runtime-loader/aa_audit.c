@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 
 #include "loader.h"
@@ -27,7 +28,35 @@ struct aa_ctx {
 	struct kl_json j;
 	int json, monitor;
 	char host[256];
+	/* the applied state's directory when following it (NULL: --apparmor DIR), and the
+	 * state file the tables were read with */
+	const char *state_dir;
+	struct stat seen;
 };
+
+/* a re-apply put a new state in place (finish_apply renames the tables first, the state
+ * file last): its tables and mode replace the ones read before; a detach leaves them */
+static void aa_follow_state(struct aa_ctx *c)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/%s", c->state_dir, KL_AA_STATE_FILE);
+	struct stat sb;
+	if (stat(path, &sb) || (sb.st_ino == c->seen.st_ino && sb.st_dev == c->seen.st_dev &&
+				sb.st_mtim.tv_sec == c->seen.st_mtim.tv_sec && sb.st_mtim.tv_nsec == c->seen.st_mtim.tv_nsec))
+		return;
+	struct kl_audit_table t;
+	memset(&t, 0, sizeof(t));
+	int monitor = kl_aa_monitor(c->state_dir);
+	if (monitor < 0 || kl_audit_tables_read(c->state_dir, &t, KL_AUDIT_FIELDS, "karmor-loader apply")) {
+		kl_audit_tables_free(&t);
+		return;	/* said why; the tables read before stay */
+	}
+	kl_audit_tables_free(&c->tab);
+	c->tab = t;
+	c->monitor = monitor;
+	c->seen = sb;
+	kl_warn("following the AppArmor state applied now (%s)", c->state_dir);
+}
 
 /* the names a socket record stands for among AppArmor's network keywords */
 struct aa_sock {
@@ -111,6 +140,8 @@ static int aa_record(void *vctx, const char *rec)
 	const char *aa = strstr(rec, "apparmor=");
 	if (!aa)
 		return 0;
+	if (c->state_dir)
+		aa_follow_state(c);
 	char verdict[16], operation[64], profile[4096], comm[256] = "";
 	if (kl_audit_string(aa, "apparmor", verdict, sizeof(verdict)) ||
 	    kl_audit_string(aa, "operation", operation, sizeof(operation)) ||
@@ -202,12 +233,18 @@ static int aa_record(void *vctx, const char *rec)
 	return kl_audit_print(&c->j, c->json, &a);
 }
 
-int kl_apparmor_events(const char *dir, const char *from, int json, int monitor)
+int kl_apparmor_events(const char *dir, const char *from, int json, int monitor, int follow)
 {
 	struct aa_ctx c;
 	memset(&c, 0, sizeof(c));
 	c.json = json;
 	c.monitor = monitor;
+	if (follow) {
+		char path[4200];
+		snprintf(path, sizeof(path), "%s/%s", dir, KL_AA_STATE_FILE);
+		c.state_dir = dir;
+		stat(path, &c.seen);	/* the state the tables below are read with */
+	}
 	struct utsname u;
 	if (uname(&u) == 0)
 		snprintf(c.host, sizeof(c.host), "%s", u.nodename);

@@ -137,7 +137,7 @@ int kl_cmd_events(int argc, char **argv)
 	if (selinux)
 		return kl_selinux_events(selinux, from, json);
 	if (apparmor)
-		return kl_apparmor_events(apparmor, from, json, 0);
+		return kl_apparmor_events(apparmor, from, json, 0, 0);
 	kl_recover_dirs(&d);
 	if (kl_aa_applied(d.state_dir)) {
 		/* the applied profiles' records, live, through the rule tables apply kept */
@@ -147,7 +147,7 @@ int kl_cmd_events(int argc, char **argv)
 			return KL_EXIT_USAGE;
 		}
 		int monitor = kl_aa_monitor(d.state_dir);
-		return monitor < 0 ? KL_EXIT_FAIL : kl_apparmor_events(d.state_dir, NULL, json, monitor);
+		return monitor < 0 ? KL_EXIT_FAIL : kl_apparmor_events(d.state_dir, NULL, json, monitor, 1);
 	}
 	struct ev_ctx c;
 	memset(&c, 0, sizeof(c));

@@ -311,8 +311,9 @@ int kl_audit_print(struct kl_json *j, int json, const struct kl_audit_alert *a);
 int kl_selinux_events(const char *dir, const char *from, int json);
 /* ---- aa_audit.c: events --apparmor DIR, and events while AppArmor is applied (DIR the
  * state directory): AppArmor's records the same way; monitor: the profiles are the
- * complain builds (--mode=monitor) */
-int kl_apparmor_events(const char *dir, const char *from, int json, int monitor);
+ * complain builds (--mode=monitor); follow: DIR is the state directory, whose tables a
+ * re-apply replaces (they are read again when its state file changes) */
+int kl_apparmor_events(const char *dir, const char *from, int json, int monitor, int follow);
 
 /* ---- names (alert.c) */
 const char *kl_proto_name(unsigned proto);	/* "tcp", ... or NULL */

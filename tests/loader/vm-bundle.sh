@@ -200,6 +200,15 @@ sleep 1; kill \$ev; wait \$ev; echo "AM-BEGIN"; cat /tmp/am; echo "AM-EVENTS rc=
 dmesg | grep 'apparmor=' | grep 'name="/etc/secret"'; echo "M-LOG"
 \$L detach; echo "M-DETACH rc=\$?"
 ls /run; echo "M-RUN"
+# events follows a re-apply: the new bundle's tables name the new records
+\$L apply /.vmt/p.kb >/dev/null 2>&1
+\$L events --json >/tmp/aw 2>&1 & ev=\$!
+sleep 1
+\$L run --target $TGT -- cat /etc/secret >/dev/null 2>&1; echo "W-READ1 rc=\$?"
+\$L apply /.vmt/aaa.kb >/dev/null 2>&1; echo "W-REAPPLY rc=\$?"
+\$L run --target $TGT -- cat /etc/secret-a >/dev/null 2>&1; echo "W-READ2 rc=\$?"
+sleep 1; kill \$ev; wait \$ev; echo "AW-BEGIN"; cat /tmp/aw; echo "AW-EVENTS rc=\$?"
+\$L detach >/dev/null 2>&1
 # AppArmor killed at every step of an apply, a first one (nothing -> A) and a replacing one
 # (A -> B).  Which bundle enforces is read without the loader (whose commands recover):
 # web's profile run directly; then status (which finishes or undoes the apply) and again.
@@ -380,6 +389,15 @@ grep -q '^N-APPLY rc=1' <<<"$e" && grep -q "the bundle has no binary policy, and
 	bad "refused re-apply" "$e $st"
 grep -q '^M-DETACH rc=0' <<<"$out" && ! grep -B3 '^M-RUN' <<<"$out" | grep -q '^karmor' &&
 	ok "detach (monitor): the state and the builds it kept are gone" || bad "detach (monitor)" "$(sed -n '/^M-LOG/,/^M-RUN/p' <<<"$out")"
+w=$(sed -n '/^AW-BEGIN/,/^AW-EVENTS/p' <<<"$out")
+python3 - "$(grep '^{' <<<"$w")" <<'PY' 2>"$T/py.err" && grep -q 'following the AppArmor state applied now' <<<"$w" &&
+import json, sys
+evs = [json.loads(l) for l in sys.argv[1].splitlines()]
+got = sorted((e["Resource"], e["PolicyName"], e["Action"]) for e in evs)
+assert got == [("/etc/secret", "ksp-web", "Block"), ("/etc/secret-a", "ksp-a", "Block")], got
+PY
+	ok "events follows a re-apply: the records after it are named by the new bundle's rule tables" ||
+	bad "events across a re-apply" "$w $(tail -n 1 "$T/py.err")"
 # the AppArmor kill test: before the apply is recorded the old bundle enforces and status
 # undoes it; once recorded, status finishes it (the new one enforces from its load on)
 aakill_check() { # NAME FROM TO MIX WHAT: MIX, what enforces between the load and the removal of
