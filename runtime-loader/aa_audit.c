@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 
@@ -233,6 +234,15 @@ static int aa_record(void *vctx, const char *rec)
 	return kl_audit_print(&c->j, c->json, &a);
 }
 
+/* following the applied state: BPF applied in AppArmor's place ends this reader */
+static int aa_tick(void *vctx)
+{
+	struct aa_ctx *c = vctx;
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/%s", c->state_dir, KL_STATE_FILE);
+	return !kl_aa_applied(c->state_dir) && access(path, F_OK) == 0 ? KL_EVENTS_SWITCH : 0;
+}
+
 int kl_apparmor_events(const char *dir, const char *from, int json, int monitor, int follow)
 {
 	struct aa_ctx c;
@@ -251,8 +261,8 @@ int kl_apparmor_events(const char *dir, const char *from, int json, int monitor,
 	kl_json_init(&c.j);
 	int rc = kl_audit_tables_read(dir, &c.tab, KL_AUDIT_FIELDS, "karmorc compile --target=apparmor, apparmor-rules/");
 	if (rc == 0)
-		rc = kl_audit_read(from, aa_record, &c);
+		rc = kl_audit_read(from, aa_record, follow ? aa_tick : NULL, &c);
 	kl_json_free(&c.j);
 	kl_audit_tables_free(&c.tab);
-	return rc ? KL_EXIT_FAIL : 0;
+	return rc == KL_EVENTS_SWITCH ? rc : rc ? KL_EXIT_FAIL : 0;
 }

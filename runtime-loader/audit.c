@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -329,14 +330,6 @@ long long kl_audit_time(const char *rec)
 
 /* ------------------------------------------------------------ sources */
 
-static volatile sig_atomic_t audit_stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	audit_stop = 1;
-}
-
 static int from_file(const char *file, int (*fn)(void *, const char *), void *ctx)
 {
 	FILE *f = strcmp(file, "-") ? fopen(file, "re") : stdin;
@@ -357,7 +350,7 @@ static int from_file(const char *file, int (*fn)(void *, const char *), void *ct
 
 /* live: the audit multicast group (every record, as auditd would get it); the records of
  * both LSMs are AUDIT_AVC (lsm_audit.c) */
-static int live(int (*fn)(void *, const char *), void *ctx)
+static int live(int (*fn)(void *, const char *), int (*tick)(void *), void *ctx)
 {
 	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = 1u << (AUDIT_NLGRP_READLOG - 1)};
 	int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT);
@@ -367,16 +360,20 @@ static int live(int (*fn)(void *, const char *), void *ctx)
 			close(s);
 		return -1;
 	}
-	struct sigaction act;
-	memset(&act, 0, sizeof(act));
-	act.sa_handler = on_signal;	/* no SA_RESTART: recv returns EINTR */
-	sigaction(SIGINT, &act, NULL);
-	sigaction(SIGTERM, &act, NULL);
+	kl_events_catch_signals();
+	/* a half-second timeout, so tick can look around while nothing is logged */
+	struct timeval tv = {.tv_sec = 0, .tv_usec = 500000};
+	if (tick)
+		setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	static char buf[1 << 16];
 	int rc = 0;
-	while (!audit_stop && rc == 0) {
+	while (!kl_events_stop && rc == 0) {
 		ssize_t len = recv(s, buf, sizeof(buf) - 1, 0);
 		if (len < 0) {
+			if ((errno == EAGAIN || errno == EWOULDBLOCK) && tick) {
+				rc = tick(ctx);
+				continue;
+			}
 			if (errno == EINTR || errno == ENOBUFS) {
 				if (errno == ENOBUFS)
 					kl_warn("audit records were lost (the reader was too slow)");
@@ -408,9 +405,9 @@ static int live(int (*fn)(void *, const char *), void *ctx)
 	return rc;
 }
 
-int kl_audit_read(const char *from, int (*fn)(void *ctx, const char *rec), void *ctx)
+int kl_audit_read(const char *from, int (*fn)(void *ctx, const char *rec), int (*tick)(void *ctx), void *ctx)
 {
-	int rc = from ? from_file(from, fn, ctx) : live(fn, ctx);
+	int rc = from ? from_file(from, fn, ctx) : live(fn, tick, ctx);
 	if (rc == 0 && fflush(stdout)) {
 		kl_err("standard output: %s", strerror(errno));
 		rc = -1;

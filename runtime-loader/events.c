@@ -79,12 +79,21 @@ static int handle_event(void *vctx, void *data, size_t size)
 
 /* ------------------------------------------------------------ the command */
 
-static volatile sig_atomic_t stop;
+volatile sig_atomic_t kl_events_stop;
 
 static void on_signal(int sig)
 {
 	(void)sig;
-	stop = 1;
+	kl_events_stop = 1;
+}
+
+void kl_events_catch_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;	/* no SA_RESTART: a poll or recv returns at once */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 }
 
 static int follow_generation(struct ev_ctx *c, const struct kl_dirs *d, struct kl_state *st, int drain);
@@ -139,15 +148,10 @@ int kl_cmd_events(int argc, char **argv)
 	if (apparmor)
 		return kl_apparmor_events(apparmor, from, json, 0, 0);
 	kl_recover_dirs(&d);
-	if (kl_aa_applied(d.state_dir)) {
-		/* the applied profiles' records, live, through the rule tables apply kept */
-		if (drain || follow) {
-			kl_usage_err("the applied backend is AppArmor: its events are read live from the audit records, "
-				     "without --drain or --follow");
-			return KL_EXIT_USAGE;
-		}
-		int monitor = kl_aa_monitor(d.state_dir);
-		return monitor < 0 ? KL_EXIT_FAIL : kl_apparmor_events(d.state_dir, NULL, json, monitor, 1);
+	if (drain && kl_aa_applied(d.state_dir)) {
+		kl_usage_err("the applied backend is AppArmor: its events are read live from the audit records, "
+			     "without --drain");
+		return KL_EXIT_USAGE;
 	}
 	struct ev_ctx c;
 	memset(&c, 0, sizeof(c));
@@ -159,21 +163,31 @@ int kl_cmd_events(int argc, char **argv)
 	if (uname(&u) == 0)
 		snprintf(c.host, sizeof(c.host), "%s", u.nodename);
 	c.alert.boot_to_real_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
-	if (!drain) {
-		struct sigaction sa;
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_signal;	/* no SA_RESTART: the poll returns at once */
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-	}
+	if (!drain)
+		kl_events_catch_signals();
 	/* one generation at a time: --follow goes on with the one an apply puts in its place,
-	 * and waits while nothing is applied */
+	 * and waits while nothing is applied; with AppArmor applied, its records, live (until
+	 * BPF is applied in its place) */
 	int rc = KL_EXIT_FAIL;
 	for (int first = 1, waiting = 0;; first = 0) {
 		/* an apply switching generations now: this waits for its lock (its side directories
 		 * exist until it is done), or finishes what a killed one left */
 		if (!first)
 			kl_recover_dirs(&d);
+		if (kl_aa_applied(d.state_dir)) {
+			int monitor = kl_aa_monitor(d.state_dir);
+			if (monitor < 0)
+				break;
+			if (!first)
+				kl_warn("following the AppArmor profiles applied now");
+			waiting = 0;
+			int r = kl_apparmor_events(d.state_dir, NULL, json, monitor, 1);
+			if (r != KL_EVENTS_SWITCH) {
+				rc = r;
+				break;
+			}
+			continue;
+		}
 		struct kl_state st;
 		int have = kl_state_read(d.state_dir, &st);
 		if (have < 0)
@@ -186,7 +200,7 @@ int kl_cmd_events(int argc, char **argv)
 			if (!waiting)
 				kl_warn("nothing is applied any more: waiting for an apply");
 			waiting = 1;
-			if (stop) {
+			if (kl_events_stop) {
 				rc = KL_EXIT_OK;
 				break;
 			}
@@ -237,7 +251,7 @@ static int follow_generation(struct ev_ctx *c, const struct kl_dirs *d, struct k
 			goto out;
 		}
 	} else {
-		while (!stop && !c->failed && !replaced) {
+		while (!kl_events_stop && !c->failed && !replaced) {
 			int r = ring_buffer__poll(rb, 500);
 			if (r < 0 && r != -EINTR) {
 				if (!c->failed)

@@ -292,8 +292,9 @@ int kl_audit_string(const char *rec, const char *key, char *buf, size_t len);
 int kl_audit_raw(const char *rec, const char *key, char *buf, size_t len);
 long long kl_audit_time(const char *rec);	/* audit(SECONDS...), else now */
 /* each record from FILE ("-": stdin), or live from the audit multicast group until
- * SIGINT or SIGTERM (from NULL), to fn; 0, or -1 reported */
-int kl_audit_read(const char *from, int (*fn)(void *ctx, const char *rec), void *ctx);
+ * SIGINT or SIGTERM (from NULL), to fn; 0, or -1 reported.  Live, tick (if any) is asked
+ * every half second without records: a positive answer ends the reading with it. */
+int kl_audit_read(const char *from, int (*fn)(void *ctx, const char *rec), int (*tick)(void *ctx), void *ctx);
 /* one alert as KubeArmor's JSON (or a line of text) on stdout */
 struct kl_audit_alert {
 	long long secs;
@@ -314,6 +315,11 @@ int kl_selinux_events(const char *dir, const char *from, int json);
  * complain builds (--mode=monitor); follow: DIR is the state directory, whose tables a
  * re-apply replaces (they are read again when its state file changes) */
 int kl_apparmor_events(const char *dir, const char *from, int json, int monitor, int follow);
+/* kl_apparmor_events with follow: AppArmor is no longer applied, BPF is */
+#define KL_EVENTS_SWITCH 10
+/* ---- events.c: SIGINT and SIGTERM end an events reader (whichever it reads) */
+extern volatile sig_atomic_t kl_events_stop;
+void kl_events_catch_signals(void);
 
 /* ---- names (alert.c) */
 const char *kl_proto_name(unsigned proto);	/* "tcp", ... or NULL */
