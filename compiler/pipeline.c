@@ -250,6 +250,11 @@ static bool kc_stage_file(struct kc_pipeline *pl, struct kc_output *o, struct be
 		snprintf(dir, sizeof(dir), "%s/%s", pl->outdir, o->backend->folder);
 		o->folder_made = access(dir, F_OK) != 0;
 	}
+	if (o->backend->tables && !o->tables_made) {
+		char dir[4096];
+		snprintf(dir, sizeof(dir), "%s/%s", pl->outdir, o->backend->tables);
+		o->tables_made = access(dir, F_OK) != 0;
+	}
 	if (!kc_write_tmp(pl, file->path, &file->text))
 		return false;
 	file->staged = true;
@@ -280,6 +285,10 @@ static void kc_unstage(struct kc_pipeline *pl)
 		snprintf(dir, sizeof(dir), "%s/%s", pl->outdir, pl->outputs[i].backend->folder);
 		if (pl->outputs[i].folder_made)
 			rmdir(dir);
+		if (pl->outputs[i].tables_made) {
+			snprintf(dir, sizeof(dir), "%s/%s", pl->outdir, pl->outputs[i].backend->tables);
+			rmdir(dir);
+		}
 	}
 	if (pl->outdir_made)
 		rmdir(pl->outdir);

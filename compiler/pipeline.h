@@ -40,6 +40,7 @@ struct kc_output {
 	const char *arg;		/* its option's argument (be_backend.option), or NULL */
 	struct be_ctx be;
 	bool folder_made;		/* write: DIR/<folder> did not exist before this run */
+	bool tables_made;		/* write: DIR/<tables> did not exist before this run */
 };
 
 struct kc_pipeline {

@@ -436,7 +436,7 @@ static __u16 emu_capability(const char *name)
 
 /* ---- cases.tsv ---- */
 
-enum { C_INDEX, C_NAME, C_PROFILE, C_SOURCE, C_OWNER, C_OP, C_RESOURCE, C_PATH, C_EXPECT, C_SKIP, C_NCOLS };
+enum { C_INDEX, C_NAME, C_PROFILE, C_SOURCE, C_OWNER, C_OP, C_RESOURCE, C_PATH, C_EXPECT, C_SKIP, C_POLICY, C_NCOLS };
 
 struct emu_case {
 	char *col[C_NCOLS];

@@ -2139,7 +2139,9 @@ t_workloads_compile() {
 	KARMORC_BPF_OBJECT=obj.o kc compile --target=all --workloads inv/ns.yaml --workloads inv/rest.yaml -o one \
 		allow-web.yaml hosts.yaml wrong-label.yaml
 	rc_is 0
-	err_re "^karmorc: compile: 3 targets, 9 files written to one/"
+	err_re "^karmorc: compile: 3 targets, 12 files written to one/"
+	# each AppArmor profile has its rule table (what karmor-loader events reads)
+	[ "$(ls one/apparmor-rules | grep -c '\.rules$')" -eq 3 ] || fail "expected 3 AppArmor rule tables: $(ls one/apparmor-rules | tr '\n' ' ')"
 	# selinux serves the node only; with --target=all its KC0411 is a note (not printed)
 	ls one/selinux | grep -q '^karmorc-host-worker-1-.*\.cil$' || fail "no SELinux module for the node worker-1"
 	[ "$(ls one/selinux | wc -l)" -eq 2 ] || fail "SELinux files other than the node's module and rule table: $(ls one/selinux | tr '\n' ' ')"

@@ -5,6 +5,9 @@
 #                                   blocks a read (Block event); the same bundle with
 #                                   --mode=monitor permits it (Audit event, status says
 #                                   monitor); --backend apparmor insists on AppArmor;
+#                                   events --follow reads AppArmor's records, the BPF
+#                                   ring buffer once BPF is applied in its place, and
+#                                   AppArmor's again after a switch back;
 #                                   an apply replacing bundle A by B killed (SIGKILL) at
 #                                   the steps where both generations' LSM programs are
 #                                   attached: the last attach, the last pin, the state
@@ -142,6 +145,23 @@ web cat /etc/secret >/dev/null; echo "M-READ rc=\$?"
 \$L apply /.vmt/p.kb --backend apparmor; echo "F-APPLY rc=\$?"
 \$L run --target $TGT -- cat /etc/secret; echo "F-READ rc=\$?"
 \$L detach; echo "F-DETACH rc=\$?"
+# events --follow across backends: AppArmor's records, then the BPF ring buffer once BPF
+# is applied in AppArmor's place, then AppArmor's again
+\$L apply /.vmt/p.kb --backend apparmor >/dev/null 2>&1; echo "S-APPLY1 rc=\$?"
+\$L events --json --follow >/tmp/as 2>&1 & ev=\$!
+sleep 2
+\$L run --target $TGT -- cat /etc/secret >/dev/null 2>&1; echo "S-READ1 rc=\$?"
+\$L detach >/dev/null 2>&1
+\$L apply /.vmt/p.kb --bind $TGT=/sys/fs/cgroup/web >/dev/null 2>&1; echo "S-APPLY2 rc=\$?"
+sleep 2
+web cat /etc/secret >/dev/null 2>&1; echo "S-READ2 rc=\$?"
+sleep 2
+\$L detach >/dev/null 2>&1
+\$L apply /.vmt/p.kb --backend apparmor >/dev/null 2>&1; echo "S-APPLY3 rc=\$?"
+sleep 3
+\$L run --target $TGT -- cat /etc/secret >/dev/null 2>&1; echo "S-READ3 rc=\$?"
+sleep 2; kill \$ev; wait \$ev; echo "AS-BEGIN"; cat /tmp/as; echo "AS-EVENTS rc=\$?"
+\$L detach >/dev/null 2>&1
 # kill at every step: which of A and B enforces in the bound cgroup
 which() {
 	a=0; b=0
@@ -208,7 +228,7 @@ dmesg | grep 'apparmor=' | grep 'name="/etc/secret"'; echo "M-LOG"
 ls /run; echo "M-RUN"
 # events follows a re-apply: the new bundle's tables name the new records
 \$L apply /.vmt/p.kb >/dev/null 2>&1
-\$L events --json >/tmp/aw 2>&1 & ev=\$!
+\$L events --json --follow >/tmp/aw 2>&1 & ev=\$!
 sleep 1
 \$L run --target $TGT -- cat /etc/secret >/dev/null 2>&1; echo "W-READ1 rc=\$?"
 \$L apply /.vmt/aaa.kb >/dev/null 2>&1; echo "W-REAPPLY rc=\$?"
@@ -316,6 +336,16 @@ grep -q 'apply: backend apparmor (--backend apparmor)' <<<"$out" && grep -q '^F-
 	grep -q '^F-READ rc=1' <<<"$out" && grep -q '^F-DETACH rc=0' <<<"$out" &&
 	ok "--backend apparmor while BPF-LSM is active: AppArmor enforces" ||
 	bad "--backend apparmor" "$(sed -n '/^M-DETACH/,/^F-DETACH/p' <<<"$out")"
+w=$(sed -n '/^S-APPLY1 rc=/,/^AS-EVENTS/p' <<<"$out")
+python3 - "$(grep '^{' <<<"$w")" <<'PY' 2>"$T/py.err" && grep -q '^S-READ1 rc=1' <<<"$w" && grep -q '^S-READ2 rc=1' <<<"$w" &&
+import json, sys
+evs = [json.loads(l) for l in sys.argv[1].splitlines()]
+got = [(e["Enforcer"], e["Action"], e["PolicyName"]) for e in evs if e["Resource"] == "/etc/secret"]
+assert got == [("AppArmor", "Block", "ksp-web"), ("BPFLSM", "Block", "ksp-web"), ("AppArmor", "Block", "ksp-web")], got
+PY
+	grep -q '^S-READ3 rc=1' <<<"$w" && grep -q 'following generation' <<<"$w" && grep -q 'following the AppArmor profiles applied now' <<<"$w" &&
+	ok "events --follow reads AppArmor's records, then the BPF ring buffer once BPF is applied in its place, then AppArmor's again" ||
+	bad "events --follow across backends" "$w $(tail -n 1 "$T/py.err")"
 read -r _ nsteps switch ksteps <<<"$(grep '^K-STEPS ' <<<"$out")"
 if grep -q '^K-A rc=0 A$' <<<"$out" && grep -q '^K-B rc=0 B$' <<<"$out" && [ "${nsteps:-0}" -gt 10 ] && [ -n "${switch:-}" ] &&
 	[ "$(wc -w <<<"${ksteps:-}")" -eq "$([ "$KILL_STEPS" = all ] && echo "$nsteps" || echo 5)" ]; then
