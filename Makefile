@@ -120,11 +120,17 @@ $(BUILD)/alerts: $(ALERTS_OBJ)
 $(BUILD)/bundle-tamper: $(BUILD)/obj/tests/bundle_tamper.o $(BUILD)/obj/runtime-loader/bundle.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lsodium
 
+# tests/alloc/run.sh's LD_PRELOAD shim: the N-th allocation of a karmorc run fails.  Never
+# instrumented (under SAN=1 it sits in front of the ASan runtime and calls it)
+$(BUILD)/failalloc.so: tests/alloc/failalloc.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -std=c11 -D_GNU_SOURCE $(WARN) -shared -fPIC -o $@ $< -ldl
+
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
 
 test: $(BUILD)/karmorc $(BUILD)/unit-tests $(BUILD)/karmor-loader $(BPF_OBJ) $(BUILD)/bpf-emulate $(BUILD)/alerts \
-      $(BUILD)/bundle-tamper $(BUILD)/karmor-loader-faults
+      $(BUILD)/bundle-tamper $(BUILD)/karmor-loader-faults $(BUILD)/failalloc.so
 	scripts/run-tests $(BUILD)
 
 bench: $(BUILD)/karmorc

@@ -133,11 +133,14 @@ static void aa_add(struct aa_body *b, const char *qual, const struct aa_path *pa
 		return;	/* findings only */
 	if (b->nrules == b->cap) {
 		b->cap = b->cap ? b->cap * 2 : 32;
+		/* each kept as soon as it is grown: an out-of-memory exit leaves nothing unowned */
 		struct aa_rule *r = realloc(b->rules, b->cap * sizeof(*r));
-		struct aa_rule *sorted = realloc(b->sorted, b->cap * sizeof(*sorted));
-		if (!r || !sorted)
+		if (!r)
 			aa_oom();
 		b->rules = r;
+		struct aa_rule *sorted = realloc(b->sorted, b->cap * sizeof(*sorted));
+		if (!sorted)
+			aa_oom();
 		b->sorted = sorted;
 	}
 	b->rules[b->nrules++] = (struct aa_rule){qual, path, perms, xmode ? xmode : "", xtarget ? xtarget : ""};

@@ -1559,9 +1559,9 @@ static bool bpf_object_read(const char *given, struct be_buf *out)
 	for (size_t i = 0; i < n; i++) {
 		FILE *f = fopen(cand[i], "rb");
 		if (!f) {
-			if (given || (env && *env)) {
-				fprintf(stderr, "karmorc: %s: %s (the BPF object named by %s)\n", cand[i], strerror(errno),
-					given ? "--bpf-object" : "$KARMORC_BPF_OBJECT");
+			if (given || (env && *env) || (errno != ENOENT && errno != ENOTDIR)) {
+				fprintf(stderr, "karmorc: %s: %s (the BPF object%s)\n", cand[i], strerror(errno),
+					given ? " named by --bpf-object" : env && *env ? " named by $KARMORC_BPF_OBJECT" : "");
 				return false;
 			}
 			continue;

@@ -22,6 +22,18 @@ static void *dfa_xrealloc(void *p, size_t n)
 	return q;
 }
 
+/* *pp grown to n bytes, for a pointer in a local: it keeps the old block until the new one
+ * is in hand (an out-of-memory exit leaves it reachable, not leaked) */
+static void dfa_grow(void *pp, size_t n)
+{
+	void *old, *q;
+	memcpy(&old, pp, sizeof(old));
+	q = realloc(old, n ? n : 1);
+	if (!q)
+		dfa_oom();
+	memcpy(pp, &q, sizeof(q));
+}
+
 static void *dfa_xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size);
@@ -557,7 +569,7 @@ static uint32_t dfa_set_ids(const uint64_t *bits, uint32_t nstates, uint32_t w, 
 			continue;
 		if (nsets == cap) {
 			cap = cap ? cap * 2 : 16;
-			sets = dfa_xrealloc(sets, cap * sizeof(*sets));
+			dfa_grow(&sets, cap * sizeof(*sets));
 		}
 		struct be_dfa_set *set = &sets[nsets++];
 		set->n = 0;
@@ -619,8 +631,8 @@ enum be_dfa_status be_dfa_build(const char *const *globs, size_t n, uint32_t max
 		}
 		if ((size_t)sets.n * k > tcap) {
 			tcap = (size_t)sets.n * k * 2;
-			trans = dfa_xrealloc(trans, tcap * sizeof(*trans));
-			tags = dfa_xrealloc(tags, (tcap / k) * w * sizeof(*tags));
+			dfa_grow(&trans, tcap * sizeof(*trans));
+			dfa_grow(&tags, (tcap / k) * w * sizeof(*tags));
 		}
 		uint32_t len;
 		const uint32_t *members = dfa_vget(&sets, s, &len);

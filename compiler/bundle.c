@@ -428,7 +428,7 @@ static void kc_oci_layer(struct be_buf *m, const char *type, const char *digest,
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 	if (!f)
-		abort();	/* out of memory, as be_buf's growth */
+		fe_oom();
 	kc_json_string(f, title);	/* report.c's escaping: one spelling of any name */
 	fclose(f);
 	be_puts(m, "{\"annotations\":{\"org.opencontainers.image.title\":");

@@ -74,7 +74,7 @@ static int kc_compile_main(int argc, char **argv, bool bundle)
 	bool posture_given = false;
 	char **workloads = calloc((size_t)argc + 1, sizeof(*workloads));
 	if (!workloads)
-		abort();
+		fe_oom();
 	int c, rc = 2;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {

@@ -46,7 +46,7 @@ static bool kc_parse_label(const char *s, struct kc_label *out)
 		return false;
 	char *key = strndup(s, (size_t)(eq - s));
 	if (!key)
-		abort();
+		fe_oom();
 	out->key = key;
 	out->value = eq + 1;
 	return true;
@@ -198,7 +198,7 @@ int kc_cmd_explain(int argc, char **argv)
 	size_t ninventory = 0;
 	const char *wl_name = NULL, *node = NULL;
 	if (!labels || !inventory)
-		abort();
+		fe_oom();
 	int rc = 2, c;
 	/* "-- OP RESOURCE [PATH]" ends the command line; options and policy paths come before it
 	 * in any order, so getopt only sees that part */

@@ -1068,7 +1068,7 @@ int kc_cmd_lint(int argc, char **argv)
 	char **workloads = calloc((size_t)argc + 1, sizeof(*workloads));
 	size_t nworkloads = 0;
 	if (!workloads)
-		abort();
+		fe_oom();
 	int c, rc = 2;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {

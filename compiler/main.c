@@ -175,7 +175,7 @@ static int kc_cmd_test(int argc, char **argv)
 	char **workloads = calloc((size_t)argc + 1, sizeof(*workloads));
 	size_t nworkloads = 0;
 	if (!workloads)
-		abort();
+		fe_oom();
 	int rc0 = kc_options(argc, argv, "test needs at least one SCENARIO_FILE", &mode, NULL, workloads, &nworkloads);
 	if (rc0 >= 0) {
 		free(workloads);

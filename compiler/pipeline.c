@@ -240,9 +240,27 @@ static bool kc_write_tmp(const struct kc_pipeline *pl, const char *rel, const st
 	return true;
 }
 
+/* The run whose files are staged and not yet renamed: an exit before kc_write finishes
+ * (fe_oom's exit 3) removes them, and the folders it made, as a failed run does. */
+static struct kc_pipeline *kc_staging;
+
+static void kc_unstage_at_exit(void)
+{
+	if (kc_staging)
+		kc_unstage(kc_staging);
+}
+
 /* A target's file, final once its emit returned: written now, renamed by kc_write. */
 static bool kc_stage_file(struct kc_pipeline *pl, struct kc_output *o, struct be_file *file)
 {
+	if (!kc_staging) {
+		static bool registered;
+		if (!registered && atexit(kc_unstage_at_exit) != 0)
+			fe_oom();
+		registered = true;
+		kc_staging = pl;
+	}
+	assert(kc_staging == pl);
 	if (!pl->outdir_made && access(pl->outdir, F_OK) != 0)
 		pl->outdir_made = true;
 	if (!o->folder_made) {
@@ -262,10 +280,12 @@ static bool kc_stage_file(struct kc_pipeline *pl, struct kc_output *o, struct be
 }
 
 /* A failed run: the files staged so far are removed, and the folders (and -o DIR) this run
- * made, when they are empty again. */
+ * made, when they are empty again.  Nothing once kc_write has renamed them. */
 static void kc_unstage(struct kc_pipeline *pl)
 {
-	bool any = false;
+	if (kc_staging != pl)
+		return;
+	kc_staging = NULL;
 	for (size_t i = 0; i < pl->noutputs; i++) {
 		struct be_ctx *be = &pl->outputs[i].be;
 		for (size_t f = 0; f < be->nfiles; f++) {
@@ -275,11 +295,8 @@ static void kc_unstage(struct kc_pipeline *pl)
 			kc_file_paths(pl, be->files[f].path, path, sizeof(path), tmp, sizeof(tmp));
 			unlink(tmp);
 			be->files[f].staged = false;
-			any = true;
 		}
 	}
-	if (!any)
-		return;
 	for (size_t i = 0; i < pl->noutputs; i++) {
 		char dir[4096];
 		snprintf(dir, sizeof(dir), "%s/%s", pl->outdir, pl->outputs[i].backend->folder);
@@ -396,6 +413,7 @@ static int kc_write(struct kc_pipeline *pl)
 	}
 	for (size_t i = 0; i < pl->noutputs; i++) {
 		const char *folder = pl->outputs[i].backend->folder;
+		kc_staging = NULL;	/* renamed: this run's output now */
 		be_remove_stale(pl->outdir, folder, &pl->outputs[i].be, fe_arena_printf(&pl->arena, "%s/", folder));
 		const char *tables = pl->outputs[i].backend->tables;
 		if (tables)

@@ -138,13 +138,14 @@ static size_t kc_targets_find_or_add(struct kc_targets *ts, const char *key, boo
 	}
 	if (ts->n == ts->cap) {
 		ts->cap = ts->cap ? ts->cap * 2 : 16;
+		/* each kept as soon as it is grown: an out-of-memory exit leaves nothing unowned */
 		struct ir_target *items = realloc(ts->items, ts->cap * sizeof(*items));
-		const char **keys = realloc(ts->keys, ts->cap * sizeof(*keys));
-		if (!items || !keys) {
-			fputs("karmorc: internal error: out of memory\n", stderr);
-			exit(3);
-		}
+		if (!items)
+			fe_oom();
 		ts->items = items;
+		const char **keys = realloc(ts->keys, ts->cap * sizeof(*keys));
+		if (!keys)
+			fe_oom();
 		ts->keys = keys;
 	}
 	memset(&ts->items[ts->n], 0, sizeof(ts->items[ts->n]));

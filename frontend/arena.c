@@ -7,7 +7,7 @@
 
 #define FE_ARENA_CHUNK (64 * 1024)
 
-static void fe_oom(void)
+_Noreturn void fe_oom(void)
 {
 	fputs("karmorc: internal error: out of memory\n", stderr);
 	exit(3);

@@ -14,6 +14,9 @@ struct fe_arena {
 	size_t used_total;	/* bytes handed out, for limits and statistics */
 };
 
+/* An allocation failed: "karmorc: internal error: out of memory", then exit 3 (the exit
+ * handlers remove whatever output the run staged).  Every allocation failure ends here. */
+_Noreturn void fe_oom(void);
 void fe_arena_init(struct fe_arena *a);
 void fe_arena_free(struct fe_arena *a);
 /* Forgets every allocation but keeps one chunk for reuse (a per-file scratch arena). */

@@ -37,19 +37,19 @@ struct fe_matcher *fe_matcher_new(const struct ir_program *p)
 {
 	struct fe_matcher *m = calloc(1, sizeof(*m));
 	if (!m)
-		abort();
+		fe_oom();
 	m->prog = p;
 	fe_arena_init(&m->arena);
 	m->md = pcre2_match_data_create(1, NULL);
 	m->mctx = pcre2_match_context_create(NULL);
 	if (!m->md || !m->mctx)
-		abort();
+		fe_oom();
 	/* Globs are matched with PCRE2's DFA algorithm: no backtracking, so no pattern can
 	 * make a match exponential or hit a backtracking limit (which would fail open). */
 	m->dfa_wslen = 4096;
 	m->dfa_ws = malloc(m->dfa_wslen * sizeof(*m->dfa_ws));
 	if (!m->dfa_ws)
-		abort();
+		fe_oom();
 	return m;
 }
 
@@ -88,12 +88,14 @@ static pcre2_code *fe_glob_code(struct fe_matcher *m, ir_str pattern)
 	if (re)
 		code = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED, PCRE2_DOLLAR_ENDONLY | PCRE2_DOTALL, &ecode,
 				     &off, NULL);
+	if (!code && re && ecode == PCRE2_ERROR_HEAP_FAILED)
+		fe_oom();
 	/* a NULL code is remembered too: unreachable, since the schema refuses bad globs (KC0129) */
 	if (m->nglobs == m->globs_cap) {
 		m->globs_cap = m->globs_cap ? m->globs_cap * 2 : 16;
 		struct fe_glob_entry *g = realloc(m->globs, m->globs_cap * sizeof(*g));
 		if (!g)
-			abort();
+			fe_oom();
 		m->globs = g;
 	}
 	m->globs[m->nglobs] = (struct fe_glob_entry){pattern, code};
@@ -117,7 +119,7 @@ static bool fe_glob_match(struct fe_matcher *m, ir_str pattern, const char *s)
 			m->dfa_wslen *= 4;	/* a very branchy glob: give the matcher more room */
 			int *ws = realloc(m->dfa_ws, m->dfa_wslen * sizeof(*ws));
 			if (!ws)
-				abort();
+				fe_oom();
 			m->dfa_ws = ws;
 			continue;
 		}

@@ -61,6 +61,8 @@ bool fe_regex_match(enum fe_regex which, const char *s, size_t len)
 			PCRE2_SIZE off;
 			fe_regex_code[i] = pcre2_compile((PCRE2_SPTR)fe_regex_src[i], PCRE2_ZERO_TERMINATED,
 							 PCRE2_DOLLAR_ENDONLY | PCRE2_UTF, &err, &off, NULL);
+			if (!fe_regex_code[i] && err == PCRE2_ERROR_HEAP_FAILED)
+				fe_oom();
 			if (!fe_regex_code[i]) {
 				fprintf(stderr, "karmorc: internal error: regex %d does not compile\n", i);
 				exit(3);
@@ -69,6 +71,8 @@ bool fe_regex_match(enum fe_regex which, const char *s, size_t len)
 			fe_regex_jit[i] = pcre2_jit_compile(fe_regex_code[i], PCRE2_JIT_COMPLETE) == 0;
 		}
 		fe_regex_md = pcre2_match_data_create(4, NULL);
+		if (!fe_regex_md)
+			fe_oom();
 		atexit(fe_regex_cleanup);
 	}
 	/* libyaml has already checked that every scalar is valid UTF-8 */

@@ -404,10 +404,8 @@ bool fe_yaml_parse(struct fe_arena *a, struct fe_diags *d, const struct fe_sourc
 	}
 
 	yaml_parser_t parser;
-	if (!yaml_parser_initialize(&parser)) {
-		fputs("karmorc: internal error: libyaml initialisation failed\n", stderr);
-		exit(3);
-	}
+	if (!yaml_parser_initialize(&parser))
+		fe_oom();	/* its only failure: its buffers could not be allocated */
 	yaml_parser_set_input_string(&parser, (const unsigned char *)src->text, src->len);
 
 	size_t doc_cap = 0;

@@ -5,6 +5,7 @@
 #   vm_install_deps   apt-get install what the rig needs on the host, if missing
 #   vm_kernel DIR     download + extract Debian's 6.1 kernel image into DIR once;
 #                     prints the path of the vmlinuz
+#   vm_accel KERNEL   qemu's -accel arguments: KVM where it really works, else TCG
 # or run it: scripts/vm/setup.sh deps | kernel [DIR]
 #
 # The kernel is only downloaded (`apt-get download`) and unpacked with
@@ -98,6 +99,27 @@ open(sys.argv[2], 'wb').write(elf)
 PY
 	fi
 	if [ -s "$v" ]; then echo "$v"; else echo "$k"; fi
+}
+
+# vm_accel KERNEL: the -accel arguments of every boot: KVM when /dev/kvm is there and
+# a KVM guest with the rig's CPU model (-cpu max) reaches the kernel's panic (no root
+# given) within 30 s, else software emulation (TCG).  A /dev/kvm is not enough: nested
+# KVM on these machines aborts (qemu cannot set MSR 0x10a) or hangs.  The probe's answer
+# is kept beside the kernel, once per kernel and qemu.
+vm_accel() {
+	local k=$1 c
+	[ -w /dev/kvm ] || { echo "-accel tcg,thread=multi"; return; }
+	c=$(dirname "$k")/kvm-$(basename "$k")-qemu-$(qemu-system-x86_64 --version | awk 'NR == 1 { print $4 }')
+	if [ ! -e "$c" ]; then
+		if timeout 30 qemu-system-x86_64 -accel kvm -cpu max -smp 1 -m 256 -no-reboot -nodefaults \
+			-display none -monitor none -serial stdio -kernel "$k" \
+			-append "console=ttyS0 panic=-1 quiet" </dev/null 2>/dev/null | grep -q 'Kernel panic'; then
+			echo yes >"$c"
+		else
+			echo no >"$c"
+		fi
+	fi
+	if [ "$(cat "$c")" = yes ]; then echo "-accel kvm"; else echo "-accel tcg,thread=multi"; fi
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

@@ -34,6 +34,8 @@
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
+# shellcheck source=scripts/vm/setup.sh
+. "$ROOT/scripts/vm/setup.sh"	# vm_accel
 BUILD=build backends=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -525,9 +527,9 @@ run_backend() { # BACKEND: compile, build the guest, boot; leaves OUT/B/results
 	printf 'root:x:0:\nu:x:1000:\n' >"$r/etc/group"
 	(cd "$r" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1) >"$d/initrd.gz"
 	local accel=()
-	[ -w /dev/kvm ] && accel=(-accel kvm)
+	read -ra accel <<<"$(vm_accel "$KERNEL")"
 	t0=$(date +%s.%N)
-	timeout "${TIMEOUT:-300}" qemu-system-x86_64 "${accel[@]}" -accel tcg,thread=multi -cpu max -smp 2 -m 512 -no-reboot \
+	timeout "${TIMEOUT:-300}" qemu-system-x86_64 "${accel[@]}" -cpu max -smp 2 -m 512 -no-reboot \
 		-nodefaults -display none -monitor none -serial "file:$d/console" -serial "file:$d/results.raw" \
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$KERNEL" -initrd "$d/initrd.gz" \
 		-append "console=ttyS0 quiet panic=-1 lsm=lockdown,capability,landlock,yama,apparmor,bpf" </dev/null >"$d/qemu.log" 2>&1

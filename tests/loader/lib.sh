@@ -3,6 +3,8 @@
 #   finish                     "N passed, M failed", exit 0 only when nothing failed
 #   vm_ready LOADER            KERNEL (Debian's 6.1 kernel, as scripts/vmtest caches it under
 #                              $VMDIR), qemu, a static busybox and a static LOADER, or fail
+# shellcheck source=scripts/vm/setup.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/vm/setup.sh"	# vm_accel
 pass=0 fail=0
 ok() { pass=$((pass + 1)); echo "ok   $1"; }
 bad() { fail=$((fail + 1)); echo "FAIL $1: $2"; }

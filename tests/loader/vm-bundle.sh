@@ -288,8 +288,8 @@ chmod 755 "$R/init"
 # boot N LSM_LIST: the guest's results in $T/results-N
 boot() {
 	local accel=()
-	[ -w /dev/kvm ] && accel=(-accel kvm)
-	timeout "$boot_timeout" qemu-system-x86_64 "${accel[@]}" -accel tcg,thread=multi -cpu max -smp 2 -m 512 -no-reboot \
+	read -ra accel <<<"$(vm_accel "$KERNEL")"
+	timeout "$boot_timeout" qemu-system-x86_64 "${accel[@]}" -cpu max -smp 2 -m 512 -no-reboot \
 		-nodefaults -display none -monitor none -serial "file:$T/console-$1" -serial "file:$T/results-$1" \
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$KERNEL" -initrd "$T/initrd.gz" \
 		-append "console=ttyS0 quiet panic=-1 lsm=$2 vmb=$1" </dev/null >"$T/qemu-$1" 2>&1

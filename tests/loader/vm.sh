@@ -166,8 +166,8 @@ INIT
 chmod 755 "$R/init"
 (cd "$R" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1) >"$T/initrd.gz"
 accel=()
-[ -w /dev/kvm ] && accel=(-accel kvm)
-timeout 300 qemu-system-x86_64 "${accel[@]}" -accel tcg,thread=multi -cpu max -smp 2 -m 1024 -no-reboot \
+read -ra accel <<<"$(vm_accel "$KERNEL")"
+timeout 300 qemu-system-x86_64 "${accel[@]}" -cpu max -smp 2 -m 1024 -no-reboot \
 	-nodefaults -display none -monitor none -serial "file:$T/console" -serial "file:$T/results" \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$KERNEL" -initrd "$T/initrd.gz" \
 	-append "console=ttyS0 quiet panic=-1 lsm=lockdown,capability,landlock,yama,apparmor,bpf" </dev/null >"$T/qemu" 2>&1
