@@ -162,7 +162,7 @@ static bool kc_manifest_inputs(const struct kc_pipeline *pl, struct be_buf *m)
 	size_t cap = pl->prog->npolicies + pl->targets.n + 1, n = 0;
 	const char **names = calloc(cap, sizeof(*names));
 	if (!names)
-		return false;
+		fe_oom();
 	for (uint32_t i = 0; i < pl->prog->npolicies; i++)
 		if (pl->prog->policies[i].loc.src)
 			names[n++] = pl->prog->policies[i].loc.src->name;
@@ -500,8 +500,28 @@ static bool kc_write_oci(const char *dir, const struct be_buf *bundle, const str
 	return ok;
 }
 
+/* What a bundle run has on disk and must not leave: its scratch directory and the bundle's
+ * temporary files.  Removed on every return, and by an exit handler when the run ends
+ * early (fe_oom's exit 3). */
+static char kc_scratch[4096], kc_tmp[4200], kc_sigtmp[4300];
+
+static void kc_bundle_cleanup(void)
+{
+	/* nftw needs memory for its directory streams: a pass that ran short is tried again */
+	for (int pass = 0; *kc_scratch && pass < 3; pass++)
+		if (nftw(kc_scratch, kc_rm_one, 16, FTW_DEPTH | FTW_PHYS) == 0 || errno == ENOENT)
+			break;
+	if (*kc_tmp)
+		remove(kc_tmp);
+	if (*kc_sigtmp)
+		remove(kc_sigtmp);
+	*kc_scratch = *kc_tmp = *kc_sigtmp = '\0';
+}
+
 int kc_bundle(struct kc_pipeline *pl, const struct kc_bundle_opts *o)
 {
+	if (atexit(kc_bundle_cleanup) != 0)
+		fe_oom();
 	const char *sign_key = o->sign_key, *password_file = o->password_file, *oci = o->oci;
 	const char *file = pl->outdir;
 	for (size_t i = 0; i < pl->npaths; i++)
@@ -516,12 +536,13 @@ int kc_bundle(struct kc_pipeline *pl, const struct kc_bundle_opts *o)
 
 	/* the artifacts, as compile writes them, in a scratch directory */
 	const char *tmpdir = getenv("TMPDIR");
-	char scratch[4096];
+	char scratch[sizeof(kc_scratch)];
 	snprintf(scratch, sizeof(scratch), "%s/karmorc-bundle.XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
 	if (!mkdtemp(scratch)) {
 		fprintf(stderr, "karmorc: bundle: %s: %s\n", scratch, strerror(errno));
 		return 3;
 	}
+	memcpy(kc_scratch, scratch, sizeof(scratch));
 	pl->outdir = scratch;
 	pl->no_summary = true;
 	int rc = kc_pipeline_run(pl, KC_STAGE_WRITE);
@@ -560,10 +581,13 @@ int kc_bundle(struct kc_pipeline *pl, const struct kc_bundle_opts *o)
 		goto done;
 	}
 	/* both files to temporary names, then renamed: a failure leaves the previous ones */
-	char tmp[4200], sigpath[4200], sigtmp[4300];
+	char tmp[sizeof(kc_tmp)], sigpath[4200], sigtmp[sizeof(kc_sigtmp)];
 	snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", file, (long)getpid());
 	snprintf(sigpath, sizeof(sigpath), "%s.minisig", file);
 	snprintf(sigtmp, sizeof(sigtmp), "%s.tmp-%ld", sigpath, (long)getpid());
+	memcpy(kc_tmp, tmp, sizeof(tmp));
+	if (sign_key)
+		memcpy(kc_sigtmp, sigtmp, sizeof(sigtmp));
 	if (!kc_write_file(tmp, out.s, out.len))
 		goto done;
 	if (sign_key && !kc_write_file(sigtmp, sig.s, sig.len)) {
@@ -576,6 +600,7 @@ int kc_bundle(struct kc_pipeline *pl, const struct kc_bundle_opts *o)
 		remove(sigtmp);
 		goto done;
 	}
+	*kc_tmp = *kc_sigtmp = '\0';	/* renamed: the bundle now */
 	if (oci && !kc_write_oci(oci, &out, sign_key ? &sig : NULL, base))
 		goto done;	/* the bundle is written; the layout is not (said) */
 	/* a signature of an earlier bundle must not stay beside this one */
@@ -589,7 +614,7 @@ int kc_bundle(struct kc_pipeline *pl, const struct kc_bundle_opts *o)
 		sign_key ? sigpath : "");
 	rc = 0;
 done:
-	nftw(scratch, kc_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	kc_bundle_cleanup();
 	kc_sections_free(&s);
 	be_buf_free(&manifest);
 	be_buf_free(&out);

@@ -138,7 +138,7 @@ static bool kc_first_time(struct kc_lint *L, uint32_t code, uint32_t a, uint32_t
 		struct kc_seen *ns = realloc(L->seen, cap * sizeof(*ns));
 		if (!ns) {
 			fputs("karmorc: internal error: out of memory\n", stderr);
-			exit(3);
+			fe_oom();
 		}
 		L->seen = ns;
 		L->seen_cap = cap;
@@ -492,7 +492,7 @@ static void kc_lint_conflicts(struct kc_lint *L)
 	uint32_t *idx = malloc((n + 1) * sizeof(*idx));
 	if (!idx) {
 		fputs("karmorc: internal error: out of memory\n", stderr);
-		exit(3);
+		fe_oom();
 	}
 	memcpy(idx, L->t->rules, n * sizeof(*idx));
 	qsort_r(idx, n, sizeof(*idx), kc_rule_idx_cmp, (void *)L->p);
@@ -543,9 +543,9 @@ static void kc_shadow_ix_init(struct kc_lint *L, struct kc_shadow_ix *x)
 	x->keyed = malloc(n * sizeof(*x->keyed));
 	for (int c = 0; c < KC_NCLASS; c++)
 		if (!(x->scan[c] = malloc(n * sizeof(*x->scan[c]))))
-			exit(3);
+			fe_oom();
 	if (!x->keyed)
-		exit(3);
+		fe_oom();
 	for (uint32_t q = 0; q < L->t->nrules; q++) {
 		const struct ir_rule *b = &L->p->rules[L->t->rules[q]];
 		if (!kc_shadow_candidate(b))
@@ -617,7 +617,7 @@ static uint32_t kc_first_shadowing(struct kc_lint *L, struct kc_shadow_ix *x, co
 		kc_shadow_lookup(L, x, r, rt, rl, &best);
 		x->buf = realloc(x->buf, rl + 2);
 		if (!x->buf)
-			exit(3);
+			fe_oom();
 		memcpy(x->buf, rt, rl);
 		x->buf[rl] = '/';
 		x->buf[rl + 1] = '\0';
@@ -710,7 +710,7 @@ static void kc_lint_dead_sources(struct kc_lint *L)
 	size_t ncand = 0;
 	const char **cand = malloc((3 * (size_t)L->t->nrules + 2) * sizeof(*cand));
 	if (!cand)
-		exit(3);
+		fe_oom();
 	cand[ncand++] = "/karmorc-lint/any-other-program";
 	/* cand[1..] by text, so that each rule's source is looked up, not compared with every one */
 	struct fe_hindex cand_ix = {0};
@@ -744,9 +744,11 @@ static void kc_lint_dead_sources(struct kc_lint *L)
 	size_t nprogs = 0, progs_cap = 0;
 	struct fe_hindex prog_ix = {0}, pair_ix = {0};
 	uint32_t *pairs = malloc((2 * (size_t)L->t->nrules + 2) * sizeof(*pairs)), npairs = 0;
+	if (!pairs)
+		fe_oom();
 	uint32_t *matching = malloc(((size_t)L->t->nrules + 2) * sizeof(*matching));
-	if (!pairs || !matching)
-		exit(3);
+	if (!matching)
+		fe_oom();
 	for (uint32_t k = 0; k < L->t->nrules; k++) {
 		uint32_t ri = L->t->rules[k];
 		const struct ir_rule *r = &L->p->rules[ri];
@@ -774,7 +776,7 @@ static void kc_lint_dead_sources(struct kc_lint *L)
 				progs_cap = progs_cap ? 2 * progs_cap : 16;
 				progs = realloc(progs, progs_cap * sizeof(*progs));
 				if (!progs)
-					exit(3);
+					fe_oom();
 			}
 			pv = &progs[nprogs];
 			fe_hindex_add(&prog_ix, h, (uint32_t)nprogs++);
@@ -869,7 +871,7 @@ static void kc_lint_no_target(const struct ir_program *p, const struct ir_target
 {
 	bool *held = calloc(p->npolicies + 1, sizeof(*held));
 	if (!held)
-		exit(3);
+		fe_oom();
 	size_t containers = 0, nodes = 0;
 	for (size_t i = 0; i < ntargets; i++) {
 		containers += !targets[i].host;
@@ -907,7 +909,7 @@ void kc_lint_program(const struct ir_program *p, const struct ir_target *targets
 	L.sub = *p;
 	L.subpols = malloc((p->npolicies + 1) * sizeof(*L.subpols));
 	if (!L.subpols)
-		exit(3);
+		fe_oom();
 	if (p->npolicies)
 		memcpy(L.subpols, p->policies, p->npolicies * sizeof(*L.subpols));
 	L.sub.policies = L.subpols;
