@@ -1,9 +1,11 @@
 # karmorc -- the one build entry (DESIGN §2).
 #   make                  build build/karmorc
-#   make test             every test (unit, corpus, scenarios, CLI); SAN=1 for ASan+UBSan
+#   make test             every test (unit, corpus, scenarios, CLI, allocation failures, fuzz regressions
+#                         and a 20 s run per fuzz harness); SAN=1 for ASan+UBSan
 #   make bench            check, lint, compile over yaml-baseline on 10,000 generated policies (time, scaling, RSS)
 #   make vmtest           every scenario case performed in a real kernel (qemu)
 #   make bench-vm         BPF-LSM open()/exec latency in the VM (no program / 10 / 10,000 rules)
+#   make fuzz             every libFuzzer harness (tests/fuzz) for FUZZ_SECONDS each (clang)
 #   make install          PREFIX=/usr/local DESTDIR=
 #   make CC=clang         builds clean with clang too
 
@@ -23,6 +25,12 @@ ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=address,undefined
 BUILD   := build/san
+endif
+# the libFuzzer build (make fuzz runs it with clang): every object instrumented for coverage
+ifeq ($(FUZZ),1)
+CFLAGS  += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+BUILD   := build/fuzz
 endif
 
 FRONTEND_SRC := frontend/arena.c frontend/hash.c frontend/diag.c frontend/yaml.c frontend/schema.c \
@@ -59,7 +67,24 @@ LOADER_LIBS := -lbpf -lelf -lz -lsodium -lapparmor -lpcre2-8
 endif
 LOADER_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(LOADER_SRC) $(IMAGE_SRC))
 
-.PHONY: all test unit bench bench-vm vmtest install clean
+.PHONY: all test unit bench bench-vm vmtest install clean fuzz fuzzers
+
+# tests/fuzz: one harness per reader of untrusted bytes.  The normal build links each with
+# replay.c (make test replays testdata/fuzz/NAME/); make fuzz links them with libFuzzer.
+FUZZ_NAMES   := policy workloads scenario image bundle
+FUZZ_SECONDS ?= 60
+FUZZ_DEPS    = $(BUILD)/libkarmorc.a $(BUILD)/obj/$(IMAGE_SRC:.c=.o) $(BUILD)/obj/runtime-loader/bundle.o
+$(BUILD)/fuzz-replay/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(BUILD)/obj/tests/fuzz/replay.o $(FUZZ_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/fuzzers/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+fuzzers: $(addprefix $(BUILD)/fuzzers/fuzz_,$(FUZZ_NAMES))
+.PRECIOUS: $(BUILD)/obj/tests/fuzz/%.o
+fuzz: $(BUILD)/karmorc $(BPF_OBJ)
+	$(MAKE) FUZZ=1 CC=clang fuzzers
+	scripts/fuzz build/fuzz $(FUZZ_SECONDS) $(BUILD)/karmorc
 
 all: $(BUILD)/karmorc $(BUILD)/karmor-loader
 
@@ -130,7 +155,8 @@ unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
 
 test: $(BUILD)/karmorc $(BUILD)/unit-tests $(BUILD)/karmor-loader $(BPF_OBJ) $(BUILD)/bpf-emulate $(BUILD)/alerts \
-      $(BUILD)/bundle-tamper $(BUILD)/karmor-loader-faults $(BUILD)/failalloc.so
+      $(BUILD)/bundle-tamper $(BUILD)/karmor-loader-faults $(BUILD)/failalloc.so \
+      $(addprefix $(BUILD)/fuzz-replay/fuzz_,$(FUZZ_NAMES))
 	scripts/run-tests $(BUILD)
 
 bench: $(BUILD)/karmorc
