@@ -1177,10 +1177,20 @@ static int prepare(struct apply *a, const char *pin_dir)
 		kl_err("'karmor-loader run' is running with the applied images (%s/%s*): a new apply would leave its "
 		       "cgroup unbound; wait for it to end, or detach first",
 		       sd, KL_RUN_PREFIX);
-	else if ((a->active_fd = kl_pin_open(pin_dir, "karmor_active")) < 0)
-		kl_err("%s/karmor_active: %s: the applied images cannot be replaced in place (applied by an older "
-		       "karmor-loader?); run 'karmor-loader detach' first",
-		       pin_dir, strerror(errno));
+	else if ((a->active_fd = kl_pin_open(pin_dir, "karmor_active")) < 0) {
+		int err = errno, targets = kl_pin_open(pin_dir, "karmor_targets"), terr = errno;
+		if (targets >= 0)
+			close(targets);
+		if (err == ENOENT && targets < 0 && terr == ENOENT)
+			/* every pin gone (its bpf file system unmounted or emptied): nothing enforces */
+			kl_err("the state in %s names pins under %s that are gone (was its bpf file system "
+			       "unmounted?): the images no longer enforce; run 'karmor-loader detach', then apply again",
+			       sd, pin_dir);
+		else
+			kl_err("%s/karmor_active: %s: the applied images cannot be replaced in place (applied by an "
+			       "older karmor-loader?); run 'karmor-loader detach' first",
+			       pin_dir, strerror(err));
+	}
 	else if (st.generation == UINT32_MAX)
 		kl_err("generation %u is the last one; run 'karmor-loader detach' first", st.generation);
 	else {

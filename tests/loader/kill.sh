@@ -8,7 +8,11 @@
 #     step and B from it on -- exactly one of them, never both, never neither;
 #   then `status` (which finishes or undoes the interrupted apply) leaves no PIN_DIR-next,
 #   -prev or STATE_DIR-next, -prev behind, the same policy still enforces, and the state
-#   and karmor_active (read with bpftool) both name its generation.  Last, detach leaves nothing.
+#   and karmor_active (read with bpftool) both name its generation.  Then detach leaves
+#   nothing.  Last, other faults: the state directory's disk full (a first apply and a
+#   replacing one refused saying so, the old policy still enforcing), two applies at once
+#   (serialized by the lock), the bpf file system unmounted under the pins (said, and
+#   detach then apply recovers).
 #
 #   tests/loader/kill.sh [BUILD_DIR]    (needs BUILD_DIR/karmor-loader-faults)
 #
@@ -43,6 +47,7 @@ cleanup() {
 	"$L" detach --pin-dir "$PIN" --state-dir "$STATE" >/dev/null 2>&1
 	rmdir "$CG" 2>/dev/null
 	mountpoint -q "$BPFFS" 2>/dev/null && umount "$BPFFS"
+	mountpoint -q "$T/full" 2>/dev/null && umount "$T/full"
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -162,4 +167,64 @@ done
 	bad "replacing apply killed" "$bad_rep"
 "$L" detach "${D[@]}" >"$T/out" 2>&1 && [ -z "$(ours)$(sides)" ] && [ ! -e "$STATE" ] &&
 	ok "detach after all of it leaves nothing" || bad "detach" "$(cat "$T/out") $(ours) $(sides)"
+
+# ---- other faults (issue 14): the state's disk full, two applies at once, the bpf file
+# system unmounted under the pins
+FULL=$T/full
+mkdir -p "$FULL" && mount -t tmpfs -o size=256k tmpfs "$FULL" || { bad setup "cannot mount a tmpfs at $FULL"; finish; }
+DF=(--pin-dir "$PIN" --state-dir "$FULL/state")
+fill() { dd if=/dev/zero of="$FULL/fill" bs=4k >/dev/null 2>&1; }
+applyf() { "$L" apply --without-lsm "${DF[@]}" --bind "$TGT=$CG" "$T/$1/bpf" >"$T/out" 2>&1; }
+fill
+applyf A
+rc=$? now=$(enforcing)
+[ $rc -eq 1 ] && grep -q 'No space left on device' "$T/out" && grep -q 'nothing was applied' "$T/out" &&
+	[ "$now" = none ] && [ -z "$(ours)$(ls -A "$FULL/state" 2>/dev/null)" ] &&
+	ok "a first apply on a full disk: refused saying so (No space left on device), nothing pinned or attached" ||
+	bad "first apply, disk full" "exit $rc, $now enforces, left [$(ours)] [$(ls -A "$FULL/state" 2>/dev/null)]: $(cat "$T/out")"
+rm -f "$FULL/fill"
+applyf A || bad "apply A (disk free)" "$(cat "$T/out")"
+fill
+applyf B
+rc=$? now=$(enforcing)
+"$L" status "${DF[@]}" >"$T/status" 2>&1
+st=$?
+[ $rc -eq 1 ] && grep -q 'No space left on device' "$T/out" && grep -q 'the images applied before enforce' "$T/out" &&
+	[ "$now" = A ] && [ $st -eq 0 ] && [ -z "$(ls -d "$PIN"-* "$FULL"/state-* "$FULL"/state.* 2>/dev/null)" ] &&
+	ok "a replacing apply on a full disk: refused saying so; A still enforces, status is clean, nothing staged is left" ||
+	bad "replacing apply, disk full" "exit $rc, $now enforces, status $st, left $(ls -d "$PIN"-* "$FULL"/state-* "$FULL"/state.* 2>/dev/null): $(cat "$T/out")"
+rm -f "$FULL/fill"
+"$L" detach "${DF[@]}" >/dev/null 2>&1
+umount "$FULL"
+
+apply "$L" A >"$T/o1" 2>&1 &
+p1=$!
+apply "$L" B >"$T/o2" 2>&1 &
+p2=$!
+wait $p1
+r1=$?
+wait $p2
+r2=$?
+now=$(enforcing) gen=$(gen_of_state) act=$(gen_active)
+# both ran, one after the other (the lock): the second replaced the first
+last=B
+grep -q 'it replaced the images applied before' "$T/o1" && last=A
+[ $r1 -eq 0 ] && [ $r2 -eq 0 ] && [ "$now" = $last ] && [ "$gen" = 2 ] && [ "$act" = 2 ] && [ -z "$(sides)" ] &&
+	ok "two applies at once: one waits for the other's lock; the second replaces the first ($last enforces, generation 2 in the state and in karmor_active), nothing left aside" ||
+	bad "two applies at once" "exits $r1 $r2, $now enforces (wanted $last), generation $gen/$act, left $(sides): $(tail -n 1 "$T/o1") / $(tail -n 1 "$T/o2")"
+"$L" detach "${D[@]}" >/dev/null 2>&1
+
+apply "$L" A >/dev/null 2>&1
+umount -l "$BPFFS"
+"$L" status "${D[@]}" >"$T/status" 2>&1
+st=$?
+mount -t bpf bpf "$BPFFS"
+apply "$L" A >"$T/out" 2>&1
+rc=$?
+grep -q 'the pins are incomplete' "$T/status" && [ $st -ne 0 ] && [ $rc -eq 1 ] &&
+	grep -q 'pins under .* that are gone (was its bpf file system unmounted?)' "$T/out" &&
+	"$L" detach "${D[@]}" >/dev/null 2>&1 && [ ! -e "$STATE" ] && apply "$L" A >/dev/null 2>&1 && [ "$(enforcing)" = A ] &&
+	ok "the bpf file system unmounted under the pins: status and apply say the pins are gone; detach, then apply, enforces again" ||
+	bad "bpffs unmounted" "status $st: $(cat "$T/status"); apply $rc: $(cat "$T/out")"
+"$L" detach "${D[@]}" >/dev/null 2>&1
 finish
