@@ -551,7 +551,8 @@ bool fe_yaml_parse(struct fe_arena *a, struct fe_diags *d, const struct fe_sourc
 			struct fe_ynode *n = f->node;
 			size_t count = b.sp - f->first;
 			n->items = fe_arena_alloc(a, (count ? count : 1) * sizeof(*n->items));
-			memcpy(n->items, b.stack + f->first, count * sizeof(*n->items));
+			if (count)	/* b.stack is NULL until a first node is pushed */
+				memcpy(n->items, b.stack + f->first, count * sizeof(*n->items));
 			b.sp = f->first;
 			if (n->kind == FE_YN_MAP) {
 				assert(count % 2 == 0);
