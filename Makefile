@@ -6,6 +6,7 @@
 #   make vmtest           every scenario case performed in a real kernel (qemu)
 #   make bench-vm         BPF-LSM open()/exec latency in the VM (no program / 10 / 10,000 rules)
 #   make fuzz             every libFuzzer harness (tests/fuzz) for FUZZ_SECONDS each (clang)
+#   make valgrind         memcheck over the command-line suite's karmorc runs and the loader's host tests
 #   make install          PREFIX=/usr/local DESTDIR=
 #   make CC=clang         builds clean with clang too
 
@@ -67,7 +68,7 @@ LOADER_LIBS := -lbpf -lelf -lz -lsodium -lapparmor -lpcre2-8
 endif
 LOADER_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(LOADER_SRC) $(IMAGE_SRC))
 
-.PHONY: all test unit bench bench-vm vmtest install clean fuzz fuzzers
+.PHONY: all test unit bench bench-vm vmtest install clean fuzz fuzzers valgrind
 
 # tests/fuzz: one harness per reader of untrusted bytes.  The normal build links each with
 # replay.c (make test replays testdata/fuzz/NAME/); make fuzz links them with libFuzzer.
@@ -82,6 +83,9 @@ $(BUILD)/fuzzers/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_DEPS)
 	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 fuzzers: $(addprefix $(BUILD)/fuzzers/fuzz_,$(FUZZ_NAMES))
 .PRECIOUS: $(BUILD)/obj/tests/fuzz/%.o
+# valgrind memcheck over the command-line suite's karmorc runs and the loader's host tests
+valgrind: $(BUILD)/karmorc $(BUILD)/karmor-loader $(BPF_OBJ) $(BUILD)/alerts $(BUILD)/karmor-loader-faults
+	scripts/valgrind $(BUILD)
 fuzz: $(BUILD)/karmorc $(BPF_OBJ)
 	$(MAKE) FUZZ=1 CC=clang fuzzers
 	scripts/fuzz build/fuzz $(FUZZ_SECONDS) $(BUILD)/karmorc

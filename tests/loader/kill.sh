@@ -12,7 +12,8 @@
 #   nothing.  Last, other faults: the state directory's disk full (a first apply and a
 #   replacing one refused saying so, the old policy still enforcing), two applies at once
 #   (serialized by the lock), the bpf file system unmounted under the pins (said, and
-#   detach then apply recovers).
+#   detach then apply recovers), hostile bundles with every hash right (refused, nothing
+#   attached).
 #
 #   tests/loader/kill.sh [BUILD_DIR]    (needs BUILD_DIR/karmor-loader-faults)
 #
@@ -227,4 +228,31 @@ grep -q 'the pins are incomplete' "$T/status" && [ $st -ne 0 ] && [ $rc -eq 1 ] 
 	ok "the bpf file system unmounted under the pins: status and apply say the pins are gone; detach, then apply, enforces again" ||
 	bad "bpffs unmounted" "status $st: $(cat "$T/status"); apply $rc: $(cat "$T/out")"
 "$L" detach "${D[@]}" >/dev/null 2>&1
+
+# hostile bundles, every hash right (tests/loader/hostile-bundles.py): refused by verify
+# (structure) or by apply (an artifact), saying why; nothing pinned, attached or staged
+mkdir "$T/hostile"
+"$KC" bundle -o "$T/A.kb" "$T/A.yaml" >"$T/kc.log" 2>&1 &&
+	python3 "$HERE/hostile-bundles.py" "$T/A.kb" "$T/hostile" >"$T/hostile/cases" 2>"$T/kc.log" ||
+	{ bad "hostile bundles" "cannot make them: $(cat "$T/kc.log")"; finish; }
+hbad="" nh=0
+while IFS=$'\t' read -r name phase msg; do
+	f=$T/hostile/$name.kb
+	nh=$((nh + 1))
+	"$L" verify "$f" >"$T/out" 2>&1
+	rc=$?
+	if [ $phase = verify ]; then
+		{ [ $rc -eq 1 ] && grep -qE "$msg" "$T/out"; } || hbad+=" [$name: verify exit $rc: $(head -c 300 "$T/out")]"
+	else
+		[ $rc -eq 0 ] || hbad+=" [$name: verify exit $rc (its hashes are right): $(head -c 300 "$T/out")]"
+	fi
+	"$L" apply --without-lsm "${D[@]}" --bind "$TGT=$CG" "$f" >"$T/out" 2>&1
+	rc=$?
+	{ [ $rc -eq 1 ] && grep -qE "$msg" "$T/out"; } || hbad+=" [$name: apply exit $rc: $(head -c 300 "$T/out")]"
+	[ -z "$(ours)$(sides)" ] && [ ! -e "$STATE" ] && [ "$(enforcing)" = none ] ||
+		hbad+=" [$name: apply left $(ours) $(sides) $(ls -A "$STATE" 2>/dev/null), $(enforcing) enforces]"
+done <"$T/hostile/cases"
+[ -z "$hbad" ] && [ "$nh" -ge 10 ] &&
+	ok "$nh hostile bundles with every hash right (duplicate or climbing section names, truncated, 65,537 sections, a manifest that lists fewer, truncated or forged map images): refused by verify or apply, saying why; nothing pinned, attached or staged" ||
+	bad "hostile bundles" "$nh made:$hbad"
 finish
