@@ -5,7 +5,7 @@
 #                                      or absolute)
 #
 # One line per test ("ok   name" or "FAIL name: why"), then "N passed, M failed".
-# Exit 0 only when nothing failed.  Every karmorc run is under `timeout 20`: exit 124 is
+# Exit 0 only when nothing failed.  Every karmorc run is under `timeout 20` (KC_HANG_SECONDS): exit 124 is
 # a hang, an exit >= 128 a crash, and an ASan/UBSan report on stderr a failure too.
 # Inputs are generated at run time in a temporary directory removed on exit.
 
@@ -50,6 +50,9 @@ fail() { [ -n "$WHY" ] || WHY="$*"; }
 # kc [--in FILE] ARGS...: runs karmorc; RC, $OUT (stdout file), $ERR (stderr file).
 OUT=$T/out
 ERR=$T/err
+# what counts as a hang: 20 s, or more where every run is slowed down on purpose
+# (scripts/valgrind sets KC_HANG_SECONDS)
+KC_HANG=${KC_HANG_SECONDS:-20}
 kc() {
 	local in=/dev/null
 	if [ "${1:-}" = --in ]; then
@@ -57,10 +60,10 @@ kc() {
 		shift 2
 	fi
 	# (the outer redirection keeps bash's "Segmentation fault" notice out of the report)
-	{ timeout 20 "$K" "$@" <"$in" >"$OUT" 2>"$ERR"; } 2>/dev/null
+	{ timeout "$KC_HANG" "$K" "$@" <"$in" >"$OUT" 2>"$ERR"; } 2>/dev/null
 	RC=$?
 	if [ "$RC" -eq 124 ]; then
-		fail "hang: karmorc $* did not finish in 20 s"
+		fail "hang: karmorc $* did not finish in $KC_HANG s"
 	elif [ "$RC" -ge 128 ]; then
 		fail "crash: karmorc $* died with signal $((RC - 128))"
 	fi
@@ -1984,7 +1987,7 @@ t_bpf_sources() {
 t_bpf_object_missing() {
 	# a karmorc with no object beside it says how to get one
 	mkdir -p bin
-	cp "$K" bin/karmorc
+	cp "${KARMORC_BINARY:-$K}" bin/karmorc	# scripts/valgrind: the binary, not its wrapper
 	cp "$DATA/valid.yaml" v.yaml
 	{ timeout 20 bin/karmorc compile --target=bpf -o out v.yaml >"$OUT" 2>"$ERR"; } 2>/dev/null
 	RC=$?
