@@ -14,6 +14,10 @@
 #                                   written (A enforces), the switch and a rename after it
 #                                   (B enforces); never both or neither, and the next
 #                                   command finishes or undoes it (no -next/-prev left).
+#                                   Then the state's disk full (refused, the old bundle
+#                                   enforcing), two applies at once (serialized), the bpf
+#                                   file system unmounted under the pins (said; detach and
+#                                   apply recover).
 #                                   Every step is killed on the host (tests/loader/kill.sh,
 #                                   the same generation switch with the cgroup program):
 #                                   under TCG one apply here verifies every program, ~40 s
@@ -40,7 +44,7 @@ set -u
 # KILL_STEPS=all: kill the BPF-LSM apply at every step, not only at the switch's boundary
 # ones (each kill costs an apply, ~40 s under TCG: an hour; not part of make vmtest)
 KILL_STEPS=${KILL_STEPS:-boundary}
-boot_timeout=900
+boot_timeout=1800	# a hang guard: boot 1 applies BPF-LSM some 20 times (~40 s each under TCG)
 [ "$KILL_STEPS" = all ] && boot_timeout=9000
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -192,6 +196,32 @@ for k in \$KS; do
 	from=\$after
 done
 \$L detach >/dev/null; echo "K-DETACH rc=\$? \$(ls /sys/fs/bpf | grep -c karmor) \$(which)"
+# other faults with BPF-LSM: the state directory's disk full (a first apply, a replacing
+# one), two applies at once, the bpf file system unmounted under the pins
+mkdir /run/full && mount -t tmpfs -o size=256k tmpfs /run/full
+FS="--state-dir /run/full/state"
+fill() { dd if=/dev/zero of=/run/full/fill bs=4k >/dev/null 2>&1; }
+fill
+\$L apply /.vmt/ka.kb \$KB \$FS >/tmp/o 2>&1; echo "FD-FIRST rc=\$? \$(which) \$(ls /sys/fs/bpf | grep -c karmor) \$(grep -c 'No space left on device' /tmp/o)"
+rm /run/full/fill
+\$L apply /.vmt/ka.kb \$KB \$FS >/dev/null 2>&1; echo "FD-A rc=\$? \$(which)"
+fill
+\$L apply /.vmt/kb.kb \$KB \$FS >/tmp/o 2>&1; echo "FD-REPLACE rc=\$? \$(which) \$(grep -c 'No space left on device' /tmp/o) \$(ls -d /sys/fs/bpf/karmor-* /run/full/state-* /run/full/state.* 2>/dev/null | wc -l)"
+rm /run/full/fill
+\$L detach \$FS >/dev/null 2>&1; echo "FD-DETACH rc=\$? \$(which)"
+\$L apply /.vmt/ka.kb \$KB >/tmp/o1 2>&1 & p1=\$!
+\$L apply /.vmt/kb.kb \$KB >/tmp/o2 2>&1 & p2=\$!
+wait \$p1; r1=\$?; wait \$p2; r2=\$?
+second=B; grep -q 'it replaced the images applied before' /tmp/o1 && second=A
+echo "TWO r1=\$r1 r2=\$r2 second=\$second now=\$(which) sides=\$(ls -d /sys/fs/bpf/karmor-* /run/karmor-* 2>/dev/null | wc -l)"
+\$L detach >/dev/null 2>&1
+\$L apply /.vmt/ka.kb \$KB >/dev/null 2>&1; echo "GONE-A rc=\$? \$(which)"
+umount -l /sys/fs/bpf; echo "GONE-UMOUNT \$(which)"
+\$L status >/tmp/o 2>&1; echo "GONE-STATUS rc=\$? \$(grep -c 'the pins are incomplete' /tmp/o)"
+mount -t bpf bpf /sys/fs/bpf
+\$L apply /.vmt/ka.kb \$KB >/tmp/o 2>&1; echo "GONE-APPLY rc=\$? \$(grep -c 'that are gone' /tmp/o)"
+\$L detach >/dev/null 2>&1; \$L apply /.vmt/ka.kb \$KB >/dev/null 2>&1; echo "GONE-AGAIN rc=\$? \$(which)"
+\$L detach >/dev/null 2>&1; echo "GONE-DETACH rc=\$? \$(which)"
 BOOT1
 cat >"$R/.vmt/boot2.sh" <<BOOT2
 . /.vmt/common.sh
@@ -369,6 +399,17 @@ else
 fi
 grep -q '^K-DETACH rc=0 0 none$' <<<"$out" && ok "detach after it: no pins, nothing enforced" ||
 	bad "detach after the kill test" "$(grep '^K-DETACH' <<<"$out")"
+grep -q '^FD-FIRST rc=1 none 0 1$' <<<"$out" && grep -q '^FD-A rc=0 A$' <<<"$out" && grep -q '^FD-REPLACE rc=1 A 1 0$' <<<"$out" &&
+	grep -q '^FD-DETACH rc=0 none$' <<<"$out" &&
+	ok "BPF-LSM, the state's disk full: a first apply and a replacing one refused saying so (No space left on device); nothing attached, then A still enforcing, nothing staged left" ||
+	bad "BPF-LSM, disk full" "$(grep '^FD-' <<<"$out")"
+grep -qE '^TWO r1=0 r2=0 second=(A now=A|B now=B) sides=0$' <<<"$out" &&
+	ok "BPF-LSM, two applies at once: the lock serializes them, the second one enforces, nothing left aside" ||
+	bad "BPF-LSM, two applies at once" "$(grep '^TWO' <<<"$out")"
+grep -q '^GONE-A rc=0 A$' <<<"$out" && grep -q '^GONE-UMOUNT none$' <<<"$out" && grep -q '^GONE-STATUS rc=1 1$' <<<"$out" &&
+	grep -q '^GONE-APPLY rc=1 1$' <<<"$out" && grep -q '^GONE-AGAIN rc=0 A$' <<<"$out" && grep -q '^GONE-DETACH rc=0 none$' <<<"$out" &&
+	ok "BPF-LSM, the bpf file system unmounted under the pins: the LSM programs go with it; status and apply say the pins are gone; detach, then apply, enforces again" ||
+	bad "BPF-LSM, bpffs unmounted" "$(grep '^GONE-' <<<"$out")"
 
 # ---- boot 2: AppArmor, no BPF-LSM
 boot 2 lockdown,capability,landlock,yama,apparmor
