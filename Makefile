@@ -10,6 +10,8 @@
 #   make install          PREFIX=/usr/local DESTDIR=
 #   make CC=clang         builds clean with clang too
 
+# `make` alone builds `all`, whatever rule comes first below
+.DEFAULT_GOAL := all
 CC      ?= cc
 PREFIX  ?= /usr/local
 DESTDIR ?=
