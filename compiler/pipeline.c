@@ -250,6 +250,14 @@ static void kc_unstage_at_exit(void)
 		kc_unstage(kc_staging);
 }
 
+/* DIR/sub does not exist yet: this run makes it (and removes it again if it fails) */
+static bool kc_absent(const struct kc_pipeline *pl, const char *sub)
+{
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s/%s", pl->outdir, sub);
+	return access(dir, F_OK) != 0;
+}
+
 /* A target's file, final once its emit returned: written now, renamed by kc_write. */
 static bool kc_stage_file(struct kc_pipeline *pl, struct kc_output *o, struct be_file *file)
 {
@@ -263,16 +271,10 @@ static bool kc_stage_file(struct kc_pipeline *pl, struct kc_output *o, struct be
 	assert(kc_staging == pl);
 	if (!pl->outdir_made && access(pl->outdir, F_OK) != 0)
 		pl->outdir_made = true;
-	if (!o->folder_made) {
-		char dir[4096];
-		snprintf(dir, sizeof(dir), "%s/%s", pl->outdir, o->backend->folder);
-		o->folder_made = access(dir, F_OK) != 0;
-	}
-	if (o->backend->tables && !o->tables_made) {
-		char dir[4096];
-		snprintf(dir, sizeof(dir), "%s/%s", pl->outdir, o->backend->tables);
-		o->tables_made = access(dir, F_OK) != 0;
-	}
+	if (!o->folder_made)
+		o->folder_made = kc_absent(pl, o->backend->folder);
+	if (o->backend->tables && !o->tables_made)
+		o->tables_made = kc_absent(pl, o->backend->tables);
 	if (!kc_write_tmp(pl, file->path, &file->text))
 		return false;
 	file->staged = true;
