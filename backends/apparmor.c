@@ -120,12 +120,6 @@ struct aa_state {
 /* A denial whose record is missing affects only the ops that rule decides itself. */
 static const struct be_gap_scope aa_matching_only = {.matching_only = true};
 
-static void aa_oom(void)
-{
-	fputs("karmorc: internal error: out of memory\n", stderr);
-	exit(3);
-}
-
 static void aa_add(struct aa_body *b, const char *qual, const struct aa_path *path, unsigned perms,
 		   const char *xmode, const char *xtarget)
 {
@@ -136,11 +130,11 @@ static void aa_add(struct aa_body *b, const char *qual, const struct aa_path *pa
 		/* each kept as soon as it is grown: an out-of-memory exit leaves nothing unowned */
 		struct aa_rule *r = realloc(b->rules, b->cap * sizeof(*r));
 		if (!r)
-			aa_oom();
+			fe_oom();
 		b->rules = r;
 		struct aa_rule *sorted = realloc(b->sorted, b->cap * sizeof(*sorted));
 		if (!sorted)
-			aa_oom();
+			fe_oom();
 		b->sorted = sorted;
 	}
 	b->rules[b->nrules++] = (struct aa_rule){qual, path, perms, xmode ? xmode : "", xtarget ? xtarget : ""};
@@ -155,7 +149,7 @@ static void aa_other(struct aa_body *b, const char *line)
 		b->ocap = b->ocap ? b->ocap * 2 : 16;
 		const char **o = realloc(b->other, b->ocap * sizeof(*o));
 		if (!o)
-			aa_oom();
+			fe_oom();
 		b->other = o;
 	}
 	b->other[b->nother++] = line;

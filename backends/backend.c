@@ -10,12 +10,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void be_oom(void)
-{
-	fputs("karmorc: internal error: out of memory\n", stderr);
-	exit(3);
-}
-
 static void be_reserve(struct be_buf *b, size_t more)
 {
 	if (b->len + more + 1 <= b->cap)
@@ -25,7 +19,7 @@ static void be_reserve(struct be_buf *b, size_t more)
 		cap *= 2;
 	char *s = realloc(b->s, cap);
 	if (!s)
-		be_oom();
+		fe_oom();
 	b->s = s;
 	b->cap = cap;
 }
@@ -137,7 +131,7 @@ struct be_file *be_new_file(struct be_ctx *ctx, const char *path)
 		ctx->files_cap = ctx->files_cap ? ctx->files_cap * 2 : 16;
 		struct be_file *f = realloc(ctx->files, ctx->files_cap * sizeof(*f));
 		if (!f)
-			be_oom();
+			fe_oom();
 		ctx->files = f;
 	}
 	struct be_file *f = &ctx->files[ctx->nfiles++];
@@ -152,7 +146,7 @@ void be_usage_add(struct be_ctx *ctx, const struct be_usage *u)
 		ctx->usage_cap = ctx->usage_cap ? ctx->usage_cap * 2 : 16;
 		struct be_usage *nu = realloc(ctx->usage, ctx->usage_cap * sizeof(*nu));
 		if (!nu)
-			be_oom();
+			fe_oom();
 		ctx->usage = nu;
 	}
 	ctx->usage[ctx->nusage++] = *u;
@@ -238,7 +232,7 @@ static void be_gap_warn(struct be_ctx *ctx, const struct ir_target *t, enum fe_d
 		ctx->warnings_cap = ctx->warnings_cap ? ctx->warnings_cap * 2 : 64;
 		struct be_gap_warning *nw = realloc(ctx->warnings, ctx->warnings_cap * sizeof(*nw));
 		if (!nw)
-			be_oom();
+			fe_oom();
 		ctx->warnings = nw;
 	}
 	ctx->warnings[ctx->nwarnings] = (struct be_gap_warning){
@@ -307,7 +301,7 @@ static void be_gap_v(struct be_ctx *ctx, const struct ir_target *t, long rule, s
 		ctx->gaps_cap = ctx->gaps_cap ? ctx->gaps_cap * 2 : 16;
 		struct be_gap *ng = realloc(ctx->gaps, ctx->gaps_cap * sizeof(*ng));
 		if (!ng)
-			be_oom();
+			fe_oom();
 		ctx->gaps = ng;
 	}
 	if (rule >= 0)

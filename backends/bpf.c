@@ -81,12 +81,6 @@ static struct be_bpf_run *bpf_run(struct be_ctx *ctx)
 	return ctx->run;
 }
 
-static void bpf_oom(void)
-{
-	fputs("karmorc: internal error: out of memory\n", stderr);
-	exit(3);
-}
-
 static void *bpf_grow(void *p, size_t *cap, size_t n, size_t size)
 {
 	if (n < *cap)
@@ -94,7 +88,7 @@ static void *bpf_grow(void *p, size_t *cap, size_t n, size_t size)
 	*cap = *cap ? *cap * 2 : 64;
 	void *q = realloc(p, *cap * size);
 	if (!q)
-		bpf_oom();
+		fe_oom();
 	return q;
 }
 
@@ -122,7 +116,7 @@ static uint32_t bpf_index_get(struct bpf_index *m, uint64_t key, uint32_t next, 
 		uint64_t *keys = calloc(cap, sizeof(*keys));
 		uint32_t *vals = calloc(cap, sizeof(*vals));
 		if (!keys || !vals)
-			bpf_oom();
+			fe_oom();
 		for (size_t i = 0; i < m->cap; i++) {
 			if (!m->vals[i])
 				continue;
@@ -776,7 +770,7 @@ static void bpf_patterns(struct bpf_state *st)
 	}
 	st->dfa = be_dfa_image(&d, &st->dfa_words);
 	if (!st->dfa)
-		bpf_oom();
+		fe_oom();
 	for (uint32_t id = 1; id <= d.naccept; id++) {
 		const struct be_dfa_set *set = &d.accept_sets[id - 1];
 		for (uint32_t k = 0; k < set->n; k++)
@@ -1032,7 +1026,7 @@ static void bpf_write_image(struct bpf_state *st, struct be_buf *out)
 
 	struct karmor_image_rule *rules = calloc(t->nrules + 1, sizeof(*rules));
 	if (!rules)
-		bpf_oom();
+		fe_oom();
 	for (uint32_t i = 0; i < t->nrules; i++) {
 		const struct ir_rule *r = &p->rules[t->rules[i]];
 		const struct ir_policy *pol = &p->policies[r->policy];
@@ -1064,7 +1058,7 @@ static void bpf_write_image(struct bpf_state *st, struct be_buf *out)
 	/* string ids are offsets: the strings in first-use order, each with its NUL */
 	uint64_t *off = malloc((st->strs.count + 1) * sizeof(*off));
 	if (!off)
-		bpf_oom();
+		fe_oom();
 	uint64_t strtab = 0;
 	for (uint32_t i = 0; i < st->strs.count; i++) {
 		off[i] = strtab;
@@ -1106,7 +1100,7 @@ static void bpf_write_image(struct bpf_state *st, struct be_buf *out)
 
 	unsigned char *img = calloc(1, h.file_size);
 	if (!img)
-		bpf_oom();
+		fe_oom();
 	memcpy(img, &h, sizeof(h));
 	for (uint32_t i = 0; i < t->nrules; i++) {
 		struct karmor_image_rule *ir = &rules[i];

@@ -8,17 +8,11 @@
 #include "../frontend/arena.h"
 #include "../frontend/glob.h"
 
-static void dfa_oom(void)
-{
-	fputs("karmorc: internal error: out of memory\n", stderr);
-	exit(3);
-}
-
 static void *dfa_xrealloc(void *p, size_t n)
 {
 	void *q = realloc(p, n ? n : 1);
 	if (!q)
-		dfa_oom();
+		fe_oom();
 	return q;
 }
 
@@ -30,7 +24,7 @@ static void dfa_grow(void *pp, size_t n)
 	memcpy(&old, pp, sizeof(old));
 	q = realloc(old, n ? n : 1);
 	if (!q)
-		dfa_oom();
+		fe_oom();
 	memcpy(pp, &q, sizeof(q));
 }
 
@@ -38,7 +32,7 @@ static void *dfa_xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size);
 	if (!p)
-		dfa_oom();
+		fe_oom();
 	return p;
 }
 

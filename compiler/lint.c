@@ -136,10 +136,8 @@ static bool kc_first_time(struct kc_lint *L, uint32_t code, uint32_t a, uint32_t
 	if (L->nseen == L->seen_cap) {
 		size_t cap = L->seen_cap ? L->seen_cap * 2 : 256;
 		struct kc_seen *ns = realloc(L->seen, cap * sizeof(*ns));
-		if (!ns) {
-			fputs("karmorc: internal error: out of memory\n", stderr);
+		if (!ns)
 			fe_oom();
-		}
 		L->seen = ns;
 		L->seen_cap = cap;
 	}
@@ -490,10 +488,8 @@ static void kc_lint_conflicts(struct kc_lint *L)
 {
 	size_t n = L->t->nrules;
 	uint32_t *idx = malloc((n + 1) * sizeof(*idx));
-	if (!idx) {
-		fputs("karmorc: internal error: out of memory\n", stderr);
+	if (!idx)
 		fe_oom();
-	}
 	memcpy(idx, L->t->rules, n * sizeof(*idx));
 	qsort_r(idx, n, sizeof(*idx), kc_rule_idx_cmp, (void *)L->p);
 	for (size_t s = 0; s < n;) {

@@ -186,8 +186,7 @@ static uint32_t *kc_policy_scratch(const struct ir_program *p)
 {
 	uint32_t *s = malloc((p->npolicies + 1) * sizeof(*s));
 	if (!s) {
-		fputs("karmorc: internal error: out of memory\n", stderr);
-		exit(3);
+		fe_oom();
 	}
 	return s;
 }
@@ -227,8 +226,7 @@ void kc_targets_from_selectors(struct kc_targets *ts, struct fe_arena *a, const 
 	size_t nt = ts->n;
 	uint32_t *start = calloc(nt + 1, sizeof(*start));
 	if (!start) {
-		fputs("karmorc: internal error: out of memory\n", stderr);
-		exit(3);
+		fe_oom();
 	}
 	for (uint32_t i = 0; i < p->npolicies; i++)
 		start[of[i] + 1]++;

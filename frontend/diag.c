@@ -35,8 +35,7 @@ struct fe_diag *fe_diag_vadd(struct fe_diags *d, enum fe_severity sev, enum fe_d
 		size_t cap = d->cap ? d->cap * 2 : 32;
 		struct fe_diag *items = realloc(d->items, cap * sizeof(*items));
 		if (!items) {
-			fputs("karmorc: internal error: out of memory\n", stderr);
-			exit(3);
+			fe_oom();
 		}
 		d->items = items;
 		d->cap = cap;

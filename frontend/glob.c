@@ -20,8 +20,7 @@ static void fe_gput(struct fe_gbuf *b, const char *s)
 		size_t cap = (b->len + n + 1) * 2;
 		char *ns = realloc(b->s, cap);
 		if (!ns) {
-			fputs("karmorc: internal error: out of memory\n", stderr);
-			exit(3);
+			fe_oom();
 		}
 		b->s = ns;
 		b->cap = cap;

@@ -1,4 +1,5 @@
 #include "hash.h"
+#include "arena.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,8 +47,7 @@ static void fe_hindex_grow(struct fe_hindex *ix)
 	uint32_t nslots = ix->nslots ? ix->nslots * 2 : 64;
 	struct fe_hslot *slots = calloc(nslots, sizeof(*slots));
 	if (!slots) {
-		fputs("karmorc: internal error: out of memory\n", stderr);
-		exit(3);
+		fe_oom();
 	}
 	for (uint32_t i = 0; i < ix->nslots; i++) {
 		if (!ix->slots[i].id1)

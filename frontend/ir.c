@@ -5,17 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void ir_oom(void)
-{
-	fputs("karmorc: internal error: out of memory\n", stderr);
-	exit(3);
-}
-
 static void *ir_xrealloc(void *p, size_t n)
 {
 	p = realloc(p, n ? n : 1);
 	if (!p)
-		ir_oom();
+		fe_oom();
 	return p;
 }
 

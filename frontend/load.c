@@ -62,8 +62,7 @@ struct fe_source *fe_source_read2(struct fe_arena *meta, struct fe_arena *a, con
 		cap = (size_t)st.st_size + 1;
 	char *buf = sized ? fe_arena_alloc(a, cap + 1) : malloc(cap + 1);
 	if (!buf) {
-		fputs("karmorc: internal error: out of memory\n", stderr);
-		exit(3);
+		fe_oom();
 	}
 	for (;;) {
 		if (len == cap) {
@@ -73,8 +72,7 @@ struct fe_source *fe_source_read2(struct fe_arena *meta, struct fe_arena *a, con
 					/* the file grew while we read it: fall back to the pipe path */
 					char *copy = malloc(cap * 2 + 1);
 					if (!copy) {
-						fputs("karmorc: internal error: out of memory\n", stderr);
-						exit(3);
+						fe_oom();
 					}
 					memcpy(copy, buf, len);
 					buf = copy;
@@ -88,8 +86,7 @@ struct fe_source *fe_source_read2(struct fe_arena *meta, struct fe_arena *a, con
 			cap *= 2;
 			char *nb = realloc(buf, cap + 1);
 			if (!nb) {
-				fputs("karmorc: internal error: out of memory\n", stderr);
-				exit(3);
+				fe_oom();
 			}
 			buf = nb;
 		}
@@ -299,8 +296,7 @@ static bool fe_first_visit(struct fe_loader *l, const struct stat *st)
 		size_t cap = l->seen_cap ? l->seen_cap * 2 : 256;
 		struct fe_file_id *s = calloc(cap, sizeof(*s));
 		if (!s) {
-			fputs("karmorc: internal error: out of memory\n", stderr);
-			exit(3);
+			fe_oom();
 		}
 		for (size_t i = 0; i < l->seen_cap; i++) {
 			if (!l->seen[i].ino)

@@ -237,8 +237,7 @@ static void lw_keep(struct lw_ctx *c, const struct ir_rule *rule)
 		c->cap = c->cap ? c->cap * 2 : 32;
 		struct ir_rule *r = realloc(c->rules, c->cap * sizeof(*r));
 		if (!r) {
-			fputs("karmorc: internal error: out of memory\n", stderr);
-			exit(3);
+			fe_oom();
 		}
 		c->rules = r;
 	}

@@ -254,8 +254,7 @@ static void fe_ystack_push(struct fe_ybuilder *b, struct fe_ynode *n)
 		size_t cap = b->scap ? b->scap * 2 : 256;
 		struct fe_ynode **s = realloc(b->stack, cap * sizeof(*s));
 		if (!s) {
-			fputs("karmorc: internal error: out of memory\n", stderr);
-			exit(3);
+			fe_oom();
 		}
 		b->stack = s;
 		b->scap = cap;
@@ -304,8 +303,7 @@ static void fe_check_dup_keys(struct fe_ybuilder *b, struct fe_ynode *map)
 	}
 	struct fe_ynode **keys = malloc(n * sizeof(*keys));
 	if (!keys) {
-		fputs("karmorc: internal error: out of memory\n", stderr);
-		exit(3);
+		fe_oom();
 	}
 	for (size_t i = 0; i < n; i++)
 		keys[i] = fe_ymap_key(map, i);
