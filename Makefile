@@ -38,7 +38,7 @@ endif
 
 FRONTEND_SRC := frontend/arena.c frontend/hash.c frontend/diag.c frontend/yaml.c frontend/schema.c \
                 frontend/lower.c frontend/load.c frontend/ir.c frontend/glob.c frontend/match.c frontend/workloads.c
-BACKEND_SRC  := backends/backend.c backends/couplings.c backends/apparmor.c backends/bpf.c backends/selinux.c backends/dfa.c backends/options.c
+BACKEND_SRC  := backends/backend.c backends/couplings.c backends/apparmor.c backends/bpf.c backends/selinux.c backends/landlock.c backends/dfa.c backends/options.c
 COMPILER_SRC := compiler/targets.c compiler/pipeline.c compiler/cases.c compiler/verdict.c compiler/report.c \
                 compiler/scenario.c compiler/explain.c compiler/compile.c compiler/bundle.c compiler/lint.c
 MAIN_SRC     := compiler/main.c

@@ -331,7 +331,7 @@ void be_gap_at(struct be_ctx *ctx, const struct ir_target *t, struct fe_loc at, 
 /* ---- the table ---- */
 
 /* Every backend, in the order --target=all writes them. */
-const struct be_backend *const be_backends[] = {&be_apparmor, &be_bpf, &be_selinux, NULL};
+const struct be_backend *const be_backends[] = {&be_apparmor, &be_bpf, &be_selinux, &be_landlock, NULL};
 
 const struct be_backend *be_find(const char *name)
 {

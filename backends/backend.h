@@ -47,6 +47,11 @@ struct be_gap_scope {
 	const char *const *only;	/* NULL: every op of the class; else only these resources */
 	bool matching_only;		/* only ops the rule matches depend on it (not its allow-list effect) */
 	bool reads_of_target;		/* only reads of paths the rule's target matches depend on it */
+	bool execs_of_target;		/* only execs of paths the rule's target matches depend on it */
+	const char *const *creates_in;	/* NULL, or only creations of entries directly in these
+					 * directories ("/a/", NULL-terminated) depend on it */
+	bool source_exec;		/* only ops whose acting program the model may not execute
+					 * (the backend starts it under the target's rules) */
 	bool all_classes;		/* every op of the target depends on it */
 	bool posture_only;		/* only ops the class's default posture decides depend on it */
 };
@@ -170,6 +175,7 @@ struct be_backend {
 extern const struct be_backend be_apparmor;
 extern const struct be_backend be_bpf;
 extern const struct be_backend be_selinux;
+extern const struct be_backend be_landlock;
 /* Every backend, in output order; NULL-terminated. */
 extern const struct be_backend *const be_backends[];
 const struct be_backend *be_find(const char *name);

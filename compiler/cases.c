@@ -34,6 +34,34 @@ static const char *kc_op_skip(struct fe_arena *a, const struct be_ctx *be, const
 				return fe_arena_printf(a, "KC%04d", (int)gap->code);
 			continue;
 		}
+		if (gap->scope.execs_of_target) {
+			const struct ir_rule *r = &p->rules[gap->rule];
+			if (op->op == KC_OP_EXEC && op->resource && fe_path_matches(m, r->match, r->target, op->resource))
+				return fe_arena_printf(a, "KC%04d", (int)gap->code);
+			continue;
+		}
+		if (gap->scope.creates_in) {
+			if (!(op->op == KC_OP_WRITE && op->create && op->resource))
+				continue;
+			size_t len = strlen(op->resource);
+			if (len > 1 && op->resource[len - 1] == '/')
+				len--;
+			while (len > 1 && op->resource[len - 1] != '/')
+				len--;
+			bool listed = false;
+			for (const char *const *d = gap->scope.creates_in; *d && !listed; d++)
+				listed = strlen(*d) == len && strncmp(*d, op->resource, len) == 0;
+			if (listed)
+				return fe_arena_printf(a, "KC%04d", (int)gap->code);
+			continue;
+		}
+		if (gap->scope.source_exec) {
+			struct kc_operation start = {.op = KC_OP_EXEC, .resource = op->source, .source = op->source,
+						     .owner = true};
+			if (op->source && kc_decide(m, &ts->items[ti], &start).action == IR_BLOCK)
+				return fe_arena_printf(a, "KC%04d", (int)gap->code);
+			continue;
+		}
 		if (gap->scope.only) {
 			bool listed = false;
 			for (const char *const *o = gap->scope.only; *o && !listed; o++)

@@ -228,6 +228,10 @@ int kl_cmd_detach(int argc, char **argv);
 int kl_cmd_status(int argc, char **argv);
 int kl_cmd_events(int argc, char **argv);
 int kl_cmd_run(int argc, char **argv);
+/* landlock.c: the kernel's Landlock ABI, or -errno; run CMD confined by target's Landlock
+ * ruleset from a bundle FILE or a compile output DIR (verified against key when given) */
+int kl_landlock_abi(void);
+int kl_ll_run(const char *from, const char *key, const char *target, int verbose, char **cmd);
 int kl_cmd_verify(int argc, char **argv);	/* verify.c */
 int kl_cmd_probe(int argc, char **argv);	/* main.c */
 /* verify.c: a regular file of at most max bytes, whole; NULL with errno set */

@@ -230,8 +230,8 @@ static int keep_binding(struct run *r)
 int kl_cmd_run(int argc, char **argv)
 {
 	struct kl_dirs d = {NULL, KARMOR_STATE_DIR};
-	const char *target = NULL;
-	int i;
+	const char *target = NULL, *bundle = NULL, *key = NULL, *backend = NULL;
+	int i, verbose = 0;
 	/* options only before "--" or CMD: `run --target T ls --help` runs `ls --help` */
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--")) {
@@ -257,6 +257,23 @@ int kl_cmd_run(int argc, char **argv)
 			target = v;
 			continue;
 		}
+		if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v")) {
+			verbose = 1;
+			continue;
+		}
+		const char **dest = NULL;
+		if ((r = kl_opt(argc, argv, &i, "--bundle", &v)) > 0)
+			dest = &bundle;
+		else if (r == 0 && (r = kl_opt(argc, argv, &i, "--key", &v)) > 0)
+			dest = &key;
+		else if (r == 0 && (r = kl_opt(argc, argv, &i, "--backend", &v)) > 0)
+			dest = &backend;
+		if (r < 0)
+			return KL_EXIT_RUN_FAIL;
+		if (dest) {
+			*dest = v;
+			continue;
+		}
 		kl_usage_err("unknown option '%s'", argv[i]);
 		return KL_EXIT_RUN_FAIL;
 	}
@@ -269,6 +286,20 @@ int kl_cmd_run(int argc, char **argv)
 		return KL_EXIT_RUN_FAIL;
 	}
 	char **cmd = argv + i;
+	if (backend && strcmp(backend, "landlock")) {
+		kl_usage_err("run --backend takes landlock (the applied bundle's backend is used otherwise)");
+		return KL_EXIT_RUN_FAIL;
+	}
+	if (backend && !bundle) {
+		kl_usage_err("run --backend landlock needs --bundle FILE|DIR (a bundle, or karmorc compile's output)");
+		return KL_EXIT_RUN_FAIL;
+	}
+	if (key && !bundle) {
+		kl_usage_err("--key checks the signature of the --bundle FILE");
+		return KL_EXIT_RUN_FAIL;
+	}
+	if (bundle)
+		return kl_ll_run(bundle, key, target, verbose, cmd);
 
 	kl_recover_dirs(&d);
 	if (kl_aa_applied(d.state_dir))

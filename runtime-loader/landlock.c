@@ -1,0 +1,641 @@
+/*
+ * run --target T --bundle FILE|DIR -- CMD: CMD confined by Landlock, unprivileged.
+ *
+ * Reads T's ruleset description (backends/landlock.h) from a bundle (structure and every
+ * hash checked; with --key, its signature too) or from the output directory of `karmorc
+ * compile`, probes the kernel's Landlock ABI, turns the description into a ruleset, sets
+ * no_new_privs, restricts itself and execs CMD.  What the running ABI lacks is dropped
+ * and said, as the kernel's sandboxer sample does.
+ *
+ * Landlock only grants, and a rule on a directory grants to everything below it.  So the
+ * ruleset is built by a walk from "/": at each node, the rights every path below it may
+ * have (the description's base and grants covering the whole subtree, less whatever any
+ * deny entry inside the subtree refuses) go in one rule; the walk descends only into
+ * directories that hold an entry, granting each sibling on the way ("everything except").
+ * The walk reads the host's files as they are now: a snapshot (karmorc reports KC0416).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "../backends/bundle.h"
+#include "../backends/landlock.h"
+#include "bundle.h"
+#include "loader.h"
+
+/* Landlock's UAPI (linux/landlock.h), our own copy: Debian 12's headers stop at ABI 2 */
+#ifndef SYS_landlock_create_ruleset
+#define SYS_landlock_create_ruleset 444
+#endif
+#ifndef SYS_landlock_add_rule
+#define SYS_landlock_add_rule 445
+#endif
+#ifndef SYS_landlock_restrict_self
+#define SYS_landlock_restrict_self 446
+#endif
+#define LL_CREATE_RULESET_VERSION (1u << 0)
+#define LL_RULE_PATH_BENEATH 1
+#define LL_RULE_NET_PORT 2
+#define LL_FS_EXECUTE (1ull << 0)
+#define LL_FS_WRITE_FILE (1ull << 1)
+#define LL_FS_READ_FILE (1ull << 2)
+#define LL_FS_READ_DIR (1ull << 3)
+#define LL_FS_REMOVE_DIR (1ull << 4)
+#define LL_FS_REMOVE_FILE (1ull << 5)
+#define LL_FS_MAKE_CHAR (1ull << 6)
+#define LL_FS_MAKE_DIR (1ull << 7)
+#define LL_FS_MAKE_REG (1ull << 8)
+#define LL_FS_MAKE_SOCK (1ull << 9)
+#define LL_FS_MAKE_FIFO (1ull << 10)
+#define LL_FS_MAKE_BLOCK (1ull << 11)
+#define LL_FS_MAKE_SYM (1ull << 12)
+#define LL_FS_REFER (1ull << 13)	/* ABI 2 */
+#define LL_FS_TRUNCATE (1ull << 14)	/* ABI 3 */
+#define LL_NET_BIND_TCP (1ull << 0)	/* ABI 4 */
+#define LL_NET_CONNECT_TCP (1ull << 1)
+
+struct ll_ruleset_attr {
+	uint64_t handled_access_fs;
+	uint64_t handled_access_net;	/* ABI 4 */
+	uint64_t scoped;		/* ABI 6 */
+};
+struct ll_path_beneath_attr {
+	uint64_t allowed_access;
+	int32_t parent_fd;
+} __attribute__((packed));
+
+/* the rights a non-directory may hold (the kernel refuses others on a file's rule) */
+#define LL_FILE_RIGHTS (LL_FS_EXECUTE | LL_FS_WRITE_FILE | LL_FS_READ_FILE | LL_FS_TRUNCATE)
+#define LL_DIR_WRITE (LL_FS_REMOVE_DIR | LL_FS_REMOVE_FILE | LL_FS_MAKE_CHAR | LL_FS_MAKE_DIR | LL_FS_MAKE_REG | \
+		      LL_FS_MAKE_SOCK | LL_FS_MAKE_FIFO | LL_FS_MAKE_BLOCK | LL_FS_MAKE_SYM | LL_FS_REFER)
+
+struct ll_entry {
+	char *path;		/* normalised: no trailing '/' except "/" itself */
+	enum kll_kind kind;
+	int deny;
+	unsigned ops;
+	int names_dir;		/* a file entry naming a directory of the host */
+};
+
+struct ll_desc {
+	char target[256];
+	unsigned handle, base;
+	int net_tcp;
+	struct ll_entry *e;
+	size_t n;
+};
+
+struct ll_build {
+	const struct ll_desc *d;
+	int abi;
+	uint64_t fs_mask;	/* the rights this kernel has */
+	int ruleset;
+	size_t nrules;
+	char path[PATH_MAX];
+	int unlistable;		/* directories whose entries could not be listed */
+};
+
+/* ---------------------------------------------------------------- the description */
+
+static int ll_ops_parse(const char *s, unsigned *ops)
+{
+	*ops = 0;
+	if (!strcmp(s, "-"))
+		return 0;
+	for (const char *p = s; *p;) {
+		size_t n = strcspn(p, ",");
+		if (n == 4 && !strncmp(p, "read", 4))
+			*ops |= KLL_READ;
+		else if (n == 5 && !strncmp(p, "write", 5))
+			*ops |= KLL_WRITE;
+		else if (n == 4 && !strncmp(p, "exec", 4))
+			*ops |= KLL_EXEC;
+		else
+			return -1;
+		p += n;
+		if (*p == ',' && *++p == 0)
+			return -1;
+	}
+	return *ops ? 0 : -1;
+}
+
+static void ll_desc_free(struct ll_desc *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		free(d->e[i].path);
+	free(d->e);
+	d->e = NULL;
+	d->n = 0;
+}
+
+/* text (len bytes, from `where`) into d; 0, or -1 with the reason in err */
+static int ll_desc_parse(const char *text, size_t len, const char *where, struct ll_desc *d, char *err, size_t errlen)
+{
+	size_t cap = 0;
+	int line = 0, magic = 0, handle = 0, base = 0;
+	memset(d, 0, sizeof(*d));
+	if (len > KLL_MAX_SIZE || memchr(text, 0, len)) {
+		snprintf(err, errlen, "%s: not a ruleset description (binary, or larger than %u bytes)", where,
+			 KLL_MAX_SIZE);
+		return -1;
+	}
+	for (size_t off = 0; off < len;) {
+		const char *nl = memchr(text + off, '\n', len - off);
+		size_t ll = nl ? (size_t)(nl - (text + off)) : len - off;
+		char buf[PATH_MAX + 64], *f[5];
+		int nf = 0;
+		line++;
+		if (!nl) {
+			snprintf(err, errlen, "%s:%d: the last line has no newline (a truncated file?)", where, line);
+			goto bad;
+		}
+		if (ll >= sizeof(buf)) {
+			snprintf(err, errlen, "%s:%d: a line longer than %zu bytes", where, line, sizeof(buf) - 1);
+			goto bad;
+		}
+		memcpy(buf, text + off, ll);
+		buf[ll] = 0;
+		off += ll + 1;
+		if (buf[0] == '#' || !buf[0])
+			continue;
+		for (char *p = buf; p && nf < 5;) {
+			f[nf++] = p;
+			p = strchr(p, '\t');
+			if (p)
+				*p++ = 0;
+		}
+		if (!magic) {
+			if (strcmp(buf, KLL_MAGIC)) {
+				snprintf(err, errlen, "%s:%d: not a karmorc Landlock ruleset (\"%s\" expected)", where, line,
+					 KLL_MAGIC);
+				goto bad;
+			}
+			magic = 1;
+			continue;
+		}
+		if (!strcmp(f[0], "target") && nf == 2 && strlen(f[1]) < sizeof(d->target)) {
+			snprintf(d->target, sizeof(d->target), "%s", f[1]);
+		} else if (!strcmp(f[0], "handle") && nf == 2 && !ll_ops_parse(f[1], &d->handle)) {
+			handle = 1;
+		} else if (!strcmp(f[0], "base") && nf == 2 && !ll_ops_parse(f[1], &d->base)) {
+			base = 1;
+		} else if (!strcmp(f[0], "net") && nf == 2 && !strcmp(f[1], "tcp")) {
+			d->net_tcp = 1;
+		} else if ((!strcmp(f[0], "grant") || !strcmp(f[0], "deny")) && nf == 4) {
+			struct ll_entry e = {NULL, KLL_FILE, f[0][0] == 'd', 0, 0};
+			if (!strcmp(f[1], "file"))
+				e.kind = KLL_FILE;
+			else if (!strcmp(f[1], "dir"))
+				e.kind = KLL_DIR;
+			else if (!strcmp(f[1], "tree"))
+				e.kind = KLL_TREE;
+			else {
+				snprintf(err, errlen, "%s:%d: unknown kind '%s' (file, dir or tree)", where, line, f[1]);
+				goto bad;
+			}
+			if (ll_ops_parse(f[2], &e.ops) || !e.ops) {
+				snprintf(err, errlen, "%s:%d: bad operations '%s' (read, write, exec)", where, line, f[2]);
+				goto bad;
+			}
+			if (f[3][0] != '/' || strstr(f[3], "/../") || strstr(f[3], "/./")) {
+				snprintf(err, errlen, "%s:%d: '%s' is not an absolute, normal path", where, line, f[3]);
+				goto bad;
+			}
+			if (d->n == KLL_MAX_ENTRIES) {
+				snprintf(err, errlen, "%s:%d: more than %u entries", where, line, KLL_MAX_ENTRIES);
+				goto bad;
+			}
+			size_t pl = strlen(f[3]);
+			while (pl > 1 && f[3][pl - 1] == '/')
+				pl--;
+			e.path = strndup(f[3], pl);
+			if (d->n == cap) {
+				cap = cap ? 2 * cap : 32;
+				struct ll_entry *ne = realloc(d->e, cap * sizeof(*ne));
+				if (!ne || !e.path) {
+					free(ne ? NULL : e.path);
+					if (ne)
+						d->e = ne;
+					snprintf(err, errlen, "%s: out of memory", where);
+					goto bad;
+				}
+				d->e = ne;
+			}
+			if (!e.path) {
+				snprintf(err, errlen, "%s: out of memory", where);
+				goto bad;
+			}
+			d->e[d->n++] = e;
+		} else {
+			snprintf(err, errlen, "%s:%d: unknown or malformed line '%s'", where, line, f[0]);
+			goto bad;
+		}
+	}
+	if (!magic || !handle || !base || !d->target[0]) {
+		snprintf(err, errlen, "%s: incomplete (the %s line is missing)", where,
+			 !magic ? KLL_MAGIC : !d->target[0] ? "target" : !handle ? "handle" : "base");
+		goto bad;
+	}
+	return 0;
+bad:
+	ll_desc_free(d);
+	return -1;
+}
+
+struct ll_find {
+	const char *want;
+	unsigned char *data;
+	size_t size;
+};
+
+static int ll_find_section(void *ctx, const char *name, size_t nlen, const unsigned char *data, size_t size)
+{
+	struct ll_find *f = ctx;
+	if (nlen != strlen(f->want) || memcmp(name, f->want, nlen))
+		return 0;
+	f->data = malloc(size ? size : 1);
+	if (!f->data)
+		return -1;
+	memcpy(f->data, data, size);
+	f->size = size;
+	return 1;
+}
+
+/* T's description from a bundle FILE or a compile output DIR; 0, or -1 said */
+static int ll_desc_load(const char *from, const char *key, const char *target, struct ll_desc *d)
+{
+	char name[PATH_MAX], err[3 * PATH_MAX];
+	struct stat sb;
+	if (strlen(target) > 200 || strchr(target, '/') || !strcmp(target, ".") || !strcmp(target, "..")) {
+		kl_err("'%s' is not a target name", target);
+		return -1;
+	}
+	snprintf(name, sizeof(name), KLL_FOLDER "/%s" KLL_SUFFIX, target);
+	if (stat(from, &sb)) {
+		kl_err("%s: %s", from, strerror(errno));
+		return -1;
+	}
+	unsigned char *text;
+	size_t len;
+	char where[PATH_MAX + 300];
+	if (S_ISDIR(sb.st_mode)) {
+		if (key) {
+			kl_err("--key checks a bundle's signature; %s is a directory", from);
+			return -1;
+		}
+		snprintf(where, sizeof(where), "%s/%s", from, name);
+		text = kl_slurp(where, &len, KLL_MAX_SIZE);
+		if (!text) {
+			kl_err("%s: %s%s", where, strerror(errno),
+			       errno == ENOENT ? " (no such target, or it was not compiled with --target=landlock)" : "");
+			return -1;
+		}
+	} else {
+		size_t blen;
+		unsigned char *b = kl_slurp(from, &blen, KB_MAX_SIZE);
+		if (!b) {
+			kl_err("%s: %s", from, strerror(errno));
+			return -1;
+		}
+		if (key) {
+			char sigpath[PATH_MAX], trusted[512];
+			snprintf(sigpath, sizeof(sigpath), "%s.minisig", from);
+			if (kl_signature_verify_files(key, sigpath, b, blen, trusted, sizeof(trusted), err, sizeof(err))) {
+				kl_err("%s: the signature does not hold: %s", from, err);
+				free(b);
+				return -1;
+			}
+		}
+		struct ll_find f = {name, NULL, 0};
+		int r = kl_bundle_walk(b, blen, NULL, ll_find_section, &f, err, sizeof(err));
+		free(b);
+		if (r < 0 || (r == 0 && !f.data)) {
+			free(f.data);
+			if (r < 0 && err[0])
+				kl_err("%s: %s", from, err);
+			else if (r < 0)
+				kl_err("%s: out of memory", from);
+			else
+				kl_err("%s: the bundle has no %s (no such target, or it holds no landlock backend)", from, name);
+			return -1;
+		}
+		text = f.data;
+		len = f.size;
+		snprintf(where, sizeof(where), "%s:%s", from, name);
+	}
+	int r = ll_desc_parse((const char *)text, len, where, d, err, sizeof(err));
+	free(text);
+	if (r) {
+		kl_err("%s", err);
+		return -1;
+	}
+	if (strcmp(d->target, target)) {
+		kl_err("%s names target %s, not %s", where, d->target, target);
+		ll_desc_free(d);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- the walk */
+
+/* a is n or below it (both normalised) */
+static int ll_under_eq(const char *a, const char *n)
+{
+	size_t l = strlen(n);
+	if (!strcmp(n, "/"))
+		return 1;
+	return !strncmp(a, n, l) && (a[l] == 0 || a[l] == '/');
+}
+
+static int ll_strictly_under(const char *a, const char *n)
+{
+	return strcmp(a, n) && ll_under_eq(a, n);
+}
+
+/* whether n's parent is p */
+static int ll_child_of(const char *n, const char *p)
+{
+	const char *slash = strrchr(n, '/');
+	if (!slash || !strcmp(n, "/"))
+		return 0;
+	size_t pl = slash == n ? 1 : (size_t)(slash - n);
+	return strlen(p) == pl && !strncmp(n, p, pl);
+}
+
+/* The ops every path of n's subtree has (common), the ops some entry refuses somewhere in it
+ * (denied; dir_denied: to some directory in it, for listing), the ops granted to all of it by
+ * tree entries (tree: what a directory's entries may be made and removed by), and whether
+ * any entry lies inside it (descend).  common and tree have the denied ops removed. */
+static void ll_node(const struct ll_desc *d, const char *n, int isdir, unsigned *common, unsigned *denied,
+		    unsigned *dir_denied, unsigned *tree, int *descend)
+{
+	*common = *tree = d->base;
+	*denied = *dir_denied = 0;
+	*descend = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		const struct ll_entry *e = &d->e[i];
+		int covers_all, touches;
+		switch (e->kind) {
+		case KLL_TREE:
+			covers_all = ll_under_eq(n, e->path);
+			touches = covers_all || ll_strictly_under(e->path, n);
+			if (ll_strictly_under(e->path, n))
+				*descend = 1;
+			if (covers_all && !e->deny)
+				*tree |= e->ops;
+			break;
+		case KLL_DIR:
+			covers_all = !isdir && (ll_child_of(n, e->path) || !strcmp(n, e->path));
+			touches = ll_under_eq(e->path, n) || ll_child_of(n, e->path);
+			if (ll_under_eq(e->path, n))
+				*descend = 1;
+			break;
+		default:
+			covers_all = !isdir && !strcmp(n, e->path);
+			touches = ll_under_eq(e->path, n);
+			/* a file entry naming a directory holds for it, not for what it holds */
+			if (ll_strictly_under(e->path, n) || (isdir && !strcmp(e->path, n)))
+				*descend = 1;
+			break;
+		}
+		if (e->deny && touches) {
+			*denied |= e->ops;
+			if (e->kind != KLL_FILE || e->names_dir)
+				*dir_denied |= e->ops;
+		}
+		else if (!e->deny && covers_all)
+			*common |= e->ops;
+	}
+	*tree &= ~*denied;
+}
+
+/* granted: the ops granted to all of the subtree, denials not yet removed */
+static uint64_t ll_rights(const struct ll_build *b, unsigned granted, unsigned tree, unsigned denied,
+			  unsigned dir_denied, int isdir)
+{
+	uint64_t r = 0;
+	unsigned ops = granted & ~denied;
+	if (ops & KLL_READ)
+		r |= LL_FS_READ_FILE;
+	if (granted & ~dir_denied & KLL_READ)
+		r |= LL_FS_READ_DIR;	/* listing: judged on directories only */
+	if (ops & KLL_WRITE)
+		r |= LL_FS_WRITE_FILE | LL_FS_TRUNCATE;
+	if ((tree & KLL_WRITE) && isdir)
+		r |= LL_DIR_WRITE;
+	if (ops & KLL_EXEC) {
+		r |= LL_FS_EXECUTE;
+		/* the kernel opens a program for reading to run it */
+		if (!(denied & KLL_READ))
+			r |= LL_FS_READ_FILE;
+	}
+	if (!isdir)
+		r &= LL_FILE_RIGHTS;
+	return r & b->fs_mask;
+}
+
+static uint64_t ll_handled(const struct ll_build *b)
+{
+	return ll_rights(b, b->d->handle, b->d->handle & KLL_WRITE, 0, 0, 1);
+}
+
+static int ll_add_rule(struct ll_build *b, int fd, uint64_t rights)
+{
+	struct ll_path_beneath_attr pb = {rights, fd};
+	if (b->nrules == KLL_MAX_RULES) {
+		kl_err("the ruleset would need more than %u rules", KLL_MAX_RULES);
+		return -1;
+	}
+	if (syscall(SYS_landlock_add_rule, b->ruleset, LL_RULE_PATH_BENEATH, &pb, 0)) {
+		kl_err("landlock_add_rule %s: %s", b->path, strerror(errno));
+		return -1;
+	}
+	b->nrules++;
+	return 0;
+}
+
+static int ll_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* b->path is the node (fd: an O_PATH descriptor of it); granted: what its directories give */
+static int ll_walk(struct ll_build *b, int fd, int isdir, uint64_t granted)
+{
+	unsigned common, denied, dir_denied, tree;
+	int descend;
+	ll_node(b->d, b->path, isdir, &common, &denied, &dir_denied, &tree, &descend);
+	uint64_t want = ll_rights(b, common, tree, denied, dir_denied, isdir) & ll_handled(b);
+	if (want & ~granted) {
+		if (ll_add_rule(b, fd, want & ~granted))
+			return -1;
+		granted |= want;
+	}
+	if (!isdir || !descend)
+		return 0;
+	int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!dir) {
+		if (dfd >= 0)
+			close(dfd);
+		kl_warn("landlock: %s cannot be listed (%s): its entries get no grant of their own", b->path,
+			strerror(errno));
+		b->unlistable++;
+		return 0;
+	}
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	int rc = 0;
+	while ((de = readdir(dir))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			char **nn = realloc(names, cap * sizeof(*nn));
+			if (!nn) {
+				rc = -1;
+				break;
+			}
+			names = nn;
+		}
+		if (!(names[n] = strdup(de->d_name))) {
+			rc = -1;
+			break;
+		}
+		n++;
+	}
+	closedir(dir);
+	if (rc)
+		kl_err("out of memory listing %s", b->path);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), ll_name_cmp);
+	size_t plen = strlen(b->path);
+	for (size_t i = 0; i < n && !rc; i++) {
+		size_t nl = strlen(names[i]);
+		if (plen + 1 + nl + 1 > sizeof(b->path)) {
+			kl_warn("landlock: %s/%s: path too long, not granted", b->path, names[i]);
+			continue;
+		}
+		snprintf(b->path + plen, sizeof(b->path) - plen, "%s%s", plen == 1 ? "" : "/", names[i]);
+		struct stat sb;
+		int cfd = openat(fd, names[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		/* a symbolic link is never opened itself: what it names is reached by its own path */
+		if (cfd >= 0 && !fstat(cfd, &sb) && !S_ISLNK(sb.st_mode))
+			rc = ll_walk(b, cfd, S_ISDIR(sb.st_mode), granted);
+		if (cfd >= 0)
+			close(cfd);
+		b->path[plen] = 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- run */
+
+int kl_landlock_abi(void)
+{
+	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LL_CREATE_RULESET_VERSION);
+	return abi > 0 ? (int)abi : -errno;
+}
+
+int kl_ll_run(const char *from, const char *key, const char *target, int verbose, char **cmd)
+{
+	struct ll_desc d;
+	if (ll_desc_load(from, key, target, &d))
+		return KL_EXIT_RUN_FAIL;
+	struct ll_build b;
+	memset(&b, 0, sizeof(b));
+	b.d = &d;
+	b.ruleset = -1;
+	b.abi = kl_landlock_abi();
+	for (size_t i = 0; i < d.n; i++) {
+		struct stat sb;
+		d.e[i].names_dir = d.e[i].kind == KLL_FILE && !stat(d.e[i].path, &sb) && S_ISDIR(sb.st_mode);
+	}
+	int rc = KL_EXIT_RUN_FAIL;
+	if (b.abi < 0) {
+		kl_err("Landlock is not available here (%s): nothing confines %s",
+		       b.abi == -ENOSYS ? "the kernel has no Landlock" : b.abi == -EOPNOTSUPP ?
+		       "Landlock is built in but not enabled at boot (lsm=...,landlock)" : strerror(-b.abi), cmd[0]);
+		goto out;
+	}
+	b.fs_mask = (LL_FS_MAKE_SYM << 1) - 1;
+	if (b.abi >= 2)
+		b.fs_mask |= LL_FS_REFER;
+	else if (d.handle & KLL_WRITE)
+		kl_warn("landlock ABI %d: moving or linking a file into another directory is always refused (REFER needs ABI 2)",
+			b.abi);
+	if (b.abi >= 3)
+		b.fs_mask |= LL_FS_TRUNCATE;
+	else if (d.handle & KLL_WRITE)
+		kl_warn("landlock ABI %d: truncate(2) of a write-blocked file is not refused (TRUNCATE needs ABI 3); "
+			"opening it for writing is", b.abi);
+	struct ll_ruleset_attr attr = {ll_handled(&b), 0, 0};
+	size_t attr_size = sizeof(attr.handled_access_fs);
+	if (d.net_tcp) {
+		if (b.abi >= 4) {
+			attr.handled_access_net = LL_NET_BIND_TCP | LL_NET_CONNECT_TCP;
+			attr_size = offsetof(struct ll_ruleset_attr, scoped);
+		} else {
+			kl_warn("landlock ABI %d: TCP bind and connect are not refused (they need ABI 4)", b.abi);
+		}
+	}
+	if (!attr.handled_access_fs && !attr.handled_access_net) {
+		if (verbose)
+			fprintf(stderr, "karmor-loader: run: landlock ABI %d: target %s restricts nothing Landlock handles\n",
+				b.abi, target);
+	} else {
+		b.ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, attr_size, 0);
+		if (b.ruleset < 0) {
+			kl_err("landlock_create_ruleset: %s", strerror(errno));
+			goto out;
+		}
+		int root = open("/", O_PATH | O_CLOEXEC);
+		if (root < 0) {
+			kl_err("/: %s", strerror(errno));
+			goto out;
+		}
+		strcpy(b.path, "/");
+		int w = attr.handled_access_fs ? ll_walk(&b, root, 1, 0) : 0;
+		close(root);
+		if (w)
+			goto out;
+		if (verbose)
+			fprintf(stderr, "karmor-loader: run: landlock ABI %d: target %s: %zu rules%s\n", b.abi, target,
+				b.nrules, d.net_tcp && b.abi >= 4 ? ", TCP bind and connect refused" : "");
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
+			kl_err("prctl(PR_SET_NO_NEW_PRIVS): %s", strerror(errno));
+			goto out;
+		}
+		if (syscall(SYS_landlock_restrict_self, b.ruleset, 0)) {
+			kl_err("landlock_restrict_self: %s", strerror(errno));
+			goto out;
+		}
+		close(b.ruleset);
+		b.ruleset = -1;
+	}
+	ll_desc_free(&d);
+	execvp(cmd[0], cmd);
+	kl_err("%s: %s%s", cmd[0], strerror(errno),
+	       errno == EACCES ? " (the target's rules may not let it be executed)" : "");
+	return KL_EXIT_RUN_FAIL;
+out:
+	if (b.ruleset >= 0)
+		close(b.ruleset);
+	ll_desc_free(&d);
+	return rc;
+}
