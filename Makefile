@@ -206,4 +206,4 @@ install: all $(BPF_OBJ)
 clean:
 	rm -rf build
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find build -path build/vm -prune -o -name '*.d' -type f -print 2>/dev/null)

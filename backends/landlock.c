@@ -180,10 +180,12 @@ static void ll_rule_ops(const struct ir_rule *r, unsigned *deny, unsigned *grant
 	unsigned all = r->cls == IR_PROCESS ? KLL_EXEC : KLL_READ | KLL_WRITE;
 	bool ro = r->flags & IR_RULE_READONLY, owner = r->flags & IR_RULE_OWNERONLY;
 	*deny = *grant = 0;
-	if (r->action == IR_BLOCK || owner)
-		*deny = all;	/* ownerOnly: what it lets the owner do is not expressible */
-	else if (ro)
+	if (ro)
 		*deny = all & ~KLL_READ;	/* readOnly: reads pass, anything else is Block */
+	else if (r->action == IR_BLOCK)
+		*deny = all;
+	if (owner)
+		*deny = all;	/* ownerOnly: what it lets the owner do is not expressible */
 	if (r->action == IR_ALLOW)
 		*grant = all & ~*deny;
 }

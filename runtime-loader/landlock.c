@@ -85,6 +85,11 @@ struct ll_entry {
 	int deny;
 	unsigned ops;
 	int names_dir;		/* a file entry naming a directory of the host */
+	int slash;		/* written with a trailing '/': it names a directory */
+	int inert;		/* a file entry naming what the host has not: a path without '/'
+				 * names no directory, one with '/' nothing else (DESIGN §4.1) */
+	dev_t dev;		/* deny file entries: the file it names (ino 0: none) */
+	ino_t ino;
 };
 
 struct ll_desc {
@@ -192,7 +197,7 @@ static int ll_desc_parse(const char *text, size_t len, const char *where, struct
 		} else if (!strcmp(f[0], "net") && nf == 2 && !strcmp(f[1], "tcp")) {
 			d->net_tcp = 1;
 		} else if ((!strcmp(f[0], "grant") || !strcmp(f[0], "deny")) && nf == 4) {
-			struct ll_entry e = {NULL, KLL_FILE, f[0][0] == 'd', 0, 0};
+			struct ll_entry e = {NULL, KLL_FILE, f[0][0] == 'd', 0, 0, 0, 0, 0, 0};
 			if (!strcmp(f[1], "file"))
 				e.kind = KLL_FILE;
 			else if (!strcmp(f[1], "dir"))
@@ -216,6 +221,7 @@ static int ll_desc_parse(const char *text, size_t len, const char *where, struct
 				goto bad;
 			}
 			size_t pl = strlen(f[3]);
+			e.slash = pl > 1 && f[3][pl - 1] == '/';
 			while (pl > 1 && f[3][pl - 1] == '/')
 				pl--;
 			e.path = strndup(f[3], pl);
@@ -386,6 +392,8 @@ static void ll_node(const struct ll_desc *d, const char *n, int isdir, unsigned 
 	for (size_t i = 0; i < d->n; i++) {
 		const struct ll_entry *e = &d->e[i];
 		int covers_all, touches;
+		if (e->inert)
+			continue;
 		switch (e->kind) {
 		case KLL_TREE:
 			covers_all = ll_under_eq(n, e->path);
@@ -397,9 +405,16 @@ static void ll_node(const struct ll_desc *d, const char *n, int isdir, unsigned 
 			break;
 		case KLL_DIR:
 			covers_all = !isdir && (ll_child_of(n, e->path) || !strcmp(n, e->path));
-			touches = ll_under_eq(e->path, n) || ll_child_of(n, e->path);
+			touches = ll_under_eq(e->path, n) || (!isdir && ll_child_of(n, e->path));
 			if (ll_under_eq(e->path, n))
 				*descend = 1;
+			if (isdir && ll_child_of(n, e->path)) {
+				/* a directory directly in D: the entry holds for it (listing it), not
+				 * for what it holds, which its own children's rules give back */
+				if (e->deny)
+					*dir_denied |= e->ops;
+				*descend = 1;
+			}
 			break;
 		default:
 			covers_all = !isdir && !strcmp(n, e->path);
@@ -470,12 +485,25 @@ static int ll_name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* b->path is the node (fd: an O_PATH descriptor of it); granted: what its directories give */
-static int ll_walk(struct ll_build *b, int fd, int isdir, uint64_t granted)
+/* b->path is the node (fd: an O_PATH descriptor of it, sb its status); granted: what its
+ * directories give */
+static int ll_walk(struct ll_build *b, int fd, const struct stat *sb, uint64_t granted)
 {
 	unsigned common, denied, dir_denied, tree;
-	int descend;
+	int descend, isdir = S_ISDIR(sb->st_mode);
 	ll_node(b->d, b->path, isdir, &common, &denied, &dir_denied, &tree, &descend);
+	/* another name of a blocked file (a hard link) is the same file: a rule on it would
+	 * be a rule on the blocked one */
+	for (size_t i = 0; i < b->d->n && !isdir && sb->st_nlink > 1; i++) {
+		const struct ll_entry *e = &b->d->e[i];
+		if (e->ino && e->ino == sb->st_ino && e->dev == sb->st_dev && (e->ops & ~denied)) {
+			denied |= e->ops;
+			dir_denied |= e->ops;
+			if (strcmp(e->path, b->path))
+				kl_warn("landlock: %s is the same file as %s (a hard link), which the target blocks: "
+					"refused there too", b->path, e->path);
+		}
+	}
 	uint64_t want = ll_rights(b, common, tree, denied, dir_denied, isdir) & ll_handled(b);
 	if (want & ~granted) {
 		if (ll_add_rule(b, fd, want & ~granted))
@@ -529,11 +557,11 @@ static int ll_walk(struct ll_build *b, int fd, int isdir, uint64_t granted)
 			continue;
 		}
 		snprintf(b->path + plen, sizeof(b->path) - plen, "%s%s", plen == 1 ? "" : "/", names[i]);
-		struct stat sb;
+		struct stat csb;
 		int cfd = openat(fd, names[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		/* a symbolic link is never opened itself: what it names is reached by its own path */
-		if (cfd >= 0 && !fstat(cfd, &sb) && !S_ISLNK(sb.st_mode))
-			rc = ll_walk(b, cfd, S_ISDIR(sb.st_mode), granted);
+		if (cfd >= 0 && !fstat(cfd, &csb) && !S_ISLNK(csb.st_mode))
+			rc = ll_walk(b, cfd, &csb, granted);
 		if (cfd >= 0)
 			close(cfd);
 		b->path[plen] = 0;
@@ -564,7 +592,19 @@ int kl_ll_run(const char *from, const char *key, const char *target, int verbose
 	b.abi = kl_landlock_abi();
 	for (size_t i = 0; i < d.n; i++) {
 		struct stat sb;
-		d.e[i].names_dir = d.e[i].kind == KLL_FILE && !stat(d.e[i].path, &sb) && S_ISDIR(sb.st_mode);
+		struct ll_entry *e = &d.e[i];
+		if (e->kind != KLL_FILE)
+			continue;
+		if (stat(e->path, &sb)) {
+			e->inert = e->slash;
+			continue;
+		}
+		e->names_dir = S_ISDIR(sb.st_mode);
+		e->inert = e->names_dir != e->slash;
+		if (e->deny && !e->names_dir) {
+			e->dev = sb.st_dev;
+			e->ino = sb.st_ino;
+		}
 	}
 	int rc = KL_EXIT_RUN_FAIL;
 	if (b.abi < 0) {
@@ -610,7 +650,14 @@ int kl_ll_run(const char *from, const char *key, const char *target, int verbose
 			goto out;
 		}
 		strcpy(b.path, "/");
-		int w = attr.handled_access_fs ? ll_walk(&b, root, 1, 0) : 0;
+		struct stat rsb;
+		int w = 0;
+		if (fstat(root, &rsb)) {
+			kl_err("/: %s", strerror(errno));
+			w = -1;
+		} else if (attr.handled_access_fs) {
+			w = ll_walk(&b, root, &rsb, 0);
+		}
 		close(root);
 		if (w)
 			goto out;

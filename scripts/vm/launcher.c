@@ -23,6 +23,11 @@
  *   launcher secases FILE LABELS
  *       The same lines for the SELinux rig (issue 11); see "SELinux" below.
  *
+ *   launcher llcases FILE DIR
+ *       The same lines for the Landlock rig (issue 13): PROFILE is the target,
+ *       whose ruleset description DIR/landlock/PROFILE.ruleset holds; see
+ *       "Landlock" below.
+ *
  *   launcher case SID IDX PROFILE OWNER SOURCE OP RESOURCE ARG PREP TARGET
  *       1. prepares the files the case names: TARGET as PREP (exe: a hard
  *          link to the actor; file: a root-owned 0666 file holding "x\n";
@@ -133,6 +138,7 @@ static void close_fds_above(int keep, int errfd)
 static char events[8192], noise[4096], errbuf[512];
 static int selinux_rig;			/* secases: the SELinux rig (see "SELinux") */
 static const char *selinux_labels;	/* its LABELS file */
+static int copy_exes;			/* llcases: every program its own inode */
 
 static void append(char *buf, size_t size, const char *s, size_t n)
 {
@@ -293,9 +299,10 @@ static int prep(const char *path, const char *kind)
 	if (!strcmp(kind, "exe")) {
 		if (stat(ACTOR, &actor))
 			return -1;
-		if (selinux_rig) {
-			/* SELinux labels inodes: every program path needs its own copy of
-			 * the actor, or a label on one would be the label of all */
+		if (selinux_rig || copy_exes) {
+			/* SELinux labels inodes, and Landlock binds rules to them: every
+			 * program path needs its own copy of the actor, or a label (a
+			 * rule) on one would be the label (the rule) of all */
 			if (rmrf(path) || copy_file(ACTOR, path, 0755))
 				goto fail;
 			return 0;
@@ -1167,6 +1174,116 @@ report:
 	return 0;
 }
 
+/* ---------------------------------------------------------------- Landlock */
+
+/*
+ * The Landlock rig (`llcases`, here and on the host in a chroot of the same root):
+ * a ruleset can only be put on a process by the process itself, so the child
+ * execs `karmor-loader run --target TARGET --bundle DIR -- SOURCE OP RESOURCE
+ * ARG`, which restricts itself and execs the actor: SOURCE's own exec is judged
+ * by the ruleset too (karmorc reports the cases where that matters, KC0413).
+ * Landlock logs nothing before ABI 7, so the verdict is the actor's errno alone.
+ * The loader's stderr goes to a file: its first line is the status when run
+ * itself failed (exit 125).
+ */
+static const char *ll_dir;
+#define LLERR "/.vmt/ll.err"
+
+static int run_ll_case(char **a)
+{
+	const char *sid = a[0], *idx = a[1], *tgt = a[2], *source = a[4];
+	int owner = atoi(a[3]);
+	char arg[4200], status[1400];
+	char *argv[12];
+	int ep[2], st[2] = { 0, 0 }, wst, n = 0;
+	pid_t pid, victim = 0;
+	ssize_t got;
+
+	snprintf(arg, sizeof arg, "%s", a[7]);
+	if (case_prep(a, arg, sizeof arg, &victim, status, sizeof status))
+		goto report;
+	if (strcmp(tgt, "-") && strcmp(tgt, "unconfined")) {
+		argv[n++] = (char *)LOADER;
+		argv[n++] = "run";
+		argv[n++] = "--target";
+		argv[n++] = (char *)tgt;
+		argv[n++] = "--bundle";
+		argv[n++] = (char *)ll_dir;
+		argv[n++] = "--";
+	}
+	argv[n++] = (char *)source;
+	argv[n++] = a[5];
+	argv[n++] = a[6];
+	argv[n++] = arg;
+	argv[n] = NULL;
+	if (high_pipe(ep)) {
+		snprintf(status, sizeof status, "pipe=%s", strerror(errno));
+		goto report;
+	}
+	pid = fork();
+	if (pid == 0) {
+		char *const envp[] = { "PATH=/usr/bin:/bin", NULL };
+		int io[2], err = open(LLERR, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+
+		if (err < 0 || pipe(io) || dup2(io[0], 0) < 0 || dup2(io[1], 1) < 0 || dup2(err, 2) < 0) {
+			st[0] = BST_FDS;
+			goto fail;
+		}
+		close_fds_above(2, ep[1]);
+		if (!owner && (setgroups(0, NULL) || setgid(USER_UID) || setuid(USER_UID))) {
+			st[0] = BST_SETUID;
+			goto fail;
+		}
+		execve(argv[0], argv, envp);
+		st[0] = BST_EXEC;
+fail:
+		st[1] = errno;
+		if (write(ep[1], st, sizeof st) < 0)
+			_exit(255);
+		_exit(255);
+	}
+	close(ep[1]);
+	if (pid < 0) {
+		snprintf(status, sizeof status, "fork=%s", strerror(errno));
+		goto report;
+	}
+	got = read(ep[0], st, sizeof st);
+	close(ep[0]);
+	case_pid = pid;
+	signal(SIGALRM, on_alarm);
+	alarm(CASE_TIMEOUT_S);
+	while (waitpid(pid, &wst, 0) < 0 && errno == EINTR)
+		;
+	alarm(0);
+	if (timed_out)
+		snprintf(status, sizeof status, "timeout");
+	else if (got == (ssize_t)sizeof st)
+		snprintf(status, sizeof status, "launch=%s:%d", bstages[st[0]], st[1]);
+	else if (WIFEXITED(wst) && WEXITSTATUS(wst) == 125) {
+		char line[600] = "";
+		FILE *f = fopen(LLERR, "r");
+
+		if (f) {
+			if (!fgets(line, sizeof line, f))
+				line[0] = 0;
+			fclose(f);
+		}
+		line[strcspn(line, "\n\t")] = 0;
+		snprintf(status, sizeof status, "exit=125 (%s)", line[0] ? line : "karmor-loader run failed");
+	} else if (WIFEXITED(wst))
+		snprintf(status, sizeof status, "exit=%d", WEXITSTATUS(wst));
+	else
+		snprintf(status, sizeof status, "signal=%d", WTERMSIG(wst));
+report:
+	if (victim > 0) {
+		kill(victim, SIGKILL);
+		waitpid(victim, NULL, 0);
+	}
+	printf("R\t%s\t%s\t%s\t-\t-\n", sid, idx, status);
+	fflush(stdout);
+	return 0;
+}
+
 /* ---------------------------------------------------------------- load */
 
 static int load_to(const char *dest, int n, char **files)
@@ -1260,6 +1377,14 @@ int main(int argc, char **argv)
 		return run_file(argv[2], run_case);
 	if (argc == 3 && !strcmp(argv[1], "bpfcases"))
 		return run_file(argv[2], run_bpf_case);
+	if (argc == 4 && !strcmp(argv[1], "llcases")) {
+		long abi = syscall(444, NULL, 0, 1u);
+
+		printf("LLABI\t%ld\n", abi > 0 ? abi : 0);
+		ll_dir = argv[3];
+		copy_exes = 1;
+		return run_file(argv[2], run_ll_case);
+	}
 	if (argc == 3 && !strcmp(argv[1], "seload"))
 		return load_to(SEFS "/load", 1, argv + 2);
 	if (argc == 4 && !strcmp(argv[1], "secases")) {
@@ -1269,6 +1394,6 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "usage: launcher load FILE... | case SID IDX PROFILE OWNER SOURCE OP RESOURCE ARG PREP TARGET"
 		" | cases FILE (lines of the case fields, TAB-separated) | bpfcases FILE (the same for the BPF-LSM rig)"
-		" | seload FILE | secases FILE LABELS (the SELinux rig)\n");
+		" | seload FILE | secases FILE LABELS (the SELinux rig) | llcases FILE DIR (the Landlock rig)\n");
 	return 2;
 }
