@@ -175,7 +175,7 @@ bench: $(BUILD)/karmorc
 # last the attack suite (DESIGN §4.12: every known way around a rule, one boot per backend)
 vmtest: $(BUILD)/karmorc $(BUILD)/karmor-loader $(BUILD)/karmor-loader-faults $(BPF_OBJ)
 	KARMORC=$(BUILD)/karmorc KARMOR_LOADER=$(BUILD)/karmor-loader scripts/vm/selftest/run
-	KARMORC=$(BUILD)/karmorc KARMOR_LOADER=$(BUILD)/karmor-loader scripts/vmtest --backend apparmor --backend bpf --backend selinux \
+	KARMORC=$(BUILD)/karmorc KARMOR_LOADER=$(BUILD)/karmor-loader scripts/vmtest --backend apparmor --backend bpf --backend selinux --backend landlock \
 		--events $(BUILD)/vm-events.jsonl
 	tests/loader/vm-events.py $(BUILD)/vm-events.jsonl
 	tests/loader/vm.sh $(BUILD)

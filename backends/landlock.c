@@ -250,6 +250,23 @@ static void ll_emit(struct be_ctx *ctx, const struct ir_target *t)
 			  "the file class is an allow-list with the audit posture: what no Allow rule grants is permitted "
 			  "with an event, and Landlock reports none");
 	}
+	if (closed && exec_grant) {
+		/* a dynamically linked program's ELF interpreter is opened for execution, and
+		 * Landlock asks the exec right for it (AppArmor and the model: a mapping) */
+		static const char *const interpreters[] = {"/lib64/ld-linux-x86-64.so.2", "/lib/ld-linux.so.2",
+							   "/lib/ld-linux-aarch64.so.1", "/lib/ld-musl-x86_64.so.1",
+							   "/lib/ld-musl-aarch64.so.1"};
+		for (size_t k = 0; k < sizeof(interpreters) / sizeof(interpreters[0]); k++)
+			ll_add(&st, interpreters[k], KLL_FILE, false, KLL_EXEC);
+		const struct ir_rule *first = NULL;
+		for (uint32_t i = 0; i < t->nrules && !first; i++)
+			if (p->rules[t->rules[i]].cls == IR_PROCESS && p->rules[t->rules[i]].action == IR_ALLOW)
+				first = &p->rules[t->rules[i]];
+		fe_diag_add(ctx->diags, FE_WARNING, FE_BE_BYPASS, first ? first->loc : (struct fe_loc){NULL, 0, 0},
+			    "landlock: the dynamic loader (%s, ...) may be executed by target %s, because Landlock asks the "
+			    "exec right for a program's ELF interpreter: a program the target may read but not execute can "
+			    "be run through it", interpreters[0], t->name);
+	}
 	if (closed)
 		for (size_t b = 0; b < ir_baseline_count; b++) {
 			const struct ir_baseline_entry *e = &ir_baseline[b];

@@ -593,6 +593,16 @@ int kl_ll_run(const char *from, const char *key, const char *target, int verbose
 	for (size_t i = 0; i < d.n; i++) {
 		struct stat sb;
 		struct ll_entry *e = &d.e[i];
+		/* Landlock binds rules to files: a path through a symbolic link (/bin/sh, /lib64/...)
+		 * is the file it resolves to, where the walk (which never follows links) meets it */
+		char real[PATH_MAX];
+		if (realpath(e->path, real) && strcmp(real, e->path)) {
+			char *copy = strdup(real);
+			if (copy) {
+				free(e->path);
+				e->path = copy;
+			}
+		}
 		if (e->kind != KLL_FILE)
 			continue;
 		if (stat(e->path, &sb)) {

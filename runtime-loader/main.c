@@ -101,6 +101,8 @@ static const char usage_text[] =
 	"          [--mode enforce|monitor] [--key PUB] DIR|FILE.kmi|BUNDLE...\n"
 	"                                              apply map images or a bundle (in place of what is applied)\n"
 	"  run     --target TARGET [--] CMD [ARG]...   run CMD in a new cgroup bound to TARGET\n"
+	"  run     --target TARGET --bundle FILE|DIR [--key PUB] [--verbose] [--] CMD [ARG]...\n"
+	"                                              run CMD confined by TARGET's Landlock ruleset\n"
 	"  detach                                      remove every pin and the state (idempotent)\n"
 	"  status  [--json]                            targets, cgroups, map entries and counters\n"
 	"  events  [--json] [--drain|--follow]         print the enforcement events\n"
@@ -149,14 +151,27 @@ static const struct kl_command commands[] = {
 	 0},
 	{"run", kl_cmd_run,
 	 "usage: karmor-loader run --target TARGET [--pin-dir DIR] [--state-dir DIR] [--] CMD [ARG]...\n"
+	 "       karmor-loader run --target TARGET --bundle FILE|DIR [--backend landlock] [--key PUB]\n"
+	 "                         [--verbose] [--] CMD [ARG]...\n"
 	 "\n"
+	 "With --bundle (Landlock, no privilege needed): reads TARGET's ruleset from a bundle (its\n"
+	 "structure and hashes checked; with --key its signature too) or from karmorc compile's\n"
+	 "output directory, builds it on this host's files (what the kernel's Landlock ABI lacks is\n"
+	 "dropped and said), sets no_new_privs, restricts itself and executes CMD, which the ruleset\n"
+	 "judges too.  Landlock reports no events.\n"
+	 "\n"
+	 "Otherwise (BPF-LSM or AppArmor, applied first):\n"
 	 "Makes a cgroup (CGROUP2_ROOT/karmor/run-PID), binds it to TARGET, runs CMD in it and\n"
 	 "waits; then removes the cgroup and exits with CMD's status (128+N if a signal N killed it).\n"
 	 "Options end at \"--\" or at CMD: what follows is CMD's.  Exit status 125: run itself\n"
 	 "failed (then CMD did not run, or its cgroup could not be removed and stays bound);\n"
 	 "126: CMD cannot be executed; 127: CMD was not found.\n"
 	 "\n"
-	 "  --target TARGET           a target of the applied images\n"
+	 "  --target TARGET           a target of the applied images (with --bundle: of the bundle)\n"
+	 "  --bundle FILE|DIR         Landlock: the bundle, or karmorc compile's output directory\n"
+	 "  --backend landlock        the backend (--bundle implies it)\n"
+	 "  --key PUB                 Landlock: check the bundle's signature FILE.minisig with this key\n"
+	 "  --verbose, -v             Landlock: say the ABI and the number of rules\n"
 	 "  --pin-dir DIR, --state-dir DIR   as for apply\n",
 	 1},
 	{"detach", kl_cmd_detach,

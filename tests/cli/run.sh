@@ -1886,7 +1886,7 @@ t_target_all() {
 	rc_is 0
 	kc compile --target=nope -o four v.yaml
 	rc_is 2
-	err_has "--target must name a backend (apparmor, bpf or selinux) or all, not nope"
+	err_has "--target must name a backend (apparmor, bpf, selinux or landlock) or all, not nope"
 	printf 'policies: [v.yaml]\ncases:\n  - {name: c, workload: {namespace: ns}, op: read, resource: /x, expect: Allow}\n' >sc.yaml
 	KARMORC_BPF_OBJECT=obj.o kc compile --target=all -o five --scenario sc.yaml
 	rc_is 2
@@ -2142,7 +2142,9 @@ t_workloads_compile() {
 	KARMORC_BPF_OBJECT=obj.o kc compile --target=all --workloads inv/ns.yaml --workloads inv/rest.yaml -o one \
 		allow-web.yaml hosts.yaml wrong-label.yaml
 	rc_is 0
-	err_re "^karmorc: compile: 3 targets, 12 files written to one/"
+	err_re "^karmorc: compile: 3 targets, 15 files written to one/"
+	# a Landlock ruleset for each of the 3 targets (containers and nodes alike)
+	[ "$(ls one/landlock | grep -c '\.ruleset$')" -eq 3 ] || fail "expected 3 Landlock rulesets: $(ls one/landlock | tr '\n' ' ')"
 	# each AppArmor profile has its rule table (what karmor-loader events reads)
 	[ "$(ls one/apparmor-rules | grep -c '\.rules$')" -eq 3 ] || fail "expected 3 AppArmor rule tables: $(ls one/apparmor-rules | tr '\n' ' ')"
 	# selinux serves the node only; with --target=all its KC0411 is a note (not printed)
