@@ -29,7 +29,7 @@
 void kc_bundle_usage(FILE *f)
 {
 	fputs("usage: karmorc bundle -o FILE [--sign SECRET_KEY [--password-file FILE]] [--oci DIR]\n"
-	      "                      [--target=all|apparmor|bpf|selinux] [--posture CLASS=MODE,...]\n"
+	      "                      [--target=all|apparmor|bpf|selinux|landlock] [--posture CLASS=MODE,...]\n"
 	      "                      [--schema=crd|daemon] [--workloads PATH]... [--bpf-object FILE]\n"
 	      "                      [--bpf-map-budget SIZE] PATH...\n"
 	      "Compiles every backend (or the one --target names) into one reproducible file\n"

@@ -23,11 +23,13 @@ static void kc_compile_usage(FILE *f)
 	      "                       [--workloads PATH]... [--bpf-object FILE] [--bpf-map-budget SIZE] PATH...\n"
 	      "       karmorc compile --target=selinux -o DIR [--posture CLASS=MODE,...] [--schema=crd|daemon]\n"
 	      "                       [--workloads PATH]... PATH...                  (host targets only)\n"
+	      "       karmorc compile --target=landlock -o DIR [--posture CLASS=MODE,...] [--schema=crd|daemon]\n"
+	      "                       [--workloads PATH]... PATH...   (for karmor-loader run)\n"
 	      "       karmorc compile --target=all -o DIR [--posture CLASS=MODE,...] [--schema=crd|daemon]\n"
 	      "                       [--workloads PATH]... [--apparmor-binary FEATURES_FILE] [--bpf-object FILE]\n"
 	      "                       [--bpf-map-budget SIZE] PATH...\n"
-	      "       karmorc compile --target=apparmor|bpf -o DIR [--bpf-object FILE] [--bpf-map-budget SIZE]\n"
-	      "                       --scenario SCENARIO_FILE\n", f);
+	      "       karmorc compile --target=apparmor|bpf|selinux|landlock -o DIR [--bpf-object FILE]\n"
+	      "                       [--bpf-map-budget SIZE] --scenario SCENARIO_FILE\n", f);
 }
 
 /* Where backend i's own option (be_backend.option), and be_options[k], are in getopt's table. */

@@ -28,7 +28,7 @@ static const char kc_usage_text[] =
 	"                                                               backend gaps, capacity (lint --help)\n"
 	"  test    [--schema=crd|daemon] [--workloads PATH]... SCENARIO_FILE...\n"
 	"                                                               run scenario files\n"
-	"  compile --target=apparmor|bpf|selinux|all -o DIR [--posture CLASS=MODE,...] [--workloads PATH]... PATH...\n"
+	"  compile --target=apparmor|bpf|selinux|landlock|all -o DIR [--posture CLASS=MODE,...] [--workloads PATH]... PATH...\n"
 	"          --target=apparmor|bpf -o DIR --scenario SCENARIO_FILE\n"
 	"                                                               write enforcement artifacts\n"
 	"  bundle  -o FILE [--sign SECRET_KEY] [compile's options] PATH...\n"
