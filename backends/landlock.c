@@ -46,6 +46,7 @@ struct ll_state {
 	const struct ir_program *p;
 	struct ll_entry *entries;
 	size_t n, cap;
+	bool *expressed;	/* per rule of t: written to the ruleset */
 };
 
 static void ll_add(struct ll_state *st, const char *path, enum kll_kind kind, bool deny, unsigned ops)
@@ -190,10 +191,114 @@ static void ll_rule_ops(const struct ir_rule *r, unsigned *deny, unsigned *grant
 		*grant = all & ~*deny;
 }
 
+/* the dynamic loaders an allow-list that grants exec lets run (ELF interpreters) */
+static const char *const ll_interpreters[] = {"/lib64/ld-linux-x86-64.so.2", "/lib/ld-linux.so.2",
+					      "/lib/ld-linux-aarch64.so.1", "/lib/ld-musl-x86_64.so.1",
+					      "/lib/ld-musl-aarch64.so.1"};
+#define LL_NINTERPRETERS (sizeof(ll_interpreters) / sizeof(ll_interpreters[0]))
+
+/* ---- the rule table (karmor-loader events --landlock) ----
+ * landlock-rules/TARGET.rules, in the format of apparmor-rules/ (backends/apparmor.c, "the
+ * rule table"): an @target line, then lines keyed TARGET/file in the verdict model's
+ * order: the Block rules the ruleset holds (ops r, w, x), and for a closed allow-list its
+ * grants ("Allow" lines: the Allow rules, the baseline, the dynamic loaders) before the
+ * posture.  A Landlock record (ABI 7) names a path and the rights it lacked: the first
+ * line that fits names the alert. */
+static void ll_table_field(struct be_buf *out, const char *s)
+{
+	be_puts(out, "\t");
+	be_put_field(out, s && *s ? s : "-");
+}
+
+static void ll_table_line(struct ll_state *st, struct be_buf *out, const char *key, long ri, const char *action,
+			  const char *ops, const char *match)
+{
+	be_put_field(out, key);
+	be_table_row(out, st->p, ri, action, IR_PC_FILE, "", st->t->name, ops);
+	ll_table_field(out, match);
+	be_puts(out, "\n");
+}
+
+static const char *ll_ops_letters(unsigned ops)
+{
+	static const char *const letters[8] = {"-", "r", "w", "rw", "x", "rx", "wx", "rwx"};
+	return letters[ops & KLL_ALL];
+}
+
+static void ll_write_table(struct ll_state *st, bool closed, bool exec_grant)
+{
+	struct fe_arena *a = st->ctx->arena;
+	const struct ir_target *t = st->t;
+	const struct ir_identity *id = t->identity;
+	struct be_buf *out = &be_new_file(st->ctx, fe_arena_printf(a, "landlock-rules/%s.rules", t->name))->text;
+	be_printf(out, "# karmorc %s: rule table of the Landlock ruleset of %s (karmor-loader events --landlock)\n",
+		  st->ctx->version ? st->ctx->version : "", t->name);
+	be_puts(out, "# @target\tname\thost|container\tnamespace\tkind\tworkload\tpod\tcontainer\timage\tlabels\n");
+	be_puts(out, "# key\taction\tpolicy\tseverity\ttags\tmessage\tlocation\tclass\trule\ttarget\tops\tmatch\n");
+	be_puts(out, "@target");
+	ll_table_field(out, t->name);
+	ll_table_field(out, t->host ? "host" : "container");
+	ll_table_field(out, id ? id->namespace : NULL);
+	ll_table_field(out, id ? id->kind : NULL);
+	ll_table_field(out, id ? id->workload : NULL);
+	ll_table_field(out, id ? id->pod : NULL);
+	ll_table_field(out, id ? id->container : NULL);
+	ll_table_field(out, id ? id->image : NULL);
+	struct be_buf labels = {0};
+	uint32_t n = 0;
+	const struct ir_kv *kv = id ? be_identity_labels(a, id, &n) : NULL;
+	for (uint32_t k = 0; k < n; k++)
+		be_printf(&labels, "%s%s=%s", k ? "," : "", kv[k].key, kv[k].value);
+	ll_table_field(out, labels.len ? labels.s : NULL);
+	be_buf_free(&labels);
+	be_puts(out, "\n");
+	const char *key = fe_arena_printf(a, "%s/file", t->name);
+	for (uint32_t i = 0; i < t->nrules; i++) {
+		const struct ir_rule *r = &st->p->rules[t->rules[i]];
+		unsigned deny, grant;
+		if (!st->expressed[i])
+			continue;
+		ll_rule_ops(r, &deny, &grant);
+		if (deny)
+			ll_table_line(st, out, key, t->rules[i], "Block", ll_ops_letters(deny),
+				      fe_match_regex(a, r->match, ir_s(&st->p->strs, r->target)));
+	}
+	if (!closed)
+		return;
+	for (uint32_t i = 0; i < t->nrules; i++) {
+		const struct ir_rule *r = &st->p->rules[t->rules[i]];
+		unsigned deny, grant;
+		if (!st->expressed[i])
+			continue;
+		ll_rule_ops(r, &deny, &grant);
+		/* the kernel reads a program to run it: an exec grant grants that read too */
+		if (grant & KLL_EXEC)
+			grant |= KLL_READ;
+		if (grant)
+			ll_table_line(st, out, key, t->rules[i], "Allow", ll_ops_letters(grant),
+				      fe_match_regex(a, r->match, ir_s(&st->p->strs, r->target)));
+	}
+	for (size_t b = 0; b < ir_baseline_count + (exec_grant ? LL_NINTERPRETERS : 0); b++) {
+		bool interp = b >= ir_baseline_count;
+		const char *bp = interp ? ll_interpreters[b - ir_baseline_count] : ir_baseline[b].path;
+		bool dir = bp[strlen(bp) - 1] == '/';
+		be_put_field(out, key);
+		be_puts(out, "\tAllow\t(baseline)\t0\t\t\t-:0:0\tfile\t");
+		be_put_field(out, bp);
+		ll_table_field(out, t->name);
+		be_printf(out, "\t%s", interp ? "x" : ir_baseline[b].write ? "rw" : "r");
+		ll_table_field(out, fe_match_regex(a, dir ? IR_M_DIR_RECURSIVE : IR_M_PATH, bp));
+		be_puts(out, "\n");
+	}
+	ll_table_line(st, out, key, -1, "Block", "rwx", "-");
+}
+
 static void ll_emit(struct be_ctx *ctx, const struct ir_target *t)
 {
-	struct ll_state st = {ctx, t, ctx->prog, NULL, 0, 0};
+	struct ll_state st = {ctx, t, ctx->prog, NULL, 0, 0, NULL};
 	const struct ir_program *p = ctx->prog;
+	st.expressed = fe_arena_alloc(ctx->arena, (t->nrules + 1) * sizeof(*st.expressed));
+	memset(st.expressed, 0, (t->nrules + 1) * sizeof(*st.expressed));
 	bool allow_list[IR_PC_COUNT];
 	be_allow_lists(p, t, allow_list);
 	bool closed = allow_list[IR_PC_FILE] && t->posture[IR_PC_FILE] == IR_POSTURE_BLOCK;
@@ -205,6 +310,7 @@ static void ll_emit(struct be_ctx *ctx, const struct ir_target *t)
 		const struct ir_rule *r = &p->rules[ri];
 		if (!ll_expressed(&st, ri))
 			continue;
+		st.expressed[i] = true;
 		unsigned deny, grant;
 		ll_rule_ops(r, &deny, &grant);
 		const char *path = ir_s(&p->strs, r->target);
@@ -224,7 +330,6 @@ static void ll_emit(struct be_ctx *ctx, const struct ir_target *t)
 			       "file Block on %s also refuses running it: the kernel reads a program to execute it, and "
 			       "Landlock checks that read", path);
 	}
-	(void)exec_grant;
 	if (closed || (denied_ops & KLL_EXEC)) {
 		const struct ir_rule *why = NULL;
 		for (uint32_t i = 0; i < t->nrules && !why; i++) {
@@ -253,11 +358,8 @@ static void ll_emit(struct be_ctx *ctx, const struct ir_target *t)
 	if (closed && exec_grant) {
 		/* a dynamically linked program's ELF interpreter is opened for execution, and
 		 * Landlock asks the exec right for it (AppArmor and the model: a mapping) */
-		static const char *const interpreters[] = {"/lib64/ld-linux-x86-64.so.2", "/lib/ld-linux.so.2",
-							   "/lib/ld-linux-aarch64.so.1", "/lib/ld-musl-x86_64.so.1",
-							   "/lib/ld-musl-aarch64.so.1"};
-		for (size_t k = 0; k < sizeof(interpreters) / sizeof(interpreters[0]); k++)
-			ll_add(&st, interpreters[k], KLL_FILE, false, KLL_EXEC);
+		for (size_t k = 0; k < LL_NINTERPRETERS; k++)
+			ll_add(&st, ll_interpreters[k], KLL_FILE, false, KLL_EXEC);
 		const struct ir_rule *first = NULL;
 		for (uint32_t i = 0; i < t->nrules && !first; i++)
 			if (p->rules[t->rules[i]].cls == IR_PROCESS && p->rules[t->rules[i]].action == IR_ALLOW)
@@ -265,7 +367,7 @@ static void ll_emit(struct be_ctx *ctx, const struct ir_target *t)
 		fe_diag_add(ctx->diags, FE_WARNING, FE_BE_BYPASS, first ? first->loc : (struct fe_loc){NULL, 0, 0},
 			    "landlock: the dynamic loader (%s, ...) may be executed by target %s, because Landlock asks the "
 			    "exec right for a program's ELF interpreter: a program the target may read but not execute can "
-			    "be run through it", interpreters[0], t->name);
+			    "be run through it", ll_interpreters[0], t->name);
 	}
 	if (closed)
 		for (size_t b = 0; b < ir_baseline_count; b++) {
@@ -401,6 +503,8 @@ static void ll_emit(struct be_ctx *ctx, const struct ir_target *t)
 	}
 	if (tcp_blocked)
 		be_puts(out, "net\ttcp\n");
+	if (handled)
+		ll_write_table(&st, closed, exec_grant);
 }
 
 static const char *ll_subject_for(struct be_ctx *ctx, const struct ir_target *t, const char *source)
@@ -430,6 +534,7 @@ static const struct be_capability ll_caps[] = {
 const struct be_backend be_landlock = {
 	.name = "landlock",
 	.folder = KLL_FOLDER,
+	.tables = "landlock-rules",
 	.built_for = "Landlock (Linux 5.13+, ABI 1; TCP ports from ABI 4), applied unprivileged by karmor-loader run",
 	.subjects = BE_BOTH,
 	.caps = ll_caps,

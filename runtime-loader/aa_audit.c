@@ -127,6 +127,12 @@ static const struct kl_audit_row *aa_lookup(const struct kl_audit_table *t, cons
 	return NULL;
 }
 
+const struct kl_audit_row *kl_audit_file_row(const struct kl_audit_table *t, const char *key, const char *want,
+					     char op, int owner, const char *path)
+{
+	return aa_lookup(t, key, "file", want, op, owner, path, NULL);
+}
+
 /* which operation of the verdict model a file record's mask is */
 static char aa_file_op(const char *mask, const char *operation)
 {

@@ -350,6 +350,10 @@ static int from_file(const char *file, int (*fn)(void *, const char *), void *ct
 
 /* live: the audit multicast group (every record, as auditd would get it); the records of
  * both LSMs are AUDIT_AVC (lsm_audit.c) */
+/* every record type (Landlock's own, the SYSCALL records that say who) rather than AVC
+ * only: each record then starts "type=N msg=", as auditd writes it */
+int kl_audit_all_types;
+
 static int live(int (*fn)(void *, const char *), int (*tick)(void *), void *ctx)
 {
 	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = 1u << (AUDIT_NLGRP_READLOG - 1)};
@@ -389,14 +393,16 @@ static int live(int (*fn)(void *, const char *), int (*tick)(void *), void *ctx)
 			if (h->nlmsg_len < NLMSG_HDRLEN || off + h->nlmsg_len > (size_t)len)
 				break;
 			off += NLMSG_ALIGN(h->nlmsg_len);
-			if (h->nlmsg_type != AUDIT_AVC)
+			if (h->nlmsg_type != AUDIT_AVC && !kl_audit_all_types)
 				continue;
 			char rec[8192];
-			size_t n = h->nlmsg_len - NLMSG_HDRLEN;
-			if (n >= sizeof(rec))
-				n = sizeof(rec) - 1;
-			memcpy(rec, NLMSG_DATA(h), n);
-			rec[n] = '\0';
+			size_t n = h->nlmsg_len - NLMSG_HDRLEN, k = 0;
+			if (kl_audit_all_types)
+				k = (size_t)snprintf(rec, sizeof(rec), "type=%u msg=", (unsigned)h->nlmsg_type);
+			if (n >= sizeof(rec) - k)
+				n = sizeof(rec) - k - 1;
+			memcpy(rec + k, NLMSG_DATA(h), n);
+			rec[k + n] = '\0';
 			rc = fn(ctx, rec);
 			fflush(stdout);
 		}

@@ -102,7 +102,7 @@ int kl_cmd_events(int argc, char **argv)
 {
 	struct kl_dirs d = {NULL, KARMOR_STATE_DIR};
 	int json = 0, drain = 0, follow = 0;
-	const char *selinux = NULL, *apparmor = NULL, *from = NULL;
+	const char *selinux = NULL, *apparmor = NULL, *landlock = NULL, *from = NULL;
 	for (int i = 1; i < argc; i++) {
 		int r = kl_opt_dirs(argc, argv, &i, &d);
 		if (r < 0)
@@ -110,7 +110,7 @@ int kl_cmd_events(int argc, char **argv)
 		if (r > 0)
 			continue;
 		if ((r = kl_opt(argc, argv, &i, "--selinux", &selinux)) || (r = kl_opt(argc, argv, &i, "--apparmor", &apparmor)) ||
-		    (r = kl_opt(argc, argv, &i, "--from", &from))) {
+		    (r = kl_opt(argc, argv, &i, "--landlock", &landlock)) || (r = kl_opt(argc, argv, &i, "--from", &from))) {
 			if (r < 0)
 				return KL_EXIT_USAGE;
 		} else if (!strcmp(argv[i], "--json")) {
@@ -128,25 +128,27 @@ int kl_cmd_events(int argc, char **argv)
 		kl_usage_err("--drain and --follow exclude each other");
 		return KL_EXIT_USAGE;
 	}
-	if (selinux && apparmor) {
-		kl_usage_err("--selinux and --apparmor exclude each other");
+	if (!!selinux + !!apparmor + !!landlock > 1) {
+		kl_usage_err("--selinux, --apparmor and --landlock exclude each other");
 		return KL_EXIT_USAGE;
 	}
-	if (from && !selinux && !apparmor) {
-		kl_usage_err("--from goes with --selinux DIR or --apparmor DIR");
+	if (from && !selinux && !apparmor && !landlock) {
+		kl_usage_err("--from goes with --selinux DIR, --apparmor DIR or --landlock DIR");
 		return KL_EXIT_USAGE;
 	}
 	/* the audit records of SELinux and AppArmor are read live or from a file: no ring
 	 * buffer to drain, and no generation to follow */
-	if ((selinux || apparmor) && (drain || follow)) {
+	if ((selinux || apparmor || landlock) && (drain || follow)) {
 		kl_usage_err("--drain and --follow are for the BPF ring buffer; with --%s use --from FILE, or read live",
-			     selinux ? "selinux" : "apparmor");
+			     selinux ? "selinux" : apparmor ? "apparmor" : "landlock");
 		return KL_EXIT_USAGE;
 	}
 	if (selinux)
 		return kl_selinux_events(selinux, from, json);
 	if (apparmor)
 		return kl_apparmor_events(apparmor, from, json, 0, 0);
+	if (landlock)
+		return kl_landlock_events(landlock, d.state_dir, from, json);
 	kl_recover_dirs(&d);
 	if (drain && kl_aa_applied(d.state_dir)) {
 		kl_usage_err("the applied backend is AppArmor: its events are read live from the audit records, "

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -61,6 +62,7 @@
 #define LL_FS_MAKE_SYM (1ull << 12)
 #define LL_FS_REFER (1ull << 13)	/* ABI 2 */
 #define LL_FS_TRUNCATE (1ull << 14)	/* ABI 3 */
+#define LL_RESTRICT_SELF_LOG_NEW_EXEC_ON (1u << 1)	/* ABI 7 */
 #define LL_NET_BIND_TCP (1ull << 0)	/* ABI 4 */
 #define LL_NET_CONNECT_TCP (1ull << 1)
 
@@ -572,6 +574,85 @@ static int ll_walk(struct ll_build *b, int fd, const struct stat *sb, uint64_t g
 	return rc;
 }
 
+/* ---------------------------------------------------------------- the run registry */
+
+/* field 22 of /proc/PID/stat: when the process started (pids are reused, this is not) */
+static int ll_starttime(long pid, unsigned long long *t)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	const char *p = strrchr(buf, ')');	/* comm may hold spaces and parentheses */
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	return p && sscanf(p + 1, "%llu", t) == 1 ? 0 : -1;
+}
+
+int kl_ll_run_target(const char *state_dir, long pid, char *target, size_t len)
+{
+	char path[PATH_MAX], line[512];
+	unsigned long long want, now;
+	snprintf(path, sizeof(path), "%s-" KL_LL_RUNS "/%ld", state_dir, pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	int ok = fgets(line, sizeof(line), f) != NULL;
+	fclose(f);
+	char *tab = ok ? strchr(line, '\t') : NULL;
+	if (!tab || sscanf(line, "%llu", &want) != 1)
+		return -1;
+	/* a live process must be the one recorded; a finished one can only be it */
+	if (!ll_starttime(pid, &now) && now != want)
+		return -1;
+	tab[strcspn(tab, "\n")] = 0;
+	snprintf(target, len, "%s", tab + 1);
+	return 0;
+}
+
+/* Records that this process (about to become CMD) has target's ruleset, when the state
+ * directory can be written (root); the records of processes gone are removed then. */
+static void ll_register(const char *state_dir, const char *target)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 300], tmp[PATH_MAX + 320];
+	unsigned long long t;
+	snprintf(dir, sizeof(dir), "%s-" KL_LL_RUNS, state_dir);
+	if ((mkdir(dir, 0755) && errno != EEXIST) || access(dir, W_OK))
+		return;	/* an unprivileged run: nothing recorded, events name the target only when one */
+	DIR *d = opendir(dir);
+	for (struct dirent *de; d && (de = readdir(d));) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		char name[256];
+		if (*end || pid <= 0 || pid == (long)getpid())
+			continue;
+		if (kill((pid_t)pid, 0) && errno == ESRCH) {
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			unlink(path);
+		} else if (kl_ll_run_target(state_dir, pid, name, sizeof(name))) {
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			unlink(path);	/* the pid is another process's now */
+		}
+	}
+	if (d)
+		closedir(d);
+	if (ll_starttime((long)getpid(), &t))
+		return;
+	snprintf(path, sizeof(path), "%s/%ld", dir, (long)getpid());
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	FILE *f = fopen(tmp, "we");
+	if (!f)
+		return;
+	int bad = fprintf(f, "%llu\t%s\n", t, target) < 0;
+	bad |= fclose(f) != 0;
+	if (bad || rename(tmp, path))
+		unlink(tmp);
+}
+
 /* ---------------------------------------------------------------- run */
 
 int kl_landlock_abi(void)
@@ -580,7 +661,8 @@ int kl_landlock_abi(void)
 	return abi > 0 ? (int)abi : -errno;
 }
 
-int kl_ll_run(const char *from, const char *key, const char *target, int verbose, char **cmd)
+int kl_ll_run(const char *from, const char *key, const char *target, const char *state_dir, int verbose,
+	      char **cmd)
 {
 	struct ll_desc d;
 	if (ll_desc_load(from, key, target, &d))
@@ -674,11 +756,16 @@ int kl_ll_run(const char *from, const char *key, const char *target, int verbose
 		if (verbose)
 			fprintf(stderr, "karmor-loader: run: landlock ABI %d: target %s: %zu rules%s\n", b.abi, target,
 				b.nrules, d.net_tcp && b.abi >= 4 ? ", TCP bind and connect refused" : "");
+		if (b.abi >= 7)
+			ll_register(state_dir, target);
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
 			kl_err("prctl(PR_SET_NO_NEW_PRIVS): %s", strerror(errno));
 			goto out;
 		}
-		if (syscall(SYS_landlock_restrict_self, b.ruleset, 0)) {
+		/* ABI 7: the denials of CMD (a new exec after restrict_self) are logged only when
+		 * asked for; the audit records are then what `events --landlock` reads */
+		unsigned flags = b.abi >= 7 ? LL_RESTRICT_SELF_LOG_NEW_EXEC_ON : 0;
+		if (syscall(SYS_landlock_restrict_self, b.ruleset, flags)) {
 			kl_err("landlock_restrict_self: %s", strerror(errno));
 			goto out;
 		}

@@ -231,7 +231,8 @@ int kl_cmd_run(int argc, char **argv);
 /* landlock.c: the kernel's Landlock ABI, or -errno; run CMD confined by target's Landlock
  * ruleset from a bundle FILE or a compile output DIR (verified against key when given) */
 int kl_landlock_abi(void);
-int kl_ll_run(const char *from, const char *key, const char *target, int verbose, char **cmd);
+int kl_ll_run(const char *from, const char *key, const char *target, const char *state_dir, int verbose,
+	      char **cmd);
 int kl_cmd_verify(int argc, char **argv);	/* verify.c */
 int kl_cmd_probe(int argc, char **argv);	/* main.c */
 /* verify.c: a regular file of at most max bytes, whole; NULL with errno set */
@@ -319,6 +320,20 @@ int kl_selinux_events(const char *dir, const char *from, int json);
  * complain builds (--mode=monitor); follow: DIR is the state directory, whose tables a
  * re-apply replaces (they are read again when its state file changes) */
 int kl_apparmor_events(const char *dir, const char *from, int json, int monitor, int follow);
+/* the first line of key that names a file record's alert (want "Block", "Audit", or NULL for
+ * any) for op r, w or x on path; NULL: none of ours (the lookup of events --apparmor) */
+const struct kl_audit_row *kl_audit_file_row(const struct kl_audit_table *t, const char *key, const char *want,
+					     char op, int owner, const char *path);
+/* audit.c: live, every record type, each as "type=N msg=..." (events --landlock) */
+extern int kl_audit_all_types;
+/* ---- ll_audit.c: events --landlock DIR: Landlock's audit records (ABI 7) attributed
+ * through DIR's landlock-rules/ tables and the targets karmor-loader run recorded */
+int kl_landlock_events(const char *dir, const char *state_dir, const char *from, int json);
+/* landlock.c: where run records which target a confined process has (events attribute
+ * its denials): STATE_DIR-landlock/PID holds "STARTTIME<TAB>TARGET" (beside the state
+ * directory, which detach removes whole) */
+#define KL_LL_RUNS "landlock"
+int kl_ll_run_target(const char *state_dir, long pid, char *target, size_t len);
 /* kl_apparmor_events with follow: AppArmor is no longer applied, BPF is */
 #define KL_EVENTS_SWITCH 10
 /* ---- events.c: SIGINT and SIGTERM end an events reader (whichever it reads) */

@@ -158,7 +158,7 @@ static const struct kl_command commands[] = {
 	 "structure and hashes checked; with --key its signature too) or from karmorc compile's\n"
 	 "output directory, builds it on this host's files (what the kernel's Landlock ABI lacks is\n"
 	 "dropped and said), sets no_new_privs, restricts itself and executes CMD, which the ruleset\n"
-	 "judges too.  Landlock reports no events.\n"
+	 "judges too.\n"
 	 "\n"
 	 "Otherwise (BPF-LSM or AppArmor, applied first):\n"
 	 "Makes a cgroup (CGROUP2_ROOT/karmor/run-PID), binds it to TARGET, runs CMD in it and\n"
@@ -172,6 +172,8 @@ static const struct kl_command commands[] = {
 	 "  --backend landlock        the backend (--bundle implies it)\n"
 	 "  --key PUB                 Landlock: check the bundle's signature FILE.minisig with this key\n"
 	 "  --verbose, -v             Landlock: say the ABI and the number of rules\n"
+	 "With --bundle, on ABI 7 the denials of CMD are logged (karmor-loader events reads them),\n"
+	 "and as root run records CMD's target in STATE_DIR-landlock/PID for events.\n"
 	 "  --pin-dir DIR, --state-dir DIR   as for apply\n",
 	 1},
 	{"detach", kl_cmd_detach,
@@ -213,7 +215,7 @@ static const struct kl_command commands[] = {
 	 0},
 	{"events", kl_cmd_events,
 	 "usage: karmor-loader events [--json] [--drain|--follow] [--pin-dir DIR] [--state-dir DIR]\n"
-	 "       karmor-loader events --selinux|--apparmor DIR [--json] [--from FILE]\n"
+	 "       karmor-loader events --selinux|--apparmor|--landlock DIR [--json] [--from FILE]\n"
 	 "\n"
 	 "Prints the enforcement events of the ring buffer, one line each, attributed to the\n"
 	 "policy, severity, tags and message of the deciding rule; with AppArmor applied, its\n"
@@ -226,7 +228,11 @@ static const struct kl_command commands[] = {
 	 "                            tables (*.rules) karmorc compile --target=selinux wrote to DIR\n"
 	 "  --apparmor DIR            AppArmor's records instead, through the rule tables in DIR\n"
 	 "                            (apparmor-rules/ of karmorc compile --target=apparmor)\n"
-	 "  --from FILE               with --selinux or --apparmor: read the records from FILE\n"
+	 "  --landlock DIR            Landlock's denials (ABI 7, auditing on), through the rule tables\n"
+	 "                            in DIR (landlock-rules/ of karmorc compile --target=landlock);\n"
+	 "                            the target is the one run recorded in STATE_DIR-landlock/\n"
+	 "  --from FILE               with --selinux, --apparmor or --landlock: read the records from\n"
+	 "                            FILE\n"
 	 "                            (audit.log, dmesg; - for stdin) instead of the audit\n"
 	 "                            multicast group\n",
 	 0},

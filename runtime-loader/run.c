@@ -299,7 +299,7 @@ int kl_cmd_run(int argc, char **argv)
 		return KL_EXIT_RUN_FAIL;
 	}
 	if (bundle)
-		return kl_ll_run(bundle, key, target, verbose, cmd);
+		return kl_ll_run(bundle, key, target, d.state_dir, verbose, cmd);
 
 	kl_recover_dirs(&d);
 	if (kl_aa_applied(d.state_dir))

@@ -2142,9 +2142,11 @@ t_workloads_compile() {
 	KARMORC_BPF_OBJECT=obj.o kc compile --target=all --workloads inv/ns.yaml --workloads inv/rest.yaml -o one \
 		allow-web.yaml hosts.yaml wrong-label.yaml
 	rc_is 0
-	err_re "^karmorc: compile: 3 targets, 15 files written to one/"
+	err_re "^karmorc: compile: 3 targets, 18 files written to one/"
 	# a Landlock ruleset for each of the 3 targets (containers and nodes alike)
 	[ "$(ls one/landlock | grep -c '\.ruleset$')" -eq 3 ] || fail "expected 3 Landlock rulesets: $(ls one/landlock | tr '\n' ' ')"
+	# and each its rule table (karmor-loader events --landlock)
+	[ "$(ls one/landlock-rules | grep -c '\.rules$')" -eq 3 ] || fail "expected 3 Landlock rule tables: $(ls one/landlock-rules | tr '\n' ' ')"
 	# each AppArmor profile has its rule table (what karmor-loader events reads)
 	[ "$(ls one/apparmor-rules | grep -c '\.rules$')" -eq 3 ] || fail "expected 3 AppArmor rule tables: $(ls one/apparmor-rules | tr '\n' ' ')"
 	# selinux serves the node only; with --target=all its KC0411 is a note (not printed)

@@ -143,5 +143,72 @@ check "a command the target may not execute: exit 125, said so" \
 "$KL" run -v --target "$A" --bundle "$W/out/allow" -- true 2>"$W/v.err"
 check "--verbose says the ABI ($abi) and the rules" "grep -qE 'landlock ABI $abi: target $A: [0-9]+ rules' '$W/v.err'"
 
+# 5. events (ABI 7): the denials of a confined command, from the audit records, as alerts
+# naming the policy.  Auditing is turned on for the test and put back as it was.
+audit_enabled() { # audit_enabled [0|1]: prints the state before (and sets it when asked)
+	python3 - "$@" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 9)
+s.bind((0, 0))
+def ask(t, body):
+    s.send(struct.pack("IHHII", 16 + len(body), t, 0x5, 1, 0) + body)
+    while True:
+        r = s.recv(65536)
+        l, typ = struct.unpack("IH", r[:6])
+        if typ == 1000:
+            return struct.unpack("I", r[20:24])[0]
+        if typ == 2 and struct.unpack("i", r[16:20])[0] != 0:
+            sys.exit("audit: " + str(struct.unpack("i", r[16:20])[0]))
+        if typ == 2 and t == 1001:
+            return None
+print(ask(1000, b""))
+if len(sys.argv) > 1:
+    ask(1001, struct.pack("10I", 1, int(sys.argv[1]), 0, 0, 0, 0, 0, 0, 0, 0))
+PY
+}
+# two targets in one output: the target of an alert is the one run recorded
+"$KC" compile --target=landlock --posture file=block -o "$W/out/both" "$W/block.yaml" "$W/allow.yaml" 2>/dev/null
+if [ "$abi" -ge 7 ]; then
+	check "the events test's output has two rule tables" "[ \$(ls '$W/out/both/landlock-rules' | wc -l) -eq 2 ]"
+	was=$(audit_enabled 1) || was=
+	if [ -z "$was" ]; then
+		bad "auditing could not be turned on (needs CAP_AUDIT_CONTROL): the events of ABI $abi were not tested"
+	else
+		"$KL" events --landlock "$W/out/both/landlock-rules" --json >"$W/ev.json" 2>"$W/ev.err" &
+		ev=$!
+		sleep 1
+		"$KL" run --target "$T" --bundle "$W/out/both" -- cat "$W/data/secret" >/dev/null 2>&1
+		"$KL" run --target "$T" --bundle "$W/out/both" -- cat "$W/data/sibling" >/dev/null 2>&1
+		sleep 1
+		kill "$ev"
+		wait "$ev" 2>/dev/null
+		audit_enabled "$was" >/dev/null
+		check "events --landlock: one alert, the blocked read" "[ \$(wc -l <'$W/ev.json') -eq 1 ]"
+		check "the alert names the policy, the path, Block and Landlock" \
+			"grep -q '\"PolicyName\":\"block-secret\"' '$W/ev.json' && grep -q '\"Resource\":\"$W/data/secret\"' '$W/ev.json' &&
+			 grep -q '\"Action\":\"Block\"' '$W/ev.json' && grep -q '\"Enforcer\":\"Landlock\"' '$W/ev.json'"
+		check "the alert names the refused program" "grep -q '\"ProcessName\":\"/usr/bin/cat\"' '$W/ev.json'"
+		check "the alert names the target run recorded" "grep -q '\"KarmorTarget\":\"$T\"' '$W/ev.json'"
+	fi
+	# the same records from a file, as auditd writes them
+	printf '%s\n' \
+		"type=LANDLOCK_ACCESS msg=audit(1796659099.880:2): domain=1b85537fe blockers=fs.read_file path=\"$W/data/secret\" dev=\"vda\" ino=1" \
+		"type=LANDLOCK_DOMAIN msg=audit(1796659099.880:2): domain=1b85537fe status=allocated mode=enforcing pid=1 uid=0 exe=\"/x\" comm=\"x\"" \
+		"type=SYSCALL msg=audit(1796659099.880:2): arch=c000003e syscall=257 success=no exit=-13 pid=4242 comm=\"cat\" exe=\"/usr/bin/cat\" key=(null)" \
+		"type=EOE msg=audit(1796659099.880:2): " \
+		"type=LANDLOCK_ACCESS msg=audit(1796659099.881:3): domain=1b85537fe blockers=fs.read_file path=\"$W/data/sibling\" dev=\"vda\" ino=2" \
+		"type=EOE msg=audit(1796659099.881:3): " >"$W/audit.log"
+	"$KL" events --landlock "$W/out/block/landlock-rules" --from "$W/audit.log" --json >"$W/evf.json" 2>&1
+	check "events --landlock --from FILE: the rule's path gives an alert, another path none" \
+		"[ \$(wc -l <'$W/evf.json') -eq 1 ] && grep -q '\"HostPID\":4242' '$W/evf.json'"
+else
+	"$KL" events --landlock "$W/out/block/landlock-rules" >/dev/null 2>"$W/ev.err" &
+	ev=$!
+	sleep 1
+	kill "$ev"
+	wait "$ev" 2>/dev/null
+	check "events --landlock says ABI $abi logs no denials" "grep -q 'logs no denials' '$W/ev.err'"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
