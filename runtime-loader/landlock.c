@@ -776,7 +776,10 @@ int kl_ll_run(const char *from, const char *key, const char *target, const char 
 	execvp(cmd[0], cmd);
 	kl_err("%s: %s%s", cmd[0], strerror(errno),
 	       errno == EACCES ? " (the target's rules may not let it be executed)" : "");
-	return KL_EXIT_RUN_FAIL;
+	/* this process is confined now: exit at once (no exit handler of ours or of a
+	 * sanitizer is owed anything, and /proc may be out of its reach) */
+	fflush(stderr);
+	_exit(KL_EXIT_RUN_FAIL);
 out:
 	if (b.ruleset >= 0)
 		close(b.ruleset);
