@@ -1379,33 +1379,6 @@ static void aa_prepare(struct aa_state *st)
  * the posture of an allow-list after its grants ("Allow" lines: the Allow rules, and for
  * files the baseline; the posture does not decide what they grant), Audit rules; the
  * first line that fits a record names its alert. */
-static void aa_table_field(struct be_buf *out, const char *s)
-{
-	be_puts(out, "\t");
-	be_put_field(out, s && *s ? s : "-");
-}
-
-static void aa_table_target(struct aa_state *st, struct be_buf *out)
-{
-	const struct ir_identity *id = st->t->identity;
-	be_puts(out, "@target");
-	aa_table_field(out, st->t->name);
-	aa_table_field(out, st->t->host ? "host" : "container");
-	aa_table_field(out, id ? id->namespace : NULL);
-	aa_table_field(out, id ? id->kind : NULL);
-	aa_table_field(out, id ? id->workload : NULL);
-	aa_table_field(out, id ? id->pod : NULL);
-	aa_table_field(out, id ? id->container : NULL);
-	aa_table_field(out, id ? id->image : NULL);
-	struct be_buf labels = {0};
-	uint32_t n = 0;
-	const struct ir_kv *kv = id ? be_identity_labels(st->a, id, &n) : NULL;
-	for (uint32_t k = 0; k < n; k++)
-		be_printf(&labels, "%s%s=%s", k ? "," : "", kv[k].key, kv[k].value);
-	aa_table_field(out, labels.len ? labels.s : NULL);
-	be_buf_free(&labels);
-	be_puts(out, "\n");
-}
 
 /* one line: key, be_table_row's columns, what it matches */
 static void aa_table_line(struct aa_state *st, struct be_buf *out, const char *key, long ri, const char *action,
@@ -1413,7 +1386,7 @@ static void aa_table_line(struct aa_state *st, struct be_buf *out, const char *k
 {
 	be_put_field(out, key);
 	be_table_row(out, st->p, ri, action, pc, "", st->t->name, ops);
-	aa_table_field(out, match);
+	be_table_field(out, match);
 	be_puts(out, "\n");
 }
 
@@ -1471,10 +1444,10 @@ static void aa_table_class(struct aa_state *st, struct be_buf *out, int ps, cons
 				be_puts(out, key);
 				be_puts(out, "\tAllow\t(baseline)\t0\t\t\t-:0:0\tfile\t");
 				be_put_field(out, bp);
-				aa_table_field(out, st->t->name);
+				be_table_field(out, st->t->name);
 				be_printf(out, "\t%s%s", ir_baseline[b].read ? "r" : "", ir_baseline[b].write ? "w" : "");
 				/* D/ in the baseline: everything below D, not D itself (aa_prepare) */
-				aa_table_field(out, fe_match_regex(st->a, dir ? IR_M_PATTERN : IR_M_PATH, st->baseline[b].s));
+				be_table_field(out, fe_match_regex(st->a, dir ? IR_M_PATTERN : IR_M_PATH, st->baseline[b].s));
 				be_puts(out, "\n");
 			}
 			aa_table_line(st, out, key, -1, st->t->posture[pc] == IR_POSTURE_BLOCK ? "Block" : "Audit", pc,
@@ -1517,7 +1490,7 @@ static void aa_write_rules(struct aa_state *st)
 		  st->ctx->version ? st->ctx->version : "", st->t->name);
 	be_puts(out, "# @target\tname\thost|container\tnamespace\tkind\tworkload\tpod\tcontainer\timage\tlabels\n");
 	be_puts(out, "# key\taction\tpolicy\tseverity\ttags\tmessage\tlocation\tclass\trule\ttarget\tops\tmatch\n");
-	aa_table_target(st, out);
+	be_table_target(out, st->a, st->t);
 	for (int ps = AA_MAIN; ps < (int)st->nsources; ps++) {
 		const char *profile = ps == AA_MAIN ? st->t->name
 						    : fe_arena_printf(st->a, "%s//%s", st->t->name, st->sources[ps].child);

@@ -328,6 +328,36 @@ void be_gap_at(struct be_ctx *ctx, const struct ir_target *t, struct fe_loc at, 
 	va_end(ap);
 }
 
+/* ---- rule tables ---- */
+
+void be_table_field(struct be_buf *out, const char *s)
+{
+	be_puts(out, "\t");
+	be_put_field(out, s && *s ? s : "-");
+}
+
+void be_table_target(struct be_buf *out, struct fe_arena *a, const struct ir_target *t)
+{
+	const struct ir_identity *id = t->identity;
+	be_puts(out, "@target");
+	be_table_field(out, t->name);
+	be_table_field(out, t->host ? "host" : "container");
+	be_table_field(out, id ? id->namespace : NULL);
+	be_table_field(out, id ? id->kind : NULL);
+	be_table_field(out, id ? id->workload : NULL);
+	be_table_field(out, id ? id->pod : NULL);
+	be_table_field(out, id ? id->container : NULL);
+	be_table_field(out, id ? id->image : NULL);
+	struct be_buf labels = {0};
+	uint32_t n = 0;
+	const struct ir_kv *kv = id ? be_identity_labels(a, id, &n) : NULL;
+	for (uint32_t k = 0; k < n; k++)
+		be_printf(&labels, "%s%s=%s", k ? "," : "", kv[k].key, kv[k].value);
+	be_table_field(out, labels.len ? labels.s : NULL);
+	be_buf_free(&labels);
+	be_puts(out, "\n");
+}
+
 /* ---- the table ---- */
 
 /* Every backend, in the order --target=all writes them. */

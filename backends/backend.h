@@ -196,6 +196,13 @@ void be_allow_lists(const struct ir_program *p, const struct ir_target *t, bool 
 /* Reports, as KC0402 gaps, the classes the kernel couples for t (see couplings.c). */
 void be_kernel_couplings(struct be_ctx *ctx, const struct ir_target *t);
 
+/* The first line of a rule table (karmor-loader events): "@target", the target's name,
+ * "host" or "container", its identity (namespace, kind, workload, pod, container, image,
+ * labels as k=v,...), "-" for what it lacks; TAB-separated, with its newline. */
+void be_table_target(struct be_buf *out, struct fe_arena *a, const struct ir_target *t);
+/* TAB and s as one field of such a line ("-" when s is NULL or empty) */
+void be_table_field(struct be_buf *out, const char *s);
+
 /* A target's identity labels (ir_identity) sorted by key, then value, exact duplicates
  * dropped: the order every output records them in.  Arena memory; *n their number. */
 const struct ir_kv *be_identity_labels(struct fe_arena *a, const struct ir_identity *id, uint32_t *n);

@@ -204,18 +204,12 @@ static const char *const ll_interpreters[] = {"/lib64/ld-linux-x86-64.so.2", "/l
  * grants ("Allow" lines: the Allow rules, the baseline, the dynamic loaders) before the
  * posture.  A Landlock record (ABI 7) names a path and the rights it lacked: the first
  * line that fits names the alert. */
-static void ll_table_field(struct be_buf *out, const char *s)
-{
-	be_puts(out, "\t");
-	be_put_field(out, s && *s ? s : "-");
-}
-
 static void ll_table_line(struct ll_state *st, struct be_buf *out, const char *key, long ri, const char *action,
 			  const char *ops, const char *match)
 {
 	be_put_field(out, key);
 	be_table_row(out, st->p, ri, action, IR_PC_FILE, "", st->t->name, ops);
-	ll_table_field(out, match);
+	be_table_field(out, match);
 	be_puts(out, "\n");
 }
 
@@ -229,29 +223,12 @@ static void ll_write_table(struct ll_state *st, bool closed, bool exec_grant)
 {
 	struct fe_arena *a = st->ctx->arena;
 	const struct ir_target *t = st->t;
-	const struct ir_identity *id = t->identity;
 	struct be_buf *out = &be_new_file(st->ctx, fe_arena_printf(a, "landlock-rules/%s.rules", t->name))->text;
 	be_printf(out, "# karmorc %s: rule table of the Landlock ruleset of %s (karmor-loader events --landlock)\n",
 		  st->ctx->version ? st->ctx->version : "", t->name);
 	be_puts(out, "# @target\tname\thost|container\tnamespace\tkind\tworkload\tpod\tcontainer\timage\tlabels\n");
 	be_puts(out, "# key\taction\tpolicy\tseverity\ttags\tmessage\tlocation\tclass\trule\ttarget\tops\tmatch\n");
-	be_puts(out, "@target");
-	ll_table_field(out, t->name);
-	ll_table_field(out, t->host ? "host" : "container");
-	ll_table_field(out, id ? id->namespace : NULL);
-	ll_table_field(out, id ? id->kind : NULL);
-	ll_table_field(out, id ? id->workload : NULL);
-	ll_table_field(out, id ? id->pod : NULL);
-	ll_table_field(out, id ? id->container : NULL);
-	ll_table_field(out, id ? id->image : NULL);
-	struct be_buf labels = {0};
-	uint32_t n = 0;
-	const struct ir_kv *kv = id ? be_identity_labels(a, id, &n) : NULL;
-	for (uint32_t k = 0; k < n; k++)
-		be_printf(&labels, "%s%s=%s", k ? "," : "", kv[k].key, kv[k].value);
-	ll_table_field(out, labels.len ? labels.s : NULL);
-	be_buf_free(&labels);
-	be_puts(out, "\n");
+	be_table_target(out, a, t);
 	const char *key = fe_arena_printf(a, "%s/file", t->name);
 	for (uint32_t i = 0; i < t->nrules; i++) {
 		const struct ir_rule *r = &st->p->rules[t->rules[i]];
@@ -285,9 +262,9 @@ static void ll_write_table(struct ll_state *st, bool closed, bool exec_grant)
 		be_put_field(out, key);
 		be_puts(out, "\tAllow\t(baseline)\t0\t\t\t-:0:0\tfile\t");
 		be_put_field(out, bp);
-		ll_table_field(out, t->name);
+		be_table_field(out, t->name);
 		be_printf(out, "\t%s", interp ? "x" : ir_baseline[b].write ? "rw" : "r");
-		ll_table_field(out, fe_match_regex(a, dir ? IR_M_DIR_RECURSIVE : IR_M_PATH, bp));
+		be_table_field(out, fe_match_regex(a, dir ? IR_M_DIR_RECURSIVE : IR_M_PATH, bp));
 		be_puts(out, "\n");
 	}
 	ll_table_line(st, out, key, -1, "Block", "rwx", "-");

@@ -599,6 +599,20 @@ static void on_alarm(int sig)
 	kill(case_pid, SIGKILL);
 }
 
+/* a blocking wait for the actor; SIGALRM kills one that hangs (timed_out says so) */
+static int wait_actor(pid_t pid)
+{
+	int wst = 0;
+
+	case_pid = pid;
+	signal(SIGALRM, on_alarm);
+	alarm(CASE_TIMEOUT_S);
+	while (waitpid(pid, &wst, 0) < 0 && errno == EINTR)
+		;
+	alarm(0);
+	return wst;
+}
+
 /* 1. the case's files (both rigs): a[] as for `case`; arg may get the
  * victim's pid.  0 = ready, else status says why not. */
 static int case_prep(char **a, char *arg, size_t argsize, pid_t *victim, char *status, size_t stsize)
@@ -753,13 +767,7 @@ static int run_case(char **a)
 	}
 	got = read(ep[0], st, sizeof st);
 	close(ep[0]);
-	/* a blocking wait; SIGALRM kills an actor that hangs */
-	case_pid = pid;
-	signal(SIGALRM, on_alarm);
-	alarm(CASE_TIMEOUT_S);
-	while (waitpid(pid, &wst, 0) < 0 && errno == EINTR)
-		;
-	alarm(0);
+	wst = wait_actor(pid);
 	if (selinux_rig)
 		selinux_enforce(0);
 	if (timed_out)
@@ -1249,12 +1257,7 @@ fail:
 	}
 	got = read(ep[0], st, sizeof st);
 	close(ep[0]);
-	case_pid = pid;
-	signal(SIGALRM, on_alarm);
-	alarm(CASE_TIMEOUT_S);
-	while (waitpid(pid, &wst, 0) < 0 && errno == EINTR)
-		;
-	alarm(0);
+	wst = wait_actor(pid);
 	if (timed_out)
 		snprintf(status, sizeof status, "timeout");
 	else if (got == (ssize_t)sizeof st)
