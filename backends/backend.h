@@ -50,6 +50,7 @@ struct be_gap_scope {
 	bool execs_of_target;		/* only execs of paths the rule's target matches depend on it */
 	const char *const *creates_in;	/* NULL, or only creations of entries directly in these
 					 * directories ("/a/", NULL-terminated) depend on it */
+	bool owner_ops;			/* only the owner's operations depend on it */
 	bool source_exec;		/* only ops whose acting program the model may not execute
 					 * (the backend starts it under the target's rules) */
 	bool all_classes;		/* every op of the target depends on it */

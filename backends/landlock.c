@@ -169,7 +169,7 @@ static bool ll_expressed(struct ll_state *st, uint32_t ri)
 			return false;
 		}
 	if (r->flags & IR_RULE_OWNERONLY)
-		be_gap(ctx, st->t, ri, IR_PC_FILE, FE_BE_OWNER, NULL,
+		be_gap(ctx, st->t, ri, IR_PC_FILE, FE_BE_OWNER, &(struct be_gap_scope){.owner_ops = true},
 		       "ownerOnly on %s: Landlock cannot compare the file's owner with the process's user, so what the "
 		       "rule refuses to others is refused to the owner too", what);
 	return true;

@@ -55,6 +55,9 @@ static const char *kc_op_skip(struct fe_arena *a, const struct be_ctx *be, const
 				return fe_arena_printf(a, "KC%04d", (int)gap->code);
 			continue;
 		}
+		/* a file made by the acting user is theirs: a creation (a syscall's too) is the owner's */
+		if (gap->scope.owner_ops && !op->owner && !op->create && op->op != KC_OP_SYSCALL)
+			continue;
 		if (gap->scope.source_exec) {
 			struct kc_operation start = {.op = KC_OP_EXEC, .resource = op->source, .source = op->source,
 						     .owner = true};
