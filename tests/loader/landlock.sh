@@ -143,6 +143,41 @@ check "a command the target may not execute: exit 125, said so" \
 "$KL" run -v --target "$A" --bundle "$W/out/allow" -- true 2>"$W/v.err"
 check "--verbose says the ABI ($abi) and the rules" "grep -qE 'landlock ABI $abi: target $A: [0-9]+ rules' '$W/v.err'"
 
+# 4b. TCP (ABI 4): a Block of tcp refuses TCP connect (socket creation is a KC0405 gap)
+cat >"$W/net.yaml" <<YAML
+apiVersion: security.kubearmor.com/v1
+kind: KubeArmorPolicy
+metadata:
+  name: block-tcp
+  namespace: default
+spec:
+  selector:
+    matchLabels:
+      app: net
+  network:
+    matchProtocols:
+    - protocol: tcp
+  action: Block
+YAML
+"$KC" compile --target=landlock -o "$W/out/net" "$W/net.yaml" 2>"$W/net.err"
+N=$(ls "$W/out/net/landlock" | sed 's/\.ruleset$//')
+check "a tcp Block: the ruleset refuses TCP (net tcp), and KC0405 says socket creation is not" \
+	"grep -qx 'net	tcp' '$W/out/net/landlock/$N.ruleset' && grep -q KC0405 '$W/net.err'"
+python3 -c 'import socket,time,sys; s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(8); print(s.getsockname()[1]); sys.stdout.flush(); time.sleep(20)' >"$W/port" &
+srv=$!
+for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$W/port" ] && break; sleep 0.2; done
+port=$(head -1 "$W/port")
+check "unconfined, the TCP connect works" "bash -c 'echo >/dev/tcp/127.0.0.1/$port' 2>/dev/null"
+if [ "$abi" -ge 4 ]; then
+	check "confined, the TCP connect is refused" \
+		"! as_user '$KL' run --target '$N' --bundle '$W/out/net' -- bash -c 'echo >/dev/tcp/127.0.0.1/$port' 2>/dev/null"
+else
+	as_user "$KL" run --target "$N" --bundle "$W/out/net" -- true 2>"$W/net.run"
+	check "ABI $abi: run says TCP is not refused" "grep -q 'TCP bind and connect are not refused' '$W/net.run'"
+fi
+kill "$srv" 2>/dev/null
+wait "$srv" 2>/dev/null
+
 # 5. events (ABI 7): the denials of a confined command, from the audit records, as alerts
 # naming the policy.  Auditing is turned on for the test and put back as it was.
 audit_enabled() { # audit_enabled [0|1]: prints the state before (and sets it when asked)
