@@ -74,9 +74,9 @@ LOADER_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(LOADER_SRC) $(IMAGE_SRC))
 
 # tests/fuzz: one harness per reader of untrusted bytes.  The normal build links each with
 # replay.c (make test replays testdata/fuzz/NAME/); make fuzz links them with libFuzzer.
-FUZZ_NAMES   := policy workloads scenario image bundle
+FUZZ_NAMES   := policy workloads scenario image bundle landlock
 FUZZ_SECONDS ?= 60
-FUZZ_DEPS    = $(BUILD)/libkarmorc.a $(BUILD)/obj/$(IMAGE_SRC:.c=.o) $(BUILD)/obj/runtime-loader/bundle.o
+FUZZ_DEPS    = $(BUILD)/libkarmorc.a $(BUILD)/obj/$(IMAGE_SRC:.c=.o) $(BUILD)/obj/runtime-loader/bundle.o $(BUILD)/obj/runtime-loader/ll_desc.o
 $(BUILD)/fuzz-replay/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(BUILD)/obj/tests/fuzz/replay.o $(FUZZ_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

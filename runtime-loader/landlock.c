@@ -32,6 +32,7 @@
 #include "../backends/bundle.h"
 #include "../backends/landlock.h"
 #include "bundle.h"
+#include "ll_desc.h"
 #include "loader.h"
 
 /* Landlock's UAPI (linux/landlock.h), our own copy: Debian 12's headers stop at ABI 2 */
@@ -81,29 +82,8 @@ struct ll_path_beneath_attr {
 #define LL_DIR_WRITE (LL_FS_REMOVE_DIR | LL_FS_REMOVE_FILE | LL_FS_MAKE_CHAR | LL_FS_MAKE_DIR | LL_FS_MAKE_REG | \
 		      LL_FS_MAKE_SOCK | LL_FS_MAKE_FIFO | LL_FS_MAKE_BLOCK | LL_FS_MAKE_SYM | LL_FS_REFER)
 
-struct ll_entry {
-	char *path;		/* normalised: no trailing '/' except "/" itself */
-	enum kll_kind kind;
-	int deny;
-	unsigned ops;
-	int names_dir;		/* a file entry naming a directory of the host */
-	int slash;		/* written with a trailing '/': it names a directory */
-	int inert;		/* a file entry naming what the host has not: a path without '/'
-				 * names no directory, one with '/' nothing else (DESIGN §4.1) */
-	dev_t dev;		/* deny file entries: the file it names (ino 0: none) */
-	ino_t ino;
-};
-
-struct ll_desc {
-	char target[256];
-	unsigned handle, base;
-	int net_tcp;
-	struct ll_entry *e;
-	size_t n;
-};
-
 struct ll_build {
-	const struct ll_desc *d;
+	const struct kl_ll_desc *d;
 	int abi;
 	uint64_t fs_mask;	/* the rights this kernel has */
 	int ruleset;
@@ -113,153 +93,6 @@ struct ll_build {
 };
 
 /* ---------------------------------------------------------------- the description */
-
-static int ll_ops_parse(const char *s, unsigned *ops)
-{
-	*ops = 0;
-	if (!strcmp(s, "-"))
-		return 0;
-	for (const char *p = s; *p;) {
-		size_t n = strcspn(p, ",");
-		if (n == 4 && !strncmp(p, "read", 4))
-			*ops |= KLL_READ;
-		else if (n == 5 && !strncmp(p, "write", 5))
-			*ops |= KLL_WRITE;
-		else if (n == 4 && !strncmp(p, "exec", 4))
-			*ops |= KLL_EXEC;
-		else
-			return -1;
-		p += n;
-		if (*p == ',' && *++p == 0)
-			return -1;
-	}
-	return *ops ? 0 : -1;
-}
-
-static void ll_desc_free(struct ll_desc *d)
-{
-	for (size_t i = 0; i < d->n; i++)
-		free(d->e[i].path);
-	free(d->e);
-	d->e = NULL;
-	d->n = 0;
-}
-
-/* text (len bytes, from `where`) into d; 0, or -1 with the reason in err */
-static int ll_desc_parse(const char *text, size_t len, const char *where, struct ll_desc *d, char *err, size_t errlen)
-{
-	size_t cap = 0;
-	int line = 0, magic = 0, handle = 0, base = 0;
-	memset(d, 0, sizeof(*d));
-	if (len > KLL_MAX_SIZE || memchr(text, 0, len)) {
-		snprintf(err, errlen, "%s: not a ruleset description (binary, or larger than %u bytes)", where,
-			 KLL_MAX_SIZE);
-		return -1;
-	}
-	for (size_t off = 0; off < len;) {
-		const char *nl = memchr(text + off, '\n', len - off);
-		size_t ll = nl ? (size_t)(nl - (text + off)) : len - off;
-		char buf[PATH_MAX + 64], *f[5];
-		int nf = 0;
-		line++;
-		if (!nl) {
-			snprintf(err, errlen, "%s:%d: the last line has no newline (a truncated file?)", where, line);
-			goto bad;
-		}
-		if (ll >= sizeof(buf)) {
-			snprintf(err, errlen, "%s:%d: a line longer than %zu bytes", where, line, sizeof(buf) - 1);
-			goto bad;
-		}
-		memcpy(buf, text + off, ll);
-		buf[ll] = 0;
-		off += ll + 1;
-		if (buf[0] == '#' || !buf[0])
-			continue;
-		for (char *p = buf; p && nf < 5;) {
-			f[nf++] = p;
-			p = strchr(p, '\t');
-			if (p)
-				*p++ = 0;
-		}
-		if (!magic) {
-			if (strcmp(buf, KLL_MAGIC)) {
-				snprintf(err, errlen, "%s:%d: not a karmorc Landlock ruleset (\"%s\" expected)", where, line,
-					 KLL_MAGIC);
-				goto bad;
-			}
-			magic = 1;
-			continue;
-		}
-		if (!strcmp(f[0], "target") && nf == 2 && strlen(f[1]) < sizeof(d->target)) {
-			snprintf(d->target, sizeof(d->target), "%s", f[1]);
-		} else if (!strcmp(f[0], "handle") && nf == 2 && !ll_ops_parse(f[1], &d->handle)) {
-			handle = 1;
-		} else if (!strcmp(f[0], "base") && nf == 2 && !ll_ops_parse(f[1], &d->base)) {
-			base = 1;
-		} else if (!strcmp(f[0], "net") && nf == 2 && !strcmp(f[1], "tcp")) {
-			d->net_tcp = 1;
-		} else if ((!strcmp(f[0], "grant") || !strcmp(f[0], "deny")) && nf == 4) {
-			struct ll_entry e = {NULL, KLL_FILE, f[0][0] == 'd', 0, 0, 0, 0, 0, 0};
-			if (!strcmp(f[1], "file"))
-				e.kind = KLL_FILE;
-			else if (!strcmp(f[1], "dir"))
-				e.kind = KLL_DIR;
-			else if (!strcmp(f[1], "tree"))
-				e.kind = KLL_TREE;
-			else {
-				snprintf(err, errlen, "%s:%d: unknown kind '%s' (file, dir or tree)", where, line, f[1]);
-				goto bad;
-			}
-			if (ll_ops_parse(f[2], &e.ops) || !e.ops) {
-				snprintf(err, errlen, "%s:%d: bad operations '%s' (read, write, exec)", where, line, f[2]);
-				goto bad;
-			}
-			if (f[3][0] != '/' || strstr(f[3], "/../") || strstr(f[3], "/./")) {
-				snprintf(err, errlen, "%s:%d: '%s' is not an absolute, normal path", where, line, f[3]);
-				goto bad;
-			}
-			if (d->n == KLL_MAX_ENTRIES) {
-				snprintf(err, errlen, "%s:%d: more than %u entries", where, line, KLL_MAX_ENTRIES);
-				goto bad;
-			}
-			size_t pl = strlen(f[3]);
-			e.slash = pl > 1 && f[3][pl - 1] == '/';
-			while (pl > 1 && f[3][pl - 1] == '/')
-				pl--;
-			e.path = strndup(f[3], pl);
-			if (d->n == cap) {
-				cap = cap ? 2 * cap : 32;
-				struct ll_entry *ne = realloc(d->e, cap * sizeof(*ne));
-				if (!ne || !e.path) {
-					free(ne ? NULL : e.path);
-					if (ne)
-						d->e = ne;
-					snprintf(err, errlen, "%s: out of memory", where);
-					goto bad;
-				}
-				d->e = ne;
-			}
-			if (!e.path) {
-				snprintf(err, errlen, "%s: out of memory", where);
-				goto bad;
-			}
-			d->e[d->n++] = e;
-		} else {
-			snprintf(err, errlen, "%s:%d: unknown or malformed line '%s'", where, line, f[0]);
-			goto bad;
-		}
-	}
-	if (!magic || !handle || !base || !d->target[0]) {
-		snprintf(err, errlen, "%s: incomplete (the %s line is missing)", where,
-			 !magic ? KLL_MAGIC : !d->target[0] ? "target" : !handle ? "handle" : "base");
-		goto bad;
-	}
-	return 0;
-bad:
-	ll_desc_free(d);
-	return -1;
-}
-
 struct ll_find {
 	const char *want;
 	unsigned char *data;
@@ -280,7 +113,7 @@ static int ll_find_section(void *ctx, const char *name, size_t nlen, const unsig
 }
 
 /* T's description from a bundle FILE or a compile output DIR; 0, or -1 said */
-static int ll_desc_load(const char *from, const char *key, const char *target, struct ll_desc *d)
+static int ll_desc_load(const char *from, const char *key, const char *target, struct kl_ll_desc *d)
 {
 	char name[PATH_MAX], err[3 * PATH_MAX];
 	struct stat sb;
@@ -341,7 +174,7 @@ static int ll_desc_load(const char *from, const char *key, const char *target, s
 		len = f.size;
 		snprintf(where, sizeof(where), "%s:%s", from, name);
 	}
-	int r = ll_desc_parse((const char *)text, len, where, d, err, sizeof(err));
+	int r = kl_ll_desc_parse((const char *)text, len, where, d, err, sizeof(err));
 	free(text);
 	if (r) {
 		kl_err("%s", err);
@@ -349,7 +182,7 @@ static int ll_desc_load(const char *from, const char *key, const char *target, s
 	}
 	if (strcmp(d->target, target)) {
 		kl_err("%s names target %s, not %s", where, d->target, target);
-		ll_desc_free(d);
+		kl_ll_desc_free(d);
 		return -1;
 	}
 	return 0;
@@ -385,14 +218,14 @@ static int ll_child_of(const char *n, const char *p)
  * (denied; dir_denied: to some directory in it, for listing), the ops granted to all of it by
  * tree entries (tree: what a directory's entries may be made and removed by), and whether
  * any entry lies inside it (descend).  common and tree have the denied ops removed. */
-static void ll_node(const struct ll_desc *d, const char *n, int isdir, unsigned *common, unsigned *denied,
+static void ll_node(const struct kl_ll_desc *d, const char *n, int isdir, unsigned *common, unsigned *denied,
 		    unsigned *dir_denied, unsigned *tree, int *descend)
 {
 	*common = *tree = d->base;
 	*denied = *dir_denied = 0;
 	*descend = 0;
 	for (size_t i = 0; i < d->n; i++) {
-		const struct ll_entry *e = &d->e[i];
+		const struct kl_ll_entry *e = &d->e[i];
 		int covers_all, touches;
 		if (e->inert)
 			continue;
@@ -497,7 +330,7 @@ static int ll_walk(struct ll_build *b, int fd, const struct stat *sb, uint64_t g
 	/* another name of a blocked file (a hard link) is the same file: a rule on it would
 	 * be a rule on the blocked one */
 	for (size_t i = 0; i < b->d->n && !isdir && sb->st_nlink > 1; i++) {
-		const struct ll_entry *e = &b->d->e[i];
+		const struct kl_ll_entry *e = &b->d->e[i];
 		if (e->ino && e->ino == sb->st_ino && e->dev == sb->st_dev && (e->ops & ~denied)) {
 			denied |= e->ops;
 			dir_denied |= e->ops;
@@ -664,7 +497,7 @@ int kl_landlock_abi(void)
 int kl_ll_run(const char *from, const char *key, const char *target, const char *state_dir, int verbose,
 	      char **cmd)
 {
-	struct ll_desc d;
+	struct kl_ll_desc d;
 	if (ll_desc_load(from, key, target, &d))
 		return KL_EXIT_RUN_FAIL;
 	struct ll_build b;
@@ -674,7 +507,7 @@ int kl_ll_run(const char *from, const char *key, const char *target, const char 
 	b.abi = kl_landlock_abi();
 	for (size_t i = 0; i < d.n; i++) {
 		struct stat sb;
-		struct ll_entry *e = &d.e[i];
+		struct kl_ll_entry *e = &d.e[i];
 		/* Landlock binds rules to files: a path through a symbolic link (/bin/sh, /lib64/...)
 		 * is the file it resolves to, where the walk (which never follows links) meets it */
 		char real[PATH_MAX];
@@ -772,7 +605,7 @@ int kl_ll_run(const char *from, const char *key, const char *target, const char 
 		close(b.ruleset);
 		b.ruleset = -1;
 	}
-	ll_desc_free(&d);
+	kl_ll_desc_free(&d);
 	execvp(cmd[0], cmd);
 	kl_err("%s: %s%s", cmd[0], strerror(errno),
 	       errno == EACCES ? " (the target's rules may not let it be executed)" : "");
@@ -783,6 +616,6 @@ int kl_ll_run(const char *from, const char *key, const char *target, const char 
 out:
 	if (b.ruleset >= 0)
 		close(b.ruleset);
-	ll_desc_free(&d);
+	kl_ll_desc_free(&d);
 	return rc;
 }

@@ -7,7 +7,7 @@ set -u
 cd "$(dirname "$0")/../.."
 build=${1:-build}
 pass=0 fail=0
-for n in policy workloads scenario image bundle; do
+for n in policy workloads scenario image bundle landlock; do
 	bin=$build/fuzz-replay/fuzz_$n
 	if [ ! -x "$bin" ]; then
 		echo "FAIL $n: $bin missing"
