@@ -109,6 +109,10 @@ static const char **ll_ancestors(struct fe_arena *a, const char *path, bool incl
 	return out;
 }
 
+/* the scope of a finding no scenario case depends on (the rig performs none of it) */
+static const char *const ll_no_resource[] = {NULL};
+static const struct be_gap_scope ll_no_case = {.only = ll_no_resource};
+
 /* Whether the rule can be written at all; reports why not (its gap) */
 static bool ll_expressed(struct ll_state *st, uint32_t ri)
 {
@@ -341,10 +345,10 @@ static void ll_emit(struct be_ctx *ctx, const struct ir_target *t)
 		for (uint32_t i = 0; i < t->nrules && !first; i++)
 			if (p->rules[t->rules[i]].cls == IR_PROCESS && p->rules[t->rules[i]].action == IR_ALLOW)
 				first = &p->rules[t->rules[i]];
-		fe_diag_add(ctx->diags, FE_WARNING, FE_BE_BYPASS, first ? first->loc : (struct fe_loc){NULL, 0, 0},
-			    "landlock: the dynamic loader (%s, ...) may be executed by target %s, because Landlock asks the "
-			    "exec right for a program's ELF interpreter: a program the target may read but not execute can "
-			    "be run through it", ll_interpreters[0], t->name);
+		be_gap_at(ctx, t, first ? first->loc : (struct fe_loc){NULL, 0, 0}, IR_PC_FILE, FE_BE_BYPASS, &ll_no_case,
+			  "the dynamic loader (%s, ...) may be executed, because Landlock asks the exec right for a "
+			  "program's ELF interpreter: a program the target may read but not execute can be run through it",
+			  ll_interpreters[0]);
 	}
 	if (closed)
 		for (size_t b = 0; b < ir_baseline_count; b++) {
@@ -422,11 +426,11 @@ static void ll_emit(struct be_ctx *ctx, const struct ir_target *t)
 			if (r->action == IR_BLOCK && (r->cls == IR_FILE || r->cls == IR_PROCESS))
 				first = r;
 		}
-		fe_diag_add(ctx->diags, FE_WARNING, FE_BE_SNAPSHOT, first ? first->loc : (struct fe_loc){NULL, 0, 0},
-			    "landlock: target %s blocks some paths of a class it otherwise permits, so karmor-loader run "
-			    "grants every other file along each blocked path when it starts: a snapshot; files made later "
-			    "beside a blocked path (by anyone) get no grant, and a blocked file moved elsewhere by a process "
-			    "outside the sandbox is no longer covered", t->name);
+		be_gap_at(ctx, t, first ? first->loc : (struct fe_loc){NULL, 0, 0}, IR_PC_FILE, FE_BE_SNAPSHOT, &ll_no_case,
+			  "some paths of a class the target otherwise permits are blocked, so karmor-loader run grants "
+			  "every other file along each blocked path when it starts: a snapshot; files made later beside a "
+			  "blocked path (by anyone) get no grant, and a blocked file moved elsewhere by a process outside "
+			  "the sandbox is no longer covered");
 	}
 	if (handled & KLL_WRITE)
 		for (uint32_t i = 0; i < t->nrules; i++) {
@@ -437,10 +441,9 @@ static void ll_emit(struct be_ctx *ctx, const struct ir_target *t)
 				continue;
 			ll_rule_ops(r, &deny, &grant);
 			if (deny & KLL_WRITE)
-				fe_diag_add(ctx->diags, FE_WARNING, FE_BE_BYPASS, r->loc,
-					    "landlock: a write of %s is refused, but changing its mode, owner, times or "
-					    "extended attributes is not (Landlock does not mediate them; target %s)",
-					    ir_s(&p->strs, r->target), t->name);
+				be_gap(ctx, t, t->rules[i], IR_PC_FILE, FE_BE_BYPASS, &ll_no_case,
+				       "a write of %s is refused, but changing its mode, owner, times or extended "
+				       "attributes is not (Landlock does not mediate them)", ir_s(&p->strs, r->target));
 		}
 
 	/* net: every TCP socket refused (a Block on it for every program, or a closed
