@@ -86,6 +86,17 @@ as_user "$KL" run --target nosuch --bundle "$W/b.kb" -- true 2>"$W/nosuch.err"
 rc=$?
 check "an unknown target is refused with the reason" "[ $rc -eq 125 ] && grep -q 'no landlock/nosuch.ruleset' '$W/nosuch.err'"
 
+# a signed bundle: --key checks FILE.minisig before anything runs
+minisign -G -W -p "$W/k.pub" -s "$W/k.key" >/dev/null 2>&1
+"$KC" bundle --sign "$W/k.key" -o "$W/s.kb" --target=landlock "$W/block.yaml" 2>/dev/null
+check "a signed bundle with its key: run confines" \
+	"as_user '$KL' run --key '$W/k.pub' --target '$T' --bundle '$W/s.kb' -- cat '$W/data/sibling' >/dev/null"
+printf 'x' | dd of="$W/s.kb.minisig" bs=1 seek=150 conv=notrunc 2>/dev/null
+as_user "$KL" run --key "$W/k.pub" --target "$T" --bundle "$W/s.kb" -- true 2>"$W/sig.err"
+rc=$?
+check "a flipped byte of the signature: refused (exit 125), nothing run" \
+	"[ $rc -eq 125 ] && grep -q 'signature does not hold' '$W/sig.err'"
+
 # 3. a broken description: refused with its file and line
 cp -r "$W/out/block" "$W/out/broken"
 sed -i 's/^deny	file	read,write/deny	file	read,chmod/' "$W/out/broken/landlock/$T.ruleset"
