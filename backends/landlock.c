@@ -234,31 +234,22 @@ static void ll_write_table(struct ll_state *st, bool closed, bool exec_grant)
 	be_puts(out, "# key\taction\tpolicy\tseverity\ttags\tmessage\tlocation\tclass\trule\ttarget\tops\tmatch\n");
 	be_table_target(out, a, t);
 	const char *key = fe_arena_printf(a, "%s/file", t->name);
-	for (uint32_t i = 0; i < t->nrules; i++) {
-		const struct ir_rule *r = &st->p->rules[t->rules[i]];
-		unsigned deny, grant;
-		if (!st->expressed[i])
-			continue;
-		ll_rule_ops(r, &deny, &grant);
-		if (deny)
-			ll_table_line(st, out, key, t->rules[i], "Block", ll_ops_letters(deny),
-				      fe_match_regex(a, r->match, ir_s(&st->p->strs, r->target)));
-	}
+	/* the Block lines, then (a closed allow-list) the grants: the rules the ruleset holds */
+	for (int grants = 0; grants <= (closed ? 1 : 0); grants++)
+		for (uint32_t i = 0; i < t->nrules; i++) {
+			const struct ir_rule *r = &st->p->rules[t->rules[i]];
+			unsigned deny, grant;
+			if (!st->expressed[i])
+				continue;
+			ll_rule_ops(r, &deny, &grant);
+			/* the kernel reads a program to run it: an exec grant grants that read too */
+			unsigned ops = grants ? grant | (grant & KLL_EXEC ? KLL_READ : 0) : deny;
+			if (ops)
+				ll_table_line(st, out, key, t->rules[i], grants ? "Allow" : "Block", ll_ops_letters(ops),
+					      fe_match_regex(a, r->match, ir_s(&st->p->strs, r->target)));
+		}
 	if (!closed)
 		return;
-	for (uint32_t i = 0; i < t->nrules; i++) {
-		const struct ir_rule *r = &st->p->rules[t->rules[i]];
-		unsigned deny, grant;
-		if (!st->expressed[i])
-			continue;
-		ll_rule_ops(r, &deny, &grant);
-		/* the kernel reads a program to run it: an exec grant grants that read too */
-		if (grant & KLL_EXEC)
-			grant |= KLL_READ;
-		if (grant)
-			ll_table_line(st, out, key, t->rules[i], "Allow", ll_ops_letters(grant),
-				      fe_match_regex(a, r->match, ir_s(&st->p->strs, r->target)));
-	}
 	for (size_t b = 0; b < ir_baseline_count + (exec_grant ? LL_NINTERPRETERS : 0); b++) {
 		bool interp = b >= ir_baseline_count;
 		const char *bp = interp ? ll_interpreters[b - ir_baseline_count] : ir_baseline[b].path;
@@ -300,12 +291,12 @@ static void ll_emit(struct be_ctx *ctx, const struct ir_target *t)
 		if (closed)
 			ll_add(&st, path, kind, false, grant);
 		denied_ops |= deny;
-		if (closed && (grant & KLL_EXEC))
+		if (closed && (grant & KLL_EXEC)) {
 			exec_grant = true;
-		if (closed && (grant & KLL_EXEC))
 			be_gap(ctx, t, ri, IR_PC_FILE, FE_BE_COARSE, &(struct be_gap_scope){.reads_of_target = true},
 			       "process Allow on %s: the kernel reads a program to execute it and Landlock checks that "
 			       "read, so reading it is granted too; the verdict model grants only the exec", path);
+		}
 		if (deny & KLL_READ)
 			be_gap(ctx, t, ri, IR_PC_FILE, FE_BE_COARSE, &(struct be_gap_scope){.execs_of_target = true},
 			       "file Block on %s also refuses running it: the kernel reads a program to execute it, and "

@@ -267,7 +267,7 @@ int kl_apparmor_events(const char *dir, const char *from, int json, int monitor,
 	kl_json_init(&c.j);
 	int rc = kl_audit_tables_read(dir, &c.tab, KL_AUDIT_FIELDS, "karmorc compile --target=apparmor, apparmor-rules/");
 	if (rc == 0)
-		rc = kl_audit_read(from, aa_record, follow ? aa_tick : NULL, &c);
+		rc = kl_audit_read(from, 0, aa_record, follow ? aa_tick : NULL, &c);
 	kl_json_free(&c.j);
 	kl_audit_tables_free(&c.tab);
 	return rc == KL_EVENTS_SWITCH ? rc : rc ? KL_EXIT_FAIL : 0;

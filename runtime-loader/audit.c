@@ -350,11 +350,9 @@ static int from_file(const char *file, int (*fn)(void *, const char *), void *ct
 
 /* live: the audit multicast group (every record, as auditd would get it); the records of
  * both LSMs are AUDIT_AVC (lsm_audit.c) */
-/* every record type (Landlock's own, the SYSCALL records that say who) rather than AVC
- * only: each record then starts "type=N msg=", as auditd writes it */
-int kl_audit_all_types;
-
-static int live(int (*fn)(void *, const char *), int (*tick)(void *), void *ctx)
+/* all_types: every record type (Landlock's own, the SYSCALL records that say who) rather
+ * than AVC only; each record then starts "type=N msg=", as auditd writes it */
+static int live(int all_types, int (*fn)(void *, const char *), int (*tick)(void *), void *ctx)
 {
 	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = 1u << (AUDIT_NLGRP_READLOG - 1)};
 	int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT);
@@ -393,11 +391,11 @@ static int live(int (*fn)(void *, const char *), int (*tick)(void *), void *ctx)
 			if (h->nlmsg_len < NLMSG_HDRLEN || off + h->nlmsg_len > (size_t)len)
 				break;
 			off += NLMSG_ALIGN(h->nlmsg_len);
-			if (h->nlmsg_type != AUDIT_AVC && !kl_audit_all_types)
+			if (h->nlmsg_type != AUDIT_AVC && !all_types)
 				continue;
 			char rec[8192];
 			size_t n = h->nlmsg_len - NLMSG_HDRLEN, k = 0;
-			if (kl_audit_all_types)
+			if (all_types)
 				k = (size_t)snprintf(rec, sizeof(rec), "type=%u msg=", (unsigned)h->nlmsg_type);
 			if (n >= sizeof(rec) - k)
 				n = sizeof(rec) - k - 1;
@@ -411,9 +409,10 @@ static int live(int (*fn)(void *, const char *), int (*tick)(void *), void *ctx)
 	return rc;
 }
 
-int kl_audit_read(const char *from, int (*fn)(void *ctx, const char *rec), int (*tick)(void *ctx), void *ctx)
+int kl_audit_read(const char *from, int all_types, int (*fn)(void *ctx, const char *rec), int (*tick)(void *ctx),
+		  void *ctx)
 {
-	int rc = from ? from_file(from, fn, ctx) : live(fn, tick, ctx);
+	int rc = from ? from_file(from, fn, ctx) : live(all_types, fn, tick, ctx);
 	if (rc == 0 && fflush(stdout)) {
 		kl_err("standard output: %s", strerror(errno));
 		rc = -1;

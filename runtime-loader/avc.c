@@ -257,7 +257,7 @@ int kl_selinux_events(const char *dir, const char *from, int json)
 	kl_json_init(&c.j);
 	int rc = kl_audit_tables_read(dir, &c.tab, 11, "karmorc compile --target=selinux");
 	if (rc == 0)
-		rc = kl_audit_read(from, avc_record_cb, NULL, &c);
+		rc = kl_audit_read(from, 0, avc_record_cb, NULL, &c);
 	kl_json_free(&c.j);
 	kl_audit_tables_free(&c.tab);
 	return rc ? KL_EXIT_FAIL : 0;

@@ -227,10 +227,9 @@ int kl_landlock_events(const char *dir, const char *state_dir, const char *from,
 	if (uname(&u) == 0)
 		snprintf(c->host, sizeof(c->host), "%s", u.nodename);
 	kl_json_init(&c->j);
-	kl_audit_all_types = 1;
 	int rc = kl_audit_tables_read(dir, &c->tab, KL_AUDIT_FIELDS, "karmorc compile --target=landlock, landlock-rules/");
 	if (rc == 0)
-		rc = kl_audit_read(from, ll_record, NULL, c);
+		rc = kl_audit_read(from, 1, ll_record, NULL, c);
 	if (rc == 0 && c->p.live)
 		rc = ll_emit(c, "", NULL);
 	kl_json_free(&c->j);

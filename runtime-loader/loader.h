@@ -297,9 +297,11 @@ int kl_audit_string(const char *rec, const char *key, char *buf, size_t len);
 int kl_audit_raw(const char *rec, const char *key, char *buf, size_t len);
 long long kl_audit_time(const char *rec);	/* audit(SECONDS...), else now */
 /* each record from FILE ("-": stdin), or live from the audit multicast group until
- * SIGINT or SIGTERM (from NULL), to fn; 0, or -1 reported.  Live, tick (if any) is asked
- * every half second without records: a positive answer ends the reading with it. */
-int kl_audit_read(const char *from, int (*fn)(void *ctx, const char *rec), int (*tick)(void *ctx), void *ctx);
+ * SIGINT or SIGTERM (from NULL), to fn; 0, or -1 reported.  Live, only AVC records
+ * unless all_types (then each as "type=N msg=...", as auditd writes it), and tick (if
+ * any) is asked every half second without records: a positive answer ends the reading. */
+int kl_audit_read(const char *from, int all_types, int (*fn)(void *ctx, const char *rec), int (*tick)(void *ctx),
+		  void *ctx);
 /* one alert as KubeArmor's JSON (or a line of text) on stdout */
 struct kl_audit_alert {
 	long long secs;
@@ -324,8 +326,6 @@ int kl_apparmor_events(const char *dir, const char *from, int json, int monitor,
  * any) for op r, w or x on path; NULL: none of ours (the lookup of events --apparmor) */
 const struct kl_audit_row *kl_audit_file_row(const struct kl_audit_table *t, const char *key, const char *want,
 					     char op, int owner, const char *path);
-/* audit.c: live, every record type, each as "type=N msg=..." (events --landlock) */
-extern int kl_audit_all_types;
 /* ---- ll_audit.c: events --landlock DIR: Landlock's audit records (ABI 7) attributed
  * through DIR's landlock-rules/ tables and the targets karmor-loader run recorded */
 int kl_landlock_events(const char *dir, const char *state_dir, const char *from, int json);
