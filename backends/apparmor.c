@@ -13,6 +13,7 @@
  * The start-up baseline (ir_baseline, DESIGN §4.9) is written out explicitly; no
  * abstraction is included.  What cannot be expressed is a diagnostic and a gap.
  */
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <sodium.h>
@@ -733,12 +734,13 @@ static void aa_named_rule(struct aa_state *st, struct aa_body *b, uint32_t i, in
 			be_gap(st->ctx, st->t, ri, pc, FE_BE_POSTURE, &aa_matching_only, "a denial in a profile in complain "
 			       "mode is enforced without an audit record");
 		}
-		line = fe_arena_printf(a, "%s%s%s%s,", st->complain ? "deny " : "audit deny ", cls, *kw ? " " : "", kw);
+		line = b ? fe_arena_printf(a, "%s%s%s%s,", st->complain ? "deny " : "audit deny ", cls, *kw ? " " : "", kw)
+			 : NULL;
 		break;
 	case IR_ALLOW:
 		if (!st->allow_list[pc])
 			return;	/* the bare class rule grants it */
-		line = fe_arena_printf(a, "%s%s%s,", cls, *kw ? " " : "", kw);
+		line = b ? fe_arena_printf(a, "%s%s%s,", cls, *kw ? " " : "", kw) : NULL;
 		break;
 	default:
 		if (st->allow_list[pc] && st->t->posture[pc] == IR_POSTURE_BLOCK && !st->complain && net &&
@@ -750,7 +752,7 @@ static void aa_named_rule(struct aa_state *st, struct aa_body *b, uint32_t i, in
 		if (st->allow_list[pc] && st->t->posture[pc] == IR_POSTURE_BLOCK && !st->complain &&
 		    !aa_name_granted(st, i, ps))
 			return;	/* not granted: the implicit denial is the verdict */
-		line = fe_arena_printf(a, "audit %s%s%s,", cls, *kw ? " " : "", kw);
+		line = b ? fe_arena_printf(a, "audit %s%s%s,", cls, *kw ? " " : "", kw) : NULL;
 		break;
 	}
 	aa_other(b, line);
@@ -1094,14 +1096,19 @@ static void aa_bypass(struct aa_state *st, const struct ir_rule *r, enum aa_tech
 	__attribute__((format(printf, 4, 5)));
 static void aa_bypass(struct aa_state *st, const struct ir_rule *r, enum aa_technique technique, const char *fmt, ...)
 {
+	/* the message is fmt's over what r holds (each call passes a text of its own, so fmt also
+	 * says the technique): on the next target of r it is only counted */
+	const char *const *only = aa_techniques[technique];
+	const struct be_gap_scope scope = {.only = only};
+	if (be_gap_repeat(st->ctx, st->t, r->loc, IR_PC_FILE, FE_BE_BYPASS, &scope, fmt, r))
+		return;
 	char msg[640];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	const char *const *only = aa_techniques[technique];
-	be_gap_at(st->ctx, st->t, r->loc, IR_PC_FILE, FE_BE_BYPASS, &(struct be_gap_scope){.only = only},
-		  "technique %s: %s, in policy %s", only[0], msg, ir_s(&st->p->strs, st->p->policies[r->policy].name));
+	be_gap_at_same(st->ctx, st->t, r->loc, IR_PC_FILE, FE_BE_BYPASS, &scope, fmt, r, "technique %s: %s, in policy %s",
+		       only[0], msg, ir_s(&st->p->strs, st->p->policies[r->policy].name));
 }
 
 /* Is CAP_SYS_ADMIN refused in every profile of the target?  Then no task of it can mount with
@@ -1370,12 +1377,15 @@ static void aa_prepare(struct aa_state *st)
  * EVENTS), apparmor-rules/TARGET.rules, TAB-separated.  A line "@target" first: the target's
  * name, "host" or "container", and its identity (namespace, kind, workload, pod,
  * container, image, labels as k=v,...; "-" for none).  Then be_table_row's columns after a
- * key PROFILE/CLASS (CLASS file, network or capability), and a last column, what the line
+ * key PROFILE/CLASS (CLASS file, network or capability; PROFILE TARGET//ALL for a line every
+ * profile of the target holds, the main one and each child, written once rather than once a
+ * profile: 20 MB a target at 10,000 policies), and a last column, what the line
  * matches: for file lines a PCRE2 pattern over the record's path (fe_match_regex), for
  * network lines AppArmor's protocol keyword, for capability lines the capability; "-" for
  * everything.  Ops say which operations a file line decides: r, w, x, and o when only a
  * non-owner's, O when only an owner's.  For one key, lines come in the verdict model's
- * order (DESIGN §4): Block rules (and the refusals of readOnly and ownerOnly Allow rules),
+ * order (DESIGN §4), counting the TARGET//ALL lines among a profile's own: Block rules (and the
+ * refusals of readOnly and ownerOnly Allow rules),
  * the posture of an allow-list after its grants ("Allow" lines: the Allow rules, and for
  * files the baseline; the posture does not decide what they grant), Audit rules; the
  * first line that fits a record names its alert. */
@@ -1411,13 +1421,24 @@ static const char *aa_table_match(struct aa_state *st, const struct ir_rule *r)
 	return NULL;
 }
 
-/* the lines of one class of profile ps (key PROFILE/CLASS) */
-static void aa_table_class(struct aa_state *st, struct be_buf *out, int ps, const char *profile,
-			   enum ir_posture_class pc)
+/* The key of a line of class pc held where src says (aa_info.src): TARGET//ALL when every
+ * profile holds it (a rule of every source, the baseline, the posture), else that child's. */
+static const char *aa_table_key(struct aa_state *st, int src, enum ir_posture_class pc)
 {
 	static const char *const cls_name[IR_PC_COUNT] = {[IR_PC_FILE] = "file", [IR_PC_NETWORK] = "network",
 							  [IR_PC_CAPABILITIES] = "capability"};
-	const char *key = fe_arena_printf(st->a, "%s/%s", profile, cls_name[pc]);
+	assert(src != AA_NOWHERE);
+	if (src == AA_EVERY)
+		return fe_arena_printf(st->a, "%s//ALL/%s", st->t->name, cls_name[pc]);
+	return fe_arena_printf(st->a, "%s//%s/%s", st->t->name, st->sources[src].child, cls_name[pc]);
+}
+
+/* The lines of class pc, of every profile at once: each profile's lines (its own and the
+ * TARGET//ALL ones) come in the order its own table would give them, because one walk over
+ * the rules writes each rule once, under the one profile that holds it or under all. */
+static void aa_table_class(struct aa_state *st, struct be_buf *out, enum ir_posture_class pc)
+{
+	const char *every = aa_table_key(st, AA_EVERY, pc);
 	for (int pass = 0; pass < 3; pass++) {
 		if (pass == 1) {
 			if (!st->allow_list[pc])
@@ -1428,20 +1449,20 @@ static void aa_table_class(struct aa_state *st, struct be_buf *out, int ps, cons
 			for (uint32_t i = 0; i < st->t->nrules; i++) {
 				const struct ir_rule *r = &st->p->rules[st->t->rules[i]];
 				const char *match = r->action == IR_ALLOW && ir_posture_class_of(r->cls) == pc &&
-						    aa_applies(st, i, ps) ? aa_table_match(st, r) : NULL;
+						    st->info[i].src != AA_NOWHERE ? aa_table_match(st, r) : NULL;
 				if (!match)
 					continue;
 				/* a file rule grants reads and writes (readOnly: reads; ownerOnly: an
 				 * owner's, O), a process rule execs */
 				bool ro = r->flags & IR_RULE_READONLY, oo = r->flags & IR_RULE_OWNERONLY;
 				const char *ops = pc != IR_PC_FILE ? "-" : r->cls == IR_PROCESS ? "x" : ro ? "r" : "rw";
-				aa_table_line(st, out, key, st->t->rules[i], "Allow", pc,
+				aa_table_line(st, out, aa_table_key(st, st->info[i].src, pc), st->t->rules[i], "Allow", pc,
 					      oo && pc == IR_PC_FILE ? fe_arena_printf(st->a, "%sO", ops) : ops, match);
 			}
 			for (size_t b = 0; b < ir_baseline_count && pc == IR_PC_FILE; b++) {
 				const char *bp = ir_baseline[b].path;
 				bool dir = bp[strlen(bp) - 1] == '/';
-				be_puts(out, key);
+				be_puts(out, every);
 				be_puts(out, "\tAllow\t(baseline)\t0\t\t\t-:0:0\tfile\t");
 				be_put_field(out, bp);
 				be_table_field(out, st->t->name);
@@ -1450,14 +1471,14 @@ static void aa_table_class(struct aa_state *st, struct be_buf *out, int ps, cons
 				be_table_field(out, fe_match_regex(st->a, dir ? IR_M_PATTERN : IR_M_PATH, st->baseline[b].s));
 				be_puts(out, "\n");
 			}
-			aa_table_line(st, out, key, -1, st->t->posture[pc] == IR_POSTURE_BLOCK ? "Block" : "Audit", pc,
+			aa_table_line(st, out, every, -1, st->t->posture[pc] == IR_POSTURE_BLOCK ? "Block" : "Audit", pc,
 				      pc == IR_PC_FILE ? "rwx" : "-", "-");
 			continue;
 		}
 		for (uint32_t i = 0; i < st->t->nrules; i++) {
 			long ri = st->t->rules[i];
 			const struct ir_rule *r = &st->p->rules[ri];
-			if (ir_posture_class_of(r->cls) != pc || !aa_applies(st, i, ps))
+			if (ir_posture_class_of(r->cls) != pc || st->info[i].src == AA_NOWHERE)
 				continue;
 			bool ro = r->flags & IR_RULE_READONLY, oo = r->flags & IR_RULE_OWNERONLY;
 			bool refuses = r->action == IR_BLOCK || (r->action == IR_ALLOW && (ro || oo));
@@ -1466,6 +1487,7 @@ static void aa_table_class(struct aa_state *st, struct be_buf *out, int ps, cons
 			const char *match = aa_table_match(st, r);
 			if (!match)
 				continue;
+			const char *key = aa_table_key(st, st->info[i].src, pc);
 			const char *action = pass == 0 ? "Block" : "Audit";
 			if (pc != IR_PC_FILE) {
 				aa_table_line(st, out, key, ri, action, pc, "-", match);
@@ -1491,12 +1513,8 @@ static void aa_write_rules(struct aa_state *st)
 	be_puts(out, "# @target\tname\thost|container\tnamespace\tkind\tworkload\tpod\tcontainer\timage\tlabels\n");
 	be_puts(out, "# key\taction\tpolicy\tseverity\ttags\tmessage\tlocation\tclass\trule\ttarget\tops\tmatch\n");
 	be_table_target(out, st->a, st->t);
-	for (int ps = AA_MAIN; ps < (int)st->nsources; ps++) {
-		const char *profile = ps == AA_MAIN ? st->t->name
-						    : fe_arena_printf(st->a, "%s//%s", st->t->name, st->sources[ps].child);
-		for (int pc = 0; pc < IR_PC_COUNT; pc++)
-			aa_table_class(st, out, ps, profile, (enum ir_posture_class)pc);
-	}
+	for (int pc = 0; pc < IR_PC_COUNT; pc++)
+		aa_table_class(st, out, (enum ir_posture_class)pc);
 }
 
 static void aa_emit(struct be_ctx *ctx, const struct ir_target *t)

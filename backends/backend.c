@@ -1,5 +1,7 @@
 #include "backend.h"
 
+
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -117,6 +119,7 @@ void be_ctx_free(struct be_ctx *ctx)
 	fe_hindex_free(&ctx->gap_index);
 	free(ctx->warnings);
 	fe_hindex_free(&ctx->warning_index);
+	fe_hindex_free(&ctx->ident_index);
 	ctx->warnings = NULL;
 	ctx->nwarnings = 0;
 	ctx->files = NULL;
@@ -202,43 +205,98 @@ static struct fe_loc be_gap_where(const struct be_ctx *ctx, const struct ir_targ
 static const char *const be_gap_consequence =
 	"cases that depend on it are not enforced as the verdict model says";
 
-/* The warning of a gap: made the first time (code, place, body) is seen on any target;
- * seen again on another target, it only counts that target. */
-static void be_gap_warn(struct be_ctx *ctx, const struct ir_target *t, enum fe_diag_code code, struct fe_loc loc,
-			const char *body)
+/* A target seen again for warning w: counted once, not once a rule of it. */
+static void be_gap_count(struct be_gap_warning *w, const struct ir_target *t)
 {
-	uint32_t h = fe_hash(body, strlen(body));
+	if (w->last_target != t->name) {	/* another target, not another rule of this one */
+		w->ntargets++;
+		w->last_target = t->name;
+	}
+}
+
+/* The key of a warning by what its message is made of (be_gap_at_same) */
+struct be_gap_ident {
+	int32_t code;
+	uint32_t line, col;
+	const void *src, *key1, *key2;
+};
+
+static uint32_t be_gap_ident_hash(enum fe_diag_code code, struct fe_loc loc, const void *key1, const void *key2,
+				  struct be_gap_ident *k)
+{
+	memset(k, 0, sizeof(*k));	/* padding too: the key is hashed as bytes */
+	k->code = (int32_t)code;
+	k->line = loc.line;
+	k->col = loc.col;
+	k->src = loc.src;
+	k->key1 = key1;
+	k->key2 = key2;
+	return fe_hash(k, sizeof(*k));
+}
+
+/* The warning whose message (key1, key2) made at (code, loc), if one was: then its body need
+ * not be formatted again. */
+static struct be_gap_warning *be_gap_known(struct be_ctx *ctx, enum fe_diag_code code, struct fe_loc loc,
+					   const void *key1, const void *key2)
+{
+	struct be_gap_ident k;
+	uint32_t h = be_gap_ident_hash(code, loc, key1, key2, &k), id;
+	for (uint32_t c = fe_hindex_first(&ctx->ident_index, h); fe_hindex_next(&ctx->ident_index, h, &c, &id);) {
+		struct be_gap_warning *w = &ctx->warnings[id];
+		struct be_gap_ident o;
+		be_gap_ident_hash(w->code, w->loc, w->key1, w->key2, &o);
+		if (memcmp(&o, &k, sizeof(k)) == 0)
+			return w;
+	}
+	return NULL;
+}
+
+/* The warning of a gap: made the first time (code, place, body) is seen on any target;
+ * seen again on another target, it only counts that target.  With keys (be_gap_at_same),
+ * the warning is also found by (code, place, key1, key2) from then on. */
+static void be_gap_warn(struct be_ctx *ctx, const struct ir_target *t, enum fe_diag_code code, struct fe_loc loc,
+			const char *body, const void *key1, const void *key2)
+{
+	uint32_t h = fe_hash_text(body, strlen(body));
 	h = fe_hash_more(h, &code, sizeof(code));
 	h = fe_hash_more(h, &loc.src, sizeof(loc.src));
 	h = fe_hash_more(h, &loc.line, sizeof(loc.line));
 	h = fe_hash_more(h, &loc.col, sizeof(loc.col));
 	uint32_t id;
+	struct be_gap_warning *w = NULL;
 	for (uint32_t c = fe_hindex_first(&ctx->warning_index, h); fe_hindex_next(&ctx->warning_index, h, &c, &id);) {
-		struct be_gap_warning *w = &ctx->warnings[id];
-		if (w->hash == h && w->code == code && w->loc.src == loc.src && w->loc.line == loc.line &&
-		    w->loc.col == loc.col && strcmp(w->body, body) == 0) {
-			if (w->last_target != t->name) {	/* another target, not another rule of this one */
-				w->ntargets++;
-				w->last_target = t->name;
-			}
-			return;
+		struct be_gap_warning *o = &ctx->warnings[id];
+		if (o->hash == h && o->code == code && o->loc.src == loc.src && o->loc.line == loc.line &&
+		    o->loc.col == loc.col && strcmp(o->body, body) == 0) {
+			be_gap_count(o, t);
+			w = o;
+			break;
 		}
 	}
-	size_t before = ctx->diags->len;
-	fe_diag_add(ctx->diags, FE_WARNING, code, loc, "%s (target %s); %s", body, t->name, be_gap_consequence);
-	if (ctx->diags->len == before)
-		return;	/* past the diagnostics' limit: nothing to count */
-	if (ctx->nwarnings == ctx->warnings_cap) {
-		ctx->warnings_cap = ctx->warnings_cap ? ctx->warnings_cap * 2 : 64;
-		struct be_gap_warning *nw = realloc(ctx->warnings, ctx->warnings_cap * sizeof(*nw));
-		if (!nw)
-			fe_oom();
-		ctx->warnings = nw;
+	if (!w) {
+		size_t before = ctx->diags->len;
+		fe_diag_add(ctx->diags, FE_WARNING, code, loc, "%s (target %s); %s", body, t->name, be_gap_consequence);
+		if (ctx->diags->len == before)
+			return;	/* past the diagnostics' limit: nothing to count */
+		if (ctx->nwarnings == ctx->warnings_cap) {
+			ctx->warnings_cap = ctx->warnings_cap ? ctx->warnings_cap * 2 : 64;
+			struct be_gap_warning *nw = realloc(ctx->warnings, ctx->warnings_cap * sizeof(*nw));
+			if (!nw)
+				fe_oom();
+			ctx->warnings = nw;
+		}
+		w = &ctx->warnings[ctx->nwarnings];
+		*w = (struct be_gap_warning){
+			before, h, 1, code, loc, fe_arena_strdup(ctx->arena, body), t->name, t->name, NULL, NULL,
+		};
+		fe_hindex_add(&ctx->warning_index, h, (uint32_t)ctx->nwarnings++);
 	}
-	ctx->warnings[ctx->nwarnings] = (struct be_gap_warning){
-		before, h, 1, code, loc, fe_arena_strdup(ctx->arena, body), t->name, t->name,
-	};
-	fe_hindex_add(&ctx->warning_index, h, (uint32_t)ctx->nwarnings++);
+	if (key1 && !w->key1) {
+		struct be_gap_ident k;
+		w->key1 = key1;
+		w->key2 = key2;
+		fe_hindex_add(&ctx->ident_index, be_gap_ident_hash(code, loc, key1, key2, &k), (uint32_t)(w - ctx->warnings));
+	}
 }
 
 void be_gaps_finish(struct be_ctx *ctx)
@@ -254,16 +312,14 @@ void be_gaps_finish(struct be_ctx *ctx)
 	}
 	free(ctx->warnings);
 	fe_hindex_free(&ctx->warning_index);
+	fe_hindex_free(&ctx->ident_index);
 	ctx->warnings = NULL;
 	ctx->nwarnings = ctx->warnings_cap = 0;
 }
 
-static void be_gap_v(struct be_ctx *ctx, const struct ir_target *t, long rule, struct fe_loc loc,
-		     enum ir_posture_class pc, enum fe_diag_code code, const struct be_gap_scope *scope,
-		     const char *fmt, va_list ap) __attribute__((format(printf, 8, 0)));
-static void be_gap_v(struct be_ctx *ctx, const struct ir_target *t, long rule, struct fe_loc loc,
-		     enum ir_posture_class pc, enum fe_diag_code code, const struct be_gap_scope *scope,
-		     const char *fmt, va_list ap)
+/* The gap record of the target being emitted (what cases depend on), hashed for be_gap's dedup */
+static struct be_gap be_gap_of(const struct be_ctx *ctx, long rule, enum ir_posture_class pc, enum fe_diag_code code,
+			       const struct be_gap_scope *scope)
 {
 	struct be_gap g;
 	memset(&g, 0, sizeof(g));
@@ -273,10 +329,52 @@ static void be_gap_v(struct be_ctx *ctx, const struct ir_target *t, long rule, s
 	g.code = code;
 	if (scope)
 		g.scope = *scope;
+	return g;
+}
+
+/* On the first gap of another target: the dedup index restarts (its key holds the target, so
+ * it need only hold this target's gaps: small enough to stay in cache, where one over every
+ * target's did not), and unless cases will read them the earlier targets' gaps are only
+ * counted (100 MB at 10,000 policies). */
+static void be_gap_next_target(struct be_ctx *ctx)
+{
+	if (ctx->gap_index_target == ctx->target_index + 1)
+		return;
+	fe_hindex_free(&ctx->gap_index);
+	ctx->gap_index_target = ctx->target_index + 1;
+	if (!ctx->keep_gaps) {
+		ctx->ngaps_dropped += ctx->ngaps;
+		ctx->ngaps = 0;
+	}
+}
+
+static void be_gap_record(struct be_ctx *ctx, const struct be_gap *g, uint32_t h)
+{
+	if (ctx->ngaps == ctx->gaps_cap) {
+		ctx->gaps_cap = ctx->gaps_cap ? ctx->gaps_cap * 2 : 16;
+		struct be_gap *ng = realloc(ctx->gaps, ctx->gaps_cap * sizeof(*ng));
+		if (!ng)
+			fe_oom();
+		ctx->gaps = ng;
+	}
+	if (g->rule >= 0)
+		fe_hindex_add(&ctx->gap_index, h, (uint32_t)ctx->ngaps);
+	ctx->gaps[ctx->ngaps++] = *g;
+}
+
+static void be_gap_v(struct be_ctx *ctx, const struct ir_target *t, long rule, struct fe_loc loc,
+		     enum ir_posture_class pc, enum fe_diag_code code, const struct be_gap_scope *scope,
+		     const void *key1, const void *key2, const char *fmt, va_list ap) __attribute__((format(printf, 10, 0)));
+static void be_gap_v(struct be_ctx *ctx, const struct ir_target *t, long rule, struct fe_loc loc,
+		     enum ir_posture_class pc, enum fe_diag_code code, const struct be_gap_scope *scope,
+		     const void *key1, const void *key2, const char *fmt, va_list ap)
+{
+	struct be_gap g = be_gap_of(ctx, rule, pc, code, scope);
 	/* a rule seen again in a child profile is the same finding: found in O(1) through a
 	 * hash of (target, rule, code, class) -- a scan was 22% of compiling 10,000 policies */
 	struct be_gap_key key = be_gap_key_of(&g);
 	uint32_t h = fe_hash(&key, sizeof(key)), id;
+	be_gap_next_target(ctx);
 	if (rule >= 0) {
 		for (uint32_t c = fe_hindex_first(&ctx->gap_index, h); fe_hindex_next(&ctx->gap_index, h, &c, &id);) {
 			struct be_gap_key o = be_gap_key_of(&ctx->gaps[id]);
@@ -284,8 +382,6 @@ static void be_gap_v(struct be_ctx *ctx, const struct ir_target *t, long rule, s
 				return;
 		}
 	}
-	char msg[768];
-	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (rule < 0 && !loc.src)
 		loc = be_gap_where(ctx, t, pc);
 	const char *policy = "";
@@ -294,19 +390,24 @@ static void be_gap_v(struct be_ctx *ctx, const struct ir_target *t, long rule, s
 		loc = r->loc;
 		policy = ir_s(&ctx->prog->strs, ctx->prog->policies[r->policy].name);
 	}
-	char body[1024];
-	snprintf(body, sizeof(body), "%s: %s%s%s", ctx->backend, msg, *policy ? " in policy " : "", policy);
-	be_gap_warn(ctx, t, code, loc, body);
-	if (ctx->ngaps == ctx->gaps_cap) {
-		ctx->gaps_cap = ctx->gaps_cap ? ctx->gaps_cap * 2 : 16;
-		struct be_gap *ng = realloc(ctx->gaps, ctx->gaps_cap * sizeof(*ng));
-		if (!ng)
-			fe_oom();
-		ctx->gaps = ng;
+	struct be_gap_warning *known = key1 ? be_gap_known(ctx, code, loc, key1, key2) : NULL;
+	if (known) {
+		be_gap_count(known, t);
+	} else {
+		/* "BACKEND: MESSAGE in policy P", formatted in place (the message up to 767 bytes) */
+		char body[1024];
+		int n = snprintf(body, sizeof(body), "%s: ", ctx->backend);
+		if (n < 0 || (size_t)n >= sizeof(body))
+			n = 0;
+		size_t room = sizeof(body) - (size_t)n < 768 ? sizeof(body) - (size_t)n : 768;
+		vsnprintf(body + n, room, fmt, ap);
+		if (*policy) {
+			size_t len = strlen(body);
+			snprintf(body + len, sizeof(body) - len, " in policy %s", policy);
+		}
+		be_gap_warn(ctx, t, code, loc, body, key1, key2);
 	}
-	if (rule >= 0)
-		fe_hindex_add(&ctx->gap_index, h, (uint32_t)ctx->ngaps);
-	ctx->gaps[ctx->ngaps++] = g;
+	be_gap_record(ctx, &g, h);
 }
 
 void be_gap(struct be_ctx *ctx, const struct ir_target *t, long rule, enum ir_posture_class pc,
@@ -315,7 +416,18 @@ void be_gap(struct be_ctx *ctx, const struct ir_target *t, long rule, enum ir_po
 	struct fe_loc none = {NULL, 0, 0};
 	va_list ap;
 	va_start(ap, fmt);
-	be_gap_v(ctx, t, rule, none, pc, code, scope, fmt, ap);
+	be_gap_v(ctx, t, rule, none, pc, code, scope, NULL, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void be_gap_rule(struct be_ctx *ctx, const struct ir_target *t, long rule, enum ir_posture_class pc,
+		 enum fe_diag_code code, const struct be_gap_scope *scope, const char *fmt, ...)
+{
+	assert(rule >= 0);
+	struct fe_loc none = {NULL, 0, 0};
+	va_list ap;
+	va_start(ap, fmt);
+	be_gap_v(ctx, t, rule, none, pc, code, scope, fmt, &ctx->prog->rules[rule], fmt, ap);
 	va_end(ap);
 }
 
@@ -324,8 +436,33 @@ void be_gap_at(struct be_ctx *ctx, const struct ir_target *t, struct fe_loc at, 
 {
 	va_list ap;
 	va_start(ap, fmt);
-	be_gap_v(ctx, t, -1, at, pc, code, scope, fmt, ap);
+	be_gap_v(ctx, t, -1, at, pc, code, scope, NULL, NULL, fmt, ap);
 	va_end(ap);
+}
+
+void be_gap_at_same(struct be_ctx *ctx, const struct ir_target *t, struct fe_loc at, enum ir_posture_class pc,
+		    enum fe_diag_code code, const struct be_gap_scope *scope, const void *key1, const void *key2,
+		    const char *fmt, ...)
+{
+	assert(key1 && at.src);
+	va_list ap;
+	va_start(ap, fmt);
+	be_gap_v(ctx, t, -1, at, pc, code, scope, key1, key2, fmt, ap);
+	va_end(ap);
+}
+
+bool be_gap_repeat(struct be_ctx *ctx, const struct ir_target *t, struct fe_loc at, enum ir_posture_class pc,
+		   enum fe_diag_code code, const struct be_gap_scope *scope, const void *key1, const void *key2)
+{
+	assert(key1 && at.src);
+	struct be_gap_warning *known = be_gap_known(ctx, code, at, key1, key2);
+	if (!known)
+		return false;
+	be_gap_count(known, t);
+	be_gap_next_target(ctx);
+	struct be_gap g = be_gap_of(ctx, -1, pc, code, scope);
+	be_gap_record(ctx, &g, 0);
+	return true;
 }
 
 /* ---- rule tables ---- */

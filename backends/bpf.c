@@ -931,8 +931,11 @@ static const char *bpf_tags(struct bpf_state *st, const struct ir_strlist *tags)
 	if (!tags->n)
 		return "";
 	struct be_buf b = {0};
-	for (uint32_t i = 0; i < tags->n; i++)
-		be_printf(&b, "%s%s", i ? "," : "", bpf_str(st, tags->items[i]));
+	for (uint32_t i = 0; i < tags->n; i++) {
+		if (i)
+			be_puts(&b, ",");
+		be_puts(&b, bpf_str(st, tags->items[i]));
+	}
 	const char *out = fe_arena_strdup(st->ctx->arena, b.s);
 	be_buf_free(&b);
 	return out;
@@ -1001,6 +1004,25 @@ static bool bpf_identity_fits(struct bpf_state *st)
 	return true;
 }
 
+/* At most how many bytes the image's strings take: those interned so far and each rule's
+ * (bpf_write_image interns them), counted as if none were shared. */
+static uint64_t bpf_strings_bound(const struct bpf_state *st)
+{
+	uint64_t n = 8;	/* the padding */
+	for (uint32_t i = 0; i < st->strs.count; i++)
+		n += st->strs.lens[i] + 1;
+	for (uint32_t i = 0; i < st->t->nrules; i++) {
+		const struct ir_rule *r = &st->p->rules[st->t->rules[i]];
+		const struct ir_policy *pol = &st->p->policies[r->policy];
+		n += strlen(bpf_str(st, pol->name)) + strlen(bpf_str(st, pol->namespace)) + strlen(ir_kind_name(pol->kind)) +
+		     strlen(bpf_str(st, r->message)) + strlen(r->loc.src && r->loc.src->name ? r->loc.src->name : "") +
+		     strlen(bpf_str(st, r->target)) + 6;
+		for (uint32_t k = 0; k < r->tags.n; k++)
+			n += strlen(bpf_str(st, r->tags.items[k])) + 1;
+	}
+	return n;
+}
+
 static void bpf_write_image(struct bpf_state *st, struct be_buf *out)
 {
 	const struct ir_target *t = st->t;
@@ -1023,6 +1045,8 @@ static void bpf_write_image(struct bpf_state *st, struct be_buf *out)
 		h.posture[c] = t->posture[c] == IR_POSTURE_BLOCK ? KARMOR_POSTURE_BLOCK : KARMOR_POSTURE_AUDIT;
 	}
 	h.nsources = (uint16_t)st->nspecs;
+	if (st->ctx->findings_only && bpf_strings_bound(st) <= UINT32_MAX)
+		return;	/* lint: the strings fit, whatever they share; no image is wanted */
 
 	struct karmor_image_rule *rules = calloc(t->nrules + 1, sizeof(*rules));
 	if (!rules)
@@ -1090,6 +1114,11 @@ static void bpf_write_image(struct bpf_state *st, struct be_buf *out)
 		fe_diag_add(st->ctx->diags, FE_ERROR, FE_BE_CAPACITY, p->policies[t->policies[0]].loc,
 			    "bpf: the strings of target %s take %llu bytes, more than an image can hold (4 GiB)", t->name,
 			    (unsigned long long)strtab_size);
+		free(rules);
+		free(off);
+		return;
+	}
+	if (st->ctx->findings_only) {	/* lint: the sizes are checked, no image is wanted */
 		free(rules);
 		free(off);
 		return;
@@ -1259,8 +1288,9 @@ static void bpf_emit(struct be_ctx *ctx, const struct ir_target *t)
 			st.flags |= KARMOR_TF_HOST;
 	}
 	if (fits && !st.failed) {
-		struct be_file *f = be_new_file(ctx, fe_arena_printf(ctx->arena, "bpf/%s%s", t->name, KARMOR_IMAGE_SUFFIX));
-		bpf_write_image(&st, &f->text);
+		struct be_file *f = ctx->findings_only ? NULL
+				    : be_new_file(ctx, fe_arena_printf(ctx->arena, "bpf/%s%s", t->name, KARMOR_IMAGE_SUFFIX));
+		bpf_write_image(&st, f ? &f->text : NULL);
 	}
 
 	struct be_bpf_run *run = bpf_run(ctx);

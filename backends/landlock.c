@@ -122,34 +122,34 @@ static bool ll_expressed(struct ll_state *st, uint32_t ri)
 	enum ir_posture_class pc = ir_posture_class_of(r->cls);
 
 	if (r->cls == IR_SYSCALL) {
-		be_gap(ctx, st->t, ri, IR_PC_COUNT, FE_BE_SYSCALL, NULL,
+		be_gap_rule(ctx, st->t, ri, IR_PC_COUNT, FE_BE_SYSCALL, NULL,
 		       "syscall rules only audit, and Landlock neither audits nor names system calls");
 		return false;
 	}
 	if (r->cls == IR_PRESET || r->cls == IR_DEVICE || (r->cls == IR_NETWORK && r->match == IR_M_DOMAIN)) {
-		be_gap(ctx, st->t, ri, pc, FE_BE_NOT_ENFORCED, NULL, "%s rules are not enforced by Landlock",
+		be_gap_rule(ctx, st->t, ri, pc, FE_BE_NOT_ENFORCED, NULL, "%s rules are not enforced by Landlock",
 		       r->cls == IR_NETWORK ? "DNS" : ir_class_name(r->cls));
 		return false;
 	}
 	if (r->cls == IR_CAPABILITY) {
-		be_gap(ctx, st->t, ri, pc, FE_BE_NOT_ENFORCED, NULL,
+		be_gap_rule(ctx, st->t, ri, pc, FE_BE_NOT_ENFORCED, NULL,
 		       "capability %s: Landlock has no control over capabilities", what);
 		return false;
 	}
 	if (r->cls == IR_NETWORK) {
-		be_gap(ctx, st->t, ri, pc, FE_BE_NOT_ENFORCED, NULL,
+		be_gap_rule(ctx, st->t, ri, pc, FE_BE_NOT_ENFORCED, NULL,
 		       "network rule on %s: Landlock cannot refuse creating a socket; at most it refuses TCP bind and "
 		       "connect (ABI 4), which the ruleset does where every TCP socket is refused", what);
 		return false;
 	}
 	if (r->action == IR_AUDIT) {
-		be_gap(ctx, st->t, ri, pc, FE_BE_AUDIT, NULL,
+		be_gap_rule(ctx, st->t, ri, pc, FE_BE_AUDIT, NULL,
 		       "Audit rule on %s: Landlock reports no permitted access (it logs denials only, from ABI 7), so "
 		       "the operations are permitted without an event", what);
 		return false;
 	}
 	if (r->source.kind != IR_SRC_ANY) {
-		be_gap(ctx, st->t, ri, pc, FE_BE_SOURCE, NULL,
+		be_gap_rule(ctx, st->t, ri, pc, FE_BE_SOURCE, NULL,
 		       "%s %s rule on %s with fromSource: a Landlock ruleset holds for every program of the process "
 		       "tree alike, so the rule is not written%s", ir_action_name(r->action), ir_class_name(r->cls), what,
 		       r->action == IR_ALLOW ? " (it still makes the class an allow-list, so its program is refused "
@@ -157,23 +157,23 @@ static bool ll_expressed(struct ll_state *st, uint32_t ri)
 		return false;
 	}
 	if (r->match == IR_M_PATTERN || r->match == IR_M_EXECNAME) {
-		be_gap(ctx, st->t, ri, IR_PC_FILE, FE_BE_PATH, NULL,
+		be_gap_rule(ctx, st->t, ri, IR_PC_FILE, FE_BE_PATH, NULL,
 		       "%s %s: Landlock binds rules to files and directories, not to globs or exec names",
 		       ir_class_name(r->cls), what);
 		return false;
 	}
 	if (what[0] != '/') {
-		be_gap(ctx, st->t, ri, IR_PC_FILE, FE_BE_PATH, NULL, "%s: not an absolute path", what);
+		be_gap_rule(ctx, st->t, ri, IR_PC_FILE, FE_BE_PATH, NULL, "%s: not an absolute path", what);
 		return false;
 	}
 	for (const char *c = what; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f) {
-			be_gap(ctx, st->t, ri, IR_PC_FILE, FE_BE_PATH, NULL,
+			be_gap_rule(ctx, st->t, ri, IR_PC_FILE, FE_BE_PATH, NULL,
 			       "%s: a path with a control character cannot be written to a ruleset description", what);
 			return false;
 		}
 	if (r->flags & IR_RULE_OWNERONLY)
-		be_gap(ctx, st->t, ri, IR_PC_FILE, FE_BE_OWNER, &(struct be_gap_scope){.owner_ops = true},
+		be_gap_rule(ctx, st->t, ri, IR_PC_FILE, FE_BE_OWNER, &(struct be_gap_scope){.owner_ops = true},
 		       "ownerOnly on %s: Landlock cannot compare the file's owner with the process's user, so what the "
 		       "rule refuses to others is refused to the owner too", what);
 	return true;
@@ -293,12 +293,12 @@ static void ll_emit(struct be_ctx *ctx, const struct ir_target *t)
 		denied_ops |= deny;
 		if (closed && (grant & KLL_EXEC)) {
 			exec_grant = true;
-			be_gap(ctx, t, ri, IR_PC_FILE, FE_BE_COARSE, &(struct be_gap_scope){.reads_of_target = true},
+			be_gap_rule(ctx, t, ri, IR_PC_FILE, FE_BE_COARSE, &(struct be_gap_scope){.reads_of_target = true},
 			       "process Allow on %s: the kernel reads a program to execute it and Landlock checks that "
 			       "read, so reading it is granted too; the verdict model grants only the exec", path);
 		}
 		if (deny & KLL_READ)
-			be_gap(ctx, t, ri, IR_PC_FILE, FE_BE_COARSE, &(struct be_gap_scope){.execs_of_target = true},
+			be_gap_rule(ctx, t, ri, IR_PC_FILE, FE_BE_COARSE, &(struct be_gap_scope){.execs_of_target = true},
 			       "file Block on %s also refuses running it: the kernel reads a program to execute it, and "
 			       "Landlock checks that read", path);
 	}
@@ -432,7 +432,7 @@ static void ll_emit(struct be_ctx *ctx, const struct ir_target *t)
 				continue;
 			ll_rule_ops(r, &deny, &grant);
 			if (deny & KLL_WRITE)
-				be_gap(ctx, t, t->rules[i], IR_PC_FILE, FE_BE_BYPASS, &ll_no_case,
+				be_gap_rule(ctx, t, t->rules[i], IR_PC_FILE, FE_BE_BYPASS, &ll_no_case,
 				       "a write of %s is refused, but changing its mode, owner, times or extended "
 				       "attributes is not (Landlock does not mediate them)", ir_s(&p->strs, r->target));
 		}

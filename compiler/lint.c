@@ -513,7 +513,9 @@ static void kc_lint_conflicts(struct kc_lint *L)
 enum { KC_NCLASS = IR_DEVICE + 1 };
 
 struct kc_shadow_ix {
-	uint32_t *keyed;		/* positions in the target, indexed by (class, target text) */
+	uint32_t *keyed;		/* positions in the target, one per (class, target text), indexed */
+	uint32_t *next;			/* keyed[i]'s next position with the same key (ascending), 0: none */
+	uint32_t *last;			/* keyed[i]'s last position so far */
 	uint32_t nkeyed;
 	struct fe_hindex ix;
 	uint32_t *scan[KC_NCLASS];	/* positions tried for every rule of the class */
@@ -537,10 +539,12 @@ static void kc_shadow_ix_init(struct kc_lint *L, struct kc_shadow_ix *x)
 	memset(x, 0, sizeof(*x));
 	size_t n = (size_t)L->t->nrules + 1;
 	x->keyed = malloc(n * sizeof(*x->keyed));
+	x->next = calloc(n, sizeof(*x->next));
+	x->last = malloc(n * sizeof(*x->last));
 	for (int c = 0; c < KC_NCLASS; c++)
 		if (!(x->scan[c] = malloc(n * sizeof(*x->scan[c]))))
 			fe_oom();
-	if (!x->keyed)
+	if (!x->keyed || !x->next || !x->last)
 		fe_oom();
 	for (uint32_t q = 0; q < L->t->nrules; q++) {
 		const struct ir_rule *b = &L->p->rules[L->t->rules[q]];
@@ -550,8 +554,23 @@ static void kc_shadow_ix_init(struct kc_lint *L, struct kc_shadow_ix *x)
 		size_t bl = strlen(bt);
 		bool dir = b->match == IR_M_DIR || b->match == IR_M_DIR_RECURSIVE;
 		if ((b->cls == IR_FILE || b->cls == IR_PROCESS) && (b->match == IR_M_PATH || (dir && bl && bt[bl - 1] == '/'))) {
-			fe_hindex_add(&x->ix, kc_shadow_hash(b->cls, bt, bl), x->nkeyed);
-			x->keyed[x->nkeyed++] = q;
+			/* one entry per key, the positions chained behind it: a text that a hundred
+			 * Block rules share is one probe, not a hundred */
+			uint32_t h = kc_shadow_hash(b->cls, bt, bl), id, *group = NULL;
+			for (uint32_t c = fe_hindex_first(&x->ix, h); !group && fe_hindex_next(&x->ix, h, &c, &id);) {
+				const struct ir_rule *o = &L->p->rules[L->t->rules[x->keyed[id]]];
+				if (o->cls == b->cls && strcmp(S(L, o->target), bt) == 0)
+					group = &x->keyed[id];
+			}
+			if (group) {
+				size_t g = (size_t)(group - x->keyed);
+				x->next[x->last[g]] = q;
+				x->last[g] = q;
+			} else {
+				fe_hindex_add(&x->ix, h, x->nkeyed);
+				x->last[x->nkeyed] = q;
+				x->keyed[x->nkeyed++] = q;
+			}
 		} else if (b->cls == IR_FILE || b->cls == IR_PROCESS || (b->cls == IR_NETWORK && strcmp(bt, "all") == 0)) {
 			x->scan[b->cls][x->nscan[b->cls]++] = q;
 		}	/* other network and capability Block rules never contain another rule's operations */
@@ -561,6 +580,8 @@ static void kc_shadow_ix_init(struct kc_lint *L, struct kc_shadow_ix *x)
 static void kc_shadow_ix_free(struct kc_shadow_ix *x)
 {
 	free(x->keyed);
+	free(x->next);
+	free(x->last);
 	for (int c = 0; c < KC_NCLASS; c++)
 		free(x->scan[c]);
 	free(x->buf);
@@ -582,11 +603,20 @@ static void kc_shadow_lookup(struct kc_lint *L, struct kc_shadow_ix *x, const st
 {
 	uint32_t h = kc_shadow_hash(r->cls, s, n), id;
 	for (uint32_t c = fe_hindex_first(&x->ix, h); fe_hindex_next(&x->ix, h, &c, &id);) {
-		uint32_t q = x->keyed[id];
-		const struct ir_rule *b = &L->p->rules[L->t->rules[q]];
+		const struct ir_rule *b = &L->p->rules[L->t->rules[x->keyed[id]]];
 		const char *bt = S(L, b->target);
-		if (q < *best && b->cls == r->cls && strlen(bt) == n && memcmp(bt, s, n) == 0 && kc_shadows(L, r, q))
-			*best = q;
+		if (b->cls != r->cls || strlen(bt) != n || memcmp(bt, s, n) != 0)
+			continue;
+		/* the key's positions ascend: the first that shadows is the one */
+		for (uint32_t q = x->keyed[id]; q < *best; q = x->next[q]) {
+			if (kc_shadows(L, r, q)) {
+				*best = q;
+				break;
+			}
+			if (!x->next[q])
+				break;
+		}
+		return;
 	}
 }
 

@@ -49,6 +49,7 @@ static bool kc_prepare(struct kc_pipeline *pl, enum kc_stage last)
 		be_ctx_init(&o->be, NULL, NULL, &pl->arena, o->backend->name);
 		o->be.version = pl->version;
 		o->be.findings_only = last == KC_STAGE_EMIT;	/* lint: nothing is written */
+		o->be.keep_gaps = pl->scenario != NULL;		/* its cases read every target's */
 		if (o->backend->prepare && !o->backend->prepare(&o->be, o->arg)) {
 			pl->unprepared = o->backend;
 			return false;
@@ -406,7 +407,7 @@ static int kc_write(struct kc_pipeline *pl)
 			be->files[f].staged = false;
 		}
 		nfiles += be->nfiles;
-		ngaps += be->ngaps;
+		ngaps += be->ngaps_dropped + be->ngaps;
 	}
 	for (size_t i = 0; i < pl->noutputs; i++) {
 		const struct kc_output *o = &pl->outputs[i];

@@ -29,6 +29,9 @@ struct fe_hindex {
 /* FNV-1a over n bytes; fe_hash_more continues a running hash (start from fe_hash(NULL, 0)). */
 uint32_t fe_hash(const void *data, size_t n);
 uint32_t fe_hash_more(uint32_t h, const void *data, size_t n);
+/* A faster hash of longer keys (strings), for indexes only: nothing printed depends on its
+ * values, which may change (fe_hash's are part of names karmorc writes). */
+uint32_t fe_hash_text(const void *data, size_t n);
 
 /* The probe sequence of `hash`: fe_hindex_next yields each candidate index in turn and
  * returns false at the first empty slot (then the key is absent). */

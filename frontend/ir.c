@@ -30,7 +30,7 @@ void ir_strtab_free(struct ir_strtab *t)
 
 ir_str ir_intern(struct ir_strtab *t, const char *s, size_t len)
 {
-	uint32_t h = fe_hash(s, len), id;
+	uint32_t h = fe_hash_text(s, len), id;
 	for (uint32_t c = fe_hindex_first(&t->index, h); fe_hindex_next(&t->index, h, &c, &id);)
 		if (t->lens[id] == len && memcmp(t->strs[id], s, len) == 0)
 			return id;

@@ -109,10 +109,19 @@ static const struct kl_audit_row *aa_lookup(const struct kl_audit_table *t, cons
 					    const char *want, char op, int owner, const char *subject,
 					    const struct aa_sock *sock)
 {
+	/* PROFILE/CLASS's lines are its own and TARGET//ALL's, those every profile of the
+	 * target holds, when PROFILE is TARGET or TARGET//CHILD (not a profile AppArmor makes
+	 * below one, as TARGET//CHILD//null-PATH) */
+	char every[512] = "";
+	const char *cls = strrchr(key, '/');
+	size_t tlen = strcspn(key, "/");
+	if (cls && (key + tlen == cls || (cls > key + tlen + 1 && key[tlen + 1] == '/' &&
+					  !memchr(key + tlen + 2, '/', (size_t)(cls - key) - tlen - 2))))
+		snprintf(every, sizeof(every), "%.*s//ALL%s", (int)tlen, key, cls);
 	int granted = 0;
 	for (size_t i = 0; i < t->n; i++) {
 		const struct kl_audit_row *r = &t->rows[i];
-		if (strcmp(r->key, key) || !aa_fits(r, kind, op, owner, subject, sock))
+		if ((strcmp(r->key, key) && strcmp(r->key, every)) || !aa_fits(r, kind, op, owner, subject, sock))
 			continue;
 		if (!strcmp(r->action, "Allow")) {
 			granted = 1;

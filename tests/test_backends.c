@@ -86,6 +86,7 @@ static void test_gap_scope_travels(void)
 	struct ir_target t = {.name = "t", .describe = "t"};
 	struct be_ctx be;
 	be_ctx_init(&be, &u.prog, &u.diags, &u.arena, "test");
+	be.keep_gaps = true;	/* as for a scenario's cases */
 	static const struct be_gap_scope matching = {.matching_only = true};
 	be_gap(&be, &t, 0, IR_PC_FILE, FE_BE_POSTURE, &matching, "first");
 	be_gap(&be, &t, 1, IR_PC_FILE, FE_BE_PROTOCOL, NULL, "second");
@@ -100,6 +101,56 @@ static void test_gap_scope_travels(void)
 	be_gap(&be, &t, -1, IR_PC_FILE, FE_BE_POSTURE, NULL, "class");
 	CU_ASSERT_EQUAL(be.ngaps, 5);
 	be_ctx_free(&be);
+
+	/* without cases to read them, an earlier target's gaps are only counted */
+	be_ctx_init(&be, &u.prog, &u.diags, &u.arena, "test");
+	be_gap(&be, &t, 0, IR_PC_FILE, FE_BE_POSTURE, NULL, "first");
+	be_gap(&be, &t, 1, IR_PC_FILE, FE_BE_POSTURE, NULL, "second");
+	be.target_index = 1;
+	be_gap(&be, &t, 0, IR_PC_FILE, FE_BE_POSTURE, NULL, "first");
+	CU_ASSERT_EQUAL(be.ngaps, 1);
+	CU_ASSERT_EQUAL(be.ngaps_dropped, 2);
+	CU_ASSERT_EQUAL(be.gaps[0].target, 1);
+	be_ctx_free(&be);
+	unit_free(&u);
+}
+
+/* be_gap_rule and be_gap_at_same: the message of a rule seen again on another target is
+ * counted there, not formatted again (the caller's promise: the same rule and format give
+ * the same text, so the arguments of the second call are never read) */
+static void test_gap_same_message(void)
+{
+	struct unit_prog u;
+	unit_load(&u, FE_SCHEMA_CRD, "s.yaml",
+		  "apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\nmetadata: {name: s, namespace: ns}\n"
+		  "spec:\n  selector:\n    matchLabels: {app: x}\n  file:\n    matchPaths:\n    - path: /a\n"
+		  "    - path: /b\n  action: Block\n");
+	CU_ASSERT_EQUAL_FATAL(u.prog.nrules, 2);
+	struct ir_target t0 = {.name = "t0", .describe = "t0"}, t1 = {.name = "t1", .describe = "t1"};
+	struct be_ctx be;
+	be_ctx_init(&be, &u.prog, &u.diags, &u.arena, "test");
+	size_t before = u.diags.len;
+	static const char fmt[] = "rule on %s";
+	be_gap_rule(&be, &t0, 0, IR_PC_FILE, FE_BE_PATH, NULL, fmt, "/a");
+	be.target_index = 1;
+	be_gap_rule(&be, &t1, 0, IR_PC_FILE, FE_BE_PATH, NULL, fmt, "NOT READ");
+	be_gap_rule(&be, &t1, 1, IR_PC_FILE, FE_BE_PATH, NULL, fmt, "/b");	/* another rule: its own */
+	CU_ASSERT_EQUAL(u.diags.len, before + 2);
+	CU_ASSERT_EQUAL(be.ngaps + be.ngaps_dropped, 3);
+	/* at a place: found again only once be_gap_at_same made it */
+	struct fe_loc at = u.prog.rules[1].loc;
+	static const char key[] = "technique";
+	CU_ASSERT_FALSE(be_gap_repeat(&be, &t0, at, IR_PC_FILE, FE_BE_BYPASS, NULL, key, &u.prog.rules[1]));
+	be_gap_at_same(&be, &t0, at, IR_PC_FILE, FE_BE_BYPASS, NULL, key, &u.prog.rules[1], "bypass of %s", "/b");
+	CU_ASSERT_TRUE(be_gap_repeat(&be, &t1, at, IR_PC_FILE, FE_BE_BYPASS, NULL, key, &u.prog.rules[1]));
+	CU_ASSERT_FALSE(be_gap_repeat(&be, &t1, at, IR_PC_FILE, FE_BE_BYPASS, NULL, key, &u.prog.rules[0]));
+	CU_ASSERT_EQUAL(u.diags.len, before + 3);
+	be_gaps_finish(&be);
+	const char *m0 = u.diags.items[before].message, *m2 = u.diags.items[before + 2].message;
+	CU_ASSERT_PTR_NOT_NULL(strstr(m0, "test: rule on /a in policy s (target t0 and 1 other target)"));
+	CU_ASSERT_PTR_NULL(strstr(m0, "NOT READ"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(m2, "bypass of /b (target t0 and 1 other target)"));
+	be_ctx_free(&be);
 	unit_free(&u);
 }
 
@@ -108,5 +159,6 @@ void test_backends_register(void)
 	CU_pSuite s = CU_add_suite("backends", NULL, NULL);
 	CU_add_test(s, "the backend table", test_table);
 	CU_add_test(s, "capability matrices match what emit reports", test_matrix_tells_the_truth);
+	CU_add_test(s, "be_gap: a message made once is counted on other targets", test_gap_same_message);
 	CU_add_test(s, "be_gap: scopes travel with findings", test_gap_scope_travels);
 }

@@ -37,6 +37,28 @@ for l in open(sys.argv[1]):
 	fi
 	cat "$work/$n.json" >>"$work/all.json"
 done
+# host-sources has child profiles: what every profile holds is one TARGET//ALL line, not one a
+# profile (the child lookups above go through those lines)
+python3 - "$work/host-sources/apparmor-rules" >"$work/once" 2>&1 <<'PY'
+import collections, os, sys
+d = sys.argv[1]
+every = children = 0
+for f in sorted(os.listdir(d)):
+    seen = collections.Counter()
+    for l in open(os.path.join(d, f)):
+        if l.startswith(("#", "@")):
+            continue
+        key, rest = l.split("\t", 1)
+        every += "//ALL/" in key
+        children += "//src-" in key
+        seen[rest] += 1
+    twice = [r for r, n in seen.items() if n > 1]
+    assert not twice, "%s: a line written for several profiles: %s" % (f, twice[0][:120])
+assert every and children, "expected TARGET//ALL lines and child profiles' own lines (%d, %d)" % (every, children)
+print(every, children)
+PY
+[ $? -eq 0 ] && ok "a rule table writes each line once: TARGET//ALL for every profile ($(cat "$work/once"))" ||
+	bad "rule table lines" "$(tail -2 "$work/once")"
 python3 tests/loader/vm-events.py "$work/all.json" >"$work/fmt" && ok "the alerts have KubeArmor's keys, in its order" ||
 	bad "alert format" "$(grep -v '^ok' "$work/fmt" | head -3)"
 
