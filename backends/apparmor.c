@@ -75,6 +75,7 @@ struct aa_source {
 	const char *child;	/* the child profile's name */
 	const char *enter;	/* "-> TARGET//CHILD" */
 	bool exec_global;	/* in a file allow-list: a global Allow rule grants its exec */
+	const char *table_key[IR_PC_COUNT];	/* its rule table keys (aa_table_key); NULL: not yet */
 };
 
 /* Which profiles hold a rule (aa_info.src); else the index of the one source whose child
@@ -94,6 +95,7 @@ struct aa_info {
 	bool partial;
 	signed char global;	/* what the global Allow rules grant of an Audit rule: an enum aa_grant, for
 				 * a network or capability rule whether they grant its name; -1: not yet */
+	const char *named_line;	/* a network or capability rule's line (aa_named_rule); NULL: not yet */
 };
 
 struct aa_state {
@@ -104,6 +106,7 @@ struct aa_state {
 	struct fe_arena *a;		/* the target's memory, freed when it is emitted */
 	bool allow_list[IR_PC_COUNT];
 	bool complain;
+	const char *every_key[IR_PC_COUNT];	/* the rule table's TARGET//ALL keys; NULL: not yet */
 	struct aa_source *sources;	/* distinct fromSource paths, sorted */
 	size_t nsources;
 	struct fe_hindex source_index;	/* interned path -> sources[] */
@@ -726,7 +729,7 @@ static void aa_named_rule(struct aa_state *st, struct aa_body *b, uint32_t i, in
 		return;
 	}
 	const char *cls = net ? "network" : "capability";
-	const char *line;
+	const char *qual;	/* what comes before the class */
 	switch (r->action) {
 	case IR_BLOCK:
 		if (first && st->complain)	/* see aa_file_rule: complain mode ignores `audit deny` */
@@ -734,13 +737,12 @@ static void aa_named_rule(struct aa_state *st, struct aa_body *b, uint32_t i, in
 			be_gap(st->ctx, st->t, ri, pc, FE_BE_POSTURE, &aa_matching_only, "a denial in a profile in complain "
 			       "mode is enforced without an audit record");
 		}
-		line = b ? fe_arena_printf(a, "%s%s%s%s,", st->complain ? "deny " : "audit deny ", cls, *kw ? " " : "", kw)
-			 : NULL;
+		qual = st->complain ? "deny " : "audit deny ";
 		break;
 	case IR_ALLOW:
 		if (!st->allow_list[pc])
 			return;	/* the bare class rule grants it */
-		line = b ? fe_arena_printf(a, "%s%s%s,", cls, *kw ? " " : "", kw) : NULL;
+		qual = "";
 		break;
 	default:
 		if (st->allow_list[pc] && st->t->posture[pc] == IR_POSTURE_BLOCK && !st->complain && net &&
@@ -752,10 +754,15 @@ static void aa_named_rule(struct aa_state *st, struct aa_body *b, uint32_t i, in
 		if (st->allow_list[pc] && st->t->posture[pc] == IR_POSTURE_BLOCK && !st->complain &&
 		    !aa_name_granted(st, i, ps))
 			return;	/* not granted: the implicit denial is the verdict */
-		line = b ? fe_arena_printf(a, "audit %s%s%s,", cls, *kw ? " " : "", kw) : NULL;
+		qual = "audit ";
 		break;
 	}
-	aa_other(b, line);
+	if (!b)
+		return;	/* findings only */
+	/* the same in every profile of the target: made once */
+	if (!st->info[i].named_line)
+		st->info[i].named_line = fe_arena_printf(a, "%s%s%s%s,", qual, cls, *kw ? " " : "", kw);
+	aa_other(b, st->info[i].named_line);
 }
 
 /* Does the target judge paths (file or process rules)?  Then paths must keep their meaning. */
@@ -1428,9 +1435,11 @@ static const char *aa_table_key(struct aa_state *st, int src, enum ir_posture_cl
 	static const char *const cls_name[IR_PC_COUNT] = {[IR_PC_FILE] = "file", [IR_PC_NETWORK] = "network",
 							  [IR_PC_CAPABILITIES] = "capability"};
 	assert(src != AA_NOWHERE);
-	if (src == AA_EVERY)
-		return fe_arena_printf(st->a, "%s//ALL/%s", st->t->name, cls_name[pc]);
-	return fe_arena_printf(st->a, "%s//%s/%s", st->t->name, st->sources[src].child, cls_name[pc]);
+	const char **key = src == AA_EVERY ? &st->every_key[pc] : &st->sources[src].table_key[pc];
+	if (!*key)	/* made once, not once a line */
+		*key = src == AA_EVERY ? fe_arena_printf(st->a, "%s//ALL/%s", st->t->name, cls_name[pc])
+				       : fe_arena_printf(st->a, "%s//%s/%s", st->t->name, st->sources[src].child, cls_name[pc]);
+	return *key;
 }
 
 /* The lines of class pc, of every profile at once: each profile's lines (its own and the

@@ -45,23 +45,37 @@ void be_write(struct be_buf *b, const void *data, size_t n)
 
 void be_printf(struct be_buf *b, const char *fmt, ...)
 {
+	/* into the room the buffer has; formatted again only when that was too small */
+	be_reserve(b, 64);
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
+	int n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (n < 0) {
+		b->s[b->len] = '\0';
 		return;
-	be_reserve(b, (size_t)n);
-	va_start(ap, fmt);
-	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
+	}
+	if ((size_t)n >= b->cap - b->len) {
+		be_reserve(b, (size_t)n);
+		va_start(ap, fmt);
+		vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
 	b->len += (size_t)n;
 }
 
 void be_put_field(struct be_buf *b, const char *s)
 {
-	for (; *s; s++)
-		be_write(b, (*s == '\t' || *s == '\n' || *s == '\r') ? " " : s, 1);
+	/* runs without a TAB, newline or CR at once; each of those as a space */
+	while (*s) {
+		size_t n = strcspn(s, "\t\n\r");
+		be_write(b, s, n);
+		s += n;
+		if (*s) {
+			be_write(b, " ", 1);
+			s++;
+		}
+	}
 }
 
 void be_table_row(struct be_buf *out, const struct ir_program *p, long ri, const char *action,
