@@ -59,14 +59,16 @@ BPFTOOL     ?= bpftool
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 BPF_OBJ     := build/bpf/karmor.bpf.o
 BPF_SKEL    := build/bpf/karmor.skel.h
-# karmor-loader is one static binary (libbpf, libelf, zlib, libsodium, libapparmor linked in);
+# karmor-loader is one static binary (libbpf, libelf, zlib, libsodium, libapparmor, libsemanage linked in);
 # under SAN=1 it is linked dynamically, as the sanitizers need
+# (libsemanage, libselinux and libsepol for SELinux apply; libaudit, libcap-ng and libbz2 are
+# what libsemanage needs in a static link)
 ifeq ($(SAN),1)
 LOADER_LINK := $(LDFLAGS)
-LOADER_LIBS := -lbpf -lelf -lz -lsodium -lapparmor -lpcre2-8
+LOADER_LIBS := -lbpf -lelf -lz -lsodium -lapparmor -lsemanage -lselinux -lsepol -lpcre2-8
 else
 LOADER_LINK := -static
-LOADER_LIBS := -lbpf -lelf -lz -lsodium -lapparmor -lpcre2-8
+LOADER_LIBS := -lbpf -lelf -lz -lsodium -lapparmor -lsemanage -lselinux -lsepol -lpcre2-8 -lbz2 -laudit -lcap-ng
 endif
 LOADER_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(LOADER_SRC) $(IMAGE_SRC))
 
@@ -180,6 +182,7 @@ vmtest: $(BUILD)/karmorc $(BUILD)/karmor-loader $(BUILD)/karmor-loader-faults $(
 	tests/loader/vm-events.py $(BUILD)/vm-events.jsonl
 	tests/loader/vm.sh $(BUILD)
 	tests/loader/vm-bundle.sh $(BUILD)
+	tests/loader/vm-selinux.sh $(BUILD)
 	tests/attack/vm.sh $(BUILD)
 
 # BPF-LSM overhead in the VM, paired A/B/B/A (scripts/bench-vm)

@@ -31,6 +31,7 @@
  * labels, not paths), fromSource directories, network and capability rules, and
  * allow-lists (KC0413), globs and exec names (KC0406), syscall rules (KC0401).
  */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,7 @@ struct se_type {
 
 struct se_state {
 	struct be_ctx *ctx;
+	const char *block;	/* the module's block: se_block_name, then _vVERSION (se_version_block) */
 	const struct ir_target *t;
 	const struct ir_program *p;
 	struct fe_matcher *m;
@@ -568,14 +570,47 @@ static const char *se_ops_text(struct fe_arena *a, unsigned ops)
 			       ops & SE_EXEC ? " exec" : "", ops ? "" : " nothing");
 }
 
-/* CIL names: letters, digits and '_' (the block's name comes from the target's) */
+/* CIL names: letters, digits and '_' (the block's name comes from the target's), and a
+ * version: SE_VERSION_HOLD until the module is written, then eight hex digits of its hash */
+#define SE_VERSION_HOLD "_v00000000"
 static const char *se_block_name(struct fe_arena *a, const char *target)
 {
-	char *s = fe_arena_printf(a, "karmor_%s", target);
+	char *s = fe_arena_printf(a, "karmor_%s" SE_VERSION_HOLD, target);
 	for (char *c = s; *c; c++)
 		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')))
 			*c = '_';
 	return s;
+}
+
+/* The block's version, from the module's text: a module whose rules change gets other type
+ * names, so a file labelled by the module applied before holds a type the new policy does
+ * not have (unlabeled until relabelled) rather than one of the new module that means other
+ * rules, which its rules may forbid relabelling from (karmor-loader(8), SELinux).  The same
+ * module keeps its names, and its files their labels.  Every HOLD in each buffer becomes the
+ * version. */
+static void se_version_block(const struct se_state *st, struct be_buf *module, struct be_buf *rules)
+{
+	/* of the statements, not the comments (which say where the rules were read) */
+	crypto_hash_sha256_state h;
+	crypto_hash_sha256_init(&h);
+	for (const char *line = module->s, *end = module->s + module->len; line < end;) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
+		size_t n = nl ? (size_t)(nl - line) + 1 : (size_t)(end - line);
+		if (line[strspn(line, " ")] != ';')
+			crypto_hash_sha256_update(&h, (const unsigned char *)line, n);
+		line += n;
+	}
+	unsigned char md[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256_final(&h, md);
+	char hex[9];
+	snprintf(hex, sizeof(hex), "%02x%02x%02x%02x", md[0], md[1], md[2], md[3]);
+	size_t bl = strlen(st->block), vl = strlen(SE_VERSION_HOLD);
+	struct be_buf *both[2] = {module, rules};
+	for (int k = 0; k < 2; k++) {
+		for (char *at = both[k]->s; at && (at = memmem(at, both[k]->len - (size_t)(at - both[k]->s), st->block, bl));
+		     at += bl)
+			memcpy(at + bl - vl + 2, hex, 8);
+	}
 }
 
 /* the rules of a rule list ("3,17"), as " POLICY(FILE:LINE)" each */
@@ -661,7 +696,7 @@ static void se_write_file_posture(struct be_buf *out, const char *who)
 static void se_write_module(struct se_state *st, struct be_buf *out)
 {
 	const struct ir_target *t = st->t;
-	const char *block = se_block_name(st->a, t->name);
+	const char *block = st->block;
 
 	be_printf(out, "; karmorc %s: SELinux CIL module for host target %s (%s)\n",
 		  st->ctx->version ? st->ctx->version : "", t->name, t->describe ? t->describe : "");
@@ -846,7 +881,7 @@ static void se_keyed(struct be_buf *out, const struct be_buf *rows, const char *
 
 static void se_write_rules(struct se_state *st, struct be_buf *out)
 {
-	const char *block = se_block_name(st->a, st->t->name);
+	const char *block = st->block;
 	be_printf(out, "# karmorc %s: rule table of the SELinux module of %s (karmor-loader events --selinux)\n",
 		  st->ctx->version ? st->ctx->version : "", st->t->name);
 	be_puts(out, "# key\taction\tpolicy\tseverity\ttags\tmessage\tlocation\tclass\trule\ttarget\tops\n");
@@ -1006,10 +1041,12 @@ static void se_emit(struct be_ctx *ctx, const struct ir_target *t)
 	}
 
 	if (st.ntypes && !ctx->findings_only) {
-		struct be_file *f = be_new_file(ctx, fe_arena_printf(st.a, "selinux/%s.cil", t->name));
-		se_write_module(&st, &f->text);
-		f = be_new_file(ctx, fe_arena_printf(st.a, "selinux/%s.rules", t->name));
-		se_write_rules(&st, &f->text);
+		st.block = se_block_name(st.a, t->name);
+		struct be_file *m = be_new_file(ctx, fe_arena_printf(st.a, "selinux/%s.cil", t->name));
+		se_write_module(&st, &m->text);
+		struct be_file *r = be_new_file(ctx, fe_arena_printf(st.a, "selinux/%s.rules", t->name));
+		se_write_rules(&st, &r->text);
+		se_version_block(&st, &m->text, &r->text);
 	}
 	if (st.nrules)
 		fe_diag_add(ctx->diags, FE_WARNING, FE_BE_LABELS, st.p->rules[st.rules[0]].loc,

@@ -68,6 +68,7 @@ struct apply {
 	unsigned nbundles;
 	int in_bundle[KL_BACKEND_COUNT];
 	struct kl_aa_set *aa;
+	struct kl_se_set *se;
 	struct kl_dirs dirs;
 	char **inputs;
 	int ninputs;
@@ -283,7 +284,7 @@ static int bundle_image(void *ctx, const char *name, size_t nlen, const unsigned
 {
 	struct bundle_walk *w = ctx;
 	size_t sl = strlen(KARMOR_IMAGE_SUFFIX);
-	if (kl_aa_set_add(w->a->aa, name, nlen, data, size)) {
+	if (kl_aa_set_add(w->a->aa, name, nlen, data, size) || kl_se_set_add(w->a->se, name, nlen, data, size)) {
 		kl_err("%s: out of memory", w->file);
 		w->failed = 1;
 		return -1;
@@ -342,7 +343,7 @@ static int bundle_input(struct apply *a, const char *file)
 	a->nbundles++;
 	a->in_bundle[KL_BACKEND_BPF] |= w.nimages > 0;
 	a->in_bundle[KL_BACKEND_APPARMOR] |= kl_aa_set_count(a->aa) > 0;
-	a->in_bundle[KL_BACKEND_SELINUX] |= strstr(info.backends, "selinux") != NULL;
+	a->in_bundle[KL_BACKEND_SELINUX] |= kl_se_set_count(a->se) > 0;	/* host targets' modules */
 	fprintf(stderr, "karmor-loader: apply: %s: verified (signature %s); backends %s\n", file, signature,
 		info.backends);
 	rc = 0;
@@ -1010,6 +1011,7 @@ static void release(struct apply *a, int keep_links)
 	free(a->inputs);
 	free(a->state_tmp);
 	kl_aa_set_free(a->aa);
+	kl_se_set_free(a->se);
 	kl_config_free(&a->conf);
 	if (a->active_fd >= 0)
 		close(a->active_fd);
@@ -1118,18 +1120,21 @@ static int load_and_attach(struct apply *a, const char *pin_dir)
 	return commit(a, pin_dir);
 }
 
-/* something applied that this apply cannot replace: BPF images or pins (aa: an AppArmor
- * apply, which replaces AppArmor profiles), or AppArmor profiles (!aa) */
-static int already_applied(const char *pin_dir, const char *state_dir, int aa)
+/* something applied that an apply with backend b cannot replace: BPF images or pins, or
+ * another backend's state (an AppArmor apply replaces AppArmor profiles, an SELinux one
+ * SELinux modules, a BPF one images) */
+static int already_applied(const char *pin_dir, const char *state_dir, enum kl_backend b)
 {
 	struct kl_state st;
 	int r = kl_state_read(state_dir, &st);
 	if (r < 0)
 		return 1;
-	if (r > 0 || (!aa && kl_aa_applied(state_dir))) {
+	int aa = b != KL_BACKEND_APPARMOR && kl_aa_applied(state_dir);
+	int se = !aa && b != KL_BACKEND_SELINUX && kl_se_applied(state_dir);
+	if (r > 0 || aa || se) {
 		kl_err("%s applied (%s/%s); run 'karmor-loader detach' first",
-		       r > 0 ? "images are already" : "a bundle's AppArmor profiles are", state_dir,
-		       r > 0 ? KL_STATE_FILE : KL_AA_STATE_FILE);
+		       r > 0 ? "images are already" : aa ? "a bundle's AppArmor profiles are" : "a bundle's SELinux modules are",
+		       state_dir, r > 0 ? KL_STATE_FILE : aa ? KL_AA_STATE_FILE : KL_SE_STATE_FILE);
 		if (r > 0)
 			kl_state_free(&st);
 		return 1;
@@ -1156,9 +1161,10 @@ static int prepare(struct apply *a, const char *pin_dir)
 	kl_side_path(a->stage_pin, sizeof(a->stage_pin), pin_dir, KL_NEXT_SUFFIX);
 	kl_side_path(a->stage_state, sizeof(a->stage_state), sd, KL_NEXT_SUFFIX);
 	a->generation = 1;
-	if (kl_aa_applied(sd)) {
-		kl_err("a bundle's AppArmor profiles are applied (%s/%s); run 'karmor-loader detach' first", sd,
-		       KL_AA_STATE_FILE);
+	if (kl_aa_applied(sd) || kl_se_applied(sd)) {
+		kl_err("a bundle's %s are applied (%s/%s); run 'karmor-loader detach' first",
+		       kl_aa_applied(sd) ? "AppArmor profiles" : "SELinux modules", sd,
+		       kl_aa_applied(sd) ? KL_AA_STATE_FILE : KL_SE_STATE_FILE);
 		return -1;
 	}
 	struct kl_state st;
@@ -1166,7 +1172,7 @@ static int prepare(struct apply *a, const char *pin_dir)
 	if (r < 0)
 		return -1;
 	if (r == 0)
-		return already_applied(pin_dir, sd, 0) ? -1 : 0;	/* pins without a state */
+		return already_applied(pin_dir, sd, KL_BACKEND_BPF) ? -1 : 0;	/* pins without a state */
 	int rc = -1, running = 0;
 	for (unsigned i = 0; i < st.nbinds; i++)
 		running |= st.binds[i].run;
@@ -1213,7 +1219,8 @@ int kl_cmd_apply(int argc, char **argv)
 	a.inputs = calloc((size_t)argc, sizeof(*a.inputs));
 	a.binds = calloc((size_t)argc, sizeof(*a.binds));
 	a.aa = kl_aa_set_new();
-	if (!a.inputs || !a.binds || !a.aa) {
+	a.se = kl_se_set_new();
+	if (!a.inputs || !a.binds || !a.aa || !a.se) {
 		kl_err("out of memory");
 		release(&a, 0);
 		return KL_EXIT_FAIL;
@@ -1322,12 +1329,13 @@ int kl_cmd_apply(int argc, char **argv)
 	enum kl_backend backend = choose_backend(&a);
 	if (backend == KL_BACKEND_NONE)
 		goto out;
-	if (backend == KL_BACKEND_APPARMOR) {
+	if (backend == KL_BACKEND_APPARMOR || backend == KL_BACKEND_SELINUX) {
 		int lock = kl_lock(a.dirs.state_dir);
 		if (lock < 0)
 			kl_err("cannot lock the parent of %s: %s", a.dirs.state_dir, strerror(errno));
-		else if (!already_applied(pin_dir, a.dirs.state_dir, 1))
-			rc = kl_aa_apply(a.aa, a.dirs.state_dir, a.monitor, a.inputs[0]);
+		else if (!already_applied(pin_dir, a.dirs.state_dir, backend))
+			rc = backend == KL_BACKEND_APPARMOR ? kl_aa_apply(a.aa, a.dirs.state_dir, a.monitor, a.inputs[0])
+							    : kl_se_apply(a.se, a.dirs.state_dir, a.monitor, a.inputs[0]);
 		kl_unlock(lock);
 		goto out;
 	}

@@ -150,6 +150,15 @@ int kl_cmd_events(int argc, char **argv)
 	if (landlock)
 		return kl_landlock_events(landlock, d.state_dir, from, json);
 	kl_recover_dirs(&d);
+	if (kl_se_applied(d.state_dir)) {
+		/* SELinux's AVC records, live, through the rule tables the state keeps */
+		if (drain || follow) {
+			kl_usage_err("the applied backend is SELinux: its events are read live from the audit records, "
+				     "without --drain or --follow");
+			return KL_EXIT_USAGE;
+		}
+		return kl_selinux_events(d.state_dir, NULL, json);
+	}
 	if (drain && kl_aa_applied(d.state_dir)) {
 		kl_usage_err("the applied backend is AppArmor: its events are read live from the audit records, "
 			     "without --drain");

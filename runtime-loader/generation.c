@@ -204,6 +204,14 @@ int kl_recover_dirs(const struct kl_dirs *d)
 		rc = kl_aa_recover(d->state_dir);
 		kl_unlock(lock);
 	}
+	/* an SELinux one */
+	snprintf(aa_loaded, sizeof(aa_loaded), "%s/%s.next", d->state_dir, KL_SE_STATE_FILE);
+	snprintf(aa_staged, sizeof(aa_staged), "%s/%s.new", d->state_dir, KL_SE_STATE_FILE);
+	if (exists(aa_loaded) || exists(aa_staged)) {
+		int lock = kl_lock(d->state_dir);
+		rc = kl_se_recover(d->state_dir) ? -1 : rc;
+		kl_unlock(lock);
+	}
 	if (exists(state_next) || exists(state_prev) || exists(pin_next) || exists(pin_prev)) {
 		sigset_t old;
 		kl_hold_signals(&old);

@@ -81,10 +81,9 @@ static int host_has(const struct kl_host *h, enum kl_backend b, int without_lsm,
 		snprintf(why, len, "AppArmor is not enabled");
 		return 0;
 	case KL_BACKEND_SELINUX:
-		if (h->selinux)
-			snprintf(why, len, "SELinux is active, but karmor-loader does not load SELinux modules: install "
-					   "the bundle's selinux/*.cil with semodule -i");
-		else
+		if (h->selinux && kl_se_usable(why, len))
+			return 1;
+		if (!h->selinux)
 			snprintf(why, len, "SELinux is not active");
 		return 0;
 	case KL_BACKEND_NONE: break;
@@ -117,10 +116,10 @@ enum kl_backend kl_backend_choose(const struct kl_host *h, const int in_bundle[K
 		if (!in_bundle[b])
 			continue;
 		if (host_has(h, b, without_lsm, reason, sizeof(reason))) {
-			/* host_has never takes SELinux: the loader does not load its modules */
 			snprintf(why + off, len - off, "%s%s", off ? "; so " : "",
-				 b == KL_BACKEND_BPF ? (without_lsm ? "--without-lsm" : "BPF-LSM is active")
-						     : "AppArmor is enabled");
+				 b == KL_BACKEND_BPF	  ? (without_lsm ? "--without-lsm" : "BPF-LSM is active")
+				 : b == KL_BACKEND_APPARMOR ? "AppArmor is enabled"
+							    : "SELinux is active, with a policy store for its host modules");
 			return b;
 		}
 		int w = snprintf(why + off, len - off, "%s%s: %s", off ? "; " : "", kl_backend_name(b), reason);

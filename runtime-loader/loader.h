@@ -222,6 +222,23 @@ int kl_aa_run(const char *state_dir, const char *target, char **argv);
  * -1 on failure */
 int kl_aa_write_features(FILE *f);
 
+/* ---- selinux.c: a bundle's SELinux modules through the host's policy store (libsemanage),
+ * the policy loaded, the files relabelled (BACKENDS); the same shape as AppArmor's */
+#define KL_SE_STATE_FILE "selinux"	/* STATE_DIR/selinux: the modules apply installed */
+struct kl_se_set;
+struct kl_se_set *kl_se_set_new(void);
+void kl_se_set_free(struct kl_se_set *s);
+/* a bundle section: selinux/TARGET.cil or .rules are taken, others left; 0, -1 out of memory */
+int kl_se_set_add(struct kl_se_set *s, const char *name, size_t nlen, const unsigned char *data, size_t size);
+unsigned kl_se_set_count(const struct kl_se_set *s);
+/* can modules be installed here (SELinux active, a managed policy store)? else why */
+int kl_se_usable(char *why, size_t len);
+int kl_se_apply(struct kl_se_set *s, const char *state_dir, int monitor, const char *label);
+int kl_se_applied(const char *state_dir);
+int kl_se_recover(const char *state_dir);
+int kl_se_detach(const char *state_dir);
+int kl_se_status(const char *state_dir, int json);
+
 /* ---- subcommands; argv[0] is the subcommand's name */
 int kl_cmd_apply(int argc, char **argv);
 int kl_cmd_detach(int argc, char **argv);

@@ -304,6 +304,11 @@ int kl_cmd_run(int argc, char **argv)
 	kl_recover_dirs(&d);
 	if (kl_aa_applied(d.state_dir))
 		return kl_aa_run(d.state_dir, target, cmd);
+	if (kl_se_applied(d.state_dir)) {
+		kl_err("the applied backend is SELinux, whose modules hold for every process of the host: there is "
+		       "no target to run a command under (run CMD as it is)");
+		return KL_EXIT_RUN_FAIL;
+	}
 	struct run r;
 	memset(&r, 0, sizeof(r));
 	r.link_fd = -1;

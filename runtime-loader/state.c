@@ -507,13 +507,15 @@ int kl_remove_state_dir(const char *state_dir)
 		size_t len = strlen(n), sl = strlen(KARMOR_IMAGE_SUFFIX);
 		size_t al = strlen(KL_AA_BUILD_SUFFIX), rl = strlen(KL_AA_RULES_SUFFIX);
 		/* an AppArmor state's files (its builds and rule tables), and the *.new and
-		 * apparmor.next an apply left (see apparmor.c, the journal) */
+		 * apparmor.next an apply left (see apparmor.c, the journal); the same of SELinux */
 		char base[256];
 		int side = len > 4 && (!strcmp(n + len - 4, ".new") || !strcmp(n + len - 5, ".next"));
 		snprintf(base, sizeof(base), "%.*s", side ? (int)(len - (n[len - 1] == 'w' ? 4 : 5)) : (int)len, n);
 		size_t bl = strlen(base);
 		int aa = !strcmp(base, KL_AA_STATE_FILE) || (bl > al && !strcmp(base + bl - al, KL_AA_BUILD_SUFFIX)) ||
 			 (bl > rl && !strcmp(base + bl - rl, KL_AA_RULES_SUFFIX));
+		/* an SELinux state's (its modules, TARGET.cil; see selinux.c) */
+		aa |= !strcmp(base, KL_SE_STATE_FILE) || (bl > 4 && !strcmp(base + bl - 4, ".cil"));
 		int ours = !strcmp(n, KL_STATE_FILE) || aa || !strncmp(n, KL_RUN_PREFIX, strlen(KL_RUN_PREFIX)) ||
 			   (len > sl && !strcmp(n + len - sl, KARMOR_IMAGE_SUFFIX));
 		if (ours && unlinkat(dirfd(d), n, 0) && errno != ENOENT) {

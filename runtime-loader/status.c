@@ -29,9 +29,9 @@
 int kl_detach(const struct kl_dirs *d)
 {
 	int recovered = kl_recover_dirs(d);
-	if (kl_aa_applied(d->state_dir)) {
+	if (kl_aa_applied(d->state_dir) || kl_se_applied(d->state_dir)) {
 		int lock = kl_lock(d->state_dir);
-		int rc = kl_aa_detach(d->state_dir);
+		int rc = kl_aa_applied(d->state_dir) ? kl_aa_detach(d->state_dir) : kl_se_detach(d->state_dir);
 		kl_unlock(lock);
 		return rc;
 	}
@@ -248,6 +248,8 @@ int kl_cmd_status(int argc, char **argv)
 	kl_recover_dirs(&d);
 	if (kl_aa_applied(d.state_dir))
 		return kl_aa_status(d.state_dir, json);
+	if (kl_se_applied(d.state_dir))
+		return kl_se_status(d.state_dir, json);
 	struct kl_state st;
 	int have = kl_state_read(d.state_dir, &st);
 	if (have < 0)

@@ -332,6 +332,17 @@ PY
 		apply --without-lsm "${D[@]}" --require-signature --bind "$TGT=$CG" "$T/p.kb"
 	expect_fail "--key with map images (no signature to check): refused" 1 "--key is for bundles" \
 		apply --without-lsm "${D[@]}" --key "$T/k.pub" --bind "$TGT=$CG" "$IMG"
+	# SELinux: a bundle of containers has no module; one of a host policy is refused where
+	# SELinux is not active (tests/loader/vm-selinux.sh applies one for real)
+	expect_fail "apply --backend selinux: a bundle of containers has no SELinux module" 1 \
+		"--backend selinux: the bundle has no selinux artifacts.*nothing applied" apply "${D[@]}" --backend selinux "$T/p.kb"
+	printf 'apiVersion: security.kubearmor.com/v1\nkind: KubeArmorHostPolicy\nmetadata: {name: hsp}\nspec:\n  nodeSelector:\n    matchLabels: {kubernetes.io/hostname: h}\n  file:\n    matchPaths:\n    - path: /srv/x\n  action: Block\n' >"$T/host.yaml"
+	if "$KC" bundle -o "$T/host.kb" "$T/host.yaml" >/dev/null 2>"$T/kb.err"; then
+		expect_fail "apply --backend selinux where SELinux is not active: refused, nothing applied" 1 \
+			"--backend selinux: SELinux is not active \(nothing applied\)" apply "${D[@]}" --backend selinux "$T/host.kb"
+	else
+		bad "host bundle" "$(cat "$T/kb.err")"
+	fi
 	# loader.conf: the operator's defaults
 	printf '# bundles must be signed\nrequire-signature yes\nkey %s\n' "$T/k.pub" >"$T/loader.conf"
 	KARMOR_LOADER_CONF=$T/loader.conf expect_fail "loader.conf require-signature yes refuses an unsigned bundle" 1 \
