@@ -122,6 +122,27 @@ vm_accel() {
 	if [ "$(cat "$c")" = yes ]; then echo "-accel kvm"; else echo "-accel tcg,thread=multi"; fi
 }
 
+# vm_initrd ROOT OUT: ROOT packed as the guest's initramfs (newc cpio, every file root's,
+# in name order so that the same tree gives the same bytes), gzip'd into OUT
+vm_initrd() {
+	(cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1) >"$2"
+}
+
+# vm_boot SECONDS MEM_MB INITRD CONSOLE RESULTS LOG APPEND...: $KERNEL booted under qemu
+# (vm_accel's accelerator, 2 CPUs) with INITRD, the first serial port written to CONSOLE and
+# the second (the guest's results) to RESULTS, qemu's own output to LOG, APPEND added to the
+# kernel's command line; killed after SECONDS.  Its status is qemu's: 1 when the guest wrote
+# 0 to the isa-debug-exit port (ran to its end), 124 on the timeout.
+vm_boot() {
+	local secs=$1 mem=$2 initrd=$3 console=$4 results=$5 log=$6 accel=()
+	shift 6
+	read -ra accel <<<"$(vm_accel "$KERNEL")"
+	timeout "$secs" qemu-system-x86_64 "${accel[@]}" -cpu max -smp 2 -m "$mem" -no-reboot \
+		-nodefaults -display none -monitor none -serial "file:$console" -serial "file:$results" \
+		-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$KERNEL" -initrd "$initrd" \
+		-append "console=ttyS0 quiet panic=-1 $*" </dev/null >"$log" 2>&1
+}
+
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	set -euo pipefail
 	case "${1:-}" in

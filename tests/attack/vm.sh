@@ -525,14 +525,10 @@ run_backend() { # BACKEND: compile, build the guest, boot; leaves OUT/B/results
 	install -m 644 "$OUT/suite.sh" "$r/.vmt/suite.sh"
 	printf 'root:x:0:0::/:/.vmt/bin/sh\nu:x:1000:1000::/tmp:/.vmt/bin/sh\n' >"$r/etc/passwd"
 	printf 'root:x:0:\nu:x:1000:\n' >"$r/etc/group"
-	(cd "$r" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1) >"$d/initrd.gz"
-	local accel=()
-	read -ra accel <<<"$(vm_accel "$KERNEL")"
+	vm_initrd "$r" "$d/initrd.gz"
 	t0=$(date +%s.%N)
-	timeout "${TIMEOUT:-300}" qemu-system-x86_64 "${accel[@]}" -cpu max -smp 2 -m 512 -no-reboot \
-		-nodefaults -display none -monitor none -serial "file:$d/console" -serial "file:$d/results.raw" \
-		-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$KERNEL" -initrd "$d/initrd.gz" \
-		-append "console=ttyS0 quiet panic=-1 lsm=lockdown,capability,landlock,yama,apparmor,bpf" </dev/null >"$d/qemu.log" 2>&1
+	vm_boot "${TIMEOUT:-300}" 512 "$d/initrd.gz" "$d/console" "$d/results.raw" "$d/qemu.log" \
+		lsm=lockdown,capability,landlock,yama,apparmor,bpf
 	rc=$?
 	awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }' >"$d/boot-seconds"
 	tr -d '\r' <"$d/results.raw" >"$d/results" 2>/dev/null

@@ -313,16 +313,11 @@ case " $(/.vmt/bin/cat /proc/cmdline) " in *" vmb=2 "*) s=/.vmt/boot2.sh ;; *) s
 INIT
 ln -s busybox "$R/.vmt/bin/umount"
 chmod 755 "$R/init"
-(cd "$R" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1) >"$T/initrd.gz"
+vm_initrd "$R" "$T/initrd.gz"
 
 # boot N LSM_LIST: the guest's results in $T/results-N
 boot() {
-	local accel=()
-	read -ra accel <<<"$(vm_accel "$KERNEL")"
-	timeout "$boot_timeout" qemu-system-x86_64 "${accel[@]}" -cpu max -smp 2 -m 512 -no-reboot \
-		-nodefaults -display none -monitor none -serial "file:$T/console-$1" -serial "file:$T/results-$1" \
-		-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$KERNEL" -initrd "$T/initrd.gz" \
-		-append "console=ttyS0 quiet panic=-1 lsm=$2 vmb=$1" </dev/null >"$T/qemu-$1" 2>&1
+	vm_boot "$boot_timeout" 512 "$T/initrd.gz" "$T/console-$1" "$T/results-$1" "$T/qemu-$1" "lsm=$2" "vmb=$1"
 }
 
 # ---- boot 1: BPF-LSM and AppArmor

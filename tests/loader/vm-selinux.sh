@@ -154,14 +154,8 @@ cat >"$R/init" <<'INIT'
 /.vmt/bin/poweroff -f
 INIT
 chmod 755 "$R/init"
-(cd "$R" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1) >"$T/initrd.gz"
-
-accel=()
-read -ra accel <<<"$(vm_accel "$KERNEL")"
-timeout 1200 qemu-system-x86_64 "${accel[@]}" -cpu max -smp 2 -m 512 -no-reboot \
-	-nodefaults -display none -monitor none -serial "file:$T/console" -serial "file:$T/results" \
-	-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$KERNEL" -initrd "$T/initrd.gz" \
-	-append "console=ttyS0 quiet panic=-1 lsm=lockdown,capability,landlock,yama,selinux" </dev/null >"$T/qemu" 2>&1
+vm_initrd "$R" "$T/initrd.gz"
+vm_boot 1200 512 "$T/initrd.gz" "$T/console" "$T/results" "$T/qemu" lsm=lockdown,capability,landlock,yama,selinux
 qrc=$?
 [ -n "${KEEP:-}" ] && cp "$T/results" "$T/console" "$KEEP/" 2>/dev/null
 out=$(tr -d '\r' <"$T/results" 2>/dev/null)

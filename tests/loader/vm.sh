@@ -164,13 +164,8 @@ printf '\000' | dd of=/dev/port bs=1 seek=244 count=1 2>/dev/null
 poweroff -f
 INIT
 chmod 755 "$R/init"
-(cd "$R" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1) >"$T/initrd.gz"
-accel=()
-read -ra accel <<<"$(vm_accel "$KERNEL")"
-timeout 300 qemu-system-x86_64 "${accel[@]}" -cpu max -smp 2 -m 1024 -no-reboot \
-	-nodefaults -display none -monitor none -serial "file:$T/console" -serial "file:$T/results" \
-	-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$KERNEL" -initrd "$T/initrd.gz" \
-	-append "console=ttyS0 quiet panic=-1 lsm=lockdown,capability,landlock,yama,apparmor,bpf" </dev/null >"$T/qemu" 2>&1
+vm_initrd "$R" "$T/initrd.gz"
+vm_boot 300 1024 "$T/initrd.gz" "$T/console" "$T/results" "$T/qemu" lsm=lockdown,capability,landlock,yama,apparmor,bpf
 qrc=$?
 out=$(tr -d '\r' <"$T/results" 2>/dev/null)
 [ -n "${VERBOSE:-}" ] && echo "$out"
