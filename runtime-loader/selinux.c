@@ -270,11 +270,13 @@ static int se_state_read(const char *state_dir, const char *suffix, struct se_st
 	return 1;
 }
 
+/* an SELinux state, or a recorded apply not finished (its modules may be in the store) */
 int kl_se_applied(const char *state_dir)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], next[PATH_MAX + 8];
 	snprintf(path, sizeof(path), "%s/%s", state_dir, KL_SE_STATE_FILE);
-	return access(path, F_OK) == 0;
+	snprintf(next, sizeof(next), "%s%s", path, KL_SE_RECORDED);
+	return access(path, F_OK) == 0 || access(next, F_OK) == 0;
 }
 
 /* STATE_DIR/TARGET.cil (or .rules) + suffix */
@@ -292,8 +294,8 @@ static unsigned char *se_module_text(const char *state_dir, const char *target, 
 {
 	char path[PATH_MAX + 300];
 	se_path(path, sizeof(path), state_dir, target, ".cil", staged ? KL_SE_STAGED : "");
-	if (staged && access(path, F_OK))
-		se_path(path, sizeof(path), state_dir, target, ".cil", "");
+	if (access(path, F_OK))	/* the other one (a module a recorded apply adds has no applied copy) */
+		se_path(path, sizeof(path), state_dir, target, ".cil", staged ? "" : KL_SE_STAGED);
 	unsigned char *b = kl_slurp(path, len, KL_SE_MAX_MODULE);
 	if (!b)
 		kl_err("%s: %s", path, strerror(errno));
@@ -646,20 +648,25 @@ int kl_se_apply(struct kl_se_set *s, const char *state_dir, int monitor, const c
 			/* the store took none of it: the record goes too */
 			if (unlink(recorded))
 				kl_err("cannot remove %s: %s", recorded, strerror(errno));
-		} else if (se_load_and_relabel(state_dir, have_old ? &old : NULL, &next, &r) ||
-			   se_finish(state_dir, have_old ? &old : NULL, &next)) {
-			kl_warn("the modules are in the policy store; the next karmor-loader command loads them and "
-				"finishes the state in %s", kl_vis(state_dir));
-			rc = KL_EXIT_OK;
+		} else if (se_load_and_relabel(state_dir, have_old ? &old : NULL, &next, &r)) {
+			/* the kernel holds the policy it had: the record stays, for the next command */
+			kl_err("the modules are in the policy store, but not enforcing; the next karmor-loader command "
+			       "tries again (or 'karmor-loader detach' takes them out)");
+			se_state_free(&next);
+			sigprocmask(SIG_SETMASK, &old_mask, NULL);
+			goto out;
 		} else {
+			if (se_finish(state_dir, have_old ? &old : NULL, &next))
+				kl_warn("the new modules enforce; the next karmor-loader command finishes the state in %s",
+					kl_vis(state_dir));
 			rc = KL_EXIT_OK;
 		}
 		se_state_free(&next);
 	}
 	if (rc != KL_EXIT_OK) {
 		se_unstage(state_dir);
-		if (!have_old)
-			kl_se_recover(state_dir);	/* a first apply's directory goes */
+		if (!have_old && rmdir(state_dir) && errno != ENOENT && errno != ENOTEMPTY)
+			kl_warn("cannot remove %s: %s", state_dir, strerror(errno));	/* a first apply's */
 		kl_err("nothing was applied%s", have_old ? "; the modules applied before enforce" : "");
 	}
 	sigprocmask(SIG_SETMASK, &old_mask, NULL);
@@ -679,10 +686,30 @@ out:
 
 int kl_se_detach(const char *state_dir)
 {
-	struct se_state st;
-	int have = se_state_read(state_dir, "", &st);
-	if (have <= 0)
-		return have < 0 ? KL_EXIT_FAIL : KL_EXIT_OK;
+	/* the applied modules, and those of a recorded apply that could not be finished */
+	struct se_state st, next;
+	int have = se_state_read(state_dir, "", &st), have_next = se_state_read(state_dir, KL_SE_RECORDED, &next);
+	if (have < 0 || have_next < 0 || (!have && !have_next)) {
+		se_state_free(&st);
+		se_state_free(&next);
+		return have < 0 || have_next < 0 ? KL_EXIT_FAIL : KL_EXIT_OK;
+	}
+	for (unsigned i = 0; i < next.n; i++) {
+		if (se_state_has(&st, next.target[i]))
+			continue;
+		char **t = realloc(st.target, (st.n + 1) * sizeof(*t));
+		if (!t || !(t[st.n] = strdup(next.target[i]))) {
+			if (t)
+				st.target = t;
+			kl_err("out of memory");
+			se_state_free(&st);
+			se_state_free(&next);
+			return KL_EXIT_FAIL;
+		}
+		st.target = t;
+		st.n++;
+	}
+	se_state_free(&next);
 	sigset_t old;
 	kl_hold_signals(&old);
 	int rc = KL_EXIT_FAIL;
