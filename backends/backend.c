@@ -1,6 +1,5 @@
 #include "backend.h"
 
-
 #include <assert.h>
 #include <dirent.h>
 #include <errno.h>

@@ -72,10 +72,10 @@ static void fe_hindex_grow(struct fe_hindex *ix)
 	if (!slots) {
 		fe_oom();
 	}
+	const struct fe_hindex grown = {slots, nslots, 0};
 	for (uint32_t i = 0; i < ix->nslots; i++) {
 		if (!ix->slots[i].id1)
 			continue;
-		struct fe_hindex grown = {slots, nslots, 0};
 		uint32_t j = fe_hindex_home(&grown, ix->slots[i].hash);
 		while (slots[j].id1)
 			j = (j + 1) & (nslots - 1);

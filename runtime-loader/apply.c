@@ -1161,10 +1161,10 @@ static int prepare(struct apply *a, const char *pin_dir)
 	kl_side_path(a->stage_pin, sizeof(a->stage_pin), pin_dir, KL_NEXT_SUFFIX);
 	kl_side_path(a->stage_state, sizeof(a->stage_state), sd, KL_NEXT_SUFFIX);
 	a->generation = 1;
-	if (kl_aa_applied(sd) || kl_se_applied(sd)) {
+	int aa = kl_aa_applied(sd);
+	if (aa || kl_se_applied(sd)) {
 		kl_err("a bundle's %s are applied (%s/%s); run 'karmor-loader detach' first",
-		       kl_aa_applied(sd) ? "AppArmor profiles" : "SELinux modules", sd,
-		       kl_aa_applied(sd) ? KL_AA_STATE_FILE : KL_SE_STATE_FILE);
+		       aa ? "AppArmor profiles" : "SELinux modules", sd, aa ? KL_AA_STATE_FILE : KL_SE_STATE_FILE);
 		return -1;
 	}
 	struct kl_state st;

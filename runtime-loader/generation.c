@@ -195,22 +195,22 @@ int kl_recover_dirs(const struct kl_dirs *d)
 	kl_side_path(pin_next, sizeof(pin_next), pin_dir, KL_NEXT_SUFFIX);
 	kl_side_path(pin_prev, sizeof(pin_prev), pin_dir, KL_PREV_SUFFIX);
 	int rc = 0;
-	/* an AppArmor apply that was killed (under the lock its apply holds) */
-	char aa_loaded[PATH_MAX + 32], aa_staged[PATH_MAX + 32];
-	snprintf(aa_loaded, sizeof(aa_loaded), "%s/%s.next", d->state_dir, KL_AA_STATE_FILE);
-	snprintf(aa_staged, sizeof(aa_staged), "%s/%s.new", d->state_dir, KL_AA_STATE_FILE);
-	if (exists(aa_loaded) || exists(aa_staged)) {
-		int lock = kl_lock(d->state_dir);
-		rc = kl_aa_recover(d->state_dir);
-		kl_unlock(lock);
-	}
-	/* an SELinux one */
-	snprintf(aa_loaded, sizeof(aa_loaded), "%s/%s.next", d->state_dir, KL_SE_STATE_FILE);
-	snprintf(aa_staged, sizeof(aa_staged), "%s/%s.new", d->state_dir, KL_SE_STATE_FILE);
-	if (exists(aa_loaded) || exists(aa_staged)) {
-		int lock = kl_lock(d->state_dir);
-		rc = kl_se_recover(d->state_dir) ? -1 : rc;
-		kl_unlock(lock);
+	/* an AppArmor or SELinux apply that was killed (under the lock its apply holds): both
+	 * journal as STATE_DIR/FILE.new (staged) and FILE.next (recorded) */
+	static const struct {
+		const char *file;
+		int (*recover)(const char *state_dir);
+	} journaled[] = {{KL_AA_STATE_FILE, kl_aa_recover}, {KL_SE_STATE_FILE, kl_se_recover}};
+	for (size_t k = 0; k < sizeof(journaled) / sizeof(journaled[0]); k++) {
+		char recorded_file[PATH_MAX + 32], staged_file[PATH_MAX + 32];
+		snprintf(recorded_file, sizeof(recorded_file), "%s/%s.next", d->state_dir, journaled[k].file);
+		snprintf(staged_file, sizeof(staged_file), "%s/%s.new", d->state_dir, journaled[k].file);
+		if (exists(recorded_file) || exists(staged_file)) {
+			int lock = kl_lock(d->state_dir);
+			if (journaled[k].recover(d->state_dir))
+				rc = -1;
+			kl_unlock(lock);
+		}
 	}
 	if (exists(state_next) || exists(state_prev) || exists(pin_next) || exists(pin_prev)) {
 		sigset_t old;

@@ -439,6 +439,13 @@ out:
 	return rc;
 }
 
+/* the state directory, if nothing is left in it (a first apply's that did not happen) */
+static void se_rmdir_if_empty(const char *state_dir)
+{
+	if (rmdir(state_dir) && errno != ENOENT && errno != ENOTEMPTY && errno != EEXIST)
+		kl_warn("cannot remove %s: %s", state_dir, strerror(errno));
+}
+
 /* every staged file (NAME.new) of state_dir removed */
 static void se_unstage(const char *state_dir)
 {
@@ -527,18 +534,7 @@ int kl_se_recover(const char *state_dir)
 	if (access(path, F_OK) == 0 || errno != ENOENT) {
 		/* staged, never recorded: the store was not touched */
 		se_unstage(state_dir);
-		snprintf(path, sizeof(path), "%s/%s", state_dir, KL_SE_STATE_FILE);
-		if (access(path, F_OK) && errno == ENOENT) {
-			DIR *d = opendir(state_dir);
-			int empty = 1;
-			struct dirent *e;
-			while (d && (e = readdir(d)))
-				empty &= !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
-			if (d)
-				closedir(d);
-			if (empty && rmdir(state_dir) && errno != ENOENT)
-				kl_warn("cannot remove %s: %s", state_dir, strerror(errno));
-		}
+		se_rmdir_if_empty(state_dir);
 	}
 	return 0;
 }
@@ -665,8 +661,7 @@ int kl_se_apply(struct kl_se_set *s, const char *state_dir, int monitor, const c
 	}
 	if (rc != KL_EXIT_OK) {
 		se_unstage(state_dir);
-		if (!have_old && rmdir(state_dir) && errno != ENOENT && errno != ENOTEMPTY)
-			kl_warn("cannot remove %s: %s", state_dir, strerror(errno));	/* a first apply's */
+		se_rmdir_if_empty(state_dir);	/* a first apply's */
 		kl_err("nothing was applied%s", have_old ? "; the modules applied before enforce" : "");
 	}
 	sigprocmask(SIG_SETMASK, &old_mask, NULL);
