@@ -19,6 +19,7 @@
  *                   dir keys per (source, syscall) for matchPaths), judged by the raw
  *                   tracepoints on sys_enter/sys_exit: audit only (bpf_sys_* below)
  */
+#include <assert.h>
 #include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -804,6 +805,33 @@ static void bpf_patterns(struct bpf_state *st)
 	be_dfa_free(&d);
 }
 
+/* The name filter (bpf/karmor.h): where only exact and exec-name keys decide a file verdict,
+ * the last component of each, once, as a ROLE_NAME key; file_open looks the opened object's
+ * name up and resolves its path only when one is there.  A key of any other role of the file
+ * class (dir, self, glob set) keeps the filter off; ROLE_ANC keys serve a rename only. */
+static void bpf_name_keys(struct bpf_state *st)
+{
+	if (st->allow_list[KARMOR_PC_FILE] || st->dfa)
+		return;
+	size_t n = st->npaths;
+	for (size_t i = 0; i < n; i++) {
+		const struct bpf_pathrec *pr = &st->paths[i];
+		if (pr->cls == KARMOR_CLS_FILE && pr->role != KARMOR_ROLE_EXACT && pr->role != KARMOR_ROLE_EXECNAME &&
+		    pr->role != KARMOR_ROLE_ANC)
+			return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct bpf_pathrec *pr = &st->paths[i];	/* bpf_path_key may move st->paths */
+		if (pr->cls != KARMOR_CLS_FILE || pr->role == KARMOR_ROLE_ANC)
+			continue;
+		const char *s = pr->s, *slash = strrchr(s, '/');
+		const char *name = slash ? slash + 1 : s;
+		assert(*name);	/* an exact key is a file's path, an exec name a component */
+		bpf_path_key(st, name, strlen(name), 0, KARMOR_ROLE_NAME, KARMOR_CLS_FILE);
+	}
+	st->flags |= KARMOR_TF_NAMES_FILE;
+}
+
 static void bpf_keys(struct bpf_state *st)
 {
 	const struct ir_target *t = st->t;
@@ -892,6 +920,7 @@ static void bpf_keys(struct bpf_state *st)
 		else
 			v->recursive = slot;
 	}
+	bpf_name_keys(st);
 }
 
 /* ---- the image ---- */

@@ -1470,6 +1470,39 @@ static __always_inline int karmor_cgroup_move_file(struct dentry *d)
 	return n[7] == 't' && n[8] == 'h' && n[9] == 'r' && n[10] == 'e' && n[13] == 's';
 }
 
+/* The name filter (bpf/karmor.h): 1 when the target has no file key ending with the object's
+ * own name, so that no rule can match it; 0 to judge the resolved path (c->s claimed).  A
+ * mount's root is never filtered: its path ends in its mount point's name (a bind-mounted
+ * file), not in its own. */
+static __always_inline int karmor_unnamed(struct karmor_scan *c, struct dentry *d, struct vfsmount *mnt, __u32 slot)
+{
+	struct karmor_path_key k;
+	__u32 len;
+
+	if (d == mnt->mnt_root)
+		return 0;
+	len = d->d_name.len;
+	if (!len || len > 255 || bpf_probe_read_kernel(c->s->buf, len & 255, d->d_name.name))
+		return 0;
+	/* the scan's bytes over the name alone: its hash (no '/' in it, no automaton) */
+	c->off = 0;
+	c->len = len;
+	c->h = karmor_hash_seed;
+	c->depth = c->s->zero;
+	c->dfa = 0;
+	c->dstate = 0;
+	c->err = 0;
+	bpf_loop((len + KARMOR_SCAN_CHUNK - 1) / KARMOR_SCAN_CHUNK, karmor_scan_chunk, c, 0);
+	if (c->err)
+		return 0;
+	k.hash = karmor_hash_final(c->h);
+	k.target = slot;
+	k.source = 0;
+	k.role = KARMOR_ROLE_NAME;
+	k.cls = KARMOR_CLS_FILE;
+	return !bpf_map_lookup_elem(&karmor_paths, &k);
+}
+
 SEC("lsm.s/file_open")
 int BPF_PROG(karmor_file_open, struct file *file, int ret)
 {
@@ -1525,6 +1558,12 @@ int BPF_PROG(karmor_file_open, struct file *file, int ret)
 	c.s = karmor_scratch_claim();
 	if (!c.s)
 		return karmor_busy(&r, K_EACCES, 1);
+	if (!confine_op && (w.tgt->flags & KARMOR_TF_NAMES_FILE) &&
+	    karmor_unnamed(&c, file->f_path.dentry, file->f_path.mnt, w.slot)) {
+		verdict = karmor_finish(&r, KARMOR_ALLOW, K_EACCES, 1);
+		karmor_scratch_release(c.s);
+		return verdict;
+	}
 	r.t = karmor_sources(&w, 1, c.src, &c.nsrc, &r.flags);
 	karmor_scan_init(&c, KARMOR_CLS_FILE, reads, writes, owner);
 	karmor_resolve_path(&c, &file->f_path);

@@ -105,6 +105,9 @@ enum karmor_role {
 				    rules of "D/" only.  A path rule names a file, so a directory
 				    object looks this key up instead of ROLE_EXACT (the verdict
 				    model reads a directory as "D/", which no path rule matches) */
+	KARMOR_ROLE_NAME = 7,	 /* a last component that some file key ends with ("shadow" of
+				    "/etc/shadow", an exec name): cls FILE, source 0, an empty value;
+				    only on a KARMOR_TF_NAMES_FILE target ("the name filter" below) */
 };
 enum karmor_part { KARMOR_PART_MAIN = 0, KARMOR_PART_DIRECT = 1, KARMOR_NPARTS = 2 };
 
@@ -196,6 +199,9 @@ enum karmor_proto {
 					   path up */
 #define KARMOR_TF_DIRS_PROC	0x80u	/* has process ROLE_DIR keys: the scan looks each directory prefix up */
 #define KARMOR_TF_DIRS_FILE	0x100u	/* ... file ROLE_DIR keys (without them the prefixes cost nothing) */
+#define KARMOR_TF_NAMES_FILE	0x200u	/* the file verdict is decided by exact and exec-name keys alone
+					   (no file dir key, no glob, no allow-list): file_open looks the
+					   object's own name up first ("the name filter") */
 #define KARMOR_TF_SYSCALLS	0x8000u	/* has syscall rules (karmor_sys keys): the syscall tracepoints judge
 					   its tasks (see "syscall rules") */
 struct karmor_target {
@@ -408,6 +414,17 @@ static inline int karmor_decide(const struct karmor_effect *a, int allow_list, i
  *   the target has globs: the automaton's state after the path (a
  *   directory: after one more '/') names the set of globs that match
  *   verdict = karmor_match_verdict(&m, allow_list, posture, &rule)
+ *
+ * The name filter (file_open, on a KARMOR_TF_NAMES_FILE target).  Without file
+ * dir keys, globs or an allow-list, only a ROLE_EXACT or ROLE_EXECNAME key can
+ * make a file verdict other than a plain Allow, and every such key ends with
+ * its object's last component.  The compiler writes each of those last
+ * components once as a ROLE_NAME key (source 0, whatever the rules' sources);
+ * before resolving the path, the program hashes the object's own name (its
+ * dentry's; not for a mount's root, whose path ends in the mount point's name)
+ * and looks {final(hash), T, 0, ROLE_NAME, FILE} up: no key, no rule can match,
+ * and the open is a plain Allow without bpf_d_path or the scan.  The loader
+ * refuses an image whose flag or ROLE_NAME keys disagree with its other keys.
  */
 #define KARMOR_ACCESS_READ	0
 #define KARMOR_ACCESS_WRITE	1	/* also exec: "not a read" */
@@ -802,11 +819,12 @@ static inline void karmor_sys_normalize(char *p)
  * (sys_off, nsys: after the automaton, before the strings; karmor_image_sys
  * in "syscall rules").  Version 4 the target flags KARMOR_TF_DIRS_PROC and
  * KARMOR_TF_DIRS_FILE, without which the programs skip the directory-prefix
- * lookups (an older image would lose its dir rules).  Older images are refused
+ * lookups (an older image would lose its dir rules).  Version 5 the name
+ * filter (KARMOR_TF_NAMES_FILE, ROLE_NAME keys).  Older images are refused
  * (recompile them).
  */
 #define KARMOR_IMAGE_MAGIC	"KARMORMI"	/* 8 bytes, no NUL */
-#define KARMOR_IMAGE_VERSION	4u
+#define KARMOR_IMAGE_VERSION	5u
 #define KARMOR_IMAGE_LITTLE	1u		/* endian field: 1 = little-endian */
 #define KARMOR_IMAGE_SUFFIX	".kmi"
 

@@ -24,7 +24,7 @@
 #define KL_RULE_CLASSES 7		/* process .. devices (karmor_image_rule.cls) */
 #define KL_TF_KNOWN                                                                                   \
 	(KARMOR_TF_EXECNAME_PROC | KARMOR_TF_EXECNAME_FILE | KARMOR_TF_SOURCES | KARMOR_TF_HOST | KARMOR_TF_CONFINE | \
-	 KARMOR_TF_ANC | KARMOR_TF_DIRS_PROC | KARMOR_TF_DIRS_FILE | KARMOR_TF_SYSCALLS)
+	 KARMOR_TF_ANC | KARMOR_TF_DIRS_PROC | KARMOR_TF_DIRS_FILE | KARMOR_TF_NAMES_FILE | KARMOR_TF_SYSCALLS)
 
 static int kl_fail(char *err, size_t errlen, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -258,6 +258,58 @@ static int kl_validate_sys(struct kl_image *img, const char *strtab, const struc
 }
 
 /* Validates img->data[0..size); on success sets the section pointers. */
+struct kl_name_key {
+	const char *strtab;
+	const char *s;
+	size_t len;
+};
+
+static int kl_name_cmp(const void *key, const void *elem)
+{
+	const struct kl_name_key *k = key;
+	const char *e = k->strtab + ((const struct karmor_image_path *)elem)->str;
+	size_t n = strlen(e);
+	int c = strncmp(k->s, e, k->len < n ? k->len : n);
+	return c ? c : (k->len > n) - (k->len < n);
+}
+
+/* The name filter (bpf/karmor.h): file_open allows an object whose name no ROLE_NAME key holds
+ * without looking further, so the flag may stand only where exact and exec-name keys alone
+ * decide the file class, and only with the name of each of them; ROLE_NAME keys only with it. */
+static int kl_names_check(const struct karmor_image_header *h, const struct karmor_image_path *paths,
+			  const char *strtab, char *err, size_t errlen, const char *name)
+{
+	uint32_t first = h->npaths;	/* ROLE_NAME keys sort last (role first): [first, npaths) */
+	while (first > 0 && paths[first - 1].role == KARMOR_ROLE_NAME)
+		first--;
+	bool flag = (h->flags & KARMOR_TF_NAMES_FILE) != 0;
+	if (!flag && first < h->npaths)
+		return kl_fail(err, errlen, name, "name keys without the name filter flag");
+	if (!flag)
+		return 0;
+	if (h->allow_list[KARMOR_PC_FILE] || h->dfa_words)
+		return kl_fail(err, errlen, name, "the name filter flag on a target with a file allow-list or globs");
+	for (uint32_t i = first; i < h->npaths; i++)
+		if (paths[i].cls != KARMOR_CLS_FILE || paths[i].source != 0)
+			return kl_fail(err, errlen, name, "path entry %u: a name key of class %u, source slot %u", i,
+				       paths[i].cls, paths[i].source);
+	for (uint32_t i = 0; i < first; i++) {
+		const struct karmor_image_path *p = &paths[i];
+		if (p->cls != KARMOR_CLS_FILE || p->role == KARMOR_ROLE_ANC)
+			continue;
+		if (p->role != KARMOR_ROLE_EXACT && p->role != KARMOR_ROLE_EXECNAME)
+			return kl_fail(err, errlen, name, "path entry %u: a file key of role %u under the name filter flag",
+				       i, p->role);
+		const char *s = strtab + p->str, *slash = strrchr(s, '/');
+		struct kl_name_key k = {strtab, slash ? slash + 1 : s, 0};
+		k.len = strlen(k.s);
+		if (!bsearch(&k, paths + first, h->npaths - first, sizeof(*paths), kl_name_cmp))
+			return kl_fail(err, errlen, name, "path entry %u ('%.58s'): its name is not a name key, so the "
+				       "name filter would pass what it matches", i, s);
+	}
+	return 0;
+}
+
 static int kl_validate(struct kl_image *img, const char *name, char *err, size_t errlen)
 {
 	const unsigned char *d = img->data;
@@ -354,7 +406,7 @@ static int kl_validate(struct kl_image *img, const char *name, char *err, size_t
 	uint32_t dirs = 0;	/* the KARMOR_TF_DIRS_* flags the keys call for */
 	for (uint32_t i = 0; i < h->npaths; i++) {
 		const struct karmor_image_path *p = &paths[i];
-		if (p->role > KARMOR_ROLE_SELF || p->cls > KARMOR_CLS_FILE || p->source > h->nsources)
+		if (p->role > KARMOR_ROLE_NAME || p->cls > KARMOR_CLS_FILE || p->source > h->nsources)
 			return kl_fail(err, errlen, name, "path entry %u: role %u, class %u or source slot %u out of range", i,
 				       p->role, p->cls, p->source);
 		if (p->role == KARMOR_ROLE_DIR)
@@ -374,7 +426,7 @@ static int kl_validate(struct kl_image *img, const char *name, char *err, size_t
 					       p->str);
 			const char *s = strtab + p->str;
 			size_t len = strlen(s);
-			bool ok = p->role == KARMOR_ROLE_EXECNAME ? len > 0 && !strchr(s, '/')
+			bool ok = p->role == KARMOR_ROLE_EXECNAME || p->role == KARMOR_ROLE_NAME ? len > 0 && !strchr(s, '/')
 				  : p->role == KARMOR_ROLE_DIR	   ? len > 0 && s[0] == '/' && s[len - 1] == '/'
 								   : len > 1 && s[0] == '/' && s[len - 1] != '/';
 			if (!ok)
@@ -404,6 +456,8 @@ static int kl_validate(struct kl_image *img, const char *name, char *err, size_t
 	if ((h->flags & (KARMOR_TF_DIRS_PROC | KARMOR_TF_DIRS_FILE)) != dirs)
 		return kl_fail(err, errlen, name, "the directory flags (0x%x) do not match the directory keys (0x%x)",
 			       h->flags & (KARMOR_TF_DIRS_PROC | KARMOR_TF_DIRS_FILE), dirs);
+	if (kl_names_check(h, paths, strtab, err, errlen, name))
+		return -1;
 
 	const struct karmor_image_id *sets[2] = {(const void *)(d + h->nets_off), (const void *)(d + h->caps_off)};
 	const uint32_t counts[2] = {h->nnets, h->ncaps};

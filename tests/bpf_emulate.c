@@ -319,6 +319,19 @@ static int emu_path_verdict(const struct emu_kernel *k, uint32_t target, const _
 	return karmor_match_verdict(&m, t->allow_list[KARMOR_PC_FILE], t->posture[KARMOR_PC_FILE], rule);
 }
 
+/* file_open's name filter (bpf/karmor.h): the target has no file key ending with the path's
+ * last component, so the open is a plain Allow without the scan (the root is a mount's root,
+ * which the program never filters) */
+static bool emu_unnamed(const struct emu_kernel *k, uint32_t target, const char *path)
+{
+	if (!(k->targets[target].flags & KARMOR_TF_NAMES_FILE) || !strcmp(path, "/"))
+		return false;
+	__u64 h = k->seed;
+	for (const char *c = strrchr(path, '/') + 1; *c; c++)
+		h = karmor_hash_step(h, (unsigned char)*c);
+	return !emu_get(&k->paths, karmor_hash_final(h), emu_path_k1(target, 0, KARMOR_ROLE_NAME, KARMOR_CLS_FILE));
+}
+
 static int emu_id_verdict(const struct emu_kernel *k, const struct emu_map *map, int pclass, uint32_t target,
 			  const __u16 *slots, __u8 nslots, const __u16 *ids, int nids, __u32 *rule)
 {
@@ -561,7 +574,10 @@ static int emu_case(const struct emu_kernel *k, const struct emu_case *c, const 
 		bool is_dir = path[len - 1] == '/';
 		while (len > 1 && path[len - 1] == '/')
 			path[--len] = '\0';
-		int v = !strcmp(op, "exec")
+		bool opens = strcmp(op, "exec") != 0;	/* read, write: file_open */
+		*rule = KARMOR_RULE_NONE;
+		int v = opens && emu_unnamed(k, target, path) ? KARMOR_ALLOW
+			: !strcmp(op, "exec")
 				? emu_path_verdict(k, target, slots, nslots, path, is_dir, KARMOR_CLS_PROCESS, false, true, owner,
 						   rule)
 				: emu_path_verdict(k, target, slots, nslots, path, is_dir, KARMOR_CLS_FILE, !strcmp(op, "read"),

@@ -414,19 +414,23 @@ static void test_header_fields(void)
 	fresh();
 	H()->version = 1;	/* the format before the identity section */
 	reseal();
-	REFUSED("format version 1, this program reads version 4");
+	REFUSED("format version 1, this program reads version 5");
 	fresh();
 	H()->version = 2;	/* the format before the pattern automaton and the syscall section */
 	reseal();
-	REFUSED("format version 2, this program reads version 4");
+	REFUSED("format version 2, this program reads version 5");
 	fresh();
 	H()->version = 3;	/* the format before the directory flags */
 	reseal();
-	REFUSED("format version 3, this program reads version 4");
+	REFUSED("format version 3, this program reads version 5");
 	fresh();
-	H()->version = 5;
+	H()->version = 4;	/* the format before the name filter */
 	reseal();
-	REFUSED("format version 5");
+	REFUSED("format version 4, this program reads version 5");
+	fresh();
+	H()->version = 6;
+	reseal();
+	REFUSED("format version 6");
 	fresh();
 	H()->endian = 2;
 	reseal();
@@ -1227,6 +1231,93 @@ static void test_sys_corrupt(void)
 	buf = NULL;
 }
 
+/* ---- the name filter (bpf/karmor.h): ROLE_NAME keys and KARMOR_TF_NAMES_FILE ---- */
+
+/* exact file paths only (two ending in "shadow"), a process dir rule and a fromSource path */
+static const char names_yaml[] =
+	HEAD("names")
+	"spec:\n  selector:\n    matchLabels: {app: x}\n"
+	"  process:\n    matchDirectories:\n    - dir: /usr/bin/\n"
+	"  file:\n    matchPaths:\n    - path: /etc/shadow\n    - path: /srv/a/shadow\n      action: Audit\n"
+	"    - path: /srv/b/passwd\n      fromSource:\n      - path: /bin/cat\n"
+	"  action: Block\n";
+
+static unsigned count_role(const struct kl_image *img, unsigned role)
+{
+	unsigned n = 0;
+	for (uint32_t i = 0; i < img->hdr->npaths; i++)
+		n += img->paths[i].role == role;
+	return n;
+}
+
+/* `yaml` with `add` spliced in before its "  action:" line: the flag, and the name keys */
+static void names_case(const char *add, bool want_flag, unsigned want_names)
+{
+	char yaml[2048];
+	const char *at = strstr(names_yaml, "  action: Block");
+	snprintf(yaml, sizeof(yaml), "%.*s%s%s", (int)(at - names_yaml), names_yaml, add, at);
+	struct built b;
+	build(&b, yaml);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b.img);
+	struct kl_image img;
+	char err[256];
+	CU_ASSERT_EQUAL_FATAL(kl_image_parse(b.img, b.size, "mem", &img, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL((img.hdr->flags & KARMOR_TF_NAMES_FILE) != 0, want_flag);
+	CU_ASSERT_EQUAL(count_role(&img, KARMOR_ROLE_NAME), want_names);
+	kl_image_free(&img);
+	unbuild(&b);
+}
+
+static void test_name_filter(void)
+{
+	struct built b;
+	build(&b, names_yaml);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b.img);
+	struct kl_image img;
+	char err[256];
+	CU_ASSERT_EQUAL_FATAL(kl_image_parse(b.img, b.size, "mem", &img, err, sizeof(err)), 0);
+	CU_ASSERT_TRUE(img.hdr->flags & KARMOR_TF_NAMES_FILE);
+	/* one key per name, whatever the rules' sources and actions; none for the process dir */
+	CU_ASSERT_EQUAL(count_role(&img, KARMOR_ROLE_NAME), 2);
+	CU_ASSERT_PTR_NOT_NULL(find_path(&img, "shadow", KARMOR_ROLE_NAME, KARMOR_CLS_FILE, 0));
+	CU_ASSERT_PTR_NOT_NULL(find_path(&img, "passwd", KARMOR_ROLE_NAME, KARMOR_CLS_FILE, 0));
+	CU_ASSERT_PTR_NULL(find_path(&img, "bin", KARMOR_ROLE_NAME, KARMOR_CLS_FILE, 0));
+	kl_image_free(&img);
+
+	/* the reader holds the flag to the keys: copies of this image, resealed */
+	free(buf);
+	buf_size = b.size;
+	buf = malloc(buf_size);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+	memcpy(buf, b.img, buf_size);
+	H()->flags &= ~KARMOR_TF_NAMES_FILE;	/* the keys stay */
+	reseal();
+	REFUSED("name keys without the name filter flag");
+	memcpy(buf, b.img, buf_size);
+	struct karmor_image_path *last = &PATHS()[H()->npaths - 1];	/* "shadow", the last name key */
+	CU_ASSERT_EQUAL_FATAL(last->role, KARMOR_ROLE_NAME);
+	last->source = 1;
+	reseal();
+	REFUSED("a name key of class 1, source slot 1");
+	/* "shadow" renamed to a later string with no '/' (the policy file's): /etc/shadow's name is lost */
+	memcpy(buf, b.img, buf_size);
+	last = &PATHS()[H()->npaths - 1];
+	last->str = RULES()[0].file;
+	CU_ASSERT_STRING_EQUAL((const char *)buf + H()->strtab_off + last->str, "t.yaml");
+	reseal();
+	REFUSED("('/etc/shadow'): its name is not a name key");
+	free(buf);
+	buf = NULL;
+	unbuild(&b);
+
+	/* what keeps the filter off: a file dir rule, a glob, a file allow-list */
+	names_case("", true, 2);
+	names_case("    matchDirectories:\n    - dir: /tmp/\n", false, 0);
+	names_case("    matchPatterns:\n    - pattern: /tmp/*.key\n", false, 0);
+	names_case("    - path: /etc/motd\n      action: Allow\n", false, 0);
+}
+
+
 void test_bpf_image_register(void)
 {
 	CU_pSuite s = CU_add_suite("bpf image", NULL, NULL);
@@ -1244,6 +1335,7 @@ void test_bpf_image_register(void)
 	CU_add_test(s, "the mapped baseline dirs are the model's", test_baseline_mapped);
 	CU_add_test(s, "syscall rules: keys of the syscall section, normalisation, path arguments", test_sys_keys);
 	CU_add_test(s, "syscall rules: a hostile syscall section is refused", test_sys_corrupt);
+	CU_add_test(s, "the name filter: its keys and flag, and an image that disagrees", test_name_filter);
 	CU_pSuite c = CU_add_suite("bpf image corruptions", corrupt_init, corrupt_clean);
 	CU_add_test(c, "a resealed copy is valid", test_valid_copy);
 	CU_add_test(c, "truncated or extended", test_truncated);

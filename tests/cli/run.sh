@@ -1905,13 +1905,14 @@ t_bpf_stale() {
 t_bpf_capacity() {
 	# the maps of one output together are held to the memory budget (--bpf-map-budget)
 	fake_bpf_object obj.o
-	many_paths big-one one /data/a 40000 a.yaml
-	many_paths big-two two /data/b 30000 b.yaml
+	many_paths big-one one /data/a 20000 a.yaml
+	many_paths big-two two /data/b 15000 b.yaml
 	mkdir -p out/bpf
 	echo keep >out/bpf/old.kmi
 	KARMORC_BPF_OBJECT=obj.o kc compile --target=bpf --bpf-map-budget 14M -o out a.yaml b.yaml
 	rc_is 1
-	# (40,000 + 30,000 paths, and two ancestor keys each: /data and /data/a or /data/b):
+	# (20,000 + 15,000 paths, as many names (the name filter: literal paths only), and two
+	# ancestor keys each: /data and /data/a or /data/b):
 	# 131,072 buckets of 16 bytes and 70,004 + 128 elements of 160 bytes
 	err_re "^b\.yaml:1:1: error: bpf: the maps of this output need [0-9,]+ bytes of kernel memory, more than the budget of 14,680,064 \(--bpf-map-budget\): .*path map 13,318,272 bytes \(70,004 entries\).*; target karmorc-ns-[a-z0-9-]+ takes them over.*\[KC0408\]$"
 	err_has "nothing written"

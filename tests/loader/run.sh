@@ -268,7 +268,7 @@ struct.pack_into("<I", b, 8, 1)
 b[-32:] = hashlib.sha256(bytes(b[:-32])).digest()
 open(sys.argv[2], "wb").write(b)
 EOF
-expect_fail "wrong image version" 1 "v1.kmi: .*version 1, this program reads version 4" apply --without-lsm "${D[@]}" "$T/v1.kmi"
+expect_fail "wrong image version" 1 "v1.kmi: .*version 1, this program reads version 5" apply --without-lsm "${D[@]}" "$T/v1.kmi"
 python3 - "$IMG" "$T/flipped.kmi" <<'EOF'
 import sys
 b = bytearray(open(sys.argv[1], "rb").read())

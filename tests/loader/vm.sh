@@ -59,6 +59,25 @@ spec:
 POL
 "$KC" compile --target=bpf -o "$T/out" "$T/p.yaml" >"$T/kc.log" 2>&1 || { bad setup "karmorc: $(cat "$T/kc.log")"; finish; }
 TGT=$(basename "$(ls "$T"/out/bpf/*.kmi | head -n 1)" .kmi)
+# literal file paths only: the name filter (bpf/karmor.h) decides most opens by the name alone
+cat >"$T/n.yaml" <<'POL'
+apiVersion: security.kubearmor.com/v1
+kind: KubeArmorPolicy
+metadata:
+  name: ksp-names
+  namespace: default
+spec:
+  selector:
+    matchLabels:
+      app: names
+  file:
+    matchPaths:
+    - path: /etc/nsecret
+    - path: /etc/bindme
+  action: Block
+POL
+"$KC" compile --target=bpf -o "$T/nout" "$T/n.yaml" >"$T/kn.log" 2>&1 || { bad setup "karmorc: $(cat "$T/kn.log")"; finish; }
+NTGT=$(basename "$(ls "$T"/nout/bpf/*.kmi)" .kmi)
 # the same policy as a signed bundle (karmor-bundle(5)), applied after the images are detached
 command -v minisign >/dev/null || { bad setup "minisign is missing (scripts/install-deps installs it)"; finish; }
 minisign -G -W -p "$T/k.pub" -s "$T/k.key" >/dev/null 2>&1 &&
@@ -80,6 +99,7 @@ for a in sh cat mkdir mount dd printf nc sleep poweroff sync rm mv ln rmdir chmo
 install -m 755 "$L" "$R/.vmt/karmor-loader"
 install -m 755 "$ACTOR" "$R/.vmt/actor"
 cp -r "$T/out/bpf" "$R/.vmt/img"
+cp -r "$T/nout/bpf" "$R/.vmt/names"
 cp "$T/p.kb" "$T/p.kb.minisig" "$T/k.pub" "$R/.vmt/"
 mkdir "$R/.vmt/big" && cp "$T"/c10k-out/bpf/*.kmi "$R/.vmt/big/"
 echo "top secret" >"$R/etc/secret"
@@ -153,6 +173,16 @@ cat /etc/secret >/dev/null; sh -c 'echo \$\$ > /sys/fs/cgroup/web/cgroup.procs; 
 \$L apply /.vmt/p.kb --key /.vmt/k.pub --require-signature --bind $TGT=/sys/fs/cgroup/web; echo "KB-APPLY rc=\$?"
 sh -c 'echo \$\$ > /sys/fs/cgroup/web/cgroup.procs; cat /etc/secret >/dev/null'; echo "KB-READ rc=\$?"
 \$L detach; echo "KB-DETACH rc=\$?"
+mkdir /sys/fs/cgroup/names
+echo s > /etc/nsecret; echo s > /tmp/nsecret; echo b > /tmp/bsrc; echo m > /etc/bindme; mount --bind /tmp/bsrc /etc/bindme
+\$L apply /.vmt/names --bind $NTGT=/sys/fs/cgroup/names; echo "N-APPLY rc=\$?"
+names() { sh -c 'echo \$\$ > /sys/fs/cgroup/names/cgroup.procs; cat "\$1"' n "\$1" >/dev/null 2>&1; echo "\$2 rc=\$?"; }
+names /etc/nsecret N-NAMED
+names /etc/hosts N-OTHER
+names /tmp/nsecret N-SAME-NAME
+names /etc/bindme N-BIND
+names /tmp/bsrc N-BIND-SOURCE
+\$L detach; echo "N-DETACH rc=\$?"
 mkdir /sys/fs/cgroup/big
 B0=\$(cut -d' ' -f1 /proc/uptime)
 \$L apply /.vmt/big --bind $BIGTGT=/sys/fs/cgroup/big >/dev/null; echo "BIG-APPLY rc=\$? \$B0 \$(cut -d' ' -f1 /proc/uptime)"
@@ -165,7 +195,7 @@ poweroff -f
 INIT
 chmod 755 "$R/init"
 vm_initrd "$R" "$T/initrd.gz"
-vm_boot 300 1024 "$T/initrd.gz" "$T/console" "$T/results" "$T/qemu" lsm=lockdown,capability,landlock,yama,apparmor,bpf
+vm_boot 480 1024 "$T/initrd.gz" "$T/console" "$T/results" "$T/qemu" lsm=lockdown,capability,landlock,yama,apparmor,bpf
 qrc=$?
 out=$(tr -d '\r' <"$T/results" 2>/dev/null)
 [ -n "${VERBOSE:-}" ] && echo "$out"
@@ -240,6 +270,12 @@ refused RUN-ESCAPE && refused RUN-UNPIN && grep -q '^PINS-KEPT' <<<"$out" &&
 grep -q '^DETACH rc=0' <<<"$out" && ! sed -n '/^DETACH rc=/,/^PINS-END/p' <<<"$out" | grep -q karmor &&
 	ok "detach leaves no pins" || bad "detach" "$(sed -n '/^EVENTS rc=/,/^PINS-END/p' <<<"$out")"
 grep -q '^READ-AFTER rc=0' <<<"$out" && ok "after detach nothing is enforced" || bad "after detach" "$(grep '^READ-AFTER' <<<"$out")"
+# the name filter: a file named by no rule passes on its name, one whose name a rule ends
+# with is judged by its path, and a file bind-mounted over a blocked path by that path
+rc_is N-APPLY 0 && rc_is N-NAMED 1 && rc_is N-OTHER 0 && rc_is N-SAME-NAME 0 && rc_is N-BIND 1 &&
+	rc_is N-BIND-SOURCE 0 && rc_is N-DETACH 0 &&
+	ok "literal paths only (the name filter): blocked file refused, other names and the same name elsewhere read, a file bind-mounted over a blocked path refused" ||
+	bad "name filter" "$(grep '^N-' <<<"$out")"
 # the bench corpus: applied, every sized map as large as the images need, all of it filled
 sed -n '/^BIG-STATUS-BEGIN/,/^BIG-STATUS-END/p' <<<"$out" | sed '1d;$d' >"$VMDIR/maps-status.txt"
 big=$(grep -A1 '^BIG-STATUS-END rc=0' <<<"$out" | tail -n 1)
