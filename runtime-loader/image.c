@@ -258,19 +258,11 @@ static int kl_validate_sys(struct kl_image *img, const char *strtab, const struc
 }
 
 /* Validates img->data[0..size); on success sets the section pointers. */
-struct kl_name_key {
-	const char *strtab;
-	const char *s;
-	size_t len;
-};
-
+/* bsearch: a key's last component (the NUL-terminated tail of its string) against a name key */
 static int kl_name_cmp(const void *key, const void *elem)
 {
-	const struct kl_name_key *k = key;
-	const char *e = k->strtab + ((const struct karmor_image_path *)elem)->str;
-	size_t n = strlen(e);
-	int c = strncmp(k->s, e, k->len < n ? k->len : n);
-	return c ? c : (k->len > n) - (k->len < n);
+	const char *const *k = key;
+	return strcmp(k[0], k[1] + ((const struct karmor_image_path *)elem)->str);
 }
 
 /* The name filter (bpf/karmor.h): file_open allows an object whose name no ROLE_NAME key holds
@@ -301,9 +293,8 @@ static int kl_names_check(const struct karmor_image_header *h, const struct karm
 			return kl_fail(err, errlen, name, "path entry %u: a file key of role %u under the name filter flag",
 				       i, p->role);
 		const char *s = strtab + p->str, *slash = strrchr(s, '/');
-		struct kl_name_key k = {strtab, slash ? slash + 1 : s, 0};
-		k.len = strlen(k.s);
-		if (!bsearch(&k, paths + first, h->npaths - first, sizeof(*paths), kl_name_cmp))
+		const char *k[2] = {slash ? slash + 1 : s, strtab};
+		if (!bsearch(k, paths + first, h->npaths - first, sizeof(*paths), kl_name_cmp))
 			return kl_fail(err, errlen, name, "path entry %u ('%.58s'): its name is not a name key, so the "
 				       "name filter would pass what it matches", i, s);
 	}
